@@ -1,0 +1,183 @@
+"""The edge: arguments, progress and summaries. Errors become one-line messages and exit codes.
+
+Exit codes (the same for every command):
+  0  success
+  1  problems found (error diagnostics, a file that does not round-trip) or a partial failure
+  2  bad usage or unreadable input (a missing path, a binary or non-UTF-8 seed)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from enrich import pipeline
+from enrich.errors import EnrichError
+from enrich.models import Severity
+from enrich.render import render_json
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  success
+  1  problems found, or a partial failure
+  2  bad usage or unreadable input"""
+
+
+def _console(quiet: bool = False) -> Console:
+    return Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
+
+
+@click.group(
+    help=f"""Keep a curated paper list alive.
+
+Parses the markdown tables in your seed files, resolves every link to a typed identifier
+(arXiv paper, GitHub repository, Hugging Face model, DOI, ...), and writes the dataset
+output/enriched.json and the regenerated documents.
+
+\b
+Start with:
+  python -m enrich run               # seeds/ -> output/
+  python -m enrich lint seeds/       # check seeds without writing anything
+  python -m enrich parse FILE        # inspect rows and links as JSON
+
+{EXIT_CODES_HELP}""",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(package_name="enrich")
+def cli() -> None:
+    pass
+
+
+@cli.command(
+    help=f"""Parse and resolve the seeds, write the dataset and the regenerated documents.
+
+Reads every *.md file of --seeds, writes into --out: enriched.json (rows, links and
+diagnostics), enriched.schema.json (its JSON Schema) and one regenerated document per seed,
+each atomically (a temporary file renamed into place). Files whose content did not change are
+not rewritten.
+
+\b
+Examples:
+  python -m enrich run
+  python -m enrich run --seeds my-list.md --out site/
+
+{EXIT_CODES_HELP}"""
+)
+@click.option("--seeds", "seeds", type=click.Path(path_type=Path), default=Path("seeds"),
+              show_default=True, help="A seed file or a folder of *.md seeds.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="Folder for the dataset and regenerated documents.")
+@click.option("--cache", type=click.Path(path_type=Path), default=Path("cache"),
+              show_default=True, help="Folder of the on-disk cache of fetched facts.")
+@click.option("--offline", is_flag=True, help="Make no network request at all.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def run(seeds: Path, out: Path, cache: Path, offline: bool, quiet: bool) -> None:
+    console = _console(quiet)
+    result = pipeline.run([seeds], out)
+    _print_diagnostics(console, result.diagnostics, verbose=False)
+    rows = len(result.dataset.records)
+    links = sum(len(r.links) for r in result.dataset.records)
+    console.print(f"{len(result.seeds)} seed(s), {rows} rows, {links} links.")
+    if result.written:
+        console.print("wrote " + ", ".join(str(p) for p in result.written))
+    else:
+        console.print(f"{out}/ is up to date")
+    raise SystemExit(EXIT_PROBLEMS if result.has_errors else EXIT_OK)
+
+
+@cli.command(
+    help=f"""Check seeds offline: round trip, links and diagnostics. Writes nothing.
+
+Each PATH is a markdown file or a folder searched for *.md files. For each file, prints
+whether rendering it unchanged gives back the same bytes, and every problem found with its
+file:line, severity and a hint. Info-level notes are shown with -v.
+
+\b
+Examples:
+  python -m enrich lint seeds/
+  python -m enrich lint -v README.md
+
+{EXIT_CODES_HELP} (1: a file does not round-trip or has errors)"""
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-v", "--verbose", is_flag=True, help="Also show info-level notes.")
+def lint(paths: tuple[Path, ...], verbose: bool) -> None:
+    console = _console()
+    failed = False
+    for path in pipeline.discover(paths):
+        seed = pipeline.load_seed(path)
+        counts = Counter(d.severity for d in seed.diagnostics)
+        tables = len(seed.document.tables)
+        state = "round-trips" if seed.round_trips else "DOES NOT round-trip"
+        console.print(
+            f"{seed.document.path}: {state}; {tables} tables, {len(seed.records)} rows, "
+            f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings"
+        )
+        _print_diagnostics(console, seed.diagnostics, verbose=verbose)
+        failed |= not seed.round_trips or counts[Severity.ERROR] > 0
+    raise SystemExit(EXIT_PROBLEMS if failed else EXIT_OK)
+
+
+@cli.command(
+    name="parse",
+    help=f"""Print a seed's rows with their resolved links as JSON, for inspection and scripts.
+
+The output is a JSON object with "records" (one per table row: id, file, line, section,
+cells, links with kind and key) and "diagnostics".
+
+\b
+Examples:
+  python -m enrich parse seeds/slm-survey.md
+  python -m enrich parse seeds/slm-survey.md | jq '.records[].links[].kind'
+
+{EXIT_CODES_HELP}"""
+)
+@click.argument("file", type=click.Path(path_type=Path))
+def parse_command(file: Path) -> None:
+    seed = pipeline.load_seed(file)
+    dataset = pipeline.build_dataset((seed,))
+    payload = json.loads(render_json(dataset))
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _print_diagnostics(console: Console, diagnostics: Sequence[object], *, verbose: bool) -> None:
+    styles = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+    for diagnostic in diagnostics:
+        severity = getattr(diagnostic, "severity", Severity.INFO)
+        if severity is Severity.INFO and not verbose:
+            continue
+        console.print(str(diagnostic), style=styles[severity], markup=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code instead of raising `SystemExit`."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="enrich",
+                 standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_PROBLEMS
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return EXIT_PROBLEMS
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+    except EnrichError as exc:
+        click.echo(f"enrich: error: {exc}", err=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

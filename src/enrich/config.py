@@ -1,0 +1,132 @@
+"""One frozen settings object: paths, endpoints, tokens, per-source limits and TTLs.
+
+The environment is read here and only here (`Settings.from_env`), once per run; every other
+module receives a `Settings`. Tokens are wrapped in `Secret`, whose `str` and `repr` never
+show the value, so a token cannot leak into a log line, an exception message or `--help`.
+
+Defaults that come from a provider's rule cite it next to the constant.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# arXiv API terms of use: "make no more than one request every three seconds"
+# (https://info.arxiv.org/help/api/tou.html).
+ARXIV_DELAY_SECONDS = 3.0
+# arXiv's id_list answers up to 2,000 entries per page (arxiv.py `Client.page_size`); 100
+# ids keep each feed small and a failed batch cheap to split, and still needs one request
+# for the whole seed.
+ARXIV_BATCH_SIZE = 100
+# GitHub GraphQL: at most 100 nodes per connection; 50 aliased repositories per query
+# keeps each query's cost at 1 point (docs.github.com, "Rate limits and node limits").
+GITHUB_GRAPHQL_BATCH = 50
+# GitHub REST: "make requests for a single user or client ID serially" is the rule for
+# mutations; reads may be concurrent, but GitHub's secondary limits count concurrent
+# requests (no more than 100), so stay far below (docs.github.com, "Best practices").
+GITHUB_CONCURRENCY = 8
+# Hugging Face Hub: 500 API calls per 5 minutes anonymous, 1,000 with a token
+# (huggingface.co/docs/hub/rate-limits). A few at a time stays well within either.
+HF_CONCURRENCY = 4
+
+DAY = 24 * 3600
+# Papers change rarely (a new version, a journal ref): a week. Stars and downloads: a day.
+DEFAULT_TTLS: Mapping[str, int] = {"arxiv": 7 * DAY, "github": DAY, "huggingface": DAY}
+
+
+class Secret:
+    """A token. `str()` and `repr()` hide it; `reveal()` is the one way to read it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Base URLs of the APIs; each one configurable so tests and mirrors can point anywhere."""
+
+    arxiv: str = "https://export.arxiv.org/api/query"
+    github: str = "https://api.github.com"
+    huggingface: str = "https://huggingface.co"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know, resolved once."""
+
+    seeds: Path = Path("seeds")
+    out: Path = Path("output")
+    cache: Path = Path("cache")
+    offline: bool = False
+    refresh: bool = False
+    only: frozenset[str] = frozenset()
+    skip: frozenset[str] = frozenset()
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    github_token: Secret = field(default_factory=lambda: Secret(""))
+    hf_token: Secret = field(default_factory=lambda: Secret(""))
+    arxiv_delay: float = ARXIV_DELAY_SECONDS
+    ttls: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TTLS))
+    timeout: float = 20.0
+    retry_attempts: int = 4
+    retry_max_seconds: float = 60.0
+    retry_wait: bool = True  # False: the retry policy does not sleep (tests)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from `env` (default: the process environment) and explicit overrides."""
+        env = os.environ if env is None else env
+        endpoints = Endpoints(
+            arxiv=env.get("ENRICH_ARXIV_URL") or Endpoints.arxiv,
+            github=(env.get("ENRICH_GITHUB_URL") or Endpoints.github).rstrip("/"),
+            huggingface=(env.get("HF_ENDPOINT") or Endpoints.huggingface).rstrip("/"),
+        )
+        settings = cls(
+            endpoints=endpoints,
+            github_token=Secret(env.get("GITHUB_TOKEN", "")),
+            hf_token=Secret(env.get("HF_TOKEN", "")),
+            arxiv_delay=_float(env, "ENRICH_ARXIV_DELAY", ARXIV_DELAY_SECONDS),
+        )
+        return replace(settings, **overrides)  # type: ignore[arg-type]
+
+    def wants(self, source: str) -> bool:
+        """Whether `--only`/`--skip` leave `source` in this run."""
+        return (not self.only or source in self.only) and source not in self.skip
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        from enrich.errors import InputError
+
+        raise InputError(f"{name}={raw!r} is not a number of seconds") from None
+    if value < 0:
+        from enrich.errors import InputError
+
+        raise InputError(f"{name}={raw!r} must not be negative")
+    return value

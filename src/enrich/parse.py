@@ -1,0 +1,173 @@
+"""Stage 1: markdown text -> `Document` (prose blocks and tables, with 1-based lines). Pure.
+
+markdown-it-py decides *where* the tables are (its table tokens carry source line maps, and it
+knows what a table inside `<details>`, a list or a code fence is). The text of every line is
+then taken from the source itself, never from the tokens, so an untouched document renders
+back byte for byte: CRLF, trailing spaces, tabs, a missing final newline and all.
+
+Cells are split the way markdown-it (and GFM) split them: on every pipe not escaped with a
+backslash, pipes inside inline code included. Rows with fewer or more cells than the header
+are kept as they are; `diagnose` reports them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from enrich.models import Diagnostic, Document, Prose, Severity, Table, TableLine
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+# What stands before a table row inside a container: indentation and blockquote markers.
+_CONTAINER = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*")
+
+
+def markdown() -> MarkdownIt:
+    """The one markdown-it configuration of the project: CommonMark plus GFM tables.
+
+    `validateLink` accepts everything, so that a `javascript:` link reaches the resolver and is
+    reported there instead of silently turning into text.
+    """
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    return md
+
+
+# Finding blocks needs no inline parsing (heading text is set by the block rules), and the
+# inline pass is most of markdown-it's time on a large list.
+_MD = markdown().disable(["inline", "text_join"])
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their own endings (`\\r\\n`, `\\n` or `\\r`); joined they give `text` back.
+
+    Unlike `str.splitlines`, only the line endings markdown knows are line endings.
+    """
+    return _LINE.findall(text)
+
+
+def split_cells(line: str) -> tuple[str, ...]:
+    """The raw cells of a table line, as markdown-it's `escapedSplit` finds them.
+
+    The text before a leading pipe and after a trailing pipe is not a cell when it is blank.
+    """
+    content = line.rstrip("\r\n")
+    content = content[_CONTAINER.match(content).end() :]  # type: ignore[union-attr]
+    cells: list[str] = []
+    start = 0
+    escaped = False
+    for pos, ch in enumerate(content):
+        if ch == "|" and not escaped:
+            cells.append(content[start:pos])
+            start = pos + 1
+        escaped = ch == "\\"
+    cells.append(content[start:])
+    if len(cells) > 1 and not cells[0].strip():
+        cells.pop(0)
+    if len(cells) > 1 and not cells[-1].strip():
+        cells.pop()
+    return tuple(cells)
+
+
+def parse(text: str, path: str = "<string>") -> Document:
+    """Parse `text` into a `Document` whose blocks concatenate back to `text`."""
+    env: dict[str, object] = {}
+    tokens = _MD.parse(text, env)
+    lines = split_lines(text)
+    blocks: list[Prose | Table] = []
+    cursor = 0
+    for index, (heading_path, start, end) in enumerate(_table_spans(tokens)):
+        if start > cursor:
+            blocks.append(Prose(line=cursor + 1, raw="".join(lines[cursor:start])))
+        blocks.append(_table(index, heading_path, lines, start, end))
+        cursor = end
+    if cursor < len(lines):
+        blocks.append(Prose(line=cursor + 1, raw="".join(lines[cursor:])))
+    refs = env.get("references", {})
+    references = {k: v["href"] for k, v in refs.items()} if isinstance(refs, dict) else {}
+    return Document(path=path, blocks=tuple(blocks), references=references)
+
+
+def _table_spans(tokens: list[Token]) -> Iterator[tuple[tuple[str, ...], int, int]]:
+    """(heading path, first line, end line) of every table, 0-based and end-exclusive."""
+    headings: list[tuple[int, str]] = []
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            level = int(token.tag[1:])
+            title = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
+            headings = [h for h in headings if h[0] < level] + [(level, title)]
+        elif token.type == "table_open" and token.map:
+            yield tuple(title for _, title in headings), token.map[0], _table_end(tokens, i)
+
+
+def _table_end(tokens: list[Token], start: int) -> int:
+    """The end line of the table opened at `tokens[start]`: after its last row."""
+    end = tokens[start].map[1] if tokens[start].map else 0
+    for token in tokens[start:]:
+        if token.type == "tr_open" and token.map:
+            end = token.map[1]
+        if token.type == "table_close":
+            break
+    return end
+
+
+def _table(index: int, heading_path: tuple[str, ...], lines: list[str], start: int, end: int) -> Table:
+    def line(n: int) -> TableLine:
+        return TableLine(line=n + 1, raw=lines[n], cells=split_cells(lines[n]))
+
+    prefix = _CONTAINER.match(lines[start + 1]).group(0)  # type: ignore[union-attr]
+    return Table(
+        index=index,
+        heading_path=heading_path,
+        header=line(start),
+        delimiter=line(start + 1),
+        rows=tuple(line(n) for n in range(start + 2, end)),
+        prefix=prefix,
+    )
+
+
+def diagnose(document: Document) -> list[Diagnostic]:
+    """Structural problems of the document's tables (links are the resolver's concern)."""
+    found: list[Diagnostic] = []
+    if not document.text.strip():
+        found.append(
+            Diagnostic(
+                file=document.path,
+                line=0,
+                severity=Severity.WARNING,
+                code="empty-file",
+                message="the file is empty",
+                hint="add a markdown table with a header row and a delimiter row",
+            )
+        )
+    for table in document.tables:
+        found.extend(_diagnose_table(document.path, table))
+    return found
+
+
+def _diagnose_table(path: str, table: Table) -> Iterator[Diagnostic]:
+    width = len(table.header.cells)
+    if not table.rows:
+        yield Diagnostic(
+            file=path,
+            line=table.header.line,
+            severity=Severity.WARNING,
+            code="no-body-rows",
+            message="table has a header but no body rows",
+            hint="add rows below the delimiter line or remove the table",
+        )
+    for row in table.rows:
+        if len(row.cells) != width:
+            yield Diagnostic(
+                file=path,
+                line=row.line,
+                severity=Severity.WARNING,
+                code="cell-count",
+                message=f"row has {len(row.cells)} cells, the header has {width}",
+                hint="a missing cell shifts the columns after it; an extra one is not shown"
+                if len(row.cells) < width
+                else "GitHub drops cells beyond the header's; escape a literal pipe as \\|",
+            )

@@ -1,0 +1,260 @@
+"""Stage 2: parsed tables -> `RowRecord`s with resolved links, plus diagnostics. Pure.
+
+Every link in every cell is found (inline and reference links, autolinks, `<a href>`, bare
+URLs; badge images are pictures, not links) and classified by `urls.classify`. The link's
+URL decides its kind; the column only decides whether it is *misplaced*.
+
+A row's id is derived from what the row is — its first paper, else its first repository,
+else its first other entity, else its first cell's text — so that it survives reordering
+and edits of the seed. The same entity listed in two sections gives two rows whose ids are
+told apart by the section, and one entity to fetch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from enrich.models import (
+    CODE_KINDS,
+    HUB_KINDS,
+    PAPER_KINDS,
+    Diagnostic,
+    Document,
+    Kind,
+    Link,
+    RowRecord,
+    Severity,
+    Table,
+    TableLine,
+)
+from enrich.parse import markdown
+from enrich.urls import UnsupportedURL, classify
+
+_INLINE = markdown()
+_BARE_URL = re.compile(r"(?<![\w/\"'=(])(?:https?://|www\.)[^\s<>\"'|)\]]+", re.IGNORECASE)
+_HREF = re.compile(r"<a\s[^>]*?href\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
+_YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_DANGEROUS = ("javascript:", "data:", "vbscript:")
+
+ROLES: dict[str, frozenset[Kind]] = {
+    "paper": PAPER_KINDS,
+    "code": CODE_KINDS,
+    "model": HUB_KINDS,
+}
+# Column names whose content has an expected kind. Matched on the whole name: compound
+# columns ("Title & Authors", "Paper/Blog") and bare "Model" (often a name) have no role.
+_ROLE_NAMES = (
+    ("paper", frozenset({"paper", "papers", "arxiv", "publication", "paper link", "pdf"})),
+    ("code", frozenset({"code", "github", "repo", "repository", "implementation",
+                        "source code", "official code"})),
+    ("model", frozenset({"model card", "model cards", "hf model", "hugging face",
+                         "huggingface", "checkpoint", "checkpoints", "weights", "hf"})),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    records: tuple[RowRecord, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A link target as written, before classification."""
+
+    url: str
+    text: str
+
+
+def column_role(column: str) -> str | None:
+    """`paper`, `code` or `model` for the columns whose content has an expected kind."""
+    name = " ".join(re.sub(r"[^\w/&]+", " ", column.lower()).split())
+    return next((role for role, names in _ROLE_NAMES if name in names), None)
+
+
+def role_of_kind(kind: Kind) -> str | None:
+    return next((role for role, kinds in ROLES.items() if kind in kinds), None)
+
+
+def resolve(document: Document) -> Resolved:
+    """All rows of all tables of `document`, with links and the problems found on the way."""
+    references = {k: {"href": v, "title": ""} for k, v in document.references.items()}
+    rows: list[tuple[Table, TableLine, list[Link]]] = []
+    diagnostics: list[Diagnostic] = []
+    for table in document.tables:
+        for line in table.rows:
+            links = []
+            for column, value in _cells(table, line).items():
+                for found in extract_links(value, references):
+                    link = _resolve_link(document.path, line.line, column, found, diagnostics)
+                    if link is not None:
+                        links.append(link)
+            rows.append((table, line, links))
+            diagnostics.extend(_row_checks(document.path, table, line, links))
+    ids = _row_ids(document.path, rows)
+    records = tuple(
+        RowRecord(
+            id=row_id,
+            file=document.path,
+            line=line.line,
+            section=list(table.heading_path),
+            table=table.index,
+            cells=_cells(table, line),
+            links=links,
+        )
+        for row_id, (table, line, links) in zip(ids, rows, strict=True)
+    )
+    diagnostics.extend(_duplicates(records))
+    return Resolved(records=records, diagnostics=tuple(diagnostics))
+
+
+def _cells(table: Table, line: TableLine) -> dict[str, str]:
+    columns = table.columns
+    values = line.values
+    cells = {column: (values[i] if i < len(values) else "") for i, column in enumerate(columns)}
+    for extra, value in enumerate(values[len(columns) :], start=1):
+        cells[f"(extra {extra})"] = value
+    return cells
+
+
+def extract_links(text: str, references: dict[str, dict[str, str]] | None = None) -> list[_Found]:
+    """Every link target in a cell's text, in order of appearance."""
+    if not any(mark in text for mark in ("[", "<", "http", "www.")):
+        return []
+    env = {"references": references or {}}
+    found: list[_Found] = []
+    for token in _INLINE.parseInline(text, env):
+        found.extend(_walk(token.children or []))
+    return found
+
+
+def _walk(children: list) -> Iterator[_Found]:  # type: ignore[type-arg]
+    depth = 0
+    for i, child in enumerate(children):
+        if child.type == "link_open":
+            depth += 1
+            yield _Found(url=str(child.attrGet("href") or ""), text=_link_text(children, i))
+        elif child.type == "link_close":
+            depth -= 1
+        elif child.type == "html_inline":
+            yield from (_Found(url=m, text="") for m in _HREF.findall(child.content))
+        elif child.type == "text" and depth == 0:
+            for match in _BARE_URL.findall(child.content):
+                url = match if "://" in match else f"https://{match}"
+                yield _Found(url=url.rstrip(".,;:"), text=match)
+
+
+def _link_text(children: list, start: int) -> str:  # type: ignore[type-arg]
+    parts = []
+    for child in children[start + 1 :]:
+        if child.type == "link_close":
+            break
+        parts.append(child.content)
+    return "".join(parts).strip()
+
+
+def _resolve_link(
+    path: str, line: int, column: str, found: _Found, diagnostics: list[Diagnostic]
+) -> Link | None:
+    def report(severity: Severity, code: str, message: str, hint: str) -> None:
+        diagnostics.append(Diagnostic(file=path, line=line, severity=severity, code=code,
+                                      message=message, hint=hint))
+
+    if not found.url.strip():
+        report(Severity.WARNING, "empty-link", f"link '{found.text}' in {column} has no target",
+               "put the URL between the parentheses or remove the link")
+        return None
+    try:
+        identifier = classify(found.url)
+    except UnsupportedURL as exc:
+        dangerous = found.url.strip().lower().startswith(_DANGEROUS)
+        code = "unsupported-scheme" if ":" in found.url.split("/")[0] else "unparseable-link"
+        report(Severity.ERROR if dangerous else Severity.WARNING, code, f"{exc} ({column})",
+               "write the full https:// URL of the paper, repository or model")
+        return None
+    role = column_role(column)
+    kind_role = role_of_kind(identifier.kind)
+    also = [f"{Kind.ARXIV.value}:{identifier.key}"] if identifier.kind is Kind.HF_PAPER else []
+    return Link(
+        url=found.url,
+        text=found.text,
+        column=column,
+        kind=identifier.kind,
+        key=identifier.key,
+        version=identifier.version,
+        subpath=identifier.subpath,
+        also=also,
+        misplaced=role is not None and kind_role is not None and kind_role != role,
+    )
+
+
+def _row_checks(path: str, table: Table, line: TableLine, links: list[Link]) -> Iterator[Diagnostic]:
+    for link in links:
+        if link.misplaced:
+            home = next(c for c in (*table.columns, "") if column_role(c) == role_of_kind(link.kind)
+                        or c == "")
+            where = f"the {home} column" if home else "a column of its kind"
+            yield Diagnostic(
+                file=path, line=line.line, severity=Severity.WARNING, code="misplaced-link",
+                message=f"{link.kind.value} link {link.url} sits in the {link.column} column",
+                hint=f"move it to {where}; it is enriched by its kind all the same",
+            )
+    for column, value in _cells(table, line).items():
+        if column.strip().lower() == "year" and value and not _YEAR.match(value):
+            yield Diagnostic(
+                file=path, line=line.line, severity=Severity.WARNING, code="year-not-a-year",
+                message=f"Year cell '{value[:40]}' is not a four-digit year",
+                hint="write the year of first publication, e.g. 2024",
+            )
+
+
+def row_identity(links: list[Link], cells: dict[str, str]) -> str:
+    """What a row is: its first paper, repository or entity, else its first cell's text."""
+    for kinds in (PAPER_KINDS, CODE_KINDS, HUB_KINDS):
+        for link in links:
+            if link.kind in kinds:
+                kind = Kind.ARXIV if link.kind is Kind.HF_PAPER else link.kind
+                return f"{kind.value}:{link.key}"
+    if links:
+        return links[0].ref
+    first = next((v for v in cells.values() if v), "")
+    return f"row:{slug(first) or 'empty'}"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+
+
+def _row_ids(path: str, rows: list[tuple[Table, TableLine, list[Link]]]) -> list[str]:
+    bases = [row_identity(links, dict(zip(t.columns, l.values, strict=False))) for t, l, links in rows]
+    counts = Counter(bases)
+    ids: list[str] = []
+    used: Counter[str] = Counter()
+    for base, (table, _, _) in zip(bases, rows, strict=True):
+        candidate = base
+        if counts[base] > 1:
+            candidate = f"{base}@{slug(table.heading_path[-1]) if table.heading_path else 'top'}"
+        used[candidate] += 1
+        ids.append(candidate if used[candidate] == 1 else f"{candidate}~{used[candidate]}")
+    return ids
+
+
+def _duplicates(records: tuple[RowRecord, ...]) -> Iterator[Diagnostic]:
+    """An entity in several rows is fetched once; a later row is told where it came first."""
+    first: dict[str, RowRecord] = {}
+    for record in records:
+        earlier: defaultdict[int, list[str]] = defaultdict(list)
+        for ref in dict.fromkeys(r for link in record.links for r in (link.ref, *link.also)):
+            seen = first.setdefault(ref, record)
+            if seen is not record:
+                earlier[seen.line].append(ref)
+        for line, refs in sorted(earlier.items()):
+            yield Diagnostic(
+                file=record.file, line=record.line, severity=Severity.INFO,
+                code="duplicate-entity",
+                message=f"{', '.join(refs)} also listed at {record.file}:{line}",
+                hint="fine when the entity belongs in both sections; it is fetched once",
+            )
