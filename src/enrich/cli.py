@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,8 +19,10 @@ import click
 from rich.console import Console
 
 from enrich import pipeline
+from enrich.config import Settings
 from enrich.errors import EnrichError
 from enrich.models import Severity
+from enrich.progress import print_summary, progress_bars
 from enrich.render import render_json
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -56,41 +59,108 @@ def cli() -> None:
     pass
 
 
-@cli.command(
-    help=f"""Parse and resolve the seeds, write the dataset and the regenerated documents.
+SOURCE_NAMES = ("arxiv", "github", "huggingface")
 
-Reads every *.md file of --seeds, writes into --out: enriched.json (rows, links and
-diagnostics), enriched.schema.json (its JSON Schema) and one regenerated document per seed,
-each atomically (a temporary file renamed into place). Files whose content did not change are
-not rewritten.
+
+@cli.command(
+    help=f"""Refresh the list: parse, resolve, fetch, merge, and write the outputs.
+
+Reads every *.md file of --seeds, fetches facts about every linked paper (arXiv),
+repository (GitHub) and Hub page (Hugging Face) — from the cache when fresh, batched and
+rate-limited otherwise — and writes into --out: enriched.json (rows, entities with status
+and provenance, diagnostics), enriched.schema.json (its JSON Schema) and one regenerated
+document per seed. Each file is written atomically; unchanged files are not rewritten.
+
+A source that fails loses no data: its items keep their last known values, marked stale.
+
+\b
+Environment:
+  GITHUB_TOKEN        GitHub token (GraphQL batches, 5,000 requests/hour instead of 60)
+  HF_TOKEN            Hugging Face token (1,000 instead of 500 calls per 5 minutes)
+  ENRICH_ARXIV_URL    arXiv API endpoint (default https://export.arxiv.org/api/query)
+  ENRICH_GITHUB_URL   GitHub API base URL (default https://api.github.com)
+  HF_ENDPOINT         Hugging Face Hub base URL (default https://huggingface.co)
+  ENRICH_ARXIV_DELAY  seconds between arXiv requests (default 3, the arXiv API terms)
 
 \b
 Examples:
   python -m enrich run
+  python -m enrich run --offline              # no network: cache and last output only
+  python -m enrich run --refresh --only github
   python -m enrich run --seeds my-list.md --out site/
 
-{EXIT_CODES_HELP}"""
+{EXIT_CODES_HELP} (1: error diagnostics, or a source failed)"""
 )
-@click.option("--seeds", "seeds", type=click.Path(path_type=Path), default=Path("seeds"),
-              show_default=True, help="A seed file or a folder of *.md seeds.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("output"),
-              show_default=True, help="Folder for the dataset and regenerated documents.")
-@click.option("--cache", type=click.Path(path_type=Path), default=Path("cache"),
-              show_default=True, help="Folder of the on-disk cache of fetched facts.")
-@click.option("--offline", is_flag=True, help="Make no network request at all.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def run(seeds: Path, out: Path, cache: Path, offline: bool, quiet: bool) -> None:
+@click.option(
+    "--seeds",
+    "seeds",
+    type=click.Path(path_type=Path),
+    default=Path("seeds"),
+    show_default=True,
+    help="A seed file or a folder of *.md seeds.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for the dataset and regenerated documents.",
+)
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path),
+    default=Path("cache"),
+    show_default=True,
+    help="Folder of the on-disk cache of fetched facts.",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Make no network request: use the cache and the previous output only.",
+)
+@click.option("--refresh", is_flag=True, help="Ignore the cache's time-to-live: fetch everything.")
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(SOURCE_NAMES),
+    help="Fetch only from this source (repeatable).",
+)
+@click.option(
+    "--skip",
+    multiple=True,
+    type=click.Choice(SOURCE_NAMES),
+    help="Do not fetch from this source (repeatable).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary; errors only.")
+def run(
+    seeds: Path,
+    out: Path,
+    cache: Path,
+    offline: bool,
+    refresh: bool,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    quiet: bool,
+) -> None:
     console = _console(quiet)
-    result = pipeline.run([seeds], out)
+    settings = Settings.from_env(
+        seeds=seeds,
+        out=out,
+        cache=cache,
+        offline=offline,
+        refresh=refresh,
+        only=frozenset(only),
+        skip=frozenset(skip),
+    )
+    started = time.monotonic()
+    with progress_bars(console) as progress:
+        result = pipeline.run(settings, progress=progress, on_wait=console.print)
     _print_diagnostics(console, result.diagnostics, verbose=False)
-    rows = len(result.dataset.records)
-    links = sum(len(r.links) for r in result.dataset.records)
-    console.print(f"{len(result.seeds)} seed(s), {rows} rows, {links} links.")
-    if result.written:
-        console.print("wrote " + ", ".join(str(p) for p in result.written))
-    else:
-        console.print(f"{out}/ is up to date")
-    raise SystemExit(EXIT_PROBLEMS if result.has_errors else EXIT_OK)
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False)
+    print_summary(console, result, settings, time.monotonic() - started)
+    failed = result.failed_sources()
+    raise SystemExit(EXIT_PROBLEMS if result.has_errors or failed else EXIT_OK)
 
 
 @cli.command(
@@ -138,7 +208,7 @@ Examples:
   python -m enrich parse seeds/slm-survey.md
   python -m enrich parse seeds/slm-survey.md | jq '.records[].links[].kind'
 
-{EXIT_CODES_HELP}"""
+{EXIT_CODES_HELP}""",
 )
 @click.argument("file", type=click.Path(path_type=Path))
 def parse_command(file: Path) -> None:
@@ -160,8 +230,9 @@ def _print_diagnostics(console: Console, diagnostics: Sequence[object], *, verbo
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising `SystemExit`."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="enrich",
-                 standalone_mode=False)
+        cli.main(
+            args=list(argv) if argv is not None else None, prog_name="enrich", standalone_mode=False
+        )
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_PROBLEMS
     except click.exceptions.Abort:

@@ -39,7 +39,9 @@ class LockedError(EnrichError):
 class FetchError(EnrichError):
     """A request failed. `status` is the HTTP status when there was an answer."""
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after

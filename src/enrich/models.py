@@ -14,9 +14,11 @@ Records are immutable: a later stage builds new records, it never mutates earlie
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 """Bumped on any incompatible change of `output/enriched.json`."""
@@ -232,10 +234,148 @@ class RowRecord(_Record):
     links: list[Link]
 
 
+class Status(StrEnum):
+    """How fetching an entity ended. Every entity of a run ends in exactly one of these."""
+
+    OK = "ok"
+    """Fetched (or revalidated, or served fresh from the cache); `data` is current."""
+    NOT_FOUND = "not_found"
+    """The provider says it does not exist (404, or left out of a batch answer). A fact."""
+    MOVED = "moved"
+    """It exists under another name (a renamed or transferred repository); `data` holds the
+    facts under the new name and `moved_to` the new key. A fact."""
+    ERROR = "error"
+    """Fetching failed and no earlier value is known; `error` says why."""
+    STALE = "stale"
+    """Fetching failed or was not attempted (offline, budget exhausted), and `data` is the
+    last known value, from the cache or the previous dataset, with its old `fetched_at`."""
+    SKIPPED = "skipped"
+    """Not fetched by design: no source serves this kind (a docs page, a generic URL) or
+    the source was left out with `--only`/`--skip`, and nothing earlier is known."""
+
+
+class Author(_Record):
+    name: str
+    affiliations: list[str] = Field(default_factory=list)
+
+
+class PaperMeta(_Record):
+    """An arXiv paper, normalised."""
+
+    type: Literal["paper"] = "paper"
+    arxiv_id: str
+    latest_version: str | None = None
+    title: str
+    authors: list[Author]
+    abstract: str
+    published: AwareDatetime
+    updated: AwareDatetime
+    primary_category: str | None = None
+    categories: list[str] = Field(default_factory=list)
+    comment: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    pdf_url: str | None = None
+
+
+class RepoMeta(_Record):
+    """A GitHub repository, normalised."""
+
+    type: Literal["repo"] = "repo"
+    full_name: str = Field(description="Canonical owner/name as GitHub spells it now.")
+    description: str | None = None
+    stars: int
+    forks: int | None = None
+    watchers: int | None = None
+    open_issues: int | None = None
+    license_spdx: str | None = None
+    license_name: str | None = None
+    archived: bool = False
+    fork: bool = False
+    created_at: AwareDatetime | None = None
+    pushed_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    default_branch: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    homepage: str | None = None
+    language: str | None = None
+    subpaths: dict[str, bool] = Field(
+        default_factory=dict, description="Linked /tree or /blob subpaths and whether they exist."
+    )
+
+
+class HubMeta(_Record):
+    """A Hugging Face Hub model, dataset, space, collection, paper page or org, normalised."""
+
+    type: Literal["hub"] = "hub"
+    hub_kind: Literal["model", "dataset", "space", "collection", "paper", "org"]
+    id: str
+    title: str | None = None
+    downloads: int | None = Field(default=None, description="Downloads in the last 30 days.")
+    downloads_all_time: int | None = None
+    likes: int | None = None
+    upvotes: int | None = None
+    last_modified: AwareDatetime | None = None
+    pipeline_tag: str | None = None
+    library: str | None = None
+    license: str | None = None
+    gated: bool | str | None = None
+    arxiv_ids: list[str] = Field(default_factory=list)
+    items: int | None = Field(default=None, description="Items of a collection.")
+    github_repo: str | None = Field(default=None, description="A paper page's linked repository.")
+    models: int | None = Field(default=None, description="Public models of an org or user.")
+
+
+EntityData = Annotated[PaperMeta | RepoMeta | HubMeta, Field(discriminator="type")]
+
+
+class Provenance(_Record):
+    """Where a value comes from and how fetching it ended."""
+
+    source: str
+    status: Status
+    fetched_at: AwareDatetime | None = Field(
+        default=None,
+        description="UTC time of the network call that produced `data`; kept while the "
+        "value does not change, so an unchanged refresh rewrites no byte.",
+    )
+    # In-run facts, for the summary; not part of the dataset (they differ between two runs
+    # that found the same facts) nor of the cache.
+    http_status: int | None = Field(default=None, exclude=True)
+    from_cache: bool = Field(default=False, exclude=True)
+    attempts: int = Field(default=0, exclude=True)
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class Result(_Record):
+    """What fetching one identifier gave: provenance, and data iff usable."""
+
+    ref: str = Field(description="'kind:key' of the entity.")
+    provenance: Provenance
+    data: EntityData | None = None
+    moved_to: str | None = None
+
+    @property
+    def status(self) -> Status:
+        return self.provenance.status
+
+
 class Dataset(_Record):
     """`output/enriched.json`."""
 
     schema_version: int = SCHEMA_VERSION
     seeds: list[str]
     records: list[RowRecord]
+    entities: dict[str, Result] = Field(
+        default_factory=dict, description="Fetched facts by entity ('kind:key')."
+    )
     diagnostics: list[Diagnostic]
+
+
+def utc(moment: datetime) -> datetime:
+    """`moment` as an aware UTC datetime (naive values are taken to be UTC)."""
+    from datetime import UTC
+
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

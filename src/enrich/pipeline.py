@@ -1,23 +1,36 @@
-"""Wires the stages: parse -> resolve -> (fetch -> merge) -> render. The only module that
-reads seeds and writes outputs.
+"""Wires the stages: parse -> resolve -> fetch -> merge -> render. The only module that
+reads seeds and the previous dataset and writes outputs.
 
-Outputs are written atomically: each file goes to a temporary file in the output folder and
-is renamed over the old one, so a crash leaves the old file or the new one, never half of one.
+At the start of a run the previous `output/enriched.json` is read as the store of last known
+values, so a fresh clone with an empty cache still knows them. Outputs are written
+atomically: each file goes to a temporary file in the output folder and is renamed over the
+old one, so a crash leaves the old file or the new one, never half of one. A lock serialises
+concurrent runs on the same cache.
 """
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import os
 import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from enrich.cache import Cache
+from enrich.config import Settings
 from enrich.errors import InputError, OutputError, SeedError
-from enrich.models import Dataset, Diagnostic, Document, RowRecord, Severity
+from enrich.fetch import FetchReport, Progress, entities, fetch_all
+from enrich.merge import merge
+from enrich.models import Dataset, Diagnostic, Document, Result, RowRecord, Severity, Status
 from enrich.parse import diagnose, parse
 from enrich.render import dataset_schema, render_document, render_json
 from enrich.resolve import resolve
+from enrich.sources import Source, registry
 
 DATASET_NAME = "enriched.json"
 SCHEMA_NAME = "enriched.schema.json"
@@ -42,6 +55,8 @@ class RunResult:
     seeds: tuple[Seed, ...]
     written: tuple[Path, ...]
     dataset: Dataset
+    fetch: FetchReport = field(default_factory=lambda: FetchReport(results={}))
+    warnings: tuple[str, ...] = ()
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -50,6 +65,18 @@ class RunResult:
     @property
     def has_errors(self) -> bool:
         return any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def failed_sources(self) -> dict[str, int]:
+        """Sources with items that failed this run (stale by failure, or error), and how many."""
+        failed: dict[str, int] = {}
+        for result in self.dataset.entities.values():
+            failure = result.status is Status.ERROR or (
+                result.status is Status.STALE
+                and not (result.provenance.error or "").startswith(("offline", "skipped"))
+            )
+            if failure:
+                failed[result.provenance.source] = failed.get(result.provenance.source, 0) + 1
+        return failed
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -111,18 +138,77 @@ def build_dataset(seeds: tuple[Seed, ...]) -> Dataset:
     )
 
 
-def run(seed_paths: Iterable[Path], out: Path) -> RunResult:
-    """Parse and resolve every seed, then write the dataset, its schema and the documents."""
-    seeds = tuple(load_seed(p) for p in discover(seed_paths))
-    dataset = build_dataset(seeds)
-    files = {
+def read_previous(out: Path) -> tuple[dict[str, Result], list[str]]:
+    """Last known results from the previous dataset; an unusable one is reported, not fatal."""
+    path = out / DATASET_NAME
+    if not path.is_file():
+        return {}, []
+    try:
+        previous = Dataset.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return {}, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
+    return dict(previous.entities), []
+
+
+@contextmanager
+def run_lock(directory: Path, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """Serialise runs that share a cache: the second one waits, and says so."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait(f"another enrich run is using {directory}/; waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run(
+    settings: Settings,
+    progress: Progress | None = None,
+    on_wait: Callable[[str], None] = lambda message: None,
+    sources: tuple[Source, ...] | None = None,
+) -> RunResult:
+    """The main job: parse, resolve, fetch, merge, render, and write `settings.out`."""
+    seeds = tuple(load_seed(p) for p in discover([settings.seeds]))
+    records = [r for s in seeds for r in s.records]
+    with run_lock(settings.cache, on_wait):
+        previous, warnings = read_previous(settings.out)
+        with Cache(settings.cache, settings.ttls) as cache:
+            report = asyncio.run(
+                fetch_all(
+                    entities(records),
+                    sources if sources is not None else registry(settings),
+                    settings,
+                    cache,
+                    previous,
+                    progress,
+                )
+            )
+            warnings += cache.warnings
+        dataset = merge(
+            [s.document.path for s in seeds],
+            records,
+            report.results,
+            previous,
+            [d for s in seeds for d in s.diagnostics],
+        )
+        written = write_outputs(settings.out, seeds, dataset)
+    return RunResult(seeds, written, dataset, report, tuple(warnings))
+
+
+def write_outputs(out: Path, seeds: tuple[Seed, ...], dataset: Dataset) -> tuple[Path, ...]:
+    """Write the dataset, its schema and the documents; return the files that changed."""
+    files: Mapping[Path, str] = {
         out / DATASET_NAME: render_json(dataset),
         out / SCHEMA_NAME: render_json(dataset_schema()),
+        **{out / seed.path.name: render_document(seed.document) for seed in seeds},
     }
-    for seed in seeds:
-        files[out / seed.path.name] = render_document(seed.document)
-    written = tuple(path for path, text in files.items() if write_atomic(path, text))
-    return RunResult(seeds=seeds, written=written, dataset=dataset)
+    return tuple(path for path, text in files.items() if write_atomic(path, text))
 
 
 def write_atomic(path: Path, text: str) -> bool:

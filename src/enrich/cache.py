@@ -1,0 +1,112 @@
+"""diskcache behind `get`/`put` of fetched results; one namespace (key prefix) per source.
+
+What it stores: facts only — `ok`, `not_found` and `moved` results with their provenance and
+validators (ETag, Last-Modified). Failures are never stored: a failed fetch must not hide the
+last good value, and must be tried again next run.
+
+Freshness is decided here, not by diskcache's expiry: an entry past its source's TTL is still
+returned (marked not fresh), because it carries the validators for a conditional request and
+is the last known value if the refresh fails. Entries are dropped by diskcache after
+`KEEP_FACTOR` TTLs without a refresh.
+
+Entries are JSON text, never pickles. A corrupt or unreadable cache is reported once, moved
+aside and rebuilt empty: a cache is an optimisation, never a reason to fail a run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import diskcache
+from pydantic import ValidationError
+
+from enrich.models import Result, Status
+
+KEEP_FACTOR = 30
+CACHEABLE = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
+_FORMAT = 1  # bumped when the stored form changes; older entries are then misses
+
+
+@dataclass(frozen=True)
+class Entry:
+    result: Result
+    stored_at: float
+    fresh: bool
+
+
+class Cache:
+    """The on-disk cache of one run. Use as a context manager, or call `close()`."""
+
+    def __init__(self, directory: Path, ttls: Mapping[str, int]) -> None:
+        self.directory = directory
+        self.ttls = dict(ttls)
+        self.warnings: list[str] = []
+        self._disk = self._open()
+
+    def _open(self) -> diskcache.Cache:
+        try:
+            disk = diskcache.Cache(str(self.directory))
+            disk.get(("probe",))  # reads the database: fails here if it is corrupt
+            return disk
+        except (sqlite3.DatabaseError, OSError) as exc:
+            return self._rebuild(exc)
+
+    def _rebuild(self, exc: BaseException) -> diskcache.Cache:
+        aside = self.directory.with_name(f"{self.directory.name}.corrupt-{int(time.time())}")
+        self.warnings.append(
+            f"cache {self.directory} is unreadable ({type(exc).__name__}: {exc}); "
+            f"moved it to {aside} and started an empty one"
+        )
+        if self.directory.exists():
+            shutil.move(str(self.directory), str(aside))
+        return diskcache.Cache(str(self.directory))
+
+    def get(self, source: str, ref: str, now: float | None = None) -> Entry | None:
+        """The stored result for `ref`, fresh or not; None when absent or unreadable."""
+        try:
+            raw = self._disk.get((_FORMAT, source, ref))
+        except (sqlite3.DatabaseError, OSError) as exc:
+            self._disk = self._rebuild(exc)
+            return None
+        if not isinstance(raw, tuple) or len(raw) != 2:
+            return None
+        stored_at, text = raw
+        try:
+            result = Result.model_validate_json(text)
+        except (ValidationError, ValueError):
+            self._disk.delete((_FORMAT, source, ref))
+            return None
+        now = time.time() if now is None else now
+        fresh = now - float(stored_at) < self.ttls.get(source, 0)
+        return Entry(result=result, stored_at=float(stored_at), fresh=fresh)
+
+    def put(self, source: str, result: Result, now: float | None = None) -> bool:
+        """Store a fact; refuse (return False) anything that is not one."""
+        if result.status not in CACHEABLE:
+            return False
+        now = time.time() if now is None else now
+        keep = self.ttls.get(source, 0) * KEEP_FACTOR or None
+        value = (now, result.model_dump_json())
+        try:
+            self._disk.set((_FORMAT, source, result.ref), value, expire=keep)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            self._disk = self._rebuild(exc)
+            return False
+        return True
+
+    def close(self) -> None:
+        self._disk.close()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

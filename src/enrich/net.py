@@ -1,0 +1,166 @@
+"""The one retry policy and the one predicate of what is retryable. The only tenacity import.
+
+What is retried (`should_retry`): 408, 425, 429 and 5xx answers, timeouts and broken
+connections — failures that a later attempt can cure. Everything else (other 4xx, a
+malformed answer) fails at once: retrying a 404 or a 400 only burns rate limit.
+
+How long to wait (`RetryPolicy`): what the server asked for when it said so — `Retry-After`,
+GitHub's `x-ratelimit-reset` when `x-ratelimit-remaining` is 0, the Hub's `RateLimit` header
+(`"api";r=0;t=42`) — else exponential backoff with jitter. Bounded twice: in attempts and in
+total seconds. A wait the server asks for that does not fit in the time left is not waited:
+the call fails at once with the reason, and the item keeps its last known value.
+
+`RetryPolicy(wait=False)` is the testing switch: same decisions, no sleeping.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx2
+import requests
+import tenacity
+
+from enrich.errors import FetchError, PermanentError, TransientError
+
+T = TypeVar("T")
+
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+_RATELIMIT_T = re.compile(r"(?:^|;)\s*t=(\d+)")
+_RATELIMIT_R = re.compile(r"(?:^|;)\s*r=(\d+)")
+
+_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    ConnectionError,
+    httpx2.TimeoutException,
+    httpx2.NetworkError,
+    httpx2.RemoteProtocolError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+def should_retry(exc: BaseException) -> bool:
+    """True for failures a later attempt can cure."""
+    if isinstance(exc, TransientError):
+        return True
+    if isinstance(exc, FetchError):
+        return False
+    return isinstance(exc, _NETWORK_ERRORS)
+
+
+def http_error(
+    status: int, headers: Mapping[str, str], what: str, now: float | None = None
+) -> FetchError:
+    """The `FetchError` for an HTTP error answer, transient or permanent, with its wait."""
+    wait = server_wait(headers, now)
+    if status == 403 and wait is not None:
+        # GitHub answers an exhausted rate limit with 403 (primary) or 403 + Retry-After
+        # (secondary): it is a wait, not a refusal.
+        return TransientError(f"{what}: rate limited (HTTP 403)", status=status, retry_after=wait)
+    if status in RETRYABLE_STATUS:
+        return TransientError(f"{what}: HTTP {status}", status=status, retry_after=wait)
+    return PermanentError(f"{what}: HTTP {status}", status=status)
+
+
+def server_wait(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds the server asks us to wait, from any rate-limit header it sent, else None."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    now = time.time() if now is None else now
+    waits = [
+        w
+        for w in (
+            _retry_after(lower.get("retry-after"), now),
+            _github_reset(lower, now),
+            _hub_ratelimit(lower.get("ratelimit")),
+        )
+        if w is not None
+    ]
+    return max(waits) if waits else None
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - now)
+
+
+def _github_reset(headers: Mapping[str, str], now: float) -> float | None:
+    if headers.get("x-ratelimit-remaining") != "0":
+        return None
+    reset = headers.get("x-ratelimit-reset", "")
+    return max(0.0, float(reset) - now) if reset.isdigit() else None
+
+
+def _hub_ratelimit(value: str | None) -> float | None:
+    """The IETF draft header the Hub sends: `"api";r=<remaining>;t=<seconds to reset>`."""
+    if not value:
+        return None
+    remaining, reset = _RATELIMIT_R.search(value), _RATELIMIT_T.search(value)
+    if remaining is None or reset is None or int(remaining.group(1)) > 0:
+        return None
+    return float(reset.group(1))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, bounded in attempts and total time."""
+
+    attempts: int = 4
+    max_seconds: float = 60.0
+    initial: float = 0.5
+    max_backoff: float = 20.0
+    jitter: float = 0.5
+    wait: bool = True
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        if not self.wait:
+            return 0.0
+        exc = state.outcome.exception() if state.outcome else None
+        asked = exc.retry_after if isinstance(exc, FetchError) else None
+        backoff = tenacity.wait_exponential_jitter(
+            initial=self.initial, max=self.max_backoff, jitter=self.jitter
+        )(state)
+        return max(backoff, asked) if asked is not None else backoff
+
+    def _stop(self, state: tenacity.RetryCallState) -> bool:
+        if state.attempt_number >= self.attempts:
+            return True
+        elapsed = state.seconds_since_start or 0.0
+        return elapsed + self._wait_estimate(state) > self.max_seconds
+
+    def _wait_estimate(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = exc.retry_after if isinstance(exc, FetchError) else None
+        return (asked or 0.0) if self.wait else 0.0
+
+    async def call(self, fn: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+        """Await `fn()` under the policy; return its value and the number of attempts.
+
+        Raises the last exception when the policy gives up or the failure is not retryable.
+        """
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception(should_retry),
+            stop=self._stop,
+            wait=self._wait,
+            reraise=True,
+        )
+        attempts = 0
+        async for attempt in retrying:
+            with attempt:
+                attempts = attempt.retry_state.attempt_number
+                value = await fn()
+        return value, attempts

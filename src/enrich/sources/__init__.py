@@ -1,0 +1,140 @@
+"""The seam for sources: a small protocol, a context, and the registry.
+
+A source knows one provider's API and nothing of markdown. It receives a batch of
+`Request`s (one per entity, with the last known result for revalidation) and returns one
+`Result` per request, keyed by the entity's ref. It never raises for an item: every failure
+ends as that item's status (`error`), and the fetch stage turns an error into `stale` when a
+last known value exists. Sync client libraries run in threads (`asyncio.to_thread`), never
+on the event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from enrich.config import Settings
+from enrich.models import Identifier, Kind, Provenance, Result, Status
+from enrich.net import RetryPolicy
+
+
+@dataclass(frozen=True)
+class Request:
+    """One entity to fetch."""
+
+    identifier: Identifier
+    previous: Result | None = None
+    """The last known result (cache or previous dataset): validators and fallback."""
+    subpaths: tuple[str, ...] = ()
+    """Subpaths linked for this entity (`tree/main/docs`), to check where the budget allows."""
+
+    @property
+    def ref(self) -> str:
+        return self.identifier.ref
+
+
+@dataclass
+class SourceStats:
+    """Counters of one source in one run; written by the source, read by the summary.
+
+    Mutable on purpose and guarded by a lock: sources update it from worker threads.
+    """
+
+    requests: int = 0
+    revalidated: int = 0
+    rate_limit_remaining: int | None = None
+    rate_limit_spent: int = 0
+    notes: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count_request(self, n: int = 1) -> None:
+        with self._lock:
+            self.requests += n
+
+    def count_revalidated(self, n: int = 1) -> None:
+        with self._lock:
+            self.revalidated += n
+
+    def note(self, message: str) -> None:
+        with self._lock:
+            if message not in self.notes:
+                self.notes.append(message)
+
+    def rate_limit(self, remaining: int | None, spent: int = 0) -> None:
+        with self._lock:
+            if remaining is not None:
+                self.rate_limit_remaining = remaining
+            self.rate_limit_spent += spent
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class FetchContext:
+    """What a source may use: settings, the retry policy, its counters, progress, a clock."""
+
+    settings: Settings
+    policy: RetryPolicy
+    stats: SourceStats
+    advance: Callable[[int], None] = lambda n: None
+    now: Callable[[], datetime] = _utcnow
+
+
+class Source(Protocol):
+    """A provider of facts about some kinds of identifiers."""
+
+    name: str
+    """Also the cache namespace, the `--only`/`--skip` name and the key in summaries."""
+    kinds: frozenset[Kind]
+
+    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+        """One result per request, keyed by `Request.ref`. Never raises for an item."""
+        ...
+
+
+def result(
+    request: Request,
+    ctx: FetchContext,
+    source: str,
+    status: Status,
+    *,
+    data: object = None,
+    http_status: int | None = None,
+    attempts: int = 1,
+    error: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    moved_to: str | None = None,
+) -> Result:
+    """A `Result` for `request` fetched now: the one way sources build their results."""
+    return Result.model_validate(
+        {
+            "ref": request.ref,
+            "provenance": Provenance(
+                source=source,
+                status=status,
+                fetched_at=ctx.now() if status is not Status.ERROR else None,
+                http_status=http_status,
+                attempts=attempts,
+                error=error,
+                etag=etag,
+                last_modified=last_modified,
+            ),
+            "data": data,
+            "moved_to": moved_to,
+        }
+    )
+
+
+def registry(settings: Settings) -> tuple[Source, ...]:
+    """Every source, configured from `settings`, in a fixed order."""
+    from enrich.sources.arxiv import ArxivSource
+    from enrich.sources.github import GitHubSource
+    from enrich.sources.huggingface import HubSource
+
+    return (ArxivSource(settings), GitHubSource(settings), HubSource(settings))

@@ -1,0 +1,149 @@
+"""The pipeline end to end without network: outputs, atomic writes, determinism, contract."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from enrich import pipeline
+from enrich.config import Settings
+from enrich.models import Dataset, Kind, PaperMeta, Provenance, Result, Status
+from enrich.render import render_json
+
+SEED = Path(__file__).parents[1] / "seeds" / "slm-survey.md"
+
+
+def settings(tmp_path: Path, seeds: Path = SEED, **overrides: object) -> Settings:
+    return Settings(
+        seeds=seeds, out=tmp_path / "out", cache=tmp_path / "cache", retry_wait=False, **overrides
+    )
+
+
+def test_run_writes_dataset_schema_and_document(tmp_path: Path) -> None:
+    result = pipeline.run(settings(tmp_path, offline=True), sources=())
+    out = tmp_path / "out"
+    assert {p.name for p in result.written} == {
+        "enriched.json",
+        "enriched.schema.json",
+        "slm-survey.md",
+    }
+    assert (out / "slm-survey.md").read_bytes() == SEED.read_bytes()
+    data = json.loads((out / "enriched.json").read_text(encoding="utf-8"))
+    assert data["schema_version"] == 1
+    assert len(data["records"]) == 75
+
+
+def test_dataset_validates_against_its_generated_schema(tmp_path: Path) -> None:
+    pipeline.run(settings(tmp_path, offline=True), sources=())
+    out = tmp_path / "out"
+    schema = json.loads((out / "enriched.schema.json").read_text(encoding="utf-8"))
+    data = json.loads((out / "enriched.json").read_text(encoding="utf-8"))
+    jsonschema.validate(data, schema)
+    broken = dict(data, records=[{**data["records"][0], "line": "seven"}])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+def test_second_run_rewrites_nothing(tmp_path: Path) -> None:
+    pipeline.run(settings(tmp_path, offline=True), sources=())
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    again = pipeline.run(settings(tmp_path, offline=True), sources=())
+    assert again.written == ()
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
+
+
+def test_records_in_seed_order_with_stable_ids(tmp_path: Path) -> None:
+    result = pipeline.run(settings(tmp_path, offline=True), sources=())
+    lines = [r.line for r in result.dataset.records]
+    assert lines == sorted(lines)
+    ids = [r.id for r in result.dataset.records]
+    assert len(set(ids)) == len(ids)
+    assert "arxiv:2306.07629" in ids
+
+
+def test_crlf_seed_without_final_newline_round_trips(tmp_path: Path) -> None:
+    seed = tmp_path / "crlf.md"
+    seed.write_bytes(
+        b"# T\r\n\r\n| a | b |\r\n|---|---|\r\n| [x](https://arxiv.org/abs/2306.07629) | y |"
+    )
+    pipeline.run(settings(tmp_path, seeds=seed, offline=True), sources=())
+    assert (tmp_path / "out" / "crlf.md").read_bytes() == seed.read_bytes()
+
+
+def test_previous_dataset_supplies_last_known_values_offline(tmp_path: Path) -> None:
+    fetched = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    paper = PaperMeta(
+        arxiv_id="2306.07629",
+        title="SqueezeLLM",
+        authors=[],
+        abstract="a",
+        published=fetched,
+        updated=fetched,
+    )
+    old = Result(
+        ref="arxiv:2306.07629",
+        provenance=Provenance(source="arxiv", status=Status.OK, fetched_at=fetched),
+        data=paper,
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = Dataset(seeds=[], records=[], entities={old.ref: old}, diagnostics=[])
+    (out / "enriched.json").write_text(render_json(previous), encoding="utf-8")
+
+    class Arxiv:
+        name = "arxiv"
+        kinds = frozenset({Kind.ARXIV})
+
+        async def fetch(self, requests: object, ctx: object) -> dict[str, Result]:
+            raise AssertionError("offline must not fetch")
+
+    result = pipeline.run(settings(tmp_path, offline=True), sources=(Arxiv(),))
+    kept = result.dataset.entities["arxiv:2306.07629"]
+    assert kept.status is Status.STALE
+    assert kept.data == paper
+    assert kept.provenance.fetched_at == fetched
+    assert result.failed_sources() == {}
+    others = [r for ref, r in result.dataset.entities.items() if ref.startswith("arxiv:")]
+    assert {r.status for r in others} == {Status.STALE, Status.SKIPPED}
+
+
+def test_unusable_previous_dataset_is_reported_not_fatal(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "enriched.json").write_text("{not json", encoding="utf-8")
+    result = pipeline.run(settings(tmp_path, offline=True), sources=())
+    assert any("previous dataset unusable" in w for w in result.warnings)
+    assert json.loads((out / "enriched.json").read_text(encoding="utf-8"))["records"]
+
+
+def test_write_atomic_leaves_no_temporary_files(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "file.txt"
+    assert pipeline.write_atomic(target, "one\n") is True
+    assert pipeline.write_atomic(target, "one\n") is False
+    assert pipeline.write_atomic(target, "two\n") is True
+    assert target.read_text(encoding="utf-8") == "two\n"
+    assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
+
+
+def test_concurrent_runs_are_serialised_with_a_message(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    messages: list[str] = []
+    with open(cache / ".lock", "a+") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        released = threading.Timer(0.3, lambda: fcntl.flock(holder, fcntl.LOCK_UN))
+        released.start()
+        started = time.monotonic()
+        pipeline.run(settings(tmp_path, offline=True), sources=(), on_wait=messages.append)
+        waited = time.monotonic() - started
+        released.join()
+    assert waited >= 0.25
+    assert messages
+    assert "another enrich run" in messages[0]
