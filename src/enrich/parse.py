@@ -23,6 +23,8 @@ from enrich.models import Diagnostic, Document, Prose, Severity, Table, TableLin
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # What stands before a table row inside a container: indentation and blockquote markers.
 _CONTAINER = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*")
+# The same, plus list markers: what stands before a table that starts on a list item's line.
+_ITEM_START = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
 
 
 def markdown() -> MarkdownIt:
@@ -49,13 +51,27 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
+_LINK_TITLE = re.compile(r'(\]\(\s*<?[^\s()<>]+>?)\s+"(?:[^"\\]|\\.)*"\s*\)')
+
+
+def strip_link_titles(text: str) -> str:
+    """`[x](url "title")` -> `[x](url)`: titles a regenerated table's links were given."""
+    return _LINK_TITLE.sub(r"\1)", text)
+
+
+def container_prefix(line: str) -> str:
+    """What stands before a table line inside a container: indentation, `>` markers."""
+    match = _CONTAINER.match(line)
+    return match.group(0) if match else ""
+
+
 def split_cells(line: str) -> tuple[str, ...]:
     """The raw cells of a table line, as markdown-it's `escapedSplit` finds them.
 
     The text before a leading pipe and after a trailing pipe is not a cell when it is blank.
     """
     content = line.rstrip("\r\n")
-    content = content[_CONTAINER.match(content).end() :]  # type: ignore[union-attr]
+    content = content[len(container_prefix(content)) :]
     cells: list[str] = []
     start = 0
     escaped = False
@@ -79,10 +95,10 @@ def parse(text: str, path: str = "<string>") -> Document:
     lines = split_lines(text)
     blocks: list[Prose | Table] = []
     cursor = 0
-    for index, (heading_path, start, end) in enumerate(_table_spans(tokens)):
+    for index, (heading_path, start, end, in_item) in enumerate(_table_spans(tokens)):
         if start > cursor:
             blocks.append(Prose(line=cursor + 1, raw="".join(lines[cursor:start])))
-        blocks.append(_table(index, heading_path, lines, start, end))
+        blocks.append(_table(index, heading_path, lines, (start, end), in_item))
         cursor = end
     if cursor < len(lines):
         blocks.append(Prose(line=cursor + 1, raw="".join(lines[cursor:])))
@@ -91,38 +107,54 @@ def parse(text: str, path: str = "<string>") -> Document:
     return Document(path=path, blocks=tuple(blocks), references=references)
 
 
-def _table_spans(tokens: list[Token]) -> Iterator[tuple[tuple[str, ...], int, int]]:
-    """(heading path, first line, end line) of every table, 0-based and end-exclusive."""
+def _table_spans(tokens: list[Token]) -> Iterator[tuple[tuple[str, ...], int, int, bool]]:
+    """(heading path, first line, end line, starts a list item) of every table.
+
+    Lines are 0-based and end-exclusive. The flag says the table's first line is also the
+    first line of a list item (`- | a | b |`), so that line carries a list marker.
+    """
     headings: list[tuple[int, str]] = []
+    item_lines: set[int] = set()
     for i, token in enumerate(tokens):
-        if token.type == "heading_open":
+        if token.type == "list_item_open" and token.map:
+            item_lines.add(token.map[0])
+        elif token.type == "heading_open":
             level = int(token.tag[1:])
             title = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
             headings = [h for h in headings if h[0] < level] + [(level, title)]
         elif token.type == "table_open" and token.map:
-            yield tuple(title for _, title in headings), token.map[0], _table_end(tokens, i)
+            start = token.map[0]
+            yield tuple(t for _, t in headings), start, _table_end(tokens, i), start in item_lines
 
 
 def _table_end(tokens: list[Token], start: int) -> int:
-    """The end line of the table opened at `tokens[start]`: after its last row."""
-    end = tokens[start].map[1] if tokens[start].map else 0
-    for token in tokens[start:]:
-        if token.type == "tr_open" and token.map:
-            end = token.map[1]
-        if token.type == "table_close":
-            break
-    return end
+    """The end line of the table opened at `tokens[start]`: after its last body row, or after
+    its delimiter line when it has none (markdown-it sets the table's map that way)."""
+    opened = tokens[start].map
+    return opened[1] if opened else 0
 
 
-def _table(index: int, heading_path: tuple[str, ...], lines: list[str], start: int, end: int) -> Table:
+def _table(
+    index: int,
+    heading_path: tuple[str, ...],
+    lines: list[str],
+    span: tuple[int, int],
+    in_item: bool,
+) -> Table:
     def line(n: int) -> TableLine:
         return TableLine(line=n + 1, raw=lines[n], cells=split_cells(lines[n]))
 
-    prefix = _CONTAINER.match(lines[start + 1]).group(0)  # type: ignore[union-attr]
+    start, end = span
+    header = line(start)
+    if in_item:  # the list marker is not a cell
+        marker = _ITEM_START.match(lines[start])
+        content = lines[start][marker.end() :] if marker else lines[start]
+        header = TableLine(line=start + 1, raw=lines[start], cells=split_cells(content))
+    prefix = container_prefix(lines[start + 1])
     return Table(
         index=index,
         heading_path=heading_path,
-        header=line(start),
+        header=header,
         delimiter=line(start + 1),
         rows=tuple(line(n) for n in range(start + 2, end)),
         prefix=prefix,

@@ -12,10 +12,12 @@ told apart by the section, and one entity to fetch.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from enrich.models import (
     CODE_KINDS,
@@ -30,12 +32,14 @@ from enrich.models import (
     Table,
     TableLine,
 )
-from enrich.parse import markdown
+from enrich.parse import markdown, strip_link_titles
 from enrich.urls import UnsupportedURL, classify
 
 _INLINE = markdown()
 _BARE_URL = re.compile(r"(?<![\w/\"'=(])(?:https?://|www\.)[^\s<>\"'|)\]]+", re.IGNORECASE)
 _HREF = re.compile(r"<a\s[^>]*?href\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
+_A_OPEN = re.compile(r"<a[\s>]", re.IGNORECASE)
+_A_CLOSE = re.compile(r"</a\s*>", re.IGNORECASE)
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _DANGEROUS = ("javascript:", "data:", "vbscript:")
 
@@ -48,10 +52,36 @@ ROLES: dict[str, frozenset[Kind]] = {
 # columns ("Title & Authors", "Paper/Blog") and bare "Model" (often a name) have no role.
 _ROLE_NAMES = (
     ("paper", frozenset({"paper", "papers", "arxiv", "publication", "paper link", "pdf"})),
-    ("code", frozenset({"code", "github", "repo", "repository", "implementation",
-                        "source code", "official code"})),
-    ("model", frozenset({"model card", "model cards", "hf model", "hugging face",
-                         "huggingface", "checkpoint", "checkpoints", "weights", "hf"})),
+    (
+        "code",
+        frozenset(
+            {
+                "code",
+                "github",
+                "repo",
+                "repository",
+                "implementation",
+                "source code",
+                "official code",
+            }
+        ),
+    ),
+    (
+        "model",
+        frozenset(
+            {
+                "model card",
+                "model cards",
+                "hf model",
+                "hugging face",
+                "huggingface",
+                "checkpoint",
+                "checkpoints",
+                "weights",
+                "hf",
+            }
+        ),
+    ),
 )
 
 
@@ -112,8 +142,13 @@ def resolve(document: Document) -> Resolved:
 
 
 def _cells(table: Table, line: TableLine) -> dict[str, str]:
+    """Curated cells by column name. In a regenerated table, generated cells and the link
+    titles `enrich` added are left out, so that it reads back as the seed it came from."""
     columns = table.columns
     values = line.values
+    if table.generated:
+        values = tuple(strip_link_titles(v) for v in values)
+        values = values[: len(columns)] + values[len(columns) + table.generated :]
     cells = {column: (values[i] if i < len(values) else "") for i, column in enumerate(columns)}
     for extra, value in enumerate(values[len(columns) :], start=1):
         cells[f"(extra {extra})"] = value
@@ -140,11 +175,20 @@ def _walk(children: list) -> Iterator[_Found]:  # type: ignore[type-arg]
         elif child.type == "link_close":
             depth -= 1
         elif child.type == "html_inline":
-            yield from (_Found(url=m, text="") for m in _HREF.findall(child.content))
+            hrefs = _HREF.findall(child.content)
+            yield from (_Found(url=html.unescape(m), text="") for m in hrefs)
+            depth = max(0, depth + _anchor_step(child.content))
         elif child.type == "text" and depth == 0:
             for match in _BARE_URL.findall(child.content):
                 url = match if "://" in match else f"https://{match}"
                 yield _Found(url=url.rstrip(".,;:"), text=match)
+
+
+def _anchor_step(tag: str) -> int:
+    """+1 for an `<a ...>` tag, -1 for `</a>`: a bare URL inside an HTML link is its text."""
+    if _A_OPEN.match(tag):
+        return 1
+    return -1 if _A_CLOSE.match(tag) else 0
 
 
 def _link_text(children: list, start: int) -> str:  # type: ignore[type-arg]
@@ -160,20 +204,33 @@ def _resolve_link(
     path: str, line: int, column: str, found: _Found, diagnostics: list[Diagnostic]
 ) -> Link | None:
     def report(severity: Severity, code: str, message: str, hint: str) -> None:
-        diagnostics.append(Diagnostic(file=path, line=line, severity=severity, code=code,
-                                      message=message, hint=hint))
+        diagnostics.append(
+            Diagnostic(
+                file=path, line=line, severity=severity, code=code, message=message, hint=hint
+            )
+        )
 
     if not found.url.strip():
-        report(Severity.WARNING, "empty-link", f"link '{found.text}' in {column} has no target",
-               "put the URL between the parentheses or remove the link")
+        report(
+            Severity.WARNING,
+            "empty-link",
+            f"link '{found.text}' in {column} has no target",
+            "put the URL between the parentheses or remove the link",
+        )
         return None
     try:
         identifier = classify(found.url)
     except UnsupportedURL as exc:
         dangerous = found.url.strip().lower().startswith(_DANGEROUS)
-        code = "unsupported-scheme" if ":" in found.url.split("/")[0] else "unparseable-link"
-        report(Severity.ERROR if dangerous else Severity.WARNING, code, f"{exc} ({column})",
-               "write the full https:// URL of the paper, repository or model")
+        scheme = urlsplit(found.url.strip()).scheme.lower()
+        supported = scheme in ("", "http", "https")
+        code = "unparseable-link" if supported else "unsupported-scheme"
+        report(
+            Severity.ERROR if dangerous else Severity.WARNING,
+            code,
+            f"{exc} ({column})",
+            "write the full https:// URL of the paper, repository or model",
+        )
         return None
     role = column_role(column)
     kind_role = role_of_kind(identifier.kind)
@@ -191,21 +248,32 @@ def _resolve_link(
     )
 
 
-def _row_checks(path: str, table: Table, line: TableLine, links: list[Link]) -> Iterator[Diagnostic]:
+def _row_checks(
+    path: str, table: Table, line: TableLine, links: list[Link]
+) -> Iterator[Diagnostic]:
     for link in links:
         if link.misplaced:
-            home = next(c for c in (*table.columns, "") if column_role(c) == role_of_kind(link.kind)
-                        or c == "")
+            home = next(
+                c
+                for c in (*table.columns, "")
+                if column_role(c) == role_of_kind(link.kind) or c == ""
+            )
             where = f"the {home} column" if home else "a column of its kind"
             yield Diagnostic(
-                file=path, line=line.line, severity=Severity.WARNING, code="misplaced-link",
+                file=path,
+                line=line.line,
+                severity=Severity.WARNING,
+                code="misplaced-link",
                 message=f"{link.kind.value} link {link.url} sits in the {link.column} column",
                 hint=f"move it to {where}; it is enriched by its kind all the same",
             )
     for column, value in _cells(table, line).items():
         if column.strip().lower() == "year" and value and not _YEAR.match(value):
             yield Diagnostic(
-                file=path, line=line.line, severity=Severity.WARNING, code="year-not-a-year",
+                file=path,
+                line=line.line,
+                severity=Severity.WARNING,
+                code="year-not-a-year",
                 message=f"Year cell '{value[:40]}' is not a four-digit year",
                 hint="write the year of first publication, e.g. 2024",
             )
@@ -229,7 +297,9 @@ def slug(text: str) -> str:
 
 
 def _row_ids(path: str, rows: list[tuple[Table, TableLine, list[Link]]]) -> list[str]:
-    bases = [row_identity(links, dict(zip(t.columns, l.values, strict=False))) for t, l, links in rows]
+    bases = [
+        row_identity(links, dict(zip(t.columns, ln.values, strict=False))) for t, ln, links in rows
+    ]
     counts = Counter(bases)
     ids: list[str] = []
     used: Counter[str] = Counter()
@@ -253,7 +323,9 @@ def _duplicates(records: tuple[RowRecord, ...]) -> Iterator[Diagnostic]:
                 earlier[seen.line].append(ref)
         for line, refs in sorted(earlier.items()):
             yield Diagnostic(
-                file=record.file, line=record.line, severity=Severity.INFO,
+                file=record.file,
+                line=record.line,
+                severity=Severity.INFO,
                 code="duplicate-entity",
                 message=f"{', '.join(refs)} also listed at {record.file}:{line}",
                 hint="fine when the entity belongs in both sections; it is fetched once",

@@ -24,6 +24,11 @@ _ARXIV_PATH = re.compile(
 )
 _ARXIV_FTP = re.compile(rf"^/ftp/arxiv/papers/\d{{4}}/(?P<id>{NEW_ARXIV})(?P<version>v\d+)?\.pdf$")
 _DOI = re.compile(r"(10\.\d{4,9}/\S+)")
+# An Anthology paper id: new style `2023.findings-emnlp.1033`, old style `N19-1423`.
+_ACL_ID = re.compile(
+    r"^(?P<id>\d{4}\.[a-z0-9]+(?:-[a-z0-9]+)*\.\d+|[A-Z]\d{2}-\d{4})(?P<version>v\d+)?"
+    r"(?:\.pdf|\.bib)?$"
+)
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-_.]*)$")
 
 # First path segments of github.com that are site pages, not users or organisations.
@@ -159,11 +164,12 @@ def _doi(path: str, query: str) -> Identifier | None:
 
 
 def _acl(path: str, query: str) -> Identifier | None:
-    segments = [s for s in path.split("/") if s and s != "anthology"]
-    if not segments:
+    """A paper page or PDF; event, volume and people pages are not papers."""
+    segments = [s for s in path.split("/") if s]
+    match = _ACL_ID.match(segments[-1]) if segments else None
+    if match is None:
         return None
-    key = segments[-1].removesuffix(".pdf").removesuffix(".bib")
-    return Identifier(kind=Kind.ACL, key=key) if key else None
+    return Identifier(kind=Kind.ACL, key=match["id"], version=match["version"])
 
 
 def _pmlr(path: str, query: str) -> Identifier | None:
