@@ -132,7 +132,7 @@ class RetryPolicy:
         exc = state.outcome.exception() if state.outcome else None
         asked = exc.retry_after if isinstance(exc, FetchError) else None
         backoff = tenacity.wait_exponential_jitter(
-            initial=self.initial, max=self.max_backoff, jitter=self.jitter
+            multiplier=self.initial, max=self.max_backoff, jitter=self.jitter
         )(state)
         return max(backoff, asked) if asked is not None else backoff
 

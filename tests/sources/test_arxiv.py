@@ -1,0 +1,425 @@
+"""The arXiv source against the loopback FakeAPI: the real `arxiv` client, real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from arxiv import _feed
+
+from enrich.config import Endpoints, Settings
+from enrich.models import Author, Identifier, Kind, PaperMeta, Result, Status
+from enrich.net import RetryPolicy
+from enrich.sources import FetchContext, Request, SourceStats
+from enrich.sources.arxiv import ArxivSource, _well_formed
+from tests.fakeapi import FakeAPI, arxiv_feed, fixtures
+
+
+@pytest.fixture
+def api() -> Iterator[FakeAPI]:
+    with FakeAPI() as server:
+        yield server
+
+
+def make_settings(api: FakeAPI, **overrides: Any) -> Settings:
+    base = Settings(
+        endpoints=Endpoints(arxiv=api.base_url + "/api/query"),
+        arxiv_delay=0,
+        retry_wait=False,
+        retry_attempts=3,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+def make_ctx(settings: Settings, policy: RetryPolicy | None = None) -> FetchContext:
+    advanced: list[int] = []
+    return FetchContext(
+        settings=settings,
+        policy=policy or RetryPolicy(wait=False, attempts=3),
+        stats=SourceStats(),
+        advance=advanced.append,
+    )
+
+
+def ask(key: str, version: str | None = None) -> Request:
+    return Request(Identifier(kind=Kind.ARXIV, key=key, version=version))
+
+
+def fetch(
+    api: FakeAPI,
+    keys: Sequence[str],
+    *,
+    source: ArxivSource | None = None,
+    policy: RetryPolicy | None = None,
+    **overrides: Any,
+) -> tuple[dict[str, Result], FetchContext]:
+    settings = make_settings(api, **overrides)
+    ctx = make_ctx(settings, policy)
+    source = source or ArxivSource(settings)
+    results = asyncio.run(source.fetch([ask(key) for key in keys], ctx))
+    return results, ctx
+
+
+def id_lists(api: FakeAPI) -> list[list[str]]:
+    return [r.query["id_list"].split(",") for r in api.requests if r.api == "arxiv"]
+
+
+def test_success_path_normalises_every_field(api: FakeAPI) -> None:
+    published = datetime(2023, 1, 5, 10, 0, tzinfo=UTC)
+    api.add_paper(
+        "2301.00001",
+        title="  Small   models,\n   big  results ",
+        authors=[("Ada Lovelace", "Analytical Engine Ltd"), "Bo Zhang"],
+        summary="We study\n  small models.\n\nThey work.",
+        version=3,
+        published=published,
+        updated=datetime(2023, 6, 1, 8, 30, tzinfo=UTC),
+        primary_category="cs.CL",
+        categories=["cs.CL", "cs.LG"],
+        comment="12 pages,\n 3 figures",
+        journal_ref="TMLR 2023",
+        doi="10.1234/slm.2023",
+    )
+    settings = make_settings(api)
+    ctx = make_ctx(settings)
+    request = Request(Identifier(kind=Kind.ARXIV, key="2301.00001", version="v1"))
+    results = asyncio.run(ArxivSource(settings).fetch([request], ctx))
+
+    got = results["arxiv:2301.00001"]
+    assert got.status is Status.OK
+    assert got.provenance.http_status == 200
+    assert got.provenance.attempts == 1
+    assert got.provenance.fetched_at is not None
+    assert got.data == PaperMeta(
+        arxiv_id="2301.00001",
+        latest_version="v3",
+        title="Small models, big results",
+        authors=[
+            Author(name="Ada Lovelace", affiliations=["Analytical Engine Ltd"]),
+            Author(name="Bo Zhang"),
+        ],
+        abstract="We study small models. They work.",
+        published=published,
+        updated=datetime(2023, 6, 1, 8, 30, tzinfo=UTC),
+        primary_category="cs.CL",
+        categories=["cs.CL", "cs.LG"],
+        comment="12 pages, 3 figures",
+        journal_ref="TMLR 2023",
+        doi="10.1234/slm.2023",
+        pdf_url="https://arxiv.org/pdf/2301.00001v3",
+    )
+    assert isinstance(got.data, PaperMeta)
+    assert got.data.published.tzinfo is not None
+    # One request, asking for the versionless id (so the latest version comes back).
+    assert id_lists(api) == [["2301.00001"]]
+    assert ctx.stats.requests == 1
+
+
+def test_old_style_ids_match_their_entries(api: FakeAPI) -> None:
+    api.add_paper("hep-th/9901001", version=2)
+    api.add_paper("math.AG/0601001")
+
+    results, _ = fetch(api, ["hep-th/9901001", "math.AG/0601001"])
+
+    old = results["arxiv:hep-th/9901001"]
+    assert old.status is Status.OK
+    assert isinstance(old.data, PaperMeta)
+    assert (old.data.arxiv_id, old.data.latest_version) == ("hep-th/9901001", "v2")
+    assert results["arxiv:math.AG/0601001"].status is Status.OK
+
+
+def test_250_ids_go_out_in_three_batches_of_100(api: FakeAPI) -> None:
+    keys = [f"2401.{n:05d}" for n in range(1, 251)]
+    for key in keys:
+        api.add_paper(key)
+
+    results, ctx = fetch(api, keys)
+
+    assert api.count("arxiv") == 3
+    assert ctx.stats.requests == 3
+    assert [len(ids) for ids in id_lists(api)] == [100, 100, 50]
+    assert [i for ids in id_lists(api) for i in ids] == keys
+    assert {r.query["max_results"] for r in api.requests} == {"100"}
+    assert {r.query["start"] for r in api.requests} == {"0"}
+    assert all(results[f"arxiv:{key}"].status is Status.OK for key in keys)
+
+
+def test_unknown_id_is_not_found(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+
+    results, _ = fetch(api, ["2301.00001", "2301.99999"])
+
+    missing = results["arxiv:2301.99999"]
+    assert missing.status is Status.NOT_FOUND
+    assert missing.data is None
+    assert missing.provenance.http_status == 200
+    assert results["arxiv:2301.00001"].status is Status.OK
+    assert api.count("arxiv") == 1
+
+
+def test_an_answer_without_any_entry_is_confirmed_once(api: FakeAPI) -> None:
+    results, _ = fetch(api, ["2301.99998", "2301.99999"])
+
+    assert {r.status for r in results.values()} == {Status.NOT_FOUND}
+    assert api.count("arxiv") == 2
+    assert results["arxiv:2301.99999"].provenance.attempts == 2
+
+
+def test_a_spurious_empty_page_is_not_taken_for_not_found(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "empty", times=1)
+
+    results, _ = fetch(api, ["2301.00001"])
+
+    assert results["arxiv:2301.00001"].status is Status.OK
+    assert results["arxiv:2301.00001"].provenance.attempts == 2
+
+
+def test_malformed_id_is_an_error_and_is_not_sent(api: FakeAPI) -> None:
+    results, ctx = fetch(api, ["not-an-id", "2301.1"])
+
+    for ref in ("arxiv:not-an-id", "arxiv:2301.1"):
+        assert results[ref].status is Status.ERROR
+        assert "malformed arXiv id" in (results[ref].provenance.error or "")
+        assert results[ref].provenance.attempts == 0
+    assert api.count() == 0
+    assert ctx.stats.requests == 0
+
+
+class _Lenient(ArxivSource):
+    """A validation that lets `abc` through: an id arXiv refuses that slipped our check."""
+
+    def query_id(self, key: str) -> str | None:
+        return key if key == "abc" else super().query_id(key)
+
+
+def test_a_refused_id_is_isolated_by_halving_the_batch(api: FakeAPI) -> None:
+    keys = [f"2301.{n:05d}" for n in range(1, 8)]
+    for key in keys:
+        api.add_paper(key)
+    keys.insert(5, "abc")  # 8 ids, the refused one in the second half
+
+    source = _Lenient(make_settings(api))
+    results, ctx = fetch(api, keys, source=source)
+
+    # [8] 400 -> [4] ok, [4] 400 -> ([2] 400 -> [1] ok, [1] 400), [2] ok
+    assert api.count("arxiv") == 7
+    assert [len(ids) for ids in id_lists(api)] == [8, 4, 4, 2, 1, 1, 2]
+    assert id_lists(api)[5] == ["abc"]
+    assert ctx.stats.requests == 7
+    refused = results["arxiv:abc"]
+    assert refused.status is Status.ERROR
+    assert refused.provenance.http_status == 400
+    assert "refused" in (refused.provenance.error or "")
+    assert all(results[f"arxiv:{k}"].status is Status.OK for k in keys if k != "abc")
+
+
+def test_429_with_retry_after_then_success(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "429", times=1, retry_after=2)
+
+    results, ctx = fetch(api, ["2301.00001"])
+
+    got = results["arxiv:2301.00001"]
+    assert got.status is Status.OK
+    assert got.provenance.attempts == 2
+    assert ctx.stats.requests == 2
+
+
+# `enrich.net.RetryPolicy(wait=True)` passes tenacity's deprecated `initial`.
+def test_retry_after_is_read_from_the_answer(api: FakeAPI) -> None:
+    # A wait the server asks for that does not fit the policy's time budget is not waited:
+    # failing at once proves the source handed Retry-After (not only the status) over.
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "429", retry_after=600)
+    policy = RetryPolicy(wait=True, attempts=3, max_seconds=5)
+
+    started = time.monotonic()
+    results, _ = fetch(api, ["2301.00001"], policy=policy)
+
+    got = results["arxiv:2301.00001"]
+    assert time.monotonic() - started < 3
+    assert got.status is Status.ERROR
+    assert got.provenance.error == "arXiv id_list batch: HTTP 429"
+    assert (got.provenance.http_status, got.provenance.attempts) == (429, 1)
+
+
+def test_503_burst_then_recovery(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "503", times=2)
+
+    results, ctx = fetch(api, ["2301.00001"])
+
+    got = results["arxiv:2301.00001"]
+    assert got.status is Status.OK
+    assert got.provenance.attempts == 3
+    assert ctx.stats.requests == 3
+
+
+def test_permanent_5xx_fails_every_id_of_the_batch(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "500")
+
+    results, ctx = fetch(api, ["2301.00001", "2301.00002"])
+
+    for got in results.values():
+        assert got.status is Status.ERROR
+        assert got.provenance.error == "arXiv id_list batch: HTTP 500"
+        assert (got.provenance.http_status, got.provenance.attempts) == (500, 3)
+        assert got.provenance.fetched_at is None
+    assert api.count("arxiv") == ctx.stats.requests == 3
+
+
+def test_timeout_ends_in_error_within_bounded_time(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "timeout", seconds=30)
+
+    started = time.monotonic()
+    results, _ = fetch(api, ["2301.00001"], timeout=0.3)
+
+    got = results["arxiv:2301.00001"]
+    assert time.monotonic() - started < 5
+    assert got.status is Status.ERROR
+    assert got.provenance.error == "arXiv id_list batch: no answer within 0.3 s"
+    assert got.provenance.attempts == 3
+    assert api.count("arxiv") == 3
+
+
+def test_connection_reset_is_retried(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "reset", times=1)
+
+    results, _ = fetch(api, ["2301.00001"])
+
+    assert results["arxiv:2301.00001"].status is Status.OK
+    assert results["arxiv:2301.00001"].provenance.attempts == 2
+
+
+def test_connection_reset_every_time_is_an_error(api: FakeAPI) -> None:
+    api.fault("arxiv", "reset")
+
+    results, _ = fetch(api, ["2301.00001"])
+
+    got = results["arxiv:2301.00001"]
+    assert got.status is Status.ERROR
+    assert (got.provenance.error or "").startswith("arXiv id_list batch: connection failed")
+    assert got.provenance.http_status is None
+    assert api.count("arxiv") == 3
+
+
+def test_malformed_xml_is_retried_once(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "malformed", times=1)
+
+    results, _ = fetch(api, ["2301.00001"])
+
+    assert results["arxiv:2301.00001"].status is Status.OK
+    assert results["arxiv:2301.00001"].provenance.attempts == 2
+
+
+def test_malformed_xml_twice_is_an_error_not_not_found(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "malformed")
+
+    results, _ = fetch(api, ["2301.00001"])
+
+    got = results["arxiv:2301.00001"]
+    assert got.status is Status.ERROR
+    assert "malformed answer" in (got.provenance.error or "")
+    assert api.count("arxiv") == 2  # one retry, then the answer is believed broken
+
+
+def test_truncated_body_is_retried(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "truncated", times=1)
+
+    results, _ = fetch(api, ["2301.00001"])
+
+    assert results["arxiv:2301.00001"].status is Status.OK
+    assert results["arxiv:2301.00001"].provenance.attempts == 2
+
+
+def test_truncated_body_every_time_is_an_error(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", "truncated")
+
+    results, _ = fetch(api, ["2301.00001"])
+
+    got = results["arxiv:2301.00001"]
+    assert got.status is Status.ERROR
+    assert "connection failed" in (got.provenance.error or "")
+    assert api.count("arxiv") == 3
+
+
+def test_a_cut_document_parses_but_is_not_well_formed() -> None:
+    # Why the well-formedness gate: the package's parser recovers a cut document into a
+    # shorter feed, which would turn the ids after the cut into `not_found`.
+    paper = fixtures.default_paper("2301.00001")
+    paper.authors = [fixtures.Author(name) for name in ("Ada One", "Bo Two", "Chen Three")]
+    query = {"search_query": "", "id_list": "2301.00001"}
+    body = arxiv_feed.feed([(paper, 1)], total=1, query=query, start=0, per_page=100).encode()
+    cut = body[: body.index(b"<name>Bo Two")]
+
+    recovered = _feed.parse(cut)
+    assert not recovered.malformed
+    names = [a.name for a in recovered.results[0].authors if a.name]
+    assert names == ["Ada One"]  # two authors silently lost
+    assert not _well_formed(cut)
+    assert _well_formed(body)
+
+
+def test_untrusted_values_are_cleaned_and_capped(api: FakeAPI) -> None:
+    api.add_paper(
+        "2301.00001",
+        title="Bidi \u202etrick\u202c and C1 \x9bcontrol " + "x" * 3000,
+        summary="word " * 5000,
+        authors=["  Ada \u2066Lovelace\u2069 "],
+    )
+
+    results, _ = fetch(api, ["2301.00001"])
+
+    paper = results["arxiv:2301.00001"].data
+    assert isinstance(paper, PaperMeta)
+    assert paper.title.startswith("Bidi trick and C1 control xxx")
+    assert len(paper.title) == 1000
+    assert paper.title.endswith("…")
+    assert len(paper.abstract) <= 10_000
+    assert paper.authors[0].name == "Ada Lovelace"
+
+
+def test_progress_advances_once_per_request(api: FakeAPI) -> None:
+    api.add_paper("2301.00001")
+    settings = make_settings(api)
+    advanced: list[int] = []
+    ctx = FetchContext(
+        settings=settings,
+        policy=RetryPolicy(wait=False, attempts=3),
+        stats=SourceStats(),
+        advance=advanced.append,
+    )
+    requests = [ask("2301.00001"), ask("2301.00002"), ask("bad id")]
+
+    results = asyncio.run(ArxivSource(settings).fetch(requests, ctx))
+
+    assert set(results) == {r.ref for r in requests}
+    assert sum(advanced) == 3
+
+
+def test_requests_are_spaced_by_the_arxiv_delay(api: FakeAPI) -> None:
+    keys = [f"2401.{n:05d}" for n in range(1, 251)]
+    for key in keys:
+        api.add_paper(key)
+
+    started = time.monotonic()
+    results, _ = fetch(api, keys, arxiv_delay=0.2)
+    elapsed = time.monotonic() - started
+
+    # Three requests, each one at least 0.2 s after the end of the previous one.
+    assert api.count("arxiv") == 3
+    assert elapsed >= 0.4
+    assert all(r.status is Status.OK for r in results.values())
