@@ -15,6 +15,7 @@ aside and rebuilt empty: a cache is an optimisation, never a reason to fail a ru
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import time
@@ -74,17 +75,18 @@ class Cache:
         except (sqlite3.DatabaseError, OSError) as exc:
             self._disk = self._rebuild(exc)
             return None
-        if not isinstance(raw, tuple) or len(raw) != 2:
+        if not isinstance(raw, str):
             return None
-        stored_at, text = raw
         try:
-            result = Result.model_validate_json(text)
-        except (ValidationError, ValueError):
+            envelope = json.loads(raw)
+            stored_at = float(envelope["stored_at"])
+            result = Result.model_validate(envelope["result"])
+        except (ValidationError, ValueError, KeyError, TypeError):
             self._disk.delete((_FORMAT, source, ref))
             return None
         now = time.time() if now is None else now
         fresh = now - float(stored_at) < self.ttls.get(source, 0)
-        return Entry(result=result, stored_at=float(stored_at), fresh=fresh)
+        return Entry(result=result, stored_at=stored_at, fresh=fresh)
 
     def put(self, source: str, result: Result, now: float | None = None) -> bool:
         """Store a fact; refuse (return False) anything that is not one."""
@@ -92,7 +94,8 @@ class Cache:
             return False
         now = time.time() if now is None else now
         keep = self.ttls.get(source, 0) * KEEP_FACTOR or None
-        value = (now, result.model_dump_json())
+        # A str is stored by diskcache as text, never pickled.
+        value = json.dumps({"stored_at": now, "result": result.model_dump(mode="json")})
         try:
             self._disk.set((_FORMAT, source, result.ref), value, expire=keep)
         except (sqlite3.DatabaseError, OSError) as exc:

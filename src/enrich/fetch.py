@@ -70,6 +70,13 @@ def _add(found: dict[str, Entity], ident: Identifier, subpath: str | None) -> No
     found[ident.ref] = entity
 
 
+def _last_known(
+    cache: Cache, source: Source | None, ref: str, previous: Mapping[str, Result]
+) -> Result | None:
+    entry = cache.get(source.name, ref) if source is not None else None
+    return entry.result if entry is not None else previous.get(ref)
+
+
 def _source_for(kind: Kind, sources: Sequence[Source]) -> Source | None:
     return next((s for s in sources if kind in s.kinds), None)
 
@@ -88,7 +95,9 @@ async def fetch_all(
     for ref, entity in wanted.items():
         source = _source_for(entity.identifier.kind, sources)
         if source is None or not settings.wants(source.name):
-            report.results[ref] = _skipped(entity, source, previous.get(ref))
+            report.results[ref] = _skipped(
+                entity, source, _last_known(cache, source, ref, previous)
+            )
         else:
             groups[source.name].append(entity)
     policy = RetryPolicy(
