@@ -18,23 +18,36 @@ from enrich.models import Dataset, Kind, PaperMeta, Provenance, Result, Status
 from enrich.render import render_json
 
 SEED = Path(__file__).parents[1] / "seeds" / "slm-survey.md"
+# Every test runs on a copy in its tmp_path/seeds (see _seed_layout).
 
 
-def settings(tmp_path: Path, seeds: Path = SEED, **overrides: object) -> Settings:
+def settings(tmp_path: Path, seeds: Path | None = None, **overrides: object) -> Settings:
     return Settings(
-        seeds=seeds, out=tmp_path / "out", cache=tmp_path / "cache", retry_wait=False, **overrides
+        seeds=seeds or tmp_path / "seeds" / SEED.name,
+        out=tmp_path / "out",
+        cache=tmp_path / "cache",
+        retry_wait=False,
+        **overrides,
     )
 
 
+@pytest.fixture(autouse=True)
+def _seed_layout(tmp_path: Path) -> None:
+    """Outputs sit beside the seeds, as in a checkout: `seeds/` and `out/` share a parent."""
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / SEED.name).write_bytes(SEED.read_bytes())
+
+
 def test_run_writes_dataset_schema_and_document(tmp_path: Path) -> None:
-    result = pipeline.run(settings(tmp_path, offline=True), sources=())
+    result = pipeline.run(settings(tmp_path, offline=True, columns=()), sources=())
     out = tmp_path / "out"
     assert {p.name for p in result.written} == {
         "enriched.json",
         "enriched.schema.json",
         "slm-survey.md",
     }
-    assert (out / "slm-survey.md").read_bytes() == SEED.read_bytes()
+    expected = SEED.read_text(encoding="utf-8").replace("](images/", "](../seeds/images/")
+    assert (out / "slm-survey.md").read_text(encoding="utf-8") == expected
     data = json.loads((out / "enriched.json").read_text(encoding="utf-8"))
     assert data["schema_version"] == 1
     assert len(data["records"]) == 75
@@ -69,11 +82,11 @@ def test_records_in_seed_order_with_stable_ids(tmp_path: Path) -> None:
 
 
 def test_crlf_seed_without_final_newline_round_trips(tmp_path: Path) -> None:
-    seed = tmp_path / "crlf.md"
+    seed = tmp_path / "seeds" / "crlf.md"
     seed.write_bytes(
         b"# T\r\n\r\n| a | b |\r\n|---|---|\r\n| [x](https://arxiv.org/abs/2306.07629) | y |"
     )
-    pipeline.run(settings(tmp_path, seeds=seed, offline=True), sources=())
+    pipeline.run(settings(tmp_path, seeds=seed, offline=True, columns=()), sources=())
     assert (tmp_path / "out" / "crlf.md").read_bytes() == seed.read_bytes()
 
 

@@ -151,7 +151,7 @@ def run(
         refresh=refresh,
         only=frozenset(only),
         skip=frozenset(skip),
-    )
+    ).with_project_config(Path.cwd())
     started = time.monotonic()
     with progress_bars(console) as progress:
         result = pipeline.run(settings, progress=progress, on_wait=console.print)

@@ -10,9 +10,12 @@ Defaults that come from a provider's rule cite it next to the constant.
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from enrich.errors import InputError
 
 # arXiv API terms of use: "make no more than one request every three seconds"
 # (https://info.arxiv.org/help/api/tou.html).
@@ -92,6 +95,8 @@ class Settings:
     retry_attempts: int = 4
     retry_max_seconds: float = 60.0
     retry_wait: bool = True  # False: the retry policy does not sleep (tests)
+    columns: tuple[str, ...] = ("stars", "downloads", "published")
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -110,6 +115,21 @@ class Settings:
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 
+    def with_project_config(self, folder: Path) -> Settings:
+        """Settings with `[tool.enrich]` of `folder`'s `enrich.toml` or `pyproject.toml`.
+
+        `columns = ["stars", "downloads", "published"]` picks the generated columns and their
+        order; `[tool.enrich.headers]` (or `[headers]` in enrich.toml) renames their headers.
+        """
+        table = read_project_config(folder)
+        columns = table.get("columns", list(self.columns))
+        headers = table.get("headers", {})
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise InputError("[tool.enrich] columns must be a list of column names")
+        if not isinstance(headers, dict):
+            raise InputError("[tool.enrich.headers] must map column names to header text")
+        return replace(self, columns=tuple(columns), headers={**self.headers, **headers})
+
     def wants(self, source: str) -> bool:
         """Whether `--only`/`--skip` leave `source` in this run."""
         return (not self.only or source in self.only) and source not in self.skip
@@ -122,11 +142,24 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        from enrich.errors import InputError
-
         raise InputError(f"{name}={raw!r} is not a number of seconds") from None
     if value < 0:
-        from enrich.errors import InputError
-
         raise InputError(f"{name}={raw!r} must not be negative")
     return value
+
+
+def read_project_config(folder: Path) -> dict[str, object]:
+    """`enrich.toml` (whole file) or `pyproject.toml`'s `[tool.enrich]`, else empty."""
+    for name, path in (("enrich.toml", ()), ("pyproject.toml", ("tool", "enrich"))):
+        file = folder / name
+        if not file.is_file():
+            continue
+        try:
+            data: object = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"{file}: cannot read: {exc}") from None
+        for key in path:
+            data = data.get(key, {}) if isinstance(data, dict) else {}
+        if isinstance(data, dict) and (data or name == "enrich.toml"):
+            return data
+    return {}

@@ -14,7 +14,7 @@ import asyncio
 import fcntl
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from enrich.cache import Cache
+from enrich.columns import select
 from enrich.config import Settings
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, entities, fetch_all
@@ -197,17 +198,26 @@ def run(
             previous,
             [d for s in seeds for d in s.diagnostics],
         )
-        written = write_outputs(settings.out, seeds, dataset)
+        written = write_outputs(settings, seeds, dataset)
     return RunResult(seeds, written, dataset, report, tuple(warnings))
 
 
-def write_outputs(out: Path, seeds: tuple[Seed, ...], dataset: Dataset) -> tuple[Path, ...]:
+def write_outputs(
+    settings: Settings, seeds: tuple[Seed, ...], dataset: Dataset
+) -> tuple[Path, ...]:
     """Write the dataset, its schema and the documents; return the files that changed."""
-    files: Mapping[Path, str] = {
+    out = settings.out
+    files: dict[Path, str] = {
         out / DATASET_NAME: render_json(dataset),
         out / SCHEMA_NAME: render_json(dataset_schema()),
-        **{out / seed.path.name: render_document(seed.document) for seed in seeds},
     }
+    columns = select(settings.columns, settings.headers)
+    for seed in seeds:
+        records = {r.line: r for r in dataset.records if r.file == seed.document.path}
+        base = Path(os.path.relpath(seed.path.parent.resolve(), out.resolve())).as_posix()
+        files[out / seed.path.name] = render_document(
+            seed.document, records, dataset.entities, columns, base
+        )
     return tuple(path for path, text in files.items() if write_atomic(path, text))
 
 

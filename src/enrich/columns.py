@@ -1,0 +1,148 @@
+"""The generated columns of the regenerated document: what each shows and how. Pure.
+
+A column is a name (used in `[tool.enrich] columns`), a header, an alignment and a function
+from a row's entities to a cell's text. Values are humanised (`12.3k`, `1.2M`), missing ones
+blank, stale ones marked with a dagger (`12.3k†`: the last known value; fetching it failed).
+Every generated header carries the marker `<!-- enrich -->`, invisible on GitHub, by which
+the parser recognises generated columns when a regenerated document is used as a seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from enrich.errors import InputError
+from enrich.models import (
+    GENERATED_MARK,
+    HubMeta,
+    Kind,
+    PaperMeta,
+    RepoMeta,
+    Result,
+    RowRecord,
+    Status,
+)
+
+__all__ = ["GENERATED_MARK", "Column", "humanise", "select"]
+STALE_MARK = "†"
+
+Entities = Mapping[str, Result]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    header: str
+    align: str  # delimiter cell: "---:" right, ":---:" center, "---" none
+    value: Callable[[RowRecord, Entities], str]
+
+
+def humanise(number: int | None) -> str:
+    """`999`, `1.2k`, `12.3k`, `1.2M`, `3.4B`; blank for None."""
+    if number is None:
+        return ""
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
+        if abs(number) >= size:
+            text = f"{number / size:.1f}".removesuffix(".0")
+            return f"{text}{suffix}"
+    return str(number)
+
+
+def row_entity(
+    record: RowRecord, entities: Entities, kinds: frozenset[Kind], type_: type
+) -> Result | None:
+    """The first entity of `kinds` linked from the row that has data of `type_`."""
+    wanted = {k.value for k in kinds}
+    for link in record.links:
+        for ref in (link.ref, *link.also):
+            result = entities.get(ref)
+            if ref.split(":", 1)[0] in wanted and result and isinstance(result.data, type_):
+                return result
+    return None
+
+
+def _mark(result: Result, text: str) -> str:
+    return f"{text}{STALE_MARK}" if text and result.status is Status.STALE else text
+
+
+def paper(record: RowRecord, entities: Entities) -> Result | None:
+    return row_entity(record, entities, frozenset({Kind.ARXIV}), PaperMeta)
+
+
+def repo(record: RowRecord, entities: Entities) -> Result | None:
+    return row_entity(record, entities, frozenset({Kind.GITHUB_REPO}), RepoMeta)
+
+
+def hub(record: RowRecord, entities: Entities) -> Result | None:
+    kinds = frozenset({Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE})
+    return row_entity(record, entities, kinds, HubMeta)
+
+
+def _stars(record: RowRecord, entities: Entities) -> str:
+    found = repo(record, entities)
+    if found is None or not isinstance(found.data, RepoMeta):
+        return ""
+    return _mark(found, humanise(found.data.stars))
+
+
+def _downloads(record: RowRecord, entities: Entities) -> str:
+    found = hub(record, entities)
+    if found is None or not isinstance(found.data, HubMeta):
+        return ""
+    return _mark(found, humanise(found.data.downloads))
+
+
+def _likes(record: RowRecord, entities: Entities) -> str:
+    found = hub(record, entities)
+    if found is None or not isinstance(found.data, HubMeta):
+        return ""
+    return _mark(found, humanise(found.data.likes))
+
+
+def _published(record: RowRecord, entities: Entities) -> str:
+    found = paper(record, entities)
+    if found is None or not isinstance(found.data, PaperMeta):
+        return ""
+    return _mark(found, found.data.published.strftime("%Y-%m"))
+
+
+def _license(record: RowRecord, entities: Entities) -> str:
+    found = repo(record, entities)
+    if found is None or not isinstance(found.data, RepoMeta):
+        return ""
+    return _mark(found, found.data.license_spdx or "")
+
+
+def _pushed(record: RowRecord, entities: Entities) -> str:
+    found = repo(record, entities)
+    if found is None or not isinstance(found.data, RepoMeta) or found.data.pushed_at is None:
+        return ""
+    return _mark(found, found.data.pushed_at.strftime("%Y-%m-%d"))
+
+
+COLUMNS: dict[str, Column] = {
+    c.name: c
+    for c in (
+        Column("stars", "Stars", "---:", _stars),
+        Column("downloads", "Downloads", "---:", _downloads),
+        Column("published", "Published", ":---:", _published),
+        Column("likes", "Likes", "---:", _likes),
+        Column("license", "License", ":---:", _license),
+        Column("pushed", "Last push", ":---:", _pushed),
+    )
+}
+DEFAULT_COLUMNS = ("stars", "downloads", "published")
+
+
+def select(names: Sequence[str], headers: Mapping[str, str] | None = None) -> tuple[Column, ...]:
+    """The columns named, in order, with headers overridden where `headers` says so."""
+    headers = headers or {}
+    unknown = [n for n in names if n not in COLUMNS]
+    if unknown:
+        known = ", ".join(COLUMNS)
+        raise InputError(f"unknown column(s) {', '.join(unknown)} in [tool.enrich]; known: {known}")
+    return tuple(
+        Column(c.name, headers.get(c.name, c.header), c.align, c.value)
+        for c in (COLUMNS[n] for n in names)
+    )
