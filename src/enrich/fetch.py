@@ -44,6 +44,7 @@ class FetchReport:
     stats: dict[str, SourceStats] = field(default_factory=dict)
     served: dict[str, int] = field(default_factory=dict)  # items per source
     from_cache: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)  # items whose fetch failed this run
 
 
 Progress = Callable[[str, int, int], None]
@@ -100,13 +101,16 @@ async def fetch_all(
             )
         else:
             groups[source.name].append(entity)
-    policy = RetryPolicy(
-        attempts=settings.retry_attempts,
-        max_seconds=settings.retry_max_seconds,
-        wait=settings.retry_wait,
-    )
+
+    def policy() -> RetryPolicy:  # one per source: each has its own circuit breaker
+        return RetryPolicy(
+            attempts=settings.retry_attempts,
+            max_seconds=settings.retry_max_seconds,
+            wait=settings.retry_wait,
+        )
+
     jobs = [
-        _run_source(s, groups[s.name], settings, cache, previous, policy, report, progress)
+        _run_source(s, groups[s.name], settings, cache, previous, policy(), report, progress)
         for s in sources
         if groups[s.name]
     ]
@@ -150,6 +154,7 @@ async def _run_source(
         if got is None:
             got = _failed(request, source.name, "the source returned no result for it")
         if got.status is Status.ERROR:
+            report.failed[source.name] = report.failed.get(source.name, 0) + 1
             got = _fallback(request, source.name, got.provenance.error or "failed", got)
         else:
             cache.put(source.name, got)
@@ -198,19 +203,23 @@ def _failed(request: Request, source: str, error: str) -> Result:
 
 
 def _fallback(request: Request, source: str, error: str, failed: Result | None = None) -> Result:
-    """The last known value marked `stale`, else the failure (or `skipped` when offline)."""
+    """After a failure: the last known value marked `stale`, else the failure itself.
+
+    Without a failure (offline, or the source left out with --only/--skip): the last known
+    result as it was — nothing was learnt, nothing failed — else `skipped`.
+    """
     last = request.previous
+    if failed is None:
+        if last is not None:
+            return _from_cache(last)
+        provenance = Provenance(source=source, status=Status.SKIPPED, error=error)
+        return Result(ref=request.ref, provenance=provenance)
     if last is not None and last.data is not None:
         provenance = last.provenance.model_copy(
             update={"status": Status.STALE, "error": error, "from_cache": True, "attempts": 0}
         )
         return last.model_copy(update={"provenance": provenance})
-    if failed is not None:
-        return failed
-    status = Status.SKIPPED if error.startswith("offline") else Status.ERROR
-    if last is not None and last.status in (Status.NOT_FOUND, Status.MOVED):
-        return last
-    return Result(ref=request.ref, provenance=Provenance(source=source, status=status, error=error))
+    return failed
 
 
 def _skipped(entity: Entity, source: Source | None, last: Result | None) -> Result:
@@ -221,9 +230,4 @@ def _skipped(entity: Entity, source: Source | None, last: Result | None) -> Resu
             provenance=Provenance(source="none", status=Status.SKIPPED, error=reason),
         )
     request = Request(entity.identifier, last, entity.subpaths)
-    fallback = _fallback(request, source.name, f"skipped: --only/--skip left out {source.name}")
-    if fallback.status is Status.SKIPPED or fallback.status is Status.ERROR:
-        return fallback.model_copy(
-            update={"provenance": fallback.provenance.model_copy(update={"status": Status.SKIPPED})}
-        )
-    return fallback
+    return _fallback(request, source.name, f"skipped: --only/--skip left out {source.name}")

@@ -262,11 +262,13 @@ class Status(StrEnum):
     ERROR = "error"
     """Fetching failed and no earlier value is known; `error` says why."""
     STALE = "stale"
-    """Fetching failed or was not attempted (offline, budget exhausted), and `data` is the
-    last known value, from the cache or the previous dataset, with its old `fetched_at`."""
+    """Fetching failed (after the retry policy gave up, or the rate-limit budget ran out),
+    and `data` is the last known value, from the cache or the previous dataset, with its old
+    `fetched_at`; `error` says what failed."""
     SKIPPED = "skipped"
-    """Not fetched by design: no source serves this kind (a docs page, a generic URL) or
-    the source was left out with `--only`/`--skip`, and nothing earlier is known."""
+    """Not fetched by design, and nothing earlier is known: no source serves this kind (a
+    docs page, a generic URL), the run was `--offline`, or `--only`/`--skip` left the source
+    out. (When something earlier is known, such a run keeps it as it was.)"""
 
 
 class Author(_Record):

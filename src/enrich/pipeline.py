@@ -27,7 +27,7 @@ from enrich.config import Settings
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, entities, fetch_all
 from enrich.merge import merge
-from enrich.models import Dataset, Diagnostic, Document, Result, RowRecord, Severity, Status
+from enrich.models import Dataset, Diagnostic, Document, Result, RowRecord, Severity
 from enrich.parse import diagnose, parse
 from enrich.render import dataset_schema, render_document, render_json
 from enrich.resolve import resolve
@@ -68,16 +68,8 @@ class RunResult:
         return any(d.severity is Severity.ERROR for d in self.diagnostics)
 
     def failed_sources(self) -> dict[str, int]:
-        """Sources with items that failed this run (stale by failure, or error), and how many."""
-        failed: dict[str, int] = {}
-        for result in self.dataset.entities.values():
-            failure = result.status is Status.ERROR or (
-                result.status is Status.STALE
-                and not (result.provenance.error or "").startswith(("offline", "skipped"))
-            )
-            if failure:
-                failed[result.provenance.source] = failed.get(result.provenance.source, 0) + 1
-        return failed
+        """Sources with items whose fetch failed this run, and how many."""
+        return dict(sorted(self.fetch.failed.items()))
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:

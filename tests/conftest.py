@@ -1,0 +1,37 @@
+"""Shared fixtures: the loopback API and the environment that points `enrich` at it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakeapi import FakeAPI
+
+ROOT = Path(__file__).parents[1]
+SEED = ROOT / "seeds" / "slm-survey.md"
+
+
+@pytest.fixture
+def api() -> Iterator[FakeAPI]:
+    """A running loopback API that knows every entity the seed links."""
+    with FakeAPI() as server:
+        server.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        yield server
+
+
+def api_env(base_url: str, **extra: str) -> dict[str, str]:
+    """The process environment of a run against the API at `base_url`, with no token."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "HF_TOKEN")}
+    env.update(
+        ENRICH_ARXIV_URL=f"{base_url}/api/query",
+        ENRICH_GITHUB_URL=base_url,
+        HF_ENDPOINT=base_url,
+        ENRICH_ARXIV_DELAY="0",
+        HF_HUB_OFFLINE="0",
+        HF_HUB_DISABLE_TELEMETRY="1",
+    )
+    env.update(extra)
+    return env
