@@ -164,6 +164,57 @@ def run(
 
 
 @cli.command(
+    name="check",
+    help=f"""Check that the output folder is what the seeds and cache would produce offline.
+
+Runs the whole pipeline offline (no request: the cache and the previous enriched.json supply
+the facts) and compares what it would write with what is in --out. Prints a unified diff of
+every difference. For CI on pull requests that edit seeds/: run it after editing a seed
+without running `run`, and it fails.
+
+\b
+Examples:
+  python -m enrich check
+  python -m enrich check --seeds my-list.md --out site/
+
+{EXIT_CODES_HELP} (1: --out differs from what the seeds would produce)""",
+)
+@click.option(
+    "--seeds",
+    "seeds",
+    type=click.Path(path_type=Path),
+    default=Path("seeds"),
+    show_default=True,
+    help="A seed file or a folder of *.md seeds.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="The output folder to check.",
+)
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path),
+    default=Path("cache"),
+    show_default=True,
+    help="Folder of the on-disk cache of fetched facts.",
+)
+def check(seeds: Path, out: Path, cache: Path) -> None:
+    console = _console()
+    settings = Settings.from_env(seeds=seeds, out=out, cache=cache).with_project_config(Path.cwd())
+    diffs = pipeline.check(settings, on_wait=console.print)
+    for diff in diffs:
+        click.echo(diff, nl=False)
+    if diffs:
+        console.print(f"{out}/ is not what {seeds} would produce: run `python -m enrich run`.")
+        raise SystemExit(EXIT_PROBLEMS)
+    console.print(f"{out}/ matches {seeds}.")
+    raise SystemExit(EXIT_OK)
+
+
+@cli.command(
     help=f"""Check seeds offline: round trip, links and diagnostics. Writes nothing.
 
 Each PATH is a markdown file or a folder searched for *.md files. For each file, prints

@@ -6,15 +6,33 @@ Rules, one test each:
 - a new `error` never overwrites an old `ok`: the fetch stage already turned it into
   `stale`, keeping the old value and its old `fetched_at`;
 - `not_found` and `moved` are facts and replace the old value;
-- a value that did not change keeps its original `fetched_at`, so a refresh that found
-  nothing new rewrites no byte of the output.
+- a value that did not change keeps its original `fetched_at` (and its `changes`), so a
+  refresh that found nothing new rewrites no byte of the output;
+- a value that changed records what changed (`changes`: stars, downloads, a new arXiv
+  version, a license, archived, moved, gone) against the one before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from enrich.models import Dataset, Diagnostic, Result, RowRecord
+from enrich.models import (
+    Change,
+    Dataset,
+    Diagnostic,
+    HubMeta,
+    PaperMeta,
+    RepoMeta,
+    Result,
+    RowRecord,
+    Scalar,
+)
+
+TRACKED: dict[type, tuple[str, ...]] = {
+    PaperMeta: ("latest_version", "title", "journal_ref", "doi"),
+    RepoMeta: ("full_name", "stars", "forks", "license_spdx", "archived"),
+    HubMeta: ("downloads", "likes", "license", "gated", "upvotes", "items", "models"),
+}
 
 
 def merge(
@@ -24,7 +42,7 @@ def merge(
     previous: Mapping[str, Result],
     diagnostics: Sequence[Diagnostic],
 ) -> Dataset:
-    entities = {ref: keep_timestamp(result, previous.get(ref)) for ref, result in results.items()}
+    entities = {ref: carry(result, previous.get(ref)) for ref, result in results.items()}
     return Dataset(
         seeds=list(seeds),
         records=list(records),
@@ -33,17 +51,47 @@ def merge(
     )
 
 
-def keep_timestamp(new: Result, old: Result | None) -> Result:
-    """`new`, with `old`'s `fetched_at` when the facts are the same."""
-    if old is None or old.provenance.fetched_at is None:
+def carry(new: Result, old: Result | None) -> Result:
+    """`new`, with `old`'s `fetched_at` and `changes` when the facts are the same, else with
+    what changed since `old`."""
+    if old is None:
         return new
-    same = (
+    if not same_facts(new, old):
+        return new.model_copy(update={"changes": diff(old, new)})
+    if old.provenance.fetched_at is None:
+        return new
+    provenance = new.provenance.model_copy(update={"fetched_at": old.provenance.fetched_at})
+    return new.model_copy(update={"provenance": provenance, "changes": old.changes})
+
+
+def same_facts(new: Result, old: Result) -> bool:
+    return (
         new.status == old.status
         and new.data == old.data
         and new.moved_to == old.moved_to
         and new.provenance.error == old.provenance.error
     )
-    if not same or new.provenance.fetched_at == old.provenance.fetched_at:
-        return new
-    provenance = new.provenance.model_copy(update={"fetched_at": old.provenance.fetched_at})
-    return new.model_copy(update={"provenance": provenance})
+
+
+def diff(old: Result, new: Result) -> list[Change]:
+    """The tracked fields that differ between `old` and `new`, status and move included."""
+    changes = [
+        Change(field=name, old=a, new=b)
+        for name, a, b in (
+            ("status", old.status.value, new.status.value),
+            ("moved_to", old.moved_to, new.moved_to),
+        )
+        if a != b
+    ]
+    if new.data is None or old.data is None or type(new.data) is not type(old.data):
+        return changes
+    for name in TRACKED.get(type(new.data), ()):
+        before, after = _scalar(old.data, name), _scalar(new.data, name)
+        if before != after:
+            changes.append(Change(field=name, old=before, new=after))
+    return changes
+
+
+def _scalar(data: object, name: str) -> Scalar:
+    value = getattr(data, name, None)
+    return value if isinstance(value, int | float | str | bool) or value is None else str(value)

@@ -366,6 +366,17 @@ class Provenance(_Record):
     last_modified: str | None = None
 
 
+Scalar = int | float | str | bool | None
+
+
+class Change(_Record):
+    """One field that changed between two refreshes."""
+
+    field: str
+    old: Scalar
+    new: Scalar
+
+
 class Result(_Record):
     """What fetching one identifier gave: provenance, and data iff usable."""
 
@@ -373,6 +384,11 @@ class Result(_Record):
     provenance: Provenance
     data: EntityData | None = None
     moved_to: str | None = None
+    changes: list[Change] = Field(
+        default_factory=list,
+        description="What changed the last time the facts changed, against the facts before "
+        "(kept while they stay the same).",
+    )
 
     @property
     def status(self) -> Status:

@@ -11,12 +11,13 @@ concurrent runs on the same cache.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import fcntl
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -27,14 +28,17 @@ from enrich.config import Settings
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, entities, fetch_all
 from enrich.merge import merge
-from enrich.models import Dataset, Diagnostic, Document, Result, RowRecord, Severity
+from enrich.models import Dataset, Diagnostic, Document, RowRecord, Severity
 from enrich.parse import diagnose, parse
 from enrich.render import dataset_schema, render_document, render_json
+from enrich.report import changes_markdown, report_markdown
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
 
 DATASET_NAME = "enriched.json"
 SCHEMA_NAME = "enriched.schema.json"
+REPORT_NAME = "report.md"
+CHANGES_NAME = "CHANGES.md"
 
 
 @dataclass(frozen=True)
@@ -131,17 +135,16 @@ def build_dataset(seeds: tuple[Seed, ...]) -> Dataset:
     )
 
 
-def read_previous(out: Path) -> tuple[dict[str, Result], list[str]]:
-    """Last known results from the previous dataset; an unusable one is reported, not fatal."""
+def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
+    """The previous dataset, the store of last known values; an unusable one is reported."""
     path = out / DATASET_NAME
     if not path.is_file():
-        return {}, []
+        return None, []
     try:
-        previous = Dataset.model_validate_json(path.read_bytes())
+        return Dataset.model_validate_json(path.read_bytes()), []
     except (OSError, ValidationError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return {}, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
-    return dict(previous.entities), []
+        return None, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
 
 
 @contextmanager
@@ -160,6 +163,39 @@ def run_lock(directory: Path, on_wait: Callable[[str], None]) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@dataclass(frozen=True)
+class Refreshed:
+    """Everything a run computed, before anything is written."""
+
+    seeds: tuple[Seed, ...]
+    dataset: Dataset
+    previous: Dataset | None
+    fetch: FetchReport
+    warnings: tuple[str, ...]
+
+
+def refresh(
+    settings: Settings, progress: Progress | None, sources: tuple[Source, ...] | None
+) -> Refreshed:
+    """Parse, resolve, fetch and merge. Call it under `run_lock`."""
+    seeds = tuple(load_seed(p) for p in discover([settings.seeds]))
+    records = [r for s in seeds for r in s.records]
+    previous, warnings = read_previous(settings.out)
+    last = dict(previous.entities) if previous else {}
+    with Cache(settings.cache, settings.ttls) as cache:
+        chosen = sources if sources is not None else registry(settings)
+        report = asyncio.run(fetch_all(entities(records), chosen, settings, cache, last, progress))
+        warnings += cache.warnings
+    dataset = merge(
+        [s.document.path for s in seeds],
+        records,
+        report.results,
+        last,
+        [d for s in seeds for d in s.diagnostics],
+    )
+    return Refreshed(seeds, dataset, previous, report, tuple(warnings))
+
+
 def run(
     settings: Settings,
     progress: Progress | None = None,
@@ -167,50 +203,56 @@ def run(
     sources: tuple[Source, ...] | None = None,
 ) -> RunResult:
     """The main job: parse, resolve, fetch, merge, render, and write `settings.out`."""
-    seeds = tuple(load_seed(p) for p in discover([settings.seeds]))
-    records = [r for s in seeds for r in s.records]
     with run_lock(settings.cache, on_wait):
-        previous, warnings = read_previous(settings.out)
-        with Cache(settings.cache, settings.ttls) as cache:
-            report = asyncio.run(
-                fetch_all(
-                    entities(records),
-                    sources if sources is not None else registry(settings),
-                    settings,
-                    cache,
-                    previous,
-                    progress,
+        done = refresh(settings, progress, sources)
+        files = outputs(settings, done)
+        written = tuple(path for path, text in files.items() if write_atomic(path, text))
+    return RunResult(done.seeds, written, done.dataset, done.fetch, done.warnings)
+
+
+def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: None) -> list[str]:
+    """Unified diffs between `settings.out` and what an offline run would write there."""
+    offline = replace(settings, offline=True)
+    with run_lock(settings.cache, on_wait):
+        done = refresh(offline, None, None)
+    diffs = []
+    for path, text in outputs(offline, done).items():
+        if path.name == CHANGES_NAME:
+            continue  # history of the last refresh, not a function of the seeds
+        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if current != text:
+            diffs.append(
+                "".join(
+                    difflib.unified_diff(
+                        current.splitlines(keepends=True),
+                        text.splitlines(keepends=True),
+                        fromfile=f"{path} (committed)",
+                        tofile=f"{path} (from seeds and cache)",
+                    )
                 )
             )
-            warnings += cache.warnings
-        dataset = merge(
-            [s.document.path for s in seeds],
-            records,
-            report.results,
-            previous,
-            [d for s in seeds for d in s.diagnostics],
-        )
-        written = write_outputs(settings, seeds, dataset)
-    return RunResult(seeds, written, dataset, report, tuple(warnings))
+    return diffs
 
 
-def write_outputs(
-    settings: Settings, seeds: tuple[Seed, ...], dataset: Dataset
-) -> tuple[Path, ...]:
-    """Write the dataset, its schema and the documents; return the files that changed."""
-    out = settings.out
+def outputs(settings: Settings, done: Refreshed) -> dict[Path, str]:
+    """Every output file's path and text."""
+    out, dataset = settings.out, done.dataset
     files: dict[Path, str] = {
         out / DATASET_NAME: render_json(dataset),
         out / SCHEMA_NAME: render_json(dataset_schema()),
+        out / REPORT_NAME: report_markdown(dataset),
     }
+    changes = changes_markdown(done.previous, dataset)
+    if changes is not None:
+        files[out / CHANGES_NAME] = changes
     columns = select(settings.columns, settings.headers)
-    for seed in seeds:
+    for seed in done.seeds:
         records = {r.line: r for r in dataset.records if r.file == seed.document.path}
         base = Path(os.path.relpath(seed.path.parent.resolve(), out.resolve())).as_posix()
         files[out / seed.path.name] = render_document(
             seed.document, records, dataset.entities, columns, base
         )
-    return tuple(path for path, text in files.items() if write_atomic(path, text))
+    return files
 
 
 def write_atomic(path: Path, text: str) -> bool:
