@@ -1,0 +1,440 @@
+"""Hugging Face Hub: models, datasets, spaces, collections, paper pages, orgs and users.
+
+How it asks. One `HfApi(endpoint=settings.endpoints.huggingface, token=<token> or False)`:
+the library reads `HF_ENDPOINT` once, at import, so the endpoint is explicit; `token=False`
+keeps it from using `HF_TOKEN` or `~/.cache/huggingface/token` when none is configured.
+One request per item: `model_info`/`dataset_info`/`space_info` with `expand=` the
+properties read below (`downloadsAllTime` only comes back when asked for), `get_collection`,
+`paper_info`, and for a bare name the org overview, else the user overview (`numModels`:
+the exact public count in one request). The blocking calls run in worker threads, at most
+`HF_CONCURRENCY` at once; a slot is held per attempt, not across the policy's waits.
+
+What huggingface_hub does by itself, and how it is kept in check:
+
+* Its shared httpx2 client has no timeout; only the `*_info` calls take one. The source
+  installs once, through the documented `set_client_factory`, a client whose request hook
+  applies `settings.timeout` to every request made for this source.
+* The calls used here send one request and raise (`hf_raise_for_status`): only `ctx.policy`
+  retries. Not `list_models` (for orgs): its pages go through `http_backoff`, which retries
+  5 times by itself, sleeping up to the whole `RateLimit` reset in the worker thread.
+* Its own request hook fails every request (a retryable `ConnectionError`) when
+  `HF_HUB_OFFLINE` is set; it does not run for this source: `--offline` governs.
+* Building headers may fetch an "agent harness" registry from the import-time endpoint and
+  cache it in `HF_HOME`. Our hook refuses any request but the Hub API paths used here on
+  the configured endpoint: no hidden request is made.
+* The hooks find the current run through a `ContextVar` set in the worker thread; other
+  code in the process keeps the library's behaviour.
+
+Answers. 404 (`RepositoryNotFoundError`) is `not_found`; so is a 401 on a repo: the Hub
+answers it for private (and, anonymously, missing) repos, and a link no reader can open is
+dead for the list. A 401 refusing the token itself is an error. `GatedRepoError` is an
+error, not `not_found`: the repo exists (a gated repo's info answers 200 with `gated`, kept
+as `ok`). 429/5xx go through `enrich.net.http_error` (so `RateLimit` and `Retry-After` set
+the wait); timeouts and resets reach the policy as retryable; an answer that does not parse
+is a permanent error. A repo answering under another id (a rename, redirected) is `moved`.
+
+Rate limit: each answer's `RateLimit` header (`"api";r=<left>;t=<reset s>`) goes to
+`ctx.stats`. Once no call is left and the window resets later than the policy would wait,
+no more requests are sent: those items end `error` (the fetch stage keeps their last known
+value), with one note. Values are untrusted: checked, cleaned, capped. Messages are
+scrubbed of the configured token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, Literal, cast, get_args
+
+import httpx2
+from huggingface_hub import CardData, HfApi, Organization, User, hf_api
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    HFValidationError,
+    RepositoryNotFoundError,
+)
+from huggingface_hub.utils import _http as hub_http
+
+from enrich import __version__
+from enrich.config import HF_CONCURRENCY, Settings
+from enrich.errors import FetchError, PermanentError
+from enrich.models import HUB_KINDS, HubMeta, Identifier, Kind, Result, Status, utc
+from enrich.net import http_error
+from enrich.sources import FetchContext, Request, SourceStats, result
+from enrich.urls import ARXIV_ID
+
+NAME: Final = "huggingface"
+# Hub API rate limits: 500 calls per 5 minutes anonymous, 1,000 with a token
+# (huggingface.co/docs/hub/rate-limits).
+RATE_LIMIT_ANONYMOUS: Final = 500
+RATE_LIMIT_TOKEN: Final = 1_000
+HubKind = Literal["model", "dataset", "space", "collection", "paper", "org"]
+# The properties read, asked with `expand=`; each repo type gets those its API accepts.
+_WANTED = frozenset(
+    "downloads downloadsAllTime likes lastModified pipeline_tag library_name cardData gated "
+    "tags sdk".split()
+)
+_MODEL_EXPAND = [p for p in get_args(hf_api.ExpandModelProperty_T) if p in _WANTED]
+_DATASET_EXPAND = [p for p in get_args(hf_api.ExpandDatasetProperty_T) if p in _WANTED]
+_SPACE_EXPAND = [p for p in get_args(hf_api.ExpandSpaceProperty_T) if p in _WANTED]
+# The only requests this source makes, relative to the endpoint.
+_API_PATH = re.compile(r"/api/(?:models|datasets|spaces|collections|papers|organizations|users)/")
+_NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}")
+_SLUG = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,200}")
+_REPO_ID = re.compile(r"[\w.-]{1,96}(?:/[\w.-]{1,96})?")
+_TERM = re.compile(r"[\w.+:-]{1,64}")
+_GITHUB = re.compile(r"https?://(?:www\.)?github\.com/([A-Za-z0-9][\w-]*)/([\w.-]+?)(?:\.git)?/?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+")
+_BAD_TOKEN: Final = "Invalid credentials in Authorization header"
+_MAX_TITLE: Final = 300
+_MAX_IDS: Final = 50
+
+
+class _Missing(PermanentError):
+    """The Hub says the entity does not exist (or no reader may see it)."""
+
+
+class _Exhausted(PermanentError):
+    """The rate limit is spent until after the policy would wait: the request is not sent."""
+
+
+@dataclass
+class _Run:
+    """One `fetch` call: what the HTTP hooks of its worker threads need, and the budget.
+
+    `left` is what the last `RateLimit` header said, counted down by each request sent
+    since (requests in flight when it was sent may make it optimistic by a few).
+    """
+
+    endpoint: str
+    timeout: httpx2.Timeout
+    stats: SourceStats
+    max_wait: float
+    left: int | None = None
+    reset_at: float = 0.0
+    stopped: int = 0  # items not fetched for want of rate limit (event loop only)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def admit(self, request: httpx2.Request) -> None:
+        """Refuse what is not ours or over budget; count the request, apply the timeout."""
+        target = str(request.url.copy_with(query=None, fragment=None))
+        local = target[len(self.endpoint) :] if target.startswith(self.endpoint) else ""
+        if not _API_PATH.match(local):
+            raise PermanentError(f"refused a request outside the Hub API ({request.url.host})")
+        with self._lock:
+            wait = self.reset_at - time.monotonic()
+            if self.left is not None and wait > 0:
+                if self.left <= 0 and wait > self.max_wait:
+                    raise _Exhausted(
+                        f"Hub rate limit exhausted for {wait:.0f} s more (longer than the "
+                        f"{self.max_wait:.0f} s the retry policy waits): not fetched"
+                    )
+                self.left -= 1
+        request.extensions = {**request.extensions, "timeout": self.timeout.as_dict()}
+        self.stats.count_request()
+
+    def observe(self, response: httpx2.Response) -> None:
+        info = hub_http.parse_ratelimit_headers(response.headers)
+        spent = 0 if response.status_code == 429 else 1
+        self.stats.rate_limit(info.remaining if info else None, spent=spent)
+        if info is not None:
+            with self._lock:
+                self.left = info.remaining
+                self.reset_at = time.monotonic() + info.reset_in_seconds
+
+
+_RUN: ContextVar[_Run | None] = ContextVar("enrich_hub_run", default=None)
+_INSTALL_LOCK = threading.Lock()
+
+
+def _on_request(request: httpx2.Request) -> None:
+    run = _RUN.get()
+    if run is None:
+        hub_http.hf_request_event_hook(request)  # someone else's request: the library's behaviour
+    else:
+        run.admit(request)
+
+
+def _on_response(response: httpx2.Response) -> None:
+    run = _RUN.get()
+    if run is not None:
+        run.observe(response)
+
+
+def _client() -> httpx2.Client:
+    """The library's default client (no default timeout, redirects followed) + our hooks."""
+    hooks: dict[str, list[Callable[..., Any]]] = {"request": [_on_request]}
+    hooks["response"] = [_on_response]
+    return httpx2.Client(event_hooks=hooks, follow_redirects=True, timeout=None)
+
+
+def _install_client() -> None:
+    with _INSTALL_LOCK:
+        if _on_request not in hub_http.get_session().event_hooks["request"]:
+            hub_http.set_client_factory(_client)
+
+
+class HubSource:
+    """Facts about Hub entities, one request each (two for a user page)."""
+
+    name = NAME
+    kinds = (HUB_KINDS - {Kind.HF_DOCS}) | {Kind.HF_PAPER}  # docs pages are not fetched
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._secret = settings.hf_token.reveal()
+        endpoint = settings.endpoints.huggingface.rstrip("/")
+        self._api = HfApi(
+            endpoint=endpoint,
+            token=self._secret or False,
+            library_name="enrich",
+            library_version=__version__,
+        )
+        self._calls: dict[Kind, Callable[[str], HubMeta]] = {
+            Kind.HF_MODEL: self._model,
+            Kind.HF_DATASET: self._dataset,
+            Kind.HF_SPACE: self._space,
+            Kind.HF_COLLECTION: self._collection,
+            Kind.HF_PAPER: self._paper,
+            Kind.HF_ORG: self._owner,
+        }
+
+    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
+        """One result per request, keyed by ref; never raises for an item."""
+        _install_client()
+        timeout = httpx2.Timeout(self._settings.timeout)
+        endpoint = str(httpx2.URL(self._api.endpoint))  # as httpx2 spells request URLs
+        run = _Run(endpoint, timeout, ctx.stats, ctx.policy.max_seconds)
+        quota = RATE_LIMIT_TOKEN if self._secret else RATE_LIMIT_ANONYMOUS
+        if len(requests) > quota:
+            ctx.stats.note(f"{NAME}: {len(requests)} items; the Hub allows {quota} per 5 min")
+        slots = asyncio.Semaphore(HF_CONCURRENCY)
+        done = await asyncio.gather(*(self._item(r, run, slots, ctx) for r in requests))
+        if run.stopped:
+            ctx.stats.note(f"{NAME}: rate limit exhausted, {run.stopped} item(s) not fetched")
+        return {r.ref: found for r, found in zip(requests, done, strict=True)}
+
+    async def _item(
+        self, request: Request, run: _Run, slots: asyncio.Semaphore, ctx: FetchContext
+    ) -> Result:
+        attempts = 0
+
+        async def attempt() -> HubMeta:
+            nonlocal attempts
+            async with slots:
+                attempts += 1
+                return await asyncio.to_thread(self._lookup, request.identifier, run)
+
+        try:
+            meta, _ = await ctx.policy.call(attempt)
+        except Exception as exc:  # noqa: BLE001 - an item never raises: it ends as its status
+            found = self._failed(request, ctx, exc, max(attempts, 1), run)
+        else:
+            found = _done(request, ctx, meta, attempts)
+        ctx.advance(1)
+        return found
+
+    def _failed(
+        self, request: Request, ctx: FetchContext, exc: Exception, attempts: int, run: _Run
+    ) -> Result:
+        status = exc.status if isinstance(exc, FetchError) else None
+        if isinstance(exc, _Missing):
+            return result(
+                request, ctx, NAME, Status.NOT_FOUND, http_status=status, attempts=attempts
+            )
+        run.stopped += isinstance(exc, _Exhausted)
+        if isinstance(exc, FetchError):
+            message = str(exc)
+        elif isinstance(exc, httpx2.HTTPError | OSError):
+            message = f"{_what(request.identifier)}: {type(exc).__name__}: {str(exc)[:200]}"
+        else:
+            message = f"{_what(request.identifier)}: unexpected {type(exc).__name__}"
+        if self._secret:
+            message = message.replace(self._secret, "***")
+        return result(
+            request, ctx, NAME, Status.ERROR, http_status=status, attempts=attempts, error=message
+        )
+
+    # ------------------------------------------------------------------ in worker threads
+
+    def _lookup(self, ident: Identifier, run: _Run) -> HubMeta:
+        """One attempt: the library call, its errors as `FetchError`s."""
+        token = _RUN.set(run)
+        what = _what(ident)
+        try:
+            return self._calls[ident.kind](ident.key)
+        except HfHubHTTPError as exc:
+            raise _failure(exc, what) from None
+        except HFValidationError:
+            raise PermanentError(f"{what}: not a valid Hub id") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise PermanentError(f"{what}: malformed answer ({type(exc).__name__})") from None
+        finally:
+            _RUN.reset(token)
+
+    def _model(self, key: str) -> HubMeta:
+        info = self._api.model_info(key, expand=_MODEL_EXPAND, timeout=self._settings.timeout)
+        return _repo("model", info)
+
+    def _dataset(self, key: str) -> HubMeta:
+        info = self._api.dataset_info(key, expand=_DATASET_EXPAND, timeout=self._settings.timeout)
+        return _repo("dataset", info)
+
+    def _space(self, key: str) -> HubMeta:
+        info = self._api.space_info(key, expand=_SPACE_EXPAND, timeout=self._settings.timeout)
+        return _repo("space", info)
+
+    def _collection(self, key: str) -> HubMeta:
+        _check(_SLUG, key, "collection slug")
+        found = self._api.get_collection(key)
+        upvotes, modified = _count(found.upvotes), _moment(found.last_updated)
+        return HubMeta(
+            hub_kind="collection",
+            id=key,
+            title=_text(found.title),
+            items=len(found.items),
+            upvotes=upvotes,
+            last_modified=modified,
+        )
+
+    def _paper(self, key: str) -> HubMeta:
+        _check(ARXIV_ID, key, "arXiv id")
+        found = self._api.paper_info(key)
+        upvotes, repo = _count(found.upvotes), _github(found.github_repo)
+        return HubMeta(
+            hub_kind="paper", id=key, title=_text(found.title), upvotes=upvotes, github_repo=repo
+        )
+
+    def _owner(self, key: str) -> HubMeta:
+        """An org, else a user of that name: `numModels` of its overview."""
+        _check(_NAME, key, "org or user name")
+        found: Organization | User
+        try:
+            found = self._api.get_organization_overview(key)
+        except HfHubHTTPError as exc:
+            if exc.response.status_code != 404:
+                raise
+            found = self._api.get_user_overview(key)
+        models = _count(found.num_models)
+        return HubMeta(hub_kind="org", id=key, title=_text(found.fullname), models=models)
+
+
+def _hub_kind(kind: Kind) -> HubKind:
+    return cast(HubKind, kind.value.removeprefix("hf_"))
+
+
+def _what(ident: Identifier) -> str:
+    return f"Hub {_hub_kind(ident.kind)} {ident.key[:120]}"
+
+
+def _check(pattern: re.Pattern[str], key: str, what: str) -> None:
+    if not pattern.fullmatch(key):
+        raise PermanentError(f"{key[:120]!r} is not a valid {what}")
+
+
+def _failure(exc: HfHubHTTPError, what: str) -> FetchError:
+    """The `FetchError` for an error answer the library raised."""
+    response = exc.response
+    status = response.status_code
+    if isinstance(exc, GatedRepoError):
+        return PermanentError(f"{what}: gated, metadata refused (HTTP {status})", status=status)
+    if isinstance(exc, RepositoryNotFoundError) or status == 404:
+        return _Missing(f"{what}: not found (HTTP {status})", status=status)
+    if status == 401 and response.headers.get("X-Error-Message") == _BAD_TOKEN:
+        return PermanentError(f"{what}: the Hub refused the token (HTTP 401)", status=status)
+    if status == 401:
+        return _Missing(f"{what}: private or missing (HTTP 401)", status=status)
+    return http_error(status, response.headers, what)
+
+
+def _done(request: Request, ctx: FetchContext, meta: HubMeta, tries: int) -> Result:
+    """`ok`, or `moved` when a repo answers under another id (the Hub redirects renames)."""
+    key = request.identifier.key
+    repo = meta.hub_kind in ("model", "dataset", "space")
+    moved = meta.id if repo and meta.id.lower() != key.lower() else None
+    status = Status.MOVED if moved else Status.OK
+    return result(
+        request, ctx, NAME, status, data=meta, http_status=200, attempts=tries, moved_to=moved
+    )
+
+
+def _repo(kind: HubKind, info: Any) -> HubMeta:
+    """A model, dataset or space info object, normalised."""
+    tags = [t for t in (getattr(info, "tags", None) or []) if isinstance(t, str)]
+    card = getattr(info, "card_data", None)
+    library = getattr(info, "library_name", None) or getattr(info, "sdk", None)
+    repo_id = info.id if isinstance(info.id, str) and _REPO_ID.fullmatch(info.id) else None
+    if repo_id is None:
+        raise ValueError("no valid repo id")
+    return HubMeta(
+        hub_kind=kind,
+        id=repo_id,
+        title=_text(_card(card, "title")) if kind == "space" else None,
+        downloads=_count(getattr(info, "downloads", None)),
+        downloads_all_time=_count(getattr(info, "downloads_all_time", None)),
+        likes=_count(getattr(info, "likes", None)),
+        last_modified=_moment(getattr(info, "last_modified", None)),
+        pipeline_tag=_term(getattr(info, "pipeline_tag", None)),
+        library=_term(library),
+        license=_license(card, tags),
+        gated=_gated(getattr(info, "gated", None)),
+        arxiv_ids=_arxiv_ids(tags),
+    )
+
+
+def _text(value: object, cap: int = _MAX_TITLE) -> str | None:
+    """A display string: controls removed, whitespace collapsed, capped; None if empty."""
+    if not isinstance(value, str):
+        return None
+    cleaned = " ".join(_CONTROL.sub(" ", value).split())
+    return (cleaned[: cap - 1] + "…" if len(cleaned) > cap else cleaned) or None
+
+
+def _term(value: object) -> str | None:
+    return value if isinstance(value, str) and _TERM.fullmatch(value) else None
+
+
+def _count(value: object) -> int | None:
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    return value if isinstance(value, int) and ok and 0 <= value < 10**15 else None
+
+
+def _moment(value: object) -> datetime | None:
+    return utc(value) if isinstance(value, datetime) else None
+
+
+def _gated(value: object) -> bool | str | None:
+    return value if isinstance(value, bool) else _term(value)
+
+
+def _card(card: object, name: str) -> object:
+    return card.get(name) if isinstance(card, CardData) else None
+
+
+def _license(card: object, tags: list[str]) -> str | None:
+    """The card's license (the first, for a list), else the `license:` tag."""
+    value = _card(card, "license")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    found = _term(value)
+    if found is None:
+        found = next((_term(t[8:]) for t in tags if t.startswith("license:")), None)
+    return found
+
+
+def _arxiv_ids(tags: list[str]) -> list[str]:
+    ids = [t[6:] for t in tags if t.startswith("arxiv:") and ARXIV_ID.fullmatch(t[6:])]
+    return list(dict.fromkeys(ids))[:_MAX_IDS]
+
+
+def _github(value: object) -> str | None:
+    """A linked GitHub repository as `https://github.com/<owner>/<name>`, else None."""
+    match = _GITHUB.fullmatch(value.strip()) if isinstance(value, str) else None
+    return f"https://github.com/{match[1]}/{match[2]}" if match else None

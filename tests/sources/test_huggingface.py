@@ -1,0 +1,409 @@
+"""The Hub source against the loopback FakeAPI: the real huggingface_hub, real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from huggingface_hub import constants
+from huggingface_hub.utils import _detect_agent
+
+from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
+from enrich.models import HubMeta, Identifier, Kind, Result, Status
+from enrich.net import RetryPolicy
+from enrich.sources import FetchContext, Request, SourceStats
+from enrich.sources.huggingface import HubSource
+from tests.fakeapi import FakeAPI
+
+TIMEOUT = 0.3
+TOKEN = "hf_TESTtokenDoNotLeak0123456789"
+SLUG = "acme/small-models-0123456789abcdef01234567"
+
+
+@pytest.fixture
+def api() -> Iterator[FakeAPI]:
+    with FakeAPI() as server:
+        yield server
+
+
+def fetch(
+    api: FakeAPI,
+    items: Sequence[tuple[Kind, str]],
+    *,
+    token: str = "",
+    policy: RetryPolicy | None = None,
+    **overrides: Any,
+) -> tuple[dict[str, Result], FetchContext, list[int]]:
+    settings = Settings(
+        endpoints=Endpoints(huggingface=api.base_url),
+        hf_token=Secret(token),
+        retry_wait=False,
+        retry_attempts=3,
+        timeout=TIMEOUT,
+    )
+    settings = dataclasses.replace(settings, **overrides)
+    advanced: list[int] = []
+    ctx = FetchContext(
+        settings=settings,
+        policy=policy or RetryPolicy(wait=False, attempts=3),
+        stats=SourceStats(),
+        advance=advanced.append,
+    )
+    requests = [Request(Identifier(kind=kind, key=key)) for kind, key in items]
+    results = asyncio.run(HubSource(settings).fetch(requests, ctx))
+    return results, ctx, advanced
+
+
+def one(api: FakeAPI, kind: Kind, key: str, **kwargs: Any) -> tuple[Result, FetchContext]:
+    results, ctx, advanced = fetch(api, [(kind, key)], **kwargs)
+    assert list(results) == [f"{kind.value}:{key}"]
+    assert sum(advanced) == 1
+    return results[f"{kind.value}:{key}"], ctx
+
+
+def meta(found: Result) -> HubMeta:
+    assert isinstance(found.data, HubMeta), found.provenance
+    return found.data
+
+
+# --------------------------------------------------------------------------------- success
+
+
+def test_serves_the_hub_kinds_but_docs() -> None:
+    hub = {Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE, Kind.HF_COLLECTION, Kind.HF_PAPER}
+    assert HubSource.kinds == frozenset({*hub, Kind.HF_ORG})
+    assert HubSource.name == "huggingface"
+
+
+def test_model_reads_the_expanded_properties(api: FakeAPI) -> None:
+    modified = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+    api.add_model(
+        "acme/tiny-lm",
+        downloads=1234,
+        downloads_all_time=98765,
+        likes=42,
+        license="apache-2.0",
+        arxiv_ids=["2306.07629", "1910.09700"],
+        pipeline_tag="text-generation",
+        last_modified=modified,
+    )
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert found.status is Status.OK
+    assert (found.provenance.http_status, found.provenance.attempts) == (200, 1)
+    assert meta(found) == HubMeta(
+        hub_kind="model",
+        id="acme/tiny-lm",
+        downloads=1234,
+        downloads_all_time=98765,
+        likes=42,
+        last_modified=modified,
+        pipeline_tag="text-generation",
+        library="transformers",
+        license="apache-2.0",
+        gated=False,
+        arxiv_ids=["2306.07629", "1910.09700"],
+    )
+    (sent,) = api.requests
+    assert sent.path == "/api/models/acme/tiny-lm"
+    assert "downloadsAllTime" in sent.query["expand"].split(",")
+    assert "authorization" not in sent.headers
+    assert ctx.stats.requests == 1
+    assert (ctx.stats.rate_limit_remaining, ctx.stats.rate_limit_spent) == (499, 1)
+
+
+def test_gated_dataset_is_ok_with_its_gate(api: FakeAPI) -> None:
+    api.add_dataset("acme/corpus", gated="manual", license="mit", downloads=7, likes=3)
+    found, _ = one(api, Kind.HF_DATASET, "acme/corpus")
+    data = meta(found)
+    assert found.status is Status.OK
+    assert (data.hub_kind, data.gated, data.license, data.downloads) == (
+        "dataset",
+        "manual",
+        "mit",
+        7,
+    )
+    assert data.downloads_all_time is not None
+
+
+def test_space_title_and_sdk(api: FakeAPI) -> None:
+    api.add_space("acme/demo", sdk="gradio", likes=11)
+    found, _ = one(api, Kind.HF_SPACE, "acme/demo")
+    data = meta(found)
+    assert (data.hub_kind, data.title, data.library, data.likes) == ("space", "demo", "gradio", 11)
+    assert data.downloads is None
+
+
+def test_collection_title_items_upvotes(api: FakeAPI) -> None:
+    updated = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+    api.add_model("acme/tiny-lm")
+    items = [("model", "acme/tiny-lm"), ("paper", "2306.07629"), ("dataset", "acme/corpus")]
+    api.add_collection(SLUG, title="Small models", items=items, upvotes=17, last_updated=updated)
+    found, _ = one(api, Kind.HF_COLLECTION, SLUG)
+    data = meta(found)
+    assert (data.hub_kind, data.id, data.title, data.items) == (
+        "collection",
+        SLUG,
+        "Small models",
+        3,
+    )
+    assert (data.upvotes, data.last_modified) == (17, updated)
+
+
+def test_paper_page_with_and_without_a_repository(api: FakeAPI) -> None:
+    api.add_paper_page("2306.07629", github_repo="https://github.com/Acme/tiny.git", upvotes=9)
+    api.add_paper_page("2401.00001", title="A  title\x07 with\ncontrols", upvotes=0)
+    results, _, _ = fetch(api, [(Kind.HF_PAPER, "2306.07629"), (Kind.HF_PAPER, "2401.00001")])
+    linked, bare = meta(results["hf_paper:2306.07629"]), meta(results["hf_paper:2401.00001"])
+    assert (linked.upvotes, linked.github_repo) == (9, "https://github.com/Acme/tiny")
+    assert (bare.title, bare.upvotes, bare.github_repo) == ("A title with controls", 0, None)
+
+
+def test_org_and_user_model_counts(api: FakeAPI) -> None:
+    api.add_org("acme", models=3, fullname="Acme Labs")
+    api.add_org("alice", kind="user", models=2)
+    results, ctx, _ = fetch(api, [(Kind.HF_ORG, "acme"), (Kind.HF_ORG, "alice")])
+    acme, alice = meta(results["hf_org:acme"]), meta(results["hf_org:alice"])
+    assert (acme.hub_kind, acme.title, acme.models) == ("org", "Acme Labs", 3)
+    assert (alice.hub_kind, alice.models) == ("org", 2)
+    paths = sorted(r.path for r in api.requests)
+    assert paths == [
+        "/api/organizations/acme/overview",
+        "/api/organizations/alice/overview",
+        "/api/users/alice/overview",
+    ]
+    assert ctx.stats.requests == 3
+
+
+# ------------------------------------------------------------------------------ not found
+
+
+def test_missing_and_private_entities_are_not_found(api: FakeAPI) -> None:
+    api.add_model("acme/secret", private=True)
+    items = [
+        (Kind.HF_MODEL, "acme/nope"),
+        (Kind.HF_MODEL, "acme/secret"),
+        (Kind.HF_DATASET, "acme/nope"),
+        (Kind.HF_SPACE, "acme/nope"),
+        (Kind.HF_COLLECTION, SLUG),
+        (Kind.HF_PAPER, "2401.99999"),
+        (Kind.HF_ORG, "nobody"),
+    ]
+    results, _, advanced = fetch(api, items)
+    assert sum(advanced) == len(items)
+    for found in results.values():
+        assert found.status is Status.NOT_FOUND, found
+        assert (found.provenance.http_status, found.provenance.attempts) == (404, 1)
+        assert found.data is None
+    assert len(api.requests) == len(items) + 1  # the org name is also tried as a user
+
+
+def test_invalid_keys_fail_without_a_request(api: FakeAPI) -> None:
+    items = [(Kind.HF_MODEL, "a/b..c"), (Kind.HF_COLLECTION, "no slug"), (Kind.HF_ORG, "-x")]
+    results, _, _ = fetch(api, items)
+    for found in results.values():
+        assert found.status is Status.ERROR
+        assert "not a valid" in (found.provenance.error or "")
+    assert api.requests == []
+
+
+# --------------------------------------------------------------------------------- faults
+
+
+def test_rate_limited_429_waits_as_told_then_succeeds(api: FakeAPI) -> None:
+    api.add_model("acme/tiny-lm")
+    api.fault("hub", "429", times=1, retry_after=1)
+    policy = RetryPolicy(attempts=3, initial=0.01, max_backoff=0.01, jitter=0, max_seconds=10)
+    started = time.monotonic()
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm", policy=policy)
+    assert time.monotonic() - started >= 0.9  # `RateLimit: "api";r=0;t=1` + `Retry-After: 1`
+    assert (found.status, found.provenance.attempts) == (Status.OK, 2)
+    assert [r.status for r in api.requests] == [429, 200]
+    assert ctx.stats.requests == 2
+
+
+def test_server_error_burst_then_recovery(api: FakeAPI) -> None:
+    api.add_model("acme/tiny-lm")
+    api.fault("hub", "503", times=2)
+    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, found.provenance.attempts) == (Status.OK, 3)
+
+
+def test_permanent_server_error_gives_up_after_the_policy(api: FakeAPI) -> None:
+    api.add_model("acme/tiny-lm")
+    api.fault("hub", "500")
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert found.status is Status.ERROR
+    assert (found.provenance.http_status, found.provenance.attempts) == (500, 3)
+    assert found.provenance.error == "Hub model acme/tiny-lm: HTTP 500"
+    assert len(api.requests) == ctx.stats.requests == 3
+
+
+@pytest.mark.parametrize(
+    ("kind", "key"),
+    [(Kind.HF_MODEL, "acme/tiny-lm"), (Kind.HF_COLLECTION, SLUG), (Kind.HF_ORG, "acme")],
+)
+def test_timeout_applies_to_every_call_and_is_retried(api: FakeAPI, kind: Kind, key: str) -> None:
+    api.add_model("acme/tiny-lm")
+    api.add_collection(SLUG)
+    api.add_org("acme", models=1)
+    api.fault("hub", "timeout", seconds=10)
+    started = time.monotonic()
+    found, _ = one(api, kind, key)
+    assert time.monotonic() - started < 3 * TIMEOUT + 1.5
+    assert (found.status, found.provenance.attempts) == (Status.ERROR, 3)
+    assert "Timeout" in (found.provenance.error or "")
+    assert len(api.requests) == 3
+
+
+@pytest.mark.parametrize("fault", ["timeout", "reset", "truncated"])
+def test_transport_failures_are_retried(api: FakeAPI, fault: str) -> None:
+    api.add_model("acme/tiny-lm", likes=5)
+    api.fault("hub", fault, times=1, seconds=10)
+    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, found.provenance.attempts, meta(found).likes) == (Status.OK, 2, 5)
+
+
+def test_connection_resets_give_up_after_the_policy(api: FakeAPI) -> None:
+    api.add_model("acme/tiny-lm")
+    api.fault("hub", "reset")
+    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, found.provenance.attempts) == (Status.ERROR, 3)
+    assert "Hub model acme/tiny-lm: " in (found.provenance.error or "")
+
+
+@pytest.mark.parametrize("fault", ["malformed", "empty"])
+def test_malformed_answer_is_a_permanent_error(api: FakeAPI, fault: str) -> None:
+    api.add_paper_page("2306.07629")
+    api.fault("hub", fault)
+    found, _ = one(api, Kind.HF_PAPER, "2306.07629")
+    assert (found.status, found.provenance.attempts) == (Status.ERROR, 1)
+    assert found.provenance.error == "Hub paper 2306.07629: malformed answer (JSONDecodeError)"
+    assert len(api.requests) == 1
+
+
+def test_exhausted_rate_limit_stops_early_with_one_note() -> None:
+    with FakeAPI(hub_limit=2) as api:
+        names = [f"acme/m{i}" for i in range(8)]
+        for name in names:
+            api.add_model(name)
+        results, ctx, advanced = fetch(api, [(Kind.HF_MODEL, n) for n in names])
+        sent = len(api.requests)
+    statuses = [r.status for r in results.values()]
+    assert statuses.count(Status.OK) == 2
+    assert statuses.count(Status.ERROR) == 6
+    assert sum(advanced) == 8
+    assert sent <= 2 + HF_CONCURRENCY  # the requests in flight when the budget ran out
+    for found in results.values():
+        if found.status is Status.ERROR:
+            assert "rate limit exhausted" in (found.provenance.error or "")
+    assert ctx.stats.rate_limit_remaining == 0
+    assert ctx.stats.notes == ["huggingface: rate limit exhausted, 6 item(s) not fetched"]
+
+
+# ---------------------------------------------------------------------- limits and secrets
+
+
+class PeakFakeAPI(FakeAPI):
+    """Counts requests the server holds at once (during the per-request latency)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.current = self.peak = 0
+        self._guard = threading.Lock()
+
+    def pause(self, seconds: float) -> bool:
+        with self._guard:
+            self.current += 1
+            self.peak = max(self.peak, self.current)
+        try:
+            return super().pause(seconds)
+        finally:
+            with self._guard:
+                self.current -= 1
+
+
+def test_at_most_hf_concurrency_requests_in_flight() -> None:
+    with PeakFakeAPI(latency=0.05) as api:
+        names = [f"acme/m{i}" for i in range(3 * HF_CONCURRENCY)]
+        for name in names:
+            api.add_model(name)
+        results, _, _ = fetch(api, [(Kind.HF_MODEL, n) for n in names])
+        assert all(r.status is Status.OK for r in results.values())
+        assert api.peak == HF_CONCURRENCY
+
+
+def test_token_is_sent_but_never_shown(api: FakeAPI) -> None:
+    api.add_model("acme/tiny-lm")
+    api.add_model("acme/broken")
+    api.fault("hub", "500", path_contains="broken")
+    items = [(Kind.HF_MODEL, "acme/tiny-lm"), (Kind.HF_MODEL, "acme/broken")]
+    items += [(Kind.HF_MODEL, "acme/nope"), (Kind.HF_COLLECTION, "bad slug")]
+    results, ctx, _ = fetch(api, items, token=TOKEN)
+    assert {r.headers.get("authorization") for r in api.requests} == {f"Bearer {TOKEN}"}
+    assert results["hf_model:acme/broken"].status is Status.ERROR
+    for found in results.values():
+        assert TOKEN not in found.model_dump_json(exclude_none=False)
+        assert TOKEN not in repr(found.provenance)
+    assert all(TOKEN not in note for note in ctx.stats.notes)
+
+
+def test_no_implicit_token_from_the_environment(
+    api: FakeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    api.add_model("acme/tiny-lm")
+    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert found.status is Status.OK
+    assert "authorization" not in api.requests[0].headers
+
+
+def test_no_hidden_requests(api: FakeAPI, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Building headers makes the library fetch an "agent harness" registry from its
+    # import-time endpoint (and cache it under HF_HOME) unless telemetry is off. Point that
+    # endpoint at the fake and forget the registry it caches in-process, so it would try.
+    registry = tmp_path / "agent_harnesses.json"
+    monkeypatch.setattr(constants, "ENDPOINT", api.base_url)
+    monkeypatch.setattr(constants, "AGENT_HARNESSES_PATH", str(registry))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", False)
+    monkeypatch.setattr(_detect_agent, "_registry", None)
+    api.add_model("acme/tiny-lm")
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert found.status is Status.OK
+    assert [r.path for r in api.requests] == ["/api/models/acme/tiny-lm"]
+    assert ctx.stats.requests == 1
+    assert _detect_agent._registry is not None  # it tried, and was refused
+    assert not registry.exists()
+
+
+def test_library_offline_switch_does_not_apply(
+    api: FakeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`HF_HUB_OFFLINE` would fail every request as a retryable ConnectionError; the
+    project's own `--offline` (the fetch stage never calls the source) governs instead."""
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    api.add_model("acme/tiny-lm")
+    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, found.provenance.attempts) == (Status.OK, 1)
+
+
+def test_renamed_repo_is_moved_and_case_is_not_a_rename(api: FakeAPI) -> None:
+    # FakeAPI has no Hub rename (the Hub redirects the old name): the old name answers with
+    # the renamed repo's body, which is what the client sees after following the redirect.
+    api.hub.repos[("model", "acme/old-name")] = api.add_model("acme/new-name")
+    api.add_model("Acme/Tiny-LM")
+    results, _, _ = fetch(api, [(Kind.HF_MODEL, "acme/old-name"), (Kind.HF_MODEL, "acme/tiny-lm")])
+    renamed, cased = results["hf_model:acme/old-name"], results["hf_model:acme/tiny-lm"]
+    assert (renamed.status, renamed.moved_to, meta(renamed).id) == (
+        Status.MOVED,
+        "acme/new-name",
+        "acme/new-name",
+    )
+    assert (cased.status, cased.moved_to, meta(cased).id) == (Status.OK, None, "Acme/Tiny-LM")
