@@ -45,6 +45,8 @@ def test_run_writes_dataset_schema_and_document(tmp_path: Path) -> None:
         "enriched.json",
         "enriched.schema.json",
         "slm-survey.md",
+        "report.md",
+        "CHANGES.md",
     }
     expected = SEED.read_text(encoding="utf-8").replace("](images/", "](../seeds/images/")
     assert (out / "slm-survey.md").read_text(encoding="utf-8") == expected

@@ -15,7 +15,9 @@ aside and rebuilt empty: a cache is an optimisation, never a reason to fail a ru
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import shutil
 import sqlite3
 import time
@@ -30,8 +32,28 @@ from pydantic import ValidationError
 from enrich.models import Result, Status
 
 KEEP_FACTOR = 30
+_REBUILDS = itertools.count(1)
 CACHEABLE = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
-_FORMAT = 1  # bumped when the stored form changes; older entries are then misses
+_FORMAT = 2  # bumped when the stored form changes; older entries are then misses
+
+
+class _NoPickles(diskcache.Disk):  # type: ignore[misc]
+    """diskcache's storage with unpickling refused: keys and values are text, and a value
+    planted or left as a pickle in cache.db reads as a miss instead of running code."""
+
+    def get(self, key: object, raw: bool) -> object:
+        if not raw:
+            raise ValueError("refusing to unpickle a cache key")
+        return super().get(key, raw)
+
+    def fetch(self, mode: int, filename: str | None, value: object, read: bool) -> object:
+        if mode == diskcache.core.MODE_PICKLE:
+            raise ValueError("refusing to unpickle a cache value")
+        return super().fetch(mode, filename, value, read)
+
+
+def _key(source: str, ref: str) -> str:
+    return f"{_FORMAT}|{source}|{ref}"
 
 
 @dataclass(frozen=True)
@@ -52,27 +74,32 @@ class Cache:
 
     def _open(self) -> diskcache.Cache:
         try:
-            disk = diskcache.Cache(str(self.directory))
-            disk.get(("probe",))  # reads the database: fails here if it is corrupt
+            disk = diskcache.Cache(str(self.directory), disk=_NoPickles)
+            disk.get("probe")  # reads the database: fails here if it is corrupt
             return disk
         except (sqlite3.DatabaseError, OSError) as exc:
             return self._rebuild(exc)
 
     def _rebuild(self, exc: BaseException) -> diskcache.Cache:
-        aside = self.directory.with_name(f"{self.directory.name}.corrupt-{int(time.time())}")
+        stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{next(_REBUILDS)}"
+        aside = self.directory.with_name(f"{self.directory.name}.corrupt-{stamp}")
         self.warnings.append(
             f"cache {self.directory} is unreadable ({type(exc).__name__}: {exc}); "
             f"moved it to {aside} and started an empty one"
         )
         if self.directory.exists():
             shutil.move(str(self.directory), str(aside))
-        return diskcache.Cache(str(self.directory))
+        return diskcache.Cache(str(self.directory), disk=_NoPickles)
 
     def get(self, source: str, ref: str, now: float | None = None) -> Entry | None:
         """The stored result for `ref`, fresh or not; None when absent or unreadable."""
         try:
-            raw = self._disk.get((_FORMAT, source, ref))
+            raw = self._disk.get(_key(source, ref))
+        except ValueError:  # a pickle: refused
+            self._disk.delete(_key(source, ref))
+            return None
         except (sqlite3.DatabaseError, OSError) as exc:
+            self._disk.close()
             self._disk = self._rebuild(exc)
             return None
         if not isinstance(raw, str):
@@ -82,7 +109,7 @@ class Cache:
             stored_at = float(envelope["stored_at"])
             result = Result.model_validate(envelope["result"])
         except (ValidationError, ValueError, KeyError, TypeError):
-            self._disk.delete((_FORMAT, source, ref))
+            self._disk.delete(_key(source, ref))
             return None
         now = time.time() if now is None else now
         fresh = now - float(stored_at) < self.ttls.get(source, 0)
@@ -97,8 +124,9 @@ class Cache:
         # A str is stored by diskcache as text, never pickled.
         value = json.dumps({"stored_at": now, "result": result.model_dump(mode="json")})
         try:
-            self._disk.set((_FORMAT, source, result.ref), value, expire=keep)
+            self._disk.set(_key(source, result.ref), value, expire=keep)
         except (sqlite3.DatabaseError, OSError) as exc:
+            self._disk.close()
             self._disk = self._rebuild(exc)
             return False
         return True

@@ -10,7 +10,8 @@ becomes `stale` when a last known value exists (from the cache, else the previou
 keeping that value and its old `fetched_at`. Nothing here raises per item: a source that
 crashes marks its items as failed and the run goes on.
 
-Offline, no source is called: entities get their last known value (`stale`) or `skipped`.
+Offline, no source is called: entities keep their last known result as it was, or end
+`skipped` when nothing is known.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class FetchReport:
     from_cache: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)  # items whose fetch failed this run
 
+
+FACTS = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
 
 Progress = Callable[[str, int, int], None]
 """`progress(source, advanced_by, total)`: called as items of a source finish."""
@@ -210,7 +213,7 @@ def _fallback(request: Request, source: str, error: str, failed: Result | None =
     """
     last = request.previous
     if failed is None:
-        if last is not None:
+        if last is not None and (last.data is not None or last.status in FACTS):
             return _from_cache(last)
         provenance = Provenance(source=source, status=Status.SKIPPED, error=error)
         return Result(ref=request.ref, provenance=provenance)

@@ -59,18 +59,21 @@ def carry(new: Result, old: Result | None) -> Result:
     if not same_facts(new, old):
         return new.model_copy(update={"changes": diff(old, new)})
     if old.provenance.fetched_at is None:
-        return new
-    provenance = new.provenance.model_copy(update={"fetched_at": old.provenance.fetched_at})
+        return new.model_copy(update={"changes": old.changes})
+    # Same facts: the old time and validators stay, so nothing in the output moves.
+    provenance = new.provenance.model_copy(
+        update={
+            "fetched_at": old.provenance.fetched_at,
+            "etag": old.provenance.etag or new.provenance.etag,
+            "last_modified": old.provenance.last_modified or new.provenance.last_modified,
+        }
+    )
     return new.model_copy(update={"provenance": provenance, "changes": old.changes})
 
 
 def same_facts(new: Result, old: Result) -> bool:
-    return (
-        new.status == old.status
-        and new.data == old.data
-        and new.moved_to == old.moved_to
-        and new.provenance.error == old.provenance.error
-    )
+    """Same status, data and move: what a reader of the dataset sees as the facts."""
+    return new.status == old.status and new.data == old.data and new.moved_to == old.moved_to
 
 
 def diff(old: Result, new: Result) -> list[Change]:

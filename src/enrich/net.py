@@ -26,11 +26,11 @@ import httpx2
 import requests
 import tenacity
 
-from enrich.errors import FetchError, PermanentError, TransientError
+from enrich.errors import FetchError, PermanentError, TransientError, Unreachable
 
 T = TypeVar("T")
 
-RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+RETRYABLE_STATUS = frozenset({408, 425, 429, *range(500, 600)})
 _RATELIMIT_T = re.compile(r"(?:^|;)\s*t=(\d+)")
 _RATELIMIT_R = re.compile(r"(?:^|;)\s*r=(\d+)")
 
@@ -116,6 +116,7 @@ def _hub_ratelimit(value: str | None) -> float | None:
 
 
 _UNREACHABLE: tuple[type[BaseException], ...] = (
+    Unreachable,
     ConnectionRefusedError,
     httpx2.ConnectError,
     requests.exceptions.ConnectionError,
@@ -128,11 +129,11 @@ class CircuitOpen(TransientError):
 
 @dataclass
 class Breaker:
-    """Stops calling a host that cannot be reached: after `threshold` calls in a row gave up
-    on connection failures, every further call fails at once. A machine without network then
-    finishes in a few seconds instead of backing off for every item."""
+    """Stops calling a host that cannot be reached: after `threshold` attempts in a row could
+    not connect, retries stop and every further call fails at once. A machine without
+    network then finishes in seconds instead of backing off for every item."""
 
-    threshold: int = 3
+    threshold: int = 5
     failures: int = 0
 
     @property
@@ -140,7 +141,9 @@ class Breaker:
         return self.failures >= self.threshold
 
     def record(self, exc: BaseException | None) -> None:
-        if exc is None:
+        """Count a call that could not connect; any answer (even an error) resets."""
+        answered = isinstance(exc, FetchError) and exc.status is not None
+        if exc is None or answered:
             self.failures = 0
         elif isinstance(exc, _UNREACHABLE) and not isinstance(exc, requests.exceptions.Timeout):
             self.failures += 1
@@ -161,26 +164,32 @@ class RetryPolicy:
     wait: bool = True
     breaker: Breaker = field(default_factory=Breaker, compare=False)
 
+    def _asked(self, state: tenacity.RetryCallState) -> float | None:
+        exc = state.outcome.exception() if state.outcome else None
+        return exc.retry_after if isinstance(exc, FetchError) else None
+
     def _wait(self, state: tenacity.RetryCallState) -> float:
         if not self.wait:
             return 0.0
-        exc = state.outcome.exception() if state.outcome else None
-        asked = exc.retry_after if isinstance(exc, FetchError) else None
+        asked = self._asked(state)
         backoff = tenacity.wait_exponential_jitter(
             multiplier=self.initial, max=self.max_backoff, jitter=self.jitter
         )(state)
         return max(backoff, asked) if asked is not None else backoff
 
     def _stop(self, state: tenacity.RetryCallState) -> bool:
-        if state.attempt_number >= self.attempts:
-            return True
-        elapsed = state.seconds_since_start or 0.0
-        return elapsed + self._wait_estimate(state) > self.max_seconds
+        """Stop after `attempts`, or when the next wait would end past `max_seconds`.
 
-    def _wait_estimate(self, state: tenacity.RetryCallState) -> float:
+        The same decision with and without `wait`: the testing switch only skips sleeping.
+        """
         exc = state.outcome.exception() if state.outcome else None
-        asked = exc.retry_after if isinstance(exc, FetchError) else None
-        return (asked or 0.0) if self.wait else 0.0
+        self.breaker.record(exc)
+        if state.attempt_number >= self.attempts or self.breaker.open:
+            return True
+        backoff = min(self.max_backoff, self.initial * 2 ** (state.attempt_number - 1))
+        planned = max(backoff + self.jitter, self._asked(state) or 0.0)
+        elapsed = state.seconds_since_start or 0.0
+        return bool(elapsed + planned > self.max_seconds)
 
     async def call(self, fn: Callable[[], Awaitable[T]]) -> tuple[T, int]:
         """Await `fn()` under the policy; return its value and the number of attempts.
@@ -190,12 +199,13 @@ class RetryPolicy:
         """
         if self.breaker.open:
             raise CircuitOpen(
-                f"not tried: {self.breaker.failures} calls in a row could not connect"
+                f"not tried: {self.breaker.failures} attempts in a row could not connect"
             )
         try:
             value, attempts = await self._call(fn)
-        except Exception as exc:
-            self.breaker.record(exc)
+        except FetchError as exc:
+            if exc.status is not None:  # an answer, even an error, shows the host is up
+                self.breaker.record(exc)
             raise
         self.breaker.record(None)
         return value, attempts

@@ -1,0 +1,662 @@
+"""The fetch stage (`enrich.fetch`) with in-test fake sources: no HTTP, no sleeping.
+
+What is under test is the stage: dedupe, cache partition, fallbacks, caching of facts,
+`--offline`, `--refresh`, `--only`/`--skip`, crash isolation, concurrency and progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from enrich.cache import Cache
+from enrich.config import Settings
+from enrich.fetch import Entity, FetchReport, Progress, entities, fetch_all
+from enrich.models import (
+    Author,
+    HubMeta,
+    Identifier,
+    Kind,
+    Link,
+    PaperMeta,
+    Provenance,
+    RepoMeta,
+    Result,
+    RowRecord,
+    Status,
+)
+from enrich.parse import parse
+from enrich.resolve import resolve
+from enrich.sources import FetchContext, Request, result
+
+OLD = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+DAY = 24 * 3600
+
+Answer = Callable[[Request, FetchContext, str], Result | None]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def data_for(ident: Identifier, title: str = "fresh") -> PaperMeta | RepoMeta | HubMeta:
+    if ident.kind is Kind.ARXIV:
+        return PaperMeta(
+            arxiv_id=ident.key,
+            title=title,
+            authors=[Author(name="A. Author")],
+            abstract="An abstract.",
+            published=datetime(2023, 6, 1, tzinfo=UTC),
+            updated=datetime(2023, 6, 2, tzinfo=UTC),
+        )
+    if ident.kind is Kind.GITHUB_REPO:
+        return RepoMeta(full_name=ident.key, description=title, stars=42)
+    return HubMeta(hub_kind="paper", id=ident.key, title=title)
+
+
+def ok(request: Request, ctx: FetchContext, source: str) -> Result:
+    return result(request, ctx, source, Status.OK, data=data_for(request.identifier), etag='"new"')
+
+
+def fail(request: Request, ctx: FetchContext, source: str) -> Result:
+    return result(request, ctx, source, Status.ERROR, error="HTTP 503 after 4 attempts")
+
+
+class FakeSource:
+    """A `Source` that records its calls and answers each request with `answer`."""
+
+    def __init__(
+        self,
+        name: str,
+        kinds: set[Kind],
+        answer: Answer = ok,
+        crash: BaseException | None = None,
+    ) -> None:
+        self.name = name
+        self.kinds = frozenset(kinds)
+        self.answer = answer
+        self.crash = crash
+        self.calls: list[list[Request]] = []
+        self.contexts: list[FetchContext] = []
+
+    @property
+    def refs(self) -> list[list[str]]:
+        return [[r.ref for r in call] for call in self.calls]
+
+    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+        self.calls.append(list(requests))
+        self.contexts.append(ctx)
+        if self.crash is not None:
+            raise self.crash
+        out: dict[str, Result] = {}
+        for request in requests:
+            got = self.answer(request, ctx, self.name)
+            if got is not None:
+                out[request.ref] = got
+        ctx.advance(len(requests))
+        return out
+
+
+def arxiv_source(answer: Answer = ok, **kw: BaseException) -> FakeSource:
+    return FakeSource("arxiv", {Kind.ARXIV}, answer, **kw)
+
+
+def github_source(answer: Answer = ok, **kw: BaseException) -> FakeSource:
+    return FakeSource("github", {Kind.GITHUB_REPO}, answer, **kw)
+
+
+def ident(ref: str) -> Identifier:
+    kind, key = ref.split(":", 1)
+    return Identifier(kind=Kind(kind), key=key)
+
+
+def wanted(*refs: str) -> dict[str, Entity]:
+    return {ref: Entity(ident(ref)) for ref in refs}
+
+
+def known(ref: str, source: str, title: str = "old", status: Status = Status.OK) -> Result:
+    """A last known result, fetched at OLD."""
+    return Result(
+        ref=ref,
+        provenance=Provenance(source=source, status=status, fetched_at=OLD, etag='"old"'),
+        data=data_for(ident(ref), title) if status in (Status.OK, Status.MOVED) else None,
+        moved_to="new/name" if status is Status.MOVED else None,
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(cache=tmp_path / "cache", retry_wait=False)
+
+
+@pytest.fixture
+def cache(settings: Settings) -> Iterator[Cache]:
+    with Cache(settings.cache, settings.ttls) as opened:
+        yield opened
+
+
+def fetch(
+    want: Mapping[str, Entity],
+    sources: Sequence[FakeSource],
+    settings: Settings,
+    cache: Cache,
+    previous: Mapping[str, Result] | None = None,
+    progress: Progress | None = None,
+) -> FetchReport:
+    return asyncio.run(fetch_all(want, sources, settings, cache, previous or {}, progress))
+
+
+def store(cache: Cache, source: str, value: Result, age: float) -> None:
+    """Put `value` in the cache as stored `age` seconds ago."""
+    assert cache.put(source, value, now=time.time() - age)
+
+
+A1, A2, A3 = "arxiv:2306.07629", "arxiv:2401.00001", "arxiv:2402.00002"
+G1, G2 = "github_repo:mit-han-lab/llm-awq", "github_repo:org/other"
+
+
+# --------------------------------------------------------------------------- entities
+
+
+SEED = """\
+# Papers
+
+| Paper | Code |
+|---|---|
+| [A](https://arxiv.org/abs/2306.07629v2) | [c][awq] |
+| [B](https://huggingface.co/papers/2306.07629) | [c][tinychat] |
+| [C](https://huggingface.co/papers/2401.00001) | [c][awq] |
+| [D](https://arxiv.org/abs/2306.07629) | [c](https://github.com/mit-han-lab/llm-awq) |
+
+[awq]: https://github.com/mit-han-lab/llm-awq/tree/main/awq
+[tinychat]: https://github.com/mit-han-lab/llm-awq/tree/main/tinychat
+"""
+
+
+def test_entities_dedupes_collects_subpaths_and_adds_also_refs() -> None:
+    records = resolve(parse(SEED, "seed.md")).records
+    found = entities(records)
+    assert list(found) == [
+        "arxiv:2306.07629",
+        "arxiv:2401.00001",  # only named through the Hub paper page's `also`
+        "github_repo:mit-han-lab/llm-awq",
+        "hf_paper:2306.07629",
+        "hf_paper:2401.00001",
+    ]
+    assert found[G1].subpaths == ("tree/main/awq", "tree/main/tinychat")
+    assert found["arxiv:2306.07629"].subpaths == ()
+    assert found["arxiv:2401.00001"].identifier == Identifier(kind=Kind.ARXIV, key="2401.00001")
+    assert found["hf_paper:2306.07629"].identifier.kind is Kind.HF_PAPER
+    assert all(entity.ref == ref for ref, entity in found.items())
+
+
+def test_entities_keeps_the_first_linked_version() -> None:
+    records = resolve(parse(SEED, "seed.md")).records
+    assert entities(records)["arxiv:2306.07629"].identifier.version == "v2"
+
+
+def test_entities_from_records_built_directly() -> None:
+    def link(url: str, kind: Kind, key: str, subpath: str | None = None) -> Link:
+        return Link(url=url, text="x", column="Code", kind=kind, key=key, subpath=subpath)
+
+    records = [
+        RowRecord(
+            id=f"row{n}",
+            file="f.md",
+            line=n,
+            section=[],
+            table=0,
+            cells={},
+            links=links,
+        )
+        for n, links in enumerate(
+            [
+                [link("u", Kind.GITHUB_REPO, "b/b", "blob/main/x.py")],
+                [link("u", Kind.GITHUB_REPO, "a/a"), link("u", Kind.GITHUB_REPO, "b/b")],
+                [link("u", Kind.GITHUB_REPO, "b/b", "blob/main/x.py")],
+            ]
+        )
+    ]
+    found = entities(records)
+    assert list(found) == ["github_repo:a/a", "github_repo:b/b"]
+    assert found["github_repo:b/b"].subpaths == ("blob/main/x.py",)
+    assert entities([]) == {}
+
+
+# --------------------------------------------------------------------------- cache partition
+
+
+def test_fresh_cache_hits_make_no_source_call(settings: Settings, cache: Cache) -> None:
+    cached = known(A1, "arxiv", "cached")
+    store(cache, "arxiv", cached, age=60)
+    source = arxiv_source()
+    report = fetch(wanted(A1), [source], settings, cache)
+    assert source.calls == []
+    got = report.results[A1]
+    assert got.status is Status.OK
+    assert got.provenance.from_cache is True
+    assert got.data == cached.data
+    assert got.provenance.fetched_at == OLD
+    assert report.from_cache == {"arxiv": 1}
+    assert report.served == {"arxiv": 1}
+
+
+def test_only_the_misses_go_to_the_source(settings: Settings, cache: Cache) -> None:
+    store(cache, "arxiv", known(A1, "arxiv"), age=60)
+    source = arxiv_source()
+    report = fetch(wanted(A1, A2, A3), [source], settings, cache)
+    assert source.refs == [[A2, A3]]
+    assert all(r.previous is None for r in source.calls[0])
+    assert report.from_cache == {"arxiv": 1}
+    assert report.served == {"arxiv": 3}
+    assert report.results[A2].status is Status.OK
+    assert report.results[A2].provenance.from_cache is False
+
+
+def test_expired_entries_go_to_the_source_with_previous(settings: Settings, cache: Cache) -> None:
+    cached = known(A1, "arxiv", "cached")
+    store(cache, "arxiv", cached, age=8 * DAY)  # arXiv's TTL is a week
+    dataset_value = known(A1, "arxiv", "from the previous dataset")
+    source = arxiv_source()
+    report = fetch(wanted(A1), [source], settings, cache, previous={A1: dataset_value})
+    assert source.refs == [[A1]]
+    request = source.calls[0][0]
+    # the cache, which carries the validators, wins over the previous dataset
+    assert request.previous == cached
+    assert request.previous is not None
+    assert request.previous.provenance.etag == '"old"'
+    assert report.results[A1].status is Status.OK
+    assert report.from_cache == {"arxiv": 0}
+
+
+def test_without_cache_entry_previous_comes_from_the_dataset(
+    settings: Settings, cache: Cache
+) -> None:
+    dataset_value = known(A1, "arxiv")
+    source = arxiv_source()
+    fetch(wanted(A1), [source], settings, cache, previous={A1: dataset_value})
+    assert source.calls[0][0].previous == dataset_value
+
+
+def test_subpaths_reach_the_source(settings: Settings, cache: Cache) -> None:
+    source = github_source()
+    want = {G1: Entity(ident(G1), ("tree/main/awq", "tree/main/tinychat"))}
+    fetch(want, [source], settings, cache)
+    assert source.calls[0][0].subpaths == ("tree/main/awq", "tree/main/tinychat")
+
+
+def test_refresh_ignores_ttls(settings: Settings, cache: Cache) -> None:
+    cached = known(A1, "arxiv", "cached")
+    store(cache, "arxiv", cached, age=1)
+    source = arxiv_source()
+    report = fetch(wanted(A1), [source], replace(settings, refresh=True), cache)
+    assert source.refs == [[A1]]
+    assert source.calls[0][0].previous == cached
+    assert report.results[A1].provenance.from_cache is False
+    assert report.from_cache == {"arxiv": 0}
+
+
+def test_the_context_carries_settings_and_the_retry_policy(
+    settings: Settings, cache: Cache
+) -> None:
+    settings = replace(settings, retry_attempts=7, retry_max_seconds=12.5)
+    source = arxiv_source()
+    report = fetch(wanted(A1), [source], settings, cache)
+    ctx = source.contexts[0]
+    assert ctx.settings is settings
+    assert ctx.policy.attempts == 7
+    assert ctx.policy.max_seconds == 12.5
+    assert ctx.policy.wait is False
+    assert ctx.stats is report.stats["arxiv"]
+
+
+def test_each_source_gets_its_own_retry_policy(settings: Settings, cache: Cache) -> None:
+    arxiv, github = arxiv_source(), github_source()
+    fetch(wanted(A1, G1), [arxiv, github], settings, cache)
+    first, second = arxiv.contexts[0].policy, github.contexts[0].policy
+    assert first is not second
+    assert first.breaker is not second.breaker  # one unreachable host does not stop the other
+
+
+# --------------------------------------------------------------------------- after the call
+
+
+def test_ok_results_are_cached(settings: Settings, cache: Cache) -> None:
+    report = fetch(wanted(A1), [arxiv_source()], settings, cache)
+    got = report.results[A1]
+    assert got.status is Status.OK
+    assert got.provenance.fetched_at is not None
+    entry = cache.get("arxiv", A1)
+    assert entry is not None
+    assert entry.fresh
+    assert entry.result.data == got.data
+
+
+def test_a_refreshed_value_replaces_the_expired_entry(settings: Settings, cache: Cache) -> None:
+    store(cache, "arxiv", known(A1, "arxiv", "cached"), age=8 * DAY)
+    fetch(wanted(A1), [arxiv_source()], settings, cache)
+    entry = cache.get("arxiv", A1)
+    assert entry is not None
+    assert entry.fresh
+    assert isinstance(entry.result.data, PaperMeta)
+    assert entry.result.data.title == "fresh"
+
+
+@pytest.mark.parametrize("status", [Status.NOT_FOUND, Status.MOVED])
+def test_not_found_and_moved_are_cached(settings: Settings, cache: Cache, status: Status) -> None:
+    def answer(request: Request, ctx: FetchContext, source: str) -> Result:
+        if status is Status.MOVED:
+            data = RepoMeta(full_name="new/name", stars=1)
+            return result(request, ctx, source, status, data=data, moved_to="new/name")
+        return result(request, ctx, source, status, http_status=404)
+
+    store(cache, "github", known(G1, "github"), age=2 * DAY)
+    report = fetch(wanted(G1), [github_source(answer)], settings, cache)
+    assert report.results[G1].status is status
+    entry = cache.get("github", G1)
+    assert entry is not None
+    assert entry.fresh
+    assert entry.result.status is status
+    assert entry.result.model_dump() == report.results[G1].model_dump()  # stored fields
+
+
+def test_an_error_over_an_old_ok_becomes_stale(settings: Settings, cache: Cache) -> None:
+    last = known(A1, "arxiv", "last known")
+    report = fetch(wanted(A1), [arxiv_source(fail)], settings, cache, previous={A1: last})
+    got = report.results[A1]
+    assert got.status is Status.STALE
+    assert got.data == last.data
+    assert got.provenance.fetched_at == OLD
+    assert got.provenance.error == "HTTP 503 after 4 attempts"
+    assert got.provenance.etag == '"old"'
+    assert report.failed == {"arxiv": 1}
+    assert cache.get("arxiv", A1) is None  # failures are never cached
+
+
+def test_an_error_does_not_touch_the_expired_cache_entry(settings: Settings, cache: Cache) -> None:
+    cached = known(A1, "arxiv", "cached")
+    store(cache, "arxiv", cached, age=8 * DAY)
+    before = cache.get("arxiv", A1)
+    report = fetch(wanted(A1), [arxiv_source(fail)], settings, cache)
+    assert report.results[A1].status is Status.STALE
+    assert report.results[A1].data == cached.data
+    after = cache.get("arxiv", A1)
+    assert before is not None
+    assert after is not None
+    assert after.stored_at == before.stored_at
+    assert after.result == cached
+
+
+def test_an_error_without_previous_stays_an_error(settings: Settings, cache: Cache) -> None:
+    report = fetch(wanted(A1), [arxiv_source(fail)], settings, cache)
+    got = report.results[A1]
+    assert got.status is Status.ERROR
+    assert got.data is None
+    assert got.provenance.fetched_at is None
+    assert got.provenance.error == "HTTP 503 after 4 attempts"
+    assert cache.get("arxiv", A1) is None
+
+
+def test_an_error_over_an_old_not_found_is_an_error(settings: Settings, cache: Cache) -> None:
+    # `stale` means "data is the last known value": a not_found has none to keep.
+    gone = known(G1, "github", status=Status.NOT_FOUND)
+    report = fetch(wanted(G1), [github_source(fail)], settings, cache, previous={G1: gone})
+    got = report.results[G1]
+    assert got.status is Status.ERROR
+    assert got.data is None
+    assert got.provenance.error == "HTTP 503 after 4 attempts"
+
+
+def test_a_missing_result_is_an_error(settings: Settings, cache: Cache) -> None:
+    def only_a1(request: Request, ctx: FetchContext, source: str) -> Result | None:
+        return ok(request, ctx, source) if request.ref == A1 else None
+
+    last = known(A3, "arxiv")
+    report = fetch(
+        wanted(A1, A2, A3), [arxiv_source(only_a1)], settings, cache, previous={A3: last}
+    )
+    assert report.results[A1].status is Status.OK
+    assert report.results[A2].status is Status.ERROR
+    assert report.results[A2].provenance.source == "arxiv"
+    assert report.results[A2].provenance.error == "the source returned no result for it"
+    assert report.results[A3].status is Status.STALE  # a previous value is kept
+    assert report.failed == {"arxiv": 2}
+    assert report.results[A3].data == last.data
+
+
+def test_a_crashing_source_fails_its_items_only(settings: Settings, cache: Cache) -> None:
+    crashing = arxiv_source(crash=RuntimeError("parser exploded"))
+    healthy = github_source()
+    last = known(A2, "arxiv")
+    report = fetch(wanted(A1, A2, G1), [crashing, healthy], settings, cache, previous={A2: last})
+    message = "arxiv failed: RuntimeError: parser exploded"
+    assert report.results[A1].status is Status.ERROR
+    assert report.results[A1].provenance.error == message
+    assert report.results[A2].status is Status.STALE
+    assert report.results[A2].data == last.data
+    assert report.results[A2].provenance.fetched_at == OLD
+    assert report.results[A2].provenance.error == message
+    assert report.results[G1].status is Status.OK
+    assert report.stats["arxiv"].notes == [message]
+    assert report.failed == {"arxiv": 2}
+    assert report.stats["github"].notes == []
+    assert cache.get("arxiv", A1) is None
+    assert cache.get("arxiv", A2) is None
+
+
+# --------------------------------------------------------------------------- offline
+
+
+def test_offline_calls_no_source(settings: Settings, cache: Cache) -> None:
+    store(cache, "arxiv", known(A1, "arxiv", "fresh in cache"), age=60)
+    store(cache, "arxiv", known(A2, "arxiv", "expired in cache"), age=8 * DAY)
+    previous = {
+        A2: known(A2, "arxiv", "the cache wins over this"),
+        A3: known(A3, "arxiv", "in the previous dataset"),
+        G2: known(G2, "github", status=Status.NOT_FOUND),
+    }
+    sources = [arxiv_source(), github_source()]
+    report = fetch(
+        wanted(A1, A2, A3, G1, G2), sources, replace(settings, offline=True), cache, previous
+    )
+    assert [s.calls for s in sources] == [[], []]
+    got = report.results
+    assert list(got) == sorted(got)
+    # Nothing was attempted, so nothing failed: every last known result is kept as it was
+    # (status, value, fetched_at), marked as answered from what was stored.
+    for ref, title in (
+        (A1, "fresh in cache"),
+        (A2, "expired in cache"),
+        (A3, "in the previous dataset"),
+    ):
+        assert got[ref].status is Status.OK
+        assert got[ref].provenance.from_cache is True
+        assert got[ref].provenance.fetched_at == OLD
+        assert got[ref].provenance.error is None
+        data = got[ref].data
+        assert isinstance(data, PaperMeta)
+        assert data.title == title
+    assert got[G2].model_dump() == previous[G2].model_dump()  # a known not_found stays one
+    # nothing known: skipped
+    assert got[G1].status is Status.SKIPPED
+    assert got[G1].provenance.source == "github"
+    assert got[G1].provenance.error == "offline: not fetched"
+    assert got[G1].data is None
+    assert report.failed == {}
+
+
+def test_offline_keeps_a_previous_stale_value_stale(settings: Settings, cache: Cache) -> None:
+    stale = known(A1, "arxiv", "last known").model_copy(
+        update={"provenance": Provenance(source="arxiv", status=Status.STALE, fetched_at=OLD)}
+    )
+    report = fetch(
+        wanted(A1), [arxiv_source()], replace(settings, offline=True), cache, {A1: stale}
+    )
+    assert report.results[A1].model_dump() == stale.model_dump()
+
+
+def test_offline_does_not_report_an_old_error_as_a_failure(
+    settings: Settings, cache: Cache
+) -> None:
+    old_error = Result(
+        ref=A1, provenance=Provenance(source="arxiv", status=Status.ERROR, error="HTTP 503")
+    )
+    report = fetch(
+        wanted(A1), [arxiv_source()], replace(settings, offline=True), cache, {A1: old_error}
+    )
+    assert report.results[A1].status is Status.SKIPPED
+
+
+# --------------------------------------------------------------------------- skipped
+
+
+def test_kinds_no_source_serves_are_skipped(settings: Settings, cache: Cache) -> None:
+    source = arxiv_source()
+    docs = "hf_docs:transformers"
+    report = fetch(wanted(A1, docs), [source], settings, cache)
+    assert source.refs == [[A1]]
+    got = report.results[docs]
+    assert got.status is Status.SKIPPED
+    assert got.provenance.source == "none"
+    assert got.provenance.error == "no source fetches hf_docs links"
+    assert "none" not in report.served
+
+
+def test_unknown_kinds_are_skipped_even_with_a_previous_value(
+    settings: Settings, cache: Cache
+) -> None:
+    docs = "hf_docs:transformers"
+    old = Result(ref=docs, provenance=Provenance(source="none", status=Status.SKIPPED))
+    report = fetch(wanted(docs), [], settings, cache, previous={docs: old})
+    assert report.results[docs].status is Status.SKIPPED
+
+
+@pytest.mark.parametrize(
+    "narrowed",
+    [
+        lambda s: replace(s, only=frozenset({"arxiv"})),
+        lambda s: replace(s, skip=frozenset({"github"})),
+    ],
+    ids=["only", "skip"],
+)
+def test_only_and_skip(
+    settings: Settings, cache: Cache, narrowed: Callable[[Settings], Settings]
+) -> None:
+    previous = {
+        G1: known(G1, "github", "last known"),
+        G2: known(G2, "github", status=Status.NOT_FOUND),
+    }
+    unknown = "github_repo:never/seen"
+    arxiv, github = arxiv_source(), github_source()
+    report = fetch(
+        wanted(A1, G1, G2, unknown), [arxiv, github], narrowed(settings), cache, previous
+    )
+    assert arxiv.refs == [[A1]]
+    assert github.calls == []
+    assert "github" not in report.served
+    assert report.failed == {}
+    got = report.results
+    assert got[A1].status is Status.OK
+    assert got[A1].provenance.from_cache is False
+    # a last known result is kept as it was: status, value and fetched_at
+    assert got[G1].status is Status.OK
+    assert got[G1].data == previous[G1].data
+    assert got[G1].provenance.fetched_at == OLD
+    assert got[G1].provenance.error is None
+    assert got[G1].provenance.from_cache is True
+    assert got[G2].model_dump() == previous[G2].model_dump()
+    # nothing known: skipped, under the source's name
+    assert got[unknown].status is Status.SKIPPED
+    assert got[unknown].provenance.source == "github"
+    assert got[unknown].provenance.error == "skipped: --only/--skip left out github"
+    assert got[unknown].data is None
+
+
+def test_skip_uses_the_cached_value(settings: Settings, cache: Cache) -> None:
+    cached = known(G1, "github", "cached")
+    store(cache, "github", cached, age=60)
+    previous = {G1: known(G1, "github", "from the previous dataset")}
+    source = github_source()
+    report = fetch(
+        wanted(G1), [source], replace(settings, skip=frozenset({"github"})), cache, previous
+    )
+    assert source.calls == []
+    got = report.results[G1]
+    # the cache wins over the previous dataset, as for an entity that is fetched
+    assert got.status is Status.OK
+    assert got.data == cached.data
+    assert got.provenance.fetched_at == OLD
+    assert got.provenance.from_cache is True
+
+
+# --------------------------------------------------------------------------- concurrency, progress
+
+
+def test_sources_run_concurrently(settings: Settings, cache: Cache) -> None:
+    class Handshake(FakeSource):
+        """Sets the other's event, then waits for its own: deadlocks if run one by one."""
+
+        def __init__(self, name: str, kinds: set[Kind]) -> None:
+            super().__init__(name, kinds)
+            self.mine = asyncio.Event()
+            self.other: asyncio.Event | None = None
+
+        async def fetch(
+            self, requests: Sequence[Request], ctx: FetchContext
+        ) -> Mapping[str, Result]:
+            assert self.other is not None
+            self.other.set()
+            await self.mine.wait()
+            return await super().fetch(requests, ctx)
+
+    async def main() -> FetchReport:
+        first, second = Handshake("arxiv", {Kind.ARXIV}), Handshake("github", {Kind.GITHUB_REPO})
+        first.other, second.other = second.mine, first.mine
+        job = fetch_all(wanted(A1, G1), [first, second], settings, cache, {})
+        return await asyncio.wait_for(job, timeout=5)
+
+    report = asyncio.run(main())
+    assert report.results[A1].status is Status.OK
+    assert report.results[G1].status is Status.OK
+
+
+def test_progress_receives_totals(settings: Settings, cache: Cache) -> None:
+    store(cache, "arxiv", known(A1, "arxiv"), age=60)
+    calls: list[tuple[str, int, int]] = []
+    fetch(
+        wanted(A1, A2, A3, G1),
+        [arxiv_source(), github_source()],
+        settings,
+        cache,
+        progress=lambda source, n, total: calls.append((source, n, total)),
+    )
+    arxiv = [c for c in calls if c[0] == "arxiv"]
+    github = [c for c in calls if c[0] == "github"]
+    assert arxiv == [("arxiv", 1, 3), ("arxiv", 2, 3)]  # cache hits, then the source's
+    assert {total for _, _, total in github} == {1}
+    assert sum(n for _, n, _ in github) == 1
+
+
+def test_offline_progress_completes(settings: Settings, cache: Cache) -> None:
+    calls: list[tuple[str, int, int]] = []
+    fetch(
+        wanted(A1, A2),
+        [arxiv_source()],
+        replace(settings, offline=True),
+        cache,
+        progress=lambda source, n, total: calls.append((source, n, total)),
+    )
+    assert all(total == 2 for _, _, total in calls)
+    assert sum(n for _, n, _ in calls) == 2
+
+
+def test_every_wanted_entity_gets_one_result_sorted(settings: Settings, cache: Cache) -> None:
+    refs = (G2, A3, "hf_docs:x", A1, G1)
+    report = fetch(wanted(*refs), [github_source(), arxiv_source()], settings, cache)
+    assert list(report.results) == sorted(refs)
+    assert all(report.results[ref].ref == ref for ref in refs)

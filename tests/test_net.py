@@ -1,0 +1,492 @@
+"""`enrich.net`: what is retried, how HTTP errors map, how long the server asks to wait,
+and how `RetryPolicy.call` counts, gives up and waits. No test sleeps for a backoff: waits
+are either switched off (`wait=False`), recorded instead of slept, or a few milliseconds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx2
+import pytest
+import requests
+
+from enrich.errors import FetchError, PermanentError, TransientError
+from enrich.net import (
+    RETRYABLE_STATUS,
+    CircuitOpen,
+    RetryPolicy,
+    http_error,
+    server_wait,
+    should_retry,
+)
+
+NOW = 1_700_000_000.0  # a fixed "now" for every header computation
+
+
+def http_date(moment: float) -> str:
+    return email.utils.formatdate(moment, usegmt=True)
+
+
+# --------------------------------------------------------------------------- should_retry
+
+
+@pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 503, 504])
+def test_transient_http_errors_are_retried(status: int) -> None:
+    assert status in RETRYABLE_STATUS
+    assert should_retry(http_error(status, {}, "GET x"))
+    assert should_retry(TransientError("x", status=status))
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 410, 422])
+def test_permanent_http_errors_are_not_retried(status: int) -> None:
+    assert not should_retry(http_error(status, {}, "GET x"))
+    assert not should_retry(PermanentError("x", status=status))
+
+
+def test_a_bare_fetch_error_is_not_retried() -> None:
+    assert not should_retry(FetchError("malformed answer"))
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        httpx2.ConnectTimeout("connect timed out"),
+        httpx2.ReadTimeout("read timed out"),
+        httpx2.ConnectError("connection refused"),
+        httpx2.RemoteProtocolError("peer closed connection"),
+        requests.exceptions.ConnectionError("reset"),
+        requests.exceptions.Timeout("timed out"),
+        requests.exceptions.ReadTimeout("timed out"),
+        requests.exceptions.ChunkedEncodingError("broken chunk"),
+        TimeoutError(),
+        ConnectionResetError(),
+    ],
+    ids=lambda e: type(e).__module__.split(".")[0] + "." + type(e).__name__,
+)
+def test_network_failures_are_retried(exc: BaseException) -> None:
+    assert should_retry(exc)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ValueError("bad json"),
+        KeyError("missing"),
+        RuntimeError("bug"),
+        requests.exceptions.HTTPError("404"),
+        httpx2.DecodingError("bad gzip"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_other_exceptions_are_not_retried(exc: BaseException) -> None:
+    assert not should_retry(exc)
+
+
+# --------------------------------------------------------------------------- http_error
+
+
+def test_403_with_exhausted_github_rate_limit_is_transient_until_reset() -> None:
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 600)}
+    err = http_error(403, headers, "GET /repos/a/b", now=NOW)
+    assert isinstance(err, TransientError)
+    assert err.status == 403
+    assert err.retry_after == pytest.approx(600.0)
+    assert "GET /repos/a/b" in str(err)
+    assert "rate limited" in str(err)
+
+
+def test_403_with_retry_after_is_transient() -> None:
+    # GitHub's secondary rate limit: 403 + Retry-After.
+    err = http_error(403, {"Retry-After": "60"}, "GET x", now=NOW)
+    assert isinstance(err, TransientError)
+    assert err.retry_after == 60.0
+
+
+def test_403_without_rate_limit_headers_is_permanent() -> None:
+    err = http_error(403, {"x-ratelimit-remaining": "4999"}, "GET x", now=NOW)
+    assert isinstance(err, PermanentError)
+    assert err.status == 403
+    assert err.retry_after is None
+
+
+def test_429_with_retry_after_seconds() -> None:
+    err = http_error(429, {"Retry-After": "30"}, "GET x", now=NOW)
+    assert isinstance(err, TransientError)
+    assert err.status == 429
+    assert err.retry_after == 30.0
+    assert "HTTP 429" in str(err)
+
+
+def test_429_with_retry_after_http_date() -> None:
+    err = http_error(429, {"Retry-After": http_date(NOW + 90)}, "GET x", now=NOW)
+    assert isinstance(err, TransientError)
+    assert err.retry_after == pytest.approx(90.0)
+
+
+def test_503_without_headers_is_transient_without_wait() -> None:
+    err = http_error(503, {}, "GET x", now=NOW)
+    assert isinstance(err, TransientError)
+    assert err.status == 503
+    assert err.retry_after is None
+
+
+@pytest.mark.parametrize("status", [400, 404])
+def test_client_errors_are_permanent(status: int) -> None:
+    err = http_error(status, {}, "GET x", now=NOW)
+    assert isinstance(err, PermanentError)
+    assert err.status == status
+    assert f"HTTP {status}" in str(err)
+
+
+# --------------------------------------------------------------------------- server_wait
+
+
+def test_no_headers_no_wait() -> None:
+    assert server_wait({}, now=NOW) is None
+    assert server_wait({"content-type": "application/json"}, now=NOW) is None
+
+
+@pytest.mark.parametrize("value", ["120", " 120 ", "0"])
+def test_retry_after_seconds(value: str) -> None:
+    assert server_wait({"Retry-After": value}, now=NOW) == float(value)
+
+
+def test_retry_after_http_date() -> None:
+    assert server_wait({"Retry-After": http_date(NOW + 45)}, now=NOW) == pytest.approx(45.0)
+
+
+def test_retry_after_http_date_in_the_past_is_no_wait() -> None:
+    assert server_wait({"Retry-After": http_date(NOW - 45)}, now=NOW) == 0.0
+
+
+@pytest.mark.parametrize("value", ["soon", "", "-5"])
+def test_unparseable_retry_after_is_ignored(value: str) -> None:
+    assert server_wait({"Retry-After": value}, now=NOW) is None
+
+
+def test_header_names_are_case_insensitive() -> None:
+    assert server_wait({"RETRY-AFTER": "7"}, now=NOW) == 7.0
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 5)}
+    assert server_wait(headers, now=NOW) == pytest.approx(5.0)
+
+
+def test_github_reset_when_remaining_is_zero() -> None:
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 300)}
+    assert server_wait(headers, now=NOW) == pytest.approx(300.0)
+
+
+@pytest.mark.parametrize("remaining", ["1", "4999", ""])
+def test_github_reset_ignored_while_requests_remain(remaining: str) -> None:
+    headers = {"x-ratelimit-remaining": remaining, "x-ratelimit-reset": str(int(NOW) + 300)}
+    assert server_wait(headers, now=NOW) is None
+
+
+def test_github_reset_in_the_past_is_no_wait() -> None:
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) - 300)}
+    assert server_wait(headers, now=NOW) == 0.0
+
+
+def test_hub_ratelimit_exhausted() -> None:
+    assert server_wait({"RateLimit": '"api";r=0;t=42'}, now=NOW) == 42.0
+
+
+@pytest.mark.parametrize("value", ['"api";r=5;t=42', '"api";t=42', '"api";r=0', "garbage"])
+def test_hub_ratelimit_not_exhausted_or_incomplete(value: str) -> None:
+    assert server_wait({"RateLimit": value}, now=NOW) is None
+
+
+def test_the_longest_of_several_waits_wins() -> None:
+    headers = {
+        "Retry-After": "10",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": str(int(NOW) + 300),
+        "RateLimit": '"api";r=0;t=42',
+    }
+    assert server_wait(headers, now=NOW) == pytest.approx(300.0)
+    headers["Retry-After"] = "900"
+    assert server_wait(headers, now=NOW) == pytest.approx(900.0)
+
+
+# --------------------------------------------------------------------------- RetryPolicy.call
+
+
+class Flaky:
+    """An async callable that raises the given exceptions in turn, then returns `value`."""
+
+    def __init__(self, failures: list[BaseException], value: str = "ok") -> None:
+        self.failures = list(failures)
+        self.value = value
+        self.calls = 0
+        self.raised: list[BaseException] = []
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.failures:
+            exc = self.failures.pop(0)
+            self.raised.append(exc)
+            raise exc
+        return self.value
+
+
+def run(policy: RetryPolicy, fn: Callable[[], Awaitable[str]]) -> tuple[str, int]:
+    return asyncio.run(policy.call(fn))
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record the seconds tenacity asks asyncio to sleep, and do not sleep them."""
+    recorded: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(seconds: float, result: object = None) -> object:
+        recorded.append(seconds)
+        return await real_sleep(0, result)
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    return recorded
+
+
+def test_success_at_first_attempt() -> None:
+    fn = Flaky([])
+    assert run(RetryPolicy(wait=False), fn) == ("ok", 1)
+    assert fn.calls == 1
+
+
+@pytest.mark.parametrize("failures", [1, 2, 3])
+def test_success_after_transient_failures(failures: int) -> None:
+    fn = Flaky([TransientError("503", status=503) for _ in range(failures)])
+    assert run(RetryPolicy(attempts=4, wait=False), fn) == ("ok", failures + 1)
+    assert fn.calls == failures + 1
+
+
+def test_success_after_network_errors() -> None:
+    fn = Flaky([httpx2.ReadTimeout("slow"), requests.exceptions.ConnectionError("reset")])
+    assert run(RetryPolicy(wait=False), fn) == ("ok", 3)
+
+
+def test_gives_up_after_attempts_with_the_last_error() -> None:
+    fn = Flaky([TransientError(f"503 #{i}", status=503) for i in range(10)])
+    with pytest.raises(TransientError) as info:
+        run(RetryPolicy(attempts=3, wait=False), fn)
+    assert fn.calls == 3
+    assert info.value is fn.raised[-1]
+
+
+def test_a_permanent_error_is_not_retried() -> None:
+    fn = Flaky([PermanentError("404", status=404)])
+    with pytest.raises(PermanentError):
+        run(RetryPolicy(attempts=4, wait=False), fn)
+    assert fn.calls == 1
+
+
+def test_an_unexpected_exception_is_not_retried() -> None:
+    fn = Flaky([ValueError("malformed")])
+    with pytest.raises(ValueError, match="malformed"):
+        run(RetryPolicy(attempts=4, wait=False), fn)
+    assert fn.calls == 1
+
+
+def test_wait_false_never_sleeps_a_backoff(sleeps: list[float]) -> None:
+    fn = Flaky([TransientError("503", status=503) for _ in range(3)])
+    assert run(RetryPolicy(attempts=4, wait=False), fn) == ("ok", 4)
+    assert all(s == 0 for s in sleeps)
+
+
+def test_a_retry_after_beyond_max_seconds_fails_at_once(sleeps: list[float]) -> None:
+    policy = RetryPolicy(attempts=4, max_seconds=60, wait=True)
+    fn = Flaky([TransientError("429", status=429, retry_after=3600) for _ in range(4)])
+    started = time.monotonic()
+    with pytest.raises(TransientError):
+        run(policy, fn)
+    assert time.monotonic() - started < 2.0
+    assert fn.calls == 1
+    assert sleeps == []
+
+
+def test_a_retry_after_beyond_max_seconds_fails_at_once_in_real_time() -> None:
+    policy = RetryPolicy(attempts=4, max_seconds=60, wait=True)
+    fn = Flaky([TransientError("429", status=429, retry_after=3600) for _ in range(4)])
+    started = time.monotonic()
+    with pytest.raises(TransientError):
+        run(policy, fn)
+    assert time.monotonic() - started < 2.0
+    assert fn.calls == 1
+
+
+def test_the_wait_the_server_asks_for_is_honoured(sleeps: list[float]) -> None:
+    policy = RetryPolicy(attempts=3, max_seconds=60, initial=1.0, jitter=0.0, wait=True)
+    fn = Flaky([TransientError("429", status=429, retry_after=7) for _ in range(2)])
+    assert run(policy, fn) == ("ok", 3)
+    assert sleeps == [7.0, 7.0]
+
+
+def test_backoff_is_exponential_and_capped(sleeps: list[float]) -> None:
+    policy = RetryPolicy(
+        attempts=6, max_seconds=60, initial=1.0, max_backoff=5.0, jitter=0.0, wait=True
+    )
+    fn = Flaky([TransientError("503", status=503) for _ in range(5)])
+    assert run(policy, fn) == ("ok", 6)
+    assert sleeps == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_backoff_jitter_stays_within_bounds(sleeps: list[float]) -> None:
+    policy = RetryPolicy(
+        attempts=8, max_seconds=60, initial=1.0, max_backoff=20.0, jitter=0.5, wait=True
+    )
+    fn = Flaky([TransientError("503", status=503) for _ in range(7)])
+    assert run(policy, fn) == ("ok", 8)
+    assert len(sleeps) == 7
+    for n, seconds in enumerate(sleeps):
+        base = min(2.0**n, 20.0)
+        assert base <= seconds <= min(base + 0.5, 20.0)
+
+
+def test_a_server_wait_shorter_than_the_backoff_does_not_shorten_it(sleeps: list[float]) -> None:
+    policy = RetryPolicy(attempts=2, initial=1.0, jitter=0.0, wait=True)
+    fn = Flaky([TransientError("503", status=503, retry_after=0.1)])
+    assert run(policy, fn) == ("ok", 2)
+    assert sleeps == [1.0]
+
+
+def test_default_backoff_starts_at_half_a_second(sleeps: list[float]) -> None:
+    fn = Flaky([TransientError("503", status=503) for _ in range(3)])
+    assert run(RetryPolicy(jitter=0.0), fn) == ("ok", 4)
+    assert sleeps == [0.5, 1.0, 2.0]
+
+
+def test_real_waits_are_bounded_by_max_backoff() -> None:
+    # Uncapped, these waits would be 1 + 2 + 4 s; capped at 10 ms they take a few ms.
+    policy = RetryPolicy(
+        attempts=4, max_seconds=60, initial=1.0, max_backoff=0.01, jitter=0.01, wait=True
+    )
+    fn = Flaky([TransientError("503", status=503) for _ in range(3)])
+    started = time.monotonic()
+    assert run(policy, fn) == ("ok", 4)
+    elapsed = time.monotonic() - started
+    assert 0.02 <= elapsed < 1.0
+
+
+def test_small_initial_backoff_waits_are_bounded() -> None:
+    # 0.01 + 0.02 + 0.04 s plus at most 3 x 0.01 s of jitter; generous upper bound. Also: no
+    # warning (tenacity deprecated `initial=` for `multiplier=`; warnings are errors here).
+    policy = RetryPolicy(attempts=4, initial=0.01, jitter=0.01, wait=True)
+    fn = Flaky([TransientError("503", status=503) for _ in range(3)])
+    started = time.monotonic()
+    assert run(policy, fn) == ("ok", 4)
+    elapsed = time.monotonic() - started
+    assert 0.05 <= elapsed < 1.5
+
+
+def test_wait_false_makes_the_same_give_up_decision_as_wait_true() -> None:
+    policy = RetryPolicy(attempts=4, max_seconds=60, wait=False)
+    fn = Flaky([TransientError("429", status=429, retry_after=3600) for _ in range(4)])
+    with pytest.raises(TransientError):
+        run(policy, fn)
+    assert fn.calls == 1
+
+
+def test_backoff_waits_respect_max_seconds() -> None:
+    policy = RetryPolicy(
+        attempts=10, max_seconds=0.02, initial=1.0, max_backoff=0.2, jitter=0.0, wait=True
+    )
+    fn = Flaky([TransientError("503", status=503) for _ in range(10)])
+    started = time.monotonic()
+    with pytest.raises(TransientError):
+        run(policy, fn)
+    assert time.monotonic() - started <= 0.02 + 0.1
+
+
+# --------------------------------------------------------------------------- circuit breaker
+
+
+class Always:
+    """An async callable that raises a fresh `make()` on every call, or returns "ok"."""
+
+    def __init__(self, make: Callable[[], BaseException] | None) -> None:
+        self.make = make
+        self.calls = 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.make is not None:
+            raise self.make()
+        return "ok"
+
+
+UNREACHABLE: list[Callable[[], BaseException]] = [
+    lambda: httpx2.ConnectError("name resolution failed"),
+    lambda: requests.exceptions.ConnectionError("connection refused"),
+    lambda: ConnectionRefusedError(111, "refused"),
+]
+
+
+@pytest.mark.parametrize("make", UNREACHABLE, ids=["httpx2", "requests", "builtin"])
+def test_the_breaker_opens_after_five_attempts_that_could_not_connect(
+    make: Callable[[], BaseException],
+) -> None:
+    policy = RetryPolicy(attempts=2, wait=False)
+    fn = Always(make)
+    for _ in range(3):  # attempts 1-2, 3-4, then 5 opens the breaker and stops retrying
+        with pytest.raises(type(make())):
+            run(policy, fn)
+    assert fn.calls == 5
+    assert policy.breaker.open
+    with pytest.raises(CircuitOpen, match="not tried"):
+        run(policy, fn)
+    assert fn.calls == 5  # no request once open
+    assert isinstance(CircuitOpen("x"), TransientError)
+
+
+def test_a_success_closes_the_row() -> None:
+    policy = RetryPolicy(attempts=1, wait=False)
+    down, up = Always(UNREACHABLE[0]), Always(None)
+    for fn in (down, down, down, down, up, down, down, down, down):
+        with contextlib.suppress(httpx2.ConnectError):
+            run(policy, fn)
+    assert not policy.breaker.open
+    assert run(policy, up) == ("ok", 1)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: httpx2.ConnectTimeout("slow"),
+        lambda: requests.exceptions.ConnectTimeout("slow"),  # also a ConnectionError
+        lambda: TransientError("503", status=503),
+        lambda: PermanentError("404", status=404),
+    ],
+    ids=["httpx2-timeout", "requests-timeout", "http-503", "http-404"],
+)
+def test_timeouts_and_http_errors_do_not_open_the_breaker(
+    make: Callable[[], BaseException],
+) -> None:
+    policy = RetryPolicy(attempts=1, wait=False)
+    fn = Always(make)
+    for _ in range(5):
+        with pytest.raises(type(make())):
+            run(policy, fn)
+    assert fn.calls == 5
+    assert not policy.breaker.open
+
+
+def test_each_policy_has_its_own_breaker() -> None:
+    first, second = RetryPolicy(attempts=1, wait=False), RetryPolicy(attempts=1, wait=False)
+    for _ in range(5):
+        with pytest.raises(httpx2.ConnectError):
+            run(first, Always(UNREACHABLE[0]))
+    assert first.breaker.open
+    assert not second.breaker.open
+    assert run(second, Always(None)) == ("ok", 1)
+
+
+def test_an_http_answer_breaks_the_row() -> None:
+    policy = RetryPolicy(attempts=1, wait=False)
+    down, answering = Always(UNREACHABLE[0]), Always(lambda: PermanentError("404", status=404))
+    for fn in (down, down, down, down, answering, down, down, down, down):
+        with contextlib.suppress(httpx2.ConnectError, PermanentError):
+            run(policy, fn)
+    assert not policy.breaker.open
