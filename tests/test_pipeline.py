@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import threading
 import time
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from enrich import pipeline
+from enrich import output, pipeline
 from enrich.config import Settings
 from enrich.models import Dataset, Kind, PaperMeta, Provenance, Result, Status
 from enrich.render import render_json
@@ -138,13 +139,43 @@ def test_unusable_previous_dataset_is_reported_not_fatal(tmp_path: Path) -> None
     assert json.loads((out / "enriched.json").read_text(encoding="utf-8"))["records"]
 
 
-def test_write_atomic_leaves_no_temporary_files(tmp_path: Path) -> None:
+def test_commit_writes_changed_files_and_leaves_no_debris(tmp_path: Path) -> None:
     target = tmp_path / "a" / "file.txt"
-    assert pipeline.write_atomic(target, "one\n") is True
-    assert pipeline.write_atomic(target, "one\n") is False
-    assert pipeline.write_atomic(target, "two\n") is True
+    assert output.commit({target: "one\n"}, tmp_path / "a") == (target,)
+    assert output.commit({target: "one\n"}, tmp_path / "a") == ()
+    assert output.commit({target: "two\n"}, tmp_path / "a") == (target,)
     assert target.read_text(encoding="utf-8") == "two\n"
     assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
+
+
+def test_recover_finishes_an_interrupted_commit(tmp_path: Path) -> None:
+    """A run killed after its journal was written: the next run completes the renames."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_text("old a", encoding="utf-8")
+    (folder / "b.txt").write_text("old b", encoding="utf-8")
+    staged = []
+    for name in ("a.txt", "b.txt"):
+        tmp = folder / f".{name}.x.tmp"
+        tmp.write_text(f"new {name[0]}", encoding="utf-8")
+        staged.append([str(tmp), str(folder / name)])
+    os.replace(staged[0][0], staged[0][1])  # killed after the first rename
+    (folder / output.JOURNAL).write_text(json.dumps(staged), encoding="utf-8")
+    notes = output.recover(folder)
+    assert notes
+    assert (folder / "a.txt").read_text(encoding="utf-8") == "new a"
+    assert (folder / "b.txt").read_text(encoding="utf-8") == "new b"
+    assert sorted(p.name for p in folder.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_recover_drops_debris_of_a_run_killed_before_its_journal(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_text("old a", encoding="utf-8")
+    (folder / ".a.txt.x.tmp").write_text("new a", encoding="utf-8")
+    assert output.recover(folder) == []
+    assert (folder / "a.txt").read_text(encoding="utf-8") == "old a"
+    assert [p.name for p in folder.iterdir()] == ["a.txt"]
 
 
 def test_concurrent_runs_are_serialised_with_a_message(tmp_path: Path) -> None:

@@ -119,16 +119,25 @@ class Settings:
         """Settings with `[tool.enrich]` of `folder`'s `enrich.toml` or `pyproject.toml`.
 
         `columns = ["stars", "downloads", "published"]` picks the generated columns and their
-        order; `[tool.enrich.headers]` (or `[headers]` in enrich.toml) renames their headers.
+        order; `[tool.enrich.headers]` (or `[headers]` in enrich.toml) renames their headers;
+        `[tool.enrich.ttl_hours]` sets a source's cache time-to-live in hours.
         """
         table = read_project_config(folder)
         columns = table.get("columns", list(self.columns))
         headers = table.get("headers", {})
+        ttl_hours = table.get("ttl_hours", {})
+        if not isinstance(ttl_hours, dict) or not all(
+            isinstance(v, int | float) and v >= 0 for v in ttl_hours.values()
+        ):
+            raise InputError("[tool.enrich.ttl_hours] must map source names to hours (>= 0)")
+        ttls = {**self.ttls, **{k: int(v * 3600) for k, v in ttl_hours.items()}}
         if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
             raise InputError("[tool.enrich] columns must be a list of column names")
         if not isinstance(headers, dict):
             raise InputError("[tool.enrich.headers] must map column names to header text")
-        return replace(self, columns=tuple(columns), headers={**self.headers, **headers})
+        return replace(
+            self, columns=tuple(columns), headers={**self.headers, **headers}, ttls=ttls
+        )
 
     def wants(self, source: str) -> bool:
         """Whether `--only`/`--skip` leave `source` in this run."""

@@ -14,7 +14,6 @@ import asyncio
 import difflib
 import fcntl
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -22,10 +21,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from enrich import output
 from enrich.cache import Cache
 from enrich.columns import select
 from enrich.config import Settings
-from enrich.errors import InputError, OutputError, SeedError
+from enrich.errors import InputError, SeedError
 from enrich.fetch import FetchReport, Progress, entities, fetch_all
 from enrich.merge import merge
 from enrich.models import Dataset, Diagnostic, Document, RowRecord, Severity
@@ -180,7 +180,9 @@ def refresh(
     """Parse, resolve, fetch and merge. Call it under `run_lock`."""
     seeds = tuple(load_seed(p) for p in discover([settings.seeds]))
     records = [r for s in seeds for r in s.records]
+    recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
+    warnings = recovered + warnings
     last = dict(previous.entities) if previous else {}
     with Cache(settings.cache, settings.ttls) as cache:
         chosen = sources if sources is not None else registry(settings)
@@ -206,7 +208,7 @@ def run(
     with run_lock(settings.cache, on_wait):
         done = refresh(settings, progress, sources)
         files = outputs(settings, done)
-        written = tuple(path for path, text in files.items() if write_atomic(path, text))
+        written = output.commit(files, settings.out)
     return RunResult(done.seeds, written, done.dataset, done.fetch, done.warnings)
 
 
@@ -253,25 +255,3 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, str]:
             seed.document, records, dataset.entities, columns, base
         )
     return files
-
-
-def write_atomic(path: Path, text: str) -> bool:
-    """Write `text` to `path` through a temporary file and a rename. False if unchanged."""
-    data = text.encode("utf-8")
-    try:
-        if path.is_file() and path.read_bytes() == data:
-            return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    return True

@@ -1,0 +1,93 @@
+"""All-or-nothing writing of the output folder.
+
+A run writes several files that belong together (the dataset, its schema, the documents,
+the report). Each is first written in full to a temporary file beside its target and
+flushed to disk; then a journal naming every (temporary, target) pair is written (itself
+atomically); then the temporary files are renamed over their targets; then the journal is
+removed. A run killed at any point leaves either the old set (no journal yet: the
+temporary files are debris) or a journal from which `recover` finishes the renames — so
+after `recover`, which every run and check calls first, the folder holds the old version
+or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from enrich.errors import OutputError
+
+JOURNAL = ".enrich-commit.json"
+_TMP_SUFFIX = ".tmp"
+
+
+def commit(files: Mapping[Path, str], folder: Path) -> tuple[Path, ...]:
+    """Write every changed file of `files` (all below `folder`) as one change."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        changed = {p: t.encode("utf-8") for p, t in files.items() if _differs(p, t)}
+        if not changed:
+            return ()
+        staged = [(_stage(path, data), path) for path, data in changed.items()]
+        _write_journal(folder, staged)
+        _apply(folder, staged)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot write the output: {exc.strerror or exc}") from None
+    return tuple(changed)
+
+
+def recover(folder: Path) -> list[str]:
+    """Finish a commit a killed run left half done, and remove its debris. Returns notes."""
+    notes: list[str] = []
+    journal = folder / JOURNAL
+    if journal.is_file():
+        try:
+            pairs = [(Path(t), Path(p)) for t, p in json.loads(journal.read_text("utf-8"))]
+        except (OSError, ValueError, TypeError):
+            pairs = []
+        _apply(folder, [(t, p) for t, p in pairs if t.exists()])
+        notes.append(f"{folder}/: finished writing the output of an interrupted run")
+    if folder.is_dir():
+        for debris in folder.glob(f".*{_TMP_SUFFIX}"):
+            debris.unlink(missing_ok=True)
+    return notes
+
+
+def _differs(path: Path, text: str) -> bool:
+    return not path.is_file() or path.read_bytes() != text.encode("utf-8")
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Path(name)
+
+
+def _write_journal(folder: Path, staged: list[tuple[Path, Path]]) -> None:
+    text = json.dumps([[str(t.resolve()), str(p.resolve())] for t, p in staged])
+    tmp = _stage(folder / JOURNAL, text.encode("utf-8"))
+    os.replace(tmp, folder / JOURNAL)
+    _sync_dir(folder)
+
+
+def _apply(folder: Path, staged: list[tuple[Path, Path]]) -> None:
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    for directory in {path.parent for _, path in staged} | {folder}:
+        _sync_dir(directory)
+    (folder / JOURNAL).unlink(missing_ok=True)
+
+
+def _sync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
