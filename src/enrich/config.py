@@ -90,6 +90,7 @@ class Settings:
     github_token: Secret = field(default_factory=lambda: Secret(""))
     hf_token: Secret = field(default_factory=lambda: Secret(""))
     arxiv_delay: float = ARXIV_DELAY_SECONDS
+    arxiv_batch: int = ARXIV_BATCH_SIZE
     ttls: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TTLS))
     timeout: float = 20.0
     retry_attempts: int = 4
@@ -112,6 +113,7 @@ class Settings:
             github_token=Secret(env.get("GITHUB_TOKEN", "")),
             hf_token=Secret(env.get("HF_TOKEN", "")),
             arxiv_delay=_float(env, "ENRICH_ARXIV_DELAY", ARXIV_DELAY_SECONDS),
+            arxiv_batch=_batch(env.get("ENRICH_ARXIV_BATCH")),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 
@@ -135,9 +137,7 @@ class Settings:
             raise InputError("[tool.enrich] columns must be a list of column names")
         if not isinstance(headers, dict):
             raise InputError("[tool.enrich.headers] must map column names to header text")
-        return replace(
-            self, columns=tuple(columns), headers={**self.headers, **headers}, ttls=ttls
-        )
+        return replace(self, columns=tuple(columns), headers={**self.headers, **headers}, ttls=ttls)
 
     def wants(self, source: str) -> bool:
         """Whether `--only`/`--skip` leave `source` in this run."""
@@ -172,3 +172,12 @@ def read_project_config(folder: Path) -> dict[str, object]:
         if isinstance(data, dict) and (data or name == "enrich.toml"):
             return data
     return {}
+
+
+def _batch(raw: str | None) -> int:
+    """`ENRICH_ARXIV_BATCH`: ids per arXiv request, 100 to 2,000 (the API's page limit)."""
+    if not raw:
+        return ARXIV_BATCH_SIZE
+    if not raw.isdigit() or not 100 <= int(raw) <= 2000:
+        raise InputError(f"ENRICH_ARXIV_BATCH={raw!r} must be a whole number from 100 to 2000")
+    return int(raw)

@@ -1,6 +1,6 @@
 """arXiv: paper metadata by id, through the `arxiv` package's client and Atom parser.
 
-How it asks. Every id of the call goes out in `id_list` queries of `ARXIV_BATCH_SIZE` ids,
+How it asks. Every id of the call goes out in `id_list` queries of `Settings.arxiv_batch` ids,
 one after the other, never two at once, each request (retries included) at least
 `settings.arxiv_delay` seconds after the end of the previous one: the arXiv API terms of
 use, "make no more than one request every three seconds, and limit requests to a single
@@ -58,7 +58,7 @@ from requests import RequestException, Response, Session
 from requests.exceptions import ChunkedEncodingError, Timeout
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
-from enrich.config import ARXIV_BATCH_SIZE, Settings
+from enrich.config import Settings
 from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.models import Author, Kind, PaperMeta, Result, Status, utc
 from enrich.net import http_error
@@ -163,8 +163,9 @@ class ArxivSource:
             run = _Run(self, ctx, wanted, results)
             try:
                 ids = list(wanted)
-                for start in range(0, len(ids), ARXIV_BATCH_SIZE):
-                    await run.batch(ids[start : start + ARXIV_BATCH_SIZE])
+                size = self.settings.arxiv_batch
+                for start in range(0, len(ids), size):
+                    await run.batch(ids[start : start + size])
             finally:
                 run.session.close()
         return results
@@ -184,7 +185,7 @@ class _Run:
 
     def __post_init__(self) -> None:
         settings = self.source.settings
-        self.client = arxiv.Client(page_size=ARXIV_BATCH_SIZE, delay_seconds=0, num_retries=0)
+        self.client = arxiv.Client(page_size=settings.arxiv_batch, delay_seconds=0, num_retries=0)
         endpoint = settings.endpoints.arxiv.replace("{", "{{").replace("}", "}}")
         self.client.query_url_format = endpoint + "?{}"
         self.client._session.close()
@@ -208,8 +209,9 @@ class _Run:
     async def query(self, ids: list[str]) -> _Answer:
         """One id_list query under the retry policy, each attempt spaced and counted."""
         answer = _Answer()
-        search = arxiv.Search(id_list=ids, max_results=ARXIV_BATCH_SIZE)
-        url = str(self.client._format_url(search, 0, ARXIV_BATCH_SIZE))
+        size = self.source.settings.arxiv_batch  # max_results: the API's default is 10
+        search = arxiv.Search(id_list=ids, max_results=size)
+        url = str(self.client._format_url(search, 0, size))
 
         async def once() -> Any:
             answer.attempts += 1
