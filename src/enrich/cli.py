@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -22,7 +23,7 @@ from enrich import pipeline
 from enrich.config import Settings
 from enrich.errors import EnrichError
 from enrich.models import Severity
-from enrich.progress import print_summary, progress_bars
+from enrich.progress import print_summary, progress_bars, summary_markdown
 from enrich.render import render_json
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -88,6 +89,7 @@ Examples:
   python -m enrich run --offline              # no network: cache and last output only
   python -m enrich run --refresh --only github
   python -m enrich run --seeds my-list.md --out site/
+  python -m enrich run --summary-md "$GITHUB_STEP_SUMMARY"   # in a GitHub Actions step
 
 {EXIT_CODES_HELP} (1: error diagnostics, or a source failed)"""
 )
@@ -132,6 +134,12 @@ Examples:
     help="Do not fetch from this source (repeatable).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary; errors only.")
+@click.option(
+    "--summary-md",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also append the summary as markdown (a table per source, hints, wall time) to this "
+    'file, e.g. "$GITHUB_STEP_SUMMARY". Written with -q too.',
+)
 def run(
     seeds: Path,
     out: Path,
@@ -141,6 +149,7 @@ def run(
     only: tuple[str, ...],
     skip: tuple[str, ...],
     quiet: bool,
+    summary_md: Path | None,
 ) -> None:
     console = _console(quiet)
     settings = Settings.from_env(
@@ -152,13 +161,16 @@ def run(
         only=frozenset(only),
         skip=frozenset(skip),
     ).with_project_config(Path.cwd())
-    started = time.monotonic()
+    started, started_at = time.monotonic(), datetime.now(UTC)
     with progress_bars(console) as progress:
         result = pipeline.run(settings, progress=progress, on_wait=console.print)
+    seconds = time.monotonic() - started
     _print_diagnostics(console, result.diagnostics, verbose=False)
     for warning in result.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False)
-    print_summary(console, result, settings, time.monotonic() - started)
+    print_summary(console, result, settings, seconds)
+    if summary_md is not None:
+        _append(summary_md, summary_markdown(result, settings, seconds, started_at))
     failed = result.failed_sources()
     raise SystemExit(EXIT_PROBLEMS if result.has_errors or failed else EXIT_OK)
 
@@ -267,6 +279,17 @@ def parse_command(file: Path) -> None:
     dataset = pipeline.build_dataset((seed,))
     payload = json.loads(render_json(dataset))
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _append(path: Path, text: str) -> None:
+    """Append `text` to `path`. One that cannot be written is a warning (shown with -q too),
+    not a failure: the refresh itself succeeded."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        click.echo(f"warning: {path}: cannot write the summary: {exc.strerror or exc}", err=True)
 
 
 def _print_diagnostics(console: Console, diagnostics: Sequence[object], *, verbose: bool) -> None:

