@@ -42,11 +42,14 @@ def humanise(number: int | None) -> str:
     """`999`, `1.2k`, `12.3k`, `1.2M`, `3.4B`; blank for None."""
     if number is None:
         return ""
-    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
-        if abs(number) >= size:
-            text = f"{number / size:.1f}".removesuffix(".0")
-            return f"{text}{suffix}"
-    return str(number)
+    if abs(number) < 1_000:
+        return str(number)
+    for size, suffix in ((1_000, "k"), (1_000_000, "M"), (1_000_000_000, "B")):
+        text = f"{number / size:.1f}"
+        # Rounding may reach the next unit: 999,950 is 1000.0k, shown as 1M.
+        if abs(float(text)) < 1_000 or suffix == "B":
+            break
+    return f"{text.removesuffix('.0')}{suffix}"
 
 
 def row_entity(

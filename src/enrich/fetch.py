@@ -140,15 +140,14 @@ async def _run_source(
         if progress is not None:
             progress(source.name, n, total)
 
+    if settings.offline:
+        _offline(source.name, items, cache, previous, report.results)
+        advance(total)
+        return
     todo = _partition(source.name, items, settings, cache, previous, report.results)
     report.from_cache[source.name] = hits = len(items) - len(todo)
     advance(hits)
     if not todo:
-        return
-    if settings.offline:
-        for request in todo:
-            report.results[request.ref] = _fallback(request, source.name, "offline: not fetched")
-        advance(len(todo))
         return
     ctx = FetchContext(settings=settings, policy=policy, stats=stats, advance=advance)
     fetched = await _call(source, todo, ctx)
@@ -162,6 +161,24 @@ async def _run_source(
         else:
             cache.put(source.name, got)
         report.results[request.ref] = got
+
+
+def _offline(
+    name: str,
+    items: list[Entity],
+    cache: Cache,
+    previous: Mapping[str, Result],
+    results: dict[str, Result],
+) -> None:
+    """No request: the previous dataset's result as it was (so `check` reproduces the
+    output), else the cache's, else `skipped`."""
+    for entity in items:
+        last = previous.get(entity.ref)
+        if last is None:
+            entry = cache.get(name, entity.ref)
+            last = entry.result if entry is not None else None
+        request = Request(entity.identifier, last, entity.subpaths)
+        results[entity.ref] = _fallback(request, name, "offline: not fetched")
 
 
 def _partition(

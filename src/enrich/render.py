@@ -1,9 +1,10 @@
 """Stage 5: records + `Document` -> markdown and JSON text. Pure: it never fetches or writes.
 
 The regenerated document is the seed with its tables regenerated: prose is kept byte for
-byte (relative links and images are re-pointed so they resolve from the output folder), every
-table keeps its curated columns and cells as written and gains the generated columns
-(`columns.py`), and a paper's title shows on hover as its link's title attribute.
+byte (relative links and images are re-pointed so they resolve from the output folder; code
+blocks are left alone), every table keeps its curated columns and cells as written and gains
+the generated columns (`columns.py`), and each paper link shows its paper's title on hover
+as its title attribute.
 
 Rows are rebuilt from the source text, not from parsed values: the curated part of a row is
 cut from its raw line after the pipe that closes its last curated cell, so spacing, escapes
@@ -11,32 +12,41 @@ and HTML stay as the curator wrote them. A row with fewer cells is padded, a row
 keeps its extra cells after the generated ones (where GitHub hides them, as before).
 
 Everything fetched is untrusted: it is escaped for a table cell or a link title (pipes,
-newlines, HTML, brackets, backticks, quotes) and truncated. A document rendered with no
-columns and nothing to re-point is exactly its source.
+newlines, HTML, brackets, backticks, quotes, bare URLs) and truncated. A document rendered
+with no columns and nothing to re-point is exactly its source, and a regenerated document
+renders exactly as the seed it came from.
 """
 
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel
 
-from enrich.columns import GENERATED_MARK, Column, Entities, paper
-from enrich.models import Dataset, Document, PaperMeta, Prose, RowRecord, Table, TableLine
-from enrich.parse import container_prefix, strip_link_titles
+from enrich.columns import GENERATED_MARK, Column, Entities
+from enrich.models import Dataset, Document, Link, PaperMeta, Prose, RowRecord, Table, TableLine
+from enrich.parse import container_prefix, markdown, split_cells, split_lines, strip_link_titles
 
 TITLE_LIMIT = 200
 _EOL = re.compile(r"(\r\n|\r|\n)$")
 _RELATIVE = re.compile(
-    r"(?P<pre>\]\(\s*<?|\b(?:src|href)\s*=\s*[\"']|^\s{0,3}\[[^\]]+\]:\s*<?)"
-    r"(?P<target>(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s)\"'<>]+)",
+    r"(?P<pre>\]\(\s*<?|\b(?:src|href)\s*=\s*[\"']|^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?)"
+    r"(?P<target>(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]+)",
     re.MULTILINE,
 )
+_BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# What stands before a table header that is also a list item's first line (`- | a | b |`).
+_ITEM_START = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
+# Where GitHub (GFM autolinks, also applied to text after escapes) and the resolver find a
+# bare link: `scheme://`, `www.`, `user@host`. A word joiner (invisible) goes there.
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
+_WORD_JOINER = "\u2060"
+_BLOCKS = markdown().disable(["inline", "text_join"])
 
 
 def render_document(
@@ -51,21 +61,77 @@ def render_document(
     `records` maps a row's 1-based line to its record; `link_base` is the seed's folder seen
     from the output folder (e.g. "../seeds").
     """
+    code = _code_lines(document.text) if link_base not in ("", ".") else frozenset()
     parts: list[str] = []
     for block in document.blocks:
         if isinstance(block, Prose) or (not columns and block.generated == 0):
-            parts.append(repoint(block.raw, link_base))
+            first = block.line if isinstance(block, Prose) else block.header.line
+            parts.append(_repoint_lines(block.raw, first, link_base, code))
         else:
             parts.append(_table(block, records or {}, entities or {}, columns, link_base))
     return "".join(parts)
 
 
 def repoint(text: str, link_base: str) -> str:
-    """Relative link and image targets re-pointed below `link_base`."""
+    """Relative link and image targets re-pointed below `link_base`, but not in code spans
+    nor in footnotes (`[^1]: text`)."""
     if link_base in ("", "."):
         return text
-    return _RELATIVE.sub(
-        lambda m: m["pre"] + posixpath.normpath(posixpath.join(link_base, m["target"])), text
+    code = _code_spans(text)
+
+    def target(m: re.Match[str]) -> str:
+        if any(start <= m.start() < end for start, end in code):
+            return m[0]
+        return m["pre"] + join_below(link_base, m["target"])
+
+    return _RELATIVE.sub(target, text)
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the code spans of `text`: a backtick run up to the next run as long."""
+    runs = list(_BACKTICKS.finditer(text))
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(runs):
+        opener = runs[i]
+        closer = next((r for r in runs[i + 1 :] if r[0] == opener[0]), None)
+        if closer is None:
+            i += 1
+            continue
+        spans.append((opener.start(), closer.end()))
+        i = runs.index(closer) + 1
+    return spans
+
+
+def join_below(base: str, target: str) -> str:
+    """`target` seen from `base`: leading `./` and `../` resolved, the rest kept as written
+    (no slash dropped or collapsed)."""
+    parts = [p for p in base.split("/") if p not in ("", ".")]
+    while True:
+        if target.startswith("./"):
+            target = target[2:]
+        elif target.startswith("../") and parts and parts[-1] != "..":
+            parts.pop()
+            target = target[3:]
+        else:
+            return "/".join([*parts, target])
+
+
+def _code_lines(text: str) -> frozenset[int]:
+    """1-based lines of fenced and indented code blocks, where a link is only text."""
+    lines: set[int] = set()
+    for token in _BLOCKS.parse(text):
+        if token.type in ("fence", "code_block") and token.map:
+            lines.update(range(token.map[0] + 1, token.map[1] + 1))
+    return frozenset(lines)
+
+
+def _repoint_lines(raw: str, first: int, link_base: str, code: frozenset[int]) -> str:
+    if link_base in ("", "."):
+        return raw
+    lines = split_lines(raw)
+    return "".join(
+        text if first + i in code else repoint(text, link_base) for i, text in enumerate(lines)
     )
 
 
@@ -78,38 +144,57 @@ def _table(
 ) -> str:
     curated = len(table.header.cells) - table.generated
     header = [f" {escape_cell(c.header)}{GENERATED_MARK} " for c in columns]
+    marker = _item_marker(table.header)
     lines = [
-        _line(table.header, curated, table.generated, header),
+        _line(_source(table.header, link_base), curated, table.generated, header, marker),
         _line(table.delimiter, curated, table.generated, [f" {c.align} " for c in columns]),
     ]
     for row in table.rows:
         record = records.get(row.line)
         values = [f" {escape_cell(c.value(record, entities))} " if record else " " for c in columns]
-        text = _line(row, curated, table.generated, values)
-        if record is not None:
-            text = add_titles(text, record, entities, table.generated > 0)
-        lines.append(repoint(text, link_base))
+        text = _line(_source(row, link_base), curated, table.generated, values)
+        if table.generated:
+            text = strip_link_titles(text)
+        if record is not None and columns:
+            text = add_titles(text, record, entities)
+        lines.append(text)
     return "".join(lines)
 
 
-def _line(line: TableLine, curated: int, old_generated: int, new: list[str]) -> str:
+def _source(line: TableLine, link_base: str) -> TableLine:
+    """`line` with its relative links re-pointed, before anything fetched is added to it."""
+    return replace(line, raw=repoint(line.raw, link_base))
+
+
+def _item_marker(line: TableLine) -> str | None:
+    """The list marker a header line starts with when the table opens a list item."""
+    if split_cells(line.raw) == line.cells:
+        return None
+    match = _ITEM_START.match(line.raw)
+    return match.group(0) if match else None
+
+
+def _line(
+    line: TableLine, curated: int, old_generated: int, new: list[str], prefix: str | None = None
+) -> str:
     """The curated part of `line`, the new generated cells, then any extra cells."""
     eol_match = _EOL.search(line.raw)
     eol = eol_match.group(1) if eol_match else ""
     content = line.raw[: len(line.raw) - len(eol)]
-    head, _ = split_after(content, curated)
-    _, rest = split_after(content, curated + old_generated)
+    head, _ = split_after(content, curated, prefix)
+    _, rest = split_after(content, curated + old_generated, prefix)
     if not new:
         return head + rest + eol if old_generated else line.raw
     return head + "|".join(new) + "|" + rest + eol
 
 
-def split_after(content: str, cells: int) -> tuple[str, str]:
+def split_after(content: str, cells: int, prefix: str | None = None) -> tuple[str, str]:
     """(text up to and including the pipe closing cell `cells`, the text after it).
 
-    Rows without that pipe are completed: a closing pipe is added, missing cells padded.
+    `prefix` is what stands before the first cell (default: the container prefix). Rows
+    without that pipe are completed: a closing pipe is added, missing cells padded.
     """
-    prefix = container_prefix(content)
+    prefix = container_prefix(content) if prefix is None else prefix
     body = content[len(prefix) :]
     pipes = _pipes(body)
     leading = body.lstrip().startswith("|")
@@ -137,43 +222,69 @@ def _pipes(body: str) -> list[int]:
     return positions
 
 
-def add_titles(text: str, record: RowRecord, entities: Entities, replace: bool) -> str:
-    """Paper links carry the paper's title as their title attribute (shown on hover)."""
-    if replace:
-        text = strip_link_titles(text)
-    found = paper(record, entities)
-    if found is None or not isinstance(found.data, PaperMeta):
-        return text
-    title = escape_title(found.data.title)
+def add_titles(text: str, record: RowRecord, entities: Entities) -> str:
+    """Each paper link carries its paper's title as its title attribute (shown on hover).
+
+    A link that already has a title keeps it: the pattern wants `)` right after the URL.
+    """
     for link in record.links:
-        if f"arxiv:{found.data.arxiv_id}" in (link.ref, *link.also):
-            target = re.escape(link.url)
-            pattern = re.compile(rf"(\]\(\s*<?{target}>?)\s*\)")
-            text = pattern.sub(lambda m: f'{m.group(1)} "{title}")', text)
+        title = _paper_title(link, entities)
+        if title is None:
+            continue
+        text = _with_title(text, link.url, title)
     return text
 
 
+def _with_title(text: str, url: str, title: str) -> str:
+    """Links to `url` in `text` that have no title given `title` (already escaped)."""
+    pattern = re.compile(rf"(\]\(\s*<?{re.escape(url)}>?)\s*\)")
+    return pattern.sub(lambda m: f'{m.group(1)} "{title}")', text)
+
+
+def _paper_title(link: Link, entities: Entities) -> str | None:
+    """The escaped title of the arXiv paper `link` names (itself, or via a Hub paper page)."""
+    for ref in (link.ref, *link.also):
+        found = entities.get(ref)
+        if ref.startswith("arxiv:") and found is not None and isinstance(found.data, PaperMeta):
+            return escape_title(found.data.title) or None
+    return None
+
+
 def clean(text: str, limit: int) -> str:
+    """One line of at most `limit` characters: control characters and runs of white space
+    become one space; a longer text is cut and ends in an ellipsis."""
     text = " ".join(_CONTROL.sub(" ", text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def escape_cell(text: str, limit: int = TITLE_LIMIT) -> str:
-    """Untrusted text made inert in a table cell: no pipes, newlines, HTML or links."""
+def escape_cell(text: str, limit: int = TITLE_LIMIT, *, autolinks: bool = False) -> str:
+    """Untrusted text made inert in a table cell: no pipes, newlines, HTML or links.
+
+    Markup is backslash-escaped or written as entities, so it reads as written. A bare URL
+    (`https://`, `www.`, an e-mail address) would still become a link, on GitHub and for the
+    resolver, whatever the escapes: it gets an invisible word joiner, unless `autolinks`
+    (for the report, where a URL may stay a link; never for a table).
+    """
     text = clean(text, limit).replace("\\", "\\\\")
     for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = text.replace(char, escaped)
     for char in "|[]`*_":
         text = text.replace(char, "\\" + char)
-    return text
+    return text if autolinks else _AUTOLINK.sub(_WORD_JOINER, text)
 
 
 def escape_title(text: str) -> str:
-    """Untrusted text made inert inside a link title `"..."` inside a table cell."""
+    """Untrusted text made inert inside a link title `"..."` inside a table cell.
+
+    Entities are decoded in a title, so `&`, `<` and `>` are written as entities; a backtick
+    too, so that it cannot close a code span opened before the link.
+    """
     text = clean(text, TITLE_LIMIT).replace("\\", "\\\\")
+    for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("`", "&#96;")):
+        text = text.replace(char, escaped)
     for char in '"|':
         text = text.replace(char, "\\" + char)
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def render_json(value: BaseModel | dict[str, Any]) -> str:

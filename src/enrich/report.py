@@ -17,7 +17,9 @@ from enrich.merge import diff, same_facts
 from enrich.models import (
     Change,
     Dataset,
+    HubMeta,
     Kind,
+    Link,
     PaperMeta,
     RepoMeta,
     Result,
@@ -27,7 +29,8 @@ from enrich.models import (
 )
 from enrich.render import escape_cell
 
-MOVERS = 10
+LIMIT = 10
+"""Items per section of CHANGES.md at most: it must fit a commit message body."""
 
 
 @dataclass(frozen=True, order=True)
@@ -55,17 +58,17 @@ def changes_markdown(previous: Dataset | None, dataset: Dataset) -> str | None:
     new_rows = [r for r in dataset.records if r.id not in old_ids] if previous else []
     gone_rows = sorted(old_ids - {r.id for r in dataset.records})
     changed = {
-        ref: diff(old_entities[ref], new)
-        for ref, new in dataset.entities.items()
-        if ref in old_entities and not same_facts(new, old_entities[ref])
+        ref: facts
+        for ref, new in sorted(dataset.entities.items())
+        if ref in old_entities and (facts := changed_facts(old_entities[ref], new))
     }
     sections = [
-        _rows_section("New rows", [f"{_name(r)} ({r.file}:{r.line})" for r in new_rows]),
-        _rows_section("Removed rows", gone_rows),
+        _section("New rows", [f"{_name(r)} ({r.file}:{r.line})" for r in new_rows]),
+        _section("Removed rows", gone_rows),
         _movers(changed),
-        _rows_section("New versions", list(_versions(changed))),
-        _rows_section("Repositories", list(_repo_events(changed, dataset.entities))),
-        _rows_section("Other changes", list(_other(changed))),
+        _section("New versions", list(_versions(changed))),
+        _section("Archived, moved, gone", list(_repo_events(changed))),
+        _section("Other changes", list(_other(changed))),
     ]
     body = [s for s in sections if s]
     if previous is None:
@@ -74,7 +77,18 @@ def changes_markdown(previous: Dataset | None, dataset: Dataset) -> str | None:
         return None
     else:
         first = f"{len(new_rows)} new rows, {sum(map(len, changed.values()))} changed facts."
-    return f"# Changes\n\n{first}\n\n" + "\n".join(body)
+    return "\n".join([f"# Changes\n\n{first}\n", *body])
+
+
+def changed_facts(old: Result, new: Result) -> list[Change]:
+    """What changed upstream between `old` and `new`. A fetch that failed or was not made
+    (`ok` to `stale`, `skipped` or `error`, and back) is not a change of the facts."""
+    if same_facts(new, old):
+        return []
+    return [c for c in diff(old, new) if not (c.field == "status" and {c.old, c.new} <= _PASSING)]
+
+
+_PASSING = {s.value for s in (Status.OK, Status.STALE, Status.ERROR, Status.SKIPPED)}
 
 
 def _name(record: RowRecord) -> str:
@@ -82,10 +96,14 @@ def _name(record: RowRecord) -> str:
     return escape_cell(first, 80)
 
 
-def _rows_section(title: str, items: list[str]) -> str:
+def _section(title: str, items: list[str]) -> str:
+    """A titled list of at most `LIMIT` items, and how many more there are."""
     if not items:
         return ""
-    return f"## {title}\n\n" + "".join(f"- {item}\n" for item in items)
+    shown = [f"- {item}\n" for item in items[:LIMIT]]
+    if len(items) > LIMIT:
+        shown.append(f"- … and {len(items) - LIMIT} more\n")
+    return f"## {title}\n\n" + "".join(shown)
 
 
 def _movers(changed: Mapping[str, list[Change]]) -> str:
@@ -96,45 +114,45 @@ def _movers(changed: Mapping[str, list[Change]]) -> str:
         if c.field in ("stars", "downloads") and isinstance(c.old, int) and isinstance(c.new, int)
     ]
     moves.sort(key=lambda m: (-abs(m[3] - m[2]), m[0], m[1]))
-    lines = [
-        f"- {ref}: {name} {humanise(new)} ({new - old:+,})"
-        for ref, name, old, new in moves[:MOVERS]
-    ]
-    return _rows_section("Biggest movers", lines)
+    lines = [f"{ref}: {name} {humanise(new)} ({new - old:+,})" for ref, name, old, new in moves]
+    return _section("Biggest movers", lines)
 
 
 def _versions(changed: Mapping[str, list[Change]]) -> Iterator[str]:
     for ref, changes in changed.items():
         for c in changes:
             if c.field == "latest_version":
-                yield f"{ref}: {c.old} → {c.new}"
+                yield f"{ref}: {_short(c.old)} → {_short(c.new)}"
 
 
-def _repo_events(
-    changed: Mapping[str, list[Change]], entities: Mapping[str, Result]
-) -> Iterator[str]:
+def _repo_events(changed: Mapping[str, list[Change]]) -> Iterator[str]:
     for ref, changes in changed.items():
         for c in changes:
             if c.field == "archived" and c.new is True:
                 yield f"{ref}: archived"
             elif c.field == "moved_to" and c.new:
-                yield f"{ref}: moved to {c.new}"
+                yield f"{ref}: moved to {_short(c.new)}"
             elif c.field == "status" and c.new == Status.NOT_FOUND.value:
                 yield f"{ref}: gone (404)"
             elif c.field == "license_spdx":
-                yield f"{ref}: license {c.old} → {c.new}"
+                yield f"{ref}: license {_short(c.old)} → {_short(c.new)}"
 
 
 def _other(changed: Mapping[str, list[Change]]) -> Iterator[str]:
+    """Every other change, except what the sections above explain (a move renames)."""
     shown = {"stars", "downloads", "latest_version", "archived", "moved_to", "license_spdx"}
+    explained = {Status.NOT_FOUND.value, Status.MOVED.value}
     for ref, changes in changed.items():
+        moved = any(c.field == "moved_to" and c.new for c in changes)
         for c in changes:
-            if c.field not in shown and not (c.field == "status" and c.new == "not_found"):
+            if c.field in shown or (c.field == "status" and c.new in explained):
+                continue
+            if not (moved and c.field == "full_name"):
                 yield f"{ref}: {c.field} {_short(c.old)} → {_short(c.new)}"
 
 
 def _short(value: object) -> str:
-    text = escape_cell(str(value), 60)
+    text = escape_cell(str(value), 60) if value is not None else ""
     return text or "—"
 
 
@@ -186,15 +204,7 @@ def _entity_problems(record: RowRecord, entities: Mapping[str, Result]) -> Itera
                 "remove the link or replace it with the new address",
             )
         elif result.status is Status.MOVED and result.moved_to:
-            new = result.moved_to.split(":", 1)[1]
-            name = result.data.full_name if isinstance(result.data, RepoMeta) else new
-            yield Problem(
-                record.file,
-                record.line,
-                "moved",
-                f"{link.url} moved to {name}",
-                f"link https://github.com/{name} instead",
-            )
+            yield _moved(record, link, result, result.moved_to)
         if isinstance(result.data, RepoMeta) and result.data.archived:
             yield Problem(
                 record.file,
@@ -211,6 +221,31 @@ def _entity_problems(record: RowRecord, entities: Mapping[str, Result]) -> Itera
                 f"{link.ref} could not be fetched: {result.provenance.error}",
                 "it is retried on the next refresh; check the link if it persists",
             )
+
+
+_HOMES = {
+    Kind.GITHUB_REPO: "https://github.com/",
+    Kind.HF_MODEL: "https://huggingface.co/",
+    Kind.HF_DATASET: "https://huggingface.co/datasets/",
+    Kind.HF_SPACE: "https://huggingface.co/spaces/",
+}
+
+
+def _moved(record: RowRecord, link: Link, result: Result, moved_to: str) -> Problem:
+    """The new name, as the provider spells it now, and the link to use instead."""
+    new = moved_to.split(":", 1)[-1]  # a `kind:key` ref, or a bare key
+    if isinstance(result.data, RepoMeta):
+        new = result.data.full_name
+    elif isinstance(result.data, HubMeta):
+        new = result.data.id
+    home = _HOMES.get(link.kind, "")
+    return Problem(
+        record.file,
+        record.line,
+        "moved",
+        f"{link.url} moved to {new}",
+        f"link {home}{new} instead" if home else f"link the new address of {new} instead",
+    )
 
 
 def _model_card(record: RowRecord) -> Iterator[Problem]:
@@ -233,6 +268,11 @@ def _model_card(record: RowRecord) -> Iterator[Problem]:
             )
 
 
+def _prose(text: str) -> str:
+    """Problem text, part fetched: escaped like a cell, but a URL may stay a link."""
+    return escape_cell(text, 300, autolinks=True)
+
+
 def report_markdown(dataset: Dataset) -> str:
     """`report.md`: the problems to fix, grouped by kind, each with file:line and a fix."""
     found = problems(dataset)
@@ -240,6 +280,6 @@ def report_markdown(dataset: Dataset) -> str:
     for code in sorted({p.code for p in found}):
         group = [p for p in found if p.code == code]
         lines += [f"## {code} ({len(group)})", ""]
-        lines += [f"- `{p.where}`: {escape_cell(p.message, 300)} — {p.fix}" for p in group]
+        lines += [f"- `{p.where}`: {_prose(p.message)} — {_prose(p.fix)}" for p in group]
         lines.append("")
     return "\n".join(lines)

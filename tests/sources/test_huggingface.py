@@ -406,7 +406,7 @@ def test_renamed_repo_is_moved_and_case_is_not_a_rename(api: FakeAPI) -> None:
     renamed, cased = results["hf_model:acme/old-name"], results["hf_model:acme/tiny-lm"]
     assert (renamed.status, renamed.moved_to, meta(renamed).id) == (
         Status.MOVED,
-        "acme/new-name",
+        "hf_model:acme/new-name",
         "acme/new-name",
     )
     assert (cased.status, cased.moved_to, meta(cased).id) == (Status.OK, None, "Acme/Tiny-LM")

@@ -358,7 +358,8 @@ def _done(request: Request, ctx: FetchContext, meta: HubMeta, tries: int) -> Res
     """`ok`, or `moved` when a repo answers under another id (the Hub redirects renames)."""
     key = request.identifier.key
     repo = meta.hub_kind in ("model", "dataset", "space")
-    moved = meta.id if repo and meta.id.lower() != key.lower() else None
+    renamed = repo and meta.id.lower() != key.lower()
+    moved = f"{request.identifier.kind.value}:{meta.id}" if renamed else None
     status = Status.MOVED if moved else Status.OK
     return result(
         request, ctx, NAME, status, data=meta, http_status=200, attempts=tries, moved_to=moved

@@ -1,0 +1,199 @@
+"""`python -m enrich check`, and runs in a row that find nothing new and leave `output/` alone.
+
+Each test works in its own folder laid out like a checkout (`seeds/`, `output/`, `cache/`),
+with `python -m enrich run` already done against the loopback API.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from enrich import pipeline
+from enrich.cli import main
+from enrich.config import Settings
+from tests.conftest import SEED, api_env
+from tests.fakeapi import FakeAPI
+
+ENV = (
+    "ENRICH_ARXIV_URL",
+    "ENRICH_GITHUB_URL",
+    "HF_ENDPOINT",
+    "ENRICH_ARXIV_DELAY",
+    "HF_HUB_OFFLINE",
+    "HF_HUB_DISABLE_TELEMETRY",
+)
+Snapshot = dict[str, tuple[bytes, int]]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeAPI) -> Path:
+    """A checkout after `python -m enrich run`, as the working folder."""
+    env = api_env(api.base_url)
+    for name in ENV:
+        monkeypatch.setenv(name, env[name])
+    for name in ("GITHUB_TOKEN", "HF_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    api.set_rate_limit(5000)  # several anonymous runs in the same hour
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(SEED, tmp_path / "seeds" / SEED.name)
+    assert main(["run", "-q"]) == 0
+    return tmp_path
+
+
+def snapshot(folder: Path) -> Snapshot:
+    """Every file's bytes and modification time: a rewrite with the same bytes shows too."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def edit_seed(old: str, new: str) -> None:
+    seed = Path("seeds") / SEED.name
+    text = seed.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    seed.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_check_passes_right_after_run_and_makes_no_request(
+    project: Path, api: FakeAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    before = api.count()
+    assert main(["check"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "output/ matches seeds" in captured.err
+    assert api.count() == before
+
+
+def test_check_fails_with_a_diff_after_a_seed_row_is_edited(
+    project: Path, api: FakeAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = snapshot(project / "output")
+    edit_seed("| SqueezeLLM    | 3-bit ", "| SqueezeLLM-X  | 3-bit ")
+    capsys.readouterr()
+    before = api.count()
+    assert main(["check"]) == 1
+    captured = capsys.readouterr()
+    diff = captured.out.splitlines()
+    assert "--- output/slm-survey.md (committed)" in diff
+    assert "+++ output/slm-survey.md (from seeds and cache)" in diff
+    removed = [line for line in diff if line.startswith("-| SqueezeLLM ")]
+    added = [line for line in diff if line.startswith("+| SqueezeLLM-X ")]
+    assert len(removed) == len(added) == 1
+    assert removed[0][1:].replace("SqueezeLLM   ", "SqueezeLLM-X ") == added[0][1:]
+    assert '+        "Method": "SqueezeLLM-X",' in diff  # enriched.json
+    assert "python -m enrich run" in captured.err
+    assert api.count() == before  # offline
+    assert snapshot(project / "output") == output  # check writes nothing
+
+    assert main(["run", "-q"]) == 0
+    assert main(["check"]) == 0
+
+
+def test_check_passes_in_a_fresh_clone_without_cache(project: Path, api: FakeAPI) -> None:
+    """The previous enriched.json supplies every fact offline."""
+    shutil.rmtree(project / "cache")
+    before = api.count()
+    assert main(["check"]) == 0
+    assert api.count() == before
+
+
+def test_check_fails_when_an_output_file_was_edited_or_removed(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = project / "output" / "report.md"
+    report.write_text(report.read_text(encoding="utf-8") + "hand-made\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check"]) == 1
+    assert "-hand-made" in capsys.readouterr().out.splitlines()
+    (project / "output" / "slm-survey.md").unlink()
+    assert main(["check"]) == 1
+    assert main(["run", "-q"]) == 0
+    assert main(["check"]) == 0
+
+
+def test_two_runs_in_a_row_leave_every_output_file_untouched(project: Path, api: FakeAPI) -> None:
+    first = snapshot(project / "output")
+    assert set(first) == {
+        "CHANGES.md",
+        "enriched.json",
+        "enriched.schema.json",
+        "report.md",
+        "slm-survey.md",
+    }
+    before = api.count()
+    assert main(["run", "-q"]) == 0  # within the cache's time-to-live
+    assert api.count() == before
+    assert snapshot(project / "output") == first
+
+    assert main(["run", "-q", "--refresh"]) == 0  # everything asked again: nothing new
+    assert api.count() > before
+    assert snapshot(project / "output") == first
+    changes = (project / "output" / "CHANGES.md").read_text(encoding="utf-8")
+    assert changes.startswith("# Changes\n\nFirst refresh: 75 rows")
+
+
+def test_changes_file_is_rewritten_only_when_upstream_changed(project: Path, api: FakeAPI) -> None:
+    stars = json.loads((project / "output" / "enriched.json").read_text(encoding="utf-8"))[
+        "entities"
+    ]["github_repo:mit-han-lab/llm-awq"]["data"]["stars"]
+    api.add_repo("mit-han-lab/llm-awq", stars=stars + 1_234)
+    assert main(["run", "-q", "--refresh"]) == 0
+    changes = (project / "output" / "CHANGES.md").read_text(encoding="utf-8")
+    assert "- github_repo:mit-han-lab/llm-awq: stars " in changes
+    assert "(+1,234)" in changes
+    after = snapshot(project / "output")
+
+    assert main(["run", "-q", "--refresh"]) == 0
+    assert snapshot(project / "output") == after
+    assert main(["check"]) == 0
+
+
+def run_with_github_failing(api: FakeAPI) -> None:
+    """`run --refresh` while GitHub answers 500: its values kept as last known, `stale`."""
+    api.fault("github", "500")
+    settings = Settings.from_env(
+        seeds=Path("seeds"),
+        out=Path("output"),
+        cache=Path("cache"),
+        refresh=True,
+        retry_wait=False,
+        retry_attempts=1,
+    )
+    result = pipeline.run(settings)
+    assert result.failed_sources()["github"] > 0
+    stale = result.dataset.entities["github_repo:mit-han-lab/llm-awq"]
+    assert stale.status.value == "stale"
+    assert "†" in Path("output/slm-survey.md").read_text(encoding="utf-8")
+
+
+def test_check_reproduces_stale_values_from_the_previous_dataset(
+    project: Path, api: FakeAPI
+) -> None:
+    run_with_github_failing(api)
+    shutil.rmtree(project / "cache")
+    assert main(["check"]) == 0
+
+
+def test_check_passes_right_after_a_run_in_which_a_source_failed(
+    project: Path, api: FakeAPI
+) -> None:
+    run_with_github_failing(api)
+    assert main(["check"]) == 0
+
+
+def test_the_regenerated_document_as_seed_gives_the_same_document(project: Path) -> None:
+    assert main(["run", "-q", "--seeds", "output/slm-survey.md", "--out", "again"]) == 0
+    again = (project / "again" / "slm-survey.md").read_bytes()
+    assert again == (project / "output" / "slm-survey.md").read_bytes()
+    first = json.loads((project / "output" / "enriched.json").read_text(encoding="utf-8"))
+    second = json.loads((project / "again" / "enriched.json").read_text(encoding="utf-8"))
+    assert [(r["id"], r["cells"], r["links"]) for r in second["records"]] == [
+        (r["id"], r["cells"], r["links"]) for r in first["records"]
+    ]
+    assert second["entities"] == first["entities"]
+    assert main(["check", "--seeds", "output/slm-survey.md", "--out", "again"]) == 0

@@ -1,0 +1,228 @@
+"""The generated columns: what each shows for a row, humanised numbers, stale marks, selection."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from enrich.columns import COLUMNS, DEFAULT_COLUMNS, STALE_MARK, humanise, select
+from enrich.errors import InputError
+from enrich.models import (
+    Kind,
+    Link,
+    PaperMeta,
+    RepoMeta,
+    Result,
+    RowRecord,
+    Status,
+)
+
+MOMENT = datetime(2023, 5, 29, 17, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [
+        (None, ""),
+        (0, "0"),
+        (7, "7"),
+        (999, "999"),
+        (1_000, "1k"),
+        (1_049, "1k"),
+        (1_234, "1.2k"),
+        (12_345, "12.3k"),
+        (999_949, "999.9k"),
+        (1_234_567, "1.2M"),
+        (3_400_000_000, "3.4B"),
+        (-1_500, "-1.5k"),
+    ],
+)
+def test_humanise(number: int | None, text: str) -> None:
+    assert humanise(number) == text
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [(999_950, "1M"), (999_999, "1M"), (999_950_000, "1B"), (-999_999, "-1M")],
+)
+def test_humanise_rounding_up_to_the_next_unit(number: int, text: str) -> None:
+    """Regression: a number that rounds up to 1000 of its unit showed as `1000k` (999,950)
+    or `1000M`, not as one of the next unit."""
+    assert humanise(number) == text
+
+
+@settings(max_examples=300, database=None)
+@given(st.integers(min_value=0, max_value=10**13))
+def test_humanised_numbers_are_short_and_close(number: int) -> None:
+    text = humanise(number)
+    match = re.fullmatch(r"(\d{1,3}(?:\.\d)?)([kMB]?)", text) or re.fullmatch(
+        r"(\d+(?:\.\d)?)(B)", text
+    )
+    assert match, text
+    value = float(match[1]) * {"": 1, "k": 1e3, "M": 1e6, "B": 1e9}[match[2]]
+    assert abs(value - number) <= max(0.05 * number, 0.5)
+    assert not text.endswith(".0")
+
+
+# ------------------------------------------------------------------------------ selection
+
+
+def test_select_keeps_the_order_and_overrides_headers() -> None:
+    columns = select(["published", "stars"], {"stars": "★", "unused": "x"})
+    assert [(c.name, c.header, c.align) for c in columns] == [
+        ("published", "Published", ":---:"),
+        ("stars", "★", "---:"),
+    ]
+
+
+def test_default_columns_are_stars_downloads_and_published() -> None:
+    assert [c.header for c in select(DEFAULT_COLUMNS)] == ["Stars", "Downloads", "Published"]
+
+
+def test_unknown_columns_are_named_with_the_known_ones() -> None:
+    with pytest.raises(InputError) as caught:
+        select(["stars", "forks", "Stars"])
+    message = str(caught.value)
+    assert "forks, Stars" in message
+    assert "known: " + ", ".join(COLUMNS) in message
+
+
+# ------------------------------------------------------------------------------ values
+
+
+def link(url: str, kind: Kind, key: str, also: list[str] | None = None) -> Link:
+    return Link(url=url, text="Link", column="Code", kind=kind, key=key, also=also or [])
+
+
+def record(*links: Link) -> RowRecord:
+    return RowRecord(
+        id="r", file="f.md", line=3, section=[], table=0, cells={"A": "x"}, links=list(links)
+    )
+
+
+def result(ref: str, data: object, status: Status = Status.OK) -> Result:
+    return Result.model_validate(
+        {
+            "ref": ref,
+            "provenance": {"source": "test", "status": status},
+            "data": data,
+        }
+    )
+
+
+def repo_result(name: str, stars: int, status: Status = Status.OK, **extra: object) -> Result:
+    data = RepoMeta(full_name=name, stars=stars, **extra).model_dump()
+    return result(f"github_repo:{name.lower()}", data, status)
+
+
+PAPER = PaperMeta(
+    arxiv_id="2305.18290",
+    title="DPO",
+    authors=[],
+    abstract="",
+    published=MOMENT,
+    updated=MOMENT,
+).model_dump()
+ARXIV = link("https://arxiv.org/abs/2305.18290", Kind.ARXIV, "2305.18290")
+REPO = link("https://github.com/a/b", Kind.GITHUB_REPO, "a/b")
+MODEL = link("https://huggingface.co/o/m", Kind.HF_MODEL, "o/m")
+
+
+def values(row: RowRecord, entities: dict[str, Result]) -> dict[str, str]:
+    return {name: column.value(row, entities) for name, column in COLUMNS.items()}
+
+
+def test_each_column_shows_its_fact() -> None:
+    entities = {
+        "arxiv:2305.18290": result("arxiv:2305.18290", PAPER),
+        "github_repo:a/b": repo_result("a/b", 12_345, license_spdx="Apache-2.0", pushed_at=MOMENT),
+        "hf_model:o/m": result(
+            "hf_model:o/m",
+            {"type": "hub", "hub_kind": "model", "id": "o/m", "downloads": 2_500_000, "likes": 42},
+        ),
+    }
+    assert values(record(ARXIV, REPO, MODEL), entities) == {
+        "stars": "12.3k",
+        "downloads": "2.5M",
+        "published": "2023-05",
+        "likes": "42",
+        "license": "Apache-2.0",
+        "pushed": "2023-05-29",
+    }
+
+
+def test_missing_facts_are_blank() -> None:
+    entities = {
+        "github_repo:a/b": repo_result("a/b", 5),
+        "hf_model:o/m": result("hf_model:o/m", None, Status.NOT_FOUND),
+    }
+    shown = values(record(REPO, MODEL), entities)
+    assert shown == {
+        "stars": "5",
+        "downloads": "",
+        "published": "",
+        "likes": "",
+        "license": "",
+        "pushed": "",
+    }
+    assert values(record(), entities) == dict.fromkeys(COLUMNS, "")
+
+
+def test_stale_values_are_marked_blank_ones_are_not() -> None:
+    entities = {"github_repo:a/b": repo_result("a/b", 1_500, Status.STALE)}
+    shown = values(record(REPO), entities)
+    assert shown["stars"] == f"1.5k{STALE_MARK}"
+    assert shown["license"] == ""  # nothing known: no mark on nothing
+    assert shown["pushed"] == ""
+
+
+def test_a_moved_repository_shows_its_new_facts_unmarked() -> None:
+    entities = {"github_repo:a/b": repo_result("a/c", 77, Status.MOVED)}
+    entities["github_repo:a/b"] = entities["github_repo:a/b"].model_copy(
+        update={"ref": "github_repo:a/b", "moved_to": "github_repo:a/c"}
+    )
+    assert values(record(REPO), entities)["stars"] == "77"
+
+
+def test_the_first_linked_entity_with_facts_counts() -> None:
+    gone = link("https://github.com/x/gone", Kind.GITHUB_REPO, "x/gone")
+    entities = {
+        "github_repo:x/gone": result("github_repo:x/gone", None, Status.NOT_FOUND),
+        "github_repo:a/b": repo_result("a/b", 9),
+        "github_repo:c/d": repo_result("c/d", 1_000_000),
+    }
+    other = link("https://github.com/c/d", Kind.GITHUB_REPO, "c/d")
+    assert values(record(gone, REPO, other), entities)["stars"] == "9"
+
+
+def test_a_hub_paper_page_counts_as_its_arxiv_paper_but_not_as_a_model() -> None:
+    page = link(
+        "https://huggingface.co/papers/2305.18290",
+        Kind.HF_PAPER,
+        "2305.18290",
+        also=["arxiv:2305.18290"],
+    )
+    entities = {
+        "arxiv:2305.18290": result("arxiv:2305.18290", PAPER),
+        "hf_paper:2305.18290": result(
+            "hf_paper:2305.18290",
+            {"type": "hub", "hub_kind": "paper", "id": "2305.18290", "upvotes": 3},
+        ),
+    }
+    shown = values(record(page), entities)
+    assert shown["published"] == "2023-05"
+    assert shown["downloads"] == ""
+
+
+def test_org_and_collection_pages_have_no_downloads() -> None:
+    org = link("https://huggingface.co/codellama", Kind.HF_ORG, "codellama")
+    entities = {
+        "hf_org:codellama": result(
+            "hf_org:codellama", {"type": "hub", "hub_kind": "org", "id": "codellama", "models": 30}
+        )
+    }
+    assert values(record(org), entities)["downloads"] == ""

@@ -1,0 +1,288 @@
+"""`report.md` (what to fix in the seed) and `CHANGES.md` (what a refresh changed).
+
+Both come from the fixture datasets of `test_render` (two runs against the loopback API;
+regenerate the golden files with ENRICH_UPDATE_GOLDEN=1, see there).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from enrich.models import Dataset, HubMeta, Provenance, RepoMeta, Result, Status
+from enrich.report import LIMIT, Problem, changes_markdown, problems, report_markdown
+from tests.test_render import SEED_PATH, assert_golden, fixture
+
+
+def previous() -> Dataset:
+    return fixture()[0]
+
+
+def current() -> Dataset:
+    return fixture()[1]
+
+
+def found(code: str, line: int) -> list[Problem]:
+    return [p for p in problems(current()) if (p.code, p.line) == (code, line)]
+
+
+def only(code: str, line: int) -> Problem:
+    [problem] = found(code, line)
+    return problem
+
+
+# ------------------------------------------------------------------------------ report.md
+
+
+def test_report_matches_the_golden_file() -> None:
+    assert_golden("report.md", report_markdown(current()))
+
+
+def test_misplaced_links_of_the_awq_row() -> None:
+    misplaced = found("misplaced-link", 169)
+    assert [(p.message.split()[0], p.fix.split(";")[0]) for p in misplaced] == [
+        ("arxiv", "move it to the Paper column"),
+        ("github_repo", "move it to the Code column"),
+    ]
+
+
+def test_duplicates_name_where_the_entity_came_first() -> None:
+    assert "seeds/slm-survey.md:54" in only("duplicate-entity", 99).message
+    assert "seeds/slm-survey.md:172" in only("duplicate-entity", 181).message
+
+
+def test_year_cell_against_the_arxiv_first_published_year() -> None:
+    dpo = only("year-mismatch", 79)
+    assert "2024" in dpo.message
+    assert "2305.18290" in dpo.message
+    assert "2023-05" in dpo.message
+    assert dpo.fix.startswith("write 2023")
+    assert found("year-mismatch", 50) == []  # SqueezeLLM, 2023: right
+    assert found("year-mismatch", 78) == []  # RLHF, 2022: right
+    assert found("year-mismatch", 169) != []  # AWQ: its paper sits in the Code column
+
+
+def test_archived_moved_and_gone_repositories() -> None:
+    archived = only("archived", 61)
+    assert "artidoro/qlora" in archived.message
+    moved = only("moved", 92)
+    assert "jongwooko/distillm-2" in moved.message
+    assert moved.fix == "link https://github.com/jongwooko/distillm-2 instead"
+    gone = only("not-found", 150)
+    assert "https://github.com/nyu-dl/dl4marco-bert" in gone.message
+    assert "remove the link" in gone.fix
+
+
+def test_model_card_cells_that_do_not_point_to_a_model() -> None:
+    assert "documentation page" in only("not-a-model", 76).message
+    assert "huggingface.co/docs/transformers" in only("not-a-model", 76).message
+    assert "huggingface.co/timdettmers" in only("not-a-model", 61).message
+    assert "huggingface.co/codellama" in only("not-a-model", 131).message
+    for line in (61, 131):
+        assert "organisation or user page" in only("not-a-model", line).message
+    for line in (69, 77, 129, 157):  # models and a space
+        assert found("not-a-model", line) == []
+
+
+def test_a_failed_fetch_is_reported_with_its_error() -> None:
+    stale = only("stale", 132)
+    assert "hf_model:google/codegemma-7b-it" in stale.message
+    assert "500" in stale.message
+
+
+def test_every_report_line_names_file_line_and_a_fix() -> None:
+    text = report_markdown(current())
+    items = [line for line in text.splitlines() if line.startswith("- ")]
+    assert len(items) == len(problems(current()))
+    for item in items:
+        assert re.fullmatch(rf"- `{SEED_PATH}:\d+`: \S.* — \S.*", item), item
+    counts = {m[1]: int(m[2]) for m in re.finditer(r"^## (\S+) \((\d+)\)$", text, re.M)}
+    assert sum(counts.values()) == len(items)
+    assert {"misplaced-link", "duplicate-entity", "year-mismatch", "archived", "moved"} <= set(
+        counts
+    )
+    assert {"not-found", "not-a-model", "stale"} <= set(counts)
+
+
+def _dataset_with(*results: Result) -> Dataset:
+    base = current()
+    return base.model_copy(update={"entities": {**base.entities, **{r.ref: r for r in results}}})
+
+
+def test_fetched_text_in_the_report_is_escaped() -> None:
+    """Regression: the suggested fix of a moved repository (its new name, as fetched) was
+    written into report.md unescaped."""
+    evil = "x/<img src=x onerror=alert(1)>|y"
+    moved = Result(
+        ref="github_repo:jongwooko/distillm",
+        provenance=Provenance(source="github", status=Status.MOVED),
+        data=RepoMeta(full_name=evil, stars=1),
+        moved_to=f"github_repo:{evil}",
+    )
+    failed = current().entities["hf_model:google/codegemma-7b-it"]
+    failed = failed.model_copy(
+        update={"provenance": failed.provenance.model_copy(update={"error": "<script>\n| [a](b)"})}
+    )
+    text = report_markdown(_dataset_with(moved, failed))
+    assert "<img" not in text
+    assert "<script" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;\\|y" in text
+    lines = [ln for ln in text.splitlines() if ":132`" in ln or ":92`" in ln]
+    assert len(lines) == 2
+    assert all(ln.count(" — ") == 1 for ln in lines)
+
+
+@pytest.mark.parametrize("moved_to", ["hf_model:TinyLlama/TinyLlama-2", "TinyLlama/TinyLlama-2"])
+def test_a_moved_hub_model_is_reported_with_its_hub_address(moved_to: str) -> None:
+    """Regression: a moved entity was taken for a GitHub repository: its `moved_to` was split
+    on a colon it need not have (IndexError for the Hub source's bare new id, crashing the
+    run) and the suggested fix linked https://github.com/<new id>."""
+    ref = "hf_model:TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    old = current().entities[ref]
+    assert isinstance(old.data, HubMeta)
+    moved = old.model_copy(
+        update={
+            "provenance": old.provenance.model_copy(update={"status": Status.MOVED}),
+            "data": old.data.model_copy(update={"id": "TinyLlama/TinyLlama-2"}),
+            "moved_to": moved_to,
+        }
+    )
+    problem = only_in(_dataset_with(moved), "moved", 130)
+    assert problem.message == (
+        "https://huggingface.co/TinyLlama/TinyLlama-1.1B-Chat-v1.0 moved to TinyLlama/TinyLlama-2"
+    )
+    assert problem.fix == "link https://huggingface.co/TinyLlama/TinyLlama-2 instead"
+    assert "moved to TinyLlama/TinyLlama-2" in report_markdown(_dataset_with(moved))
+
+
+def only_in(dataset: Dataset, code: str, line: int) -> Problem:
+    [problem] = [p for p in problems(dataset) if (p.code, p.line) == (code, line)]
+    return problem
+
+
+# ------------------------------------------------------------------------------ CHANGES.md
+
+
+def changes() -> str:
+    text = changes_markdown(previous(), current())
+    assert text is not None
+    return text
+
+
+def section(text: str, title: str) -> list[str]:
+    """The items of the `## title` section of `text`."""
+    match = re.search(rf"^## {re.escape(title)}\n\n((?:- .*\n)+)", text, re.M)
+    assert match, f"no section {title!r} in\n{text}"
+    return [line[2:] for line in match[1].splitlines()]
+
+
+def test_changes_match_the_golden_file() -> None:
+    assert_golden("CHANGES.md", changes())
+
+
+def test_changes_list_new_rows_movers_versions_and_repository_events() -> None:
+    text = changes()
+    assert text.startswith("# Changes\n\n1 new rows, ")
+    assert section(text, "New rows") == [f"LinguaLinked ({SEED_PATH}:183)"]
+    assert section(text, "Biggest movers") == [
+        "hf_model:TinyLlama/TinyLlama-1.1B-Chat-v1.0: downloads 2.5M (+1,265,433)",
+        "github_repo:mit-han-lab/llm-awq: stars 15k (+2,655)",
+    ]
+    assert section(text, "New versions") == ["arxiv:2306.07629: v2 → v3"]
+    assert section(text, "Archived, moved, gone") == [
+        "github_repo:artidoro/qlora: archived",
+        "github_repo:jongwooko/distillm: moved to github\\_repo:jongwooko/distillm-2",
+        "github_repo:nyu-dl/dl4marco-bert: gone (404)",
+    ]
+
+
+def test_changes_fit_a_commit_message_body() -> None:
+    lines = changes().splitlines()
+    assert len(lines) <= 40
+    assert max(map(len, lines)) <= 100
+    assert changes().endswith("\n")
+    assert not changes().endswith("\n\n")
+
+
+def test_a_move_is_told_once() -> None:
+    """Regression: a renamed repository also showed up under "Other changes" as a change of
+    status (ok → moved) and of full_name, besides "moved to"."""
+    assert [line for line in changes().splitlines() if "distillm" in line] == [
+        "- github_repo:jongwooko/distillm: moved to github\\_repo:jongwooko/distillm-2"
+    ]
+
+
+def test_a_failed_fetch_is_not_a_change() -> None:
+    """Regression: a source failing (ok → stale, facts kept) or recovering (stale → ok, same
+    facts) was listed as a change, so CHANGES.md was rewritten by every flaky refresh."""
+    assert "codegemma" not in changes()
+    old = current()
+    ref = "github_repo:mit-han-lab/llm-awq"
+    failed = old.entities[ref].model_copy(
+        update={
+            "provenance": Provenance(
+                source="github", status=Status.STALE, fetched_at=datetime(2020, 1, 1, tzinfo=UTC)
+            )
+        }
+    )
+    stale = _dataset_with(failed)
+    assert changes_markdown(old, stale) is None
+    assert changes_markdown(stale, old) is None
+
+
+def test_nothing_changed_means_no_changes_file() -> None:
+    assert changes_markdown(current(), current()) is None
+    assert changes_markdown(previous(), previous()) is None
+
+
+def test_first_refresh_says_so() -> None:
+    """Regression: CHANGES.md ended in a blank line (two newlines), unlike every other file."""
+    first = changes_markdown(None, current())
+    assert first == "# Changes\n\nFirst refresh: 75 rows, 109 entities.\n"
+
+
+def test_changes_are_deterministic_whatever_the_order_of_entities() -> None:
+    """Regression: versions, repository events and other changes were listed in the order of
+    the dataset's entities, so two equal datasets could give two different CHANGES.md."""
+    shuffled = current().model_copy(
+        update={"entities": dict(reversed(list(current().entities.items())))}
+    )
+    assert changes_markdown(previous(), shuffled) == changes()
+
+
+def _repo(name: str, stars: int, forks: int) -> Result:
+    return Result(
+        ref=f"github_repo:{name}",
+        provenance=Provenance(source="github", status=Status.OK),
+        data=RepoMeta(full_name=name, stars=stars, forks=forks),
+    )
+
+
+@pytest.mark.parametrize("count", [LIMIT - 1, LIMIT, LIMIT + 15])
+def test_every_section_is_capped(count: int) -> None:
+    """Regression: only "Biggest movers" was capped; a day of fork and like counts moving, or
+    a large seed edit, made CHANGES.md far too long for a commit message body."""
+    old = Dataset(
+        seeds=[],
+        records=[],
+        entities={r.ref: r for r in (_repo(f"o/r{i:02}", 100, 1) for i in range(count))},
+        diagnostics=[],
+    )
+    new = old.model_copy(
+        update={
+            "entities": {
+                r.ref: r for r in (_repo(f"o/r{i:02}", 110 + i * 10, 2) for i in range(count))
+            }
+        }
+    )
+    text = changes_markdown(old, new)
+    assert text is not None
+    movers = section(text, "Biggest movers")
+    others = section(text, "Other changes")
+    shown = min(count, LIMIT)
+    assert len(movers) == len(others) == shown + (count > LIMIT)
+    assert movers[0].startswith(f"github_repo:o/r{count - 1:02}: stars")  # biggest first
+    if count > LIMIT:
+        assert movers[-1] == others[-1] == f"… and {count - LIMIT} more"
