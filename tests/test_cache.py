@@ -267,7 +267,7 @@ def test_a_corrupt_cache_is_reported_moved_aside_and_rebuilt(tmp_path: Path) -> 
         warning = cache.warnings[0]
         assert str(directory) in warning
         assert "unreadable" in warning
-        aside = [p for p in tmp_path.iterdir() if p.name.startswith("cache.corrupt-")]
+        aside = [p for p in directory.iterdir() if p.name.startswith("corrupt-")]
         assert len(aside) == 1
         assert str(aside[0]) in warning
         assert (aside[0] / "cache.db").read_bytes() == garbage
@@ -355,6 +355,6 @@ def test_two_rebuilds_in_the_same_second_keep_both_copies_side_by_side(
         (directory / "cache.db").write_bytes(b"garbage %d" % n * 500)
         with Cache(directory, TTLS) as cache:
             assert len(cache.warnings) == 1
-    aside = sorted(p for p in tmp_path.iterdir() if p.name.startswith("cache.corrupt-"))
+    aside = sorted(p for p in directory.iterdir() if p.name.startswith("corrupt-"))
     assert len(aside) == 2
     assert all((p / "cache.db").is_file() for p in aside)

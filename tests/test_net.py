@@ -14,7 +14,7 @@ import httpx2
 import pytest
 import requests
 
-from enrich.errors import FetchError, PermanentError, TransientError
+from enrich.errors import FetchError, PermanentError, TimedOut, TransientError
 from enrich.net import (
     RETRYABLE_STATUS,
     CircuitOpen,
@@ -454,14 +454,31 @@ def test_a_success_closes_the_row() -> None:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: httpx2.ConnectTimeout("slow"),
-        lambda: requests.exceptions.ConnectTimeout("slow"),  # also a ConnectionError
+        lambda: httpx2.ReadTimeout("slow"),
+        lambda: requests.exceptions.ReadTimeout("slow"),
+        lambda: TimedOut("GET /x: timed out"),
+    ],
+    ids=["httpx2-timeout", "requests-timeout", "timed-out"],
+)
+def test_hosts_that_never_answer_open_the_breaker(make: Callable[[], BaseException]) -> None:
+    """A host that accepts connections and never answers costs seconds, not minutes."""
+    policy = RetryPolicy(attempts=1, wait=False)
+    fn = Always(make)
+    for _ in range(5):
+        with pytest.raises(type(make())):
+            run(policy, fn)
+    assert policy.breaker.open
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
         lambda: TransientError("503", status=503),
         lambda: PermanentError("404", status=404),
     ],
-    ids=["httpx2-timeout", "requests-timeout", "http-503", "http-404"],
+    ids=["http-503", "http-404"],
 )
-def test_timeouts_and_http_errors_do_not_open_the_breaker(
+def test_http_errors_do_not_open_the_breaker(
     make: Callable[[], BaseException],
 ) -> None:
     policy = RetryPolicy(attempts=1, wait=False)

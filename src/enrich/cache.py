@@ -33,6 +33,7 @@ from enrich.models import Result, Status
 
 KEEP_FACTOR = 30
 _REBUILDS = itertools.count(1)
+_KEEP = (".lock", "README.md")  # not the cache's: the run lock, the folder's README
 CACHEABLE = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
 _FORMAT = 2  # bumped when the stored form changes; older entries are then misses
 
@@ -81,14 +82,18 @@ class Cache:
             return self._rebuild(exc)
 
     def _rebuild(self, exc: BaseException) -> diskcache.Cache:
+        """Move the unreadable cache's files aside (inside the folder, so the run lock there
+        stays where it is) and start an empty cache."""
         stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{next(_REBUILDS)}"
-        aside = self.directory.with_name(f"{self.directory.name}.corrupt-{stamp}")
+        aside = self.directory / f"corrupt-{stamp}"
         self.warnings.append(
             f"cache {self.directory} is unreadable ({type(exc).__name__}: {exc}); "
-            f"moved it to {aside} and started an empty one"
+            f"moved its files to {aside} and started an empty one"
         )
-        if self.directory.exists():
-            shutil.move(str(self.directory), str(aside))
+        aside.mkdir(parents=True)
+        for entry in self.directory.iterdir():
+            if entry != aside and entry.name not in _KEEP and not entry.name.startswith("corrupt-"):
+                shutil.move(str(entry), str(aside / entry.name))
         return diskcache.Cache(str(self.directory), disk=_NoPickles)
 
     def get(self, source: str, ref: str, now: float | None = None) -> Entry | None:

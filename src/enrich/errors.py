@@ -7,7 +7,8 @@
     ├── LockedError             another run holds the lock on the output folder        (exit 2)
     └── FetchError              one request failed after the retry policy gave up
         ├── TransientError      worth retrying: 429, 5xx, 408, timeouts, resets
-        │   └── Unreachable     could not connect at all (counted by the circuit breaker)
+        │   ├── Unreachable     could not connect at all (counted by the circuit breaker)
+        │   └── TimedOut        no answer in time (counted by the circuit breaker)
         └── PermanentError      not worth retrying: other 4xx, malformed answers
 
 Fetch errors never escape a source: each becomes the status of the items it concerns
@@ -54,6 +55,10 @@ class TransientError(FetchError):
 
 class Unreachable(TransientError):
     """The host could not be reached at all (refused, no route, DNS)."""
+
+
+class TimedOut(TransientError):
+    """The host took longer than the timeout to answer."""
 
 
 class PermanentError(FetchError):

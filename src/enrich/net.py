@@ -26,7 +26,7 @@ import httpx2
 import requests
 import tenacity
 
-from enrich.errors import FetchError, PermanentError, TransientError, Unreachable
+from enrich.errors import FetchError, PermanentError, TimedOut, TransientError, Unreachable
 
 T = TypeVar("T")
 
@@ -115,11 +115,15 @@ def _hub_ratelimit(value: str | None) -> float | None:
     return float(reset.group(1))
 
 
-_UNREACHABLE: tuple[type[BaseException], ...] = (
+_NO_ANSWER: tuple[type[BaseException], ...] = (
     Unreachable,
+    TimedOut,
     ConnectionRefusedError,
+    TimeoutError,
     httpx2.ConnectError,
+    httpx2.TimeoutException,
     requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
 )
 
 
@@ -129,9 +133,10 @@ class CircuitOpen(TransientError):
 
 @dataclass
 class Breaker:
-    """Stops calling a host that cannot be reached: after `threshold` attempts in a row could
-    not connect, retries stop and every further call fails at once. A machine without
-    network then finishes in seconds instead of backing off for every item."""
+    """Stops calling a host that does not answer: after `threshold` attempts in a row could
+    not connect or timed out, retries stop and every further call fails at once. A machine
+    without network, or a host that accepts connections and never answers, then costs
+    seconds instead of a backoff for every item."""
 
     threshold: int = 5
     failures: int = 0
@@ -145,7 +150,7 @@ class Breaker:
         answered = isinstance(exc, FetchError) and exc.status is not None
         if exc is None or answered:
             self.failures = 0
-        elif isinstance(exc, _UNREACHABLE) and not isinstance(exc, requests.exceptions.Timeout):
+        elif isinstance(exc, _NO_ANSWER):
             self.failures += 1
 
 
@@ -198,9 +203,7 @@ class RetryPolicy:
         and `CircuitOpen` without trying once the host has proved unreachable.
         """
         if self.breaker.open:
-            raise CircuitOpen(
-                f"not tried: {self.breaker.failures} attempts in a row could not connect"
-            )
+            raise CircuitOpen(f"not tried: {self.breaker.failures} attempts in a row got no answer")
         try:
             value, attempts = await self._call(fn)
         except FetchError as exc:

@@ -60,9 +60,21 @@ def _differs(path: Path, text: str) -> bool:
     return not path.is_file() or path.read_bytes() != text.encode("utf-8")
 
 
+def _mode(path: Path) -> int:
+    """The target's own mode, else what a plain `open` would give (0666 less the umask):
+    `mkstemp` makes 0600 files, and a rename keeps the mode."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def _stage(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
+    os.fchmod(fd, _mode(path))
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
         handle.flush()

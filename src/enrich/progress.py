@@ -143,8 +143,21 @@ def hints(result: RunResult, settings: Settings) -> Iterator[str]:
         yield f"{source}: {count} item(s) failed; they keep their last known values (stale)"
 
 
+_NO_ANSWER_WORDS = (
+    "connection failed",
+    "could not connect",
+    "got no answer",
+    "timed out",
+    "no answer within",
+    "ConnectError",
+    "ConnectionError",
+    "Timeout",
+)
+
+
 def _network_failure(error: str) -> bool:
-    return any(word in error for word in ("Connect", "Timeout", "timed out", "resolve", "reset"))
+    """An error that says the host did not answer (not, say, "rate limit ... resets at")."""
+    return any(word in error for word in _NO_ANSWER_WORDS)
 
 
 # --------------------------------------------------------------------------- terminal

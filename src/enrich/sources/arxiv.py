@@ -285,6 +285,11 @@ class _Run:
 
         if found is None and dropped:
             return done(Status.ERROR, error=f"{WHAT}: an entry of the answer could not be read")
+        known = request.previous is not None and isinstance(request.previous.data, PaperMeta)
+        if found is None and known:
+            # arXiv never deletes a paper (a withdrawn one keeps its entry): a known paper
+            # missing from an answer is arXiv's hiccup, not a fact to cache for a week.
+            return done(Status.ERROR, error=f"{WHAT}: a known paper was left out of the answer")
         if found is None:
             return done(Status.NOT_FOUND)
         try:

@@ -45,7 +45,7 @@ from requests import exceptions as http_errors
 
 from enrich import __version__
 from enrich.config import GITHUB_CONCURRENCY, GITHUB_GRAPHQL_BATCH, Settings
-from enrich.errors import FetchError, PermanentError, TransientError, Unreachable
+from enrich.errors import FetchError, PermanentError, TimedOut, TransientError, Unreachable
 from enrich.models import Kind, RepoMeta, Result, Status
 from enrich.net import http_error
 from enrich.sources import FetchContext, Request, result
@@ -270,7 +270,7 @@ class GitHubSource:
         try:
             return run.client().requester.requestJson(verb, url, **kwargs)
         except http_errors.Timeout:
-            raise TransientError(f"{what}: timed out") from None
+            raise TimedOut(f"{what}: timed out") from None
         except http_errors.ChunkedEncodingError as exc:
             raise TransientError(f"{what}: connection failed ({type(exc).__name__})") from None
         except http_errors.ConnectionError as exc:

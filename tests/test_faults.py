@@ -1,0 +1,596 @@
+"""The fault matrix: every source × every failure mode of its API, end to end.
+
+Each column of the matrix starts from the output and cache of a clean run (the "template",
+made once per module), changes a fact of every entity upstream (so a value fetched now can be
+told from the last known one), injects its fault into the loopback API of each source and
+runs `enrich run --refresh` in process, with the retry policy's testing switch (the same
+decisions, no sleeping). Each cell (source × fault) is its own test and asserts what the
+README promises:
+
+* the run ends within a bounded time (the retry policy is bounded in attempts and seconds,
+  and a wait the server asks for that does not fit is not waited);
+* no curated row is lost: the 75 records of the seed are all in `output/enriched.json`;
+* an entity whose fetch failed keeps its last known value, marked `stale`, with the data and
+  `fetched_at` of the clean run; an entity fetched this run has the new upstream facts;
+* the exit code follows the documented policy: 0 when every source succeeded (a per-item
+  `not_found` is not a failure, nor is a fault a retry cured), 1 when a source failed —
+  `RunResult.failed_sources()`, read as `enrich.cli.run` reads it.
+
+Sources run concurrently and independently, so a column faults arXiv, GitHub (REST, no
+token) and the Hub in one run; GitHub with a token (GraphQL batches) gets a run of its own,
+and so does a cell marked xfail (a crash there must not take its neighbours down). The CLI
+cases at the end run real `python -m enrich run` processes, real waits included.
+
+How each column maps onto the APIs (fake fault kinds in brackets):
+
+* 429-once / 429-always: [429] with Retry-After: 1, once / every time. GitHub: a secondary
+  limit (429 + Retry-After with 50 requests of the primary budget left).
+* rate-limit-exhausted: GitHub [403_rate_limit] (remaining 0, reset in an hour). arXiv has
+  no such answer and the Hub answers a spent window with 429 (`RateLimit: r=0;t=3600`), so
+  both get [429] with Retry-After: 3600 — a wait that does not fit the policy.
+* 5xx-burst: [502], [503], [500] once each, then answers. 5xx-always: [503] every time.
+* timeout-once / timeout-always: [timeout] holding the answer 3 s against a 0.3 s client
+  timeout (GitHub: 1 s, PyGithub takes whole seconds). GitHub REST and the Hub send one
+  request per entity, so "always" hangs one entity there: a whole-source hang costs
+  attempts × timeout × items / concurrency (measured at a 1 s timeout: 24 s for GitHub REST,
+  12 s for the Hub; timeouts do not open the circuit breaker) — too slow for CI, and the
+  single entity goes through the same retry path.
+* reset-*, truncated-*: [reset] (RST), [truncated] (half the promised body).
+* malformed-*: [malformed] (a cut XML feed; a broken JSON body).
+* 404: [404] on every request. arXiv and GraphQL: the endpoint itself is gone, the source
+  failed. GitHub REST and the Hub: every entity is gone (`not_found`), not a failure.
+* gone: one entity deleted upstream (arXiv leaves it out of the feed: a known paper left
+  out is kept stale, since arXiv never deletes papers).
+* moved: GitHub renames a repository (REST answers 301, GraphQL resolves the new name); the
+  Hub answers a renamed model under its new id (where its redirect leads); arXiv: N/A.
+* empty: [empty] (a feed without entries; an empty body).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from enrich import pipeline
+from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
+from enrich.progress import hints
+from tests.conftest import SEED, api_env
+from tests.fakeapi import FakeAPI
+
+RECORDS = 75  # curated rows of the seed
+FETCHED = 100  # entities the sources fetch for it: 60 papers, 28 repositories, 12 Hub pages
+BOUND = 12.0  # seconds a faulted in-process run may take; the slowest takes about 4.5 s
+CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included
+FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
+HANG = 3.0  # how long a `timeout` fault holds the answer back
+
+# The entity each source's one-entity faults aim at, and the request path that reaches it.
+TARGETS = {
+    "arxiv": ("arxiv:2306.00978", "/api/query"),
+    "github": ("github_repo:mit-han-lab/llm-awq", "/repos/mit-han-lab/llm-awq"),
+    "huggingface": ("hf_model:google/codegemma-7b-it", "/api/models/google/codegemma-7b-it"),
+}
+RENAMED_REPO = "mit-han-lab/awq-renamed"
+RENAMED_MODEL = "google/codegemma-7b-it-renamed"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source as the matrix sees it: enrich's name, the fake's API, the transport."""
+
+    name: str  # enrich's source name (`--only`)
+    api: str  # the fake's API name (`FakeAPI.fault`)
+    token: bool = False  # GitHub: a token switches REST to GraphQL batches
+
+    @property
+    def target(self) -> str:
+        return TARGETS[self.name][0]
+
+    @property
+    def key(self) -> str:
+        return self.target.split(":", 1)[1]
+
+    def fault(self, api: FakeAPI, kind: str, **params: Any) -> None:
+        api.fault(self.api, kind, **params)  # type: ignore[arg-type]
+
+
+SOURCES = {
+    "arxiv": Source("arxiv", "arxiv"),
+    "github-rest": Source("github", "github"),
+    "github-graphql": Source("github", "github", token=True),
+    "huggingface": Source("huggingface", "hub"),
+}
+
+ALL, TARGET, ONE = "all", "target", "one"  # which entities of the source a fault hits
+
+
+@dataclass(frozen=True)
+class Expect:
+    """How the source's entities end: `status` for those the fault hits (`ALL`, the
+    source's `TARGET`, or exactly `ONE` of them), `ok` for the rest; the source's part in
+    the exit code (1: it is among the failed sources)."""
+
+    status: str
+    hits: str
+    exit: int
+    max_requests: int | None = None  # requests the run may send to the source's API
+
+
+OK0 = Expect("ok", ALL, 0)
+STALE1 = Expect("stale", ALL, 1)
+
+# ---------------------------------------------------------------------------------- faults
+
+Injector = Callable[[FakeAPI, Source], None]
+
+
+def fault(kind: str, times: int | None = None, **params: Any) -> Injector:
+    return lambda api, source: source.fault(api, kind, times=times, **params)
+
+
+def retry_after(times: int | None) -> Injector:
+    def inject(api: FakeAPI, source: Source) -> None:
+        # The fake's GitHub 429 says `x-ratelimit-remaining: 0` unless told: that would be
+        # the primary limit spent, not the secondary limit this column is about.
+        extra = {"remaining": 50} if source.api == "github" else {}
+        source.fault(api, "429", times=times, retry_after=1, **extra)
+
+    return inject
+
+
+def exhausted(api: FakeAPI, source: Source) -> None:
+    if source.api == "github":
+        source.fault(api, "403_rate_limit", reset=int(time.time()) + 3600)
+    else:
+        source.fault(api, "429", retry_after=3600)
+
+
+def burst(api: FakeAPI, source: Source) -> None:
+    for kind in ("502", "503", "500"):  # three in a row, then answers: within 4 attempts
+        source.fault(api, kind, times=1)
+
+
+def hang(api: FakeAPI, source: Source) -> None:
+    one_entity = source.api != "arxiv" and not source.token  # one request per entity
+    where = TARGETS[source.name][1] if one_entity else None
+    source.fault(api, "timeout", path_contains=where, seconds=HANG)
+
+
+def gone(api: FakeAPI, source: Source) -> None:
+    with api._lock:
+        if source.name == "arxiv":
+            del api.papers[source.key]
+        elif source.name == "github":
+            del api.github.by_name[source.key]
+        else:
+            del api.hub.repos[("model", source.key)]
+
+
+def moved(api: FakeAPI, source: Source) -> None:
+    if source.name == "github":
+        api.rename_repo(source.key, RENAMED_REPO)
+    elif source.name == "huggingface":
+        # The Hub redirects a renamed repo's old id to the new one, which answers with its
+        # new `id`: the same answer as the old path serving a repo of the new id.
+        with api._lock:
+            old = api.hub.repos[("model", source.key)]
+            api.hub.repos[("model", source.key)] = dataclasses.replace(old, repo_id=RENAMED_MODEL)
+
+
+MOVED_TO = {"github": f"github_repo:{RENAMED_REPO}", "huggingface": f"hf_model:{RENAMED_MODEL}"}
+
+# column -> (fault, expectation per source), in the matrix's order
+MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
+    "429-once": (retry_after(1), dict.fromkeys(SOURCES, OK0)),
+    "429-always": (retry_after(None), dict.fromkeys(SOURCES, STALE1)),
+    "rate-limit-exhausted": (
+        exhausted,
+        {
+            # The wait asked for (an hour) does not fit the policy: no retry; GitHub's budget
+            # then stops the other repositories unsent, the Hub the requests not in flight.
+            "arxiv": Expect("stale", ALL, 1, max_requests=1),
+            "github-rest": Expect("stale", ALL, 1, max_requests=1),
+            "github-graphql": Expect("stale", ALL, 1, max_requests=1),
+            "huggingface": Expect("stale", ALL, 1, max_requests=HF_CONCURRENCY),
+        },
+    ),
+    "5xx-burst": (burst, dict.fromkeys(SOURCES, OK0)),
+    "5xx-always": (fault("503"), dict.fromkeys(SOURCES, STALE1)),
+    "timeout-once": (fault("timeout", 1, seconds=HANG), dict.fromkeys(SOURCES, OK0)),
+    "timeout-always": (
+        hang,
+        {
+            "arxiv": STALE1,
+            "github-rest": Expect("stale", TARGET, 1),
+            "github-graphql": STALE1,
+            "huggingface": Expect("stale", TARGET, 1),
+        },
+    ),
+    "reset-once": (fault("reset", 1), dict.fromkeys(SOURCES, OK0)),
+    "reset-always": (fault("reset"), dict.fromkeys(SOURCES, STALE1)),
+    "truncated-once": (fault("truncated", 1), dict.fromkeys(SOURCES, OK0)),
+    "truncated-always": (fault("truncated"), dict.fromkeys(SOURCES, STALE1)),
+    "malformed-once": (
+        fault("malformed", 1),
+        {
+            # arXiv asks once more after a malformed answer (a transport accident); GitHub and
+            # the Hub take one as final — with GraphQL, for the whole batch of 28.
+            "arxiv": OK0,
+            "github-rest": Expect("stale", ONE, 1),
+            "github-graphql": STALE1,
+            "huggingface": Expect("stale", ONE, 1),
+        },
+    ),
+    "malformed-always": (fault("malformed"), dict.fromkeys(SOURCES, STALE1)),
+    "404": (
+        fault("404"),
+        {
+            "arxiv": STALE1,  # the query endpoint answers 404: the source failed
+            "github-rest": Expect("not_found", ALL, 0),
+            "github-graphql": STALE1,  # POST /graphql answers 404: the source failed
+            "huggingface": Expect("not_found", ALL, 0),
+        },
+    ),
+    "gone": (
+        gone,
+        {
+            # arXiv never deletes a paper (a withdrawn one keeps its entry): a known paper left
+            # out of an answer is arXiv's accident, kept stale; elsewhere gone is a fact.
+            "arxiv": Expect("stale", TARGET, 1),
+            "github-rest": Expect("not_found", TARGET, 0),
+            "github-graphql": Expect("not_found", TARGET, 0),
+            "huggingface": Expect("not_found", TARGET, 0),
+        },
+    ),
+    "moved": (moved, dict.fromkeys(SOURCES, Expect("moved", TARGET, 0))),
+    "empty": (
+        fault("empty"),
+        {
+            # arXiv: an empty feed is asked once more; known papers missing from it are kept
+            # stale (arXiv never deletes a paper), never cached as not_found.
+            "arxiv": Expect("stale", ALL, 1, max_requests=2),
+            "github-rest": STALE1,
+            "github-graphql": STALE1,
+            "huggingface": STALE1,
+        },
+    ),
+}
+MARKS = {
+    ("arxiv", "moved"): pytest.mark.skip(reason="N/A: arXiv ids never move (versions keep it)"),
+}
+
+
+def cells() -> Iterator[Any]:
+    for column in MATRIX:
+        for source_id in SOURCES:
+            marks = MARKS.get((source_id, column), ())
+            yield pytest.param(source_id, column, marks=marks, id=f"{source_id}/{column}")
+
+
+def group(source_id: str, column: str) -> tuple[str, ...]:
+    """The sources faulted together with `source_id` in `column`'s run."""
+    if (source_id, column) in MARKS or SOURCES[source_id].token:
+        return (source_id,)
+    return tuple(s for s in SOURCES if not SOURCES[s].token and (s, column) not in MARKS)
+
+
+# ------------------------------------------------------------------ the clean run, upstream
+
+
+def settings(api: FakeAPI, root: Path, **overrides: Any) -> Settings:
+    base = api.base_url
+    values: dict[str, Any] = {
+        "seeds": root / "seeds",
+        "out": root / "output",
+        "cache": root / "cache",
+        "endpoints": Endpoints(arxiv=f"{base}/api/query", github=base, huggingface=base),
+        "retry_wait": False,
+        "arxiv_delay": 0.0,
+        "timeout": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def read_dataset(root: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((root / "output" / "enriched.json").read_text("utf-8"))
+    return data
+
+
+@dataclass(frozen=True)
+class Template:
+    root: Path
+    dataset: dict[str, Any]
+
+    def entities(self, source: str) -> dict[str, Any]:
+        found = self.dataset["entities"].items()
+        return {ref: e for ref, e in found if e["provenance"]["source"] == source}
+
+    def copy_to(self, root: Path) -> Path:
+        shutil.copytree(self.root, root)
+        return root
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """Output and cache of one clean run: the last known values of every case."""
+    root = tmp_path_factory.mktemp("template")
+    (root / "seeds").mkdir()
+    shutil.copy(SEED, root / "seeds" / SEED.name)
+    with FakeAPI() as api:
+        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        result = pipeline.run(settings(api, root))
+    assert result.failed_sources() == {}
+    done = read_dataset(root)
+    assert {e["provenance"]["status"] for e in done["entities"].values()} == {"ok", "skipped"}
+    # fetched_at has whole seconds: the cases must fetch in a later second than this run.
+    time.sleep(max(0.0, int(time.time()) + 1.05 - time.time()))
+    return Template(root, done)
+
+
+def advance_upstream(api: FakeAPI) -> None:
+    """Change a fact of every entity the seed links, in every API."""
+    with api._lock:
+        for key, paper in list(api.papers.items()):
+            api.papers[key] = dataclasses.replace(paper, title=paper.title + " (revised)")
+        for repo in api.github.repos.values():
+            repo.stars += 1000
+        for hub_key, hub in list(api.hub.repos.items()):
+            api.hub.repos[hub_key] = dataclasses.replace(
+                hub, downloads=hub.downloads + 1000, likes=hub.likes + 10
+            )
+        for slug, col in list(api.hub.collections.items()):
+            api.hub.collections[slug] = dataclasses.replace(col, upvotes=col.upvotes + 5)
+        for arxiv_id, page in list(api.hub.papers.items()):
+            api.hub.papers[arxiv_id] = dataclasses.replace(page, upvotes=page.upvotes + 5)
+        for name, org in list(api.hub.orgs.items()):
+            api.hub.orgs[name] = dataclasses.replace(org, fullname=f"{name} (renamed)")
+
+
+# ------------------------------------------------------------------------------- the runs
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A faulted run: where it wrote, what it returned, how long it took, what it asked."""
+
+    root: Path
+    sources: tuple[str, ...]
+    result: pipeline.RunResult
+    elapsed: float
+    requests: dict[str, int]
+
+
+def exit_code(result: pipeline.RunResult) -> int:
+    """The exit code `enrich.cli.run` derives from a run."""
+    return 1 if result.has_errors or result.failed_sources() else 0
+
+
+@pytest.fixture(scope="module")
+def faulted_run(
+    template: Template, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str, tuple[str, ...]], Outcome]:
+    """`faulted_run(column, sources)`: the run of `column` with `sources` faulted, made once."""
+    made: dict[tuple[str, tuple[str, ...]], Outcome] = {}
+
+    def make(column: str, sources: tuple[str, ...]) -> Outcome:
+        if (column, sources) not in made:
+            made[column, sources] = run_column(template, tmp_path_factory, column, sources)
+        return made[column, sources]
+
+    return make
+
+
+def run_column(
+    template: Template, factory: pytest.TempPathFactory, column: str, sources: tuple[str, ...]
+) -> Outcome:
+    inject = MATRIX[column][0]
+    root = template.copy_to(factory.mktemp(column) / "run")
+    chosen = [SOURCES[s] for s in sources]
+    overrides: dict[str, Any] = {
+        "refresh": True,
+        "only": frozenset(s.name for s in chosen),
+        "timeout": FAST_TIMEOUT if column.startswith("timeout") else 5.0,
+    }
+    if any(s.token for s in chosen):
+        overrides["github_token"] = Secret("ghp_fault_matrix")
+    with FakeAPI() as api:
+        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        advance_upstream(api)
+        for source in chosen:
+            inject(api, source)
+        started = time.monotonic()
+        result = pipeline.run(settings(api, root, **overrides))
+        elapsed = time.monotonic() - started
+        requests = {s.api: api.count(s.api) for s in chosen}
+    return Outcome(root, sources, result, elapsed, requests)
+
+
+# ------------------------------------------------------------------------------ assertions
+
+
+def hit_refs(expect: Expect, source: Source, refs: list[str], got: dict[str, Any]) -> set[str]:
+    if expect.hits == ALL:
+        return set(refs)
+    if expect.hits == TARGET:
+        return {source.target}
+    hit = {r for r in refs if got[r]["provenance"]["status"] == expect.status}
+    assert len(hit) == 1, f"expected exactly one {expect.status} entity, got {sorted(hit)}"
+    return hit
+
+
+def check_entity(status: str, ref: str, new: dict[str, Any], old: dict[str, Any]) -> None:
+    prov, old_prov = new["provenance"], old["provenance"]
+    assert prov["status"] == status, (ref, prov)
+    if status == "stale":
+        # the last known value, untouched: its data and the time it was fetched
+        assert new["data"] == old["data"], ref
+        assert prov["fetched_at"] == old_prov["fetched_at"], ref
+        assert prov["error"], ref
+    elif status == "ok":
+        assert new["data"] != old["data"], f"{ref}: the new upstream facts were not fetched"
+        assert prov["fetched_at"] > old_prov["fetched_at"], ref
+        assert not prov["error"], ref
+    elif status == "not_found":
+        assert new["data"] is None, ref
+        assert prov["fetched_at"] > old_prov["fetched_at"], ref
+    elif status == "moved":
+        assert new["moved_to"], ref
+        assert new["data"] is not None, ref
+        assert new["data"] != old["data"], ref
+
+
+def check_rows_kept(template: Template, root: Path) -> dict[str, Any]:
+    done = read_dataset(root)
+    assert len(done["records"]) == RECORDS
+    assert [r["id"] for r in done["records"]] == [r["id"] for r in template.dataset["records"]]
+    assert done["entities"].keys() == template.dataset["entities"].keys()
+    assert (root / "output" / SEED.name).is_file()
+    return done
+
+
+@pytest.mark.parametrize(("source_id", "column"), list(cells()))
+def test_fault_matrix(
+    template: Template,
+    faulted_run: Callable[[str, tuple[str, ...]], Outcome],
+    source_id: str,
+    column: str,
+) -> None:
+    source, expect = SOURCES[source_id], MATRIX[column][1][source_id]
+    run = faulted_run(column, group(source_id, column))
+
+    assert run.elapsed < BOUND, f"the run took {run.elapsed:.1f} s"
+    if expect.max_requests is not None:
+        assert 0 < run.requests[source.api] <= expect.max_requests
+    done = check_rows_kept(template, run.root)
+
+    old, got = template.entities(source.name), done["entities"]
+    hit = hit_refs(expect, source, sorted(old), got)
+    for ref in sorted(old):
+        check_entity(expect.status if ref in hit else "ok", ref, got[ref], old[ref])
+    if expect.status == "moved":  # named as entities are keyed, whatever the source
+        assert got[source.target]["moved_to"] == MOVED_TO[source.name]
+    in_run = {SOURCES[s].name for s in run.sources}
+    for ref, entity in template.dataset["entities"].items():
+        if entity["provenance"]["source"] not in in_run:  # left out: kept as they were
+            assert got[ref]["data"] == entity["data"], ref
+            assert got[ref]["provenance"]["status"] == entity["provenance"]["status"], ref
+
+    failed = run.result.failed_sources()
+    assert failed.get(source.name, 0) == (len(hit) if expect.exit else 0)
+    everyone = max(MATRIX[column][1][s].exit for s in run.sources)
+    assert exit_code(run.result) == everyone
+
+
+def test_a_clean_refresh_sees_every_upstream_change(template: Template, tmp_path: Path) -> None:
+    """The control row: without a fault, every fetched entity is `ok` with the new facts —
+    which is what lets the matrix tell a last known value from a fresh one."""
+    root = template.copy_to(tmp_path / "run")
+    with FakeAPI() as api:
+        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        advance_upstream(api)
+        result = pipeline.run(settings(api, root, refresh=True))
+    assert exit_code(result) == 0
+    done = check_rows_kept(template, root)
+    fetched = {r: e for r, e in template.dataset["entities"].items() if e["data"] is not None}
+    assert len(fetched) == FETCHED
+    for ref, old in fetched.items():
+        check_entity("ok", ref, done["entities"][ref], old)
+
+
+@pytest.mark.parametrize(
+    ("column", "network"),
+    [
+        pytest.param("reset-always", True, id="reset-suggests-offline"),
+        pytest.param(
+            "rate-limit-exhausted",
+            False,
+            id="spent-rate-limit-does-not-suggest-offline",
+        ),
+    ],
+)
+def test_the_hints_tell_a_network_failure_from_a_spent_rate_limit(
+    faulted_run: Callable[[str, tuple[str, ...]], Outcome], column: str, network: bool
+) -> None:
+    run = faulted_run(column, group("github-rest", column))
+    said = list(hints(run.result, Settings()))
+    assert any("github" in line for line in said)
+    assert any("could not be reached" in line for line in said) is network, said
+
+
+# ------------------------------------------------------------------------- the CLI process
+
+
+def cli_run(root: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
+    paths = ["--seeds", str(root / "seeds"), "--out", str(root / "output")]
+    command = [sys.executable, "-m", "enrich", "run", "--refresh", *paths]
+    command += ["--cache", str(root / "cache")]
+    started = time.monotonic()
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, check=False, cwd=root
+    )
+    return done, time.monotonic() - started
+
+
+CLI_CASES = [
+    # faults per source, how each source's entities end, the exit code, what stderr says
+    pytest.param(
+        {"github-rest": exhausted, "huggingface": exhausted},
+        {"arxiv": "ok", "github": "stale", "huggingface": "stale"},
+        1,
+        ("github: 28 item(s) failed", "huggingface: 12 item(s) failed", "rate limit"),
+        id="github-403-and-hub-429-exhausted-exit-1",
+    ),
+    pytest.param(
+        dict.fromkeys(("arxiv", "github-rest", "huggingface"), fault("503", 1)),
+        {"arxiv": "ok", "github": "ok", "huggingface": "ok"},
+        0,
+        (),
+        id="5xx-once-recovers-after-a-real-wait-exit-0",
+    ),
+    pytest.param(
+        dict.fromkeys(("github-rest", "huggingface"), fault("404")),
+        {"arxiv": "ok", "github": "not_found", "huggingface": "not_found"},
+        0,
+        (),
+        id="not-found-is-not-a-failure-exit-0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("faults", "statuses", "code", "says"), CLI_CASES)
+def test_cli_exit_codes_under_faults(
+    template: Template,
+    tmp_path: Path,
+    api: FakeAPI,
+    faults: dict[str, Injector],
+    statuses: dict[str, str],
+    code: int,
+    says: tuple[str, ...],
+) -> None:
+    """`python -m enrich run --refresh` with the real retry policy (real waits: a wait of an
+    hour asked by a server must be refused, not slept), every source at once."""
+    root = template.copy_to(tmp_path / "run")
+    advance_upstream(api)
+    for source_id, inject in faults.items():
+        inject(api, SOURCES[source_id])
+    done, elapsed = cli_run(root, api_env(api.base_url))
+    assert elapsed < CLI_BOUND, f"the run took {elapsed:.1f} s"
+    assert done.returncode == code, done.stderr
+    for text in says:
+        assert text in done.stderr
+    result = check_rows_kept(template, root)
+    for ref, old in template.dataset["entities"].items():
+        if old["data"] is not None:
+            status = statuses[old["provenance"]["source"]]
+            check_entity(status, ref, result["entities"][ref], old)
