@@ -12,9 +12,10 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -33,6 +34,44 @@ Exit codes:
   0  success
   1  problems found, or a partial failure
   2  bad usage or unreadable input"""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def folder_options(out_help: str) -> Callable[[F], F]:
+    """--seeds, --out and --cache, the same for every command that reads and writes folders."""
+
+    def decorate(command: F) -> F:
+        for option in reversed(
+            (
+                click.option(
+                    "--seeds",
+                    type=click.Path(path_type=Path),
+                    default=Path("seeds"),
+                    show_default=True,
+                    help="A seed file or a folder of *.md seeds.",
+                ),
+                click.option(
+                    "--out",
+                    type=click.Path(path_type=Path),
+                    default=Path("output"),
+                    show_default=True,
+                    help=out_help,
+                ),
+                click.option(
+                    "--cache",
+                    type=click.Path(path_type=Path),
+                    default=Path("cache"),
+                    show_default=True,
+                    help="Folder of the on-disk cache of facts.",
+                ),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 def _console(quiet: bool = False) -> Console:
@@ -93,28 +132,7 @@ Examples:
 
 {EXIT_CODES_HELP} (1: error diagnostics, or a source failed)"""
 )
-@click.option(
-    "--seeds",
-    "seeds",
-    type=click.Path(path_type=Path),
-    default=Path("seeds"),
-    show_default=True,
-    help="A seed file or a folder of *.md seeds.",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder for the dataset and regenerated documents.",
-)
-@click.option(
-    "--cache",
-    type=click.Path(path_type=Path),
-    default=Path("cache"),
-    show_default=True,
-    help="Folder of the on-disk cache of fetched facts.",
-)
+@folder_options("Folder for the dataset and regenerated documents.")
 @click.option(
     "--offline",
     is_flag=True,
@@ -191,28 +209,7 @@ Examples:
 
 {EXIT_CODES_HELP} (1: --out differs from what the seeds would produce)""",
 )
-@click.option(
-    "--seeds",
-    "seeds",
-    type=click.Path(path_type=Path),
-    default=Path("seeds"),
-    show_default=True,
-    help="A seed file or a folder of *.md seeds.",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="The output folder to check.",
-)
-@click.option(
-    "--cache",
-    type=click.Path(path_type=Path),
-    default=Path("cache"),
-    show_default=True,
-    help="Folder of the on-disk cache of fetched facts.",
-)
+@folder_options("The output folder to check.")
 def check(seeds: Path, out: Path, cache: Path) -> None:
     console = _console()
     settings = Settings.from_env(seeds=seeds, out=out, cache=cache).with_project_config(Path.cwd())
