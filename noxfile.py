@@ -33,3 +33,14 @@ def typecheck(session: nox.Session) -> None:
     """mypy, strict on src/."""
     session.install("-e", ".[typecheck]")
     session.run("mypy")
+
+
+@nox.session(python=PYTHONS[0])
+def bench(session: nox.Session) -> None:
+    """Benchmarks against the loopback fake API (README, Performance).
+
+    `nox -s bench` prints the seed table (about 4 minutes, 3 of them the naive baseline);
+    `-- --quick` skips the baseline; `-- --scale` runs the 10,000-row list instead.
+    """
+    session.install("-e", ".")
+    session.run("python", "-m", "bench", *session.posargs)

@@ -16,6 +16,10 @@ import re
 from collections.abc import Iterator
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import mdTrim
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, getLine
+from markdown_it.rules_block.table import table as gfm_table
 from markdown_it.token import Token
 
 from enrich.models import Diagnostic, Document, Prose, Severity, Table, TableLine
@@ -38,9 +42,58 @@ def markdown() -> MarkdownIt:
     return md
 
 
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def _row_width(text: str) -> int:
+    """The cells markdown-it's `escapedSplit` finds in a trimmed row, outer empty ones dropped."""
+    width = len(_UNESCAPED_PIPE.findall(text)) + 1
+    if text.startswith("|"):
+        width -= 1
+    if width and _UNESCAPED_PIPE.search(text, len(text) - 1):
+        width -= 1
+    return width
+
+
+def _table_extent(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's GFM table rule, finding the same tables with the same line maps, without
+    a token per row and cell: only `table_open` (with its map) and `table_close` are pushed.
+
+    Where a table starts and whether it is one is decided by markdown-it's own rule (run
+    silently); where it ends follows that rule's body loop line for line.
+    """
+    if not gfm_table(state, start, end, True):
+        return False
+    if silent:
+        return True
+    header = mdTrim(getLine(state, start))
+    width = _row_width(header)
+    old_parent, state.parentType = state.parentType, "table"
+    terminators = state.md.block.ruler.getRules("blockquote")
+    opened = state.push("table_open", "table", 1)
+    autocompleted = 0
+    line = start + 2
+    while line < end and state.sCount[line] >= state.blkIndent:
+        if any(rule(state, line, end, True) for rule in terminators):
+            break
+        text = mdTrim(getLine(state, line))
+        if not text or state.is_code_block(line):
+            break
+        autocompleted += width - _row_width(text)
+        if autocompleted > MAX_AUTOCOMPLETED_CELLS:
+            break
+        line += 1
+    opened.map = [start, line]
+    state.push("table_close", "table", -1)
+    state.parentType = old_parent
+    state.line = line
+    return True
+
+
 # Finding blocks needs no inline parsing (heading text is set by the block rules), and the
-# inline pass is most of markdown-it's time on a large list.
+# inline pass is most of markdown-it's time on a large list; nor a token per table cell.
 _MD = markdown().disable(["inline", "text_join"])
+_MD.block.ruler.at("table", _table_extent, {"alt": ["paragraph", "reference"]})
 
 
 def split_lines(text: str) -> list[str]:
@@ -72,15 +125,7 @@ def split_cells(line: str) -> tuple[str, ...]:
     """
     content = line.rstrip("\r\n")
     content = content[len(container_prefix(content)) :]
-    cells: list[str] = []
-    start = 0
-    escaped = False
-    for pos, ch in enumerate(content):
-        if ch == "|" and not escaped:
-            cells.append(content[start:pos])
-            start = pos + 1
-        escaped = ch == "\\"
-    cells.append(content[start:])
+    cells = _UNESCAPED_PIPE.split(content)
     if len(cells) > 1 and not cells[0].strip():
         cells.pop(0)
     if len(cells) > 1 and not cells[-1].strip():

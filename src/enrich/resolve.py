@@ -17,6 +17,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from enrich.models import (
@@ -25,6 +26,7 @@ from enrich.models import (
     PAPER_KINDS,
     Diagnostic,
     Document,
+    Identifier,
     Kind,
     Link,
     RowRecord,
@@ -41,6 +43,17 @@ _HREF = re.compile(r"<a\s[^>]*?href\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
 _A_OPEN = re.compile(r"<a[\s>]", re.IGNORECASE)
 _A_CLOSE = re.compile(r"</a\s*>", re.IGNORECASE)
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
+# A cell of plain links only, `[text](url)` separated by spaces or commas, the shape of most
+# rows of a curated list: the links markdown-it would find, found without running it. The
+# text and the URL are limited to characters that no inline rule of markdown-it reads
+# (escapes, code, emphasis, entities, HTML, images, nested brackets) and that its URL
+# normalisation keeps as they are; anything else takes the markdown-it path.
+_PLAIN_TEXT = r"[^\\`*_&<>!\[\]()\r\n]*"
+_PLAIN_URL = r"https?://[A-Za-z0-9.-]+(?:[/?#][A-Za-z0-9\-._~/?#:@$+,;=]*)?"
+_PLAIN_LINK = re.compile(rf"\[({_PLAIN_TEXT})\]\(({_PLAIN_URL})\)")
+_PLAIN_CELL = re.compile(
+    rf"\[{_PLAIN_TEXT}\]\({_PLAIN_URL}\)(?:[ ,]+\[{_PLAIN_TEXT}\]\({_PLAIN_URL}\))*"
+)
 _DANGEROUS = ("javascript:", "data:", "vbscript:")
 
 ROLES: dict[str, frozenset[Kind]] = {
@@ -99,32 +112,44 @@ class _Found:
     text: str
 
 
+@lru_cache(maxsize=1024)
 def column_role(column: str) -> str | None:
     """`paper`, `code` or `model` for the columns whose content has an expected kind."""
     name = " ".join(re.sub(r"[^\w/&]+", " ", column.lower()).split())
     return next((role for role, names in _ROLE_NAMES if name in names), None)
 
 
+@lru_cache(maxsize=64)
 def role_of_kind(kind: Kind) -> str | None:
     return next((role for role, kinds in ROLES.items() if kind in kinds), None)
+
+
+_Row = tuple[Table, TableLine, dict[str, str], list[Link]]
+
+
+@dataclass(slots=True)
+class _Memo:
+    """What one `resolve` call has worked out already: a URL's identifier (or why it has
+    none), and the `Link` made for a (URL, text, column); a list links many things twice."""
+
+    identifiers: dict[str, Identifier | UnsupportedURL]
+    links: dict[tuple[str, str, str], Link]
 
 
 def resolve(document: Document) -> Resolved:
     """All rows of all tables of `document`, with links and the problems found on the way."""
     references = {k: {"href": v, "title": ""} for k, v in document.references.items()}
-    rows: list[tuple[Table, TableLine, list[Link]]] = []
+    rows: list[_Row] = []
     diagnostics: list[Diagnostic] = []
+    memo = _Memo({}, {})
     for table in document.tables:
+        columns = table.columns
         for line in table.rows:
-            links = []
-            for column, value in _cells(table, line).items():
-                for found in extract_links(value, references):
-                    link = _resolve_link(document.path, line.line, column, found, diagnostics)
-                    if link is not None:
-                        links.append(link)
-            rows.append((table, line, links))
-            diagnostics.extend(_row_checks(document.path, table, line, links))
-    ids = _row_ids(document.path, rows)
+            cells = _cells(table, line, columns)
+            links = _row_links(document.path, line.line, cells, references, diagnostics, memo)
+            rows.append((table, line, cells, links))
+            diagnostics.extend(_row_checks(document.path, table, line, cells, links))
+    ids = _row_ids(rows)
     records = tuple(
         RowRecord(
             id=row_id,
@@ -132,19 +157,41 @@ def resolve(document: Document) -> Resolved:
             line=line.line,
             section=list(table.heading_path),
             table=table.index,
-            cells=_cells(table, line),
+            cells=cells,
             links=links,
         )
-        for row_id, (table, line, links) in zip(ids, rows, strict=True)
+        for row_id, (table, line, cells, links) in zip(ids, rows, strict=True)
     )
     diagnostics.extend(_duplicates(records))
     return Resolved(records=records, diagnostics=tuple(diagnostics))
 
 
-def _cells(table: Table, line: TableLine) -> dict[str, str]:
+def _row_links(
+    path: str,
+    line: int,
+    cells: dict[str, str],
+    references: dict[str, dict[str, str]],
+    diagnostics: list[Diagnostic],
+    memo: _Memo,
+) -> list[Link]:
+    """The resolved links of a row's cells; what cannot be resolved is a diagnostic."""
+    links = []
+    for column, value in cells.items():
+        for found in extract_links(value, references):
+            link = memo.links.get((found.url, found.text, column))
+            if link is None:
+                link = _resolve_link(path, line, column, found, diagnostics, memo.identifiers)
+                if link is None:
+                    continue
+                memo.links[found.url, found.text, column] = link
+            links.append(link)
+    return links
+
+
+def _cells(table: Table, line: TableLine, columns: tuple[str, ...] | None = None) -> dict[str, str]:
     """Curated cells by column name. In a regenerated table, generated cells and the link
     titles `enrich` added are left out, so that it reads back as the seed it came from."""
-    columns = table.columns
+    columns = table.columns if columns is None else columns
     values = line.values
     if table.generated:
         values = tuple(strip_link_titles(v) for v in values)
@@ -157,8 +204,10 @@ def _cells(table: Table, line: TableLine) -> dict[str, str]:
 
 def extract_links(text: str, references: dict[str, dict[str, str]] | None = None) -> list[_Found]:
     """Every link target in a cell's text, in order of appearance."""
-    if not any(mark in text for mark in ("[", "<", "http", "www.")):
+    if "[" not in text and "<" not in text and "http" not in text and "www." not in text:
         return []
+    if _PLAIN_CELL.fullmatch(text):
+        return [_Found(url=url, text=label.strip()) for label, url in _PLAIN_LINK.findall(text)]
     env = {"references": references or {}}
     found: list[_Found] = []
     for token in _INLINE.parseInline(text, env):
@@ -200,8 +249,27 @@ def _link_text(children: list, start: int) -> str:  # type: ignore[type-arg]
     return "".join(parts).strip()
 
 
+def _classify(url: str, known: dict[str, Identifier | UnsupportedURL]) -> Identifier:
+    """`classify(url)`, remembered in `known` (an unsupported URL too)."""
+    found = known.get(url)
+    if found is None:
+        try:
+            found = classify(url)
+        except UnsupportedURL as exc:
+            found = exc
+        known[url] = found
+    if isinstance(found, UnsupportedURL):
+        raise found
+    return found
+
+
 def _resolve_link(
-    path: str, line: int, column: str, found: _Found, diagnostics: list[Diagnostic]
+    path: str,
+    line: int,
+    column: str,
+    found: _Found,
+    diagnostics: list[Diagnostic],
+    known: dict[str, Identifier | UnsupportedURL],
 ) -> Link | None:
     def report(severity: Severity, code: str, message: str, hint: str) -> None:
         diagnostics.append(
@@ -219,7 +287,7 @@ def _resolve_link(
         )
         return None
     try:
-        identifier = classify(found.url)
+        identifier = _classify(found.url, known)
     except UnsupportedURL as exc:
         dangerous = found.url.strip().lower().startswith(_DANGEROUS)
         scheme = urlsplit(found.url.strip()).scheme.lower()
@@ -249,7 +317,7 @@ def _resolve_link(
 
 
 def _row_checks(
-    path: str, table: Table, line: TableLine, links: list[Link]
+    path: str, table: Table, line: TableLine, cells: dict[str, str], links: list[Link]
 ) -> Iterator[Diagnostic]:
     for link in links:
         if link.misplaced:
@@ -267,7 +335,7 @@ def _row_checks(
                 message=f"{link.kind.value} link {link.url} sits in the {link.column} column",
                 hint=f"move it to {where}; it is enriched by its kind all the same",
             )
-    for column, value in _cells(table, line).items():
+    for column, value in cells.items():
         if column.strip().lower() == "year" and value and not _YEAR.match(value):
             yield Diagnostic(
                 file=path,
@@ -296,14 +364,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
 
 
-def _row_ids(path: str, rows: list[tuple[Table, TableLine, list[Link]]]) -> list[str]:
+def _row_ids(rows: list[_Row]) -> list[str]:
     bases = [
-        row_identity(links, dict(zip(t.columns, ln.values, strict=False))) for t, ln, links in rows
+        # The cells only matter for a row without links.
+        row_identity(links, {} if links else dict(zip(t.columns, ln.values, strict=False)))
+        for t, ln, _, links in rows
     ]
     counts = Counter(bases)
     ids: list[str] = []
     used: Counter[str] = Counter()
-    for base, (table, _, _) in zip(bases, rows, strict=True):
+    for base, (table, _, _, _) in zip(bases, rows, strict=True):
         candidate = base
         if counts[base] > 1:
             candidate = f"{base}@{slug(table.heading_path[-1]) if table.heading_path else 'top'}"

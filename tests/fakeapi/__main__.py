@@ -2,6 +2,8 @@
 
     python -m tests.fakeapi --port 0 --latency 0.08 --seed-file seeds/slm-survey.md \
         --fault github:503:2 --fault arxiv:timeout::seconds=5
+
+`GET /_fake/stats` and `POST /_fake/reset` control it from outside (`control.py`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
     parser.add_argument(
+        "--hub-limit",
+        type=int,
+        default=500,
+        help="Hub API calls per 5-minute window (the Hub's anonymous quota is 500)",
+    )
+    parser.add_argument(
         "--seed-file",
         type=Path,
         action="append",
@@ -49,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         help="api:kind[:times[:k=v,...]] (repeatable)",
     )
     args = parser.parse_args(argv)
-    api = FakeAPI(args.host, args.port, latency=args.latency)
+    api = FakeAPI(args.host, args.port, latency=args.latency, hub_limit=args.hub_limit)
     for path in args.seed_file:
         api.populate_from_markdown(path.read_text(encoding="utf-8"))
     for name, kind, times, params in args.fault:

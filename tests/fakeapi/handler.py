@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 from urllib.parse import parse_qs, urlsplit
 
-from . import arxiv_feed, github, hub
+from . import arxiv_feed, control, github, hub
 from .wire import Api, Reply, Request
 
 if TYPE_CHECKING:
@@ -82,6 +82,8 @@ class RecordedRequest:
     body: bytes = b""
     status: int | None = None  # None: no response was sent (reset, or stopped mid-timeout)
     fault: str | None = None
+    at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
+    done: float | None = None  # when its answer was sent
 
 
 def classify(path: str) -> Api:
@@ -212,6 +214,9 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         app = self.server.app
         request = self._parse()
+        if request.path.startswith(control.PREFIX):
+            self._send(control.reply(app, request))
+            return
         api = classify(request.path)
         record = app.record(request, api)
         if not app.pause(app.latency_for(api)):
@@ -233,6 +238,7 @@ class Handler(BaseHTTPRequestHandler):
             reply = app.route(api, request)
         record.status = reply.status
         self._send(reply, truncate=fault is not None and fault.kind == "truncated")
+        record.done = time.time()
 
     def _send(self, reply: Reply, truncate: bool = False) -> None:
         self.send_response_only(reply.status, _REASONS.get(reply.status))

@@ -313,6 +313,28 @@ class FakeAPI(LoopbackServer):
         with self._lock:
             self._requests.clear()
 
+    def refill_budgets(self) -> None:
+        """Every rate-limit budget full again, in a new window (GitHub core and GraphQL, Hub)."""
+        with self._lock:
+            for budget in (*self.github.core.values(), self.github.graphql):
+                budget.reset = 0
+                budget.refresh()
+            self.hub.window_end = 0.0
+            self.hub.rate(spend=False)
+
+    def budget_spent(self) -> dict[str, Any]:
+        """What the budgets lost since they were last refilled (see `tests.fakeapi.control`)."""
+        with self._lock:
+            core = self.github.core
+            return {
+                "github_points": {
+                    "core_anonymous": core[False].limit - core[False].remaining,
+                    "core_token": core[True].limit - core[True].remaining,
+                    "graphql": self.github.graphql.limit - self.github.graphql.remaining,
+                },
+                "hub_calls": self.hub.limit - self.hub.remaining,
+            }
+
     # -------------------------------------------------------- used by the HTTP handler
     def record(self, request: Request, api: Api) -> RecordedRequest:
         query = {k: ",".join(v) for k, v in request.query.items()}

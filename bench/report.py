@@ -1,0 +1,113 @@
+"""Tables as markdown (they paste into the README as they are) and the targets' verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bench.fake import APIS
+from bench.measure import median_sample, median_wall
+from bench.seed import BASELINE, STARTUP, Row
+
+COLD_MAX_S = 2.0
+COLD_SPEEDUP = 50.0
+WARM_MAX_S = 1.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """One target: what it asks, what was measured, and whether it holds (None: not run)."""
+
+    text: str
+    ok: bool | None
+
+    def __str__(self) -> str:
+        return self.text if self.ok is None else f"{self.text} {'PASS' if self.ok else 'FAIL'}"
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def seconds(value: float) -> str:
+    return f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
+
+
+def checks(row: Row, baseline: float | None) -> list[Check]:
+    """The targets that apply to `row`."""
+    wall, counts = median_wall(row.samples), median_sample(row.samples).counts
+    if row.scenario == "cold refresh":
+        found = [Check(f"≤ {COLD_MAX_S:g} s", wall <= COLD_MAX_S)]
+        if baseline is None:
+            return [*found, Check(f"≥ {COLD_SPEEDUP:g}× baseline: not measured", None)]
+        speedup = baseline / wall
+        return [
+            *found,
+            Check(
+                f"{speedup:.0f}× faster than baseline (≥ {COLD_SPEEDUP:g}×)",
+                speedup >= COLD_SPEEDUP,
+            ),
+        ]
+    if row.scenario == "warm refresh":
+        return [Check(f"0 requests, ≤ {WARM_MAX_S:g} s", counts.total == 0 and wall <= WARM_MAX_S)]
+    if row.scenario == "revalidation" and row.token == "no":
+        return [Check("0 GitHub points (304s)", counts.points == 0)]
+    return []
+
+
+def seed_table(rows: Sequence[Row]) -> tuple[str, list[Check]]:
+    """The part-1 table, and every check made in it."""
+    baseline_rows = [r for r in rows if r.scenario == BASELINE and r.samples]
+    baseline = median_wall(baseline_rows[0].samples) if baseline_rows else None
+    headers = [
+        "run",
+        "GitHub token",
+        "wall (median)",
+        "runs",
+        "arXiv req",
+        "GitHub req",
+        "Hub req",
+        "GitHub points",
+        "peak RSS",
+        "exit",
+        "targets",
+    ]
+    body, found = [], []
+    for row in rows:
+        if not row.samples:
+            continue
+        made = checks(row, baseline)
+        found += [Check(f"{row.scenario}, token {row.token}: {c.text}", c.ok) for c in made]
+        body.append(_cells(row, made))
+    return markdown_table(headers, body), found
+
+
+def _cells(row: Row, made: Sequence[Check]) -> list[str]:
+    counts = median_sample(row.samples).counts
+    asked = [str(counts.requests.get(api, 0)) for api in APIS] + [str(counts.points)]
+    note = "; ".join(str(c) for c in made) or "—"
+    if row.scenario == STARTUP:  # no request: nothing to count
+        asked, note = ["—"] * len(asked), "the floor under every run"
+    return [
+        row.scenario,
+        row.token,
+        seconds(median_wall(row.samples)),
+        str(len(row.samples)),
+        *asked,
+        f"{max(s.rss_mb for s in row.samples):.0f} MB",
+        ",".join(sorted({str(s.exit_code) for s in row.samples})),
+        note,
+    ]
+
+
+def verdict(found: Sequence[Check]) -> str:
+    passed = sum(c.ok is True for c in found)
+    failed = [str(c) for c in found if c.ok is False]
+    text = f"targets: {passed} pass, {len(failed)} fail"
+    return text + ("" if not failed else " (" + "; ".join(failed) + ")")
