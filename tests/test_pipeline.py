@@ -193,3 +193,31 @@ def test_concurrent_runs_are_serialised_with_a_message(tmp_path: Path) -> None:
     assert waited >= 0.25
     assert messages
     assert "another enrich run" in messages[0]
+
+
+def test_the_lazy_registry_declares_what_the_sources_declare() -> None:
+    """`registry()` names each source's kinds without importing it; they must agree."""
+    from enrich.sources import registry
+    from enrich.sources.arxiv import ArxivSource
+    from enrich.sources.github import GitHubSource
+    from enrich.sources.huggingface import HubSource
+
+    lazy = {s.name: s.kinds for s in registry(Settings())}
+    real = {c.name: frozenset(c.kinds) for c in (ArxivSource, GitHubSource, HubSource)}
+    assert lazy == real
+
+
+def test_a_warm_run_imports_no_client_library(tmp_path: Path) -> None:
+    """Everything fresh in the cache: PyGithub and huggingface_hub are never imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from enrich import pipeline; from enrich.config import Settings; "
+        f"pipeline.run(Settings(seeds=__import__('pathlib').Path({str(tmp_path / 'seeds')!r}),"
+        f" out=__import__('pathlib').Path({str(tmp_path / 'out')!r}),"
+        f" cache=__import__('pathlib').Path({str(tmp_path / 'cache')!r}), offline=True)); "
+        "print(sorted(m for m in ('github', 'huggingface_hub', 'arxiv') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

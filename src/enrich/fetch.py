@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from enrich.cache import Cache
-from enrich.config import Settings
+from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, Settings
 from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, Source, SourceStats
@@ -47,6 +48,8 @@ class FetchReport:
     from_cache: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)  # items whose fetch failed this run
 
+
+WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + 2  # + arXiv's one, + one spare
 
 FACTS = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
 
@@ -94,6 +97,11 @@ async def fetch_all(
     progress: Progress | None = None,
 ) -> FetchReport:
     """Results for every entity in `wanted`; never raises for an item."""
+    # Sync clients run in worker threads (`asyncio.to_thread`): the default pool has
+    # cpu + 4 of them, fewer than the sources' own limits together on a small machine.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="enrich")
+    )
     report = FetchReport(results={})
     groups: dict[str, list[Entity]] = {s.name: [] for s in sources}
     for ref, entity in wanted.items():

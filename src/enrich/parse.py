@@ -96,6 +96,11 @@ _MD = markdown().disable(["inline", "text_join"])
 _MD.block.ruler.at("table", _table_extent, {"alt": ["paragraph", "reference"]})
 
 
+def block_tokens(text: str) -> list[Token]:
+    """The block structure of `text` (one token per table, no inline parsing): cheap."""
+    return _MD.parse(text)
+
+
 def split_lines(text: str) -> list[str]:
     """Lines with their own endings (`\\r\\n`, `\\n` or `\\r`); joined they give `text` back.
 

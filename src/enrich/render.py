@@ -29,7 +29,13 @@ from pydantic import BaseModel
 
 from enrich.columns import GENERATED_MARK, Column, Entities
 from enrich.models import Dataset, Document, Link, PaperMeta, Prose, RowRecord, Table, TableLine
-from enrich.parse import container_prefix, markdown, split_cells, split_lines, strip_link_titles
+from enrich.parse import (
+    block_tokens,
+    container_prefix,
+    split_cells,
+    split_lines,
+    strip_link_titles,
+)
 
 TITLE_LIMIT = 200
 _EOL = re.compile(r"(\r\n|\r|\n)$")
@@ -39,6 +45,7 @@ _RELATIVE = re.compile(
     re.MULTILINE,
 )
 _BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
+_TITLELESS = re.compile(r"(\]\(\s*<?([^\s<>]+?)>?)\s*\)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # What stands before a table header that is also a list item's first line (`- | a | b |`).
 _ITEM_START = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
@@ -46,7 +53,6 @@ _ITEM_START = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ 
 # bare link: `scheme://`, `www.`, `user@host`. A word joiner (invisible) goes there.
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
 _WORD_JOINER = "\u2060"
-_BLOCKS = markdown().disable(["inline", "text_join"])
 
 
 def render_document(
@@ -120,7 +126,7 @@ def join_below(base: str, target: str) -> str:
 def _code_lines(text: str) -> frozenset[int]:
     """1-based lines of fenced and indented code blocks, where a link is only text."""
     lines: set[int] = set()
-    for token in _BLOCKS.parse(text):
+    for token in block_tokens(text):
         if token.type in ("fence", "code_block") and token.map:
             lines.update(range(token.map[0] + 1, token.map[1] + 1))
     return frozenset(lines)
@@ -236,9 +242,15 @@ def add_titles(text: str, record: RowRecord, entities: Entities) -> str:
 
 
 def _with_title(text: str, url: str, title: str) -> str:
-    """Links to `url` in `text` that have no title given `title` (already escaped)."""
-    pattern = re.compile(rf"(\]\(\s*<?{re.escape(url)}>?)\s*\)")
-    return pattern.sub(lambda m: f'{m.group(1)} "{title}")', text)
+    """Links to `url` in `text` that have no title given `title` (already escaped).
+
+    One precompiled pattern for every row (a pattern per URL overflows `re`'s cache on a
+    large list), the URL compared in the callback."""
+
+    def titled(match: re.Match[str]) -> str:
+        return f'{match.group(1)} "{title}")' if match.group(2) == url else match.group(0)
+
+    return _TITLELESS.sub(titled, text)
 
 
 def _paper_title(link: Link, entities: Entities) -> str | None:

@@ -6,7 +6,8 @@ import asyncio
 import dataclasses
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from huggingface_hub import constants
 from huggingface_hub.utils import _detect_agent
 
 from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
+from enrich.fetch import WORKERS
 from enrich.models import HubMeta, Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
@@ -57,8 +59,13 @@ def fetch(
         advance=advanced.append,
     )
     requests = [Request(Identifier(kind=kind, key=key)) for kind, key in items]
-    results = asyncio.run(HubSource(settings).fetch(requests, ctx))
-    return results, ctx, advanced
+
+    async def main() -> Mapping[str, Result]:
+        # As the fetch stage does: enough worker threads for the sources' own limits.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKERS))
+        return await HubSource(settings).fetch(requests, ctx)
+
+    return dict(asyncio.run(main())), ctx, advanced
 
 
 def one(api: FakeAPI, kind: Kind, key: str, **kwargs: Any) -> tuple[Result, FetchContext]:
@@ -290,22 +297,22 @@ def test_malformed_answer_is_a_permanent_error(api: FakeAPI, fault: str) -> None
 
 def test_exhausted_rate_limit_stops_early_with_one_note() -> None:
     with FakeAPI(hub_limit=2) as api:
-        names = [f"acme/m{i}" for i in range(8)]
+        names = [f"acme/m{i}" for i in range(2 * HF_CONCURRENCY + 2)]
         for name in names:
             api.add_model(name)
         results, ctx, advanced = fetch(api, [(Kind.HF_MODEL, n) for n in names])
         sent = len(api.requests)
     statuses = [r.status for r in results.values()]
     assert statuses.count(Status.OK) == 2
-    assert statuses.count(Status.ERROR) == 6
-    assert sum(advanced) == 8
+    assert statuses.count(Status.ERROR) == len(names) - 2
+    assert sum(advanced) == len(names)
     assert sent <= 2 + HF_CONCURRENCY  # the requests in flight when the budget ran out
     errors = [r.provenance.error or "" for r in results.values() if r.status is Status.ERROR]
     # In flight when the budget ran out: a 429 the policy does not wait out (the reset is
     # far); the rest: not sent at all.
     assert all("rate limit exhausted" in e or "HTTP 429" in e for e in errors)
     not_sent = sum("rate limit exhausted" in e for e in errors)
-    assert not_sent >= 6 - HF_CONCURRENCY
+    assert not_sent >= len(names) - 2 - HF_CONCURRENCY
     assert ctx.stats.rate_limit_remaining == 0
     assert ctx.stats.notes == [f"huggingface: rate limit exhausted, {not_sent} item(s) not fetched"]
 

@@ -131,10 +131,53 @@ def result(
     )
 
 
-def registry(settings: Settings) -> tuple[Source, ...]:
-    """Every source, configured from `settings`, in a fixed order."""
+class LazySource:
+    """A source whose module is imported, and the source built, on its first `fetch`.
+
+    A warm run (everything fresh in the cache) never imports PyGithub or huggingface_hub:
+    a few hundred milliseconds of start-up saved. `name` and `kinds` are declared here, and
+    a test checks them against the real classes.
+    """
+
+    def __init__(self, name: str, kinds: frozenset[Kind], build: Callable[[], Source]) -> None:
+        self.name = name
+        self.kinds = kinds
+        self._build = build
+        self._source: Source | None = None
+
+    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+        if self._source is None:
+            self._source = self._build()
+        return await self._source.fetch(requests, ctx)
+
+
+def _arxiv(settings: Settings) -> Source:
     from enrich.sources.arxiv import ArxivSource
+
+    return ArxivSource(settings)
+
+
+def _github(settings: Settings) -> Source:
     from enrich.sources.github import GitHubSource
+
+    return GitHubSource(settings)
+
+
+def _huggingface(settings: Settings) -> Source:
     from enrich.sources.huggingface import HubSource
 
-    return (ArxivSource(settings), GitHubSource(settings), HubSource(settings))
+    return HubSource(settings)
+
+
+HUB_FETCHED = frozenset(
+    {Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE, Kind.HF_COLLECTION, Kind.HF_PAPER, Kind.HF_ORG}
+)
+
+
+def registry(settings: Settings) -> tuple[Source, ...]:
+    """Every source, configured from `settings`, in a fixed order; built when first used."""
+    return (
+        LazySource("arxiv", frozenset({Kind.ARXIV}), lambda: _arxiv(settings)),
+        LazySource("github", frozenset({Kind.GITHUB_REPO}), lambda: _github(settings)),
+        LazySource("huggingface", HUB_FETCHED, lambda: _huggingface(settings)),
+    )

@@ -195,7 +195,9 @@ class _Run:
         """Fetch `ids` (one query, or halves of it after a 400) and record their results."""
         answer = await self.query(ids)
         failure = answer.failure
-        refused = isinstance(failure, PermanentError) and failure.status == 400
+        # 400: a bad id in the batch; 414: a URL too long for arXiv's front end (GET
+        # request lines beyond about 8 KB, some 640 ids). Halving cures both.
+        refused = isinstance(failure, PermanentError) and failure.status in (400, 414)
         if refused and len(ids) > 1 and self.split_budget >= 2:
             self.split_budget -= 2
             half = len(ids) // 2
