@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from enrich.models import Document, Kind
+from enrich.document import Document
+from enrich.models import Kind
 from enrich.parse import diagnose, markdown, parse, split_lines
 from enrich.resolve import resolve
 

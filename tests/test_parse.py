@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrich.models import Diagnostic, Document, Prose, Table
+from enrich.document import Document, Prose, Table
+from enrich.models import Diagnostic
 from enrich.parse import diagnose, markdown, parse, split_cells, split_lines
 
 SIMPLE = "| a | b |\n|---|---|\n| 1 | 2 |\n"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
 from enrich.models import (
-    GENERATED_MARK,
     HubMeta,
     Kind,
     PaperMeta,

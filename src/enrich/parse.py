@@ -22,7 +22,8 @@ from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, getLine
 from markdown_it.rules_block.table import table as gfm_table
 from markdown_it.token import Token
 
-from enrich.models import Diagnostic, Document, Prose, Severity, Table, TableLine
+from enrich.document import Document, Prose, Table, TableLine
+from enrich.models import Diagnostic, Severity
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # What stands before a table row inside a container: indentation and blockquote markers.
@@ -109,11 +110,13 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-_LINK_TITLE = re.compile(r'(\]\(\s*<?[^\s()<>]+>?)\s+"(?:[^"\\]|\\.)*"\s*\)')
+# Generated titles are written in parentheses, `[x](url (title))`, a form curators hardly
+# use: a curated `"title"` or `'title'` survives a regenerated document read back as a seed.
+_LINK_TITLE = re.compile(r"(\]\(\s*<?[^\s()<>]+>?)\s+\((?:[^()\\]|\\.)*\)\s*\)")
 
 
 def strip_link_titles(text: str) -> str:
-    """`[x](url "title")` -> `[x](url)`: titles a regenerated table's links were given."""
+    """`[x](url (title))` -> `[x](url)`: the titles `enrich` gave a regenerated table's links."""
     return _LINK_TITLE.sub(r"\1)", text)
 
 

@@ -25,10 +25,11 @@ from enrich import output
 from enrich.cache import Cache
 from enrich.columns import select
 from enrich.config import Settings
+from enrich.document import Document
 from enrich.errors import InputError, SeedError
 from enrich.fetch import FetchReport, Progress, entities, fetch_all
 from enrich.merge import merge
-from enrich.models import Dataset, Diagnostic, Document, RowRecord, Severity
+from enrich.models import Dataset, Diagnostic, RowRecord, Severity
 from enrich.parse import diagnose, parse
 from enrich.render import dataset_schema, render_document, render_json
 from enrich.report import changes_markdown, report_markdown

@@ -28,7 +28,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from enrich.columns import GENERATED_MARK, Column, Entities
-from enrich.models import Dataset, Document, Link, PaperMeta, Prose, RowRecord, Table, TableLine
+from enrich.document import Document, Prose, Table, TableLine
+from enrich.models import Dataset, Link, PaperMeta, RowRecord
 from enrich.parse import (
     block_tokens,
     container_prefix,
@@ -248,7 +249,7 @@ def _with_title(text: str, url: str, title: str) -> str:
     large list), the URL compared in the callback."""
 
     def titled(match: re.Match[str]) -> str:
-        return f'{match.group(1)} "{title}")' if match.group(2) == url else match.group(0)
+        return f"{match.group(1)} ({title}))" if match.group(2) == url else match.group(0)
 
     return _TITLELESS.sub(titled, text)
 
@@ -286,7 +287,7 @@ def escape_cell(text: str, limit: int = TITLE_LIMIT, *, autolinks: bool = False)
 
 
 def escape_title(text: str) -> str:
-    """Untrusted text made inert inside a link title `"..."` inside a table cell.
+    """Untrusted text made inert inside a link title `(...)` inside a table cell.
 
     Entities are decoded in a title, so `&`, `<` and `>` are written as entities; a backtick
     too, so that it cannot close a code span opened before the link.
@@ -294,7 +295,7 @@ def escape_title(text: str) -> str:
     text = clean(text, TITLE_LIMIT).replace("\\", "\\\\")
     for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("`", "&#96;")):
         text = text.replace(char, escaped)
-    for char in '"|':
+    for char in "()|":
         text = text.replace(char, "\\" + char)
     return text
 

@@ -20,19 +20,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from enrich.document import Document, Table, TableLine
 from enrich.models import (
     CODE_KINDS,
     HUB_KINDS,
     PAPER_KINDS,
     Diagnostic,
-    Document,
     Identifier,
     Kind,
     Link,
     RowRecord,
     Severity,
-    Table,
-    TableLine,
 )
 from enrich.parse import markdown, strip_link_titles
 from enrich.urls import UnsupportedURL, classify
