@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
@@ -82,57 +84,36 @@ def hub(record: RowRecord, entities: Entities) -> Result | None:
     return row_entity(record, entities, kinds, HubMeta)
 
 
-def _stars(record: RowRecord, entities: Entities) -> str:
-    found = repo(record, entities)
-    if found is None or not isinstance(found.data, RepoMeta):
-        return ""
-    return _mark(found, humanise(found.data.stars))
+Pick = Callable[[RowRecord, Entities], Result | None]
 
 
-def _downloads(record: RowRecord, entities: Entities) -> str:
-    found = hub(record, entities)
-    if found is None or not isinstance(found.data, HubMeta):
-        return ""
-    return _mark(found, humanise(found.data.downloads))
+def _cell(pick: Pick, show: Callable[[Any], str]) -> Callable[[RowRecord, Entities], str]:
+    """A column's value: `show` of the data of the entity `pick` finds, stale-marked."""
+
+    def value(record: RowRecord, entities: Entities) -> str:
+        found = pick(record, entities)
+        return "" if found is None or found.data is None else _mark(found, show(found.data))
+
+    return value
 
 
-def _likes(record: RowRecord, entities: Entities) -> str:
-    found = hub(record, entities)
-    if found is None or not isinstance(found.data, HubMeta):
-        return ""
-    return _mark(found, humanise(found.data.likes))
+def _month(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m") if moment else ""
 
 
-def _published(record: RowRecord, entities: Entities) -> str:
-    found = paper(record, entities)
-    if found is None or not isinstance(found.data, PaperMeta):
-        return ""
-    return _mark(found, found.data.published.strftime("%Y-%m"))
-
-
-def _license(record: RowRecord, entities: Entities) -> str:
-    found = repo(record, entities)
-    if found is None or not isinstance(found.data, RepoMeta):
-        return ""
-    return _mark(found, found.data.license_spdx or "")
-
-
-def _pushed(record: RowRecord, entities: Entities) -> str:
-    found = repo(record, entities)
-    if found is None or not isinstance(found.data, RepoMeta) or found.data.pushed_at is None:
-        return ""
-    return _mark(found, found.data.pushed_at.strftime("%Y-%m-%d"))
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else ""
 
 
 COLUMNS: dict[str, Column] = {
     c.name: c
     for c in (
-        Column("stars", "Stars", "---:", _stars),
-        Column("downloads", "Downloads", "---:", _downloads),
-        Column("published", "Published", ":---:", _published),
-        Column("likes", "Likes", "---:", _likes),
-        Column("license", "License", ":---:", _license),
-        Column("pushed", "Last push", ":---:", _pushed),
+        Column("stars", "Stars", "---:", _cell(repo, lambda d: humanise(d.stars))),
+        Column("downloads", "Downloads", "---:", _cell(hub, lambda d: humanise(d.downloads))),
+        Column("published", "Published", ":---:", _cell(paper, lambda d: _month(d.published))),
+        Column("likes", "Likes", "---:", _cell(hub, lambda d: humanise(d.likes))),
+        Column("license", "License", ":---:", _cell(repo, lambda d: d.license_spdx or "")),
+        Column("pushed", "Last push", ":---:", _cell(repo, lambda d: _day(d.pushed_at))),
     )
 }
 DEFAULT_COLUMNS = ("stars", "downloads", "published")
