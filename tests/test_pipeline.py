@@ -221,3 +221,21 @@ def test_a_warm_run_imports_no_client_library(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["enriched.json", "previous.json"])
+def test_render_json_streams_the_same_bytes_as_one_dump(name: str) -> None:
+    """Written member by member (for memory), the dataset is byte for byte one sorted dump."""
+    path = Path(__file__).parent / "data" / "golden" / name
+    dataset = Dataset.model_validate_json(path.read_bytes())
+    whole = json.dumps(
+        dataset.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False
+    )
+    assert render_json(dataset) == whole + "\n"
+    assert (
+        render_json({"b": [1, {"d": 2, "c": None}], "a": "é"})
+        == json.dumps(
+            {"b": [1, {"d": 2, "c": None}], "a": "é"}, indent=2, sort_keys=True, ensure_ascii=False
+        )
+        + "\n"
+    )

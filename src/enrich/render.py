@@ -23,9 +23,10 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from enrich.columns import GENERATED_MARK, Column, Entities
 from enrich.document import Document, Prose, Table, TableLine
@@ -301,9 +302,58 @@ def escape_title(text: str) -> str:
 
 
 def render_json(value: BaseModel | dict[str, Any]) -> str:
-    """Deterministic JSON: sorted keys, `indent=2`, UTF-8 text, trailing newline."""
-    data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Deterministic JSON: sorted keys, `indent=2`, UTF-8 text, trailing newline.
+
+    A model is written member by member (its lists and dicts of models item by item), so
+    only one record at a time exists as plain Python data: the same bytes as dumping the
+    whole `model_dump()`, at a fraction of the memory for a large dataset.
+    """
+    if not isinstance(value, BaseModel):
+        return _dumps(value, 0) + "\n"
+    return _model_json(value, 0) + "\n"
+
+
+def _dumps(data: object, level: int) -> str:
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    return text.replace("\n", "\n" + "  " * level) if level else text
+
+
+def _model_json(model: BaseModel, level: int) -> str:
+    pad, inner = "  " * level, "  " * (level + 1)
+    members = []
+    for name in sorted(type(model).model_fields):
+        field = type(model).model_fields[name]
+        if field.exclude:
+            continue
+        members.append(f"{inner}{json.dumps(name)}: {_member(getattr(model, name), level + 1)}")
+    return "{\n" + ",\n".join(members) + f"\n{pad}}}" if members else "{}"
+
+
+def _member(value: object, level: int) -> str:
+    pad, inner = "  " * level, "  " * (level + 1)
+    if isinstance(value, BaseModel):
+        return _model_json(value, level)
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        items = [inner + _member(item, level + 1) for item in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    if isinstance(value, dict) and value and isinstance(next(iter(value.values())), BaseModel):
+        items = [f"{inner}{json.dumps(k)}: {_member(value[k], level + 1)}" for k in sorted(value)]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    plain = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return _dumps(_jsonable(plain), level)
+
+
+def _jsonable(value: object) -> object:
+    """Plain values as `model_dump(mode="json")` gives them (enums, datetimes...)."""
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value.value if isinstance(value, Enum) else value
+    return TypeAdapter(type(value)).dump_python(value, mode="json")
 
 
 def dataset_schema() -> dict[str, Any]:
