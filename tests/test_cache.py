@@ -18,8 +18,8 @@ from enrich.models import Author, PaperMeta, Provenance, RepoMeta, Result, Statu
 TTL = 3600
 TTLS = {"arxiv": TTL, "github": 60}
 T0 = 1_700_000_000.0
-TOKEN = "ghp_TESTTOKENzz9Qx7Lm3Pq5Rs8Tu1Vw4Xy6"
-HF_TOKEN = "hf_TESTTOKENaB3cD4eF5gH6iJ7kL8mN9"
+TOKEN = "ghp_FAKE_test_token_zz9Qx7Lm3"
+HF_TOKEN = "hf_FAKE_test_token_aB3cD4eF5"
 
 
 def paper_result(arxiv_id: str = "2306.07629", title: str = "SqueezeLLM") -> Result:

@@ -19,7 +19,7 @@ from enrich.sources import github_graphql as gql
 from enrich.sources.github import GitHubSource
 from tests.fakeapi import FakeAPI
 
-TOKEN = "ghp_fakeTOKENvalue0123456789abcdefSECRET"
+TOKEN = "ghp_FAKE_test_token_not_real_SECRET"
 CREATED = datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
 PUSHED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 UPDATED = datetime(2025, 1, 3, 0, 0, 0, tzinfo=UTC)
