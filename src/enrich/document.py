@@ -82,6 +82,8 @@ class Document:
     path: str
     blocks: tuple[Block, ...]
     references: dict[str, str] = field(default_factory=dict)
+    code_lines: frozenset[int] = frozenset()
+    """1-based lines of fenced and indented code blocks, where a link is only text."""
 
     @property
     def tables(self) -> tuple[Table, ...]:

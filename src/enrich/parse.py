@@ -97,11 +97,6 @@ _MD = markdown().disable(["inline", "text_join"])
 _MD.block.ruler.at("table", _table_extent, {"alt": ["paragraph", "reference"]})
 
 
-def block_tokens(text: str) -> list[Token]:
-    """The block structure of `text` (one token per table, no inline parsing): cheap."""
-    return _MD.parse(text)
-
-
 def split_lines(text: str) -> list[str]:
     """Lines with their own endings (`\\r\\n`, `\\n` or `\\r`); joined they give `text` back.
 
@@ -157,7 +152,13 @@ def parse(text: str, path: str = "<string>") -> Document:
         blocks.append(Prose(line=cursor + 1, raw="".join(lines[cursor:])))
     refs = env.get("references", {})
     references = {k: v["href"] for k, v in refs.items()} if isinstance(refs, dict) else {}
-    return Document(path=path, blocks=tuple(blocks), references=references)
+    code = frozenset(
+        line
+        for t in tokens
+        if t.type in ("fence", "code_block") and t.map
+        for line in range(t.map[0] + 1, t.map[1] + 1)
+    )
+    return Document(path=path, blocks=tuple(blocks), references=references, code_lines=code)
 
 
 def _table_spans(tokens: list[Token]) -> Iterator[tuple[tuple[str, ...], int, int, bool]]:

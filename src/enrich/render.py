@@ -32,7 +32,6 @@ from enrich.columns import GENERATED_MARK, Column, Entities
 from enrich.document import Document, Prose, Table, TableLine
 from enrich.models import Dataset, Link, PaperMeta, RowRecord
 from enrich.parse import (
-    block_tokens,
     container_prefix,
     split_cells,
     split_lines,
@@ -47,6 +46,7 @@ _RELATIVE = re.compile(
     re.MULTILINE,
 )
 _BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
+_PIPE = re.compile(r"(?<!\\)\|")
 _TITLELESS = re.compile(r"(\]\(\s*<?([^\s<>]+?)>?)\s*\)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # What stands before a table header that is also a list item's first line (`- | a | b |`).
@@ -69,7 +69,7 @@ def render_document(
     `records` maps a row's 1-based line to its record; `link_base` is the seed's folder seen
     from the output folder (e.g. "../seeds").
     """
-    code = _code_lines(document.text) if link_base not in ("", ".") else frozenset()
+    code = document.code_lines
     parts: list[str] = []
     for block in document.blocks:
         if isinstance(block, Prose) or (not columns and block.generated == 0):
@@ -123,15 +123,6 @@ def join_below(base: str, target: str) -> str:
             target = target[3:]
         else:
             return "/".join([*parts, target])
-
-
-def _code_lines(text: str) -> frozenset[int]:
-    """1-based lines of fenced and indented code blocks, where a link is only text."""
-    lines: set[int] = set()
-    for token in block_tokens(text):
-        if token.type in ("fence", "code_block") and token.map:
-            lines.update(range(token.map[0] + 1, token.map[1] + 1))
-    return frozenset(lines)
 
 
 def _repoint_lines(raw: str, first: int, link_base: str, code: frozenset[int]) -> str:
@@ -220,14 +211,9 @@ def split_after(content: str, cells: int, prefix: str | None = None) -> tuple[st
 
 
 def _pipes(body: str) -> list[int]:
-    """Positions of the unescaped pipes of a table line (markdown-it's `escapedSplit`)."""
-    positions = []
-    escaped = False
-    for pos, ch in enumerate(body):
-        if ch == "|" and not escaped:
-            positions.append(pos)
-        escaped = ch == "\\"
-    return positions
+    """Positions of the unescaped pipes of a table line (markdown-it's `escapedSplit`: a pipe
+    is escaped when the character before it is a backslash, whatever precedes that)."""
+    return [m.start() for m in _PIPE.finditer(body)]
 
 
 def add_titles(text: str, record: RowRecord, entities: Entities) -> str:
