@@ -28,10 +28,10 @@ def commit(files: Mapping[Path, str], folder: Path) -> tuple[Path, ...]:
     """Write every changed file of `files` (all below `folder`) as one change."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        changed = {p: t.encode("utf-8") for p, t in files.items() if _differs(p, t)}
+        changed = [p for p, t in files.items() if _differs(p, t)]
         if not changed:
             return ()
-        staged = [(_stage(path, data), path) for path, data in changed.items()]
+        staged = [(_stage(path, files[path].encode("utf-8")), path) for path in changed]
         _write_journal(folder, staged)
         _apply(folder, staged)
     except OSError as exc:
@@ -57,7 +57,12 @@ def recover(folder: Path) -> list[str]:
 
 
 def _differs(path: Path, text: str) -> bool:
-    return not path.is_file() or path.read_bytes() != text.encode("utf-8")
+    """Whether `path` does not hold `text` (sizes first: reading a large file is the rare case)."""
+    data = text.encode("utf-8")
+    try:
+        return path.stat().st_size != len(data) or path.read_bytes() != data
+    except FileNotFoundError:
+        return True
 
 
 def _mode(path: Path) -> int:
