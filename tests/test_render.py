@@ -46,13 +46,13 @@ from enrich.models import (
 from enrich.parse import markdown, parse
 from enrich.render import (
     TITLE_LIMIT,
-    clean,
     escape_cell,
     escape_title,
     render_document,
     render_json,
 )
 from enrich.resolve import resolve
+from enrich.text import one_line
 from tests.conftest import SEED
 from tests.fakeapi import FakeAPI
 
@@ -367,7 +367,7 @@ def test_fetched_title_is_escaped_and_reads_back_exactly() -> None:
     assert "\n" not in row
     assert len(parse(out).tables[0].rows[0].cells) == 11  # no pipe of the title splits the row
     paper = cell(out, 50, "Paper")
-    assert link_titles(paper) == {"https://arxiv.org/abs/2306.07629": clean(NASTY_TITLE, 200)}
+    assert link_titles(paper) == {"https://arxiv.org/abs/2306.07629": one_line(NASTY_TITLE, 200)}
     table = MD.render("\n".join(out.splitlines()[47:50]))
     assert table.count("<a ") == 2
     assert "<b>" not in table
@@ -675,7 +675,7 @@ def test_escape_cell_makes_markup_inert_and_reads_back() -> None:
     escaped = escape_cell(text)
     assert "\n" not in escaped
     assert "<" not in escaped
-    assert inline_text(escaped) == clean(text, TITLE_LIMIT)
+    assert inline_text(escaped) == one_line(text, TITLE_LIMIT)
     assert resolve(parse(f"| A |\n|---|\n| {escaped} |\n")).records[0].links == []
 
 
@@ -803,8 +803,8 @@ def test_fetched_text_never_changes_the_cell_count_nor_injects_html_or_links(
     assert "<img" not in html_row
     shown = dict(zip(table.header.values, row.values, strict=True))
     license_shown = inline_text(shown["License<!-- enrich -->"]).replace("\u2060", "")
-    assert license_shown == clean(license_, TITLE_LIMIT).replace("\u2060", "")
+    assert license_shown == one_line(license_, TITLE_LIMIT).replace("\u2060", "")
     assert inline_text(shown["Downloads<!-- enrich -->"]) == "7†"
     assert link_titles(shown["Paper"]) == {
-        "https://arxiv.org/abs/2306.07629": clean(title, TITLE_LIMIT) or None
+        "https://arxiv.org/abs/2306.07629": one_line(title, TITLE_LIMIT) or None
     }

@@ -115,6 +115,12 @@ def strip_link_titles(text: str) -> str:
     return _LINK_TITLE.sub(r"\1)", text)
 
 
+def item_prefix(line: str) -> str:
+    """What stands before a table header that is also a list item's first line: `- `, `1. `."""
+    match = _ITEM_START.match(line)
+    return match.group(0) if match else ""
+
+
 def container_prefix(line: str) -> str:
     """What stands before a table line inside a container: indentation, `>` markers."""
     match = _CONTAINER.match(line)
@@ -201,8 +207,7 @@ def _table(
     start, end = span
     header = line(start)
     if in_item:  # the list marker is not a cell
-        marker = _ITEM_START.match(lines[start])
-        content = lines[start][marker.end() :] if marker else lines[start]
+        content = lines[start][len(item_prefix(lines[start])) :]
         header = TableLine(line=start + 1, raw=lines[start], cells=split_cells(content))
     prefix = container_prefix(lines[start + 1])
     return Table(

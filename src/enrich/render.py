@@ -33,10 +33,12 @@ from enrich.document import Document, Prose, Table, TableLine
 from enrich.models import Dataset, Link, PaperMeta, RowRecord
 from enrich.parse import (
     container_prefix,
+    item_prefix,
     split_cells,
     split_lines,
     strip_link_titles,
 )
+from enrich.text import one_line
 
 TITLE_LIMIT = 200
 _EOL = re.compile(r"(\r\n|\r|\n)$")
@@ -48,9 +50,6 @@ _RELATIVE = re.compile(
 _BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
 _PIPE = re.compile(r"(?<!\\)\|")
 _TITLELESS = re.compile(r"(\]\(\s*<?([^\s<>]+?)>?)\s*\)")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-# What stands before a table header that is also a list item's first line (`- | a | b |`).
-_ITEM_START = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
 # Where GitHub (GFM autolinks, also applied to text after escapes) and the resolver find a
 # bare link: `scheme://`, `www.`, `user@host`. A word joiner (invisible) goes there.
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
@@ -169,8 +168,7 @@ def _item_marker(line: TableLine) -> str | None:
     """The list marker a header line starts with when the table opens a list item."""
     if split_cells(line.raw) == line.cells:
         return None
-    match = _ITEM_START.match(line.raw)
-    return match.group(0) if match else None
+    return item_prefix(line.raw) or None
 
 
 def _line(
@@ -250,13 +248,6 @@ def _paper_title(link: Link, entities: Entities) -> str | None:
     return None
 
 
-def clean(text: str, limit: int) -> str:
-    """One line of at most `limit` characters: control characters and runs of white space
-    become one space; a longer text is cut and ends in an ellipsis."""
-    text = " ".join(_CONTROL.sub(" ", text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def escape_cell(text: str, limit: int = TITLE_LIMIT, *, autolinks: bool = False) -> str:
     """Untrusted text made inert in a table cell: no pipes, newlines, HTML or links.
 
@@ -265,7 +256,7 @@ def escape_cell(text: str, limit: int = TITLE_LIMIT, *, autolinks: bool = False)
     resolver, whatever the escapes: it gets an invisible word joiner, unless `autolinks`
     (for the report, where a URL may stay a link; never for a table).
     """
-    text = clean(text, limit).replace("\\", "\\\\")
+    text = one_line(text, limit).replace("\\", "\\\\")
     for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = text.replace(char, escaped)
     for char in "|[]`*_":
@@ -279,7 +270,7 @@ def escape_title(text: str) -> str:
     Entities are decoded in a title, so `&`, `<` and `>` are written as entities; a backtick
     too, so that it cannot close a code span opened before the link.
     """
-    text = clean(text, TITLE_LIMIT).replace("\\", "\\\\")
+    text = one_line(text, TITLE_LIMIT).replace("\\", "\\\\")
     for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("`", "&#96;")):
         text = text.replace(char, escaped)
     for char in "()|":

@@ -63,6 +63,7 @@ from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.models import Author, Kind, PaperMeta, Result, Status, utc
 from enrich.net import http_error
 from enrich.sources import FetchContext, Request, result
+from enrich.text import one_line
 from enrich.urls import ARXIV_ID
 
 WHAT: Final = "arXiv id_list batch"
@@ -80,7 +81,6 @@ _MAX_NAME: Final = 300
 _MAX_FIELD: Final = 2_000  # comment, journal ref, affiliation, URL
 _MAX_TERM: Final = 300  # category, DOI
 # C0/C1 controls (whitespace ones are collapsed instead) and bidirectional overrides.
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SUBJECT_CLASS = re.compile(r"\.[A-Z]{2}/")
 
 
@@ -376,10 +376,7 @@ def _paper(entry: Any, arxiv_id: str, version: str | None) -> PaperMeta:
 
 def _clean(text: object, limit: int) -> str:
     """Untrusted text on one line: controls removed, whitespace collapsed, capped."""
-    if not isinstance(text, str):
-        return ""
-    flat = " ".join(_CONTROL.sub("", text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return one_line(text, limit) if isinstance(text, str) else ""
 
 
 def _texts(values: object, limit: int) -> list[str]:

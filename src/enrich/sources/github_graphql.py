@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +38,7 @@ from pydantic import ValidationError
 from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.models import RepoMeta, Status, utc
 from enrich.net import http_error, server_wait
+from enrich.text import one_line
 
 # Caps on untrusted strings: GitHub's own limits where it has them, a repository has at most
 # 20 topics of at most 50 characters each (docs.github.com, "Classifying your repository with
@@ -52,7 +52,6 @@ MAX_TOPIC = 50
 _FULL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Bidi marks and overrides: text that renders in another order than it reads.
-_BIDI = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 # The GraphQL errors that mean "that name resolves to nothing": `NOT_FOUND` (GitHub's type).
 _NOT_FOUND = "NOT_FOUND"
 # GitHub answers an exhausted GraphQL budget with 200 and an error of type RATE_LIMITED.
@@ -81,12 +80,7 @@ def clean(value: object, limit: int) -> str | None:
         return None
     if not isinstance(value, str):
         raise PermanentError(f"malformed answer: expected text, got {type(value).__name__}")
-    text = value.translate(_BIDI)
-    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text or None
+    return one_line(value, limit) or None
 
 
 def clean_homepage(value: object) -> str | None:

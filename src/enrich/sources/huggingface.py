@@ -68,6 +68,7 @@ from enrich.errors import FetchError, PermanentError
 from enrich.models import HUB_KINDS, HubMeta, Identifier, Kind, Result, Status, utc
 from enrich.net import http_error
 from enrich.sources import FetchContext, Request, SourceStats, result
+from enrich.text import one_line
 from enrich.urls import ARXIV_ID
 
 NAME: Final = "huggingface"
@@ -91,7 +92,6 @@ _SLUG = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,200}")
 _REPO_ID = re.compile(r"[\w.-]{1,96}(?:/[\w.-]{1,96})?")
 _TERM = re.compile(r"[\w.+:-]{1,64}")
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/([A-Za-z0-9][\w-]*)/([\w.-]+?)(?:\.git)?/?")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+")
 _BAD_TOKEN: Final = "Invalid credentials in Authorization header"
 _MAX_TITLE: Final = 300
 _MAX_IDS: Final = 50
@@ -392,10 +392,7 @@ def _repo(kind: HubKind, info: Any) -> HubMeta:
 
 def _text(value: object, cap: int = _MAX_TITLE) -> str | None:
     """A display string: controls removed, whitespace collapsed, capped; None if empty."""
-    if not isinstance(value, str):
-        return None
-    cleaned = " ".join(_CONTROL.sub(" ", value).split())
-    return (cleaned[: cap - 1] + "…" if len(cleaned) > cap else cleaned) or None
+    return (one_line(value, cap) or None) if isinstance(value, str) else None
 
 
 def _term(value: object) -> str | None:

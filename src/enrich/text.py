@@ -1,0 +1,21 @@
+"""Untrusted text made safe to store: the one place that says how.
+
+API payloads can carry newlines, control characters, bidirectional overrides (which can make
+a title display as something else) and megabytes of text. Every source normalises what it
+keeps with `one_line`; the renderer escapes it again for markdown.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls (tab and newline included: they become spaces) and the bidirectional
+# marks, embedding, override and isolate characters.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line of at most `limit` characters: unsafe characters and runs of white
+    space become one space; a longer text is cut and ends in an ellipsis."""
+    flat = " ".join(_UNSAFE.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
