@@ -47,6 +47,7 @@ class FetchReport:
     served: dict[str, int] = field(default_factory=dict)  # items per source
     from_cache: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)  # items whose fetch failed this run
+    unanswered: dict[str, int] = field(default_factory=dict)  # attempts that got no answer
 
 
 WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + 2  # + arXiv's one, + one spare
@@ -159,6 +160,8 @@ async def _run_source(
         return
     ctx = FetchContext(settings=settings, policy=policy, stats=stats, advance=advance)
     fetched = await _call(source, todo, ctx)
+    if policy.breaker.unanswered:
+        report.unanswered[source.name] = policy.breaker.unanswered
     for request in todo:
         got = fetched.get(request.ref)
         if got is None:

@@ -140,6 +140,7 @@ class Breaker:
 
     threshold: int = 5
     failures: int = 0
+    unanswered: int = 0  # attempts of the whole run that got no answer, for the summary
 
     @property
     def open(self) -> bool:
@@ -152,6 +153,7 @@ class Breaker:
             self.failures = 0
         elif isinstance(exc, _NO_ANSWER):
             self.failures += 1
+            self.unanswered += 1
 
 
 @dataclass(frozen=True)

@@ -133,31 +133,13 @@ def hints(result: RunResult, settings: Settings) -> Iterator[str]:
             "github: no GITHUB_TOKEN, so 60 requests per hour and no GraphQL batching; "
             "set GITHUB_TOKEN for 5,000 per hour"
         )
-    errors = [r.provenance.error or "" for r in result.dataset.entities.values()]
-    if failed and any(_network_failure(e) for e in errors) and not settings.offline:
+    if failed and result.fetch.unanswered and not settings.offline:
         yield (
             "some sources could not be reached; their items keep their last known values. "
             "If this machine has no network, run with --offline."
         )
     for source, count in sorted(failed.items()):
         yield f"{source}: {count} item(s) failed; they keep their last known values (stale)"
-
-
-_NO_ANSWER_WORDS = (
-    "connection failed",
-    "could not connect",
-    "got no answer",
-    "timed out",
-    "no answer within",
-    "ConnectError",
-    "ConnectionError",
-    "Timeout",
-)
-
-
-def _network_failure(error: str) -> bool:
-    """An error that says the host did not answer (not, say, "rate limit ... resets at")."""
-    return any(word in error for word in _NO_ANSWER_WORDS)
 
 
 # --------------------------------------------------------------------------- terminal
