@@ -189,8 +189,7 @@ def run(
     print_summary(console, result, settings, seconds)
     if summary_md is not None:
         _append(summary_md, summary_markdown(result, settings, seconds, started_at))
-    failed = result.failed_sources()
-    raise SystemExit(EXIT_PROBLEMS if result.has_errors or failed else EXIT_OK)
+    raise SystemExit(EXIT_OK if result.succeeded else EXIT_PROBLEMS)
 
 
 @cli.command(

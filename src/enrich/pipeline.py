@@ -76,6 +76,11 @@ class RunResult:
         """Sources with items whose fetch failed this run, and how many."""
         return dict(sorted(self.fetch.failed.items()))
 
+    @property
+    def succeeded(self) -> bool:
+        """No error diagnostic and no failed source (a `not_found` is not a failure)."""
+        return not self.has_errors and not self.failed_sources()
+
 
 def discover(paths: Iterable[Path]) -> list[Path]:
     """Markdown files named by `paths`: files as given, folders searched for `*.md`."""
