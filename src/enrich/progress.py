@@ -135,11 +135,19 @@ def hints(result: RunResult, settings: Settings) -> Iterator[str]:
         )
     if failed and result.fetch.unanswered and not settings.offline:
         yield (
-            "some sources could not be reached; their items keep their last known values. "
+            "some sources could not be reached; their items keep any last known values. "
             "If this machine has no network, run with --offline."
         )
     for source, count in sorted(failed.items()):
-        yield f"{source}: {count} item(s) failed; they keep their last known values (stale)"
+        kept = sum(
+            1
+            for r in result.dataset.entities.values()
+            if r.provenance.source == source and r.status is Status.STALE
+        )
+        yield (
+            f"{source}: {count} item(s) failed; {kept} kept their last known value (stale), "
+            f"{count - kept} have none yet (error)"
+        )
 
 
 # --------------------------------------------------------------------------- terminal
