@@ -187,6 +187,8 @@ def test_entities_dedupes_collects_subpaths_and_adds_also_refs() -> None:
         "github_repo:mit-han-lab/llm-awq",
         "hf_paper:2306.07629",
         "hf_paper:2401.00001",
+        "scholar:arxiv:2306.07629",  # every paper's Semantic Scholar record
+        "scholar:arxiv:2401.00001",
     ]
     assert found[G1].subpaths == ("tree/main/awq", "tree/main/tinychat")
     assert found["arxiv:2306.07629"].subpaths == ()

@@ -306,6 +306,27 @@ def test_year_check_ignores_other_columns() -> None:
 # --------------------------------------------------------------------------- records
 
 
+@pytest.mark.parametrize(
+    ("url", "also"),
+    [
+        (
+            "https://huggingface.co/papers/2305.14314",
+            ["arxiv:2305.14314", "scholar:arxiv:2305.14314"],
+        ),
+        ("https://doi.org/10.5555/3666122.3666563", ["scholar:doi:10.5555/3666122.3666563"]),
+        (
+            "https://aclanthology.org/2023.findings-emnlp.1033/",
+            ["scholar:acl:2023.findings-emnlp.1033"],
+        ),
+        ("https://github.com/artidoro/qlora", []),
+        ("https://huggingface.co/timdettmers", []),
+    ],
+)
+def test_paper_links_name_their_scholar_record(url: str, also: list[str]) -> None:
+    [link] = one_row(f"| Paper |\n|---|\n| [Link]({url}) |\n").links
+    assert link.also == also
+
+
 def test_link_fields() -> None:
     [link] = one_row("| Paper |\n|---|\n| [Link](https://arxiv.org/abs/2306.17256v4) |\n").links
     assert link.model_dump() == {
@@ -316,14 +337,18 @@ def test_link_fields() -> None:
         "key": "2306.17256",
         "version": "v4",
         "subpath": None,
-        "also": [],
+        "also": ["scholar:arxiv:2306.17256"],
         "misplaced": False,
     }
 
 
 def test_hf_paper_link_also_names_the_arxiv_paper() -> None:
     [link] = links_of_cell("[Link](https://huggingface.co/papers/2402.14905)")
-    assert (link.kind, link.key, link.also) == (Kind.HF_PAPER, "2402.14905", ["arxiv:2402.14905"])
+    assert (link.kind, link.key, link.also) == (
+        Kind.HF_PAPER,
+        "2402.14905",
+        ["arxiv:2402.14905", "scholar:arxiv:2402.14905"],
+    )
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from enrich.models import (
     RepoMeta,
     Result,
     RowRecord,
+    ScholarMeta,
     Status,
 )
 
@@ -71,8 +72,21 @@ def _mark(result: Result, text: str) -> str:
     return f"{text}{STALE_MARK}" if text and result.status is Status.STALE else text
 
 
+def scholar(record: RowRecord, entities: Entities) -> Result | None:
+    """The row's paper as Semantic Scholar knows it (citations, venue, other ids)."""
+    return row_entity(record, entities, frozenset({Kind.SCHOLAR}), ScholarMeta)
+
+
 def paper(record: RowRecord, entities: Entities) -> Result | None:
-    return row_entity(record, entities, frozenset({Kind.ARXIV}), PaperMeta)
+    """The row's arXiv paper: linked, or found through Semantic Scholar (a DOI paper that
+    is also on arXiv)."""
+    found = row_entity(record, entities, frozenset({Kind.ARXIV}), PaperMeta)
+    if found is None and (record_ := scholar(record, entities)) is not None:
+        data = record_.data
+        if isinstance(data, ScholarMeta) and data.arxiv_id:
+            other = entities.get(f"{Kind.ARXIV.value}:{data.arxiv_id}")
+            found = other if other is not None and isinstance(other.data, PaperMeta) else None
+    return found
 
 
 def repo(record: RowRecord, entities: Entities) -> Result | None:
@@ -111,6 +125,7 @@ COLUMNS: dict[str, Column] = {
         Column("stars", "Stars", "---:", _cell(repo, lambda d: humanise(d.stars))),
         Column("downloads", "Downloads", "---:", _cell(hub, lambda d: humanise(d.downloads))),
         Column("published", "Published", ":---:", _cell(paper, lambda d: _month(d.published))),
+        Column("citations", "Citations", "---:", _cell(scholar, lambda d: humanise(d.citations))),
         Column("likes", "Likes", "---:", _cell(hub, lambda d: humanise(d.likes))),
         Column("license", "License", ":---:", _cell(repo, lambda d: d.license_spdx or "")),
         Column("pushed", "Last push", ":---:", _cell(repo, lambda d: _day(d.pushed_at))),

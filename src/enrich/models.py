@@ -9,7 +9,7 @@ Records are immutable: a later stage builds new records, it never mutates earlie
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -43,6 +43,10 @@ class Kind(StrEnum):
     PMLR = "pmlr"
     OPENREVIEW = "openreview"
     URL = "url"
+    SCHOLAR = "scholar"
+    """Semantic Scholar's record of a paper; the key is the paper's own ref, e.g.
+    `arxiv:2305.14314` or `doi:10.5555/3666122.3666563`. Not a link kind: every paper link
+    names one in `Link.also`."""
 
 
 PAPER_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL, Kind.PMLR, Kind.OPENREVIEW, Kind.HF_PAPER})
@@ -229,7 +233,27 @@ class HubMeta(_Record):
     models: int | None = Field(default=None, description="Public models of an org or user.")
 
 
-EntityData = Annotated[PaperMeta | RepoMeta | HubMeta, Field(discriminator="type")]
+class ScholarMeta(_Record):
+    """A paper as Semantic Scholar knows it: citations, venue, and its other identifiers."""
+
+    type: Literal["scholar"] = "scholar"
+    paper_id: str = Field(description="Semantic Scholar's paper id.")
+    title: str | None = None
+    authors: list[Author] = Field(default_factory=list)
+    year: int | None = None
+    publication_date: date | None = None
+    venue: str | None = Field(default=None, description="Where it was published, if anywhere.")
+    journal: str | None = Field(default=None, description="Journal name, volume and pages.")
+    publication_types: list[str] = Field(default_factory=list)
+    arxiv_id: str | None = Field(default=None, description="Its arXiv id, when it has one.")
+    doi: str | None = None
+    acl_id: str | None = None
+    citations: int | None = None
+    influential_citations: int | None = None
+    url: str | None = None
+
+
+EntityData = Annotated[PaperMeta | RepoMeta | HubMeta | ScholarMeta, Field(discriminator="type")]
 
 
 class Provenance(_Record):

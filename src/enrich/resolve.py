@@ -300,7 +300,7 @@ def _resolve_link(
         return None
     role = column_role(column)
     kind_role = role_of_kind(identifier.kind)
-    also = [f"{Kind.ARXIV.value}:{identifier.key}"] if identifier.kind is Kind.HF_PAPER else []
+    also = scholar_also(identifier)
     return Link(
         url=found.url,
         text=found.text,
@@ -380,12 +380,30 @@ def _row_ids(rows: list[_Row]) -> list[str]:
     return ids
 
 
+SCHOLAR_PREFIX = f"{Kind.SCHOLAR.value}:"
+SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL, Kind.PMLR, Kind.OPENREVIEW})
+"""Paper kinds with a Semantic Scholar record (`scholar:<kind>:<key>`) named in `also`."""
+
+
+def scholar_also(identifier: Identifier) -> list[str]:
+    """The other entities a link to `identifier` names: a Hub paper page names its arXiv
+    paper; every paper names its Semantic Scholar record."""
+    paper = identifier
+    if identifier.kind is Kind.HF_PAPER:
+        paper = Identifier(kind=Kind.ARXIV, key=identifier.key)
+    if paper.kind not in SCHOLAR_KINDS:
+        return []
+    scholar = f"{Kind.SCHOLAR.value}:{paper.ref}"
+    return [paper.ref, scholar] if paper is not identifier else [scholar]
+
+
 def _duplicates(records: tuple[RowRecord, ...]) -> Iterator[Diagnostic]:
     """An entity in several rows is fetched once; a later row is told where it came first."""
     first: dict[str, RowRecord] = {}
     for record in records:
         earlier: defaultdict[int, list[str]] = defaultdict(list)
-        for ref in dict.fromkeys(r for link in record.links for r in (link.ref, *link.also)):
+        named = (r for link in record.links for r in (link.ref, *link.also))
+        for ref in dict.fromkeys(r for r in named if not r.startswith(SCHOLAR_PREFIX)):
             seen = first.setdefault(ref, record)
             if seen is not record:
                 earlier[seen.line].append(ref)
