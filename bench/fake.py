@@ -67,6 +67,7 @@ class FakeProcess:
             "ENRICH_ARXIV_URL": f"{self.base}/api/query",
             "ENRICH_GITHUB_URL": self.base,
             "HF_ENDPOINT": self.base,
+            "ENRICH_S2_URL": self.base,
         }
 
     def reset(self) -> None:

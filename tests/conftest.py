@@ -24,12 +24,16 @@ def api() -> Iterator[FakeAPI]:
 
 def api_env(base_url: str, **extra: str) -> dict[str, str]:
     """The process environment of a run against the API at `base_url`, with no token."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "HF_TOKEN")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "HF_TOKEN", "S2_API_KEY")
+    }
     env.update(
         ENRICH_ARXIV_URL=f"{base_url}/api/query",
         ENRICH_GITHUB_URL=base_url,
         HF_ENDPOINT=base_url,
+        ENRICH_S2_URL=base_url,
         ENRICH_ARXIV_DELAY="0",
+        ENRICH_S2_DELAY="0",
         HF_HUB_OFFLINE="0",
         HF_HUB_DISABLE_TELEMETRY="1",
     )

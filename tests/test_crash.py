@@ -156,8 +156,9 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_output(
     pristine = new_folder(tmp_path / "pristine")
     monkeypatch.chdir(pristine)  # relative paths, as the processes below use them
     relative = Settings(
-        endpoints=Endpoints(f"{api.base_url}/api/query", api.base_url, api.base_url),
+        endpoints=Endpoints(f"{api.base_url}/api/query", api.base_url, api.base_url, api.base_url),
         arxiv_delay=0.0,
+        s2_delay=0.0,
     )
     assert pipeline.run(relative).failed_sources() == {}
     old = snapshot(pristine / "output")
@@ -369,9 +370,10 @@ def settings(api: FakeAPI, folder: Path) -> Settings:
         seeds=folder / "seeds",
         out=folder / "output",
         cache=folder / "cache",
-        endpoints=Endpoints(arxiv=f"{base}/api/query", github=base, huggingface=base),
+        endpoints=Endpoints(arxiv=f"{base}/api/query", github=base, huggingface=base, scholar=base),
         retry_wait=False,
         arxiv_delay=0.0,
+        s2_delay=0.0,
         timeout=5.0,
     )
 

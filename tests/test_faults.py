@@ -17,8 +17,9 @@ README promises:
   `RunResult.failed_sources()`, read as `enrich.cli.run` reads it.
 
 Sources run concurrently and independently, so a column faults arXiv, GitHub (REST, no
-token) and the Hub in one run; GitHub with a token (GraphQL batches) gets a run of its own,
-and so does a cell marked xfail (a crash there must not take its neighbours down). The CLI
+token), the Hub and Semantic Scholar in one run (arXiv waits for Semantic Scholar's first
+batch, which names the arXiv ids of papers linked by DOI, so a fault there delays it);
+GitHub with a token (GraphQL batches) gets a run of its own, and so does a cell marked xfail (a crash there must not take its neighbours down). The CLI
 cases at the end run real `python -m enrich run` processes, real waits included.
 
 How each column maps onto the APIs (fake fault kinds in brackets):
@@ -42,7 +43,10 @@ How each column maps onto the APIs (fake fault kinds in brackets):
 * gone: one entity deleted upstream (arXiv leaves it out of the feed: a known paper left
   out is kept stale, since arXiv never deletes papers).
 * moved: GitHub renames a repository (REST answers 301, GraphQL resolves the new name); the
-  Hub answers a renamed model under its new id (where its redirect leads); arXiv: N/A.
+  Hub answers a renamed model under its new id (where its redirect leads); arXiv and
+  Semantic Scholar: N/A (they answer the ids we ask, whatever their own ids become).
+* Semantic Scholar answers one batch for every paper, like GraphQL: a fault that fails the
+  batch fails all its papers; `gone` is a `null` in the answer.
 * empty: [empty] (a feed without entries; an empty body).
 """
 
@@ -68,7 +72,9 @@ from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
 
 RECORDS = 75  # curated rows of the seed
-FETCHED = 100  # entities the sources fetch for it: 60 papers, 28 repositories, 12 Hub pages
+# entities the sources fetch for it: 60 arXiv papers linked and 3 more that Semantic Scholar
+# names, 28 repositories, 12 Hub pages, 65 Semantic Scholar records (the PMLR paper has none)
+FETCHED = 168
 BOUND = 12.0  # seconds a faulted in-process run may take; the slowest takes about 4.5 s
 CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included
 FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
@@ -79,6 +85,7 @@ TARGETS = {
     "arxiv": ("arxiv:2306.00978", "/api/query"),
     "github": ("github_repo:mit-han-lab/llm-awq", "/repos/mit-han-lab/llm-awq"),
     "huggingface": ("hf_model:google/codegemma-7b-it", "/api/models/google/codegemma-7b-it"),
+    "scholar": ("scholar:arxiv:2306.00978", "/graph/v1/paper/batch"),
 }
 RENAMED_REPO = "mit-han-lab/awq-renamed"
 RENAMED_MODEL = "google/codegemma-7b-it-renamed"
@@ -109,6 +116,7 @@ SOURCES = {
     "github-rest": Source("github", "github"),
     "github-graphql": Source("github", "github", token=True),
     "huggingface": Source("huggingface", "hub"),
+    "scholar": Source("scholar", "scholar"),
 }
 
 ALL, TARGET, ONE = "all", "target", "one"  # which entities of the source a fault hits
@@ -161,7 +169,7 @@ def burst(api: FakeAPI, source: Source) -> None:
 
 
 def hang(api: FakeAPI, source: Source) -> None:
-    one_entity = source.api != "arxiv" and not source.token  # one request per entity
+    one_entity = source.api in ("github", "hub") and not source.token  # a request per entity
     where = TARGETS[source.name][1] if one_entity else None
     source.fault(api, "timeout", path_contains=where, seconds=HANG)
 
@@ -170,6 +178,8 @@ def gone(api: FakeAPI, source: Source) -> None:
     with api._lock:
         if source.name == "arxiv":
             del api.papers[source.key]
+        elif source.name == "scholar":
+            del api.scholar.papers[f"ARXIV:{source.key.removeprefix('arxiv:')}"]
         elif source.name == "github":
             del api.github.by_name[source.key]
         else:
@@ -202,6 +212,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-rest": Expect("stale", ALL, 1, max_requests=1),
             "github-graphql": Expect("stale", ALL, 1, max_requests=1),
             "huggingface": Expect("stale", ALL, 1, max_requests=HF_CONCURRENCY),
+            "scholar": Expect("stale", ALL, 1, max_requests=1),
         },
     ),
     "5xx-burst": (burst, dict.fromkeys(SOURCES, OK0)),
@@ -214,6 +225,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-rest": Expect("stale", TARGET, 1),
             "github-graphql": STALE1,
             "huggingface": Expect("stale", TARGET, 1),
+            "scholar": STALE1,
         },
     ),
     "reset-once": (fault("reset", 1), dict.fromkeys(SOURCES, OK0)),
@@ -229,6 +241,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-rest": Expect("stale", ONE, 1),
             "github-graphql": STALE1,
             "huggingface": Expect("stale", ONE, 1),
+            "scholar": STALE1,  # the one batch
         },
     ),
     "malformed-always": (fault("malformed"), dict.fromkeys(SOURCES, STALE1)),
@@ -239,6 +252,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-rest": Expect("not_found", ALL, 0),
             "github-graphql": STALE1,  # POST /graphql answers 404: the source failed
             "huggingface": Expect("not_found", ALL, 0),
+            "scholar": STALE1,  # the batch endpoint answers 404: the source failed
         },
     ),
     "gone": (
@@ -250,6 +264,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-rest": Expect("not_found", TARGET, 0),
             "github-graphql": Expect("not_found", TARGET, 0),
             "huggingface": Expect("not_found", TARGET, 0),
+            "scholar": Expect("not_found", TARGET, 0),  # `null` in the answer
         },
     ),
     "moved": (moved, dict.fromkeys(SOURCES, Expect("moved", TARGET, 0))),
@@ -262,11 +277,13 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-rest": STALE1,
             "github-graphql": STALE1,
             "huggingface": STALE1,
+            "scholar": STALE1,  # an empty body is not the JSON list asked for
         },
     ),
 }
 MARKS = {
     ("arxiv", "moved"): pytest.mark.skip(reason="N/A: arXiv ids never move (versions keep it)"),
+    ("scholar", "moved"): pytest.mark.skip(reason="N/A: asked by arXiv id or DOI, which stay"),
 }
 
 
@@ -293,9 +310,12 @@ def settings(api: FakeAPI, root: Path, **overrides: Any) -> Settings:
         "seeds": root / "seeds",
         "out": root / "output",
         "cache": root / "cache",
-        "endpoints": Endpoints(arxiv=f"{base}/api/query", github=base, huggingface=base),
+        "endpoints": Endpoints(
+            arxiv=f"{base}/api/query", github=base, huggingface=base, scholar=base
+        ),
         "retry_wait": False,
         "arxiv_delay": 0.0,
+        "s2_delay": 0.0,
         "timeout": 5.0,
     }
     values.update(overrides)
@@ -314,7 +334,11 @@ class Template:
 
     def entities(self, source: str) -> dict[str, Any]:
         found = self.dataset["entities"].items()
-        return {ref: e for ref, e in found if e["provenance"]["source"] == source}
+        return {
+            ref: e
+            for ref, e in found
+            if e["provenance"]["source"] == source and e["provenance"]["status"] != "skipped"
+        }
 
     def copy_to(self, root: Path) -> Path:
         shutil.copytree(self.root, root)
@@ -355,6 +379,8 @@ def advance_upstream(api: FakeAPI) -> None:
             api.hub.papers[arxiv_id] = dataclasses.replace(page, upvotes=page.upvotes + 5)
         for name, org in list(api.hub.orgs.items()):
             api.hub.orgs[name] = dataclasses.replace(org, fullname=f"{name} (renamed)")
+        for record in {id(p): p for p in api.scholar.papers.values()}.values():
+            record.citations += 100
 
 
 # ------------------------------------------------------------------------------- the runs
@@ -546,21 +572,21 @@ CLI_CASES = [
     # faults per source, how each source's entities end, the exit code, what stderr says
     pytest.param(
         {"github-rest": exhausted, "huggingface": exhausted},
-        {"arxiv": "ok", "github": "stale", "huggingface": "stale"},
+        {"arxiv": "ok", "github": "stale", "huggingface": "stale", "scholar": "ok"},
         1,
         ("github: 28 item(s) failed", "huggingface: 12 item(s) failed", "rate limit"),
         id="github-403-and-hub-429-exhausted-exit-1",
     ),
     pytest.param(
         dict.fromkeys(("arxiv", "github-rest", "huggingface"), fault("503", 1)),
-        {"arxiv": "ok", "github": "ok", "huggingface": "ok"},
+        {"arxiv": "ok", "github": "ok", "huggingface": "ok", "scholar": "ok"},
         0,
         (),
         id="5xx-once-recovers-after-a-real-wait-exit-0",
     ),
     pytest.param(
         dict.fromkeys(("github-rest", "huggingface"), fault("404")),
-        {"arxiv": "ok", "github": "not_found", "huggingface": "not_found"},
+        {"arxiv": "ok", "github": "not_found", "huggingface": "not_found", "scholar": "ok"},
         0,
         (),
         id="not-found-is-not-a-failure-exit-0",

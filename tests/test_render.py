@@ -149,7 +149,7 @@ def make_fixture(folder: Path) -> tuple[Dataset, Dataset]:
     with FakeAPI() as api, contextlib.chdir(folder):
         api.populate_from_markdown(seed_text)
         _upstream(api)
-        endpoints = Endpoints(f"{api.base_url}/api/query", api.base_url, api.base_url)
+        endpoints = Endpoints(f"{api.base_url}/api/query", api.base_url, api.base_url, api.base_url)
         config = Settings(
             seeds=Path(SEED_PATH),
             out=Path("output"),
@@ -157,6 +157,7 @@ def make_fixture(folder: Path) -> tuple[Dataset, Dataset]:
             endpoints=endpoints,
             retry_wait=False,
             arxiv_delay=0,
+            s2_delay=0,
         )
         first = _pin(pipeline.run(config).dataset, None, FIRST_RUN)
         Path("output/enriched.json").write_text(render_json(first), encoding="utf-8")

@@ -99,14 +99,15 @@ def cli() -> None:
     pass
 
 
-SOURCE_NAMES = ("arxiv", "github", "huggingface")
+SOURCE_NAMES = ("arxiv", "github", "huggingface", "scholar")
 
 
 @cli.command(
     help=f"""Refresh the list: parse, resolve, fetch, merge, and write the outputs.
 
-Reads every *.md file of --seeds, fetches facts about every linked paper (arXiv),
-repository (GitHub) and Hub page (Hugging Face) — from the cache when fresh, batched and
+Reads every *.md file of --seeds, fetches facts about every linked paper (arXiv; citations,
+venue and other ids from Semantic Scholar), repository (GitHub) and Hub page (Hugging Face)
+— from the cache when fresh, batched and
 rate-limited otherwise — and writes into --out: enriched.json (rows, entities with status
 and provenance, diagnostics), enriched.schema.json (its JSON Schema) and one regenerated
 document per seed. Each file is written atomically; unchanged files are not rewritten.
@@ -117,9 +118,11 @@ A source that fails loses no data: its items keep their last known values, marke
 Environment:
   GITHUB_TOKEN        GitHub token (GraphQL batches, 5,000 requests/hour instead of 60)
   HF_TOKEN            Hugging Face token (1,000 instead of 500 calls per 5 minutes)
+  S2_API_KEY          Semantic Scholar API key (a pool of your own instead of the shared one)
   ENRICH_ARXIV_URL    arXiv API endpoint (default https://export.arxiv.org/api/query)
   ENRICH_GITHUB_URL   GitHub API base URL (default https://api.github.com)
   HF_ENDPOINT         Hugging Face Hub base URL (default https://huggingface.co)
+  ENRICH_S2_URL       Semantic Scholar API (default https://api.semanticscholar.org)
   ENRICH_ARXIV_DELAY  seconds between arXiv requests (default 3, the arXiv API terms)
 
 \b

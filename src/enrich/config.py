@@ -37,9 +37,22 @@ GITHUB_CONCURRENCY = 8
 # connections: 8 at a time spends it no faster per item, and the source stops before 429s.
 HF_CONCURRENCY = 8
 
+# Semantic Scholar Graph API: the batch endpoint takes "up to 500 ids" per request; "1 request
+# per second" for an API key, and without one a pool shared by every anonymous caller that
+# answers 429 when busy (api.semanticscholar.org/api-docs, "Rate limits"). One request at a
+# time, a second apart, with or without a key.
+S2_BATCH_SIZE = 500
+S2_DELAY_SECONDS = 1.0
+
 DAY = 24 * 3600
 # Papers change rarely (a new version, a journal ref): a week. Stars and downloads: a day.
-DEFAULT_TTLS: Mapping[str, int] = {"arxiv": 7 * DAY, "github": DAY, "huggingface": DAY}
+# Citations: a day, like stars.
+DEFAULT_TTLS: Mapping[str, int] = {
+    "arxiv": 7 * DAY,
+    "github": DAY,
+    "huggingface": DAY,
+    "scholar": DAY,
+}
 
 
 class Secret:
@@ -75,6 +88,7 @@ class Endpoints:
     arxiv: str = "https://export.arxiv.org/api/query"
     github: str = "https://api.github.com"
     huggingface: str = "https://huggingface.co"
+    scholar: str = "https://api.semanticscholar.org"
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,8 @@ class Settings:
     endpoints: Endpoints = field(default_factory=Endpoints)
     github_token: Secret = field(default_factory=lambda: Secret(""))
     hf_token: Secret = field(default_factory=lambda: Secret(""))
+    s2_api_key: Secret = field(default_factory=lambda: Secret(""))
+    s2_delay: float = S2_DELAY_SECONDS
     arxiv_delay: float = ARXIV_DELAY_SECONDS
     arxiv_batch: int = ARXIV_BATCH_SIZE
     ttls: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TTLS))
@@ -109,11 +125,14 @@ class Settings:
             arxiv=env.get("ENRICH_ARXIV_URL") or Endpoints.arxiv,
             github=(env.get("ENRICH_GITHUB_URL") or Endpoints.github).rstrip("/"),
             huggingface=(env.get("HF_ENDPOINT") or Endpoints.huggingface).rstrip("/"),
+            scholar=(env.get("ENRICH_S2_URL") or Endpoints.scholar).rstrip("/"),
         )
         settings = cls(
             endpoints=endpoints,
             github_token=Secret(env.get("GITHUB_TOKEN", "")),
             hf_token=Secret(env.get("HF_TOKEN", "")),
+            s2_api_key=Secret(env.get("S2_API_KEY", "")),
+            s2_delay=_float(env, "ENRICH_S2_DELAY", S2_DELAY_SECONDS),
             arxiv_delay=_float(env, "ENRICH_ARXIV_DELAY", ARXIV_DELAY_SECONDS),
             arxiv_batch=_batch(env.get("ENRICH_ARXIV_BATCH")),
         )

@@ -17,15 +17,16 @@ Offline, no source is called: entities keep their last known result as it was, o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from enrich.cache import Cache
-from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, Settings
-from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, Status
+from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, S2_BATCH_SIZE, Settings
+from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, ScholarMeta, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, Source, SourceStats
+from enrich.urls import ARXIV_ID
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class FetchReport:
 
 
 WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + 2  # + arXiv's one, + one spare
+# (Semantic Scholar needs no thread: its client is async.)
 
 FACTS = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
 
@@ -104,15 +106,20 @@ async def fetch_all(
         ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="enrich")
     )
     report = FetchReport(results={})
-    groups: dict[str, list[Entity]] = {s.name: [] for s in sources}
-    for ref, entity in wanted.items():
-        source = _source_for(entity.identifier.kind, sources)
-        if source is None or not settings.wants(source.name):
-            report.results[ref] = _skipped(
-                entity, source, _last_known(cache, source, ref, previous)
-            )
-        else:
-            groups[source.name].append(entity)
+
+    def admit(found: Iterable[Entity]) -> dict[str, list[Entity]]:
+        """`found` by the source to fetch them; the others answered `skipped` now."""
+        groups: dict[str, list[Entity]] = {s.name: [] for s in sources}
+        for entity in found:
+            source = _source_for(entity.identifier.kind, sources)
+            if source is None or not settings.wants(source.name):
+                last = _last_known(cache, source, entity.ref, previous)
+                report.results[entity.ref] = _skipped(entity, source, last)
+            else:
+                groups[source.name].append(entity)
+        return groups
+
+    groups = admit(wanted.values())
 
     def policy() -> RetryPolicy:  # one per source: each has its own circuit breaker
         return RetryPolicy(
@@ -121,19 +128,74 @@ async def fetch_all(
             wait=settings.retry_wait,
         )
 
-    jobs = [
-        _run_source(s, groups[s.name], settings, cache, previous, policy(), report, progress)
-        for s in sources
-        if groups[s.name]
-    ]
-    await asyncio.gather(*jobs)
+    policies = {s.name: policy() for s in sources}
+
+    def run(source: Source, items: list[Entity], total: int | None = None) -> Awaitable[None]:
+        total = len(items) if total is None else total
+        return _run_source(
+            source, items, total, settings, cache, previous, policies[source.name], report, progress
+        )
+
+    by_name = {s.name: s for s in sources}
+    arxiv, scholar = by_name.get("arxiv"), by_name.get("scholar")
+    if arxiv is None or scholar is None:
+        await asyncio.gather(*(run(s, groups[s.name]) for s in sources if groups[s.name]))
+    else:
+        others = [s for s in sources if s not in (arxiv, scholar) and groups[s.name]]
+        await asyncio.gather(
+            *(run(s, groups[s.name]) for s in others),
+            _papers(arxiv, scholar, groups, wanted, report, run, admit),
+        )
     report.results = dict(sorted(report.results.items()))
     return report
+
+
+async def _papers(
+    arxiv: Source,
+    scholar: Source,
+    groups: Mapping[str, list[Entity]],
+    wanted: Mapping[str, Entity],
+    report: FetchReport,
+    run: Callable[[Source, list[Entity], int | None], Awaitable[None]],
+    admit: Callable[[Iterable[Entity]], dict[str, list[Entity]]],
+) -> None:
+    """Semantic Scholar, then arXiv with the papers it found: a paper linked by its DOI
+    whose record names an arXiv id is fetched from arXiv in the same run.
+
+    The Semantic Scholar records of papers not linked on arXiv are asked first (filled up
+    to one batch with the others), and arXiv starts when they are in; the rest of the
+    batches go on while arXiv is asked. So the seed costs one request of each, and arXiv,
+    the slowest source, waits for one Semantic Scholar request at most.
+    """
+    papers = groups[scholar.name]
+    first = sorted(papers, key=lambda e: e.identifier.key.startswith("arxiv:"))
+    some = bool(first) and not first[0].identifier.key.startswith("arxiv:")
+    head, tail = (first[:S2_BATCH_SIZE], first[S2_BATCH_SIZE:]) if some else ([], first)
+    if head:
+        await run(scholar, head, len(papers))
+    found = admit(_found_on_arxiv(report.results, wanted))[arxiv.name]
+    jobs = [run(scholar, tail, len(papers))] if tail else []
+    if groups[arxiv.name] or found:
+        jobs.append(run(arxiv, [*groups[arxiv.name], *found], None))
+    await asyncio.gather(*jobs)
+
+
+def _found_on_arxiv(results: Mapping[str, Result], wanted: Mapping[str, Entity]) -> list[Entity]:
+    """arXiv papers named by Semantic Scholar records and not linked themselves."""
+    found: dict[str, Entity] = {}
+    for result in results.values():
+        data = result.data
+        if isinstance(data, ScholarMeta) and data.arxiv_id and ARXIV_ID.fullmatch(data.arxiv_id):
+            entity = Entity(Identifier(kind=Kind.ARXIV, key=data.arxiv_id))
+            if entity.ref not in wanted:
+                found[entity.ref] = entity
+    return [found[ref] for ref in sorted(found)]
 
 
 async def _run_source(
     source: Source,
     items: list[Entity],
+    total: int,
     settings: Settings,
     cache: Cache,
     previous: Mapping[str, Result],
@@ -142,8 +204,7 @@ async def _run_source(
     progress: Progress | None,
 ) -> None:
     stats = report.stats.setdefault(source.name, SourceStats())
-    report.served[source.name] = len(items)
-    total = len(items)
+    report.served[source.name] = report.served.get(source.name, 0) + len(items)
 
     def advance(n: int) -> None:
         if progress is not None:
@@ -154,7 +215,8 @@ async def _run_source(
         advance(total)
         return
     todo = _partition(source.name, items, settings, cache, previous, report.results)
-    report.from_cache[source.name] = hits = len(items) - len(todo)
+    hits = len(items) - len(todo)
+    report.from_cache[source.name] = report.from_cache.get(source.name, 0) + hits
     advance(hits)
     if not todo:
         return

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 from urllib.parse import parse_qs, urlsplit
 
-from . import arxiv_feed, control, github, hub
+from . import arxiv_feed, control, github, hub, scholar
 from .wire import Api, Reply, Request
 
 if TYPE_CHECKING:
@@ -91,6 +91,8 @@ def classify(path: str) -> Api:
         return "arxiv"
     if path.startswith("/api/"):
         return "hub"
+    if path.startswith("/graph/v1/"):
+        return "scholar"
     if path.startswith(_GITHUB_PREFIXES):
         return "github"
     return "unknown"
@@ -119,7 +121,7 @@ def fault_reply(app: FakeAPI, fault: Fault, api: Api, request: Request) -> Reply
             b'{"id": "broken", "stargazers_count": <html>',
             server="",
         )
-    builder = {"github": _github_fault, "hub": _hub_fault}.get(api)
+    builder = {"github": _github_fault, "hub": _hub_fault, "scholar": _scholar_fault}.get(api)
     if builder is not None:
         reply = builder(app, fault, request, status)
     else:
@@ -165,6 +167,16 @@ def _hub_fault(app: FakeAPI, fault: Fault, request: Request, status: int) -> Rep
         return hub.error_reply(403, "Forbidden", rate)
     message = "Internal Error - We're working hard to fix this as soon as possible!"
     return hub.error_reply(status, message, rate)
+
+
+def _scholar_fault(app: FakeAPI, fault: Fault, request: Request, status: int) -> Reply:
+    if status == 429:
+        return app.scholar.too_many()
+    if status == 404:
+        return scholar.error(404, "Paper with id 0 not found")
+    if status == 403:
+        return scholar.reply(403, {"message": "Forbidden"})
+    return scholar.reply(status, {"message": "Internal server error"})
 
 
 class FakeServer(ThreadingHTTPServer):

@@ -23,6 +23,10 @@ _HF_LINK = re.compile(
     r"huggingface\.co/(?:(datasets|spaces|collections|papers)/)?"
     r"([A-Za-z0-9][\w.-]*)(?:/([A-Za-z0-9][\w.-]*))?"
 )
+_DOI_LINK = re.compile(
+    r"(?:doi\.org|dl\.acm\.org/doi(?:/abs|/full|/pdf|/epdf)?)/(10\.\d{4,9}/[^\s)\]>\"'|?#]+)"
+)
+_ACL_LINK = re.compile(r"aclanthology\.org/([A-Za-z0-9][\w.-]*?\d)(?:\.pdf)?/?(?=[\s)\]>\"'|?#]|$)")
 _GITHUB_RESERVED = {
     "orgs",
     "topics",
@@ -73,6 +77,8 @@ class Extracted:
     collections: dict[str, None] = field(default_factory=dict)
     paper_pages: dict[str, None] = field(default_factory=dict)
     orgs: dict[str, None] = field(default_factory=dict)
+    dois: dict[str, None] = field(default_factory=dict)  # lower case
+    acl: dict[str, None] = field(default_factory=dict)
 
 
 def extract_links(text: str) -> Extracted:
@@ -88,6 +94,10 @@ def extract_links(text: str) -> Extracted:
             targets.add((m[3], (m[4] or "").rstrip("/")))
     for m in _HF_LINK.finditer(text):
         _add_hub_link(out, m[1], m[2], m[3])
+    for m in _DOI_LINK.finditer(text):
+        out.dois[m[1].lower()] = None
+    for m in _ACL_LINK.finditer(text):
+        out.acl[m[1]] = None
     return out
 
 

@@ -13,18 +13,19 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from . import arxiv_feed, fixtures
+from . import arxiv_feed, fixtures, scholar
 from .fixtures import Author, CollectionItem, Org, Paper
 from .github_api import GitHubAPI
 from .handler import FAULT_KINDS, Fault, LoopbackServer, RecordedRequest
 from .hub_api import HubAPI
 from .links import Extracted, extract_links
+from .scholar import KNOWN, ScholarAPI, ScholarPaper
 from .wire import Api, Reply, Request
 
-ApiName = Literal["arxiv", "github", "hub"]
+ApiName = Literal["arxiv", "github", "hub", "scholar"]
 
 
 class _Unset(enum.Enum):
@@ -53,6 +54,7 @@ class FakeAPI(LoopbackServer):
         self.papers: dict[str, Paper] = {}
         self.github = GitHubAPI()
         self.hub = HubAPI(hub_limit, hub_window)
+        self.scholar = ScholarAPI()
 
     # ---------------------------------------------------------------------- entities
     def add_paper(
@@ -196,6 +198,14 @@ class FakeAPI(LoopbackServer):
                 self._add_hub("model", f"{name}/{name.lower()}-model-{i}", {})
         return org
 
+    def add_scholar(self, ident: str, **fields: Any) -> ScholarPaper:
+        """Register a Semantic Scholar record for `ident` (`ARXIV:<id>`, `DOI:<doi>`,
+        `ACL:<id>`); `fields` are `ScholarPaper` fields (citations, venue, external, ...)."""
+        paper = scholar.default_paper(ident, **fields)
+        with self._lock:
+            self.scholar.add(paper)
+        return paper
+
     def populate_from_markdown(self, text: str) -> Extracted:
         """Register every arXiv id, GitHub repo (+ /tree|/blob ref and path) and Hub link in
         `text`, with deterministic facts; entities already registered keep their facts."""
@@ -210,7 +220,37 @@ class FakeAPI(LoopbackServer):
                     full_name, refs=[r for r, _ in targets], paths=[p for _, p in targets if p]
                 )
             self._populate_hub(found)
+            self._populate_scholar(found)
         return found
+
+    def _populate_scholar(self, found: Extracted) -> None:
+        """A record for every paper: an arXiv one agrees with the fake arXiv; one linked by
+        DOI or ACL id has its real facts when the seed's (`scholar.KNOWN`), and the arXiv
+        paper it names is registered too."""
+        with self._lock:
+            for ident in [*(f"DOI:{d}" for d in found.dois), *(f"ACL:{a}" for a in found.acl)]:
+                if self.scholar.knows(ident):
+                    continue
+                known = KNOWN.get(scholar.normalise(ident), {})
+                paper = self.add_scholar(
+                    ident, **{**known, "external": dict(known.get("external", {}))}
+                )
+                arxiv_id = paper.external.get("ArXiv")
+                if arxiv_id and arxiv_id not in self.papers:
+                    moment = paper.publication_date or date(paper.year or 2020, 1, 1)
+                    published = datetime(moment.year, moment.month, moment.day, 17, tzinfo=UTC)
+                    self.add_paper(
+                        arxiv_id, title=paper.title, authors=paper.authors, published=published
+                    )
+            for arxiv_id, paper in list(self.papers.items()):
+                if not self.scholar.knows(f"ARXIV:{arxiv_id}"):
+                    self.add_scholar(
+                        f"ARXIV:{arxiv_id}",
+                        title=paper.title,
+                        authors=[a.name for a in paper.authors],
+                        year=paper.published.year,
+                        publication_date=paper.published.date(),
+                    )
 
     def _populate_hub(self, found: Extracted) -> None:
         with self._lock:
@@ -254,7 +294,7 @@ class FakeAPI(LoopbackServer):
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(FAULT_KINDS)}")
-        if api not in ("arxiv", "github", "hub"):
+        if api not in ("arxiv", "github", "hub", "scholar"):
             raise ValueError(f"unknown api {api!r}")
         with self._lock:
             self._faults.append(Fault(api, kind, times, path_contains, dict(params)))
@@ -353,6 +393,8 @@ class FakeAPI(LoopbackServer):
                 return self.github.route(request)
             if api == "hub":
                 return self.hub.route(request)
+            if api == "scholar":
+                return self.scholar.route(request)
         return Reply(404, [("Content-Type", "text/plain; charset=utf-8")], b"Not Found\n")
 
 

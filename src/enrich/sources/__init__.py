@@ -169,6 +169,12 @@ def _huggingface(settings: Settings) -> Source:
     return HubSource(settings)
 
 
+def _scholar(settings: Settings) -> Source:
+    from enrich.sources.scholar import ScholarSource
+
+    return ScholarSource(settings)
+
+
 HUB_FETCHED = frozenset(
     {Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE, Kind.HF_COLLECTION, Kind.HF_PAPER, Kind.HF_ORG}
 )
@@ -180,4 +186,5 @@ def registry(settings: Settings) -> tuple[Source, ...]:
         LazySource("arxiv", frozenset({Kind.ARXIV}), lambda: _arxiv(settings)),
         LazySource("github", frozenset({Kind.GITHUB_REPO}), lambda: _github(settings)),
         LazySource("huggingface", HUB_FETCHED, lambda: _huggingface(settings)),
+        LazySource("scholar", frozenset({Kind.SCHOLAR}), lambda: _scholar(settings)),
     )

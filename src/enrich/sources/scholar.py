@@ -1,0 +1,282 @@
+"""Semantic Scholar: citations, venue and the other ids of papers, by the Graph API's batch.
+
+What it serves. Entities `scholar:<kind>:<key>`, one per linked paper (`Link.also` names
+them): `arxiv:<id>` is asked as `ARXIV:<id>`, `doi:<doi>` as `DOI:<doi>` (dl.acm.org and
+doi.org links), `acl:<id>` as `ACL:<id>`. The API has no lookup by PMLR or OpenReview id,
+so those end `skipped`, saying so. The answer's `externalIds.ArXiv` is how a paper linked
+only by its DOI is found on arXiv: the fetch stage then fetches that arXiv paper too.
+
+How it asks. `POST {ENRICH_S2_URL}/graph/v1/paper/batch?fields=...` with `{"ids": [...]}`,
+at most `S2_BATCH_SIZE` (500, the endpoint's limit) ids a request, one request at a time and
+each attempt at least `settings.s2_delay` seconds (1 s) after the previous one ended: the
+API's rule for a key is one request per second, and anonymous callers share one pool, so
+the same pace is kept either way. `S2_API_KEY`, when set, goes in the `x-api-key` header
+and nowhere else. httpx2's async client: no thread needed, and the one HTTP stack of the
+project (huggingface_hub uses it too).
+
+How answers are read. The answer is a JSON list in the order of the ids; `null` for an id
+the API does not know (recorded in `api-samples/semanticscholar`), which is `not_found`. A
+body that is not such a list (not JSON, another length) is a malformed answer: the batch
+fails (`PermanentError`) and its items keep their last known values. Values are untrusted:
+strings are cleaned and capped (`text.one_line`), counts must be non-negative integers, an
+item that does not validate ends `error` alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, Final
+
+import httpx2
+
+from enrich.config import S2_BATCH_SIZE, Settings
+from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
+from enrich.models import Author, Kind, Result, ScholarMeta, Status
+from enrich.net import http_error
+from enrich.sources import FetchContext, Request, result
+from enrich.text import one_line
+
+WHAT: Final = "Semantic Scholar paper batch"
+PATH: Final = "/graph/v1/paper/batch"
+FIELDS: Final = (
+    "paperId,externalIds,title,authors,year,publicationDate,venue,publicationVenue,"
+    "journal,publicationTypes,citationCount,influentialCitationCount,url"
+)
+_PREFIXES: Final = {"arxiv": "ARXIV", "doi": "DOI", "acl": "ACL"}
+_MAX_TITLE: Final = 1_000
+_MAX_NAME: Final = 300
+_MAX_AUTHORS: Final = 10_000
+_MAX_FIELD: Final = 500
+
+
+class _Pacer:
+    """At most one request every `delay` seconds, counted from the end of the last one."""
+
+    def __init__(self, delay: float) -> None:
+        self._delay = delay
+        self._free_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+        pause = self._free_at - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._free_at = time.monotonic() + self._delay
+        self._lock.release()
+
+
+def s2_id(key: str) -> str | None:
+    """The batch endpoint's id for a scholar key (`doi:10.1/x` -> `DOI:10.1/x`), or None
+    when the API has no lookup for that kind of paper."""
+    kind, _, rest = key.partition(":")
+    prefix = _PREFIXES.get(kind)
+    return f"{prefix}:{rest}" if prefix and rest else None
+
+
+class ScholarSource:
+    """Papers' Semantic Scholar records, in batches of up to 500 ids."""
+
+    name = "scholar"
+    kinds = frozenset({Kind.SCHOLAR})
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # One pacer per source: the spacing holds across calls (the fetch stage calls
+        # twice when some papers must be identified before arXiv is asked).
+        self.pacer = _Pacer(settings.s2_delay)
+
+    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
+        """One result per request, keyed by ref. Never raises for an item."""
+        results: dict[str, Result] = {}
+        wanted: dict[str, list[Request]] = {}
+        for request in requests:
+            ident = s2_id(request.identifier.key)
+            if ident is None:
+                kind = request.identifier.key.partition(":")[0]
+                error = f"Semantic Scholar has no lookup by {kind} id"
+                results[request.ref] = result(
+                    request, ctx, self.name, Status.SKIPPED, attempts=0, error=error
+                )
+            else:
+                wanted.setdefault(ident, []).append(request)
+        ctx.advance(len(results))
+        headers = (
+            {"x-api-key": self.settings.s2_api_key.reveal()} if self.settings.s2_api_key else {}
+        )
+        async with httpx2.AsyncClient(
+            base_url=self.settings.endpoints.scholar,
+            headers=headers,
+            timeout=self.settings.timeout,
+        ) as client:
+            ids = list(wanted)
+            for start in range(0, len(ids), S2_BATCH_SIZE):
+                chunk = ids[start : start + S2_BATCH_SIZE]
+                await self._batch(client, chunk, wanted, results, ctx)
+        return results
+
+    async def _batch(
+        self,
+        client: httpx2.AsyncClient,
+        ids: list[str],
+        wanted: Mapping[str, list[Request]],
+        results: dict[str, Result],
+        ctx: FetchContext,
+    ) -> None:
+        attempts = 0
+
+        async def once() -> list[Any]:
+            nonlocal attempts
+            attempts += 1
+            async with self.pacer:
+                ctx.stats.count_request()
+                return await _post(client, ids)
+
+        try:
+            answer, _ = await ctx.policy.call(once)
+        except (FetchError, httpx2.HTTPError, OSError) as exc:
+            status = exc.status if isinstance(exc, FetchError) else None
+            error = _describe(exc, self.settings.timeout)
+            for ident in ids:
+                for request in wanted[ident]:
+                    results[request.ref] = result(
+                        request,
+                        ctx,
+                        self.name,
+                        Status.ERROR,
+                        http_status=status,
+                        attempts=attempts,
+                        error=error,
+                    )
+        else:
+            for ident, item in zip(ids, answer, strict=True):
+                for request in wanted[ident]:
+                    results[request.ref] = self._one(request, item, attempts, ctx)
+        ctx.advance(sum(len(wanted[ident]) for ident in ids))
+
+    def _one(self, request: Request, item: Any, attempts: int, ctx: FetchContext) -> Result:
+        if item is None:
+            return result(request, ctx, self.name, Status.NOT_FOUND, http_status=200)
+        try:
+            data = record(item)
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            error = f"unusable Semantic Scholar record ({type(exc).__name__})"
+            return result(
+                request,
+                ctx,
+                self.name,
+                Status.ERROR,
+                http_status=200,
+                attempts=attempts,
+                error=error,
+            )
+        return result(
+            request, ctx, self.name, Status.OK, data=data, http_status=200, attempts=attempts
+        )
+
+
+async def _post(client: httpx2.AsyncClient, ids: list[str]) -> list[Any]:
+    """One batch request: the answer's list, or the `FetchError` the policy judges."""
+    try:
+        response = await client.post(PATH, params={"fields": FIELDS}, json={"ids": ids})
+    except httpx2.ConnectError as exc:
+        raise Unreachable(f"{WHAT}: connection failed ({type(exc).__name__})") from None
+    except httpx2.TimeoutException:
+        raise TimedOut(f"{WHAT}: no answer in time") from None
+    if response.status_code != 200:
+        raise http_error(response.status_code, response.headers, WHAT)
+    try:
+        answer = json.loads(response.content)
+    except ValueError:
+        raise PermanentError(f"{WHAT}: malformed answer (not JSON)", status=200) from None
+    if not isinstance(answer, list) or len(answer) != len(ids):
+        raise PermanentError(f"{WHAT}: malformed answer (not one item per id)", status=200)
+    return answer
+
+
+def record(item: Any) -> ScholarMeta:
+    """A batch answer's item as a `ScholarMeta`, every value cleaned and checked."""
+    if not isinstance(item, dict):
+        raise TypeError("not an object")
+    ids = item.get("externalIds")
+    external: dict[str, Any] = ids if isinstance(ids, dict) else {}
+    venue = item.get("publicationVenue")
+    venue_name = venue.get("name") if isinstance(venue, dict) else None
+    return ScholarMeta(
+        paper_id=_text(item.get("paperId"), 100) or _missing("paperId"),
+        title=_text(item.get("title"), _MAX_TITLE) or None,
+        authors=_authors(item.get("authors")),
+        year=_count(item.get("year")),
+        publication_date=_date(item.get("publicationDate")),
+        venue=_text(venue_name, _MAX_FIELD) or _text(item.get("venue"), _MAX_FIELD) or None,
+        journal=_journal(item.get("journal")),
+        publication_types=_texts(item.get("publicationTypes")),
+        arxiv_id=_text(external.get("ArXiv"), 50) or None,
+        doi=_text(external.get("DOI"), _MAX_FIELD) or None,
+        acl_id=_text(external.get("ACL"), 100) or None,
+        citations=_count(item.get("citationCount")),
+        influential_citations=_count(item.get("influentialCitationCount")),
+        url=_url(item.get("url")),
+    )
+
+
+def _missing(name: str) -> str:
+    raise ValueError(f"no {name}")
+
+
+def _text(value: object, limit: int) -> str:
+    return one_line(value, limit) if isinstance(value, str) else ""
+
+
+def _texts(values: object) -> list[str]:
+    items = values if isinstance(values, list) else []
+    return list(dict.fromkeys(t for v in items if (t := _text(v, 100))))
+
+
+def _count(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"not a count: {type(value).__name__}")
+    return value
+
+
+def _date(value: object) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _authors(values: object) -> list[Author]:
+    items = values if isinstance(values, list) else []
+    names = (_text(a.get("name"), _MAX_NAME) for a in items[:_MAX_AUTHORS] if isinstance(a, dict))
+    return [Author(name=name) for name in names if name]
+
+
+def _journal(value: object) -> str | None:
+    """`Nature 521, 436-444`: the journal's name, volume and pages as one line."""
+    if not isinstance(value, dict):
+        return None
+    name = _text(value.get("name"), _MAX_FIELD)
+    volume = _text(value.get("volume"), 50)
+    pages = _text(value.get("pages"), 50)
+    text = " ".join(p for p in (name, volume) if p)
+    return (f"{text}, {pages}" if text and pages else text) or None
+
+
+def _url(value: object) -> str | None:
+    url = _text(value, _MAX_FIELD)
+    return url if url.startswith(("https://", "http://")) and " " not in url else None
+
+
+def _describe(exc: BaseException, timeout: float) -> str:
+    """A short, token-free message for a failed batch."""
+    if isinstance(exc, FetchError):
+        return str(exc)
+    if isinstance(exc, httpx2.TimeoutException):
+        return f"{WHAT}: no answer within {timeout:g} s"
+    return f"{WHAT}: connection failed ({type(exc).__name__})"
