@@ -19,8 +19,9 @@ README promises:
 Sources run concurrently and independently, so a column faults arXiv, GitHub (REST, no
 token), the Hub and Semantic Scholar in one run (arXiv waits for Semantic Scholar's first
 batch, which names the arXiv ids of papers linked by DOI, so a fault there delays it);
-GitHub with a token (GraphQL batches) gets a run of its own, and so does a cell marked xfail (a crash there must not take its neighbours down). The CLI
-cases at the end run real `python -m enrich run` processes, real waits included.
+GitHub with a token (GraphQL batches) gets a run of its own, and so does a cell marked
+xfail (a crash there must not take its neighbours down). The CLI cases at the end run real
+`python -m enrich run` processes, real waits included.
 
 How each column maps onto the APIs (fake fault kinds in brackets):
 
