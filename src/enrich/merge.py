@@ -26,12 +26,14 @@ from enrich.models import (
     Result,
     RowRecord,
     Scalar,
+    ScholarMeta,
 )
 
 TRACKED: dict[type, tuple[str, ...]] = {
     PaperMeta: ("latest_version", "title", "journal_ref", "doi"),
     RepoMeta: ("full_name", "stars", "forks", "license_spdx", "archived"),
     HubMeta: ("downloads", "likes", "license", "gated", "upvotes", "items", "models"),
+    ScholarMeta: ("citations", "influential_citations", "venue", "journal", "doi", "arxiv_id"),
 }
 
 

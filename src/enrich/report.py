@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from enrich.columns import humanise, paper
+from enrich.columns import humanise, paper, scholar
 from enrich.merge import diff, same_facts
 from enrich.models import (
     Change,
@@ -24,6 +24,7 @@ from enrich.models import (
     RepoMeta,
     Result,
     RowRecord,
+    ScholarMeta,
     Severity,
     Status,
 )
@@ -106,12 +107,15 @@ def _section(title: str, items: list[str]) -> str:
     return f"## {title}\n\n" + "".join(shown)
 
 
+_MOVING = ("stars", "downloads", "citations")
+
+
 def _movers(changed: Mapping[str, list[Change]]) -> str:
     moves = [
         (ref, c.field, c.old, c.new)
         for ref, changes in changed.items()
         for c in changes
-        if c.field in ("stars", "downloads") and isinstance(c.old, int) and isinstance(c.new, int)
+        if c.field in _MOVING and isinstance(c.old, int) and isinstance(c.new, int)
     ]
     moves.sort(key=lambda m: (-abs(m[3] - m[2]), m[0], m[1]))
     lines = [f"{ref}: {name} {humanise(new)} ({new - old:+,})" for ref, name, old, new in moves]
@@ -140,7 +144,7 @@ def _repo_events(changed: Mapping[str, list[Change]]) -> Iterator[str]:
 
 def _other(changed: Mapping[str, list[Change]]) -> Iterator[str]:
     """Every other change, except what the sections above explain (a move renames)."""
-    shown = {"stars", "downloads", "latest_version", "archived", "moved_to", "license_spdx"}
+    shown = {*_MOVING, "latest_version", "archived", "moved_to", "license_spdx"}
     explained = {Status.NOT_FOUND.value, Status.MOVED.value}
     for ref, changes in changed.items():
         moved = any(c.field == "moved_to" and c.new for c in changes)
@@ -168,6 +172,7 @@ def problems(dataset: Dataset) -> list[Problem]:
     ]
     for record in dataset.records:
         found.extend(_year(record, dataset.entities))
+        found.extend(_venue(record, dataset.entities))
         found.extend(_entity_problems(record, dataset.entities))
         found.extend(_model_card(record))
     return sorted(set(found))
@@ -180,14 +185,68 @@ def _year(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem
         return
     published = found.data.published
     if int(year) != published.year:
+        linked = any(link.kind is Kind.ARXIV or link.kind is Kind.HF_PAPER for link in record.links)
+        via = "" if linked else " (found through Semantic Scholar: the row links no arXiv page)"
         yield Problem(
             record.file,
             record.line,
             "year-mismatch",
             f"Year cell says {year}, but arXiv {found.data.arxiv_id} was first published "
-            f"{published:%Y-%m}",
+            f"{published:%Y-%m}{via}",
             f"write {published.year}, unless {year} is a deliberate venue year",
         )
+
+
+_PREPRINTS = ("arxiv", "corr", "biorxiv", "medrxiv", "ssrn")  # a venue or journal that is not one
+
+
+def _venue(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem]:
+    """A paper the row links as a preprint that has since been published: say where, and
+    what to link instead."""
+    link = next((k for k in record.links if k.kind in (Kind.ARXIV, Kind.HF_PAPER)), None)
+    if link is None or any(k.kind in _PUBLISHED_KINDS for k in record.links):
+        return
+    found, known = paper(record, entities), scholar(record, entities)
+    arxiv = found.data if found is not None and isinstance(found.data, PaperMeta) else None
+    record_ = known.data if known is not None and isinstance(known.data, ScholarMeta) else None
+    venue = _published_venue(arxiv, record_)
+    if venue is None:
+        return
+    doi = _published_doi(arxiv, record_)
+    where = f"https://doi.org/{doi}" if doi else None
+    name = arxiv.arxiv_id if arxiv is not None else link.key
+    fix = f"link {where} in the {link.column} column" if where else f"note the venue: {venue}"
+    yield Problem(
+        record.file,
+        record.line,
+        "venue-upgrade",
+        f"arXiv {name} has since been published: {venue}" + (f" (DOI {doi})" if doi else ""),
+        escape_cell(fix, 300),
+    )
+
+
+_PUBLISHED_KINDS = frozenset({Kind.DOI, Kind.ACL, Kind.PMLR, Kind.OPENREVIEW})
+
+
+def _published_venue(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str | None:
+    """Where the paper was published, from Semantic Scholar's venue or journal, else
+    arXiv's journal reference; None for a preprint."""
+    if record is not None:
+        for name in (record.venue, record.journal):
+            if name and not name.strip().lower().startswith(_PREPRINTS):
+                year = f" {record.year}" if record.year and str(record.year) not in name else ""
+                return escape_cell(f"{name}{year}", 200)
+    if arxiv is not None and arxiv.journal_ref:
+        return escape_cell(arxiv.journal_ref, 200)
+    return None
+
+
+def _published_doi(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str | None:
+    """The published version's DOI (arXiv's own DOIs, 10.48550/arXiv.*, are not one)."""
+    for doi in (arxiv.doi if arxiv else None, record.doi if record else None):
+        if doi and not doi.lower().startswith("10.48550/"):
+            return doi
+    return None
 
 
 def _entity_problems(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem]:

@@ -44,6 +44,12 @@ KNOWN_FIELDS = frozenset(
         "authors",
     }
 )
+_ARXIV_VENUES = (
+    *("arXiv.org",) * 9,
+    "Neural Information Processing Systems",
+    "International Conference on Machine Learning",
+    "Annual Meeting of the Association for Computational Linguistics",
+)
 _TOO_MANY = (
     "Too Many Requests. Please wait and try again or apply for a key for higher rate limits. "
     "https://www.semanticscholar.org/product/api#api-key-form"
@@ -138,6 +144,14 @@ def default_paper(ident: str, **fields: Any) -> ScholarPaper:
         **fields,
     )
     prefix, _, rest = ident.partition(":")
+    if prefix.upper() == "ARXIV" and "venue" not in fields:
+        # Most preprints stay preprints (S2's venue "arXiv.org"); some were published since.
+        paper.venue = facts.choice("venue", _ARXIV_VENUES)
+        paper.venue_type = "journal" if paper.venue == "arXiv.org" else "conference"
+        paper.journal = {"name": "ArXiv", "volume": f"abs/{rest}"}
+        if paper.venue != "arXiv.org":
+            paper.publication_types = ["JournalArticle", "Conference"]
+            paper.journal = None
     name = {"ARXIV": "ArXiv", "DOI": "DOI", "ACL": "ACL"}.get(prefix.upper())
     if name and name not in paper.external:
         paper.external[name] = rest
