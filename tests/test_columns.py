@@ -127,7 +127,16 @@ PAPER = PaperMeta(
     published=MOMENT,
     updated=MOMENT,
 ).model_dump()
-ARXIV = link("https://arxiv.org/abs/2305.18290", Kind.ARXIV, "2305.18290")
+ARXIV = link(
+    "https://arxiv.org/abs/2305.18290", Kind.ARXIV, "2305.18290", ["scholar:arxiv:2305.18290"]
+)
+DOI = link(
+    "https://doi.org/10.5555/3666122.3666563",
+    Kind.DOI,
+    "10.5555/3666122.3666563",
+    ["scholar:doi:10.5555/3666122.3666563"],
+)
+SCHOLAR = {"type": "scholar", "paper_id": "p", "citations": 12_345, "arxiv_id": "2305.18290"}
 REPO = link("https://github.com/a/b", Kind.GITHUB_REPO, "a/b")
 MODEL = link("https://huggingface.co/o/m", Kind.HF_MODEL, "o/m")
 
@@ -144,15 +153,32 @@ def test_each_column_shows_its_fact() -> None:
             "hf_model:o/m",
             {"type": "hub", "hub_kind": "model", "id": "o/m", "downloads": 2_500_000, "likes": 42},
         ),
+        "scholar:arxiv:2305.18290": result("scholar:arxiv:2305.18290", SCHOLAR),
     }
     assert values(record(ARXIV, REPO, MODEL), entities) == {
         "stars": "12.3k",
         "downloads": "2.5M",
         "published": "2023-05",
+        "citations": "12.3k",
         "likes": "42",
         "license": "Apache-2.0",
         "pushed": "2023-05-29",
     }
+
+
+def test_a_paper_linked_by_doi_shows_the_arxiv_paper_semantic_scholar_names() -> None:
+    """QLoRA is linked by its ACM DOI only; its Semantic Scholar record names arXiv
+    2305.14314 (here 2305.18290), whose first-published month the row then shows."""
+    entities = {
+        "arxiv:2305.18290": result("arxiv:2305.18290", PAPER),
+        "scholar:doi:10.5555/3666122.3666563": result(
+            "scholar:doi:10.5555/3666122.3666563", SCHOLAR
+        ),
+    }
+    shown = values(record(DOI), entities)
+    assert (shown["published"], shown["citations"]) == ("2023-05", "12.3k")
+    del entities["arxiv:2305.18290"]
+    assert values(record(DOI), entities)["published"] == ""
 
 
 def test_missing_facts_are_blank() -> None:
@@ -165,6 +191,7 @@ def test_missing_facts_are_blank() -> None:
         "stars": "5",
         "downloads": "",
         "published": "",
+        "citations": "",
         "likes": "",
         "license": "",
         "pushed": "",

@@ -36,7 +36,7 @@ from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
 
 RECORDS = 75
-FETCHED = 100  # entities the three sources fetch for the seed
+FETCHED = 168  # entities the sources fetch for the seed (see test_faults.FETCHED)
 KILLS_AT_RANDOM = 5  # SIGKILL after a random delay, spread over the run
 LATENCY = 0.05  # per request: the fetch phase of a refresh lasts about a second
 WAIT_MESSAGE = "another enrich run"

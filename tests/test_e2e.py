@@ -16,6 +16,7 @@ from tests.fakeapi import FakeAPI
 
 FETCHED_KINDS = (
     "arxiv",
+    "scholar",
     "github_repo",
     "hf_model",
     "hf_dataset",
@@ -62,10 +63,13 @@ def test_run_enriches_every_fetchable_link_then_a_warm_run_makes_no_request(
     assert done.returncode == 0, done.stderr
     entities = dataset(tmp_path)["entities"]
     fetchable = {r: e for r, e in entities.items() if r.split(":")[0] in FETCHED_KINDS}
-    assert len([r for r in fetchable if r.startswith("arxiv:")]) == 60
+    # 60 linked, and 3 that Semantic Scholar names for papers linked by DOI or ACL id
+    assert len([r for r in fetchable if r.startswith("arxiv:")]) == 63
     assert len([r for r in fetchable if r.startswith("github_repo:")]) == 28
+    assert len([r for r in fetchable if r.startswith("scholar:")]) == 65
     assert {e["provenance"]["status"] for e in fetchable.values()} == {"ok"}
-    assert api.count("arxiv") == 1  # 60 ids, one id_list batch
+    assert api.count("arxiv") == 1  # 63 ids, one id_list batch, after Semantic Scholar's
+    assert api.count("scholar") == 1  # 65 ids, one batch
     before = api.count()
     snapshot = {p.name: p.read_bytes() for p in (tmp_path / "output").iterdir()}
 

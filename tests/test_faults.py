@@ -74,7 +74,8 @@ from tests.fakeapi import FakeAPI
 
 RECORDS = 75  # curated rows of the seed
 # entities the sources fetch for it: 60 arXiv papers linked and 3 more that Semantic Scholar
-# names, 28 repositories, 12 Hub pages, 65 Semantic Scholar records (the PMLR paper has none)
+# names, 28 repositories, 12 Hub pages, 65 Semantic Scholar records (none for the PMLR
+# paper: the API has no lookup by PMLR id)
 FETCHED = 168
 BOUND = 12.0  # seconds a faulted in-process run may take; the slowest takes about 4.5 s
 CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included

@@ -201,9 +201,11 @@ def test_the_lazy_registry_declares_what_the_sources_declare() -> None:
     from enrich.sources.arxiv import ArxivSource
     from enrich.sources.github import GitHubSource
     from enrich.sources.huggingface import HubSource
+    from enrich.sources.scholar import ScholarSource
 
     lazy = {s.name: s.kinds for s in registry(Settings())}
-    real = {c.name: frozenset(c.kinds) for c in (ArxivSource, GitHubSource, HubSource)}
+    classes = (ArxivSource, GitHubSource, HubSource, ScholarSource)
+    real = {c.name: frozenset(c.kinds) for c in classes}
     assert lazy == real
 
 

@@ -360,8 +360,9 @@ def test_hf_paper_link_also_names_the_arxiv_paper() -> None:
         "https://doi.org/10.1145/3649217.3653554",
     ],
 )
-def test_only_hub_paper_links_name_another_entity(url: str) -> None:
-    assert links_of_cell(f"[x]({url})")[0].also == []
+def test_other_links_name_no_other_entity_but_a_scholar_record(url: str) -> None:
+    also = links_of_cell(f"[x]({url})")[0].also
+    assert [ref for ref in also if not ref.startswith("scholar:")] == []
 
 
 def test_record_fields() -> None:
@@ -575,7 +576,12 @@ def test_seed_every_link_has_a_kind_and_only_two_hosts_are_generic(seed: Resolve
 def test_seed_unique_papers_and_repositories(seed: Resolved) -> None:
     links = [link for record in seed.records for link in record.links]
     arxiv = {link.key for link in links if link.kind is Kind.ARXIV}
-    arxiv |= {ref.removeprefix("arxiv:") for link in links for ref in link.also}
+    arxiv |= {
+        ref.removeprefix("arxiv:")
+        for link in links
+        for ref in link.also
+        if ref.startswith("arxiv:")
+    }
     repos = {link.key for link in links if link.kind is Kind.GITHUB_REPO}
     assert len(arxiv) == 60
     assert len(repos) == 28

@@ -55,7 +55,7 @@ def test_summary_md_appends_a_table_per_source_even_when_quiet(
     first = summary.read_text(encoding="utf-8")
     rows = markdown_rows(first)
     assert rows[0] == list(COLUMNS)
-    assert rows[2] == ["arxiv", "60", "0", "60", "0", "0", "0", "0", "1", ""]
+    assert rows[2] == ["arxiv", "63", "0", "63", "0", "0", "0", "0", "1", ""]
     assert rows[3][:9] == ["github", "28", "0", "28", "0", "0", "0", "0", "30"]
     assert re.search(r"Started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.", first)
     assert "Wrote `" in first
@@ -64,7 +64,7 @@ def test_summary_md_appends_a_table_per_source_even_when_quiet(
     both = summary.read_text(encoding="utf-8")
     assert both.startswith(first)  # appended, as $GITHUB_STEP_SUMMARY wants
     second = both[len(first) :]
-    assert markdown_rows(second)[2] == ["arxiv", "60", "60", "0", "0", "0", "0", "0", "0", ""]
+    assert markdown_rows(second)[2] == ["arxiv", "63", "63", "0", "0", "0", "0", "0", "0", ""]
     assert "/` is up to date." in second
     for path in (tmp_path / "output").iterdir():  # run times stay out of output/
         assert "Started" not in path.read_text(encoding="utf-8")

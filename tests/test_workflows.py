@@ -260,7 +260,7 @@ def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(rep
     assert "would commit output/ on main and push it to origin/main" in dry.stdout
     summary = repo.summary.read_text(encoding="utf-8")
     assert "| source | items | cached | refreshed | revalidated | not found |" in summary
-    assert re.search(r"^\| arxiv \| 60 \| 0 \| 60 \| 0 \| 0 \| 0 \| 0 \| 1 \|", summary, re.M)
+    assert re.search(r"^\| arxiv \| 63 \| 0 \| 63 \| 0 \| 0 \| 0 \| 0 \| 1 \|", summary, re.M)
     assert re.search(r"^\| github \| 28 \|", summary, re.M)
     assert "Started " in summary
     assert summary in dry.stdout.replace("----- step summary\n", "")

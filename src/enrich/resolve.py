@@ -381,8 +381,9 @@ def _row_ids(rows: list[_Row]) -> list[str]:
 
 
 SCHOLAR_PREFIX = f"{Kind.SCHOLAR.value}:"
-SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL, Kind.PMLR, Kind.OPENREVIEW})
-"""Paper kinds with a Semantic Scholar record (`scholar:<kind>:<key>`) named in `also`."""
+SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL})
+"""Paper kinds with a Semantic Scholar record (`scholar:<kind>:<key>`) named in `also`: the
+ones its API can look up (it has no lookup by PMLR or OpenReview id)."""
 
 
 def scholar_also(identifier: Identifier) -> list[str]:

@@ -340,11 +340,13 @@ class PeakFakeAPI(FakeAPI):
 
 
 def test_at_most_hf_concurrency_requests_in_flight() -> None:
-    with PeakFakeAPI(latency=0.05) as api:
+    # 0.3 s a request: long enough for all the workers to be in flight at once even on a
+    # loaded machine (at 0.05 s, a busy CI saw 7 of 8).
+    with PeakFakeAPI(latency=0.3) as api:
         names = [f"acme/m{i}" for i in range(3 * HF_CONCURRENCY)]
         for name in names:
             api.add_model(name)
-        results, _, _ = fetch(api, [(Kind.HF_MODEL, n) for n in names])
+        results, _, _ = fetch(api, [(Kind.HF_MODEL, n) for n in names], timeout=5.0)
         assert all(r.status is Status.OK for r in results.values())
         assert api.peak == HF_CONCURRENCY
 

@@ -3,8 +3,9 @@
 What it serves. Entities `scholar:<kind>:<key>`, one per linked paper (`Link.also` names
 them): `arxiv:<id>` is asked as `ARXIV:<id>`, `doi:<doi>` as `DOI:<doi>` (dl.acm.org and
 doi.org links), `acl:<id>` as `ACL:<id>`. The API has no lookup by PMLR or OpenReview id,
-so those end `skipped`, saying so. The answer's `externalIds.ArXiv` is how a paper linked
-only by its DOI is found on arXiv: the fetch stage then fetches that arXiv paper too.
+so resolve names no record for them (and a request for one would end `skipped`). The
+answer's `externalIds.ArXiv` is how a paper linked only by its DOI is found on arXiv: the
+fetch stage then fetches that arXiv paper too.
 
 How it asks. `POST {ENRICH_S2_URL}/graph/v1/paper/batch?fields=...` with `{"ids": [...]}`,
 at most `S2_BATCH_SIZE` (500, the endpoint's limit) ids a request, one request at a time and
