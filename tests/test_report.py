@@ -240,7 +240,7 @@ def test_nothing_changed_means_no_changes_file() -> None:
 def test_first_refresh_says_so() -> None:
     """Regression: CHANGES.md ended in a blank line (two newlines), unlike every other file."""
     first = changes_markdown(None, current())
-    assert first == "# Changes\n\nFirst refresh: 75 rows, 109 entities.\n"
+    assert first == "# Changes\n\nFirst refresh: 75 rows, 177 entities.\n"
 
 
 def test_changes_are_deterministic_whatever_the_order_of_entities() -> None:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from enrich.columns import GENERATED_MARK, Column, Entities
 from enrich.document import Document, Prose, Table, TableLine
-from enrich.models import Dataset, Link, PaperMeta, RowRecord
+from enrich.models import Dataset, Link, PaperMeta, RowRecord, ScholarMeta
 from enrich.parse import (
     container_prefix,
     item_prefix,
@@ -240,10 +240,16 @@ def _with_title(text: str, url: str, title: str) -> str:
 
 
 def _paper_title(link: Link, entities: Entities) -> str | None:
-    """The escaped title of the arXiv paper `link` names (itself, or via a Hub paper page)."""
-    for ref in (link.ref, *link.also):
+    """The escaped title of the paper `link` names: its arXiv paper (itself, or via a Hub
+    paper page), else its Semantic Scholar record (a paper linked by DOI or ACL id)."""
+    refs = (link.ref, *link.also)
+    for ref in refs:
         found = entities.get(ref)
         if ref.startswith("arxiv:") and found is not None and isinstance(found.data, PaperMeta):
+            return escape_title(found.data.title) or None
+    for ref in refs:
+        found = entities.get(ref)
+        if found is not None and isinstance(found.data, ScholarMeta) and found.data.title:
             return escape_title(found.data.title) or None
     return None
 
