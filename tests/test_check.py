@@ -124,6 +124,7 @@ def test_two_runs_in_a_row_leave_every_output_file_untouched(project: Path, api:
         "CHANGES.md",
         "enriched.json",
         "enriched.schema.json",
+        "index.html",
         "report.md",
         "slm-survey.md",
     }

@@ -166,6 +166,7 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_output(
         "CHANGES.md",
         "enriched.json",
         "enriched.schema.json",
+        "index.html",
         "report.md",
         SEED.name,
     }

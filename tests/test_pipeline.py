@@ -46,6 +46,7 @@ def test_run_writes_dataset_schema_and_document(tmp_path: Path) -> None:
         "enriched.json",
         "enriched.schema.json",
         "slm-survey.md",
+        "index.html",
         "report.md",
         "CHANGES.md",
     }

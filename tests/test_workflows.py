@@ -157,6 +157,27 @@ def test_refresh_triggers_permissions_concurrency_and_cache() -> None:
     assert {"GITHUB_TOKEN", "HF_TOKEN"} <= set(env)
 
 
+def test_pages_job_deploys_the_refreshed_output_with_only_the_pages_permissions() -> None:
+    data = workflow("refresh.yml")
+    jobs = data["jobs"]
+    pages = jobs["pages"]
+    assert pages["needs"] == "refresh"
+    assert "!cancelled()" in pages["if"]  # a partial refresh is published too
+    assert pages["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert not any(
+        "pages" in job.get("permissions", {}) for job in jobs.values() if job is not pages
+    )
+    assert pages["environment"]["name"] == "github-pages"
+    uses = {s["uses"].split("@")[0]: s for s in pages["steps"] if "uses" in s}
+    checkout = uses["actions/checkout"]["with"]
+    assert checkout["ref"] == "${{ github.ref_name }}"  # after the refresh's commit
+    assert checkout["persist-credentials"] is False
+    assert uses["actions/upload-pages-artifact"]["with"]["path"] == "${{ env.ENRICH_OUT }}"
+    assert data["env"]["ENRICH_OUT"] == "output"
+    deploy = uses["actions/deploy-pages"]
+    assert pages["environment"]["url"] == f"${{{{ steps.{deploy['id']}.outputs.page_url }}}}"
+
+
 def test_ci_reads_only() -> None:
     assert workflow("ci.yml")["permissions"] == {"contents": "read"}
 
@@ -281,6 +302,7 @@ def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(rep
             "CHANGES.md",
             "enriched.json",
             "enriched.schema.json",
+            "index.html",
             "report.md",
             "slm-survey.md",
         )

@@ -30,6 +30,7 @@ from enrich.errors import InputError, SeedError
 from enrich.fetch import FetchReport, Progress, entities, fetch_all
 from enrich.merge import merge
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
+from enrich.page import render_page
 from enrich.parse import diagnose, parse
 from enrich.render import dataset_schema, render_document, render_json
 from enrich.report import changes_markdown, report_markdown
@@ -40,6 +41,7 @@ DATASET_NAME = "enriched.json"
 SCHEMA_NAME = "enriched.schema.json"
 REPORT_NAME = "report.md"
 CHANGES_NAME = "CHANGES.md"
+PAGE_NAME = "index.html"
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,7 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, str]:
         out / DATASET_NAME: render_json(dataset),
         out / SCHEMA_NAME: render_json(dataset_schema()),
         out / REPORT_NAME: report_markdown(dataset),
+        out / PAGE_NAME: render_page(dataset),
     }
     changes = changes_markdown(done.previous, dataset)
     if changes is not None:

@@ -1,0 +1,78 @@
+"use strict";
+(() => {
+  const data = JSON.parse(document.getElementById("data").textContent);
+  const $ = (id) => document.getElementById(id);
+  const fold = (s) => s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  const cell = (tr, text, cls) => {
+    const td = tr.insertCell();
+    if (cls) td.className = cls;
+    if (text) td.textContent = text;
+    return td;
+  };
+  const link = (tr, url, text, cls) => {
+    if (!url || !/^https?:\/\//i.test(url)) return cell(tr, text, cls);
+    const a = document.createElement("a");
+    a.href = url;
+    a.textContent = text;
+    cell(tr, "", cls).appendChild(a);
+  };
+  const number = (key) => (r) => r[key] && r[key].n;
+  const sortKey = { stars: number("stars"), downloads: number("downloads"),
+    citations: number("citations"), published: (r) => r.published && r.published.sort };
+  const rows = data.rows.map((row, index) => {
+    const tr = document.createElement("tr");
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.textContent = row.name;
+    tr.appendChild(name);
+    link(tr, row.paper, row.title, "t");
+    cell(tr, row.section, "sec");
+    cell(tr, row.year, "d");
+    cell(tr, row.published && row.published.text, "d");
+    for (const key of ["stars", "downloads", "citations"]) cell(tr, row[key] && row[key].text, "n");
+    for (const key of ["code", "model"]) link(tr, (row[key] || {}).url, (row[key] || {}).text);
+    const hay = fold([row.name, row.title, row.section, row.authors].join(" "));
+    return { row, tr, index, hay };
+  });
+  for (const [i, label] of data.sections.entries()) $("section").add(new Option(label, String(i)));
+  for (const kind of data.kinds) $("kind").add(new Option("has " + kind, kind));
+  let sort = null;
+  const order = () => {
+    if (!sort) return rows;
+    const key = sortKey[sort.key], sign = sort.dir === "descending" ? -1 : 1;
+    return rows.slice().sort((a, b) => {
+      const x = key(a.row), y = key(b.row);
+      if (x == null || y == null) return (x == null) - (y == null) || a.index - b.index;
+      return (x < y ? -sign : x > y ? sign : 0) || a.index - b.index;
+    });
+  };
+  const update = () => {
+    const words = fold($("q").value).split(/\s+/).filter(Boolean);
+    const section = $("section").value, kind = $("kind").value;
+    let shown = 0;
+    for (const r of rows) {
+      const ok = words.every((w) => r.hay.includes(w))
+        && (section === "" || r.row.in.includes(Number(section)))
+        && (kind === "" || r.row.kinds.includes(kind));
+      r.tr.hidden = !ok;
+      shown += ok;
+    }
+    const frag = document.createDocumentFragment();
+    for (const r of order()) frag.appendChild(r.tr);
+    $("rows").appendChild(frag);
+    $("count").textContent = shown + " of " + rows.length + " rows shown";
+  };
+  for (const button of document.querySelectorAll("th button[data-sort]")) {
+    button.addEventListener("click", () => {
+      const key = button.dataset.sort;
+      const again = sort && sort.key === key && sort.dir === "descending";
+      sort = { key, dir: again ? "ascending" : "descending" };
+      for (const th of document.querySelectorAll("th[aria-sort]")) th.removeAttribute("aria-sort");
+      button.parentElement.setAttribute("aria-sort", sort.dir);
+      update();
+    });
+  }
+  for (const id of ["q", "section", "kind"]) $(id).addEventListener("input", update);
+  $("filters").addEventListener("submit", (event) => event.preventDefault());
+  update();
+})();

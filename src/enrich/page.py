@@ -1,0 +1,295 @@
+"""`output/index.html`: the dataset as one browsable page. Pure: dataset in, HTML text out.
+
+The page is self-contained and static: its rows travel inline as JSON in a
+`<script type="application/json">` block, next to a small vanilla script and style sheet, so
+viewing it makes no request at all (its Content-Security-Policy, `default-src 'none'` with
+the hashes of its own script and style, forbids any). The script builds the table once, with
+`textContent` and validated `href`s only, never `innerHTML`, then filters (free text over
+method, title, section and authors; a section, with its subsections; a kind of link) and sorts
+(stars, downloads, citations, first-published date; missing values last) by hiding and
+reordering the rows it built. The template, script and style sheet are plain files in
+`enrich/assets/` (`page.html`, `page.js`, `page.css`), filled in by name.
+
+What a row shows is decided here, in Python, with the pickers of `columns` (`paper`,
+`repo`, `hub`, `scholar`), so the page and the regenerated document agree; a stale value
+carries the same dagger. Everything fetched or curated is untrusted: it is flattened to one
+line (`text.one_line`), links are kept only when they are absolute http(s) URLs, and the
+JSON escapes `<`, `>`, `&`, U+2028 and U+2029, so no string can close the script block or
+open a comment. The output is deterministic: rows in seed order, keys sorted, no timestamp
+but the dataset's own `fetched_at`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+from collections.abc import Iterable
+from functools import cache
+from importlib.resources import files
+from typing import Any
+from urllib.parse import urlsplit
+
+from enrich.columns import STALE_MARK, Entities, hub, humanise, paper, repo, scholar
+from enrich.models import (
+    CODE_KINDS,
+    PAPER_KINDS,
+    Dataset,
+    HubMeta,
+    Kind,
+    Link,
+    PaperMeta,
+    RepoMeta,
+    Result,
+    RowRecord,
+    ScholarMeta,
+    Status,
+    utc,
+)
+from enrich.parse import markdown
+from enrich.text import one_line
+
+TEXT_LIMIT = 300
+AUTHORS_LIMIT = 500
+SECTION_SEPARATOR = " › "
+NAME_COLUMNS = ("method", "name", "model", "title")
+# What links a row has, for the kind filter: a name and the link kinds that count as it.
+KIND_GROUPS: tuple[tuple[str, frozenset[Kind]], ...] = (
+    ("paper", PAPER_KINDS),
+    ("code", CODE_KINDS),
+    ("model", frozenset({Kind.HF_MODEL, Kind.HF_COLLECTION})),
+    ("dataset", frozenset({Kind.HF_DATASET})),
+    ("demo", frozenset({Kind.HF_SPACE})),
+    ("other", frozenset({Kind.HF_ORG, Kind.HF_DOCS, Kind.URL})),
+)
+# The code and model links: the row's first of the first group that has one. (A frozenset is
+# never iterated here: its order changes with the hash seed, and the page must not.)
+CODE_LINKS = (frozenset({Kind.GITHUB_REPO}), frozenset({Kind.GITHUB_USER}))
+MODEL_LINKS = (
+    frozenset({Kind.HF_MODEL, Kind.HF_COLLECTION, Kind.HF_DATASET, Kind.HF_SPACE}),
+    frozenset({Kind.HF_ORG, Kind.HF_DOCS}),
+)
+_MD = markdown()
+# In JSON text these characters only occur inside strings, where their escapes mean the same.
+_JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def render_page(dataset: Dataset) -> str:
+    """The page for `dataset`: the same dataset always gives the same text."""
+    rows, sections = [], _Sections(dataset.records)
+    for record in dataset.records:
+        where = sections.of(record)
+        label = sections.labels[where[-1]] if where else ""
+        rows.append({**row_data(record, dataset.entities), "in": where, "section": label})
+    kinds = [name for name, _ in KIND_GROUPS if any(name in r["kinds"] for r in rows)]
+    data = {"rows": rows, "sections": sections.labels, "kinds": kinds}
+    style, script = asset("page.css"), asset("page.js")
+    return _fill(
+        asset("page.html"),
+        CSP=_policy(script, style),
+        STYLE=style,
+        SCRIPT=script,
+        SUMMARY=html.escape(_summary(dataset)),
+        DATA=json_for_script(data),
+    )
+
+
+def json_for_script(value: object) -> str:
+    """`value` as JSON that is safe inside a `<script>` element of an HTML page."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return "".join(_JSON_ESCAPES.get(char, char) for char in text)
+
+
+def safe_url(url: str | None) -> str | None:
+    """`url` when it is an absolute http(s) URL with a host, else None."""
+    if not url or any(c.isspace() or ord(c) < 0x20 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
+def plain(text: str, limit: int = TEXT_LIMIT) -> str:
+    """A curated markdown cell as plain text: link texts and code kept, markup dropped."""
+    parts: list[str] = []
+    for token in _MD.parseInline(text):
+        for child in token.children or []:
+            if child.type in ("text", "code_inline", "image"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+    return one_line("".join(parts), limit)
+
+
+def row_data(record: RowRecord, entities: Entities) -> dict[str, Any]:
+    """What the page shows and searches for one row (`section`: the whole heading path)."""
+    paper_link = _first_link(record, (PAPER_KINDS,))
+    code_link, model_link = _first_link(record, CODE_LINKS), _first_link(record, MODEL_LINKS)
+    found_paper, found_scholar = paper(record, entities), scholar(record, entities)
+    title, authors = _title_and_authors(found_paper, found_scholar)
+    return {
+        "id": record.id,
+        "name": _name(record),
+        "title": title or (paper_link.ref if paper_link else ""),
+        "paper": safe_url(paper_link.url) if paper_link else None,
+        "authors": authors,
+        "section": SECTION_SEPARATOR.join(one_line(s, TEXT_LIMIT) for s in record.section),
+        "year": plain(_cell(record, "year"), 20),
+        "published": _published(found_paper, found_scholar),
+        "stars": _metric(repo(record, entities), "stars"),
+        "downloads": _metric(hub(record, entities), "downloads"),
+        "citations": _metric(found_scholar, "citations"),
+        "code": _link(code_link, entities, "full_name"),
+        "model": _link(model_link, entities, "id"),
+        "kinds": link_kinds(record),
+    }
+
+
+def link_kinds(record: RowRecord) -> list[str]:
+    """What links the row has (`paper`, `code`, `model`, ...), in `KIND_GROUPS` order."""
+    return [name for name, kinds in KIND_GROUPS if any(x.kind in kinds for x in record.links)]
+
+
+def _name(record: RowRecord) -> str:
+    """The row's name: its Method (or Name, Model, Title) cell, else its first cell."""
+    by_name = {column.strip().lower(): text for column, text in record.cells.items()}
+    named = next((by_name[c] for c in NAME_COLUMNS if by_name.get(c, "").strip()), None)
+    first = next((text for text in record.cells.values() if text.strip()), "")
+    return plain(named if named is not None else first) or record.id
+
+
+def _cell(record: RowRecord, column: str) -> str:
+    return next((t for c, t in record.cells.items() if c.strip().lower() == column), "")
+
+
+def _first_link(record: RowRecord, groups: Iterable[frozenset[Kind]]) -> Link | None:
+    """The row's first http(s) link of a kind of the first of `groups` that has one."""
+    for kinds in groups:
+        for link in record.links:
+            if link.kind in kinds and safe_url(link.url):
+                return link
+    return None
+
+
+def _title_and_authors(found: Result | None, known: Result | None) -> tuple[str, str]:
+    """The paper's title and authors, from arXiv, else from Semantic Scholar."""
+    for result in (found, known):
+        data = result.data if result else None
+        if isinstance(data, PaperMeta | ScholarMeta) and data.title:
+            names = ", ".join(a.name for a in data.authors)
+            return one_line(data.title, TEXT_LIMIT), one_line(names, AUTHORS_LIMIT)
+    return "", ""
+
+
+def _published(found: Result | None, known: Result | None) -> dict[str, str] | None:
+    """The first-published date, as sort key and text (`2023-06-13`, dagger when stale):
+    arXiv's first version, else Semantic Scholar's date (or year)."""
+    if found is not None and isinstance(found.data, PaperMeta):
+        day = utc(found.data.published).date().isoformat()
+        return {"sort": day, "text": _stale(found, day)}
+    if known is not None and isinstance(known.data, ScholarMeta):
+        meta = known.data
+        day = meta.publication_date.isoformat() if meta.publication_date else ""
+        day = day or (str(meta.year) if meta.year else "")
+        return {"sort": day, "text": _stale(known, day)} if day else None
+    return None
+
+
+def _metric(result: Result | None, field: str) -> dict[str, Any] | None:
+    """A count, as number (for sorting) and humanised text (dagger when stale)."""
+    number = getattr(result.data, field, None) if result is not None else None
+    if result is None or not isinstance(number, int):
+        return None
+    return {"n": number, "text": _stale(result, humanise(number))}
+
+
+def _link(link: Link | None, entities: Entities, field: str) -> dict[str, str] | None:
+    """A code or model link: its URL and the entity's own name for it."""
+    if link is None or (url := safe_url(link.url)) is None:
+        return None
+    result = entities.get(link.ref)
+    data = result.data if result else None
+    name = getattr(data, field, None) if isinstance(data, RepoMeta | HubMeta) else None
+    return {"url": url, "text": one_line(name if isinstance(name, str) else link.key, 120)}
+
+
+def _stale(result: Result, text: str) -> str:
+    return f"{text}{STALE_MARK}" if result.status is Status.STALE else text
+
+
+class _Sections:
+    """The section filter's choices: every heading path (and its parents) below the headings
+    all rows share, in seed order; `of(record)` is the choices a row belongs to."""
+
+    def __init__(self, records: list[RowRecord]) -> None:
+        paths = [tuple(one_line(s, TEXT_LIMIT) for s in r.section) for r in records]
+        self._skip = _common_prefix(paths)
+        self._index: dict[tuple[str, ...], int] = {}
+        for path in paths:
+            for prefix in self._prefixes(path):
+                self._index.setdefault(prefix, len(self._index))
+        self.labels = [SECTION_SEPARATOR.join(p[self._skip :]) for p in self._index]
+
+    def _prefixes(self, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+        start = min(self._skip + 1, len(path))
+        return [path[:end] for end in range(start, len(path) + 1) if end]
+
+    def of(self, record: RowRecord) -> list[int]:
+        path = tuple(one_line(s, TEXT_LIMIT) for s in record.section)
+        return [self._index[p] for p in self._prefixes(path)]
+
+
+def _common_prefix(paths: list[tuple[str, ...]]) -> int:
+    """How many leading headings every path shares (keeping at least one of each path)."""
+    if not paths:
+        return 0
+    shortest = min(len(p) for p in paths)
+    shared = 0
+    while shared < shortest - 1 and len({p[shared] for p in paths}) == 1:
+        shared += 1
+    return shared
+
+
+def _summary(dataset: Dataset) -> str:
+    rows, seeds = len(dataset.records), ", ".join(one_line(s, 200) for s in dataset.seeds)
+    fetched = [r.provenance.fetched_at for r in dataset.entities.values()]
+    latest = max((f for f in fetched if f is not None), default=None)
+    facts = f"; facts fetched up to {utc(latest).date().isoformat()}" if latest else ""
+    return f"{rows} rows from {seeds or 'no seed'}{facts}."
+
+
+@cache
+def asset(name: str) -> str:
+    """A file of `enrich/assets/`: the page's template, style sheet and script."""
+    return (files("enrich") / "assets" / name).read_text(encoding="utf-8")
+
+
+def _hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def _policy(script: str, style: str) -> str:
+    """Nothing may load but this page's own script and style (and no favicon request)."""
+    return (
+        f"default-src 'none'; script-src {_hash(script)}; style-src {_hash(style)}; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
+def _fill(template: str, **parts: str) -> str:
+    """`template` with each `{{NAME}}` replaced, in one pass (a part never gets filled)."""
+    pieces = template.split("{{")
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        name, _, rest = piece.partition("}}")
+        out.append(parts[name] + rest)
+    return "".join(out)
