@@ -35,11 +35,13 @@ from enrich.render import dataset_schema, render_document, render_json
 from enrich.report import changes_markdown, report_markdown
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
+from enrich.timeline import render_timeline
 
 DATASET_NAME = "enriched.json"
 SCHEMA_NAME = "enriched.schema.json"
 REPORT_NAME = "report.md"
 CHANGES_NAME = "CHANGES.md"
+TIMELINE_NAME = "timeline.svg"
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,7 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, str]:
         out / DATASET_NAME: render_json(dataset),
         out / SCHEMA_NAME: render_json(dataset_schema()),
         out / REPORT_NAME: report_markdown(dataset),
+        out / TIMELINE_NAME: render_timeline(dataset),
     }
     changes = changes_markdown(done.previous, dataset)
     if changes is not None:
@@ -257,7 +260,8 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, str]:
     for seed in done.seeds:
         records = {r.line: r for r in dataset.records if r.file == seed.document.path}
         base = Path(os.path.relpath(seed.path.parent.resolve(), out.resolve())).as_posix()
+        timeline = TIMELINE_NAME if records else None  # a document with rows shows it
         files[out / seed.path.name] = render_document(
-            seed.document, records, dataset.entities, columns, base
+            seed.document, records, dataset.entities, columns, base, timeline
         )
     return files
