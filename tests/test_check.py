@@ -127,6 +127,7 @@ def test_two_runs_in_a_row_leave_every_output_file_untouched(project: Path, api:
         "index.html",
         "report.md",
         "slm-survey.md",
+        "timeline.svg",
     }
     before = api.count()
     assert main(["run", "-q"]) == 0  # within the cache's time-to-live
@@ -193,6 +194,9 @@ def test_the_regenerated_document_as_seed_gives_the_same_document(project: Path)
     assert main(["run", "-q", "--seeds", "output/slm-survey.md", "--out", "again"]) == 0
     again = (project / "again" / "slm-survey.md").read_bytes()
     assert again == (project / "output" / "slm-survey.md").read_bytes()
+    timeline = (project / "again" / "timeline.svg").read_bytes()
+    assert timeline == (project / "output" / "timeline.svg").read_bytes()
+    assert b"No dated papers" not in timeline
     first = json.loads((project / "output" / "enriched.json").read_text(encoding="utf-8"))
     second = json.loads((project / "again" / "enriched.json").read_text(encoding="utf-8"))
     assert [(r["id"], r["cells"], r["links"]) for r in second["records"]] == [

@@ -169,6 +169,7 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_output(
         "index.html",
         "report.md",
         SEED.name,
+        "timeline.svg",
     }
 
     # The new version: facts changed upstream, refreshed to the end in a copy.

@@ -49,9 +49,12 @@ def test_run_writes_dataset_schema_and_document(tmp_path: Path) -> None:
         "index.html",
         "report.md",
         "CHANGES.md",
+        "timeline.svg",
     }
     expected = SEED.read_text(encoding="utf-8").replace("](images/", "](../seeds/images/")
-    assert (out / "slm-survey.md").read_text(encoding="utf-8") == expected
+    lines = (out / "slm-survey.md").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines.pop(42).startswith('<img src="timeline.svg" ')  # after the seed's figure
+    assert "".join(lines) == expected
     data = json.loads((out / "enriched.json").read_text(encoding="utf-8"))
     assert data["schema_version"] == 1
     assert len(data["records"]) == 75
@@ -91,7 +94,10 @@ def test_crlf_seed_without_final_newline_round_trips(tmp_path: Path) -> None:
         b"# T\r\n\r\n| a | b |\r\n|---|---|\r\n| [x](https://arxiv.org/abs/2306.07629) | y |"
     )
     pipeline.run(settings(tmp_path, seeds=seed, offline=True, columns=()), sources=())
-    assert (tmp_path / "out" / "crlf.md").read_bytes() == seed.read_bytes()
+    first, *rest = (tmp_path / "out" / "crlf.md").read_bytes().split(b"\r\n", 2)
+    assert rest[0].startswith(b'<img src="timeline.svg" ')  # after the first heading
+    assert rest[0].endswith(b" <!-- enrich -->")
+    assert b"\r\n".join([first, rest[1]]) == seed.read_bytes()
 
 
 def test_previous_dataset_supplies_last_known_values_offline(tmp_path: Path) -> None:

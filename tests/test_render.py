@@ -44,6 +44,7 @@ from enrich.models import (
     Status,
 )
 from enrich.parse import markdown, parse
+from enrich.pipeline import TIMELINE_NAME
 from enrich.render import (
     TITLE_LIMIT,
     escape_cell,
@@ -66,6 +67,7 @@ NASTY_TITLE = (
     " www.evil.example"
 )
 LAST_ROW = "| LinguaLinked "
+FIGURE_LINE = 42  # the seed's own timeline figure
 MD = markdown()
 
 
@@ -191,15 +193,25 @@ def seed_document() -> Document:
 
 @functools.cache
 def rendered() -> str:
-    """The seed rendered as `run` renders it into output/, beside seeds/."""
+    """The seed rendered as `run` renders it into output/, beside seeds/: with the timeline
+    figure's line after the seed's figure (line 42), so rows sit a line lower than in the
+    seed (`at` gives their lines there)."""
     data = dataset()
     records = {r.line: r for r in data.records if r.file == SEED_PATH}
     columns = select(DEFAULT_COLUMNS)
-    return render_document(seed_document(), records, data.entities, columns, "../seeds")
+    return render_document(
+        seed_document(), records, data.entities, columns, "../seeds", TIMELINE_NAME
+    )
+
+
+def at(seed_line: int) -> int:
+    """The line in `rendered()` of the seed's line `seed_line`."""
+    return seed_line + 1 if seed_line > FIGURE_LINE else seed_line
 
 
 def row_at(text: str, line: int) -> str:
-    return text.splitlines()[line - 1]
+    """The row at the seed's `line` (in `rendered()`)."""
+    return text.splitlines()[at(line) - 1]
 
 
 def tables_by_line(document: Document) -> dict[int, Table]:
@@ -207,10 +219,11 @@ def tables_by_line(document: Document) -> dict[int, Table]:
 
 
 def cell(text: str, line: int, column: str) -> str:
-    """The value of `column` (curated or generated header text) in the row at `line`."""
-    table = tables_by_line(parse(text))[line]
+    """The value of `column` (curated or generated header text) in the row at the seed's
+    `line` (in `rendered()`)."""
+    table = tables_by_line(parse(text))[at(line)]
     headers = [h.replace("<!-- enrich -->", "").strip() for h in table.header.values]
-    [row] = [r for r in table.rows if r.line == line]
+    [row] = [r for r in table.rows if r.line == at(line)]
     return row.values[headers.index(column)]
 
 
@@ -246,6 +259,9 @@ def test_seed_renders_as_the_golden_document() -> None:
 def test_prose_is_the_seed_byte_for_byte_but_relative_images_point_to_the_seed_folder() -> None:
     seed = SEED.read_text(encoding="utf-8").splitlines(keepends=True)
     out = rendered().splitlines(keepends=True)
+    figure = out.pop(FIGURE_LINE)  # the one line added: the living timeline, after the seed's
+    assert figure.startswith('<img src="timeline.svg" alt="Timeline of the listed papers')
+    assert figure.endswith("> <!-- enrich -->\n")
     assert len(out) == len(seed)
     table_lines = {
         n for t in seed_document().tables for n in range(t.header.line, t.rows[-1].line + 1)
@@ -282,15 +298,14 @@ def test_row_without_a_trailing_pipe_is_closed_before_the_generated_cells() -> N
 
 def test_curated_cells_are_kept_as_written() -> None:
     seed = SEED.read_text(encoding="utf-8").splitlines()
-    out = rendered().splitlines()
-    squeeze = out[49]
+    squeeze = row_at(rendered(), 50)
     assert squeeze.startswith(
         "| SqueezeLLM    | 3-bit         | PTQ   | Ultra-low bit quantization"
     )
     # The curated part of a row is its source text, spacing included, up to the paper link.
     for n in (69, 98, 169):
         head = seed[n - 1].split("[Link](")[0]
-        assert out[n - 1].startswith(head)
+        assert row_at(rendered(), n).startswith(head)
 
 
 # ------------------------------------------------------------------------------ values
@@ -370,7 +385,7 @@ def test_fetched_title_is_escaped_and_reads_back_exactly() -> None:
     assert len(parse(out).tables[0].rows[0].cells) == 11  # no pipe of the title splits the row
     paper = cell(out, 50, "Paper")
     assert link_titles(paper) == {"https://arxiv.org/abs/2306.07629": one_line(NASTY_TITLE, 200)}
-    table = MD.render("\n".join(out.splitlines()[47:50]))
+    table = MD.render("\n".join(out.splitlines()[at(48) - 1 : at(50)]))
     assert table.count("<a ") == 2
     assert "<b>" not in table
 
@@ -386,15 +401,19 @@ def test_regenerated_document_reads_back_as_the_seed_rows() -> None:
     seed = resolve(seed_document())
     again = resolve(parse(rendered(), SEED_PATH))
     assert comparable(again.records) == comparable(seed.records)
-    assert [r.line for r in again.records] == [r.line for r in seed.records]
-    assert again.diagnostics == seed.diagnostics
+    assert [r.line for r in again.records] == [at(r.line) for r in seed.records]
+    # The same problems, a line lower after the timeline figure's line.
+    assert [(d.line, d.code, d.hint) for d in again.diagnostics] == [
+        (at(d.line), d.code, d.hint) for d in seed.diagnostics
+    ]
 
 
 def test_regenerated_document_renders_to_itself() -> None:
     data = dataset()
     document = parse(rendered(), "output/slm-survey.md")
     records = {r.line: r for r in resolve(document).records}
-    again = render_document(document, records, data.entities, select(DEFAULT_COLUMNS), ".")
+    columns = select(DEFAULT_COLUMNS)
+    again = render_document(document, records, data.entities, columns, ".", TIMELINE_NAME)
     assert again == rendered()
 
 

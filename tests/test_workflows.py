@@ -305,6 +305,7 @@ def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(rep
             "index.html",
             "report.md",
             "slm-survey.md",
+            "timeline.svg",
         )
     )  # output/ and only it: not cache/, not the scratch files of the run
     assert repo.git("status", "--porcelain") == ""

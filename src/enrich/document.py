@@ -84,6 +84,9 @@ class Document:
     references: dict[str, str] = field(default_factory=dict)
     code_lines: frozenset[int] = frozenset()
     """1-based lines of fenced and indented code blocks, where a link is only text."""
+    generated_lines: frozenset[int] = frozenset()
+    """1-based prose lines an earlier run added (an image and GENERATED_MARK alone on a line,
+    such as the timeline figure): not the curator's, dropped when the document is rendered."""
 
     @property
     def tables(self) -> tuple[Table, ...]:

@@ -22,10 +22,17 @@ from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, getLine
 from markdown_it.rules_block.table import table as gfm_table
 from markdown_it.token import Token
 
-from enrich.document import Document, Prose, Table, TableLine
+from enrich.document import GENERATED_MARK, Document, Prose, Table, TableLine
 from enrich.models import Diagnostic, Severity
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+# A line a regenerated document gained (the timeline figure): an image (markdown or HTML)
+# followed by the generated mark, alone on its line.
+_GENERATED_LINE = re.compile(
+    r"(?:!\[[^\]\r\n]*\]\([^)\r\n]*\)|<img\b[^>\r\n]*>)[ \t]*"
+    + re.escape(GENERATED_MARK)
+    + r"[ \t]*(?:\r\n|\r|\n)?"
+)
 # What stands before a table row inside a container: indentation and blockquote markers.
 _CONTAINER = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*")
 # The same, plus list markers: what stands before a table that starts on a list item's line.
@@ -164,7 +171,20 @@ def parse(text: str, path: str = "<string>") -> Document:
         if t.type in ("fence", "code_block") and t.map
         for line in range(t.map[0] + 1, t.map[1] + 1)
     )
-    return Document(path=path, blocks=tuple(blocks), references=references, code_lines=code)
+    generated = frozenset(
+        n
+        for block in blocks
+        if isinstance(block, Prose)
+        for n, text in enumerate(split_lines(block.raw), block.line)
+        if n not in code and _GENERATED_LINE.fullmatch(text)
+    )
+    return Document(
+        path=path,
+        blocks=tuple(blocks),
+        references=references,
+        code_lines=code,
+        generated_lines=generated,
+    )
 
 
 def _table_spans(tokens: list[Token]) -> Iterator[tuple[tuple[str, ...], int, int, bool]]:

@@ -36,12 +36,14 @@ from enrich.render import dataset_schema, render_document, render_json
 from enrich.report import changes_markdown, report_markdown
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
+from enrich.timeline import render_timeline
 
 DATASET_NAME = "enriched.json"
 SCHEMA_NAME = "enriched.schema.json"
 REPORT_NAME = "report.md"
 CHANGES_NAME = "CHANGES.md"
 PAGE_NAME = "index.html"
+TIMELINE_NAME = "timeline.svg"
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, str]:
         out / SCHEMA_NAME: render_json(dataset_schema()),
         out / REPORT_NAME: report_markdown(dataset),
         out / PAGE_NAME: render_page(dataset),
+        out / TIMELINE_NAME: render_timeline(dataset),
     }
     changes = changes_markdown(done.previous, dataset)
     if changes is not None:
@@ -260,7 +263,8 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, str]:
     for seed in done.seeds:
         records = {r.line: r for r in dataset.records if r.file == seed.document.path}
         base = Path(os.path.relpath(seed.path.parent.resolve(), out.resolve())).as_posix()
+        timeline = TIMELINE_NAME if records else None  # a document with rows shows it
         files[out / seed.path.name] = render_document(
-            seed.document, records, dataset.entities, columns, base
+            seed.document, records, dataset.entities, columns, base, timeline
         )
     return files
