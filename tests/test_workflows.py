@@ -154,7 +154,7 @@ def test_refresh_triggers_permissions_concurrency_and_cache() -> None:
     assert restore["with"]["key"].startswith(restore["with"]["restore-keys"].strip())
     assert save["if"] == "always()"
     env = next(s for s in jobs["refresh"]["steps"] if s.get("id") == "refresh")["env"]
-    assert {"GITHUB_TOKEN", "HF_TOKEN"} <= set(env)
+    assert {"GITHUB_TOKEN", "HF_TOKEN", "S2_API_KEY"} <= set(env)
 
 
 def test_pages_job_deploys_the_refreshed_output_with_only_the_pages_permissions() -> None:
