@@ -29,6 +29,7 @@ from enrich.models import (
     RepoMeta,
     Result,
     RowRecord,
+    ScholarMeta,
     Status,
 )
 from enrich.parse import parse
@@ -663,3 +664,94 @@ def test_every_wanted_entity_gets_one_result_sorted(settings: Settings, cache: C
     report = fetch(wanted(*refs), [github_source(), arxiv_source()], settings, cache)
     assert list(report.results) == sorted(refs)
     assert all(report.results[ref].ref == ref for ref in refs)
+
+
+# ------------------------------------------------------- Semantic Scholar, then arXiv
+
+
+def scholar_answer(names: Mapping[str, str]) -> Answer:
+    """Semantic Scholar records; `names` maps a scholar ref to the arXiv id it names."""
+
+    def answer(request: Request, ctx: FetchContext, source: str) -> Result:
+        data = ScholarMeta(paper_id=request.identifier.key, arxiv_id=names.get(request.ref))
+        return result(request, ctx, source, Status.OK, data=data)
+
+    return answer
+
+
+S_DOI = "scholar:doi:10.5555/3666122.3666563"
+S_A1 = f"scholar:{A1}"
+
+
+def test_arxiv_also_fetches_the_papers_semantic_scholar_names_in_its_one_call(
+    settings: Settings, cache: Cache
+) -> None:
+    """QLoRA is linked by its ACM DOI only: its record names arXiv 2305.14314, which joins
+    the arXiv call of the linked papers."""
+    order: list[str] = []
+
+    class Logged(FakeSource):
+        async def fetch(
+            self, requests: Sequence[Request], ctx: FetchContext
+        ) -> Mapping[str, Result]:
+            order.append(self.name)
+            return await super().fetch(requests, ctx)
+
+    scholar = Logged("scholar", {Kind.SCHOLAR}, scholar_answer({S_DOI: "2305.14314"}))
+    arxiv = Logged("arxiv", {Kind.ARXIV})
+    report = fetch(wanted(A1, S_A1, S_DOI), [arxiv, scholar], settings, cache)
+    assert order == ["scholar", "arxiv"]  # the records naming arXiv ids come first
+    assert scholar.refs == [[S_DOI, S_A1]]  # the DOI first, the batch filled with the rest
+    assert arxiv.refs == [[A1, "arxiv:2305.14314"]]
+    assert report.results["arxiv:2305.14314"].status is Status.OK
+    assert report.served == {"scholar": 2, "arxiv": 2}
+
+
+def test_with_only_arxiv_papers_semantic_scholar_does_not_hold_arxiv_back(
+    settings: Settings, cache: Cache
+) -> None:
+    class Handshake(FakeSource):
+        """Sets the other's event, then waits for its own: deadlocks if run one by one."""
+
+        mine: asyncio.Event
+        other: asyncio.Event
+
+        async def fetch(
+            self, requests: Sequence[Request], ctx: FetchContext
+        ) -> Mapping[str, Result]:
+            self.other.set()
+            await self.mine.wait()
+            return await super().fetch(requests, ctx)
+
+    async def main() -> FetchReport:
+        scholar = Handshake("scholar", {Kind.SCHOLAR}, scholar_answer({}))
+        arxiv = Handshake("arxiv", {Kind.ARXIV})
+        scholar.mine, arxiv.mine = asyncio.Event(), asyncio.Event()
+        scholar.other, arxiv.other = arxiv.mine, scholar.mine
+        job = fetch_all(wanted(A1, S_A1), [arxiv, scholar], settings, cache, {})
+        return await asyncio.wait_for(job, timeout=5)
+
+    report = asyncio.run(main())
+    assert report.results[A1].status is Status.OK
+    assert report.results[S_A1].status is Status.OK
+
+
+def test_the_named_arxiv_papers_are_kept_when_semantic_scholar_is_left_out(
+    settings: Settings, cache: Cache
+) -> None:
+    """`--skip scholar` keeps the last known records, and the arXiv papers they name are
+    still fetched: the set of entities does not depend on which sources ran."""
+    scholar = FakeSource("scholar", {Kind.SCHOLAR}, scholar_answer({}))
+    arxiv = arxiv_source()
+    record = result(
+        Request(ident(S_DOI)),
+        FetchContext(settings=settings, policy=None, stats=None),  # type: ignore[arg-type]
+        "scholar",
+        Status.OK,
+        data=ScholarMeta(paper_id="p", arxiv_id="2305.14314"),
+    )
+    skip = replace(settings, skip=frozenset({"scholar"}))
+    report = fetch(wanted(S_DOI), [arxiv, scholar], skip, cache, {S_DOI: record})
+    assert scholar.calls == []
+    assert arxiv.refs == [["arxiv:2305.14314"]]
+    assert sorted(report.results) == ["arxiv:2305.14314", S_DOI]
