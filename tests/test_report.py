@@ -64,6 +64,59 @@ def test_year_cell_against_the_arxiv_first_published_year() -> None:
     assert found("year-mismatch", 169) != []  # AWQ: its paper sits in the Code column
 
 
+def test_year_cell_of_a_paper_linked_by_doi_only() -> None:
+    """QLoRA (line 61) links only its ACM DOI: Semantic Scholar names arXiv 2305.14314,
+    first published 2023-05, and the Year cell says 2024."""
+    qlora = only("year-mismatch", 61)
+    assert "2305.14314" in qlora.message
+    assert "2023-05" in qlora.message
+    assert "Semantic Scholar" in qlora.message
+    assert qlora.fix.startswith("write 2023")
+    assert "2305.14152" in only("year-mismatch", 60).message  # PEQA, the same way
+    assert found("year-mismatch", 123) == []  # T-SAS (ACL Anthology), 2023: right
+
+
+def test_venue_upgrades_say_where_the_preprint_was_published() -> None:
+    dpo = only("venue-upgrade", 79)
+    assert "2305.18290" in dpo.message
+    assert "Neural Information Processing Systems 2023" in dpo.message
+    assert found("venue-upgrade", 61) == []  # QLoRA links its published version already
+    assert found("venue-upgrade", 50) == []  # SqueezeLLM: still a preprint (arXiv.org)
+
+
+def test_a_published_doi_is_the_link_to_put_in_the_row() -> None:
+    """arXiv's own DOI (10.48550/...) is no upgrade; a journal's DOI is, with the link."""
+    data = current()
+    rlhf = data.entities["arxiv:2203.02155"]
+    assert rlhf.data is not None
+    published = rlhf.data.model_copy(
+        update={"doi": "10.1145/3600006.3613165", "journal_ref": "NeurIPS 2022 | <b>x</b>"}
+    )
+    entities = {**data.entities, rlhf.ref: rlhf.model_copy(update={"data": published})}
+    scholar = entities.pop("scholar:arxiv:2203.02155")  # only arXiv knows, here
+    assert scholar is not None
+    [upgrade] = [
+        p
+        for p in problems(data.model_copy(update={"entities": entities}))
+        if (p.code, p.line) == ("venue-upgrade", 78)
+    ]
+    assert "NeurIPS 2022" in upgrade.message
+    assert "<b>" not in upgrade.message  # untrusted text stays text
+    assert upgrade.fix == "link https://doi.org/10.1145/3600006.3613165 in the Paper column"
+
+
+@pytest.mark.parametrize("doi", ["10.1/x) [evil](https://e.vil", "10.1145/<script>", "10.1/a|b"])
+def test_a_doi_that_could_break_the_markdown_is_not_offered_as_a_link(doi: str) -> None:
+    data = current()
+    dpo = data.entities["arxiv:2305.18290"]
+    assert dpo.data is not None
+    changed = dpo.model_copy(update={"data": dpo.data.model_copy(update={"doi": doi})})
+    dataset = data.model_copy(update={"entities": {**data.entities, dpo.ref: changed}})
+    [upgrade] = [p for p in problems(dataset) if (p.code, p.line) == ("venue-upgrade", 79)]
+    assert upgrade.fix.startswith("note the venue")
+    assert "evil" not in report_markdown(dataset)
+
+
 def test_archived_moved_and_gone_repositories() -> None:
     archived = only("archived", 61)
     assert "artidoro/qlora" in archived.message

@@ -9,6 +9,7 @@ should fix, each with the seed's `file:line` and a suggested fix.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -213,15 +214,17 @@ def _venue(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Proble
     if venue is None:
         return
     doi = _published_doi(arxiv, record_)
-    where = f"https://doi.org/{doi}" if doi else None
-    name = arxiv.arxiv_id if arxiv is not None else link.key
-    fix = f"link {where} in the {link.column} column" if where else f"note the venue: {venue}"
+    name = escape_cell(arxiv.arxiv_id if arxiv is not None else link.key, 50)
+    column = escape_cell(link.column, 50)
+    fix = (
+        f"link https://doi.org/{doi} in the {column} column" if doi else f"note the venue: {venue}"
+    )
     yield Problem(
         record.file,
         record.line,
         "venue-upgrade",
         f"arXiv {name} has since been published: {venue}" + (f" (DOI {doi})" if doi else ""),
-        escape_cell(fix, 300),
+        fix,
     )
 
 
@@ -241,10 +244,14 @@ def _published_venue(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str
     return None
 
 
+_SAFE_DOI = re.compile(r"10\.\d{4,9}/[A-Za-z0-9._;:/+-]+")
+
+
 def _published_doi(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str | None:
-    """The published version's DOI (arXiv's own DOIs, 10.48550/arXiv.*, are not one)."""
+    """The published version's DOI (arXiv's own DOIs, 10.48550/arXiv.*, are not one), if
+    it is made of the characters DOIs use in practice: it becomes a link in the report."""
     for doi in (arxiv.doi if arxiv else None, record.doi if record else None):
-        if doi and not doi.lower().startswith("10.48550/"):
+        if doi and not doi.startswith("10.48550/") and _SAFE_DOI.fullmatch(doi):
             return doi
     return None
 
