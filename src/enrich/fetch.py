@@ -26,6 +26,7 @@ from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, Settings
 from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, Source, SourceStats
+from enrich.suggest import gap
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,20 @@ def entities(records: Iterable[RowRecord]) -> dict[str, Entity]:
             for ref in link.also:
                 kind, key = ref.split(":", 1)
                 _add(found, Identifier(kind=Kind(kind), key=key), None)
+    return dict(sorted(found.items()))
+
+
+def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
+    """What discovery asks the Hub about, beyond what is linked: for each row with an arXiv
+    paper and an empty Code cell, the paper's Hub page (its linked repository); with an empty
+    Model Card cell, the models tagged with the paper. Rows with both cells filled cost
+    nothing. See `suggest.gap`."""
+    found: dict[str, Entity] = {}
+    for record in records:
+        missing = gap(record)
+        for ref in missing.refs if missing is not None else ():
+            kind, key = ref.split(":", 1)
+            found.setdefault(ref, Entity(Identifier(kind=Kind(kind), key=key)))
     return dict(sorted(found.items()))
 
 
