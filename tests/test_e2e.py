@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from enrich.fetch import discovery
+from enrich.models import Kind
+from enrich.pipeline import load_seed
 from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
 
@@ -61,7 +64,15 @@ def test_run_enriches_every_fetchable_link_then_a_warm_run_makes_no_request(
 ) -> None:
     done = run(tmp_path, api_env(api.base_url))
     assert done.returncode == 0, done.stderr
-    entities = dataset(tmp_path)["entities"]
+    data = dataset(tmp_path)
+    linked = {f"{k['kind']}:{k['key']}" for r in data["records"] for k in r["links"]}
+    linked |= {ref for r in data["records"] for k in r["links"] for ref in k["also"]}
+    named = {
+        f"arxiv:{e['data']['arxiv_id']}"
+        for e in data["entities"].values()
+        if e["data"] and e["data"]["type"] == "scholar" and e["data"]["arxiv_id"]
+    }
+    entities = {ref: e for ref, e in data["entities"].items() if ref in linked | named}
     fetchable = {r: e for r, e in entities.items() if r.split(":")[0] in FETCHED_KINDS}
     # 60 linked, and 3 that Semantic Scholar names for papers linked by DOI or ACL id
     assert len([r for r in fetchable if r.startswith("arxiv:")]) == 63
@@ -124,3 +135,57 @@ def test_offline_makes_no_request(tmp_path: Path, api: FakeAPI) -> None:
     assert done.returncode == 0, done.stderr
     assert api.count() == before
     assert (tmp_path / "output" / "enriched.json").read_bytes() == snapshot
+
+
+def test_suggestions_from_the_hub_reach_the_report_and_suggest_apply_writes_them(
+    tmp_path: Path, api: FakeAPI
+) -> None:
+    repo = "https://github.com/xuyuzhuang11/OneBit"
+    api.add_paper_page("2402.11295", github_repo=repo)
+    api.add_repo("xuyuzhuang11/OneBit")
+    api.add_model("community/onebit-gguf", arxiv_ids=["2402.11295"], downloads=15_000)
+    api.add_model("onebit/OneBit-7B", arxiv_ids=["2402.11295"], downloads=1_200)
+    env = api_env(api.base_url)
+    done = run(tmp_path, env)
+    assert done.returncode == 0, done.stderr
+
+    report = (tmp_path / "output" / "report.md").read_text(encoding="utf-8")
+    _, _, section = report.partition("## Suggestions (6)\n")
+    for line in (53, 102):
+        assert f"- `seeds/slm-survey.md:{line}` (arxiv:2402.11295@" in section
+    assert f"): Code <{repo}> — the paper's Hugging Face page" in section
+    gguf = "): Model Card <https://huggingface.co/community/onebit-gguf> — tagged arxiv:2402.11295"
+    assert section.count(gguf) == 2
+    assert section.index("community/onebit-gguf") < section.index("onebit/OneBit-7B")
+
+    # Only rows lacking a cell cost requests: one paper page per empty Code cell's paper (the
+    # linked pages aside), one list per empty Model Card cell's paper.
+    records = load_seed(SEED).records
+    wanted = discovery(records)
+    linked = {link.key for r in records for link in r.links if link.kind is Kind.HF_PAPER}
+    pages = {r.path.rsplit("/", 1)[1] for r in api.requests if r.path.startswith("/api/papers/")}
+    lists = [r.query["filter"] for r in api.requests if r.path == "/api/models"]
+    assert pages == linked | {ref.split(":")[1] for ref in wanted if ref.startswith("hf_paper:")}
+    assert sorted(lists) == sorted(
+        f"arxiv:{ref.split(':')[1]}" for ref in wanted if ref.startswith("hf_paper_models:")
+    )
+    assert len(lists) < len(records)
+    entities = dataset(tmp_path)["entities"]
+    assert entities["hf_paper:2402.11295"]["data"]["github_repo"] == repo
+    assert entities["hf_paper:2405.14852"]["provenance"]["status"] == "not_found"  # no page
+    models = entities["hf_paper_models:2402.11295"]["data"]["tagged_models"]
+    assert [m["id"] for m in models] == ["community/onebit-gguf", "onebit/OneBit-7B"]
+
+    command = [sys.executable, "-m", "enrich", "suggest", "--apply"]
+    applied = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path
+    )
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stdout.count("\n+| OneBit ") == 2
+    again = run(tmp_path, env)
+    assert again.returncode == 0, again.stderr
+    report = (tmp_path / "output" / "report.md").read_text(encoding="utf-8")
+    assert "## Suggestions" not in report  # the cells are filled now
+    entities = dataset(tmp_path)["entities"]
+    assert entities["github_repo:xuyuzhuang11/onebit"]["provenance"]["status"] == "ok"
+    assert "hf_paper_models:2402.11295" not in entities  # no longer asked for

@@ -73,10 +73,13 @@ from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
 
 RECORDS = 75  # curated rows of the seed
-# entities the sources fetch for it: 60 arXiv papers linked and 3 more that Semantic Scholar
+# Entities the sources fetch for it: 60 arXiv papers linked and 3 more that Semantic Scholar
 # names, 28 repositories, 12 Hub pages, 65 Semantic Scholar records (none for the PMLR
-# paper: the API has no lookup by PMLR id)
-FETCHED = 168
+# paper: the API has no lookup by PMLR id), and what discovery asks the Hub about rows with
+# empty cells: 35 paper pages (1 of them linked) and the models tagged with 49 papers. The
+# fake knows them all (`populate`), so that every fault hits discovery too and a clean
+# refresh changes every fact.
+FETCHED = 168 + 34 + 49
 BOUND = 12.0  # seconds a faulted in-process run may take; the slowest takes about 4.5 s
 CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included
 FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
@@ -354,7 +357,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     (root / "seeds").mkdir()
     shutil.copy(SEED, root / "seeds" / SEED.name)
     with FakeAPI() as api:
-        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        populate(api)
         result = pipeline.run(settings(api, root))
     assert result.failed_sources() == {}
     done = read_dataset(root)
@@ -362,6 +365,13 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     # fetched_at has whole seconds: the cases must fetch in a later second than this run.
     time.sleep(max(0.0, int(time.time()) + 1.05 - time.time()))
     return Template(root, done)
+
+
+def populate(api: FakeAPI) -> None:
+    """Every entity the seed links, and what discovery asks for, with deterministic facts."""
+    text = SEED.read_text(encoding="utf-8")
+    api.populate_from_markdown(text)
+    api.populate_discovery(text)
 
 
 def advance_upstream(api: FakeAPI) -> None:
@@ -433,7 +443,7 @@ def run_column(
     if any(s.token for s in chosen):
         overrides["github_token"] = Secret("ghp_fault_matrix")
     with FakeAPI() as api:
-        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        populate(api)
         advance_upstream(api)
         for source in chosen:
             inject(api, source)
@@ -515,7 +525,11 @@ def test_fault_matrix(
             assert got[ref]["provenance"]["status"] == entity["provenance"]["status"], ref
 
     failed = run.result.failed_sources()
-    assert failed.get(source.name, 0) == (len(hit) if expect.exit else 0)
+    # discovery's lookups (not linked from a row) fail nothing: the exit code is about links
+    linked = hit - run.result.fetch.optional
+    assert failed.get(source.name, 0) == (len(linked) if expect.exit else 0)
+    optional = run.result.fetch.optional_failed.get(source.name, 0)
+    assert optional == (len(hit - linked) if expect.exit else 0)
     everyone = max(MATRIX[column][1][s].exit for s in run.sources)
     assert exit_code(run.result) == everyone
 
@@ -525,7 +539,7 @@ def test_a_clean_refresh_sees_every_upstream_change(template: Template, tmp_path
     which is what lets the matrix tell a last known value from a fresh one."""
     root = template.copy_to(tmp_path / "run")
     with FakeAPI() as api:
-        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        populate(api)
         advance_upstream(api)
         result = pipeline.run(settings(api, root, refresh=True))
     assert exit_code(result) == 0
@@ -576,7 +590,12 @@ CLI_CASES = [
         {"github-rest": exhausted, "huggingface": exhausted},
         {"arxiv": "ok", "github": "stale", "huggingface": "stale", "scholar": "ok"},
         1,
-        ("github: 28 item(s) failed", "huggingface: 12 item(s) failed", "rate limit"),
+        (
+            "github: 28 item(s) failed",
+            "huggingface: 12 item(s) failed",
+            "huggingface: 83 discovery lookup(s) failed; retried next run (not a failure)",
+            "rate limit",
+        ),
         id="github-403-and-hub-429-exhausted-exit-1",
     ),
     pytest.param(
@@ -609,6 +628,7 @@ def test_cli_exit_codes_under_faults(
     """`python -m enrich run --refresh` with the real retry policy (real waits: a wait of an
     hour asked by a server must be refused, not slept), every source at once."""
     root = template.copy_to(tmp_path / "run")
+    api.populate_discovery(SEED.read_text(encoding="utf-8"))
     advance_upstream(api)
     for source_id, inject in faults.items():
         inject(api, SOURCES[source_id])

@@ -755,3 +755,41 @@ def test_the_named_arxiv_papers_are_kept_when_semantic_scholar_is_left_out(
     assert scholar.calls == []
     assert arxiv.refs == [["arxiv:2305.14314"]]
     assert sorted(report.results) == ["arxiv:2305.14314", S_DOI]
+
+
+# ------------------------------------------------------------------------ discovery
+
+
+def test_discovery_lookups_stay_within_the_budget_oldest_first(
+    settings: Settings, cache: Cache
+) -> None:
+    """Discovery's lookups (optional) are asked at most `discover_limit` a run: never asked
+    ones first, then the longest unasked; the others keep what they had until a later run."""
+    hub = FakeSource("huggingface", {Kind.HF_PAPER})
+    refs = [f"hf_paper:2401.0000{n}" for n in range(5)]
+    optional = {ref: Entity(ident(ref)) for ref in refs}
+    previous = {refs[0]: known(refs[0], "huggingface"), refs[1]: known(refs[1], "huggingface")}
+    previous[refs[1]] = previous[refs[1]].model_copy(
+        update={
+            "provenance": previous[refs[1]].provenance.model_copy(
+                update={"fetched_at": OLD - (OLD - OLD.replace(year=2020))}
+            )
+        }
+    )
+    limited = replace(settings, discover_limit=4)
+    report = asyncio.run(fetch_all({}, [hub], limited, cache, previous, None, optional))
+    assert sorted(hub.refs[0]) == sorted([refs[2], refs[3], refs[4], refs[1]])
+    assert report.deferred == 1
+    kept = report.results[refs[0]]  # asked most recently: its turn comes next run
+    assert (kept.status, kept.provenance.fetched_at) == (Status.OK, OLD)
+
+
+def test_a_failed_discovery_lookup_fails_nothing(settings: Settings, cache: Cache) -> None:
+    hub = FakeSource("huggingface", {Kind.HF_PAPER, Kind.HF_MODEL}, fail)
+    optional = {"hf_paper:2401.00001": Entity(ident("hf_paper:2401.00001"))}
+    report = asyncio.run(
+        fetch_all(wanted("hf_model:o/m"), [hub], settings, cache, {}, None, optional)
+    )
+    assert report.failed == {"huggingface": 1}  # the linked model
+    assert report.optional_failed == {"huggingface": 1}
+    assert report.results["hf_paper:2401.00001"].status is Status.ERROR

@@ -128,6 +128,10 @@ def _upstream(api: FakeAPI) -> None:
     api.add_repo("mit-han-lab/smoothquant", stars=999)
     api.add_repo("artidoro/qlora", archived=False)
     api.add_model("TinyLlama/TinyLlama-1.1B-Chat-v1.0", downloads=1_234_567)
+    # Discovery: OneBit's rows have empty Code and Model Card cells.
+    api.add_paper_page("2402.11295", github_repo="https://github.com/xuyuzhuang11/OneBit")
+    api.add_model("onebit/OneBit-7B", arxiv_ids=["2402.11295"], downloads=1_200)
+    api.add_model("community/onebit-gguf", arxiv_ids=["2402.11295"], downloads=15_000)
 
 
 def _upstream_changes(api: FakeAPI) -> None:

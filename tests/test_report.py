@@ -146,7 +146,7 @@ def test_a_failed_fetch_is_reported_with_its_error() -> None:
 
 
 def test_every_report_line_names_file_line_and_a_fix() -> None:
-    text = report_markdown(current())
+    text, _, _ = report_markdown(current()).partition("## Suggestions")
     items = [line for line in text.splitlines() if line.startswith("- ")]
     assert len(items) == len(problems(current()))
     for item in items:
@@ -157,6 +157,31 @@ def test_every_report_line_names_file_line_and_a_fix() -> None:
         counts
     )
     assert {"not-found", "not-a-model", "stale"} <= set(counts)
+
+
+def test_suggestions_close_the_report_with_file_line_row_link_and_why() -> None:
+    _, title, text = report_markdown(current()).partition("## Suggestions")
+    assert title
+    items = [line for line in text.splitlines() if line.startswith("- ")]
+    assert text.startswith(f" ({len(items)})\n")
+    assert len(items) == 6  # OneBit is listed twice, each row: a repository and two models
+    for item in items:
+        assert re.fullmatch(
+            rf"- `{SEED_PATH}:\d+` \(arxiv:2402\.11295@[a-z-]+\): (Code|Model Card) "
+            r"<https://(github\.com|huggingface\.co)/\S+> — \S.*",
+            item,
+        ), item
+    assert "<https://huggingface.co/community/onebit-gguf> — tagged arxiv:2402.11295" in text
+    assert text.index("community/onebit-gguf") < text.index("onebit/OneBit-7B")
+
+
+def test_no_suggestions_no_section() -> None:
+    entities = {
+        ref: result
+        for ref, result in current().entities.items()
+        if not ref.endswith(":2402.11295") or ref.startswith("arxiv:")
+    }
+    assert "Suggestions" not in report_markdown(current().model_copy(update={"entities": entities}))
 
 
 def _dataset_with(*results: Result) -> Dataset:
@@ -293,7 +318,7 @@ def test_nothing_changed_means_no_changes_file() -> None:
 def test_first_refresh_says_so() -> None:
     """Regression: CHANGES.md ended in a blank line (two newlines), unlike every other file."""
     first = changes_markdown(None, current())
-    assert first == "# Changes\n\nFirst refresh: 75 rows, 177 entities.\n"
+    assert first == "# Changes\n\nFirst refresh: 75 rows, 260 entities.\n"
 
 
 def test_changes_are_deterministic_whatever_the_order_of_entities() -> None:

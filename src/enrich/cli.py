@@ -26,6 +26,7 @@ from enrich.errors import EnrichError
 from enrich.models import Severity
 from enrich.progress import print_summary, progress_bars, summary_markdown
 from enrich.render import render_json
+from enrich.suggest import Suggestion, choose
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -90,6 +91,7 @@ Start with:
   python -m enrich run               # seeds/ -> output/
   python -m enrich lint seeds/       # check seeds without writing anything
   python -m enrich parse FILE        # inspect rows and links as JSON
+  python -m enrich suggest           # links found for empty Code / Model Card cells
 
 {EXIT_CODES_HELP}""",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -278,6 +280,115 @@ def parse_command(file: Path) -> None:
     dataset = pipeline.build_dataset((seed,))
     payload = json.loads(render_json(dataset))
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+@cli.command(
+    name="suggest",
+    help=f"""List, or write into the seeds, the links discovery found for empty cells.
+
+For rows with an arXiv paper and an empty Code or Model Card cell, `run` asks the Hugging
+Face Hub for the paper's page (the repository its authors linked) and for the models tagged
+with the paper (most downloaded first). This command reads those facts from --out's
+enriched.json — it fetches nothing, so run `python -m enrich run` first — and lists the
+candidates per row (at most 3, none already linked in the row), with why.
+
+--apply writes one candidate per empty cell into the seed files: the first listed (marked
+*), or those named with --pick; only empty Code and Model Card cells are written, every
+other byte of the seed stays as it is. It prints the change as a unified diff: review it
+(git diff), then commit. Running it again changes nothing.
+
+\b
+Examples:
+  python -m enrich run && python -m enrich suggest
+  python -m enrich suggest --apply --dry-run               # the diff, nothing written
+  python -m enrich suggest --apply
+  python -m enrich suggest --apply --only arxiv:2402.11295 --only seeds/slm-survey.md:60
+  python -m enrich suggest --apply --pick https://huggingface.co/ORG/MODEL
+
+{EXIT_CODES_HELP} (1: a chosen cell could not be written; 2: no enriched.json)""",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="The output folder whose enriched.json holds the facts.",
+)
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Write the chosen suggestions into the seeds' empty cells and print the diff.",
+)
+@click.option("--dry-run", is_flag=True, help="With --apply: print the diff, write nothing.")
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="ROW",
+    help="Only this row: its id (arxiv:2402.11295) or FILE:LINE, as listed (repeatable).",
+)
+@click.option(
+    "--pick",
+    multiple=True,
+    metavar="URL",
+    help="Write this candidate link, and no other, into its cell (repeatable).",
+)
+def suggest(
+    out: Path, apply_: bool, dry_run: bool, only: tuple[str, ...], pick: tuple[str, ...]
+) -> None:
+    console = _console()
+    proposed = pipeline.proposals(pipeline.read_dataset(out))
+    found = proposed.suggestions
+    if only:
+        unknown = [row for row in only if row not in proposed.rows]
+        if unknown:
+            raise click.UsageError(f"--only {unknown[0]}: no such row in the seeds")
+        found = [s for s in found if s.row in only or s.where in only]
+    urls = {s.url.lower() for s in found}
+    missing = [url for url in pick if url.rstrip("/").lower() not in urls]
+    if missing:
+        raise click.UsageError(f"--pick {missing[0]}: not a candidate of the rows listed")
+    chosen = choose(found, picks=pick)
+    if not apply_:
+        _list_suggestions(console, found, chosen)
+        raise SystemExit(EXIT_OK)
+    applied = pipeline.apply_suggestions(chosen, proposed.documents, write=not dry_run)
+    for diff in applied.diffs.values():
+        click.echo(diff, nl=False)
+    skipped = [item for filled in applied.filled.values() for item in filled.skipped]
+    for suggestion, why in skipped:
+        console.print(f"{suggestion.where}: not written ({suggestion.url}): {why}", markup=False)
+    count = sum(len(f.applied) for f in applied.filled.values())
+    if dry_run:
+        console.print(f"dry run: {count} link(s) would be written; nothing written.")
+    elif count:
+        files = ", ".join(p.as_posix() for p in applied.written)
+        console.print(f"{count} link(s) written into {files}; review the diff, then commit.")
+    else:
+        console.print("nothing to write: no empty cell has a suggestion.")
+    raise SystemExit(EXIT_PROBLEMS if skipped else EXIT_OK)
+
+
+def _list_suggestions(console: Console, found: list[Suggestion], chosen: list[Suggestion]) -> None:
+    """The suggestions by row, with why; `*` marks what --apply writes."""
+    row = ""
+    for suggestion in found:
+        if suggestion.where != row:
+            row = suggestion.where
+            click.echo(f"{row}  {suggestion.name}  ({suggestion.row})")
+        mark = "*" if suggestion in chosen else " "
+        click.echo(f"  {mark} {suggestion.column}: {suggestion.url} — {suggestion.reason}")
+    if found:
+        rows = len({s.where for s in found})
+        console.print(
+            f"{len(found)} suggestion(s) for {rows} row(s); "
+            "`python -m enrich suggest --apply` writes those marked *."
+        )
+    else:
+        console.print(
+            "no suggestions: no empty Code or Model Card cell has a candidate in "
+            "the facts of the last `python -m enrich run`."
+        )
 
 
 def _append(path: Path, text: str) -> None:

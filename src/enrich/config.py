@@ -34,8 +34,10 @@ GITHUB_GRAPHQL_BATCH = 50
 GITHUB_CONCURRENCY = 8
 # Hugging Face Hub: 500 API calls per 5 minutes anonymous, 1,000 with a token
 # (huggingface.co/docs/hub/rate-limits). The rule is a quota per window, not a number of
-# connections: 8 at a time spends it no faster per item, and the source stops before 429s.
-HF_CONCURRENCY = 8
+# connections: 16 at a time spends it no faster per item, and the source stops before 429s.
+# Discovery (`suggest.py`) asks for up to two calls per row with an empty cell: 16 keeps a
+# cold run of the seed (95 calls) within its 2 s.
+HF_CONCURRENCY = 16
 
 # Semantic Scholar Graph API: the batch endpoint takes "up to 500 ids" per request; "1 request
 # per second" for an API key, and without one a pool shared by every anonymous caller that
@@ -43,6 +45,12 @@ HF_CONCURRENCY = 8
 # time, a second apart, with or without a key.
 S2_BATCH_SIZE = 500
 S2_DELAY_SECONDS = 1.0
+
+# Discovery (suggestions for empty cells) asks the Hub at most this many lookups a run that
+# the cache cannot answer, oldest first: a fifth of the anonymous quota of 500 calls per 5
+# minutes, so it never crowds out the linked entities; a long list is covered over several
+# runs (each lookup then stays fresh for the Hub's TTL).
+DISCOVERY_PER_RUN = 100
 
 DAY = 24 * 3600
 # Papers change rarely (a new version, a journal ref): a week. Stars and downloads: a day.
@@ -116,6 +124,8 @@ class Settings:
     retry_wait: bool = True  # False: the retry policy does not sleep (tests)
     columns: tuple[str, ...] = ("stars", "downloads", "published")
     headers: Mapping[str, str] = field(default_factory=dict)
+    discover: bool = True  # ask the Hub for links to suggest for empty cells (`suggest.py`)
+    discover_limit: int = DISCOVERY_PER_RUN
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -143,7 +153,8 @@ class Settings:
 
         `columns = ["stars", "downloads", "published"]` picks the generated columns and their
         order; `[tool.enrich.headers]` (or `[headers]` in enrich.toml) renames their headers;
-        `[tool.enrich.ttl_hours]` sets a source's cache time-to-live in hours.
+        `[tool.enrich.ttl_hours]` sets a source's cache time-to-live in hours;
+        `discover = false` turns discovery (suggestions for empty cells) off.
         """
         table = read_project_config(folder)
         columns = table.get("columns", list(self.columns))
@@ -158,7 +169,16 @@ class Settings:
             raise InputError("[tool.enrich] columns must be a list of column names")
         if not isinstance(headers, dict):
             raise InputError("[tool.enrich.headers] must map column names to header text")
-        return replace(self, columns=tuple(columns), headers={**self.headers, **headers}, ttls=ttls)
+        discover = table.get("discover", self.discover)
+        if not isinstance(discover, bool):
+            raise InputError("[tool.enrich] discover must be true or false")
+        return replace(
+            self,
+            columns=tuple(columns),
+            headers={**self.headers, **headers},
+            ttls=ttls,
+            discover=discover,
+        )
 
     def wants(self, source: str) -> bool:
         """Whether `--only`/`--skip` leave `source` in this run."""

@@ -26,6 +26,7 @@ from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, S2_BATCH_SIZE, Set
 from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, ScholarMeta, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, Source, SourceStats
+from enrich.suggest import gap
 from enrich.urls import ARXIV_ID
 
 
@@ -49,6 +50,9 @@ class FetchReport:
     from_cache: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)  # items whose fetch failed this run
     unanswered: dict[str, int] = field(default_factory=dict)  # attempts that got no answer
+    optional: frozenset[str] = frozenset()  # discovery: refs whose failure fails nothing
+    optional_failed: dict[str, int] = field(default_factory=dict)
+    deferred: int = 0  # discovery lookups left for a later run (over the budget)
 
 
 WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + 2  # + arXiv's one, + one spare
@@ -70,6 +74,20 @@ def entities(records: Iterable[RowRecord]) -> dict[str, Entity]:
             for ref in link.also:
                 kind, key = ref.split(":", 1)
                 _add(found, Identifier(kind=Kind(kind), key=key), None)
+    return dict(sorted(found.items()))
+
+
+def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
+    """What discovery asks the Hub about, beyond what is linked: for each row with an arXiv
+    paper and an empty Code cell, the paper's Hub page (its linked repository); with an empty
+    Model Card cell, the models tagged with the paper. Rows with both cells filled cost
+    nothing. See `suggest.gap`."""
+    found: dict[str, Entity] = {}
+    for record in records:
+        missing = gap(record)
+        for ref in missing.refs if missing is not None else ():
+            kind, key = ref.split(":", 1)
+            found.setdefault(ref, Entity(Identifier(kind=Kind(kind), key=key)))
     return dict(sorted(found.items()))
 
 
@@ -98,14 +116,21 @@ async def fetch_all(
     cache: Cache,
     previous: Mapping[str, Result],
     progress: Progress | None = None,
+    optional: Mapping[str, Entity] | None = None,
 ) -> FetchReport:
-    """Results for every entity in `wanted`; never raises for an item."""
+    """Results for every entity in `wanted` and `optional`; never raises for an item.
+
+    `optional` entities (discovery's lookups) are asked within a budget of
+    `settings.discover_limit` requests a run, and a failure among them fails nothing: the
+    run's exit code is about the linked entities.
+    """
     # Sync clients run in worker threads (`asyncio.to_thread`): the default pool has
     # cpu + 4 of them, fewer than the sources' own limits together on a small machine.
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="enrich")
     )
-    report = FetchReport(results={})
+    optional = {r: e for r, e in (optional or {}).items() if r not in wanted}
+    report = FetchReport(results={}, optional=frozenset(optional))
 
     def admit(found: Iterable[Entity]) -> dict[str, list[Entity]]:
         """`found` by the source to fetch them; the others answered `skipped` now."""
@@ -119,7 +144,8 @@ async def fetch_all(
                 groups[source.name].append(entity)
         return groups
 
-    groups = admit(wanted.values())
+    asked = _within_budget(optional, sources, settings, cache, previous, report)
+    groups = admit([*wanted.values(), *asked])
 
     def policy() -> RetryPolicy:  # one per source: each has its own circuit breaker
         return RetryPolicy(
@@ -229,11 +255,45 @@ async def _run_source(
         if got is None:
             got = _failed(request, source.name, "the source returned no result for it")
         if got.status is Status.ERROR:
-            report.failed[source.name] = report.failed.get(source.name, 0) + 1
+            counts = report.optional_failed if request.ref in report.optional else report.failed
+            counts[source.name] = counts.get(source.name, 0) + 1
             got = _fallback(request, source.name, got.provenance.error or "failed", got)
         else:
             cache.put(source.name, got)
         report.results[request.ref] = got
+
+
+def _within_budget(
+    optional: Mapping[str, Entity],
+    sources: Sequence[Source],
+    settings: Settings,
+    cache: Cache,
+    previous: Mapping[str, Result],
+    report: FetchReport,
+) -> list[Entity]:
+    """The optional entities to ask this run: every one fresh in the cache (free), and of
+    the others at most `settings.discover_limit`, never asked ones first, then the longest
+    unasked; the rest keep their last known result (or end `skipped`) until a later run."""
+    free: list[Entity] = []
+    due: list[tuple[float, str, Entity, Result | None]] = []
+    for ref, entity in optional.items():
+        source = _source_for(entity.identifier.kind, sources)
+        entry = cache.get(source.name, ref) if source is not None else None
+        if source is None or settings.offline or (entry is not None and entry.fresh):
+            free.append(entity)
+            continue
+        last = entry.result if entry is not None else previous.get(ref)
+        when = last.provenance.fetched_at if last is not None else None
+        due.append((when.timestamp() if when else 0.0, ref, entity, last))
+    due.sort(key=lambda item: item[:2])
+    limit = settings.discover_limit if not settings.refresh else len(due)
+    for _, ref, entity, last in due[limit:]:
+        source = _source_for(entity.identifier.kind, sources)
+        name = source.name if source is not None else "none"
+        reason = f"discovery: over this run's {limit} lookups, asked on a later run"
+        report.results[ref] = _fallback(Request(entity.identifier, last), name, reason)
+    report.deferred = max(0, len(due) - limit)
+    return [*free, *(item[2] for item in due[:limit])]
 
 
 def _offline(

@@ -47,6 +47,9 @@ class Kind(StrEnum):
     """Semantic Scholar's record of a paper; the key is the paper's own ref, e.g.
     `arxiv:2305.14314` or `doi:10.5555/3666122.3666563`. Not a link kind: every paper link
     names one in `Link.also`."""
+    HF_PAPER_MODELS = "hf_paper_models"
+    """The Hub's models tagged `arxiv:<key>`, most downloaded first. Not a link kind: it is
+    fetched for rows with an arXiv paper and an empty Model Card cell (`suggest.py`)."""
 
 
 PAPER_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL, Kind.PMLR, Kind.OPENREVIEW, Kind.HF_PAPER})
@@ -211,11 +214,20 @@ class RepoMeta(_Record):
     )
 
 
+class TaggedModel(_Record):
+    """A Hub model tagged with a paper's arXiv id."""
+
+    id: str = Field(description="The model's repo id, e.g. 'TinyLlama/TinyLlama-1.1B'.")
+    downloads: int | None = Field(default=None, description="Downloads in the last 30 days.")
+    likes: int | None = None
+
+
 class HubMeta(_Record):
-    """A Hugging Face Hub model, dataset, space, collection, paper page or org, normalised."""
+    """A Hugging Face Hub model, dataset, space, collection, paper page or org, normalised;
+    or the models tagged with an arXiv id (`paper_models`, keyed by the id)."""
 
     type: Literal["hub"] = "hub"
-    hub_kind: Literal["model", "dataset", "space", "collection", "paper", "org"]
+    hub_kind: Literal["model", "dataset", "space", "collection", "paper", "org", "paper_models"]
     id: str
     title: str | None = None
     downloads: int | None = Field(default=None, description="Downloads in the last 30 days.")
@@ -231,6 +243,10 @@ class HubMeta(_Record):
     items: int | None = Field(default=None, description="Items of a collection.")
     github_repo: str | None = Field(default=None, description="A paper page's linked repository.")
     models: int | None = Field(default=None, description="Public models of an org or user.")
+    tagged_models: list[TaggedModel] = Field(
+        default_factory=list,
+        description="Models tagged arxiv:<id>, most downloaded first (paper_models only).",
+    )
 
 
 class ScholarMeta(_Record):

@@ -1,5 +1,5 @@
 """Wires the stages: parse -> resolve -> fetch -> merge -> render. The only module that
-reads seeds and the previous dataset and writes outputs.
+reads seeds and the previous dataset and writes outputs (and, for `suggest --apply`, seeds).
 
 At the start of a run the previous `output/enriched.json` is read as the store of last known
 values, so a fresh clone with an empty cache still knows them. Outputs are written
@@ -14,7 +14,9 @@ import asyncio
 import difflib
 import fcntl
 import os
-from collections.abc import Callable, Iterable, Iterator
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,16 +28,17 @@ from enrich.cache import Cache
 from enrich.columns import select
 from enrich.config import Settings
 from enrich.document import Document
-from enrich.errors import InputError, SeedError
-from enrich.fetch import FetchReport, Progress, entities, fetch_all
+from enrich.errors import InputError, OutputError, SeedError
+from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
 from enrich.merge import merge
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
 from enrich.page import render_page
-from enrich.parse import diagnose, parse
+from enrich.parse import diagnose, parse, split_lines
 from enrich.render import dataset_schema, render_document, render_json
 from enrich.report import changes_markdown, report_markdown
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
+from enrich.suggest import Filled, Suggestion, fill, suggestions
 from enrich.timeline import render_timeline
 
 DATASET_NAME = "enriched.json"
@@ -196,7 +199,10 @@ def refresh(
     last = dict(previous.entities) if previous else {}
     with Cache(settings.cache, settings.ttls) as cache:
         chosen = sources if sources is not None else registry(settings)
-        report = asyncio.run(fetch_all(entities(records), chosen, settings, cache, last, progress))
+        linked = entities(records)  # first: discovery must not spend the budget they need
+        found = discovery(records) if settings.discover else {}
+        fetching = fetch_all(linked, chosen, settings, cache, last, progress, found)
+        report = asyncio.run(fetching)
         warnings += cache.warnings
     dataset = merge(
         [s.document.path for s in seeds],
@@ -268,3 +274,98 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, str]:
             seed.document, records, dataset.entities, columns, base, timeline
         )
     return files
+
+
+# ------------------------------------------------------------------------- suggestions
+
+
+def read_dataset(out: Path) -> Dataset:
+    """`out`'s enriched.json, for `suggest`; an `InputError` when there is none to use."""
+    path = out / DATASET_NAME
+    if not path.is_file():
+        raise InputError(f"{path}: no dataset; run `python -m enrich run` first")
+    dataset, problems = read_previous(out)
+    if dataset is None:
+        raise InputError(problems[0] if problems else f"{path}: unusable")
+    return dataset
+
+
+@dataclass(frozen=True)
+class Proposals:
+    """The suggestions a dataset's facts give for its seeds as they are now (rows found where
+    they are, filled cells seen), and those seeds."""
+
+    suggestions: list[Suggestion]
+    seeds: tuple[Seed, ...]
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        return {seed.document.path: seed.document for seed in self.seeds}
+
+    @property
+    def rows(self) -> set[str]:
+        """Every row's id and `file:line`: what `--only` may name."""
+        records = [r for seed in self.seeds for r in seed.records]
+        return {r.id for r in records} | {f"{r.file}:{r.line}" for r in records}
+
+
+def proposals(dataset: Dataset) -> Proposals:
+    """`dataset`'s suggestions for its seeds (the files it names, read now)."""
+    seeds = tuple(load_seed(Path(name)) for name in dataset.seeds)
+    records = [r for seed in seeds for r in seed.records]
+    return Proposals(suggestions(records, dataset.entities), seeds)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What `suggest --apply` did to each seed: its diff, and every suggestion's outcome."""
+
+    filled: dict[str, Filled]
+    diffs: dict[str, str]
+    written: tuple[Path, ...] = ()
+
+
+def apply_suggestions(
+    chosen: list[Suggestion], documents: Mapping[str, Document], *, write: bool
+) -> Applied:
+    """Write the chosen suggestions into their seeds (when `write`), each seed replaced as
+    one file (temporary file + rename); return the unified diffs."""
+    filled: dict[str, Filled] = {}
+    diffs: dict[str, str] = {}
+    written: list[Path] = []
+    for name in dict.fromkeys(s.file for s in chosen):
+        document = documents[name]
+        done = fill(document, chosen)
+        filled[name] = done
+        if done.text == document.text:
+            continue
+        diffs[name] = "".join(
+            difflib.unified_diff(
+                split_lines(document.text),
+                split_lines(done.text),
+                fromfile=f"a/{name}",
+                tofile=f"b/{name}",
+            )
+        )
+        if write:
+            replace_file(Path(name), done.text)
+            written.append(Path(name))
+    return Applied(filled, diffs, tuple(written))
+
+
+def replace_file(path: Path, text: str) -> None:
+    """`path` holds `text` (UTF-8, line endings as given), written beside it and renamed
+    over it: a reader sees the old file or the new one. The file's mode is kept."""
+    temporary = ""
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        shutil.copymode(path, temporary)
+        os.replace(temporary, path)
+    except OSError as exc:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None

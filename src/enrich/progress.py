@@ -138,6 +138,13 @@ def hints(result: RunResult, settings: Settings) -> Iterator[str]:
             "some sources could not be reached; their items keep any last known values. "
             "If this machine has no network, run with --offline."
         )
+    for source, count in sorted(result.fetch.optional_failed.items()):
+        yield f"{source}: {count} discovery lookup(s) failed; retried next run (not a failure)"
+    if result.fetch.deferred:
+        yield (
+            f"discovery: {result.fetch.deferred} lookup(s) left for later runs "
+            f"({settings.discover_limit} a run, oldest first)"
+        )
     for source, count in sorted(failed.items()):
         kept = sum(
             1

@@ -4,7 +4,8 @@ Both are derived from datasets only — pure functions, deterministic text, no r
 so they can be committed. `CHANGES.md` is short enough to be a commit message body or a
 pull-request description; it is `None` when nothing changed, so a refresh that finds
 nothing new leaves the last one in place. `report.md` lists every data problem a maintainer
-should fix, each with the seed's `file:line` and a suggested fix.
+should fix, each with the seed's `file:line` and a suggested fix, then the links discovery
+suggests for empty Code and Model Card cells (`suggest.py`), for review.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from enrich.models import (
     Status,
 )
 from enrich.render import escape_cell
+from enrich.suggest import Suggestion, suggestions
 
 LIMIT = 10
 """Items per section of CHANGES.md at most: it must fit a commit message body."""
@@ -340,7 +342,8 @@ def _prose(text: str) -> str:
 
 
 def report_markdown(dataset: Dataset) -> str:
-    """`report.md`: the problems to fix, grouped by kind, each with file:line and a fix."""
+    """`report.md`: the problems to fix, grouped by kind, each with file:line and a fix; then
+    the suggestions, when there are any."""
     found = problems(dataset)
     lines = ["# Report", "", f"{len(found)} problem(s) to look at.", ""]
     for code in sorted({p.code for p in found}):
@@ -348,4 +351,24 @@ def report_markdown(dataset: Dataset) -> str:
         lines += [f"## {code} ({len(group)})", ""]
         lines += [f"- `{p.where}`: {_prose(p.message)} — {_prose(p.fix)}" for p in group]
         lines.append("")
+    lines += _suggestions(suggestions(dataset.records, dataset.entities))
     return "\n".join(lines)
+
+
+def _suggestions(found: list[Suggestion]) -> list[str]:
+    """The Suggestions section: one item per candidate link, with the row and why."""
+    if not found:
+        return []
+    lines = [
+        f"## Suggestions ({len(found)})",
+        "",
+        "Links found for empty Code and Model Card cells; none is written into the seed until "
+        "reviewed: `python -m enrich suggest` lists them, `python -m enrich suggest --apply` "
+        "writes the first of each cell (or those chosen with `--only`/`--pick`).",
+        "",
+    ]
+    for s in found:  # the row by id: a dataset read back from JSON has its cells sorted
+        row, column = _prose(s.row), escape_cell(s.column)
+        lines.append(f"- `{s.where}` ({row}): {column} <{s.url}> — {_prose(s.reason)}")
+    lines.append("")
+    return lines

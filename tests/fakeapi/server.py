@@ -252,6 +252,17 @@ class FakeAPI(LoopbackServer):
                         publication_date=paper.published.date(),
                     )
 
+    def populate_discovery(self, text: str) -> None:
+        """What discovery asks the Hub for, for every arXiv id `text` links: a paper page
+        (`/api/papers/<id>`; a registered one is kept) and one model tagged `arxiv:<id>`
+        (`/api/models?filter=arxiv:<id>`), `paper-lab/paper-<id>`, with deterministic facts."""
+        found = extract_links(text)
+        with self._lock:
+            for arxiv_id in found.papers:
+                self.hub.papers.setdefault(arxiv_id, fixtures.default_paper_page(arxiv_id))
+                name = f"paper-lab/paper-{arxiv_id.replace('/', '-')}"
+                self._add_hub("model", name, {"arxiv_ids": [arxiv_id]})
+
     def _populate_hub(self, found: Extracted) -> None:
         with self._lock:
             for kind, repo_id in found.hub:

@@ -18,10 +18,10 @@ from huggingface_hub.utils import _detect_agent
 
 from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
 from enrich.fetch import WORKERS
-from enrich.models import HubMeta, Identifier, Kind, Result, Status
+from enrich.models import HubMeta, Identifier, Kind, Result, Status, TaggedModel
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
-from enrich.sources.huggingface import HubSource
+from enrich.sources.huggingface import TAGGED_MODELS, HubSource
 from tests.fakeapi import FakeAPI
 
 TIMEOUT = 0.3
@@ -85,7 +85,7 @@ def meta(found: Result) -> HubMeta:
 
 def test_serves_the_hub_kinds_but_docs() -> None:
     hub = {Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE, Kind.HF_COLLECTION, Kind.HF_PAPER}
-    assert HubSource.kinds == frozenset({*hub, Kind.HF_ORG})
+    assert HubSource.kinds == frozenset({*hub, Kind.HF_ORG, Kind.HF_PAPER_MODELS})
     assert HubSource.name == "huggingface"
 
 
@@ -172,6 +172,45 @@ def test_paper_page_with_and_without_a_repository(api: FakeAPI) -> None:
     assert (bare.title, bare.upvotes, bare.github_repo) == ("A title with controls", 0, None)
 
 
+def test_tagged_models_most_downloaded_first_in_one_request(api: FakeAPI) -> None:
+    downloads = {"acme/a": 10, "acme/b": 5_000, "acme/c": 0, "Other/d": 70, "x/e": 70, "x/f": 9}
+    for repo_id, count in downloads.items():
+        api.add_model(repo_id, arxiv_ids=["2306.07629"], downloads=count, likes=1)
+    api.add_model("acme/unrelated", arxiv_ids=["2401.00001"], downloads=10**6)
+    api.add_model("gpt2", arxiv_ids=["2306.07629"], downloads=10**6)  # no owner: never a pick
+    found, ctx = one(api, Kind.HF_PAPER_MODELS, "2306.07629")
+    data = meta(found)
+    assert (found.status, data.hub_kind, data.id) == (Status.OK, "paper_models", "2306.07629")
+    assert [(m.id, m.downloads) for m in data.tagged_models] == [
+        ("acme/b", 5_000),
+        ("Other/d", 70),
+        ("x/e", 70),
+        ("acme/a", 10),
+    ]  # the Hub's 5 most downloaded, the one without an owner left out
+    assert data.tagged_models[0] == TaggedModel(id="acme/b", downloads=5_000, likes=1)
+    (sent,) = api.requests
+    assert sent.path == "/api/models"
+    assert sent.query == {
+        "filter": "arxiv:2306.07629",
+        "sort": "downloads",
+        "direction": "-1",
+        "limit": str(TAGGED_MODELS),
+    }
+    assert "authorization" not in sent.headers
+    assert ctx.stats.requests == 1
+
+
+def test_no_tagged_model_is_an_empty_fact_and_a_missing_paper_page_not_found(
+    api: FakeAPI,
+) -> None:
+    items = [(Kind.HF_PAPER_MODELS, "2401.99999"), (Kind.HF_PAPER, "2401.99999")]
+    results, _, _ = fetch(api, items)
+    listed, page = results["hf_paper_models:2401.99999"], results["hf_paper:2401.99999"]
+    assert (listed.status, meta(listed).tagged_models) == (Status.OK, [])
+    assert (page.status, page.provenance.http_status, page.data) == (Status.NOT_FOUND, 404, None)
+    assert sorted(r.path for r in api.requests) == ["/api/models", "/api/papers/2401.99999"]
+
+
 def test_org_and_user_model_counts(api: FakeAPI) -> None:
     api.add_org("acme", models=3, fullname="Acme Labs")
     api.add_org("alice", kind="user", models=2)
@@ -212,7 +251,12 @@ def test_missing_and_private_entities_are_not_found(api: FakeAPI) -> None:
 
 
 def test_invalid_keys_fail_without_a_request(api: FakeAPI) -> None:
-    items = [(Kind.HF_MODEL, "a/b..c"), (Kind.HF_COLLECTION, "no slug"), (Kind.HF_ORG, "-x")]
+    items = [
+        (Kind.HF_MODEL, "a/b..c"),
+        (Kind.HF_COLLECTION, "no slug"),
+        (Kind.HF_ORG, "-x"),
+        (Kind.HF_PAPER_MODELS, "arxiv:1234"),
+    ]
     results, _, _ = fetch(api, items)
     for found in results.values():
         assert found.status is Status.ERROR
@@ -254,7 +298,12 @@ def test_permanent_server_error_gives_up_after_the_policy(api: FakeAPI) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "key"),
-    [(Kind.HF_MODEL, "acme/tiny-lm"), (Kind.HF_COLLECTION, SLUG), (Kind.HF_ORG, "acme")],
+    [
+        (Kind.HF_MODEL, "acme/tiny-lm"),
+        (Kind.HF_COLLECTION, SLUG),
+        (Kind.HF_ORG, "acme"),
+        (Kind.HF_PAPER_MODELS, "2306.07629"),
+    ],
 )
 def test_timeout_applies_to_every_call_and_is_retried(api: FakeAPI, kind: Kind, key: str) -> None:
     api.add_model("acme/tiny-lm")
@@ -277,6 +326,22 @@ def test_transport_failures_are_retried(api: FakeAPI, fault: str) -> None:
     assert (found.status, found.provenance.attempts, meta(found).likes) == (Status.OK, 2, 5)
 
 
+def test_tagged_models_are_retried_by_the_policy_not_by_the_library(api: FakeAPI) -> None:
+    # `list_models` would retry a 5xx or 429 itself, sleeping 1, 2, 4, 8 s in the thread.
+    api.add_model("acme/tiny-lm", arxiv_ids=["2306.07629"])
+    api.fault("hub", "503", times=2, path_contains="filter=arxiv")
+    started = time.monotonic()
+    found, _ = one(api, Kind.HF_PAPER_MODELS, "2306.07629")
+    assert time.monotonic() - started < 1
+    assert (found.status, found.provenance.attempts) == (Status.OK, 3)
+    assert [m.id for m in meta(found).tagged_models] == ["acme/tiny-lm"]
+    api.fault("hub", "429", retry_after=60)
+    failed, _ = one(api, Kind.HF_PAPER_MODELS, "2306.07629", policy=RetryPolicy(attempts=1))
+    assert time.monotonic() - started < 2
+    assert failed.status is Status.ERROR
+    assert (failed.provenance.error or "").startswith("Hub models tagged arxiv:2306.07629: ")
+
+
 def test_connection_resets_give_up_after_the_policy(api: FakeAPI) -> None:
     api.add_model("acme/tiny-lm")
     api.fault("hub", "reset")
@@ -286,12 +351,18 @@ def test_connection_resets_give_up_after_the_policy(api: FakeAPI) -> None:
 
 
 @pytest.mark.parametrize("fault", ["malformed", "empty"])
-def test_malformed_answer_is_a_permanent_error(api: FakeAPI, fault: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "what"),
+    [(Kind.HF_PAPER, "Hub paper "), (Kind.HF_PAPER_MODELS, "Hub models tagged arxiv:")],
+)
+def test_malformed_answer_is_a_permanent_error(
+    api: FakeAPI, fault: str, kind: Kind, what: str
+) -> None:
     api.add_paper_page("2306.07629")
     api.fault("hub", fault)
-    found, _ = one(api, Kind.HF_PAPER, "2306.07629")
+    found, _ = one(api, kind, "2306.07629")
     assert (found.status, found.provenance.attempts) == (Status.ERROR, 1)
-    assert found.provenance.error == "Hub paper 2306.07629: malformed answer (JSONDecodeError)"
+    assert found.provenance.error == f"{what}2306.07629: malformed answer (JSONDecodeError)"
     assert len(api.requests) == 1
 
 

@@ -176,7 +176,15 @@ def _scholar(settings: Settings) -> Source:
 
 
 HUB_FETCHED = frozenset(
-    {Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE, Kind.HF_COLLECTION, Kind.HF_PAPER, Kind.HF_ORG}
+    {
+        Kind.HF_MODEL,
+        Kind.HF_DATASET,
+        Kind.HF_SPACE,
+        Kind.HF_COLLECTION,
+        Kind.HF_PAPER,
+        Kind.HF_ORG,
+        Kind.HF_PAPER_MODELS,
+    }
 )
 
 

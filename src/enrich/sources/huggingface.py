@@ -6,8 +6,12 @@ keeps it from using `HF_TOKEN` or `~/.cache/huggingface/token` when none is conf
 One request per item: `model_info`/`dataset_info`/`space_info` with `expand=` the
 properties read below (`downloadsAllTime` only comes back when asked for), `get_collection`,
 `paper_info`, and for a bare name the org overview, else the user overview (`numModels`:
-the exact public count in one request). The blocking calls run in worker threads, at most
-`HF_CONCURRENCY` at once; a slot is held per attempt, not across the policy's waits.
+the exact public count in one request). For discovery (`Kind.HF_PAPER_MODELS`), the models
+tagged `arxiv:<id>`, most downloaded first: `GET /api/models?filter=arxiv:<id>&sort=downloads
+&direction=-1&limit=5`, the request `list_models` sends, sent the way `paper_info` sends its
+own (the shared session, HfApi's headers, `hf_raise_for_status`). The blocking calls run in
+worker threads, at most `HF_CONCURRENCY` at once; a slot is held per attempt, not across the
+policy's waits.
 
 What huggingface_hub does by itself, and how it is kept in check:
 
@@ -15,8 +19,9 @@ What huggingface_hub does by itself, and how it is kept in check:
   installs once, through the documented `set_client_factory`, a client whose request hook
   applies `settings.timeout` to every request made for this source.
 * The calls used here send one request and raise (`hf_raise_for_status`): only `ctx.policy`
-  retries. Not `list_models` (for orgs): its pages go through `http_backoff`, which retries
-  5 times by itself, sleeping up to the whole `RateLimit` reset in the worker thread.
+  retries. Not `list_models` (for orgs, or tagged models): its pages go through
+  `http_backoff`, which retries 5 times by itself, sleeping up to the whole `RateLimit` reset
+  in the worker thread.
 * Its own request hook fails every request (a retryable `ConnectionError`) when
   `HF_HUB_OFFLINE` is set; it does not run for this source: `--offline` governs.
 * Building headers may fetch an "agent harness" registry from the import-time endpoint and
@@ -65,7 +70,16 @@ from huggingface_hub.utils import _http as hub_http
 from enrich import __version__
 from enrich.config import HF_CONCURRENCY, Settings
 from enrich.errors import FetchError, PermanentError
-from enrich.models import HUB_KINDS, HubMeta, Identifier, Kind, Result, Status, utc
+from enrich.models import (
+    HUB_KINDS,
+    HubMeta,
+    Identifier,
+    Kind,
+    Result,
+    Status,
+    TaggedModel,
+    utc,
+)
 from enrich.net import http_error
 from enrich.sources import FetchContext, Request, SourceStats, result
 from enrich.text import one_line
@@ -76,7 +90,10 @@ NAME: Final = "huggingface"
 # (huggingface.co/docs/hub/rate-limits).
 RATE_LIMIT_ANONYMOUS: Final = 500
 RATE_LIMIT_TOKEN: Final = 1_000
-HubKind = Literal["model", "dataset", "space", "collection", "paper", "org"]
+HubKind = Literal["model", "dataset", "space", "collection", "paper", "org", "paper_models"]
+TAGGED_MODELS: Final = 5
+"""Models tagged with a paper asked for, most downloaded first (discovery suggests 3 at most,
+after leaving out those the row links already)."""
 # The properties read, asked with `expand=`; each repo type gets those its API accepts.
 _WANTED = frozenset(
     "downloads downloadsAllTime likes lastModified pipeline_tag library_name cardData gated "
@@ -86,7 +103,9 @@ _MODEL_EXPAND = [p for p in get_args(hf_api.ExpandModelProperty_T) if p in _WANT
 _DATASET_EXPAND = [p for p in get_args(hf_api.ExpandDatasetProperty_T) if p in _WANTED]
 _SPACE_EXPAND = [p for p in get_args(hf_api.ExpandSpaceProperty_T) if p in _WANTED]
 # The only requests this source makes, relative to the endpoint.
-_API_PATH = re.compile(r"/api/(?:models|datasets|spaces|collections|papers|organizations|users)/")
+_API_PATH = re.compile(
+    r"/api/(?:(?:models|datasets|spaces|collections|papers|organizations|users)/|models$)"
+)
 _NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}")
 _SLUG = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,200}")
 _REPO_ID = re.compile(r"[\w.-]{1,96}(?:/[\w.-]{1,96})?")
@@ -185,7 +204,8 @@ class HubSource:
     """Facts about Hub entities, one request each (two for a user page)."""
 
     name = NAME
-    kinds = (HUB_KINDS - {Kind.HF_DOCS}) | {Kind.HF_PAPER}  # docs pages are not fetched
+    # Docs pages are not fetched; paper pages and tagged models are (discovery asks for both).
+    kinds = (HUB_KINDS - {Kind.HF_DOCS}) | {Kind.HF_PAPER, Kind.HF_PAPER_MODELS}
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -204,6 +224,7 @@ class HubSource:
             Kind.HF_COLLECTION: self._collection,
             Kind.HF_PAPER: self._paper,
             Kind.HF_ORG: self._owner,
+            Kind.HF_PAPER_MODELS: self._paper_models,
         }
 
     async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
@@ -312,6 +333,31 @@ class HubSource:
             hub_kind="paper", id=key, title=_text(found.title), upvotes=upvotes, github_repo=repo
         )
 
+    def _paper_models(self, key: str) -> HubMeta:
+        """The models tagged `arxiv:<key>`, most downloaded first (none is a fact: `ok`)."""
+        _check(ARXIV_ID, key, "arXiv id")
+        params: dict[str, str | int] = {
+            "filter": f"arxiv:{key}",
+            "sort": "downloads",
+            "direction": -1,
+            "limit": TAGGED_MODELS,
+        }
+        answer = hub_http.get_session().get(
+            f"{self._api.endpoint}/api/models",
+            params=params,
+            headers=self._api._build_hf_headers(),  # the token (or none), as HfApi's calls
+        )
+        hub_http.hf_raise_for_status(answer)
+        items = answer.json()
+        if not isinstance(items, list):
+            raise ValueError("not a list of models")
+        models = [_tagged(item) for item in items]
+        ranked = sorted(
+            {m.id.lower(): m for m in models if m is not None}.values(),
+            key=lambda m: (-(m.downloads or 0), m.id.lower()),
+        )
+        return HubMeta(hub_kind="paper_models", id=key, tagged_models=ranked[:TAGGED_MODELS])
+
     def _owner(self, key: str) -> HubMeta:
         """An org, else a user of that name: `numModels` of its overview."""
         _check(_NAME, key, "org or user name")
@@ -331,6 +377,8 @@ def _hub_kind(kind: Kind) -> HubKind:
 
 
 def _what(ident: Identifier) -> str:
+    if ident.kind is Kind.HF_PAPER_MODELS:
+        return f"Hub models tagged arxiv:{ident.key[:120]}"
     return f"Hub {_hub_kind(ident.kind)} {ident.key[:120]}"
 
 
@@ -387,6 +435,19 @@ def _repo(kind: HubKind, info: Any) -> HubMeta:
         license=_license(card, tags),
         gated=_gated(getattr(info, "gated", None)),
         arxiv_ids=_arxiv_ids(tags),
+    )
+
+
+def _tagged(item: object) -> TaggedModel | None:
+    """A listed model (`id`, `downloads`, `likes` of the list answer) with a valid
+    `owner/name` id, else None (never an org page)."""
+    if not isinstance(item, dict):
+        raise TypeError("a listed model is not an object")
+    repo_id = item.get("id")
+    if not isinstance(repo_id, str) or not _SLUG.fullmatch(repo_id):
+        return None
+    return TaggedModel(
+        id=repo_id, downloads=_count(item.get("downloads")), likes=_count(item.get("likes"))
     )
 
 

@@ -1,0 +1,285 @@
+"""Discovery: links for empty Code and Model Card cells, as reviewed suggestions. Pure.
+
+A row *has a gap* when it has an arXiv paper (its first arXiv or Hub paper-page link) and its
+Code cell, or its Model Card cell, is empty (columns found by `resolve.column_role`). For
+such a row the fetch stage asks the Hub (`fetch.discovery`), and only for what is missing:
+
+- an empty Code cell: the paper's Hub page (`hf_paper:<id>`), whose `github_repo` is the
+  repository its authors linked;
+- an empty Model Card cell: the models tagged `arxiv:<id>` (`hf_paper_models:<id>`), most
+  downloaded first.
+
+`suggestions` turns those facts into `Suggestion`s — never into curated cells: they are listed
+in `report.md` and by `python -m enrich suggest`, and `suggest --apply` writes the chosen ones
+into the seed (`fill`) as a normal diff for review. A candidate already linked in the row is
+left out, org and user pages are never candidates, and a row gets at most `PER_ROW`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from enrich.columns import humanise
+from enrich.document import Document
+from enrich.models import HubMeta, Kind, Result, RowRecord, Status
+from enrich.parse import container_prefix, split_lines
+from enrich.resolve import column_role, resolve
+
+PER_ROW = 3
+"""Suggestions per row at most."""
+DEFAULT_TEXT = "Link"
+"""A new link's text when the table has no link text to copy."""
+
+_PIPE = re.compile(r"(?<!\\)\|")
+_PLAIN_TEXT = re.compile(r"\w[\w .-]{0,39}")  # "Link", "Code", "HF": not a URL, no markup
+_REPO_URL = re.compile(r"https://github\.com/([A-Za-z0-9][\w-]*)/([\w.-]+)")
+_MODEL_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,200}")
+_USABLE = frozenset({Status.OK, Status.STALE})
+
+
+@dataclass(frozen=True)
+class Gap:
+    """What a row lacks: the arXiv id to ask about, and the empty columns to fill."""
+
+    arxiv_id: str
+    code: str | None = None
+    """The empty Code column's name, when the row has no code link."""
+    model: str | None = None
+    """The empty Model Card column's name, when the row has no model link."""
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        """The entities discovery fetches for this row: one per missing cell."""
+        code = (f"{Kind.HF_PAPER.value}:{self.arxiv_id}",) if self.code else ()
+        model = (f"{Kind.HF_PAPER_MODELS.value}:{self.arxiv_id}",) if self.model else ()
+        return code + model
+
+
+def gap(record: RowRecord) -> Gap | None:
+    """The row's gap, or None when it has no arXiv paper or no empty Code/Model Card cell.
+
+    A role counts as missing when every column of that role is empty (spaces only); the
+    first such column is the one to fill.
+    """
+    arxiv_id = next(
+        (link.key for link in record.links if link.kind in (Kind.ARXIV, Kind.HF_PAPER)), None
+    )
+    if arxiv_id is None:
+        return None
+    empty: dict[str, str | None] = {}
+    for role in ("code", "model"):
+        columns = [c for c in record.cells if column_role(c) == role]
+        if columns and not any(record.cells[c].strip() for c in columns):
+            empty[role] = columns[0]
+    if not empty:
+        return None
+    return Gap(arxiv_id, empty.get("code"), empty.get("model"))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A candidate link for an empty cell: where, which row, what, and why."""
+
+    file: str
+    line: int
+    row: str
+    """The row's id (`RowRecord.id`): how `suggest --apply` finds the row again."""
+    name: str
+    """The row's first non-empty cell (in the seed's column order), to show."""
+    column: str
+    url: str
+    reason: str
+    score: int = 0
+    """Rank among the candidates of one cell, higher first: a model's downloads (last 30
+    days), the paper page's upvotes for its repository."""
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    @property
+    def cell(self) -> tuple[str, str, str]:
+        """(file, row id, column): the cell it would fill."""
+        return (self.file, self.row, self.column)
+
+
+def suggestions(
+    records: Iterable[RowRecord], entities: Mapping[str, Result], per_row: int = PER_ROW
+) -> list[Suggestion]:
+    """Every suggestion the fetched `entities` give for the rows, in row order; per row:
+    column order, then best first. `records` are a dataset's, or (for `suggest`) the seeds'
+    as they are now, so that filled cells and moved rows are seen."""
+    found: list[Suggestion] = []
+    for record in records:
+        found.extend(row_suggestions(record, entities, per_row))
+    return found
+
+
+def row_suggestions(
+    record: RowRecord, entities: Mapping[str, Result], per_row: int = PER_ROW
+) -> list[Suggestion]:
+    """At most `per_row` suggestions for the row's empty cells, none already linked."""
+    missing = gap(record)
+    if missing is None:
+        return []
+    linked = {(link.kind, link.key.lower()) for link in record.links}
+    name = next((v for v in record.cells.values() if v), record.id)
+    found: list[Suggestion] = []
+
+    def add(column: str, url: str, reason: str, score: int) -> None:
+        found.append(
+            Suggestion(record.file, record.line, record.id, name, column, url, reason, score)
+        )
+
+    paper_id = missing.arxiv_id
+    if missing.code is not None:
+        page = _hub(entities, f"{Kind.HF_PAPER.value}:{paper_id}")
+        match = _REPO_URL.fullmatch(page.github_repo or "") if page else None
+        repo = f"{match[1]}/{match[2]}".lower() if match else ""
+        if page is not None and match and (Kind.GITHUB_REPO, repo) not in linked:
+            reason = f"the paper's Hugging Face page (huggingface.co/papers/{paper_id}) links it"
+            add(missing.code, match[0], reason, page.upvotes or 0)
+    if missing.model is not None:
+        listed = _hub(entities, f"{Kind.HF_PAPER_MODELS.value}:{paper_id}")
+        models = listed.tagged_models if listed else []
+        ranked = sorted(models, key=lambda m: (-(m.downloads or 0), m.id.lower()))
+        for rank, model in enumerate(ranked, start=1):
+            if not _MODEL_ID.fullmatch(model.id) or (Kind.HF_MODEL, model.id.lower()) in linked:
+                continue
+            downloads = humanise(model.downloads) or "no"
+            reason = (
+                f"tagged arxiv:{paper_id} on the Hub; {downloads} downloads in the last 30 days "
+                f"(#{rank} of {len(ranked)} by downloads)"
+            )
+            add(missing.model, f"https://huggingface.co/{model.id}", reason, model.downloads or 0)
+    unique = {s.url.lower(): s for s in reversed(found)}  # one each, the first kept
+    return sorted(unique.values(), key=found.index)[:per_row]
+
+
+def _hub(entities: Mapping[str, Result], ref: str) -> HubMeta | None:
+    found = entities.get(ref)
+    if found is None or found.status not in _USABLE or not isinstance(found.data, HubMeta):
+        return None
+    return found.data
+
+
+# ------------------------------------------------------------------------- choosing
+
+
+def choose(found: Sequence[Suggestion], picks: Iterable[str] = ()) -> list[Suggestion]:
+    """What `suggest --apply` writes: one suggestion per cell. `picks` names the candidate
+    URLs to take (and nothing else is taken); without picks, the best of each cell."""
+    urls = {u.rstrip("/").lower() for u in picks}
+    chosen: dict[tuple[str, str, str], Suggestion] = {}
+    for suggestion in found:
+        if not urls or suggestion.url.lower() in urls:
+            chosen.setdefault(suggestion.cell, suggestion)  # the best comes first
+    return list(chosen.values())
+
+
+# --------------------------------------------------------------------------- filling
+
+PENDING = "pending"
+"""The cell is still empty: the suggestion can be written."""
+DONE = "done"
+"""The cell holds the suggested link already."""
+
+
+def _state(record: RowRecord | None, suggestion: Suggestion) -> str:
+    if record is None:
+        return "the row is no longer in the seed; run `python -m enrich run` again"
+    if suggestion.column not in record.cells:
+        return f"the row has no {suggestion.column} column any more"
+    url = suggestion.url.lower()
+    if any(
+        link.column == suggestion.column and link.url.rstrip("/").lower() == url
+        for link in record.links
+    ):
+        return DONE
+    if record.cells[suggestion.column].strip():
+        return f"its {suggestion.column} cell is no longer empty"
+    return PENDING
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A seed's text with suggestions written in, and what happened to each."""
+
+    text: str
+    applied: tuple[Suggestion, ...] = ()
+    done: tuple[Suggestion, ...] = ()
+    """Already in the seed (the cell holds that link): nothing to do."""
+    skipped: tuple[tuple[Suggestion, str], ...] = ()
+    """Not applicable any more, with why: the row changed or is gone since the run."""
+
+
+def fill(document: Document, chosen: Sequence[Suggestion]) -> Filled:
+    """`document`'s text with each chosen suggestion (one per cell) written into its cell.
+
+    Rows are found by id, where they are now; a cell is written only while it is empty, as
+    `[text](url)` with the link text most used in that column of the table (else in the
+    table, else `Link`), padded to the cell's old width when it fits. Every other byte of the
+    text stays as it was.
+    """
+    records = resolve(document).records
+    by_id = {r.id: r for r in records}
+    rows = {row.line: table for table in document.tables for row in table.rows}
+    lines = split_lines(document.text)
+    applied: list[Suggestion] = []
+    done: list[Suggestion] = []
+    skipped: list[tuple[Suggestion, str]] = []
+    filled: set[tuple[str, str, str]] = set()
+    for suggestion in chosen:
+        if suggestion.file != document.path:
+            continue
+        record = by_id.get(suggestion.row)
+        state = _state(record, suggestion)
+        if state == PENDING and suggestion.cell in filled:
+            state = "another suggestion fills that cell"
+        if state == DONE:
+            done.append(suggestion)
+            continue
+        if record is None or state != PENDING:
+            skipped.append((suggestion, state))
+            continue
+        index = rows[record.line].columns.index(suggestion.column)
+        text = _link_text(records, record, suggestion.column)
+        edited = _write_cell(lines[record.line - 1], index, f"[{text}]({suggestion.url})")
+        if edited is None:
+            skipped.append((suggestion, "the row has fewer cells than the header"))
+            continue
+        lines[record.line - 1] = edited
+        filled.add(suggestion.cell)
+        applied.append(suggestion)
+    return Filled("".join(lines), tuple(applied), tuple(done), tuple(skipped))
+
+
+def _link_text(records: Sequence[RowRecord], record: RowRecord, column: str) -> str:
+    """The link text most used in `column` of the row's table, then in the whole table."""
+    same = [r for r in records if r.file == record.file and r.table == record.table]
+    links = [link for r in same for link in r.links if _PLAIN_TEXT.fullmatch(link.text)]
+    in_column = Counter(link.text for link in links if link.column == column)
+    in_table = Counter(link.text for link in links)
+    ranked = sorted(in_table, key=lambda text: (-in_column[text], -in_table[text], text))
+    return ranked[0] if ranked else DEFAULT_TEXT
+
+
+def _write_cell(line: str, index: int, link: str) -> str | None:
+    """`line` with cell `index` (0-based, as `parse.split_cells` counts) holding `link`, or
+    None when the line has no such cell."""
+    body = line.rstrip("\r\n")
+    eol = line[len(body) :]
+    start = len(container_prefix(body))
+    pipes = [m.start() for m in _PIPE.finditer(body, start)]
+    spans = list(zip([start, *(p + 1 for p in pipes)], [*pipes, len(body)], strict=True))
+    if len(spans) > 1 and not body[slice(*spans[0])].strip():
+        spans.pop(0)
+    if len(spans) > 1 and not body[slice(*spans[-1])].strip():
+        spans.pop()
+    if index >= len(spans):
+        return None
+    begin, end = spans[index]
+    return body[:begin] + f" {link} ".ljust(end - begin) + body[end:] + eol
