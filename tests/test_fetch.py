@@ -772,7 +772,7 @@ def test_discovery_lookups_stay_within_the_budget_oldest_first(
     previous[refs[1]] = previous[refs[1]].model_copy(
         update={
             "provenance": previous[refs[1]].provenance.model_copy(
-                update={"fetched_at": OLD - (OLD - OLD.replace(year=2020))}
+                update={"fetched_at": OLD.replace(year=2020)}
             )
         }
     )
