@@ -22,7 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from enrich.cache import Cache
-from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, S2_BATCH_SIZE, Settings
+from enrich.config import (
+    GITHUB_CONCURRENCY,
+    HF_CONCURRENCY,
+    LANDING_CONCURRENCY,
+    S2_BATCH_SIZE,
+    Settings,
+)
 from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, ScholarMeta, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, Source, SourceStats
@@ -51,8 +57,9 @@ class FetchReport:
     unanswered: dict[str, int] = field(default_factory=dict)  # attempts that got no answer
 
 
-WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + 2  # + arXiv's one, + one spare
-# (Semantic Scholar needs no thread: its client is async.)
+WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + LANDING_CONCURRENCY + 2  # + arXiv's, + a spare
+# (Semantic Scholar needs no thread: its client is async; the landing pages' client is async
+# too, and a thread parses each page.)
 
 FACTS = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
 
