@@ -36,7 +36,7 @@ from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
 
 RECORDS = 75
-FETCHED = 168  # entities the sources fetch for the seed (see test_faults.FETCHED)
+FETCHED = 169  # entities the sources fetch for the seed (see test_faults.FETCHED)
 KILLS_AT_RANDOM = 5  # SIGKILL after a random delay, spread over the run
 LATENCY = 0.05  # per request: the fetch phase of a refresh lasts about a second
 WAIT_MESSAGE = "another enrich run"
@@ -156,9 +156,10 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_output(
     pristine = new_folder(tmp_path / "pristine")
     monkeypatch.chdir(pristine)  # relative paths, as the processes below use them
     relative = Settings(
-        endpoints=Endpoints(f"{api.base_url}/api/query", api.base_url, api.base_url, api.base_url),
+        endpoints=Endpoints(f"{api.base_url}/api/query", *[api.base_url] * 5),
         arxiv_delay=0.0,
         s2_delay=0.0,
+        landing_delay=0.0,
     )
     assert pipeline.run(relative).failed_sources() == {}
     old = snapshot(pristine / "output")
@@ -372,10 +373,11 @@ def settings(api: FakeAPI, folder: Path) -> Settings:
         seeds=folder / "seeds",
         out=folder / "output",
         cache=folder / "cache",
-        endpoints=Endpoints(arxiv=f"{base}/api/query", github=base, huggingface=base, scholar=base),
+        endpoints=Endpoints(f"{base}/api/query", base, base, base, base, base),
         retry_wait=False,
         arxiv_delay=0.0,
         s2_delay=0.0,
+        landing_delay=0.0,
         timeout=5.0,
     )
 
