@@ -68,6 +68,8 @@ class FakeProcess:
             "ENRICH_GITHUB_URL": self.base,
             "HF_ENDPOINT": self.base,
             "ENRICH_S2_URL": self.base,
+            "ENRICH_PMLR_URL": self.base,
+            "ENRICH_OPENREVIEW_URL": self.base,
         }
 
     def reset(self) -> None:

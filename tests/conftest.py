@@ -32,8 +32,11 @@ def api_env(base_url: str, **extra: str) -> dict[str, str]:
         ENRICH_GITHUB_URL=base_url,
         HF_ENDPOINT=base_url,
         ENRICH_S2_URL=base_url,
+        ENRICH_PMLR_URL=base_url,
+        ENRICH_OPENREVIEW_URL=base_url,
         ENRICH_ARXIV_DELAY="0",
         ENRICH_S2_DELAY="0",
+        ENRICH_LANDING_DELAY="0",
         HF_HUB_OFFLINE="0",
         HF_HUB_DISABLE_TELEMETRY="1",
     )

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrich.columns import COLUMNS, DEFAULT_COLUMNS, STALE_MARK, humanise, select
+from enrich.columns import (
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    STALE_MARK,
+    first_published,
+    humanise,
+    paper_title,
+    select,
+)
 from enrich.errors import InputError
 from enrich.models import (
     Kind,
     Link,
+    PageMeta,
     PaperMeta,
     RepoMeta,
     Result,
@@ -179,6 +188,30 @@ def test_a_paper_linked_by_doi_shows_the_arxiv_paper_semantic_scholar_names() ->
     assert (shown["published"], shown["citations"]) == ("2023-05", "12.3k")
     del entities["arxiv:2305.18290"]
     assert values(record(DOI), entities)["published"] == ""
+
+
+PMLR = link("https://proceedings.mlr.press/v235/guo24g.html", Kind.PMLR, "v235/guo24g")
+PAGE = {
+    "type": "page",
+    "title": "JSQ",
+    "year": 2024,
+    "publication_date": "2024-07-08",
+    "url": "https://proceedings.mlr.press/v235/guo24g.html",
+}
+
+
+def test_a_paper_without_arxiv_is_dated_by_semantic_scholar_else_its_landing_page() -> None:
+    """arXiv first, then Semantic Scholar's date (or year), then the landing page's."""
+    page = {"pmlr:v235/guo24g": result("pmlr:v235/guo24g", PAGE, Status.STALE)}
+    assert values(record(PMLR), page)["published"] == f"2024-07{STALE_MARK}"
+    assert paper_title(record(PMLR), page) == (page["pmlr:v235/guo24g"], PageMeta(**PAGE))
+    year_only = {"pmlr:v235/guo24g": result("pmlr:v235/guo24g", {**PAGE, "publication_date": None})}
+    assert values(record(PMLR), year_only)["published"] == "2024"
+    dated = {**SCHOLAR, "publication_date": "2023-10-20"}
+    known = {"scholar:doi:10.5555/3666122.3666563": result("scholar:doi:x", dated)}
+    found = first_published(record(DOI, PMLR), {**known, **page})
+    assert found is not None
+    assert (found.year, found.day) == (2023, date(2023, 10, 20))
 
 
 def test_missing_facts_are_blank() -> None:

@@ -39,7 +39,7 @@ RECORDS = 75
 # Entities the sources fetch for the seed with data (see test_faults.FETCHED), and discovery's:
 # the models tagged with each of the 49 papers whose Model Card cell is empty; the fake knows
 # no paper page for the rows with an empty Code cell: those are `not_found`, without data.
-FETCHED = 168 + 49
+FETCHED = 169 + 49
 KILLS_AT_RANDOM = 5  # SIGKILL after a random delay, spread over the run
 LATENCY = 0.05  # per request: the fetch phase of a refresh lasts about a second
 WAIT_MESSAGE = "another enrich run"
@@ -159,9 +159,10 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_output(
     pristine = new_folder(tmp_path / "pristine")
     monkeypatch.chdir(pristine)  # relative paths, as the processes below use them
     relative = Settings(
-        endpoints=Endpoints(f"{api.base_url}/api/query", api.base_url, api.base_url, api.base_url),
+        endpoints=Endpoints(f"{api.base_url}/api/query", *[api.base_url] * 5),
         arxiv_delay=0.0,
         s2_delay=0.0,
+        landing_delay=0.0,
     )
     assert pipeline.run(relative).failed_sources() == {}
     old = snapshot(pristine / "output")
@@ -375,10 +376,11 @@ def settings(api: FakeAPI, folder: Path) -> Settings:
         seeds=folder / "seeds",
         out=folder / "output",
         cache=folder / "cache",
-        endpoints=Endpoints(arxiv=f"{base}/api/query", github=base, huggingface=base, scholar=base),
+        endpoints=Endpoints(f"{base}/api/query", base, base, base, base, base),
         retry_wait=False,
         arxiv_delay=0.0,
         s2_delay=0.0,
+        landing_delay=0.0,
         timeout=5.0,
     )
 

@@ -27,6 +27,8 @@ FETCHED_KINDS = (
     "hf_collection",
     "hf_paper",
     "hf_org",
+    "pmlr",
+    "openreview",
 )
 
 
@@ -78,9 +80,11 @@ def test_run_enriches_every_fetchable_link_then_a_warm_run_makes_no_request(
     assert len([r for r in fetchable if r.startswith("arxiv:")]) == 63
     assert len([r for r in fetchable if r.startswith("github_repo:")]) == 28
     assert len([r for r in fetchable if r.startswith("scholar:")]) == 65
+    assert [r for r in fetchable if r.startswith(("pmlr:", "openreview:"))] == ["pmlr:v235/guo24g"]
     assert {e["provenance"]["status"] for e in fetchable.values()} == {"ok"}
     assert api.count("arxiv") == 1  # 63 ids, one id_list batch, after Semantic Scholar's
     assert api.count("scholar") == 1  # 65 ids, one batch
+    assert api.count("landing") == 1  # the PMLR paper's page
     before = api.count()
     snapshot = {p.name: p.read_bytes() for p in (tmp_path / "output").iterdir()}
 

@@ -17,11 +17,11 @@ README promises:
   `RunResult.failed_sources()`, read as `enrich.cli.run` reads it.
 
 Sources run concurrently and independently, so a column faults arXiv, GitHub (REST, no
-token), the Hub and Semantic Scholar in one run (arXiv waits for Semantic Scholar's first
-batch, which names the arXiv ids of papers linked by DOI, so a fault there delays it);
-GitHub with a token (GraphQL batches) gets a run of its own, and so does a cell marked
-xfail (a crash there must not take its neighbours down). The CLI cases at the end run real
-`python -m enrich run` processes, real waits included.
+token), the Hub, Semantic Scholar and the landing pages in one run (arXiv waits for Semantic
+Scholar's first batch, which names the arXiv ids of papers linked by DOI, so a fault there
+delays it); GitHub with a token (GraphQL batches) gets a run of its own, and so does a cell
+marked xfail (a crash there must not take its neighbours down). The CLI cases at the end run
+real `python -m enrich run` processes, real waits included.
 
 How each column maps onto the APIs (fake fault kinds in brackets):
 
@@ -48,6 +48,10 @@ How each column maps onto the APIs (fake fault kinds in brackets):
   Semantic Scholar: N/A (they answer the ids we ask, whatever their own ids become).
 * Semantic Scholar answers one batch for every paper, like GraphQL: a fault that fails the
   batch fails all its papers; `gone` is a `null` in the answer.
+* Landing pages (the seed has one: its PMLR paper) are a page per paper, read for their
+  `citation_*` meta tags: a page without a title tag (malformed, empty) is final, not
+  retried; `404` and `gone` are `not_found`; `moved`: N/A (a PMLR key is a volume and a
+  slug, which stay).
 * empty: [empty] (a feed without entries; an empty body).
 """
 
@@ -75,11 +79,11 @@ from tests.fakeapi import FakeAPI
 RECORDS = 75  # curated rows of the seed
 # Entities the sources fetch for it: 60 arXiv papers linked and 3 more that Semantic Scholar
 # names, 28 repositories, 12 Hub pages, 65 Semantic Scholar records (none for the PMLR
-# paper: the API has no lookup by PMLR id), and what discovery asks the Hub about rows with
-# empty cells: 35 paper pages (1 of them linked) and the models tagged with 49 papers. The
-# fake knows them all (`populate`), so that every fault hits discovery too and a clean
-# refresh changes every fact.
-FETCHED = 168 + 34 + 49
+# paper: the API has no lookup by PMLR id), the PMLR paper's landing page, and what
+# discovery asks the Hub about rows with empty cells: 35 paper pages (1 of them linked) and
+# the models tagged with 49 papers. The fake knows them all (`populate`), so that every fault
+# hits discovery too and a clean refresh changes every fact.
+FETCHED = 169 + 34 + 49
 BOUND = 12.0  # seconds a faulted in-process run may take; the slowest takes about 4.5 s
 CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included
 FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
@@ -91,6 +95,7 @@ TARGETS = {
     "github": ("github_repo:mit-han-lab/llm-awq", "/repos/mit-han-lab/llm-awq"),
     "huggingface": ("hf_model:google/codegemma-7b-it", "/api/models/google/codegemma-7b-it"),
     "scholar": ("scholar:arxiv:2306.00978", "/graph/v1/paper/batch"),
+    "landing": ("pmlr:v235/guo24g", "/v235/guo24g.html"),
 }
 RENAMED_REPO = "mit-han-lab/awq-renamed"
 RENAMED_MODEL = "google/codegemma-7b-it-renamed"
@@ -122,6 +127,7 @@ SOURCES = {
     "github-graphql": Source("github", "github", token=True),
     "huggingface": Source("huggingface", "hub"),
     "scholar": Source("scholar", "scholar"),
+    "landing": Source("landing", "landing"),
 }
 
 ALL, TARGET, ONE = "all", "target", "one"  # which entities of the source a fault hits
@@ -185,6 +191,8 @@ def gone(api: FakeAPI, source: Source) -> None:
             del api.papers[source.key]
         elif source.name == "scholar":
             del api.scholar.papers[f"ARXIV:{source.key.removeprefix('arxiv:')}"]
+        elif source.name == "landing":
+            del api.landing.pages["pmlr", source.key]
         elif source.name == "github":
             del api.github.by_name[source.key]
         else:
@@ -218,6 +226,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-graphql": Expect("stale", ALL, 1, max_requests=1),
             "huggingface": Expect("stale", ALL, 1, max_requests=HF_CONCURRENCY),
             "scholar": Expect("stale", ALL, 1, max_requests=1),
+            "landing": Expect("stale", ALL, 1, max_requests=1),
         },
     ),
     "5xx-burst": (burst, dict.fromkeys(SOURCES, OK0)),
@@ -231,6 +240,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-graphql": STALE1,
             "huggingface": Expect("stale", TARGET, 1),
             "scholar": STALE1,
+            "landing": STALE1,  # its one page
         },
     ),
     "reset-once": (fault("reset", 1), dict.fromkeys(SOURCES, OK0)),
@@ -247,6 +257,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-graphql": STALE1,
             "huggingface": Expect("stale", ONE, 1),
             "scholar": STALE1,  # the one batch
+            "landing": STALE1,  # a page without a title tag is final: its one page
         },
     ),
     "malformed-always": (fault("malformed"), dict.fromkeys(SOURCES, STALE1)),
@@ -258,6 +269,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-graphql": STALE1,  # POST /graphql answers 404: the source failed
             "huggingface": Expect("not_found", ALL, 0),
             "scholar": STALE1,  # the batch endpoint answers 404: the source failed
+            "landing": Expect("not_found", ALL, 0),
         },
     ),
     "gone": (
@@ -270,6 +282,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-graphql": Expect("not_found", TARGET, 0),
             "huggingface": Expect("not_found", TARGET, 0),
             "scholar": Expect("not_found", TARGET, 0),  # `null` in the answer
+            "landing": Expect("not_found", TARGET, 0),
         },
     ),
     "moved": (moved, dict.fromkeys(SOURCES, Expect("moved", TARGET, 0))),
@@ -283,12 +296,14 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
             "github-graphql": STALE1,
             "huggingface": STALE1,
             "scholar": STALE1,  # an empty body is not the JSON list asked for
+            "landing": STALE1,  # an empty page has no title tag
         },
     ),
 }
 MARKS = {
     ("arxiv", "moved"): pytest.mark.skip(reason="N/A: arXiv ids never move (versions keep it)"),
     ("scholar", "moved"): pytest.mark.skip(reason="N/A: asked by arXiv id or DOI, which stay"),
+    ("landing", "moved"): pytest.mark.skip(reason="N/A: a PMLR volume and slug stay"),
 }
 
 
@@ -315,12 +330,11 @@ def settings(api: FakeAPI, root: Path, **overrides: Any) -> Settings:
         "seeds": root / "seeds",
         "out": root / "output",
         "cache": root / "cache",
-        "endpoints": Endpoints(
-            arxiv=f"{base}/api/query", github=base, huggingface=base, scholar=base
-        ),
+        "endpoints": Endpoints(f"{base}/api/query", base, base, base, pmlr=base, openreview=base),
         "retry_wait": False,
         "arxiv_delay": 0.0,
         "s2_delay": 0.0,
+        "landing_delay": 0.0,
         "timeout": 5.0,
     }
     values.update(overrides)
@@ -393,6 +407,8 @@ def advance_upstream(api: FakeAPI) -> None:
             api.hub.orgs[name] = dataclasses.replace(org, fullname=f"{name} (renamed)")
         for record in {id(p): p for p in api.scholar.papers.values()}.values():
             record.citations += 100
+        for page in api.landing.pages.values():
+            page.title = f"{page.title} (revised)"
 
 
 # ------------------------------------------------------------------------------- the runs
@@ -588,7 +604,13 @@ CLI_CASES = [
     # faults per source, how each source's entities end, the exit code, what stderr says
     pytest.param(
         {"github-rest": exhausted, "huggingface": exhausted},
-        {"arxiv": "ok", "github": "stale", "huggingface": "stale", "scholar": "ok"},
+        {
+            "arxiv": "ok",
+            "github": "stale",
+            "huggingface": "stale",
+            "scholar": "ok",
+            "landing": "ok",
+        },
         1,
         (
             "github: 28 item(s) failed",
@@ -600,14 +622,20 @@ CLI_CASES = [
     ),
     pytest.param(
         dict.fromkeys(("arxiv", "github-rest", "huggingface"), fault("503", 1)),
-        {"arxiv": "ok", "github": "ok", "huggingface": "ok", "scholar": "ok"},
+        {"arxiv": "ok", "github": "ok", "huggingface": "ok", "scholar": "ok", "landing": "ok"},
         0,
         (),
         id="5xx-once-recovers-after-a-real-wait-exit-0",
     ),
     pytest.param(
         dict.fromkeys(("github-rest", "huggingface"), fault("404")),
-        {"arxiv": "ok", "github": "not_found", "huggingface": "not_found", "scholar": "ok"},
+        {
+            "arxiv": "ok",
+            "github": "not_found",
+            "huggingface": "not_found",
+            "scholar": "ok",
+            "landing": "ok",
+        },
         0,
         (),
         id="not-found-is-not-a-failure-exit-0",

@@ -29,6 +29,7 @@ from enrich.models import (
     HubMeta,
     Kind,
     Link,
+    PageMeta,
     PaperMeta,
     Provenance,
     RepoMeta,
@@ -37,7 +38,7 @@ from enrich.models import (
     ScholarMeta,
     Status,
 )
-from enrich.page import json_for_script, link_kinds, plain, render_page, safe_url
+from enrich.page import json_for_script, link_kinds, plain, render_page, row_data, safe_url
 from enrich.render import render_json
 from tests.conftest import ROOT
 from tests.test_render import dataset as golden_dataset
@@ -241,6 +242,22 @@ def test_a_row_shows_the_facts_of_its_entities() -> None:
     assert squeeze["citations"] is None
     assert rows["Plain row"]["title"] == ""
     assert rows["Plain row"]["kinds"] == []
+
+
+def test_a_pmlr_paper_shows_what_its_landing_page_says() -> None:
+    pmlr = link("https://proceedings.mlr.press/v235/guo24g.html", "Paper", Kind.PMLR, "v235/guo24g")
+    page = PageMeta(
+        title="Compressing Large Language Models by Joint Sparsification and Quantization",
+        authors=[Author(name="Jinyang Guo"), Author(name="Jianyu Wu")],
+        year=2024,
+        publication_date=date(2024, 7, 8),
+        url="https://proceedings.mlr.press/v235/guo24g.html",
+    )
+    row = row_data(record("JSQ", QUANT, [pmlr]), {pmlr.ref: result(pmlr.ref, page)})
+    assert row["title"] == page.title
+    assert row["authors"] == "Jinyang Guo, Jianyu Wu"
+    assert row["published"] == {"sort": "2024-07-08", "text": "2024-07-08"}
+    assert row["paper"] == "https://proceedings.mlr.press/v235/guo24g.html"
 
 
 def test_a_paper_without_facts_shows_its_identifier() -> None:

@@ -155,7 +155,8 @@ def make_fixture(folder: Path) -> tuple[Dataset, Dataset]:
     with FakeAPI() as api, contextlib.chdir(folder):
         api.populate_from_markdown(seed_text)
         _upstream(api)
-        endpoints = Endpoints(f"{api.base_url}/api/query", api.base_url, api.base_url, api.base_url)
+        base = api.base_url
+        endpoints = Endpoints(f"{base}/api/query", base, base, base, pmlr=base, openreview=base)
         config = Settings(
             seeds=Path(SEED_PATH),
             out=Path("output"),
@@ -164,6 +165,7 @@ def make_fixture(folder: Path) -> tuple[Dataset, Dataset]:
             retry_wait=False,
             arxiv_delay=0,
             s2_delay=0,
+            landing_delay=0,
         )
         first = _pin(pipeline.run(config).dataset, None, FIRST_RUN)
         Path("output/enriched.json").write_text(render_json(first), encoding="utf-8")
@@ -348,7 +350,8 @@ def test_missing_values_are_blank() -> None:
     out = rendered()
     assert cell(out, 150, "Stars") == ""  # nyu-dl/dl4marco-bert is gone (404)
     assert cell(out, 53, "Stars") == ""  # no code link
-    assert cell(out, 51, "Published") == ""  # a PMLR paper: not fetched
+    assert cell(out, 51, "Published") == "2024-07"  # a PMLR paper: its page's date
+    assert cell(out, 77, "Published") == ""  # a blog post: no paper to date
     assert cell(out, 61, "Downloads") == ""  # an org page has no downloads
 
 
@@ -378,7 +381,10 @@ def test_paper_links_carry_the_paper_title_and_other_links_none() -> None:
     assert titles["https://huggingface.co/papers/2402.14905"] == paper_title  # names the paper
     assert titles["https://github.com/facebookresearch/MobileLLM"] is None
     assert link_titles(row_at(out, 169))["https://arxiv.org/abs/2306.00978"] is not None
-    assert link_titles(row_at(out, 51))["https://proceedings.mlr.press/v235/guo24g.html"] is None
+    assert link_titles(row_at(out, 51))["https://proceedings.mlr.press/v235/guo24g.html"] == (
+        "Compressing Large Language Models by Joint Sparsification and Quantization"
+    )  # from its landing page
+    assert link_titles(row_at(out, 77))["https://crfm.stanford.edu/2023/03/13/alpaca.html"] is None
 
 
 def test_fetched_title_is_escaped_and_reads_back_exactly() -> None:

@@ -7,11 +7,11 @@ regenerate the golden files with ENRICH_UPDATE_GOLDEN=1, see there).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
-from enrich.models import Dataset, HubMeta, Provenance, RepoMeta, Result, Status
+from enrich.models import Dataset, HubMeta, PageMeta, Provenance, RepoMeta, Result, Status
 from enrich.report import LIMIT, Problem, changes_markdown, problems, report_markdown
 from tests.test_render import SEED_PATH, assert_golden, fixture
 
@@ -62,6 +62,19 @@ def test_year_cell_against_the_arxiv_first_published_year() -> None:
     assert found("year-mismatch", 50) == []  # SqueezeLLM, 2023: right
     assert found("year-mismatch", 78) == []  # RLHF, 2022: right
     assert found("year-mismatch", 169) != []  # AWQ: its paper sits in the Code column
+    assert found("year-mismatch", 51) == []  # JSQ, 2024: its PMLR page (ICML 2024) agrees
+
+
+def test_year_cell_of_a_paper_without_arxiv_against_its_landing_page() -> None:
+    jsq = current().entities["pmlr:v235/guo24g"]
+    assert isinstance(jsq.data, PageMeta)
+    for day, year, when in [(date(2023, 7, 23), 2023, "2023-07"), (None, 2023, "2023")]:
+        page = jsq.data.model_copy(update={"publication_date": day, "year": year})
+        problem = only_in(_dataset_with(jsq.model_copy(update={"data": page})), "year-mismatch", 51)
+        assert problem.message == (
+            f"Year cell says 2024, but its PMLR page dates it {when} (no arXiv record of it)"
+        )
+        assert problem.fix == "write 2023, unless 2024 is a deliberate venue year"
 
 
 def test_year_cell_of_a_paper_linked_by_doi_only() -> None:

@@ -163,14 +163,17 @@ def test_every_dated_paper_is_drawn_once() -> None:
         found.ref for record in data.records if (found := paper(record, data.entities)) is not None
     }
     drawn = marks(svg(data))
-    # 63 arXiv papers (60 linked, 3 named by Semantic Scholar for DOI and ACL links), and
-    # 2 papers linked by DOI that only Semantic Scholar dates (SLM-RAG, H-ERNIE)
+    # 63 arXiv papers (60 linked, 3 named by Semantic Scholar for DOI and ACL links),
+    # 2 papers linked by DOI that only Semantic Scholar dates (SLM-RAG, H-ERNIE), and a
+    # PMLR paper that its landing page dates (JSQ)
     assert len(dated) == 63
-    assert len(drawn) == 65
+    assert len(drawn) == 66
     labels = Counter(label for label, *_ in drawn)
     assert labels["BiLLM"] == 1  # listed twice (Foundational Concepts and Quantization)
     assert labels["SqueezeLLM"] == 1
-    assert "JSQ" not in labels  # a PMLR paper: no date
+    jsq = [m for m in drawn if m[0] == "JSQ"]  # a PMLR paper: dated by its page
+    assert len(jsq) == 1
+    assert " · 2024-07 · " in jsq[0][1]
     assert max(labels.values()) == 1
 
 
@@ -198,7 +201,7 @@ def test_marks_are_coloured_by_section_as_the_legend_says() -> None:
     root = svg(dataset())
     keys = legend(root)
     assert list(keys) == [
-        "Foundational Concepts in Building Language Models (11)",
+        "Foundational Concepts in Building Language Models (12)",
         "Advanced enhancement methods for SLM (18)",
         "Task-specific SLM Applications (25)",
         "On-device Deployment Optimization Techniques (11)",

@@ -101,14 +101,15 @@ def cli() -> None:
     pass
 
 
-SOURCE_NAMES = ("arxiv", "github", "huggingface", "scholar")
+SOURCE_NAMES = ("arxiv", "github", "huggingface", "scholar", "landing")
 
 
 @cli.command(
     help=f"""Refresh the list: parse, resolve, fetch, merge, and write the outputs.
 
 Reads every *.md file of --seeds, fetches facts about every linked paper (arXiv; citations,
-venue and other ids from Semantic Scholar), repository (GitHub) and Hub page (Hugging Face)
+venue and other ids from Semantic Scholar; title, authors, venue and date from the landing
+pages of PMLR and OpenReview papers), repository (GitHub) and Hub page (Hugging Face)
 — from the cache when fresh, batched and
 rate-limited otherwise — and writes into --out: enriched.json (rows, entities with status
 and provenance, diagnostics), enriched.schema.json (its JSON Schema) and one regenerated
@@ -125,6 +126,9 @@ Environment:
   ENRICH_GITHUB_URL   GitHub API base URL (default https://api.github.com)
   HF_ENDPOINT         Hugging Face Hub base URL (default https://huggingface.co)
   ENRICH_S2_URL       Semantic Scholar API (default https://api.semanticscholar.org)
+  ENRICH_PMLR_URL     PMLR proceedings site (default https://proceedings.mlr.press)
+  ENRICH_OPENREVIEW_URL
+                      OpenReview site (default https://openreview.net)
   ENRICH_ARXIV_DELAY  seconds between arXiv requests (default 3, the arXiv API terms)
 
 \b

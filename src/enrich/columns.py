@@ -9,9 +9,9 @@ the parser recognises generated columns when a regenerated document is used as a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from enrich.document import GENERATED_MARK
@@ -19,12 +19,14 @@ from enrich.errors import InputError
 from enrich.models import (
     HubMeta,
     Kind,
+    PageMeta,
     PaperMeta,
     RepoMeta,
     Result,
     RowRecord,
     ScholarMeta,
     Status,
+    utc,
 )
 
 __all__ = ["GENERATED_MARK", "Column", "humanise", "select"]
@@ -89,6 +91,55 @@ def paper(record: RowRecord, entities: Entities) -> Result | None:
     return found
 
 
+LANDING_KINDS = frozenset({Kind.PMLR, Kind.OPENREVIEW})
+
+
+def landing(record: RowRecord, entities: Entities) -> Result | None:
+    """The row's paper as its landing page describes it (a PMLR or OpenReview paper)."""
+    return row_entity(record, entities, LANDING_KINDS, PageMeta)
+
+
+Described = PaperMeta | ScholarMeta | PageMeta
+
+
+def described(record: RowRecord, entities: Entities) -> Iterator[tuple[Result, Described]]:
+    """The row's paper as arXiv, Semantic Scholar and its landing page describe it, in that
+    order (the ones known)."""
+    for found in (paper(record, entities), scholar(record, entities), landing(record, entities)):
+        if found is not None and isinstance(found.data, PaperMeta | ScholarMeta | PageMeta):
+            yield found, found.data
+
+
+def paper_title(record: RowRecord, entities: Entities) -> tuple[Result, Described] | None:
+    """The first description of the row's paper that has a title: arXiv's, else Semantic
+    Scholar's, else its landing page's."""
+    return next(((f, d) for f, d in described(record, entities) if d.title), None)
+
+
+@dataclass(frozen=True)
+class Published:
+    """When the row's paper was first published, and the entity that says so."""
+
+    found: Result
+    year: int
+    day: date | None
+    """None when only the year is known."""
+
+
+def first_published(record: RowRecord, entities: Entities) -> Published | None:
+    """arXiv's first version, else Semantic Scholar's date (or year alone), else the landing
+    page's (PMLR: the proceedings' publication; OpenReview: when the paper went public)."""
+    for found, data in described(record, entities):
+        if isinstance(data, PaperMeta):
+            day = utc(data.published).date()
+            return Published(found, day.year, day)
+        if data.publication_date is not None:
+            return Published(found, data.publication_date.year, data.publication_date)
+        if data.year:
+            return Published(found, data.year, None)
+    return None
+
+
 def repo(record: RowRecord, entities: Entities) -> Result | None:
     return row_entity(record, entities, frozenset({Kind.GITHUB_REPO}), RepoMeta)
 
@@ -111,8 +162,12 @@ def _cell(pick: Pick, show: Callable[[Any], str]) -> Callable[[RowRecord, Entiti
     return value
 
 
-def _month(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m") if moment else ""
+def _published(record: RowRecord, entities: Entities) -> str:
+    """The first-published month (the year alone when that is all that is known)."""
+    found = first_published(record, entities)
+    if found is None:
+        return ""
+    return _mark(found.found, found.day.strftime("%Y-%m") if found.day else str(found.year))
 
 
 def _day(moment: datetime | None) -> str:
@@ -124,7 +179,7 @@ COLUMNS: dict[str, Column] = {
     for c in (
         Column("stars", "Stars", "---:", _cell(repo, lambda d: humanise(d.stars))),
         Column("downloads", "Downloads", "---:", _cell(hub, lambda d: humanise(d.downloads))),
-        Column("published", "Published", ":---:", _cell(paper, lambda d: _month(d.published))),
+        Column("published", "Published", ":---:", _published),
         Column("citations", "Citations", "---:", _cell(scholar, lambda d: humanise(d.citations))),
         Column("likes", "Likes", "---:", _cell(hub, lambda d: humanise(d.likes))),
         Column("license", "License", ":---:", _cell(repo, lambda d: d.license_spdx or "")),

@@ -51,15 +51,22 @@ S2_DELAY_SECONDS = 1.0
 # minutes, so it never crowds out the linked entities; a long list is covered over several
 # runs (each lookup then stays fresh for the Hub's TTL).
 DISCOVERY_PER_RUN = 100
+# Landing pages (PMLR's static proceedings, OpenReview's forum pages): neither site publishes
+# a rule for crawlers reading a page per paper, so ask as a polite reader would: at most 4
+# pages at once, each request starting at least half a second after the last one to the
+# same site.
+LANDING_CONCURRENCY = 4
+LANDING_DELAY_SECONDS = 0.5
 
 DAY = 24 * 3600
 # Papers change rarely (a new version, a journal ref): a week. Stars and downloads: a day.
-# Citations: a day, like stars.
+# Citations: a day, like stars. Proceedings pages do not change once published: a week.
 DEFAULT_TTLS: Mapping[str, int] = {
     "arxiv": 7 * DAY,
     "github": DAY,
     "huggingface": DAY,
     "scholar": DAY,
+    "landing": 7 * DAY,
 }
 
 
@@ -97,6 +104,8 @@ class Endpoints:
     github: str = "https://api.github.com"
     huggingface: str = "https://huggingface.co"
     scholar: str = "https://api.semanticscholar.org"
+    pmlr: str = "https://proceedings.mlr.press"
+    openreview: str = "https://openreview.net"
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,7 @@ class Settings:
     hf_token: Secret = field(default_factory=lambda: Secret(""))
     s2_api_key: Secret = field(default_factory=lambda: Secret(""))
     s2_delay: float = S2_DELAY_SECONDS
+    landing_delay: float = LANDING_DELAY_SECONDS
     arxiv_delay: float = ARXIV_DELAY_SECONDS
     arxiv_batch: int = ARXIV_BATCH_SIZE
     ttls: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TTLS))
@@ -136,6 +146,8 @@ class Settings:
             github=(env.get("ENRICH_GITHUB_URL") or Endpoints.github).rstrip("/"),
             huggingface=(env.get("HF_ENDPOINT") or Endpoints.huggingface).rstrip("/"),
             scholar=(env.get("ENRICH_S2_URL") or Endpoints.scholar).rstrip("/"),
+            pmlr=(env.get("ENRICH_PMLR_URL") or Endpoints.pmlr).rstrip("/"),
+            openreview=(env.get("ENRICH_OPENREVIEW_URL") or Endpoints.openreview).rstrip("/"),
         )
         settings = cls(
             endpoints=endpoints,
@@ -143,6 +155,7 @@ class Settings:
             hf_token=Secret(env.get("HF_TOKEN", "")),
             s2_api_key=Secret(env.get("S2_API_KEY", "")),
             s2_delay=_float(env, "ENRICH_S2_DELAY", S2_DELAY_SECONDS),
+            landing_delay=_float(env, "ENRICH_LANDING_DELAY", LANDING_DELAY_SECONDS),
             arxiv_delay=_float(env, "ENRICH_ARXIV_DELAY", ARXIV_DELAY_SECONDS),
             arxiv_batch=_batch(env.get("ENRICH_ARXIV_BATCH")),
         )

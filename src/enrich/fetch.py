@@ -22,7 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from enrich.cache import Cache
-from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, S2_BATCH_SIZE, Settings
+from enrich.config import (
+    GITHUB_CONCURRENCY,
+    HF_CONCURRENCY,
+    LANDING_CONCURRENCY,
+    S2_BATCH_SIZE,
+    Settings,
+)
 from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, ScholarMeta, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, Source, SourceStats
@@ -55,8 +61,9 @@ class FetchReport:
     deferred: int = 0  # discovery lookups left for a later run (over the budget)
 
 
-WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + 2  # + arXiv's one, + one spare
-# (Semantic Scholar needs no thread: its client is async.)
+WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + LANDING_CONCURRENCY + 2  # + arXiv's, + a spare
+# (Semantic Scholar needs no thread: its client is async; the landing pages' client is async
+# too, and a thread parses each page.)
 
 FACTS = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
 

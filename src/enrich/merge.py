@@ -21,6 +21,7 @@ from enrich.models import (
     Dataset,
     Diagnostic,
     HubMeta,
+    PageMeta,
     PaperMeta,
     RepoMeta,
     Result,
@@ -34,6 +35,7 @@ TRACKED: dict[type, tuple[str, ...]] = {
     RepoMeta: ("full_name", "stars", "forks", "license_spdx", "archived"),
     HubMeta: ("downloads", "likes", "license", "gated", "upvotes", "items", "models"),
     ScholarMeta: ("citations", "influential_citations", "venue", "journal", "doi", "arxiv_id"),
+    PageMeta: ("title", "venue", "year"),
 }
 
 

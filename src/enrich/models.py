@@ -269,7 +269,25 @@ class ScholarMeta(_Record):
     url: str | None = None
 
 
-EntityData = Annotated[PaperMeta | RepoMeta | HubMeta | ScholarMeta, Field(discriminator="type")]
+class PageMeta(_Record):
+    """A paper as its landing page describes it (PMLR, OpenReview): the Highwire Press
+    `citation_*` meta tags that Google Scholar reads."""
+
+    type: Literal["page"] = "page"
+    title: str
+    authors: list[Author] = Field(default_factory=list)
+    year: int | None = None
+    publication_date: date | None = Field(
+        default=None, description="The page's publication (or online) date, when it gives a day."
+    )
+    venue: str | None = Field(default=None, description="Conference or journal title.")
+    pdf_url: str | None = None
+    url: str = Field(description="The landing page.")
+
+
+EntityData = Annotated[
+    PaperMeta | RepoMeta | HubMeta | ScholarMeta | PageMeta, Field(discriminator="type")
+]
 
 
 class Provenance(_Record):

@@ -10,13 +10,13 @@ method, title, section and authors; a section, with its subsections; a kind of l
 reordering the rows it built. The template, script and style sheet are plain files in
 `enrich/assets/` (`page.html`, `page.js`, `page.css`), filled in by name.
 
-What a row shows is decided here, in Python, with the pickers of `columns` (`paper`,
-`repo`, `hub`, `scholar`), so the page and the regenerated document agree; a stale value
-carries the same dagger. Everything fetched or curated is untrusted: it is flattened to one
-line (`text.one_line`), links are kept only when they are absolute http(s) URLs, and the
-JSON escapes `<`, `>`, `&`, U+2028 and U+2029, so no string can close the script block or
-open a comment. The output is deterministic: rows in seed order, keys sorted, no timestamp
-but the dataset's own `fetched_at`.
+What a row shows is decided here, in Python, with the pickers of `columns` (`paper_title`,
+`first_published`, `repo`, `hub`, `scholar`), so the page and the regenerated document
+agree; a stale value carries the same dagger. Everything fetched or curated is untrusted: it
+is flattened to one line (`text.one_line`), links are kept only when they are absolute
+http(s) URLs, and the JSON escapes `<`, `>`, `&`, U+2028 and U+2029, so no string can close
+the script block or open a comment. The output is deterministic: rows in seed order, keys
+sorted, no timestamp but the dataset's own `fetched_at`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,16 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
-from enrich.columns import STALE_MARK, Entities, hub, humanise, paper, repo, scholar
+from enrich.columns import (
+    STALE_MARK,
+    Entities,
+    first_published,
+    hub,
+    humanise,
+    paper_title,
+    repo,
+    scholar,
+)
 from enrich.models import (
     CODE_KINDS,
     PAPER_KINDS,
@@ -39,11 +48,9 @@ from enrich.models import (
     HubMeta,
     Kind,
     Link,
-    PaperMeta,
     RepoMeta,
     Result,
     RowRecord,
-    ScholarMeta,
     Status,
     utc,
 )
@@ -134,8 +141,7 @@ def row_data(record: RowRecord, entities: Entities) -> dict[str, Any]:
     """What the page shows and searches for one row (`section`: the whole heading path)."""
     paper_link = _first_link(record, (PAPER_KINDS,))
     code_link, model_link = _first_link(record, CODE_LINKS), _first_link(record, MODEL_LINKS)
-    found_paper, found_scholar = paper(record, entities), scholar(record, entities)
-    title, authors = _title_and_authors(found_paper, found_scholar)
+    title, authors = _title_and_authors(record, entities)
     return {
         "id": record.id,
         "name": _name(record),
@@ -144,10 +150,10 @@ def row_data(record: RowRecord, entities: Entities) -> dict[str, Any]:
         "authors": authors,
         "section": SECTION_SEPARATOR.join(one_line(s, TEXT_LIMIT) for s in record.section),
         "year": plain(_cell(record, "year"), 20),
-        "published": _published(found_paper, found_scholar),
+        "published": _published(record, entities),
         "stars": _metric(repo(record, entities), "stars"),
         "downloads": _metric(hub(record, entities), "downloads"),
-        "citations": _metric(found_scholar, "citations"),
+        "citations": _metric(scholar(record, entities), "citations"),
         "code": _link(code_link, entities, "full_name"),
         "model": _link(model_link, entities, "id"),
         "kinds": link_kinds(record),
@@ -180,28 +186,26 @@ def _first_link(record: RowRecord, groups: Iterable[frozenset[Kind]]) -> Link | 
     return None
 
 
-def _title_and_authors(found: Result | None, known: Result | None) -> tuple[str, str]:
-    """The paper's title and authors, from arXiv, else from Semantic Scholar."""
-    for result in (found, known):
-        data = result.data if result else None
-        if isinstance(data, PaperMeta | ScholarMeta) and data.title:
-            names = ", ".join(a.name for a in data.authors)
-            return one_line(data.title, TEXT_LIMIT), one_line(names, AUTHORS_LIMIT)
-    return "", ""
+def _title_and_authors(record: RowRecord, entities: Entities) -> tuple[str, str]:
+    """The paper's title and authors, from arXiv, else from Semantic Scholar, else from its
+    landing page (`columns.paper_title`)."""
+    titled = paper_title(record, entities)
+    if titled is None:
+        return "", ""
+    data = titled[1]
+    names = ", ".join(a.name for a in data.authors)
+    return one_line(data.title or "", TEXT_LIMIT), one_line(names, AUTHORS_LIMIT)
 
 
-def _published(found: Result | None, known: Result | None) -> dict[str, str] | None:
+def _published(record: RowRecord, entities: Entities) -> dict[str, str] | None:
     """The first-published date, as sort key and text (`2023-06-13`, dagger when stale):
-    arXiv's first version, else Semantic Scholar's date (or year)."""
-    if found is not None and isinstance(found.data, PaperMeta):
-        day = utc(found.data.published).date().isoformat()
-        return {"sort": day, "text": _stale(found, day)}
-    if known is not None and isinstance(known.data, ScholarMeta):
-        meta = known.data
-        day = meta.publication_date.isoformat() if meta.publication_date else ""
-        day = day or (str(meta.year) if meta.year else "")
-        return {"sort": day, "text": _stale(known, day)} if day else None
-    return None
+    arXiv's first version, else Semantic Scholar's date (or year), else the landing page's
+    (`columns.first_published`)."""
+    found = first_published(record, entities)
+    if found is None:
+        return None
+    day = found.day.isoformat() if found.day else str(found.year)
+    return {"sort": day, "text": _stale(found.found, day)}
 
 
 def _metric(result: Result | None, field: str) -> dict[str, Any] | None:

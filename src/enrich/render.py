@@ -40,7 +40,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from enrich.columns import GENERATED_MARK, Column, Entities
 from enrich.document import Document, Prose, Table, TableLine
-from enrich.models import Dataset, Link, PaperMeta, RowRecord, ScholarMeta
+from enrich.models import Dataset, Link, PageMeta, PaperMeta, RowRecord, ScholarMeta
 from enrich.parse import (
     container_prefix,
     item_prefix,
@@ -294,7 +294,8 @@ def _with_title(text: str, url: str, title: str) -> str:
 
 def _paper_title(link: Link, entities: Entities) -> str | None:
     """The escaped title of the paper `link` names: its arXiv paper (itself, or via a Hub
-    paper page), else its Semantic Scholar record (a paper linked by DOI or ACL id)."""
+    paper page), else its Semantic Scholar record (a paper linked by DOI or ACL id), else its
+    landing page (a PMLR or OpenReview paper)."""
     refs = (link.ref, *link.also)
     for ref in refs:
         found = entities.get(ref)
@@ -302,8 +303,9 @@ def _paper_title(link: Link, entities: Entities) -> str | None:
             return escape_title(found.data.title) or None
     for ref in refs:
         found = entities.get(ref)
-        if found is not None and isinstance(found.data, ScholarMeta) and found.data.title:
-            return escape_title(found.data.title) or None
+        data = found.data if found is not None else None
+        if isinstance(data, ScholarMeta | PageMeta) and data.title:
+            return escape_title(data.title) or None
     return None
 
 

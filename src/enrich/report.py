@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from enrich.columns import humanise, paper, scholar
+from enrich.columns import humanise, landing, paper, scholar
 from enrich.merge import diff, same_facts
 from enrich.models import (
     Change,
@@ -22,6 +22,7 @@ from enrich.models import (
     HubMeta,
     Kind,
     Link,
+    PageMeta,
     PaperMeta,
     RepoMeta,
     Result,
@@ -182,9 +183,14 @@ def problems(dataset: Dataset) -> list[Problem]:
 
 
 def _year(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem]:
+    """A Year cell that disagrees with the year the row's paper was first published: on
+    arXiv, else (a paper with no arXiv record) as its landing page dates it."""
     year = next((v for k, v in record.cells.items() if k.strip().lower() == "year"), "")
+    if not year.isdigit():
+        return
     found = paper(record, entities)
-    if not year.isdigit() or found is None or not isinstance(found.data, PaperMeta):
+    if found is None or not isinstance(found.data, PaperMeta):
+        yield from _page_year(record, entities, int(year))
         return
     published = found.data.published
     if int(year) != published.year:
@@ -198,6 +204,23 @@ def _year(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem
             f"{published:%Y-%m}{via}",
             f"write {published.year}, unless {year} is a deliberate venue year",
         )
+
+
+def _page_year(record: RowRecord, entities: Mapping[str, Result], year: int) -> Iterator[Problem]:
+    """The Year check of a paper with no arXiv record, against its PMLR or OpenReview page."""
+    found = landing(record, entities)
+    data = found.data if found is not None else None
+    if found is None or not isinstance(data, PageMeta) or data.year in (None, year):
+        return
+    site = "OpenReview" if found.ref.startswith(f"{Kind.OPENREVIEW.value}:") else "PMLR"
+    when = f"{data.publication_date:%Y-%m}" if data.publication_date else str(data.year)
+    yield Problem(
+        record.file,
+        record.line,
+        "year-mismatch",
+        f"Year cell says {year}, but its {site} page dates it {when} (no arXiv record of it)",
+        f"write {data.year}, unless {year} is a deliberate venue year",
+    )
 
 
 _PREPRINTS = ("arxiv", "corr", "biorxiv", "medrxiv", "ssrn")  # a venue or journal that is not one

@@ -5,8 +5,10 @@ is rewritten by every run (`output/timeline.svg`), unlike a survey's hand-made f
 
 - **Dates.** A row's date is its arXiv paper's `published` (the paper it links, or the one
   its Semantic Scholar record names, as `columns.paper` finds it); failing that, Semantic
-  Scholar's `publication_date`, or its `year` alone (placed in January, drawn hollow). A
-  paper listed in several rows is drawn once, for its first row in seed order.
+  Scholar's `publication_date`, else the date of the paper's PMLR or OpenReview landing
+  page, or the `year` alone of either (placed in January, drawn hollow):
+  `columns.first_published`. A paper listed in several rows is drawn once, for its first
+  row in seed order.
 - **Groups.** Marks are coloured by section: the first heading below the headings every
   row shares (for a survey, `# Title > ## Paper list > ### <section>` gives its sections).
   Colours follow the order in which sections first appear among all rows, dated or not, so
@@ -34,8 +36,8 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from enrich.columns import Entities, paper, scholar
-from enrich.models import Dataset, PaperMeta, RowRecord, ScholarMeta
+from enrich.columns import Entities, first_published, paper_title
+from enrich.models import Dataset, RowRecord
 from enrich.text import one_line
 
 WIDTH = 960.0
@@ -142,18 +144,12 @@ def groups(records: Sequence[RowRecord]) -> Groups:
 
 def date_of(record: RowRecord, entities: Entities) -> tuple[str, int, bool] | None:
     """(the dated entity's ref, month index, whether the month is known) of a row's paper."""
-    found = paper(record, entities)
-    if found is not None and isinstance(found.data, PaperMeta):
-        published = found.data.published
-        return found.ref, published.year * 12 + published.month - 1, True
-    known = scholar(record, entities)
-    data = known.data if known is not None else None
-    if known is None or not isinstance(data, ScholarMeta):
+    found = first_published(record, entities)
+    if found is None:
         return None
-    if data.publication_date is not None:
-        day = data.publication_date
-        return known.ref, day.year * 12 + day.month - 1, True
-    return (known.ref, data.year * 12, False) if data.year else None
+    if found.day is None:
+        return found.found.ref, found.year * 12, False
+    return found.found.ref, found.year * 12 + found.day.month - 1, True
 
 
 def dated_marks(
@@ -183,11 +179,8 @@ def row_name(record: RowRecord, entities: Entities) -> str:
             text = _ESCAPED.sub(r"\1", _MD_NOISE.sub("", _MD_LINK.sub(r"\1", value))).strip()
             if text:
                 return text
-    for found in (paper(record, entities), scholar(record, entities)):
-        title = getattr(found.data, "title", None) if found is not None else None
-        if title:
-            return str(title)
-    return record.id
+    titled = paper_title(record, entities)
+    return (titled[1].title or record.id) if titled is not None else record.id
 
 
 # ------------------------------------------------------------------------------ drawing

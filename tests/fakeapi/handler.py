@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 from urllib.parse import parse_qs, urlsplit
 
-from . import arxiv_feed, control, github, hub, scholar
+from . import arxiv_feed, control, github, hub, landing, scholar
 from .wire import Api, Reply, Request
 
 if TYPE_CHECKING:
@@ -93,6 +93,8 @@ def classify(path: str) -> Api:
         return "hub"
     if path.startswith("/graph/v1/"):
         return "scholar"
+    if landing.PMLR_PATH.match(path) or path.rstrip("/") == "/forum":
+        return "landing"
     if path.startswith(_GITHUB_PREFIXES):
         return "github"
     return "unknown"
@@ -110,18 +112,27 @@ def fault_reply(app: FakeAPI, fault: Fault, api: Api, request: Request) -> Reply
     if fault.kind == "empty":
         if api == "arxiv":
             return arxiv_feed.empty(request)
+        if api == "landing":
+            return landing.page_reply(200, "")
         return Reply(200, [("Content-Type", "application/json; charset=utf-8")], b"", server="")
     if fault.kind == "malformed":
         if api == "arxiv":
             body = b"<?xml version='1.0' encoding='UTF-8'?>\n<feed xmlns=\"http://www.w3.org/2005"
             return Reply(200, [("Content-Type", arxiv_feed.CONTENT_TYPE)], body, server="Apache")
+        if api == "landing":
+            return landing.malformed()
         return Reply(
             200,
             [("Content-Type", "application/json; charset=utf-8")],
             b'{"id": "broken", "stargazers_count": <html>',
             server="",
         )
-    builder = {"github": _github_fault, "hub": _hub_fault, "scholar": _scholar_fault}.get(api)
+    builder = {
+        "github": _github_fault,
+        "hub": _hub_fault,
+        "scholar": _scholar_fault,
+        "landing": _landing_fault,
+    }.get(api)
     if builder is not None:
         reply = builder(app, fault, request, status)
     else:
@@ -177,6 +188,12 @@ def _scholar_fault(app: FakeAPI, fault: Fault, request: Request, status: int) ->
     if status == 403:
         return scholar.reply(403, {"message": "Forbidden"})
     return scholar.reply(status, {"message": "Internal server error"})
+
+
+def _landing_fault(app: FakeAPI, fault: Fault, request: Request, status: int) -> Reply:
+    if status == 404:
+        return landing.not_found(request)
+    return landing.error_page(status, _REASONS.get(status, "Error"))
 
 
 class FakeServer(ThreadingHTTPServer):

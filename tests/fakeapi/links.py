@@ -1,4 +1,5 @@
-"""Find what a markdown text links to: arXiv ids, GitHub repos (+ tree/blob paths), Hub pages.
+"""Find what a markdown text links to: arXiv ids, GitHub repos (+ tree/blob paths), Hub pages,
+DOIs, ACL, PMLR and OpenReview papers.
 
 Deliberately simple regexes (the project's own resolver is the real thing); good enough to
 populate the fake from a seed file so that every link has something to answer.
@@ -26,6 +27,8 @@ _HF_LINK = re.compile(
 _DOI_LINK = re.compile(
     r"(?:doi\.org|dl\.acm\.org/doi(?:/abs|/full|/pdf|/epdf)?)/(10\.\d{4,9}/[^\s)\]>\"'|?#]+)"
 )
+_PMLR_LINK = re.compile(r"proceedings\.mlr\.press/(v\d+)/([A-Za-z0-9_-]+)")
+_OPENREVIEW_LINK = re.compile(r"openreview\.net/(?:forum|pdf)\?(?:[^\s)\]#]*&)?id=([A-Za-z0-9_-]+)")
 _ACL_LINK = re.compile(r"aclanthology\.org/([A-Za-z0-9][\w.-]*?\d)(?:\.pdf)?/?(?=[\s)\]>\"'|?#]|$)")
 _GITHUB_RESERVED = {
     "orgs",
@@ -79,6 +82,8 @@ class Extracted:
     orgs: dict[str, None] = field(default_factory=dict)
     dois: dict[str, None] = field(default_factory=dict)  # lower case
     acl: dict[str, None] = field(default_factory=dict)
+    pmlr: dict[str, None] = field(default_factory=dict)  # "v235/guo24g"
+    openreview: dict[str, None] = field(default_factory=dict)  # forum ids
 
 
 def extract_links(text: str) -> Extracted:
@@ -98,6 +103,10 @@ def extract_links(text: str) -> Extracted:
         out.dois[m[1].lower()] = None
     for m in _ACL_LINK.finditer(text):
         out.acl[m[1]] = None
+    for m in _PMLR_LINK.finditer(text):
+        out.pmlr[f"{m[1]}/{m[2]}"] = None
+    for m in _OPENREVIEW_LINK.finditer(text):
+        out.openreview[m[1]] = None
     return out
 
 

@@ -238,6 +238,21 @@ KNOWN: dict[str, dict[str, Any]] = {
         "venue_type": "conference",
         "external": {"ArXiv": "2305.14152"},
     },
+    # The other two papers of the seed linked by DOI: no arXiv version; their years.
+    "DOI:10.1145/3477495.3531986": {
+        "title": "H-ERNIE: A Multi-Granularity Pre-Trained Language Model for Web Search",
+        "year": 2022,
+        "publication_date": date(2022, 7, 6),
+        "venue": "Annual International ACM SIGIR Conference on Research and Development in "
+        "Information Retrieval",
+        "venue_type": "conference",
+    },
+    "DOI:10.1145/3649217.3653554": {
+        "year": 2024,
+        "publication_date": date(2024, 7, 3),
+        "venue": "Annual Conference on Innovation and Technology in Computer Science Education",
+        "venue_type": "conference",
+    },
     "ACL:2023.findings-emnlp.1033": {
         "title": "Test-Time Self-Adaptive Small Language Models for Question Answering",
         "authors": ["Soyeong Jeong", "Jinheon Baek", "Sukmin Cho", "Sung Ju Hwang", "Jong C. Park"],

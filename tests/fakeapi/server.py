@@ -3,7 +3,9 @@
 A real socket, not a mock transport, because two of the three client libraries (`arxiv`,
 PyGithub) use `requests` and cannot be reached by httpx's MockTransport. One server serves all
 three APIs; the path decides which (`/api/query` arXiv, other `/api/...` Hub, `/repos`,
-`/repositories`, `/rate_limit`, `/graphql` GitHub). State changes and request records are
+`/repositories`, `/rate_limit`, `/graphql` GitHub; also `/graph/v1/...` Semantic Scholar,
+and the landing pages of papers, `/v<N>/<slug>.html` PMLR and `/forum?id=` OpenReview).
+State changes and request records are
 guarded by one lock; latency and the `timeout` fault sleep outside it, on an event that
 `stop()` sets, so shutdown is immediate.
 """
@@ -16,16 +18,17 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from . import arxiv_feed, fixtures, scholar
+from . import arxiv_feed, fixtures, landing, scholar
 from .fixtures import Author, CollectionItem, Org, Paper
 from .github_api import GitHubAPI
 from .handler import FAULT_KINDS, Fault, LoopbackServer, RecordedRequest
 from .hub_api import HubAPI
+from .landing import LandingAPI, LandingPage
 from .links import Extracted, extract_links
 from .scholar import KNOWN, ScholarAPI, ScholarPaper
 from .wire import Api, Reply, Request
 
-ApiName = Literal["arxiv", "github", "hub", "scholar"]
+ApiName = Literal["arxiv", "github", "hub", "scholar", "landing"]
 
 
 class _Unset(enum.Enum):
@@ -55,6 +58,7 @@ class FakeAPI(LoopbackServer):
         self.github = GitHubAPI()
         self.hub = HubAPI(hub_limit, hub_window)
         self.scholar = ScholarAPI()
+        self.landing = LandingAPI()
 
     # ---------------------------------------------------------------------- entities
     def add_paper(
@@ -206,6 +210,14 @@ class FakeAPI(LoopbackServer):
             self.scholar.add(paper)
         return paper
 
+    def add_landing_page(self, site: landing.Site, key: str, **fields: Any) -> LandingPage:
+        """Register a paper's landing page: a PMLR key (`v235/guo24g`) or an OpenReview forum
+        id; `fields` are `LandingPage` fields (title, authors, date, venue, ...)."""
+        page = landing.default_page(site, key, **fields)
+        with self._lock:
+            self.landing.add(page)
+        return page
+
     def populate_from_markdown(self, text: str) -> Extracted:
         """Register every arXiv id, GitHub repo (+ /tree|/blob ref and path) and Hub link in
         `text`, with deterministic facts; entities already registered keep their facts."""
@@ -221,7 +233,20 @@ class FakeAPI(LoopbackServer):
                 )
             self._populate_hub(found)
             self._populate_scholar(found)
+            self._populate_landing(found)
         return found
+
+    def _populate_landing(self, found: Extracted) -> None:
+        """A landing page for every PMLR and OpenReview paper: the real facts of the seed's
+        (`landing.KNOWN`), else deterministic ones."""
+        with self._lock:
+            wanted = [
+                *(("pmlr", k) for k in found.pmlr),
+                *(("openreview", k) for k in found.openreview),
+            ]
+            for site, key in wanted:
+                if (site, key) not in self.landing.pages:
+                    self.add_landing_page(site, key, **landing.KNOWN.get((site, key), {}))
 
     def _populate_scholar(self, found: Extracted) -> None:
         """A record for every paper: an arXiv one agrees with the fake arXiv; one linked by
@@ -305,7 +330,7 @@ class FakeAPI(LoopbackServer):
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(FAULT_KINDS)}")
-        if api not in ("arxiv", "github", "hub", "scholar"):
+        if api not in ("arxiv", "github", "hub", "scholar", "landing"):
             raise ValueError(f"unknown api {api!r}")
         with self._lock:
             self._faults.append(Fault(api, kind, times, path_contains, dict(params)))
@@ -406,6 +431,8 @@ class FakeAPI(LoopbackServer):
                 return self.hub.route(request)
             if api == "scholar":
                 return self.scholar.route(request)
+            if api == "landing":
+                return self.landing.route(request)
         return Reply(404, [("Content-Type", "text/plain; charset=utf-8")], b"Not Found\n")
 
 

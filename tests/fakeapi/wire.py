@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Literal
 
-Api = Literal["arxiv", "github", "hub", "scholar", "unknown"]
+Api = Literal["arxiv", "github", "hub", "scholar", "landing", "unknown"]
 
 
 @dataclass

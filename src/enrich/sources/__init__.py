@@ -175,6 +175,12 @@ def _scholar(settings: Settings) -> Source:
     return ScholarSource(settings)
 
 
+def _landing(settings: Settings) -> Source:
+    from enrich.sources.landing import LandingSource
+
+    return LandingSource(settings)
+
+
 HUB_FETCHED = frozenset(
     {
         Kind.HF_MODEL,
@@ -186,6 +192,7 @@ HUB_FETCHED = frozenset(
         Kind.HF_PAPER_MODELS,
     }
 )
+LANDING_KINDS = frozenset({Kind.PMLR, Kind.OPENREVIEW})
 
 
 def registry(settings: Settings) -> tuple[Source, ...]:
@@ -195,4 +202,5 @@ def registry(settings: Settings) -> tuple[Source, ...]:
         LazySource("github", frozenset({Kind.GITHUB_REPO}), lambda: _github(settings)),
         LazySource("huggingface", HUB_FETCHED, lambda: _huggingface(settings)),
         LazySource("scholar", frozenset({Kind.SCHOLAR}), lambda: _scholar(settings)),
+        LazySource("landing", LANDING_KINDS, lambda: _landing(settings)),
     )
