@@ -280,6 +280,7 @@ def test_changes_list_new_rows_movers_versions_and_repository_events() -> None:
     assert section(text, "Biggest movers") == [
         "hf_model:TinyLlama/TinyLlama-1.1B-Chat-v1.0: downloads 2.5M (+1,265,433)",
         "github_repo:mit-han-lab/llm-awq: stars 15k (+2,655)",
+        "scholar:arxiv:2305.18290: citations 4.5k (+1,234)",  # DPO, cited more
     ]
     assert section(text, "New versions") == ["arxiv:2306.07629: v2 → v3"]
     assert section(text, "Archived, moved, gone") == [
