@@ -793,3 +793,16 @@ def test_a_failed_discovery_lookup_fails_nothing(settings: Settings, cache: Cach
     assert report.failed == {"huggingface": 1}  # the linked model
     assert report.optional_failed == {"huggingface": 1}
     assert report.results["hf_paper:2401.00001"].status is Status.ERROR
+
+
+def test_refresh_keeps_the_discovery_budget(settings: Settings, cache: Cache) -> None:
+    """`--refresh` re-asks fresh entries too, but no more than `discover_limit` a run."""
+    hub = FakeSource("huggingface", {Kind.HF_PAPER})
+    refs = [f"hf_paper:2401.0000{n}" for n in range(3)]
+    for ref in refs:
+        store(cache, "huggingface", known(ref, "huggingface"), age=60)
+    optional = {ref: Entity(ident(ref)) for ref in refs}
+    limited = replace(settings, discover_limit=2, refresh=True)
+    report = asyncio.run(fetch_all({}, [hub], limited, cache, {}, None, optional))
+    assert len(hub.refs[0]) == 2
+    assert report.deferred == 1

@@ -108,13 +108,10 @@ def test_a_published_doi_is_the_link_to_put_in_the_row() -> None:
     entities = {**data.entities, rlhf.ref: rlhf.model_copy(update={"data": published})}
     scholar = entities.pop("scholar:arxiv:2203.02155")  # only arXiv knows, here
     assert scholar is not None
-    [upgrade] = [
-        p
-        for p in problems(data.model_copy(update={"entities": entities}))
-        if (p.code, p.line) == ("venue-upgrade", 78)
-    ]
+    changed = data.model_copy(update={"entities": entities})
+    [upgrade] = [p for p in problems(changed) if (p.code, p.line) == ("venue-upgrade", 78)]
     assert "NeurIPS 2022" in upgrade.message
-    assert "<b>" not in upgrade.message  # untrusted text stays text
+    assert "<b>" not in report_markdown(changed)  # untrusted text stays text where written
     assert upgrade.fix == "link https://doi.org/10.1145/3600006.3613165 in the Paper column"
 
 
@@ -378,3 +375,17 @@ def test_every_section_is_capped(count: int) -> None:
     assert movers[0].startswith(f"github_repo:o/r{count - 1:02}: stars")  # biggest first
     if count > LIMIT:
         assert movers[-1] == others[-1] == f"… and {count - LIMIT} more"
+
+
+def test_a_venue_is_escaped_once() -> None:
+    data = current()
+    key = "scholar:arxiv:2305.18290"
+    dpo = data.entities[key]
+    assert dpo.data is not None
+    venue = dpo.data.model_copy(update={"venue": "Knowledge Discovery & Data_Mining"})
+    entities = {**data.entities, key: dpo.model_copy(update={"data": venue})}
+    text = report_markdown(data.model_copy(update={"entities": entities}))
+    [line] = [ln for ln in text.splitlines() if ln.startswith("- `seeds/slm-survey.md:79`: arXiv")]
+    assert "Knowledge Discovery &amp; Data\\_Mining 2023" in line
+    assert "&amp;amp;" not in line
+    assert "\\\\_" not in line

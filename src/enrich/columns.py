@@ -28,6 +28,7 @@ from enrich.models import (
     Status,
     utc,
 )
+from enrich.text import plausible_year
 
 __all__ = ["GENERATED_MARK", "Column", "humanise", "select"]
 STALE_MARK = "†"
@@ -132,12 +133,18 @@ def first_published(record: RowRecord, entities: Entities) -> Published | None:
     for found, data in described(record, entities):
         if isinstance(data, PaperMeta):
             day = utc(data.published).date()
-            return Published(found, day.year, day)
+            return _plausible(Published(found, day.year, day))
         if data.publication_date is not None:
-            return Published(found, data.publication_date.year, data.publication_date)
+            return _plausible(Published(found, data.publication_date.year, data.publication_date))
         if data.year:
-            return Published(found, data.year, None)
+            return _plausible(Published(found, data.year, None))
     return None
+
+
+def _plausible(published: Published) -> Published | None:
+    """Dates come from payloads: one outside `text.YEARS` (a dataset written before the
+    sources checked, or by another program) is no date; the timeline spans its dates."""
+    return published if plausible_year(published.year) is not None else None
 
 
 def repo(record: RowRecord, entities: Entities) -> Result | None:

@@ -195,15 +195,18 @@ async def _papers(
     """Semantic Scholar, then arXiv with the papers it found: a paper linked by its DOI
     whose record names an arXiv id is fetched from arXiv in the same run.
 
-    The Semantic Scholar records of papers not linked on arXiv are asked first (filled up
-    to one batch with the others), and arXiv starts when they are in; the rest of the
+    The Semantic Scholar records of papers not linked on arXiv are asked first (their
+    batches filled up with the others), and arXiv starts when they are in; the rest of the
     batches go on while arXiv is asked. So the seed costs one request of each, and arXiv,
-    the slowest source, waits for one Semantic Scholar request at most.
+    the slowest source, waits for as many Semantic Scholar requests as there are 500s of
+    papers not linked on arXiv (one for the seed, none for a list of arXiv links only),
+    each bounded by the retry policy.
     """
     papers = groups[scholar.name]
     first = sorted(papers, key=lambda e: e.identifier.key.startswith("arxiv:"))
-    some = bool(first) and not first[0].identifier.key.startswith("arxiv:")
-    head, tail = (first[:S2_BATCH_SIZE], first[S2_BATCH_SIZE:]) if some else ([], first)
+    others = sum(1 for e in first if not e.identifier.key.startswith("arxiv:"))
+    size = -(-others // S2_BATCH_SIZE) * S2_BATCH_SIZE  # whole batches holding them all
+    head, tail = first[:size], first[size:]
     if head:
         await run(scholar, head, len(papers))
     found = admit(_found_on_arxiv(report.results, wanted))[arxiv.name]
@@ -286,14 +289,15 @@ def _within_budget(
     for ref, entity in optional.items():
         source = _source_for(entity.identifier.kind, sources)
         entry = cache.get(source.name, ref) if source is not None else None
-        if source is None or settings.offline or (entry is not None and entry.fresh):
+        fresh = entry is not None and entry.fresh and not settings.refresh
+        if source is None or settings.offline or fresh:
             free.append(entity)
             continue
         last = entry.result if entry is not None else previous.get(ref)
         when = last.provenance.fetched_at if last is not None else None
         due.append((when.timestamp() if when else 0.0, ref, entity, last))
     due.sort(key=lambda item: item[:2])
-    limit = settings.discover_limit if not settings.refresh else len(due)
+    limit = settings.discover_limit  # `--refresh` too: it re-asks, within the same budget
     for _, ref, entity, last in due[limit:]:
         source = _source_for(entity.identifier.kind, sources)
         name = source.name if source is not None else "none"

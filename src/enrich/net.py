@@ -15,6 +15,7 @@ the call fails at once with the reason, and the item keeps its last known value.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import re
 import time
@@ -125,6 +126,28 @@ _NO_ANSWER: tuple[type[BaseException], ...] = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
 )
+
+
+class Pacer:
+    """One request at a time, each starting at least `delay` seconds after the last one
+    ended: an `async with` around every attempt (retries included). Awaited, so the event
+    loop serves other sources meanwhile. Used where a provider states a rate in requests
+    per second (arXiv, Semantic Scholar); keep one per source so it holds across calls."""
+
+    def __init__(self, delay: float) -> None:
+        self._delay = delay
+        self._free_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+        pause = self._free_at - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._free_at = time.monotonic() + self._delay
+        self._lock.release()
 
 
 class CircuitOpen(TransientError):

@@ -239,8 +239,8 @@ def _venue(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Proble
     if venue is None:
         return
     doi = _published_doi(arxiv, record_)
-    name = escape_cell(arxiv.arxiv_id if arxiv is not None else link.key, 50)
-    column = escape_cell(link.column, 50)
+    name = arxiv.arxiv_id if arxiv is not None else link.key
+    column = link.column
     fix = (
         f"link https://doi.org/{doi} in the {column} column" if doi else f"note the venue: {venue}"
     )
@@ -263,9 +263,9 @@ def _published_venue(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str
         for name in (record.venue, record.journal):
             if name and not name.strip().lower().startswith(_PREPRINTS):
                 year = f" {record.year}" if record.year and str(record.year) not in name else ""
-                return escape_cell(f"{name}{year}", 200)
+                return f"{name}{year}"  # raw: `_prose` escapes problems once, when written
     if arxiv is not None and arxiv.journal_ref:
-        return escape_cell(arxiv.journal_ref, 200)
+        return arxiv.journal_ref
     return None
 
 

@@ -14,6 +14,16 @@ import re
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 
 
+YEARS = range(1800, 2101)
+"""Years a paper can carry. An untrusted year outside is dropped: a year of 10**7 would
+otherwise reach the timeline, which draws a column per month between the extremes."""
+
+
+def plausible_year(value: int | None) -> int | None:
+    """`value` when it is a year a paper can have, else None."""
+    return value if value is not None and value in YEARS else None
+
+
 def one_line(text: str, limit: int) -> str:
     """`text` on one line of at most `limit` characters: unsafe characters and runs of white
     space become one space; a longer text is cut and ends in an ellipsis."""

@@ -121,12 +121,8 @@ def fault_reply(app: FakeAPI, fault: Fault, api: Api, request: Request) -> Reply
             return Reply(200, [("Content-Type", arxiv_feed.CONTENT_TYPE)], body, server="Apache")
         if api == "landing":
             return landing.malformed()
-        return Reply(
-            200,
-            [("Content-Type", "application/json; charset=utf-8")],
-            b'{"id": "broken", "stargazers_count": <html>',
-            server="",
-        )
+        body = fault.params.get("body", b'{"id": "broken", "stargazers_count": <html>')
+        return Reply(200, [("Content-Type", "application/json; charset=utf-8")], body, server="")
     builder = {
         "github": _github_fault,
         "hub": _hub_fault,

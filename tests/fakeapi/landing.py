@@ -53,6 +53,7 @@ class LandingPage:
     abstract: str = ""
     extra_head: str = ""  # raw HTML at the end of the head (tests: hostile markup)
     extra_body: str = ""
+    charset: str = "utf-8"  # what the Content-Type header names (tests: hostile values)
 
     @property
     def date_name(self) -> str:
@@ -143,11 +144,13 @@ class LandingAPI:
             location = self.redirects[where]
             return Reply(302, [("Location", location), ("Content-Type", CONTENT_TYPE)], b"")
         found = self.pages.get(where)
-        return page_reply(200, found.html()) if found else not_found(request)
+        if found is None:
+            return not_found(request)
+        return page_reply(200, found.html(), f"text/html; charset={found.charset}")
 
 
-def page_reply(status: int, text: str) -> Reply:
-    return Reply(status, [("Content-Type", CONTENT_TYPE)], text.encode(), server="GitHub.com")
+def page_reply(status: int, text: str, content_type: str = CONTENT_TYPE) -> Reply:
+    return Reply(status, [("Content-Type", content_type)], text.encode(), server="GitHub.com")
 
 
 def not_found(request: Request) -> Reply:

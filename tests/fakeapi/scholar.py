@@ -165,6 +165,9 @@ class ScholarAPI:
 
     def __init__(self) -> None:
         self.papers: dict[str, ScholarPaper] = {}
+        # ids whose presence makes the whole batch answer 500, as some ids do on the real
+        # API (allenai/s2-folks#38, #103)
+        self.poison: set[str] = set()
 
     def add(self, paper: ScholarPaper) -> None:
         for key in paper.lookup_ids():
@@ -191,6 +194,8 @@ class ScholarAPI:
             return error(400, 'Body must be {"ids": [...]}')
         if len(ids) > BATCH_LIMIT:
             return error(400, f"Cannot lookup more than {BATCH_LIMIT} ids in a single request")
+        if self.poison & {normalise(i) for i in ids}:
+            return reply(500, {"message": "Internal Server Error"})
         found = [self.papers.get(normalise(i)) for i in ids]
         return reply(200, [p.json(fields) if p else None for p in found])
 

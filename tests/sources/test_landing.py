@@ -375,3 +375,24 @@ def test_requests_to_a_site_start_a_delay_apart_across_calls(api: FakeAPI) -> No
     first, second = [r for r in api.requests if r.api == "landing"]
     assert second.at - first.at >= 0.35
     assert time.monotonic() - started >= 0.35
+
+
+@pytest.mark.parametrize("charset", ["base64", "zlib", "rot13", "no-such-codec"])
+def test_a_page_naming_a_codec_that_is_not_a_text_encoding_is_read_as_utf8(
+    api: FakeAPI, charset: str
+) -> None:
+    """An untrusted header must not make the whole source fail: `bytes.decode('base64')`
+    raises LookupError, which no handler expected."""
+    api.add_landing_page("pmlr", JSQ, charset=charset, **KNOWN[("pmlr", JSQ)])
+    api.add_landing_page("pmlr", "v235/other24a")
+    results, _, _ = fetch(api, [(Kind.PMLR, JSQ), (Kind.PMLR, "v235/other24a")])
+    assert results[f"pmlr:{JSQ}"].status is Status.OK
+    assert results["pmlr:v235/other24a"].status is Status.OK
+
+
+@pytest.mark.parametrize("day", ["0000/01/01", "99999", "3024-07-08"])
+def test_an_implausible_date_is_no_date(api: FakeAPI, day: str) -> None:
+    api.add_landing_page("pmlr", JSQ, date=day)
+    results, _, _ = fetch(api, [(Kind.PMLR, JSQ)])
+    data = meta(results[f"pmlr:{JSQ}"])
+    assert (data.year, data.publication_date) == (None, None)

@@ -126,7 +126,9 @@ def test_the_api_key_goes_in_its_header_and_nowhere_else(api: FakeAPI) -> None:
 
 def test_without_a_key_no_key_header_is_sent(api: FakeAPI) -> None:
     fetch(api, ["arxiv:2305.18290"])
-    assert all("x-api-key" not in r.headers for r in api.requests)
+    sent = [r for r in api.requests if r.api == "scholar"]
+    assert len(sent) == 1
+    assert "x-api-key" not in sent[0].headers
 
 
 def test_a_429_is_retried_then_answered(api: FakeAPI) -> None:
@@ -208,3 +210,45 @@ def test_one_bad_item_fails_alone(api: FakeAPI) -> None:
     failed = results["scholar:arxiv:2305.00001"]
     assert failed.status is Status.ERROR
     assert "unusable" in (failed.provenance.error or "")
+
+
+def test_a_batch_refused_because_of_one_id_is_halved_until_the_others_are_answered(
+    api: FakeAPI,
+) -> None:
+    keys = [f"arxiv:2305.{n:05d}" for n in range(8)]
+    for key in keys:
+        api.add_scholar(key.replace("arxiv:", "ARXIV:"))
+    api.scholar.poison.add("ARXIV:2305.00005")
+    results, _ = fetch(api, keys)
+    bad = results["scholar:arxiv:2305.00005"]
+    assert bad.status is Status.ERROR
+    assert bad.provenance.http_status == 500
+    assert {k for k, r in results.items() if r.status is Status.OK} == {
+        f"scholar:{k}" for k in keys if k != "arxiv:2305.00005"
+    }
+    sizes = [len(b) for b in batches(api)]
+    assert sizes[0] == 8
+    assert 1 in sizes  # isolated
+    assert len(batches(api)) <= 4 * (1 + 16)  # attempts x (the call + its split budget)
+
+
+def test_a_rate_limited_batch_is_not_halved(api: FakeAPI) -> None:
+    api.fault("scholar", "429")
+    fetch(api, ["arxiv:2305.00001", "arxiv:2305.00002"])
+    assert {len(b) for b in batches(api)} == {2}
+
+
+def test_a_body_nested_too_deep_fails_its_batch_only(api: FakeAPI) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    api.fault("scholar", "malformed", body=deep)
+    results, _ = fetch(api, ["arxiv:2305.18290"])
+    got = results["scholar:arxiv:2305.18290"]
+    assert got.status is Status.ERROR
+    assert "malformed" in (got.provenance.error or "")
+
+
+@pytest.mark.parametrize("year", [10**7, -5, 0, 3000])
+def test_an_implausible_year_is_dropped(year: int) -> None:
+    data = record({"paperId": "p", "year": year, "publicationDate": "9999-01-01"})
+    assert data.year is None
+    assert data.publication_date is None

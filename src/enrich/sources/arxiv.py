@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 import xml.parsers.expat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,7 +60,7 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from enrich.config import Settings
 from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.models import Author, Kind, PaperMeta, Result, Status, utc
-from enrich.net import http_error
+from enrich.net import Pacer, http_error
 from enrich.sources import FetchContext, Request, result
 from enrich.text import one_line
 from enrich.urls import ARXIV_ID
@@ -103,22 +102,6 @@ class _Session(Session):
         self.last = response
 
 
-class _Pacer:
-    """At most one request every `delay` seconds, counted from the end of the last one."""
-
-    def __init__(self, delay: float) -> None:
-        self._delay = delay
-        self._free_at = 0.0
-
-    async def __aenter__(self) -> None:
-        pause = self._free_at - time.monotonic()
-        if pause > 0:
-            await asyncio.sleep(pause)
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._free_at = time.monotonic() + self._delay
-
-
 @dataclass
 class _Answer:
     """How one batch query went: the feed, or the failure after the retry policy."""
@@ -138,7 +121,7 @@ class ArxivSource:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         # One pacer per source, so the spacing holds across calls (one call at a time).
-        self.pacer = _Pacer(settings.arxiv_delay)
+        self.pacer = Pacer(settings.arxiv_delay)
 
     def query_id(self, key: str) -> str | None:
         """The versionless id to ask for, or None when `key` is not an arXiv id."""

@@ -72,7 +72,7 @@ from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.models import Author, Identifier, Kind, PageMeta, Result, Status
 from enrich.net import http_error
 from enrich.sources import FetchContext, Request, result
-from enrich.text import one_line
+from enrich.text import one_line, plausible_year
 
 NAME: Final = "landing"
 USER_AGENT: Final = f"enrich/{__version__} (httpx2)"
@@ -158,6 +158,9 @@ class LandingSource:
                 attempts=attempts,
                 error=error,
             )
+        except Exception as exc:  # noqa: BLE001 - an item never raises: it ends as its status
+            error = f"{_describe(exc, ident, self.settings.timeout)}: unexpected"
+            found = result(request, ctx, NAME, Status.ERROR, attempts=attempts, error=error)
         else:
             found = result(
                 request, ctx, NAME, Status.OK, data=meta, http_status=200, attempts=attempts
@@ -246,11 +249,15 @@ async def _get(
 
 
 def _decode(body: bytes, charset: str | None) -> str:
+    """`body` as text in the charset the server named, when that is a text encoding (an
+    untrusted header can name `base64` or `zlib`, bytes-to-bytes codecs), else UTF-8."""
     try:
-        codec = codecs.lookup(charset or "utf-8").name
+        info = codecs.lookup(charset or "utf-8")
     except LookupError:
-        codec = "utf-8"
-    return body.decode(codec, errors="replace")
+        info = codecs.lookup("utf-8")
+    if not getattr(info, "_is_text_encoding", True):
+        info = codecs.lookup("utf-8")
+    return body.decode(info.name, errors="replace")
 
 
 # ------------------------------------------------------------------------------ reading
@@ -345,6 +352,8 @@ def _when(tags: Mapping[str, list[str]]) -> tuple[int | None, date | None]:
             if found is None:
                 continue
             year, month, day = found[1], found[2], found[3]
+            if plausible_year(int(year)) is None:
+                continue
             try:
                 whole = date(int(year), int(month), int(day)) if month and day else None
             except ValueError:

@@ -25,9 +25,7 @@ item that does not validate ends `error` alone.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final
@@ -37,9 +35,9 @@ import httpx2
 from enrich.config import S2_BATCH_SIZE, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.models import Author, Kind, Result, ScholarMeta, Status
-from enrich.net import http_error
+from enrich.net import Pacer, http_error
 from enrich.sources import FetchContext, Request, result
-from enrich.text import one_line
+from enrich.text import one_line, plausible_year
 
 WHAT: Final = "Semantic Scholar paper batch"
 PATH: Final = "/graph/v1/paper/batch"
@@ -52,25 +50,10 @@ _MAX_TITLE: Final = 1_000
 _MAX_NAME: Final = 300
 _MAX_AUTHORS: Final = 10_000
 _MAX_FIELD: Final = 500
-
-
-class _Pacer:
-    """At most one request every `delay` seconds, counted from the end of the last one."""
-
-    def __init__(self, delay: float) -> None:
-        self._delay = delay
-        self._free_at = 0.0
-        self._lock = asyncio.Lock()
-
-    async def __aenter__(self) -> None:
-        await self._lock.acquire()
-        pause = self._free_at - time.monotonic()
-        if pause > 0:
-            await asyncio.sleep(pause)
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._free_at = time.monotonic() + self._delay
-        self._lock.release()
+# Halving a refused batch: 2 requests a level, so 16 isolate one bad id of 500 down to a
+# batch of about 4 (and bound what an API refusing everything costs: 1 s a request).
+_MAX_SPLIT_REQUESTS: Final = 16
+_SPLIT_ON: Final = frozenset({400, 500})
 
 
 def s2_id(key: str) -> str | None:
@@ -91,7 +74,7 @@ class ScholarSource:
         self.settings = settings
         # One pacer per source: the spacing holds across calls (the fetch stage calls
         # twice when some papers must be identified before arXiv is asked).
-        self.pacer = _Pacer(settings.s2_delay)
+        self.pacer = Pacer(settings.s2_delay)
 
     async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
         """One result per request, keyed by ref. Never raises for an item."""
@@ -117,9 +100,10 @@ class ScholarSource:
             timeout=self.settings.timeout,
         ) as client:
             ids = list(wanted)
+            splits = [_MAX_SPLIT_REQUESTS]  # for the whole call: a refusing API costs little
             for start in range(0, len(ids), S2_BATCH_SIZE):
                 chunk = ids[start : start + S2_BATCH_SIZE]
-                await self._batch(client, chunk, wanted, results, ctx)
+                await self._batch(client, chunk, wanted, results, ctx, splits)
         return results
 
     async def _batch(
@@ -129,7 +113,11 @@ class ScholarSource:
         wanted: Mapping[str, list[Request]],
         results: dict[str, Result],
         ctx: FetchContext,
+        splits: list[int],
     ) -> None:
+        """Ask `ids`; record a result for each. A batch the API refuses with 400 or 500 —
+        answers that one malformed or unlucky id can cause for the whole batch (allenai/
+        s2-folks#38, #103) — is halved while `splits` lasts, so the other ids are answered."""
         attempts = 0
 
         async def once() -> list[Any]:
@@ -141,8 +129,14 @@ class ScholarSource:
 
         try:
             answer, _ = await ctx.policy.call(once)
-        except (FetchError, httpx2.HTTPError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a batch never raises: its ids end `error`
             status = exc.status if isinstance(exc, FetchError) else None
+            if status in _SPLIT_ON and len(ids) > 1 and splits[0] >= 2:
+                splits[0] -= 2
+                half = len(ids) // 2
+                await self._batch(client, ids[:half], wanted, results, ctx, splits)
+                await self._batch(client, ids[half:], wanted, results, ctx, splits)
+                return
             error = _describe(exc, self.settings.timeout)
             for ident in ids:
                 for request in wanted[ident]:
@@ -194,7 +188,7 @@ async def _post(client: httpx2.AsyncClient, ids: list[str]) -> list[Any]:
         raise http_error(response.status_code, response.headers, WHAT)
     try:
         answer = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested beyond the parser's depth
         raise PermanentError(f"{WHAT}: malformed answer (not JSON)", status=200) from None
     if not isinstance(answer, list) or len(answer) != len(ids):
         raise PermanentError(f"{WHAT}: malformed answer (not one item per id)", status=200)
@@ -213,7 +207,7 @@ def record(item: Any) -> ScholarMeta:
         paper_id=_text(item.get("paperId"), 100) or _missing("paperId"),
         title=_text(item.get("title"), _MAX_TITLE) or None,
         authors=_authors(item.get("authors")),
-        year=_count(item.get("year")),
+        year=_year(item.get("year")),
         publication_date=_date(item.get("publicationDate")),
         venue=_text(venue_name, _MAX_FIELD) or _text(item.get("venue"), _MAX_FIELD) or None,
         journal=_journal(item.get("journal")),
@@ -248,8 +242,14 @@ def _count(value: object) -> int | None:
     return value
 
 
+def _year(value: object) -> int | None:
+    """A year a paper can have, else None (an odd year is dropped, not the record)."""
+    return plausible_year(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _date(value: object) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) and value else None
+    day = date.fromisoformat(value) if isinstance(value, str) and value else None
+    return day if day is not None and plausible_year(day.year) else None
 
 
 def _authors(values: object) -> list[Author]:
@@ -280,4 +280,6 @@ def _describe(exc: BaseException, timeout: float) -> str:
         return str(exc)
     if isinstance(exc, httpx2.TimeoutException):
         return f"{WHAT}: no answer within {timeout:g} s"
-    return f"{WHAT}: connection failed ({type(exc).__name__})"
+    if isinstance(exc, httpx2.HTTPError | OSError):
+        return f"{WHAT}: connection failed ({type(exc).__name__})"
+    return f"{WHAT}: failed ({type(exc).__name__})"
