@@ -12,6 +12,7 @@ from enrich import pipeline
 from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.fetch import discovery
+from enrich.gaps import Gap, gap
 from enrich.models import (
     HubMeta,
     Kind,
@@ -27,11 +28,9 @@ from enrich.resolve import resolve
 from enrich.suggest import (
     DEFAULT_TEXT,
     PER_ROW,
-    Gap,
     Suggestion,
     choose,
     fill,
-    gap,
     row_suggestions,
     suggestions,
 )

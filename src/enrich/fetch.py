@@ -29,10 +29,10 @@ from enrich.config import (
     S2_BATCH_SIZE,
     Settings,
 )
+from enrich.gaps import gap
 from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, ScholarMeta, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, Source, SourceStats
-from enrich.suggest import gap
 from enrich.urls import ARXIV_ID
 
 
@@ -88,7 +88,7 @@ def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
     """What discovery asks the Hub about, beyond what is linked: for each row with an arXiv
     paper and an empty Code cell, the paper's Hub page (its linked repository); with an empty
     Model Card cell, the models tagged with the paper. Rows with both cells filled cost
-    nothing. See `suggest.gap`."""
+    nothing. See `gaps.gap`."""
     found: dict[str, Entity] = {}
     for record in records:
         missing = gap(record)

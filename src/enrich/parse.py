@@ -140,13 +140,21 @@ def split_cells(line: str) -> tuple[str, ...]:
     The text before a leading pipe and after a trailing pipe is not a cell when it is blank.
     """
     content = line.rstrip("\r\n")
-    content = content[len(container_prefix(content)) :]
-    cells = _UNESCAPED_PIPE.split(content)
-    if len(cells) > 1 and not cells[0].strip():
-        cells.pop(0)
-    if len(cells) > 1 and not cells[-1].strip():
-        cells.pop()
-    return tuple(cells)
+    return tuple(content[begin:end] for begin, end in cell_spans(content))
+
+
+def cell_spans(line: str) -> list[tuple[int, int]]:
+    """Where each cell of `split_cells(line)` lies in `line`: (start, end) offsets, so a
+    cell can be rewritten in place (`suggest --apply`) with every other byte kept."""
+    content = line.rstrip("\r\n")
+    start = len(container_prefix(content))
+    pipes = [m.start() for m in _UNESCAPED_PIPE.finditer(content, start)]
+    spans = list(zip([start, *(p + 1 for p in pipes)], [*pipes, len(content)], strict=True))
+    if len(spans) > 1 and not content[slice(*spans[0])].strip():
+        spans.pop(0)
+    if len(spans) > 1 and not content[slice(*spans[-1])].strip():
+        spans.pop()
+    return spans
 
 
 def parse(text: str, path: str = "<string>") -> Document:

@@ -24,59 +24,20 @@ from dataclasses import dataclass
 
 from enrich.columns import humanise
 from enrich.document import Document
+from enrich.gaps import gap
 from enrich.models import HubMeta, Kind, Result, RowRecord, Status
-from enrich.parse import container_prefix, split_lines
-from enrich.resolve import column_role, resolve
+from enrich.parse import cell_spans, split_lines
+from enrich.resolve import resolve
 
 PER_ROW = 3
 """Suggestions per row at most."""
 DEFAULT_TEXT = "Link"
 """A new link's text when the table has no link text to copy."""
 
-_PIPE = re.compile(r"(?<!\\)\|")
 _PLAIN_TEXT = re.compile(r"\w[\w .-]{0,39}")  # "Link", "Code", "HF": not a URL, no markup
 _REPO_URL = re.compile(r"https://github\.com/([A-Za-z0-9][\w-]*)/([\w.-]+)")
 _MODEL_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,200}")
 _USABLE = frozenset({Status.OK, Status.STALE})
-
-
-@dataclass(frozen=True)
-class Gap:
-    """What a row lacks: the arXiv id to ask about, and the empty columns to fill."""
-
-    arxiv_id: str
-    code: str | None = None
-    """The empty Code column's name, when the row has no code link."""
-    model: str | None = None
-    """The empty Model Card column's name, when the row has no model link."""
-
-    @property
-    def refs(self) -> tuple[str, ...]:
-        """The entities discovery fetches for this row: one per missing cell."""
-        code = (f"{Kind.HF_PAPER.value}:{self.arxiv_id}",) if self.code else ()
-        model = (f"{Kind.HF_PAPER_MODELS.value}:{self.arxiv_id}",) if self.model else ()
-        return code + model
-
-
-def gap(record: RowRecord) -> Gap | None:
-    """The row's gap, or None when it has no arXiv paper or no empty Code/Model Card cell.
-
-    A role counts as missing when every column of that role is empty (spaces only); the
-    first such column is the one to fill.
-    """
-    arxiv_id = next(
-        (link.key for link in record.links if link.kind in (Kind.ARXIV, Kind.HF_PAPER)), None
-    )
-    if arxiv_id is None:
-        return None
-    empty: dict[str, str | None] = {}
-    for role in ("code", "model"):
-        columns = [c for c in record.cells if column_role(c) == role]
-        if columns and not any(record.cells[c].strip() for c in columns):
-            empty[role] = columns[0]
-    if not empty:
-        return None
-    return Gap(arxiv_id, empty.get("code"), empty.get("model"))
 
 
 @dataclass(frozen=True)
@@ -271,15 +232,8 @@ def _write_cell(line: str, index: int, link: str) -> str | None:
     """`line` with cell `index` (0-based, as `parse.split_cells` counts) holding `link`, or
     None when the line has no such cell."""
     body = line.rstrip("\r\n")
-    eol = line[len(body) :]
-    start = len(container_prefix(body))
-    pipes = [m.start() for m in _PIPE.finditer(body, start)]
-    spans = list(zip([start, *(p + 1 for p in pipes)], [*pipes, len(body)], strict=True))
-    if len(spans) > 1 and not body[slice(*spans[0])].strip():
-        spans.pop(0)
-    if len(spans) > 1 and not body[slice(*spans[-1])].strip():
-        spans.pop()
+    spans = cell_spans(body)
     if index >= len(spans):
         return None
     begin, end = spans[index]
-    return body[:begin] + f" {link} ".ljust(end - begin) + body[end:] + eol
+    return body[:begin] + f" {link} ".ljust(end - begin) + body[end:] + line[len(body) :]

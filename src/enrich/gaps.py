@@ -1,0 +1,53 @@
+"""Stage 2, for discovery: what a curated row lacks. Pure.
+
+A row *has a gap* when it has an arXiv paper (its first arXiv or Hub paper-page link) and its
+Code cell, or its Model Card cell, is empty (columns found by `resolve.column_role`). The
+fetch stage asks the Hub about gaps only (`fetch.discovery`); `suggest` turns the answers
+into suggestions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from enrich.models import Kind, RowRecord
+from enrich.resolve import column_role
+
+
+@dataclass(frozen=True)
+class Gap:
+    """What a row lacks: the arXiv id to ask about, and the empty columns to fill."""
+
+    arxiv_id: str
+    code: str | None = None
+    """The empty Code column's name, when the row has no code link."""
+    model: str | None = None
+    """The empty Model Card column's name, when the row has no model link."""
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        """The entities discovery fetches for this row: one per missing cell."""
+        code = (f"{Kind.HF_PAPER.value}:{self.arxiv_id}",) if self.code else ()
+        model = (f"{Kind.HF_PAPER_MODELS.value}:{self.arxiv_id}",) if self.model else ()
+        return code + model
+
+
+def gap(record: RowRecord) -> Gap | None:
+    """The row's gap, or None when it has no arXiv paper or no empty Code/Model Card cell.
+
+    A role counts as missing when every column of that role is empty (spaces only); the
+    first such column is the one to fill.
+    """
+    arxiv_id = next(
+        (link.key for link in record.links if link.kind in (Kind.ARXIV, Kind.HF_PAPER)), None
+    )
+    if arxiv_id is None:
+        return None
+    empty: dict[str, str | None] = {}
+    for role in ("code", "model"):
+        columns = [c for c in record.cells if column_role(c) == role]
+        if columns and not any(record.cells[c].strip() for c in columns):
+            empty[role] = columns[0]
+    if not empty:
+        return None
+    return Gap(arxiv_id, empty.get("code"), empty.get("model"))
