@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -608,3 +609,22 @@ def test_seed_awq_row(seed: Resolved) -> None:
         (Kind.ARXIV, True),
         (Kind.GITHUB_REPO, True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("table", "name"),
+    [
+        ("| Year | Method | Paper |\n|---|---|---|\n| 2024 | [**X**](u) | p |\n", "[**X**](u)"),
+        ("| Year | Model | Paper |\n|---|---|---|\n| 2024 |  | p |\n", ""),
+        ("| Year | Paper |\n|---|---|\n| 2024 | p |\n", "2024"),
+        ("| Zeta | Alpha |\n|---|---|\n|  | a |\n", "a"),
+    ],
+)
+def test_the_name_cell_survives_the_json_round_trip(table: str, name: str) -> None:
+    """`enriched.json` sorts cells by column name; `columns` keeps the table's order."""
+    record = one_row(table)
+    again = RowRecord.model_validate_json(
+        json.dumps(record.model_dump(mode="json"), sort_keys=True)
+    )
+    assert list(again.cells) == sorted(record.cells)
+    assert record.name_cell() == again.name_cell() == name

@@ -139,7 +139,25 @@ class RowRecord(_Record):
     section: list[str] = Field(description="Heading path the table sits under.")
     table: int = Field(description="0-based index of the table in its file.")
     cells: dict[str, str] = Field(description="Curated cell text by column name.")
+    columns: list[str] = Field(
+        default_factory=list,
+        description="The column names in table order (the JSON sorts `cells` by name).",
+    )
     links: list[Link]
+
+    def name_cell(self) -> str:
+        """The raw text of the cell that names the row: its Method (or Name, Model, Title)
+        cell — empty if the table has one and it is empty — else, in a table without such a
+        column, its first non-empty cell in table order."""
+        order = self.columns or list(self.cells)
+        by_name = {c.strip().lower(): self.cells.get(c, "") for c in reversed(order)}
+        if any(c in by_name for c in NAME_COLUMNS):
+            return next((by_name[c] for c in NAME_COLUMNS if by_name.get(c, "").strip()), "")
+        return next((t for c in order if (t := self.cells.get(c, "")).strip()), "")
+
+
+NAME_COLUMNS = ("method", "name", "model", "title")
+"""Columns that name a row, in order of preference (lower case)."""
 
 
 class Status(StrEnum):

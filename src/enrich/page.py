@@ -60,7 +60,6 @@ from enrich.text import one_line
 TEXT_LIMIT = 300
 AUTHORS_LIMIT = 500
 SECTION_SEPARATOR = " › "
-NAME_COLUMNS = ("method", "name", "model", "title")
 # What links a row has, for the kind filter: a name and the link kinds that count as it.
 KIND_GROUPS: tuple[tuple[str, frozenset[Kind]], ...] = (
     ("paper", PAPER_KINDS),
@@ -166,11 +165,8 @@ def link_kinds(record: RowRecord) -> list[str]:
 
 
 def _name(record: RowRecord) -> str:
-    """The row's name: its Method (or Name, Model, Title) cell, else its first cell."""
-    by_name = {column.strip().lower(): text for column, text in record.cells.items()}
-    named = next((by_name[c] for c in NAME_COLUMNS if by_name.get(c, "").strip()), None)
-    first = next((text for text in record.cells.values() if text.strip()), "")
-    return plain(named if named is not None else first) or record.id
+    """The row's name (`RowRecord.name_cell`) as a reader sees it."""
+    return plain(record.name_cell()) or record.id
 
 
 def _cell(record: RowRecord, column: str) -> str:

@@ -97,8 +97,7 @@ _PASSING = {s.value for s in (Status.OK, Status.STALE, Status.ERROR, Status.SKIP
 
 
 def _name(record: RowRecord) -> str:
-    first = next((v for v in record.cells.values() if v), record.id)
-    return escape_cell(first, 80)
+    return escape_cell(record.name_cell() or record.id, 80)
 
 
 def _section(title: str, items: list[str]) -> str:

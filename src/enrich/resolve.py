@@ -156,6 +156,7 @@ def resolve(document: Document) -> Resolved:
             section=list(table.heading_path),
             table=table.index,
             cells=cells,
+            columns=list(cells),
             links=links,
         )
         for row_id, (table, line, cells, links) in zip(ids, rows, strict=True)

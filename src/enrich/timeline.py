@@ -67,7 +67,6 @@ PALETTE = (
 OTHER = "#8c8c8c"
 OTHER_NAME = "Other sections"
 TEXT, MUTED, GRID = "#24292f", "#57606a", "#d0d7de"
-NAME_COLUMNS = ("method", "name", "model", "title")
 TITLE = "Papers by first-published month"
 
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -170,15 +169,12 @@ def dated_marks(
 
 
 def row_name(record: RowRecord, entities: Entities) -> str:
-    """What the row calls its paper: a Method/Name/Model/Title cell as a reader sees it
-    (link text kept, markup dropped), else the paper's title, else the row's id.
-
-    (A named column rather than the first cell: `enriched.json` sorts cell names.)"""
-    for column, value in record.cells.items():
-        if column.strip().lower() in NAME_COLUMNS:
-            text = _ESCAPED.sub(r"\1", _MD_NOISE.sub("", _MD_LINK.sub(r"\1", value))).strip()
-            if text:
-                return text
+    """What the row calls its paper: its name cell (`RowRecord.name_cell`) as a reader sees
+    it (link text kept, markup dropped), else the paper's title, else the row's id."""
+    value = record.name_cell()
+    text = _ESCAPED.sub(r"\1", _MD_NOISE.sub("", _MD_LINK.sub(r"\1", value))).strip()
+    if text:
+        return text
     titled = paper_title(record, entities)
     return (titled[1].title or record.id) if titled is not None else record.id
 
