@@ -130,6 +130,10 @@ Environment:
   ENRICH_OPENREVIEW_URL
                       OpenReview site (default https://openreview.net)
   ENRICH_ARXIV_DELAY  seconds between arXiv requests (default 3, the arXiv API terms)
+  ENRICH_ARXIV_BATCH  arXiv ids per request (default 100, at most 500)
+  ENRICH_S2_DELAY     seconds between Semantic Scholar requests (default 1)
+  ENRICH_LANDING_DELAY
+                      seconds between PMLR/OpenReview page requests per site (default 0.5)
 
 \b
 Examples:
