@@ -358,3 +358,15 @@ def test_two_rebuilds_in_the_same_second_keep_both_copies_side_by_side(
     aside = sorted(p for p in directory.iterdir() if p.name.startswith("corrupt-"))
     assert len(aside) == 2
     assert all((p / "cache.db").is_file() for p in aside)
+
+
+@pytest.mark.parametrize("name", ["GITHUB_TOKEN", "HF_TOKEN", "S2_API_KEY"])
+def test_a_token_a_header_cannot_carry_is_refused_without_showing_it(name: str) -> None:
+    from enrich.config import Settings
+    from enrich.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        Settings.from_env({name: "s3cr\u00e9t-t\u00f6ken"})
+    assert name in str(caught.value)
+    assert "\u00e9" not in str(caught.value)
+    assert "s3cr" not in str(caught.value)

@@ -151,9 +151,9 @@ class Settings:
         )
         settings = cls(
             endpoints=endpoints,
-            github_token=Secret(env.get("GITHUB_TOKEN", "")),
-            hf_token=Secret(env.get("HF_TOKEN", "")),
-            s2_api_key=Secret(env.get("S2_API_KEY", "")),
+            github_token=_secret(env, "GITHUB_TOKEN"),
+            hf_token=_secret(env, "HF_TOKEN"),
+            s2_api_key=_secret(env, "S2_API_KEY"),
             s2_delay=_float(env, "ENRICH_S2_DELAY", S2_DELAY_SECONDS),
             landing_delay=_float(env, "ENRICH_LANDING_DELAY", LANDING_DELAY_SECONDS),
             arxiv_delay=_float(env, "ENRICH_ARXIV_DELAY", ARXIV_DELAY_SECONDS),
@@ -196,6 +196,15 @@ class Settings:
     def wants(self, source: str) -> bool:
         """Whether `--only`/`--skip` leave `source` in this run."""
         return (not self.only or source in self.only) and source not in self.skip
+
+
+def _secret(env: Mapping[str, str], name: str) -> Secret:
+    """A token from `env`, refused (without showing it) when an HTTP header cannot carry it:
+    the client would fail later with an error that quotes the offending character."""
+    value = env.get(name, "").strip()
+    if not all(" " < char < "\x7f" for char in value):
+        raise InputError(f"{name} holds characters a token cannot have (not printable ASCII)")
+    return Secret(value)
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
