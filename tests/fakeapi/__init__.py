@@ -7,7 +7,7 @@ Used by end-to-end tests (real client libraries, real sockets) and by benchmarks
 from .fixtures import Author, CollectionItem
 from .handler import FAULT_KINDS, RecordedRequest
 from .links import Extracted, extract_links
-from .server import FakeAPI
+from .server import FakeAPI, PeakFakeAPI
 
 __all__ = [
     "FAULT_KINDS",
@@ -15,6 +15,7 @@ __all__ = [
     "CollectionItem",
     "Extracted",
     "FakeAPI",
+    "PeakFakeAPI",
     "RecordedRequest",
     "extract_links",
 ]

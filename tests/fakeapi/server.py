@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -442,3 +443,22 @@ def _author(value: str | Author | tuple[str, str]) -> Author:
     if isinstance(value, tuple):
         return Author(*value)
     return Author(value)
+
+
+class PeakFakeAPI(FakeAPI):
+    """Counts requests the server holds at once (during the per-request latency)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.current = self.peak = 0
+        self._guard = threading.Lock()
+
+    def pause(self, seconds: float) -> bool:
+        with self._guard:
+            self.current += 1
+            self.peak = max(self.peak, self.current)
+        try:
+            return super().pause(seconds)
+        finally:
+            with self._guard:
+                self.current -= 1

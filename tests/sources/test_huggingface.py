@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,7 @@ from enrich.models import HubMeta, Identifier, Kind, Result, Status, TaggedModel
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources.huggingface import TAGGED_MODELS, HubSource
-from tests.fakeapi import FakeAPI
+from tests.fakeapi import FakeAPI, PeakFakeAPI
 
 TIMEOUT = 0.3
 TOKEN = "hf_TESTtokenDoNotLeak0123456789"
@@ -389,25 +388,6 @@ def test_exhausted_rate_limit_stops_early_with_one_note() -> None:
 
 
 # ---------------------------------------------------------------------- limits and secrets
-
-
-class PeakFakeAPI(FakeAPI):
-    """Counts requests the server holds at once (during the per-request latency)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.current = self.peak = 0
-        self._guard = threading.Lock()
-
-    def pause(self, seconds: float) -> bool:
-        with self._guard:
-            self.current += 1
-            self.peak = max(self.peak, self.current)
-        try:
-            return super().pause(seconds)
-        finally:
-            with self._guard:
-                self.current -= 1
 
 
 def test_at_most_hf_concurrency_requests_in_flight() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -18,7 +17,7 @@ from enrich.models import Identifier, Kind, PageMeta, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources.landing import MAX_REDIRECTS, LandingSource, page_meta, page_url
-from tests.fakeapi import FakeAPI
+from tests.fakeapi import FakeAPI, PeakFakeAPI
 from tests.fakeapi.landing import KNOWN
 
 JSQ = "v235/guo24g"
@@ -333,25 +332,6 @@ def test_one_failing_page_fails_alone(api: FakeAPI) -> None:
 
 
 # ------------------------------------------------------------------------------ limits
-
-
-class PeakFakeAPI(FakeAPI):
-    """Counts requests the server holds at once (during the per-request latency)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.current = self.peak = 0
-        self._guard = threading.Lock()
-
-    def pause(self, seconds: float) -> bool:
-        with self._guard:
-            self.current += 1
-            self.peak = max(self.peak, self.current)
-        try:
-            return super().pause(seconds)
-        finally:
-            with self._guard:
-                self.current -= 1
 
 
 def test_at_most_landing_concurrency_pages_in_flight() -> None:
