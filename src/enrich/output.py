@@ -24,14 +24,15 @@ JOURNAL = ".enrich-commit.json"
 _TMP_SUFFIX = ".tmp"
 
 
-def commit(files: Mapping[Path, str], folder: Path) -> tuple[Path, ...]:
-    """Write every changed file of `files` (all below `folder`) as one change."""
+def commit(files: Mapping[Path, str | bytes], folder: Path) -> tuple[Path, ...]:
+    """Write every changed file of `files` (all below `folder`; text, or its UTF-8 bytes)
+    as one change."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        changed = [p for p, t in files.items() if _differs(p, t)]
+        changed = [p for p, t in files.items() if _differs(p, _utf8(t))]
         if not changed:
             return ()
-        staged = [(_stage(path, files[path].encode("utf-8")), path) for path in changed]
+        staged = [(_stage(path, _utf8(files[path])), path) for path in changed]
         _write_journal(folder, staged)
         _apply(folder, staged)
     except OSError as exc:
@@ -56,9 +57,12 @@ def recover(folder: Path) -> list[str]:
     return notes
 
 
-def _differs(path: Path, text: str) -> bool:
-    """Whether `path` does not hold `text` (sizes first: reading a large file is the rare case)."""
-    data = text.encode("utf-8")
+def _utf8(content: str | bytes) -> bytes:
+    return content if isinstance(content, bytes) else content.encode("utf-8")
+
+
+def _differs(path: Path, data: bytes) -> bool:
+    """Whether `path` does not hold `data` (sizes first: reading a large file is the rare case)."""
     try:
         return path.stat().st_size != len(data) or path.read_bytes() != data
     except FileNotFoundError:
