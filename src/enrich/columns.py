@@ -9,6 +9,7 @@ the parser recognises generated columns when a regenerated document is used as a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,13 +60,24 @@ def row_entity(
     record: RowRecord, entities: Entities, kinds: frozenset[Kind], type_: type
 ) -> Result | None:
     """The first entity of `kinds` linked from the row that has data of `type_`."""
-    wanted = {k.value for k in kinds}
+    prefixes = _prefixes(kinds)
     for link in record.links:
-        for ref in (link.ref, *link.also):
-            result = entities.get(ref)
-            if ref.split(":", 1)[0] in wanted and result and isinstance(result.data, type_):
+        if link.kind in kinds:
+            result = entities.get(link.ref)
+            if result is not None and isinstance(result.data, type_):
                 return result
+        for ref in link.also:
+            if ref.startswith(prefixes):
+                result = entities.get(ref)
+                if result is not None and isinstance(result.data, type_):
+                    return result
     return None
+
+
+@functools.cache
+def _prefixes(kinds: frozenset[Kind]) -> tuple[str, ...]:
+    """The `kind:` prefixes of the refs of `kinds`."""
+    return tuple(sorted(f"{k.value}:" for k in kinds))
 
 
 def _mark(result: Result, text: str) -> str:

@@ -56,6 +56,9 @@ _TITLELESS = re.compile(r"(\]\(\s*<?([^\s<>]+?)>?)\s*\)")
 # bare link: `scheme://`, `www.`, `user@host`. A word joiner (invisible) goes there.
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
 _WORD_JOINER = "\u2060"
+# Text that `escape_cell` leaves as it is (short enough, and no `www.`): nothing in it is
+# unsafe, white space, markup, or the start of an autolink.
+_INERT = re.compile(r"[0-9A-Za-z.\-\u2020]*")
 
 
 def render_document(
@@ -84,7 +87,7 @@ def render_document(
 def repoint(text: str, link_base: str) -> str:
     """Relative link and image targets re-pointed below `link_base`, but not in code spans
     nor in footnotes (`[^1]: text`)."""
-    if link_base in ("", "."):
+    if link_base in ("", ".") or _RELATIVE.search(text) is None:
         return text
     code = _code_spans(text)
 
@@ -163,7 +166,8 @@ def _table(
 
 def _source(line: TableLine, link_base: str) -> TableLine:
     """`line` with its relative links re-pointed, before anything fetched is added to it."""
-    return replace(line, raw=repoint(line.raw, link_base))
+    raw = repoint(line.raw, link_base)
+    return line if raw == line.raw else replace(line, raw=raw)
 
 
 def _item_marker(line: TableLine) -> str | None:
@@ -177,13 +181,16 @@ def _line(
     line: TableLine, curated: int, old_generated: int, new: list[str], prefix: str | None = None
 ) -> str:
     """The curated part of `line`, the new generated cells, then any extra cells."""
+    if not new and not old_generated:
+        return line.raw
     eol_match = _EOL.search(line.raw)
     eol = eol_match.group(1) if eol_match else ""
     content = line.raw[: len(line.raw) - len(eol)]
-    head, _ = split_after(content, curated, prefix)
-    _, rest = split_after(content, curated + old_generated, prefix)
+    head, rest = split_after(content, curated, prefix)
+    if old_generated:
+        _, rest = split_after(content, curated + old_generated, prefix)
     if not new:
-        return head + rest + eol if old_generated else line.raw
+        return head + rest + eol
     return head + "|".join(new) + "|" + rest + eol
 
 
@@ -220,23 +227,26 @@ def add_titles(text: str, record: RowRecord, entities: Entities) -> str:
     """Each paper link carries its paper's title as its title attribute (shown on hover).
 
     A link that already has a title keeps it: the pattern wants `)` right after the URL.
+    A URL linked twice takes the title of its first link that has one.
     """
+    titles: dict[str, str] = {}
     for link in record.links:
         title = _paper_title(link, entities)
-        if title is None:
-            continue
-        text = _with_title(text, link.url, title)
-    return text
+        if title is not None:
+            titles.setdefault(link.url, title)
+    return _with_titles(text, titles) if titles else text
 
 
-def _with_title(text: str, url: str, title: str) -> str:
-    """Links to `url` in `text` that have no title given `title` (already escaped).
+def _with_titles(text: str, titles: Mapping[str, str]) -> str:
+    """Links in `text` to a URL of `titles` that have no title given its title (already
+    escaped). A title cannot form a new untitled link: its parentheses are escaped.
 
     One precompiled pattern for every row (a pattern per URL overflows `re`'s cache on a
-    large list), the URL compared in the callback."""
+    large list), the URL looked up in the callback."""
 
     def titled(match: re.Match[str]) -> str:
-        return f"{match.group(1)} ({title}))" if match.group(2) == url else match.group(0)
+        title = titles.get(match.group(2))
+        return match.group(0) if title is None else f"{match.group(1)} ({title}))"
 
     return _TITLELESS.sub(titled, text)
 
@@ -244,8 +254,10 @@ def _with_title(text: str, url: str, title: str) -> str:
 def _paper_title(link: Link, entities: Entities) -> str | None:
     """The escaped title of the arXiv paper `link` names (itself, or via a Hub paper page)."""
     for ref in (link.ref, *link.also):
+        if not ref.startswith("arxiv:"):
+            continue
         found = entities.get(ref)
-        if ref.startswith("arxiv:") and found is not None and isinstance(found.data, PaperMeta):
+        if found is not None and isinstance(found.data, PaperMeta):
             return escape_title(found.data.title) or None
     return None
 
@@ -258,6 +270,8 @@ def escape_cell(text: str, limit: int = TITLE_LIMIT, *, autolinks: bool = False)
     resolver, whatever the escapes: it gets an invisible word joiner, unless `autolinks`
     (for the report, where a URL may stay a link; never for a table).
     """
+    if _INERT.fullmatch(text) and len(text) <= limit and "www." not in text.lower():
+        return text  # what most generated cells hold: `12.3k`, `2024-05`, `apache-2.0`
     text = one_line(text, limit).replace("\\", "\\\\")
     for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = text.replace(char, escaped)
