@@ -40,7 +40,7 @@ class Entity:
         return self.identifier.ref
 
 
-@dataclass
+@dataclass(repr=False)
 class FetchReport:
     results: dict[str, Result]
     stats: dict[str, SourceStats] = field(default_factory=dict)
@@ -48,6 +48,15 @@ class FetchReport:
     from_cache: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)  # items whose fetch failed this run
     unanswered: dict[str, int] = field(default_factory=dict)  # attempts that got no answer
+
+    def __repr__(self) -> str:
+        """A summary, not every result: `asyncio.run` (3.11) formats the repr of its main
+        task's result twice while it restores the SIGINT handler, a second or more for the
+        results of 10,000 entities."""
+        return (
+            f"FetchReport({len(self.results)} results, served={self.served}, "
+            f"from_cache={self.from_cache}, failed={self.failed})"
+        )
 
 
 WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + 2  # + arXiv's one, + one spare
@@ -162,16 +171,17 @@ async def _run_source(
     fetched = await _call(source, todo, ctx)
     if policy.breaker.unanswered:
         report.unanswered[source.name] = policy.breaker.unanswered
-    for request in todo:
-        got = fetched.get(request.ref)
-        if got is None:
-            got = _failed(request, source.name, "the source returned no result for it")
-        if got.status is Status.ERROR:
-            report.failed[source.name] = report.failed.get(source.name, 0) + 1
-            got = _fallback(request, source.name, got.provenance.error or "failed", got)
-        else:
-            cache.put(source.name, got)
-        report.results[request.ref] = got
+    with cache.transaction():  # one commit for the source's facts, not one each
+        for request in todo:
+            got = fetched.get(request.ref)
+            if got is None:
+                got = _failed(request, source.name, "the source returned no result for it")
+            if got.status is Status.ERROR:
+                report.failed[source.name] = report.failed.get(source.name, 0) + 1
+                got = _fallback(request, source.name, got.provenance.error or "failed", got)
+            else:
+                cache.put(source.name, got)
+            report.results[request.ref] = got
 
 
 def _offline(
