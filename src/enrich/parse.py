@@ -48,6 +48,9 @@ _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 def _row_width(text: str) -> int:
     """The cells markdown-it's `escapedSplit` finds in a trimmed row, outer empty ones dropped."""
+    if "\\" not in text:  # no escapes: every pipe counts (the pattern is slow to search)
+        width = text.count("|") + 1 - text.startswith("|")
+        return width - 1 if width and text.endswith("|") else width
     width = len(_UNESCAPED_PIPE.findall(text)) + 1
     if text.startswith("|"):
         width -= 1
@@ -134,7 +137,7 @@ def split_cells(line: str) -> tuple[str, ...]:
     """
     content = line.rstrip("\r\n")
     content = content[len(container_prefix(content)) :]
-    cells = _UNESCAPED_PIPE.split(content)
+    cells = _UNESCAPED_PIPE.split(content) if "\\" in content else content.split("|")
     if len(cells) > 1 and not cells[0].strip():
         cells.pop(0)
     if len(cells) > 1 and not cells[-1].strip():
