@@ -124,6 +124,8 @@ def _cell(pick: Pick, show: Callable[[Any], str]) -> Callable[[RowRecord, Entiti
 
 
 def _month(moment: datetime | None) -> str:
+    if moment and moment.year >= 1000:  # what strftime("%Y-%m") gives, without its cost
+        return f"{moment.year}-{moment.month:02d}"
     return moment.strftime("%Y-%m") if moment else ""
 
 

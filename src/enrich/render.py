@@ -49,9 +49,12 @@ _RELATIVE = re.compile(
     r"(?P<target>(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]+)",
     re.MULTILINE,
 )
+_INLINE_RELATIVE = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]")
 _BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
 _PIPE = re.compile(r"(?<!\\)\|")
-_TITLELESS = re.compile(r"(\]\(\s*<?([^\s<>]+?)>?)\s*\)")
+# `[^\s<>]+?` (stop at the first `)` after one character), written without a lazy quantifier:
+# the same matches, without trying the rest of the pattern at every character of a URL.
+_TITLELESS = re.compile(r"(\]\(\s*<?([^\s<>][^\s<>)]*)>?)\s*\)")
 # Where GitHub (GFM autolinks, also applied to text after escapes) and the resolver find a
 # bare link: `scheme://`, `www.`, `user@host`. A word joiner (invisible) goes there.
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
@@ -87,7 +90,7 @@ def render_document(
 def repoint(text: str, link_base: str) -> str:
     """Relative link and image targets re-pointed below `link_base`, but not in code spans
     nor in footnotes (`[^1]: text`)."""
-    if link_base in ("", ".") or _RELATIVE.search(text) is None:
+    if link_base in ("", ".") or not _may_be_relative(text):
         return text
     code = _code_spans(text)
 
@@ -97,6 +100,15 @@ def repoint(text: str, link_base: str) -> str:
         return m["pre"] + join_below(link_base, m["target"])
 
     return _RELATIVE.sub(target, text)
+
+
+def _may_be_relative(text: str) -> bool:
+    """False only when `_RELATIVE` cannot match `text`: no `](` before a relative target, no
+    `src`/`href`, no `]:`. Cheap checks (the pattern, an alternation of anchors and
+    lookaheads, is tried at every position of every row, where this one jumps to `](`)."""
+    return (
+        _INLINE_RELATIVE.search(text) is not None or "src" in text or "href" in text or "]:" in text
+    )
 
 
 def _code_spans(text: str) -> list[tuple[int, int]]:
@@ -145,18 +157,19 @@ def _table(
     columns: Sequence[Column],
     link_base: str,
 ) -> str:
-    curated = len(table.header.cells) - table.generated
+    generated = table.generated
+    curated = len(table.header.cells) - generated
     header = [f" {escape_cell(c.header)}{GENERATED_MARK} " for c in columns]
     marker = _item_marker(table.header)
     lines = [
-        _line(_source(table.header, link_base), curated, table.generated, header, marker),
-        _line(table.delimiter, curated, table.generated, [f" {c.align} " for c in columns]),
+        _line(_source(table.header, link_base), curated, generated, header, marker),
+        _line(table.delimiter, curated, generated, [f" {c.align} " for c in columns]),
     ]
     for row in table.rows:
         record = records.get(row.line)
         values = [f" {escape_cell(c.value(record, entities))} " if record else " " for c in columns]
-        text = _line(_source(row, link_base), curated, table.generated, values)
-        if table.generated:
+        text = _line(_source(row, link_base), curated, generated, values)
+        if generated:
             text = strip_link_titles(text)
         if record is not None and columns:
             text = add_titles(text, record, entities)
@@ -220,7 +233,13 @@ def split_after(content: str, cells: int, prefix: str | None = None) -> tuple[st
 def _pipes(body: str) -> list[int]:
     """Positions of the unescaped pipes of a table line (markdown-it's `escapedSplit`: a pipe
     is escaped when the character before it is a backslash, whatever precedes that)."""
-    return [m.start() for m in _PIPE.finditer(body)]
+    if "\\|" in body:
+        return [m.start() for m in _PIPE.finditer(body)]
+    positions, at = [], -1
+    for cell in body.split("|")[:-1]:
+        at += len(cell) + 1
+        positions.append(at)
+    return positions
 
 
 def add_titles(text: str, record: RowRecord, entities: Entities) -> str:
