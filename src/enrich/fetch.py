@@ -72,19 +72,18 @@ def entities(records: Iterable[RowRecord]) -> dict[str, Entity]:
     found: dict[str, Entity] = {}
     for record in records:
         for link in record.links:
-            ident = Identifier(kind=link.kind, key=link.key, version=link.version)
-            _add(found, ident, link.subpath)
-            for ref in link.also:
-                kind, key = ref.split(":", 1)
-                _add(found, Identifier(kind=Kind(kind), key=key), None)
+            ref = link.ref  # an entity's identifier is that of the first link naming it
+            entity = found.get(ref)
+            if entity is None:
+                ident = Identifier(kind=link.kind, key=link.key, version=link.version)
+                entity = found[ref] = Entity(ident)
+            if link.subpath and link.subpath not in entity.subpaths:
+                found[ref] = Entity(entity.identifier, (*entity.subpaths, link.subpath))
+            for also in link.also:
+                if also not in found:
+                    kind, key = also.split(":", 1)
+                    found[also] = Entity(Identifier(kind=Kind(kind), key=key))
     return dict(sorted(found.items()))
-
-
-def _add(found: dict[str, Entity], ident: Identifier, subpath: str | None) -> None:
-    entity = found.get(ident.ref) or Entity(ident)
-    if subpath and subpath not in entity.subpaths:
-        entity = Entity(entity.identifier, (*entity.subpaths, subpath))
-    found[ident.ref] = entity
 
 
 def _last_known(

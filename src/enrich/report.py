@@ -9,6 +9,7 @@ should fix, each with the seed's `file:line` and a suggested fix.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -274,6 +275,7 @@ def _model_card(record: RowRecord) -> Iterator[Problem]:
             )
 
 
+@functools.lru_cache(maxsize=4096)  # the fixes repeat
 def _prose(text: str) -> str:
     """Problem text, part fetched: escaped like a cell, but a URL may stay a link."""
     return escape_cell(text, 300, autolinks=True)

@@ -17,5 +17,8 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069
 def one_line(text: str, limit: int) -> str:
     """`text` on one line of at most `limit` characters: unsafe characters and runs of white
     space become one space; a longer text is cut and ends in an ellipsis."""
-    flat = " ".join(_UNSAFE.sub(" ", text).split())
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        flat = text  # already one line: printable means no control, format or space but " "
+    else:
+        flat = " ".join(_UNSAFE.sub(" ", text).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
