@@ -22,6 +22,7 @@ from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, getLine
 from markdown_it.rules_block.table import table as gfm_table
 from markdown_it.token import Token
 
+from enrich import collector
 from enrich.document import Document, Prose, Table, TableLine
 from enrich.models import Diagnostic, Severity
 
@@ -145,6 +146,7 @@ def split_cells(line: str) -> tuple[str, ...]:
     return tuple(cells)
 
 
+@collector.paused
 def parse(text: str, path: str = "<string>") -> Document:
     """Parse `text` into a `Document` whose blocks concatenate back to `text`."""
     env: dict[str, object] = {}

@@ -12,16 +12,15 @@ told apart by the section, and one entity to fetch.
 
 from __future__ import annotations
 
-import gc
 import html
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from enrich import collector
 from enrich.document import Document, Table, TableLine
 from enrich.models import (
     CODE_KINDS,
@@ -136,29 +135,9 @@ class _Memo:
     links: dict[tuple[str, str, str], Link]
 
 
+@collector.paused
 def resolve(document: Document) -> Resolved:
     """All rows of all tables of `document`, with links and the problems found on the way."""
-    with _collector_paused():
-        return _resolve(document)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused. Resolving builds hundreds of thousands of objects
-    that all stay alive, in no reference cycle: a full collection on the way frees nothing
-    and walks every object of the process (a quarter of a second at 10,000 rows when a
-    dataset that size is in memory). Whatever cycles there are wait for the next one."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def _resolve(document: Document) -> Resolved:
     references = {k: {"href": v, "title": ""} for k, v in document.references.items()}
     rows: list[_Row] = []
     diagnostics: list[Diagnostic] = []
