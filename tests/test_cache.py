@@ -95,6 +95,37 @@ def test_round_trip_survives_reopening(tmp_path: Path) -> None:
         assert second.warnings == []
 
 
+def test_puts_in_one_transaction_are_stored(tmp_path: Path) -> None:
+    stored = [paper_result(f"2306.0762{i}") for i in range(3)]
+    with Cache(tmp_path / "cache", TTLS) as cache, cache.transaction():
+        for result in stored:
+            assert cache.put("arxiv", result, now=T0) is True
+    with Cache(tmp_path / "cache", TTLS) as reopened:
+        for result in stored:
+            entry = reopened.get("arxiv", result.ref, now=T0)
+            assert entry is not None
+            assert entry.result == result
+
+
+def test_a_cache_failing_inside_a_transaction_is_rebuilt_and_the_puts_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Cache(tmp_path / "cache", TTLS) as cache:
+        with cache.transaction():
+            cache.put("arxiv", paper_result("2306.07620"), now=T0)
+            failing = cache._disk
+
+            def broken(*args: object, **kwargs: object) -> None:
+                raise sqlite3.DatabaseError("database disk image is malformed")
+
+            monkeypatch.setattr(failing, "set", broken)
+            assert cache.put("arxiv", paper_result("2306.07621"), now=T0) is False
+            assert cache.put("arxiv", paper_result("2306.07622"), now=T0) is True
+        assert len(cache.warnings) == 1
+        assert cache.get("arxiv", "arxiv:2306.07622", now=T0) is not None
+        assert cache.get("arxiv", "arxiv:2306.07621", now=T0) is None
+
+
 def test_in_run_fields_are_not_stored(cache: Cache) -> None:
     stored = paper_result()
     stored = stored.model_copy(

@@ -806,3 +806,13 @@ def test_refresh_keeps_the_discovery_budget(settings: Settings, cache: Cache) ->
     report = asyncio.run(fetch_all({}, [hub], limited, cache, {}, None, optional))
     assert len(hub.refs[0]) == 2
     assert report.deferred == 1
+
+
+def test_a_report_repr_is_a_summary_not_every_result() -> None:
+    """`asyncio.run` formats the repr of its result (the report) on the way out: it must
+    not cost a second for 10,000 results."""
+    provenance = Provenance(source="arxiv", status=Status.OK)
+    results = {f"arxiv:{i}": Result(ref=f"arxiv:{i}", provenance=provenance) for i in range(2000)}
+    report = FetchReport(results=results, failed={"arxiv": 1})
+    assert repr(report).startswith("FetchReport(2000 results")
+    assert len(repr(report)) < 200

@@ -266,3 +266,15 @@ def test_a_new_error_message_on_a_stale_value_keeps_its_changes() -> None:
     merged = run({REPO: new}, {REPO: old}).entities[REPO]
     assert merged.provenance.error == "ReadTimeout"
     assert merged.changes == before
+
+
+def test_records_share_their_fields_sets_and_a_copy_never_changes_another() -> None:
+    """Records of a type with the same set fields share one set (memory); a copy with an
+    update gets its own, and the shared one stays as it was."""
+    first = Provenance(source="arxiv", status=Status.OK)
+    second = Provenance(source="github", status=Status.ERROR)
+    assert first.model_fields_set is second.model_fields_set
+    changed = first.model_copy(update={"error": "boom", "status": Status.STALE})
+    assert changed.model_fields_set == {"source", "status", "error"}
+    assert first.model_fields_set == second.model_fields_set == {"source", "status"}
+    assert Provenance.model_validate_json(first.model_dump_json()) == first

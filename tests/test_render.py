@@ -33,6 +33,7 @@ from enrich.config import Endpoints, Settings
 from enrich.document import Document, Table
 from enrich.errors import InputError
 from enrich.models import (
+    Change,
     Dataset,
     HubMeta,
     Link,
@@ -41,6 +42,7 @@ from enrich.models import (
     RepoMeta,
     Result,
     RowRecord,
+    Scalar,
     Status,
 )
 from enrich.parse import markdown, parse
@@ -259,6 +261,63 @@ def test_dataset_json_has_sorted_keys_two_space_indents_and_a_final_newline() ->
     assert text.startswith('{\n  "diagnostics": [\n    {\n')
     assert text.endswith("}\n")
     assert render_json(Dataset.model_validate_json(text)) == text
+
+
+def _one_dump(value: Dataset) -> str:
+    dumped = value.model_dump(mode="json")
+    return json.dumps(dumped, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _dataset_with(cells: dict[str, str], change: Scalar) -> Dataset:
+    provenance = Provenance(source="arxiv", status=Status.OK, attempts=3, from_cache=True)
+    found = Result(
+        ref="arxiv:2306.07629",
+        provenance=provenance,
+        changes=[Change(field="stars", old=change, new=None)],
+    )
+    record = RowRecord(
+        id="row:x", file="s.md", line=3, section=["B", "A"], table=0, cells=cells, links=[]
+    )
+    return Dataset(seeds=["s.md"], records=[record], entities={found.ref: found}, diagnostics=[])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        1.5,
+        0.1,
+        -0.0,
+        1e15,
+        1e16,
+        1.5e300,
+        1e-5,
+        5e-324,
+        float("inf"),
+        float("nan"),
+        7,
+        True,
+        "1e16",
+    ],
+)
+def test_dataset_json_spells_numbers_as_json_dumps(change: Scalar) -> None:
+    """pydantic-core writes the dataset; a float it spells differently from `json.dumps`
+    (an exponent, a non-finite value) sends the dataset to the exact, slower path."""
+    value = _dataset_with({"b": "1", "a": "2"}, change)
+    assert render_json(value) == _one_dump(value)
+
+
+@given(
+    st.dictionaries(st.text(max_size=8), st.text(max_size=20), max_size=6),
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10)),
+)
+@settings(max_examples=200, deadline=None)
+def test_dataset_json_is_one_sorted_dump_for_any_text(
+    cells: dict[str, str], change: Scalar
+) -> None:
+    """Keys sorted at every level, excluded fields left out, escapes, non-ASCII, controls,
+    line separators: the bytes of one `json.dumps` of the whole dump."""
+    value = _dataset_with(cells, change)
+    assert render_json(value) == _one_dump(value)
 
 
 def test_seed_renders_as_the_golden_document() -> None:

@@ -9,6 +9,7 @@ the parser recognises generated columns when a regenerated document is used as a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -62,13 +63,24 @@ def row_entity(
     record: RowRecord, entities: Entities, kinds: frozenset[Kind], type_: type
 ) -> Result | None:
     """The first entity of `kinds` linked from the row that has data of `type_`."""
-    wanted = {k.value for k in kinds}
+    prefixes = _prefixes(kinds)
     for link in record.links:
-        for ref in (link.ref, *link.also):
-            result = entities.get(ref)
-            if ref.split(":", 1)[0] in wanted and result and isinstance(result.data, type_):
+        if link.kind in kinds:
+            result = entities.get(link.ref)
+            if result is not None and isinstance(result.data, type_):
                 return result
+        for ref in link.also:
+            if ref.startswith(prefixes):
+                result = entities.get(ref)
+                if result is not None and isinstance(result.data, type_):
+                    return result
     return None
+
+
+@functools.cache
+def _prefixes(kinds: frozenset[Kind]) -> tuple[str, ...]:
+    """The `kind:` prefixes of the refs of `kinds`."""
+    return tuple(sorted(f"{k.value}:" for k in kinds))
 
 
 def _mark(result: Result, text: str) -> str:
@@ -175,6 +187,12 @@ def _published(record: RowRecord, entities: Entities) -> str:
     if found is None:
         return ""
     return _mark(found.found, found.day.strftime("%Y-%m") if found.day else str(found.year))
+
+
+def _month(moment: datetime | None) -> str:
+    if moment and moment.year >= 1000:  # what strftime("%Y-%m") gives, without its cost
+        return f"{moment.year}-{moment.month:02d}"
+    return moment.strftime("%Y-%m") if moment else ""
 
 
 def _day(moment: datetime | None) -> str:

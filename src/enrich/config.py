@@ -36,7 +36,9 @@ GITHUB_CONCURRENCY = 8
 # (huggingface.co/docs/hub/rate-limits). The rule is a quota per window, not a number of
 # connections: 16 at a time spends it no faster per item, and the source stops before 429s.
 # Discovery (`suggest.py`) asks for up to two calls per row with an empty cell: 16 keeps a
-# cold run of the seed (95 calls) within its 2 s.
+# cold run of the seed (95 calls) within its 2 s. Calls cannot be batched: the Hub API looks
+# repositories up one id at a time (`list_models` filters by author, tag or search text, not
+# by a list of ids).
 HF_CONCURRENCY = 16
 
 # Semantic Scholar Graph API: the batch endpoint takes "up to 500 ids" per request; "1 request

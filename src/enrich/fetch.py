@@ -48,7 +48,7 @@ class Entity:
         return self.identifier.ref
 
 
-@dataclass
+@dataclass(repr=False)
 class FetchReport:
     results: dict[str, Result]
     stats: dict[str, SourceStats] = field(default_factory=dict)
@@ -59,6 +59,15 @@ class FetchReport:
     optional: frozenset[str] = frozenset()  # discovery: refs whose failure fails nothing
     optional_failed: dict[str, int] = field(default_factory=dict)
     deferred: int = 0  # discovery lookups left for a later run (over the budget)
+
+    def __repr__(self) -> str:
+        """A summary, not every result: `asyncio.run` (3.11) formats the repr of its main
+        task's result twice while it restores the SIGINT handler, a second or more for the
+        results of 10,000 entities."""
+        return (
+            f"FetchReport({len(self.results)} results, served={self.served}, "
+            f"from_cache={self.from_cache}, failed={self.failed})"
+        )
 
 
 WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + LANDING_CONCURRENCY + 2  # + arXiv's, + a spare
@@ -76,11 +85,17 @@ def entities(records: Iterable[RowRecord]) -> dict[str, Entity]:
     found: dict[str, Entity] = {}
     for record in records:
         for link in record.links:
-            ident = Identifier(kind=link.kind, key=link.key, version=link.version)
-            _add(found, ident, link.subpath)
-            for ref in link.also:
-                kind, key = ref.split(":", 1)
-                _add(found, Identifier(kind=Kind(kind), key=key), None)
+            ref = link.ref  # an entity's identifier is that of the first link naming it
+            entity = found.get(ref)
+            if entity is None:
+                ident = Identifier(kind=link.kind, key=link.key, version=link.version)
+                entity = found[ref] = Entity(ident)
+            if link.subpath and link.subpath not in entity.subpaths:
+                found[ref] = Entity(entity.identifier, (*entity.subpaths, link.subpath))
+            for also in link.also:
+                if also not in found:
+                    kind, key = also.split(":", 1)
+                    found[also] = Entity(Identifier(kind=Kind(kind), key=key))
     return dict(sorted(found.items()))
 
 
@@ -96,13 +111,6 @@ def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
             kind, key = ref.split(":", 1)
             found.setdefault(ref, Entity(Identifier(kind=Kind(kind), key=key)))
     return dict(sorted(found.items()))
-
-
-def _add(found: dict[str, Entity], ident: Identifier, subpath: str | None) -> None:
-    entity = found.get(ident.ref) or Entity(ident)
-    if subpath and subpath not in entity.subpaths:
-        entity = Entity(entity.identifier, (*entity.subpaths, subpath))
-    found[ident.ref] = entity
 
 
 def _last_known(
@@ -260,17 +268,19 @@ async def _run_source(
     fetched = await _call(source, todo, ctx)
     if policy.breaker.unanswered:
         report.unanswered[source.name] = policy.breaker.unanswered
-    for request in todo:
-        got = fetched.get(request.ref)
-        if got is None:
-            got = _failed(request, source.name, "the source returned no result for it")
-        if got.status is Status.ERROR:
-            counts = report.optional_failed if request.ref in report.optional else report.failed
-            counts[source.name] = counts.get(source.name, 0) + 1
-            got = _fallback(request, source.name, got.provenance.error or "failed", got)
-        else:
-            cache.put(source.name, got)
-        report.results[request.ref] = got
+    with cache.transaction():  # one commit for the source's facts, not one each
+        for request in todo:
+            got = fetched.get(request.ref)
+            if got is None:
+                got = _failed(request, source.name, "the source returned no result for it")
+            if got.status is Status.ERROR:
+                optional = request.ref in report.optional
+                counts = report.optional_failed if optional else report.failed
+                counts[source.name] = counts.get(source.name, 0) + 1
+                got = _fallback(request, source.name, got.provenance.error or "failed", got)
+            else:
+                cache.put(source.name, got)
+            report.results[request.ref] = got
 
 
 def _within_budget(

@@ -22,16 +22,18 @@ from enrich.errors import OutputError
 
 JOURNAL = ".enrich-commit.json"
 _TMP_SUFFIX = ".tmp"
+_BLOCK = 1 << 20
 
 
-def commit(files: Mapping[Path, str], folder: Path) -> tuple[Path, ...]:
-    """Write every changed file of `files` (all below `folder`) as one change."""
+def commit(files: Mapping[Path, str | bytes], folder: Path) -> tuple[Path, ...]:
+    """Write every changed file of `files` (all below `folder`; text, or its UTF-8 bytes)
+    as one change."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        changed = [p for p, t in files.items() if _differs(p, t)]
+        changed = [p for p, t in files.items() if _differs(p, _utf8(t))]
         if not changed:
             return ()
-        staged = [(_stage(path, files[path].encode("utf-8")), path) for path in changed]
+        staged = [(_stage(path, _utf8(files[path])), path) for path in changed]
         _write_journal(folder, staged)
         _apply(folder, staged)
     except OSError as exc:
@@ -56,11 +58,22 @@ def recover(folder: Path) -> list[str]:
     return notes
 
 
-def _differs(path: Path, text: str) -> bool:
-    """Whether `path` does not hold `text` (sizes first: reading a large file is the rare case)."""
-    data = text.encode("utf-8")
+def _utf8(content: str | bytes) -> bytes:
+    return content if isinstance(content, bytes) else content.encode("utf-8")
+
+
+def _differs(path: Path, data: bytes) -> bool:
+    """Whether `path` does not hold `data`: sizes first, then the content a block at a time
+    (never a second copy of a 26 MB dataset in memory)."""
     try:
-        return path.stat().st_size != len(data) or path.read_bytes() != data
+        if path.stat().st_size != len(data):
+            return True
+        view = memoryview(data)
+        with path.open("rb") as handle:
+            for start in range(0, len(data), _BLOCK):
+                if handle.read(_BLOCK) != view[start : start + _BLOCK]:
+                    return True
+            return handle.read(1) != b""
     except FileNotFoundError:
         return True
 

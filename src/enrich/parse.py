@@ -22,6 +22,7 @@ from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, getLine
 from markdown_it.rules_block.table import table as gfm_table
 from markdown_it.token import Token
 
+from enrich import collector
 from enrich.document import GENERATED_MARK, Document, Prose, Table, TableLine
 from enrich.models import Diagnostic, Severity
 
@@ -55,6 +56,9 @@ _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 def _row_width(text: str) -> int:
     """The cells markdown-it's `escapedSplit` finds in a trimmed row, outer empty ones dropped."""
+    if "\\" not in text:  # no escapes: every pipe counts (the pattern is slow to search)
+        width = text.count("|") + 1 - text.startswith("|")
+        return width - 1 if width and text.endswith("|") else width
     width = len(_UNESCAPED_PIPE.findall(text)) + 1
     if text.startswith("|"):
         width -= 1
@@ -140,7 +144,13 @@ def split_cells(line: str) -> tuple[str, ...]:
     The text before a leading pipe and after a trailing pipe is not a cell when it is blank.
     """
     content = line.rstrip("\r\n")
-    return tuple(content[begin:end] for begin, end in cell_spans(content))
+    content = content[len(container_prefix(content)) :]
+    cells = _UNESCAPED_PIPE.split(content) if "\\" in content else content.split("|")
+    if len(cells) > 1 and not cells[0].strip():
+        cells.pop(0)
+    if len(cells) > 1 and not cells[-1].strip():
+        cells.pop()
+    return tuple(cells)
 
 
 def cell_spans(line: str) -> list[tuple[int, int]]:
@@ -157,6 +167,7 @@ def cell_spans(line: str) -> list[tuple[int, int]]:
     return spans
 
 
+@collector.paused
 def parse(text: str, path: str = "<string>") -> Document:
     """Parse `text` into a `Document` whose blocks concatenate back to `text`."""
     env: dict[str, object] = {}

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from enrich import collector
 from enrich.document import Document, Table, TableLine
 from enrich.models import (
     CODE_KINDS,
@@ -134,6 +135,7 @@ class _Memo:
     links: dict[tuple[str, str, str], Link]
 
 
+@collector.paused
 def resolve(document: Document) -> Resolved:
     """All rows of all tables of `document`, with links and the problems found on the way."""
     references = {k: {"href": v, "title": ""} for k, v in document.references.items()}
@@ -372,10 +374,15 @@ def _row_ids(rows: list[_Row]) -> list[str]:
     counts = Counter(bases)
     ids: list[str] = []
     used: Counter[str] = Counter()
+    sections: dict[int, str] = {}  # table index -> its heading's slug
     for base, (table, _, _, _) in zip(bases, rows, strict=True):
         candidate = base
         if counts[base] > 1:
-            candidate = f"{base}@{slug(table.heading_path[-1]) if table.heading_path else 'top'}"
+            if table.index not in sections:
+                sections[table.index] = (
+                    slug(table.heading_path[-1]) if table.heading_path else "top"
+                )
+            candidate = f"{base}@{sections[table.index]}"
         used[candidate] += 1
         ids.append(candidate if used[candidate] == 1 else f"{candidate}~{used[candidate]}")
     return ids
@@ -404,8 +411,13 @@ def _duplicates(records: tuple[RowRecord, ...]) -> Iterator[Diagnostic]:
     first: dict[str, RowRecord] = {}
     for record in records:
         earlier: defaultdict[int, list[str]] = defaultdict(list)
-        named = (r for link in record.links for r in (link.ref, *link.also))
-        for ref in dict.fromkeys(r for r in named if not r.startswith(SCHOLAR_PREFIX)):
+        named: list[str] = []
+        for link in record.links:
+            named.append(link.ref)
+            named += link.also
+        for ref in dict.fromkeys(named):
+            if ref.startswith(SCHOLAR_PREFIX):
+                continue
             seen = first.setdefault(ref, record)
             if seen is not record:
                 earlier[seen.line].append(ref)

@@ -27,5 +27,8 @@ def plausible_year(value: int | None) -> int | None:
 def one_line(text: str, limit: int) -> str:
     """`text` on one line of at most `limit` characters: unsafe characters and runs of white
     space become one space; a longer text is cut and ends in an ellipsis."""
-    flat = " ".join(_UNSAFE.sub(" ", text).split())
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        flat = text  # already one line: printable means no control, format or space but " "
+    else:
+        flat = " ".join(_UNSAFE.sub(" ", text).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
