@@ -189,12 +189,6 @@ def _published(record: RowRecord, entities: Entities) -> str:
     return _mark(found.found, found.day.strftime("%Y-%m") if found.day else str(found.year))
 
 
-def _month(moment: datetime | None) -> str:
-    if moment and moment.year >= 1000:  # what strftime("%Y-%m") gives, without its cost
-        return f"{moment.year}-{moment.month:02d}"
-    return moment.strftime("%Y-%m") if moment else ""
-
-
 def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d") if moment else ""
 
