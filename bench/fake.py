@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-APIS = ("arxiv", "github", "hub")
+APIS = ("arxiv", "github", "hub", "scholar", "landing")
 
 
 @dataclass(frozen=True)

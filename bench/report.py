@@ -73,6 +73,8 @@ def seed_table(rows: Sequence[Row]) -> tuple[str, list[Check]]:
         "arXiv req",
         "GitHub req",
         "Hub req",
+        "S2 req",
+        "page req",
         "GitHub points",
         "peak RSS",
         "exit",
