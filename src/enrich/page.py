@@ -22,9 +22,11 @@ sorted, no timestamp but the dataset's own `fetched_at`.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
@@ -85,6 +87,10 @@ _JSON_ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
+_JSON_TABLE = str.maketrans(_JSON_ESCAPES)
+_URL_UNSAFE = re.compile(r"[\s\x00-\x1f]")
+# A cell with none of these is plain text already: no markdown parse needed.
+_MARKUP = re.compile(r"[\[\]*_`<>&\\!~]")
 
 
 def render_page(dataset: Dataset) -> str:
@@ -110,12 +116,13 @@ def render_page(dataset: Dataset) -> str:
 def json_for_script(value: object) -> str:
     """`value` as JSON that is safe inside a `<script>` element of an HTML page."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return "".join(_JSON_ESCAPES.get(char, char) for char in text)
+    return text.translate(_JSON_TABLE)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a list links most entities from several rows
 def safe_url(url: str | None) -> str | None:
     """`url` when it is an absolute http(s) URL with a host, else None."""
-    if not url or any(c.isspace() or ord(c) < 0x20 for c in url):
+    if not url or _URL_UNSAFE.search(url):
         return None
     try:
         parts = urlsplit(url)
@@ -126,6 +133,8 @@ def safe_url(url: str | None) -> str | None:
 
 def plain(text: str, limit: int = TEXT_LIMIT) -> str:
     """A curated markdown cell as plain text: link texts and code kept, markup dropped."""
+    if not _MARKUP.search(text):
+        return one_line(text, limit)
     parts: list[str] = []
     for token in _MD.parseInline(text):
         for child in token.children or []:

@@ -127,7 +127,7 @@ def hints(result: RunResult, settings: Settings) -> Iterator[str]:
     failed = result.failed_sources()
     for source, stats in sorted(result.fetch.stats.items()):
         for note in stats.notes:
-            yield f"{source}: {note}"
+            yield note if note.startswith(f"{source}:") else f"{source}: {note}"
     if failed.get("github") and not settings.github_token:
         yield (
             "github: no GITHUB_TOKEN, so 60 requests per hour and no GraphQL batching; "
