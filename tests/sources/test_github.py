@@ -276,6 +276,42 @@ def test_budget_too_small_stops_early_without_403(api: FakeAPI) -> None:
     assert sum(advanced) == 10
 
 
+def test_revalidation_needs_no_budget_for_its_conditional_requests(api: FakeAPI) -> None:
+    """Without a token, ten repositories with ETags revalidate on a budget of 3: a 304
+    costs nothing, so the run does not stop (it reserved a point per repository before)."""
+    names = [f"many/repo-{i}" for i in range(10)]
+    for name in names:
+        api.add_repo(name)
+    first, _, _ = fetch(api, names)
+    api.set_rate_limit(3)
+    api.reset_requests()
+    asked = [ask(name, previous=first[f"github_repo:{name}"]) for name in names]
+    second, ctx, _ = fetch(api, asked)
+    assert {r.provenance.http_status for r in second.values()} == {304}
+    assert {r.status for r in second.values()} == {Status.OK}
+    assert api.count("github") == 10
+    assert ctx.stats.notes == []
+    assert api.rate_limit_remaining(token=False) == 3
+
+
+def test_a_spent_budget_stops_even_conditional_requests(api: FakeAPI) -> None:
+    """Once the budget is known to be spent no request is sent, conditional or not (whether
+    GitHub would answer a 304 then is not documented: do not count on it)."""
+    names = [f"many/repo-{i}" for i in range(4)]
+    for name in names:
+        api.add_repo(name)
+    first, _, _ = fetch(api, names)
+    api.set_rate_limit(0, reset_epoch=int(datetime(2030, 1, 1, 13, 37, tzinfo=UTC).timestamp()))
+    api.reset_requests()
+    asked = [ask(name, previous=first[f"github_repo:{name}"]) for name in names]
+    second, ctx, _ = fetch(api, asked)
+    assert api.count("github") == 1  # the probe, whose answer tells the budget
+    errors = [r for r in second.values() if r.status is Status.ERROR]
+    assert len(errors) == 3
+    assert all("0 requests left" in (e.provenance.error or "") for e in errors)
+    assert ctx.stats.rate_limit_remaining == 0
+
+
 def test_rate_limited_403_with_distant_reset_fails_fast(api: FakeAPI) -> None:
     api.add_repo("slow/down")
     api.add_repo("slow/other")
