@@ -54,11 +54,10 @@ import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Final, Literal, cast, get_args
+from typing import Any, Final, cast, get_args
 
 import httpx2
-from huggingface_hub import CardData, HfApi, Organization, User, hf_api
+from huggingface_hub import HfApi, Organization, User, hf_api
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -77,12 +76,19 @@ from enrich.models import (
     Kind,
     Result,
     Status,
-    TaggedModel,
-    utc,
 )
 from enrich.net import http_error
 from enrich.sources import FetchContext, Request, SourceStats, result
-from enrich.text import one_line
+from enrich.sources.hub_records import (
+    SLUG,
+    HubKind,
+    count,
+    github_repo,
+    moment,
+    repo_meta,
+    tagged_model,
+    text,
+)
 from enrich.urls import ARXIV_ID
 
 NAME: Final = "huggingface"
@@ -90,7 +96,6 @@ NAME: Final = "huggingface"
 # (huggingface.co/docs/hub/rate-limits).
 RATE_LIMIT_ANONYMOUS: Final = 500
 RATE_LIMIT_TOKEN: Final = 1_000
-HubKind = Literal["model", "dataset", "space", "collection", "paper", "org", "paper_models"]
 TAGGED_MODELS: Final = 5
 """Models tagged with a paper asked for, most downloaded first (discovery suggests 3 at most,
 after leaving out those the row links already)."""
@@ -107,13 +112,7 @@ _API_PATH = re.compile(
     r"/api/(?:(?:models|datasets|spaces|collections|papers|organizations|users)/|models$)"
 )
 _NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}")
-_SLUG = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,200}")
-_REPO_ID = re.compile(r"[\w.-]{1,96}(?:/[\w.-]{1,96})?")
-_TERM = re.compile(r"[\w.+:-]{1,64}")
-_GITHUB = re.compile(r"https?://(?:www\.)?github\.com/([A-Za-z0-9][\w-]*)/([\w.-]+?)(?:\.git)?/?")
 _BAD_TOKEN: Final = "Invalid credentials in Authorization header"
-_MAX_TITLE: Final = 300
-_MAX_IDS: Final = 50
 
 
 class _Missing(PermanentError):
@@ -302,24 +301,24 @@ class HubSource:
 
     def _model(self, key: str) -> HubMeta:
         info = self._api.model_info(key, expand=_MODEL_EXPAND, timeout=self._settings.timeout)
-        return _repo("model", info)
+        return repo_meta("model", info)
 
     def _dataset(self, key: str) -> HubMeta:
         info = self._api.dataset_info(key, expand=_DATASET_EXPAND, timeout=self._settings.timeout)
-        return _repo("dataset", info)
+        return repo_meta("dataset", info)
 
     def _space(self, key: str) -> HubMeta:
         info = self._api.space_info(key, expand=_SPACE_EXPAND, timeout=self._settings.timeout)
-        return _repo("space", info)
+        return repo_meta("space", info)
 
     def _collection(self, key: str) -> HubMeta:
-        _check(_SLUG, key, "collection slug")
+        _check(SLUG, key, "collection slug")
         found = self._api.get_collection(key)
-        upvotes, modified = _count(found.upvotes), _moment(found.last_updated)
+        upvotes, modified = count(found.upvotes), moment(found.last_updated)
         return HubMeta(
             hub_kind="collection",
             id=key,
-            title=_text(found.title),
+            title=text(found.title),
             items=len(found.items),
             upvotes=upvotes,
             last_modified=modified,
@@ -328,9 +327,9 @@ class HubSource:
     def _paper(self, key: str) -> HubMeta:
         _check(ARXIV_ID, key, "arXiv id")
         found = self._api.paper_info(key)
-        upvotes, repo = _count(found.upvotes), _github(found.github_repo)
+        upvotes, repo = count(found.upvotes), github_repo(found.github_repo)
         return HubMeta(
-            hub_kind="paper", id=key, title=_text(found.title), upvotes=upvotes, github_repo=repo
+            hub_kind="paper", id=key, title=text(found.title), upvotes=upvotes, github_repo=repo
         )
 
     def _paper_models(self, key: str) -> HubMeta:
@@ -351,7 +350,7 @@ class HubSource:
         items = answer.json()
         if not isinstance(items, list):
             raise ValueError("not a list of models")
-        models = [_tagged(item) for item in items]
+        models = [tagged_model(item) for item in items]
         ranked = sorted(
             {m.id.lower(): m for m in models if m is not None}.values(),
             key=lambda m: (-(m.downloads or 0), m.id.lower()),
@@ -368,8 +367,8 @@ class HubSource:
             if exc.response.status_code != 404:
                 raise
             found = self._api.get_user_overview(key)
-        models = _count(found.num_models)
-        return HubMeta(hub_kind="org", id=key, title=_text(found.fullname), models=models)
+        models = count(found.num_models)
+        return HubMeta(hub_kind="org", id=key, title=text(found.fullname), models=models)
 
 
 def _hub_kind(kind: Kind) -> HubKind:
@@ -412,88 +411,3 @@ def _done(request: Request, ctx: FetchContext, meta: HubMeta, tries: int) -> Res
     return result(
         request, ctx, NAME, status, data=meta, http_status=200, attempts=tries, moved_to=moved
     )
-
-
-def _repo(kind: HubKind, info: Any) -> HubMeta:
-    """A model, dataset or space info object, normalised."""
-    tags = [t for t in (getattr(info, "tags", None) or []) if isinstance(t, str)]
-    card = getattr(info, "card_data", None)
-    library = getattr(info, "library_name", None) or getattr(info, "sdk", None)
-    repo_id = info.id if isinstance(info.id, str) and _REPO_ID.fullmatch(info.id) else None
-    if repo_id is None:
-        raise ValueError("no valid repo id")
-    return HubMeta(
-        hub_kind=kind,
-        id=repo_id,
-        title=_text(_card(card, "title")) if kind == "space" else None,
-        downloads=_count(getattr(info, "downloads", None)),
-        downloads_all_time=_count(getattr(info, "downloads_all_time", None)),
-        likes=_count(getattr(info, "likes", None)),
-        last_modified=_moment(getattr(info, "last_modified", None)),
-        pipeline_tag=_term(getattr(info, "pipeline_tag", None)),
-        library=_term(library),
-        license=_license(card, tags),
-        gated=_gated(getattr(info, "gated", None)),
-        arxiv_ids=_arxiv_ids(tags),
-    )
-
-
-def _tagged(item: object) -> TaggedModel | None:
-    """A listed model (`id`, `downloads`, `likes` of the list answer) with a valid
-    `owner/name` id, else None (never an org page)."""
-    if not isinstance(item, dict):
-        raise TypeError("a listed model is not an object")
-    repo_id = item.get("id")
-    if not isinstance(repo_id, str) or not _SLUG.fullmatch(repo_id):
-        return None
-    return TaggedModel(
-        id=repo_id, downloads=_count(item.get("downloads")), likes=_count(item.get("likes"))
-    )
-
-
-def _text(value: object, cap: int = _MAX_TITLE) -> str | None:
-    """A display string: controls removed, whitespace collapsed, capped; None if empty."""
-    return (one_line(value, cap) or None) if isinstance(value, str) else None
-
-
-def _term(value: object) -> str | None:
-    return value if isinstance(value, str) and _TERM.fullmatch(value) else None
-
-
-def _count(value: object) -> int | None:
-    ok = isinstance(value, int) and not isinstance(value, bool)
-    return value if isinstance(value, int) and ok and 0 <= value < 10**15 else None
-
-
-def _moment(value: object) -> datetime | None:
-    return utc(value) if isinstance(value, datetime) else None
-
-
-def _gated(value: object) -> bool | str | None:
-    return value if isinstance(value, bool) else _term(value)
-
-
-def _card(card: object, name: str) -> object:
-    return card.get(name) if isinstance(card, CardData) else None
-
-
-def _license(card: object, tags: list[str]) -> str | None:
-    """The card's license (the first, for a list), else the `license:` tag."""
-    value = _card(card, "license")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    found = _term(value)
-    if found is None:
-        found = next((_term(t[8:]) for t in tags if t.startswith("license:")), None)
-    return found
-
-
-def _arxiv_ids(tags: list[str]) -> list[str]:
-    ids = [t[6:] for t in tags if t.startswith("arxiv:") and ARXIV_ID.fullmatch(t[6:])]
-    return list(dict.fromkeys(ids))[:_MAX_IDS]
-
-
-def _github(value: object) -> str | None:
-    """A linked GitHub repository as `https://github.com/<owner>/<name>`, else None."""
-    match = _GITHUB.fullmatch(value.strip()) if isinstance(value, str) else None
-    return f"https://github.com/{match[1]}/{match[2]}" if match else None
