@@ -26,7 +26,7 @@ from enrich.errors import EnrichError
 from enrich.models import Severity
 from enrich.progress import print_summary, progress_bars, summary_markdown
 from enrich.render import render_json
-from enrich.suggest import Suggestion, choose
+from enrich.suggest import Suggestion, narrow
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -346,17 +346,7 @@ def suggest(
 ) -> None:
     console = _console()
     proposed = pipeline.proposals(pipeline.read_dataset(out))
-    found = proposed.suggestions
-    if only:
-        unknown = [row for row in only if row not in proposed.rows]
-        if unknown:
-            raise click.UsageError(f"--only {unknown[0]}: no such row in the seeds")
-        found = [s for s in found if s.row in only or s.where in only]
-    urls = {s.url.lower() for s in found}
-    missing = [url for url in pick if url.rstrip("/").lower() not in urls]
-    if missing:
-        raise click.UsageError(f"--pick {missing[0]}: not a candidate of the rows listed")
-    chosen = choose(found, picks=pick)
+    found, chosen = narrow(proposed.suggestions, proposed.rows, only, pick)
     if not apply_:
         _list_suggestions(console, found, chosen)
         raise SystemExit(EXIT_OK)

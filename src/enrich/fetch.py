@@ -107,9 +107,8 @@ def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
     found: dict[str, Entity] = {}
     for record in records:
         missing = gap(record)
-        for ref in missing.refs if missing is not None else ():
-            kind, key = ref.split(":", 1)
-            found.setdefault(ref, Entity(Identifier(kind=Kind(kind), key=key)))
+        for ident in missing.identifiers if missing is not None else ():
+            found.setdefault(ident.ref, Entity(ident))
     return dict(sorted(found.items()))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from enrich.models import Kind, RowRecord
+from enrich.models import Identifier, Kind, RowRecord
 from enrich.resolve import column_role
 
 
@@ -25,11 +25,10 @@ class Gap:
     """The empty Model Card column's name, when the row has no model link."""
 
     @property
-    def refs(self) -> tuple[str, ...]:
+    def identifiers(self) -> tuple[Identifier, ...]:
         """The entities discovery fetches for this row: one per missing cell."""
-        code = (f"{Kind.HF_PAPER.value}:{self.arxiv_id}",) if self.code else ()
-        model = (f"{Kind.HF_PAPER_MODELS.value}:{self.arxiv_id}",) if self.model else ()
-        return code + model
+        kinds = ((Kind.HF_PAPER, self.code), (Kind.HF_PAPER_MODELS, self.model))
+        return tuple(Identifier(kind=k, key=self.arxiv_id) for k, missing in kinds if missing)
 
 
 def gap(record: RowRecord) -> Gap | None:

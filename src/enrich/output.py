@@ -41,6 +41,18 @@ def commit(files: Mapping[Path, str | bytes], folder: Path) -> tuple[Path, ...]:
     return tuple(changed)
 
 
+def replace(path: Path, content: str | bytes) -> None:
+    """`path` holds `content`, written beside it and renamed over it (its mode kept): a
+    reader sees the old file or the new one. For a single file (`suggest --apply`'s seeds);
+    the output folder goes through `commit`."""
+    staged = _stage(path, _utf8(content))
+    try:
+        os.replace(staged, path)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+
+
 def recover(folder: Path) -> list[str]:
     """Finish a commit a killed run left half done, and remove its debris. Returns notes."""
     notes: list[str] = []
@@ -90,13 +102,18 @@ def _mode(path: Path) -> int:
 
 
 def _stage(path: Path, data: bytes) -> Path:
+    """`data` in a flushed temporary file beside `path`, with `path`'s mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
-    os.fchmod(fd, _mode(path))
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        os.fchmod(fd, _mode(path))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)
 
 

@@ -14,8 +14,6 @@ import asyncio
 import difflib
 import fcntl
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -356,18 +354,9 @@ def apply_suggestions(
 
 
 def replace_file(path: Path, text: str) -> None:
-    """`path` holds `text` (UTF-8, line endings as given), written beside it and renamed
-    over it: a reader sees the old file or the new one. The file's mode is kept."""
-    temporary = ""
+    """`path` holds `text` (UTF-8, line endings as given), replaced in one rename
+    (`output.replace`). The file's mode is kept."""
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        shutil.copymode(path, temporary)
-        os.replace(temporary, path)
+        output.replace(path, text)
     except OSError as exc:
-        if temporary:
-            Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from enrich.columns import humanise
 from enrich.document import Document
+from enrich.errors import InputError
 from enrich.gaps import gap
 from enrich.models import HubMeta, Kind, Result, RowRecord, Status
 from enrich.parse import cell_spans, split_lines
@@ -139,6 +140,23 @@ def choose(found: Sequence[Suggestion], picks: Iterable[str] = ()) -> list[Sugge
         if not urls or suggestion.url.lower() in urls:
             chosen.setdefault(suggestion.cell, suggestion)  # the best comes first
     return list(chosen.values())
+
+
+def narrow(
+    found: Sequence[Suggestion], rows: Collection[str], only: Sequence[str], picks: Sequence[str]
+) -> tuple[list[Suggestion], list[Suggestion]]:
+    """The suggestions of the rows `only` names (ids or `file:line`, all rows without it),
+    and among them what `suggest --apply` writes (`choose`). An `InputError` names the first
+    row that is not in `rows` or pick that is not a candidate."""
+    unknown = [row for row in only if row not in rows]
+    if unknown:
+        raise InputError(f"--only {unknown[0]}: no such row in the seeds")
+    shown = [s for s in found if s.row in only or s.where in only] if only else list(found)
+    urls = {s.url.lower() for s in shown}
+    missing = [url for url in picks if url.rstrip("/").lower() not in urls]
+    if missing:
+        raise InputError(f"--pick {missing[0]}: not a candidate of the rows listed")
+    return shown, choose(shown, picks=picks)
 
 
 # --------------------------------------------------------------------------- filling
