@@ -84,6 +84,14 @@ def test_run_enriches_every_fetchable_link_then_a_warm_run_makes_no_request(
     assert {e["provenance"]["status"] for e in fetchable.values()} == {"ok"}
     assert api.count("arxiv") == 1  # 63 ids, one id_list batch, after Semantic Scholar's
     assert api.count("scholar") == 1  # 65 ids, one batch
+    out = tmp_path / "output"
+    document = (out / "slm-survey.md").read_text(encoding="utf-8")
+    assert "Published<!-- enrich -->" in document  # the default columns (no pyproject here)
+    assert '<img src="timeline.svg"' in document
+    timeline = (out / "timeline.svg").read_text(encoding="utf-8")
+    assert timeline.count("<circle") >= 63  # every dated paper (arXiv, DOI, PMLR) drawn
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page.count('"citations":{"n":') >= 60  # the page sorts by citations
     assert api.count("landing") == 1  # the PMLR paper's page
     before = api.count()
     snapshot = {p.name: p.read_bytes() for p in (tmp_path / "output").iterdir()}
