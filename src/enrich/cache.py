@@ -106,8 +106,7 @@ class Cache:
             self._disk.delete(_key(source, ref))
             return None
         except (sqlite3.DatabaseError, OSError) as exc:
-            self._disk.close()
-            self._disk = self._rebuild(exc)
+            self._replace(self._disk, exc)
             return None
         if not isinstance(raw, str):
             return None
@@ -133,8 +132,7 @@ class Cache:
         try:
             self._disk.set(_key(source, result.ref), value, expire=keep)
         except (sqlite3.DatabaseError, OSError) as exc:
-            self._disk.close()
-            self._disk = self._rebuild(exc)
+            self._replace(self._disk, exc)
             return False
         return True
 

@@ -18,6 +18,7 @@ from typing import Any
 from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
 from enrich.models import (
+    LANDING_KINDS,
     HubMeta,
     Kind,
     PageMeta,
@@ -102,9 +103,6 @@ def paper(record: RowRecord, entities: Entities) -> Result | None:
             other = entities.get(f"{Kind.ARXIV.value}:{data.arxiv_id}")
             found = other if other is not None and isinstance(other.data, PaperMeta) else None
     return found
-
-
-LANDING_KINDS = frozenset({Kind.PMLR, Kind.OPENREVIEW})
 
 
 def landing(record: RowRecord, entities: Entities) -> Result | None:

@@ -70,6 +70,8 @@ class Kind(StrEnum):
 
 PAPER_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL, Kind.PMLR, Kind.OPENREVIEW, Kind.HF_PAPER})
 CODE_KINDS = frozenset({Kind.GITHUB_REPO, Kind.GITHUB_USER})
+LANDING_KINDS = frozenset({Kind.PMLR, Kind.OPENREVIEW})
+"""Papers whose facts come from their landing page (`sources/landing.py`)."""
 HUB_KINDS = frozenset(
     {
         Kind.HF_MODEL,
@@ -80,6 +82,8 @@ HUB_KINDS = frozenset(
         Kind.HF_DOCS,
     }
 )
+HUB_FETCHED = (HUB_KINDS - {Kind.HF_DOCS}) | {Kind.HF_PAPER, Kind.HF_PAPER_MODELS}
+"""What the Hub source fetches: every Hub kind but docs pages, and discovery's lookups."""
 
 
 class Identifier(_Record):

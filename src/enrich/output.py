@@ -30,10 +30,11 @@ def commit(files: Mapping[Path, str | bytes], folder: Path) -> tuple[Path, ...]:
     as one change."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        changed = [p for p, t in files.items() if _differs(p, _utf8(t))]
+        data = {path: _utf8(content) for path, content in files.items()}  # once: 26 MB at 10k
+        changed = [path for path, content in data.items() if _differs(path, content)]
         if not changed:
             return ()
-        staged = [(_stage(path, _utf8(files[path])), path) for path in changed]
+        staged = [(_stage(path, data[path]), path) for path in changed]
         _write_journal(folder, staged)
         _apply(folder, staged)
     except OSError as exc:

@@ -24,6 +24,23 @@ def plausible_year(value: int | None) -> int | None:
     return value if value is not None and value in YEARS else None
 
 
+def clean(value: object, limit: int) -> str:
+    """An untrusted value as text on one line (`one_line`); empty when it is not a string."""
+    return one_line(value, limit) if isinstance(value, str) else ""
+
+
+def distinct(values: object, limit: int) -> list[str]:
+    """The cleaned, non-empty, distinct strings of an untrusted list, in order."""
+    items = values if isinstance(values, list) else []
+    return list(dict.fromkeys(text for value in items if (text := clean(value, limit))))
+
+
+def web_url(value: object, limit: int = 2_000) -> str | None:
+    """An untrusted value when it is an http(s) URL (cleaned, without spaces), else None."""
+    url = clean(value, limit)
+    return url if url.startswith(("https://", "http://")) and " " not in url else None
+
+
 def one_line(text: str, limit: int) -> str:
     """`text` on one line of at most `limit` characters: unsafe characters and runs of white
     space become one space; a longer text is cut and ends in an ellipsis."""

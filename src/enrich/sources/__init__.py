@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from enrich.config import Settings
-from enrich.models import Identifier, Kind, Provenance, Result, Status
+from enrich.models import HUB_FETCHED, LANDING_KINDS, Identifier, Kind, Provenance, Result, Status
 from enrich.net import RetryPolicy
 
 
@@ -179,20 +179,6 @@ def _landing(settings: Settings) -> Source:
     from enrich.sources.landing import LandingSource
 
     return LandingSource(settings)
-
-
-HUB_FETCHED = frozenset(
-    {
-        Kind.HF_MODEL,
-        Kind.HF_DATASET,
-        Kind.HF_SPACE,
-        Kind.HF_COLLECTION,
-        Kind.HF_PAPER,
-        Kind.HF_ORG,
-        Kind.HF_PAPER_MODELS,
-    }
-)
-LANDING_KINDS = frozenset({Kind.PMLR, Kind.OPENREVIEW})
 
 
 def registry(settings: Settings) -> tuple[Source, ...]:

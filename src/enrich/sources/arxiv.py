@@ -62,7 +62,7 @@ from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.models import Author, Kind, PaperMeta, Result, Status, utc
 from enrich.net import Pacer, http_error
 from enrich.sources import FetchContext, Request, result
-from enrich.text import one_line
+from enrich.text import clean, distinct, web_url
 from enrich.urls import ARXIV_ID
 
 WHAT: Final = "arXiv id_list batch"
@@ -79,7 +79,7 @@ _MAX_AUTHORS: Final = 10_000
 _MAX_NAME: Final = 300
 _MAX_FIELD: Final = 2_000  # comment, journal ref, affiliation, URL
 _MAX_TERM: Final = 300  # category, DOI
-# C0/C1 controls (whitespace ones are collapsed instead) and bidirectional overrides.
+# `math.AG/0601001`: an old-style id's subject class, which arXiv's entry ids leave out.
 _SUBJECT_CLASS = re.compile(r"\.[A-Z]{2}/")
 
 
@@ -135,7 +135,7 @@ class ArxivSource:
         for request in requests:
             query_id = self.query_id(request.identifier.key)
             if query_id is None:
-                error = f"malformed arXiv id {_clean(request.identifier.key, 80)!r}: not sent"
+                error = f"malformed arXiv id {clean(request.identifier.key, 80)!r}: not sent"
                 results[request.ref] = result(
                     request, ctx, self.name, Status.ERROR, attempts=0, error=error
                 )
@@ -336,38 +336,22 @@ def _entries(feed: Any) -> dict[str, tuple[Any, str, str | None]]:
 def _paper(entry: Any, arxiv_id: str, version: str | None) -> PaperMeta:
     """An `arxiv.Result` as a `PaperMeta`, every value cleaned and capped."""
     authors = [
-        Author(name=name, affiliations=_texts(author.affiliation, _MAX_FIELD))
+        Author(name=name, affiliations=distinct(author.affiliation, _MAX_FIELD))
         for author in list(entry.authors)[:_MAX_AUTHORS]
-        if (name := _clean(author.name, _MAX_NAME))
+        if (name := clean(author.name, _MAX_NAME))
     ]
     return PaperMeta(
         arxiv_id=arxiv_id,
         latest_version=version,
-        title=_clean(entry.title, _MAX_TITLE),
+        title=clean(entry.title, _MAX_TITLE),
         authors=authors,
-        abstract=_clean(entry.summary, _MAX_ABSTRACT),
+        abstract=clean(entry.summary, _MAX_ABSTRACT),
         published=utc(entry.published),
         updated=utc(entry.updated),
-        primary_category=_clean(entry.primary_category, _MAX_TERM) or None,
-        categories=_texts(entry.categories, _MAX_TERM),
-        comment=_clean(entry.comment, _MAX_FIELD) or None,
-        journal_ref=_clean(entry.journal_ref, _MAX_FIELD) or None,
-        doi=_clean(entry.doi, _MAX_TERM) or None,
-        pdf_url=_url(entry.pdf_url),
+        primary_category=clean(entry.primary_category, _MAX_TERM) or None,
+        categories=distinct(entry.categories, _MAX_TERM),
+        comment=clean(entry.comment, _MAX_FIELD) or None,
+        journal_ref=clean(entry.journal_ref, _MAX_FIELD) or None,
+        doi=clean(entry.doi, _MAX_TERM) or None,
+        pdf_url=web_url(entry.pdf_url, _MAX_FIELD),
     )
-
-
-def _clean(text: object, limit: int) -> str:
-    """Untrusted text on one line: controls removed, whitespace collapsed, capped."""
-    return one_line(text, limit) if isinstance(text, str) else ""
-
-
-def _texts(values: object, limit: int) -> list[str]:
-    """Cleaned, non-empty, distinct strings of `values`, in order."""
-    items = values if isinstance(values, list) else []
-    return list(dict.fromkeys(text for value in items if (text := _clean(value, limit))))
-
-
-def _url(value: object) -> str | None:
-    url = _clean(value, _MAX_FIELD)
-    return url if url.startswith(("https://", "http://")) and " " not in url else None

@@ -51,7 +51,6 @@ MAX_TOPICS = 20
 MAX_TOPIC = 50
 _FULL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-# Bidi marks and overrides: text that renders in another order than it reads.
 # The GraphQL errors that mean "that name resolves to nothing": `NOT_FOUND` (GitHub's type).
 _NOT_FOUND = "NOT_FOUND"
 # GitHub answers an exhausted GraphQL budget with 200 and an error of type RATE_LIMITED.

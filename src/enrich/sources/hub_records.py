@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 from huggingface_hub import CardData
 
 from enrich.models import HubMeta, TaggedModel, utc
-from enrich.text import one_line
+from enrich.text import clean
 from enrich.urls import ARXIV_ID
 
 HubKind = Literal["model", "dataset", "space", "collection", "paper", "org", "paper_models"]
@@ -67,7 +67,7 @@ def tagged_model(item: object) -> TaggedModel | None:
 
 def text(value: object, cap: int = _MAX_TITLE) -> str | None:
     """A display string: controls removed, whitespace collapsed, capped; None if empty."""
-    return (one_line(value, cap) or None) if isinstance(value, str) else None
+    return clean(value, cap) or None
 
 
 def _term(value: object) -> str | None:

@@ -70,7 +70,7 @@ from enrich import __version__
 from enrich.config import HF_CONCURRENCY, Settings
 from enrich.errors import FetchError, PermanentError
 from enrich.models import (
-    HUB_KINDS,
+    HUB_FETCHED,
     HubMeta,
     Identifier,
     Kind,
@@ -204,7 +204,7 @@ class HubSource:
 
     name = NAME
     # Docs pages are not fetched; paper pages and tagged models are (discovery asks for both).
-    kinds = (HUB_KINDS - {Kind.HF_DOCS}) | {Kind.HF_PAPER, Kind.HF_PAPER_MODELS}
+    kinds = HUB_FETCHED
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings

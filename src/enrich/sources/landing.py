@@ -69,10 +69,10 @@ import httpx2
 from enrich import __version__
 from enrich.config import LANDING_CONCURRENCY, Endpoints, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
-from enrich.models import Author, Identifier, Kind, PageMeta, Result, Status
+from enrich.models import LANDING_KINDS, Author, Identifier, Kind, PageMeta, Result, Status
 from enrich.net import http_error
 from enrich.sources import FetchContext, Request, result
-from enrich.text import one_line, plausible_year
+from enrich.text import one_line, plausible_year, web_url
 
 NAME: Final = "landing"
 USER_AGENT: Final = f"enrich/{__version__} (httpx2)"
@@ -101,7 +101,7 @@ class LandingSource:
     """Papers' landing pages on PMLR and OpenReview, a page per paper."""
 
     name = NAME
-    kinds = frozenset({Kind.PMLR, Kind.OPENREVIEW})
+    kinds = LANDING_KINDS
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -148,7 +148,7 @@ class LandingSource:
             )
         except (FetchError, httpx2.HTTPError, OSError) as exc:
             status = exc.status if isinstance(exc, FetchError) else None
-            error = _describe(exc, ident, self.settings.timeout)
+            error = _describe(exc, ident)
             found = result(
                 request,
                 ctx,
@@ -159,7 +159,7 @@ class LandingSource:
                 error=error,
             )
         except Exception as exc:  # noqa: BLE001 - an item never raises: it ends as its status
-            error = f"{_describe(exc, ident, self.settings.timeout)}: unexpected"
+            error = f"{_describe(exc, ident)}: unexpected"
             found = result(request, ctx, NAME, Status.ERROR, attempts=attempts, error=error)
         else:
             found = result(
@@ -363,17 +363,13 @@ def _when(tags: Mapping[str, list[str]]) -> tuple[int | None, date | None]:
 
 
 def _url(value: str, page: str) -> str | None:
-    if not value:
-        return None
-    url = urljoin(page, value)
-    return url if url.startswith(("https://", "http://")) and " " not in url else None
+    return web_url(urljoin(page, value)) if value else None
 
 
-def _describe(exc: BaseException, ident: Identifier, timeout: float) -> str:
-    """A short message for a failed page."""
+def _describe(exc: BaseException, ident: Identifier) -> str:
+    """A short message for a failed page (`_get` turns timeouts and refused connections
+    into `FetchError`s already)."""
     what = f"{SITES.get(ident.kind, ident.kind.value)} {one_line(ident.key, 100)}"
     if isinstance(exc, FetchError):
         return str(exc)
-    if isinstance(exc, httpx2.TimeoutException):
-        return f"{what}: no answer within {timeout:g} s"
     return f"{what}: {type(exc).__name__}"

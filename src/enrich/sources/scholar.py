@@ -37,7 +37,7 @@ from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.models import Author, Kind, Result, ScholarMeta, Status
 from enrich.net import Pacer, http_error
 from enrich.sources import FetchContext, Request, result
-from enrich.text import one_line, plausible_year
+from enrich.text import clean, distinct, plausible_year, web_url
 
 WHAT: Final = "Semantic Scholar paper batch"
 PATH: Final = "/graph/v1/paper/batch"
@@ -137,7 +137,7 @@ class ScholarSource:
                 await self._batch(client, ids[:half], wanted, results, ctx, splits)
                 await self._batch(client, ids[half:], wanted, results, ctx, splits)
                 return
-            error = _describe(exc, self.settings.timeout)
+            error = _describe(exc)
             for ident in ids:
                 for request in wanted[ident]:
                     results[request.ref] = result(
@@ -204,34 +204,25 @@ def record(item: Any) -> ScholarMeta:
     venue = item.get("publicationVenue")
     venue_name = venue.get("name") if isinstance(venue, dict) else None
     return ScholarMeta(
-        paper_id=_text(item.get("paperId"), 100) or _missing("paperId"),
-        title=_text(item.get("title"), _MAX_TITLE) or None,
+        paper_id=clean(item.get("paperId"), 100) or _missing("paperId"),
+        title=clean(item.get("title"), _MAX_TITLE) or None,
         authors=_authors(item.get("authors")),
         year=_year(item.get("year")),
         publication_date=_date(item.get("publicationDate")),
-        venue=_text(venue_name, _MAX_FIELD) or _text(item.get("venue"), _MAX_FIELD) or None,
+        venue=clean(venue_name, _MAX_FIELD) or clean(item.get("venue"), _MAX_FIELD) or None,
         journal=_journal(item.get("journal")),
-        publication_types=_texts(item.get("publicationTypes")),
-        arxiv_id=_text(external.get("ArXiv"), 50) or None,
-        doi=_text(external.get("DOI"), _MAX_FIELD) or None,
-        acl_id=_text(external.get("ACL"), 100) or None,
+        publication_types=distinct(item.get("publicationTypes"), 100),
+        arxiv_id=clean(external.get("ArXiv"), 50) or None,
+        doi=clean(external.get("DOI"), _MAX_FIELD) or None,
+        acl_id=clean(external.get("ACL"), 100) or None,
         citations=_count(item.get("citationCount")),
         influential_citations=_count(item.get("influentialCitationCount")),
-        url=_url(item.get("url")),
+        url=web_url(item.get("url"), _MAX_FIELD),
     )
 
 
 def _missing(name: str) -> str:
     raise ValueError(f"no {name}")
-
-
-def _text(value: object, limit: int) -> str:
-    return one_line(value, limit) if isinstance(value, str) else ""
-
-
-def _texts(values: object) -> list[str]:
-    items = values if isinstance(values, list) else []
-    return list(dict.fromkeys(t for v in items if (t := _text(v, 100))))
 
 
 def _count(value: object) -> int | None:
@@ -254,7 +245,7 @@ def _date(value: object) -> date | None:
 
 def _authors(values: object) -> list[Author]:
     items = values if isinstance(values, list) else []
-    names = (_text(a.get("name"), _MAX_NAME) for a in items[:_MAX_AUTHORS] if isinstance(a, dict))
+    names = (clean(a.get("name"), _MAX_NAME) for a in items[:_MAX_AUTHORS] if isinstance(a, dict))
     return [Author(name=name) for name in names if name]
 
 
@@ -262,24 +253,18 @@ def _journal(value: object) -> str | None:
     """`Nature 521, 436-444`: the journal's name, volume and pages as one line."""
     if not isinstance(value, dict):
         return None
-    name = _text(value.get("name"), _MAX_FIELD)
-    volume = _text(value.get("volume"), 50)
-    pages = _text(value.get("pages"), 50)
+    name = clean(value.get("name"), _MAX_FIELD)
+    volume = clean(value.get("volume"), 50)
+    pages = clean(value.get("pages"), 50)
     text = " ".join(p for p in (name, volume) if p)
     return (f"{text}, {pages}" if text and pages else text) or None
 
 
-def _url(value: object) -> str | None:
-    url = _text(value, _MAX_FIELD)
-    return url if url.startswith(("https://", "http://")) and " " not in url else None
-
-
-def _describe(exc: BaseException, timeout: float) -> str:
-    """A short, token-free message for a failed batch."""
+def _describe(exc: BaseException) -> str:
+    """A short, token-free message for a failed batch (`_post` turns timeouts and refused
+    connections into `FetchError`s already)."""
     if isinstance(exc, FetchError):
         return str(exc)
-    if isinstance(exc, httpx2.TimeoutException):
-        return f"{WHAT}: no answer within {timeout:g} s"
     if isinstance(exc, httpx2.HTTPError | OSError):
         return f"{WHAT}: connection failed ({type(exc).__name__})"
     return f"{WHAT}: failed ({type(exc).__name__})"
