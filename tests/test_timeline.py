@@ -33,6 +33,7 @@ from enrich.timeline import (
     LABEL_LIMIT,
     OTHER,
     PALETTE,
+    date_of,
     dated_marks,
     groups,
     ordered,
@@ -218,7 +219,9 @@ def test_marks_are_coloured_by_section_as_the_legend_says() -> None:
 def test_no_two_labels_share_a_lane_and_overlap() -> None:
     records = ordered(dataset())
     found = groups(records)
-    items = dated_marks(records, dataset().entities, found.of)
+    entities = dataset().entities
+    dates = [date_of(r, entities) for r in records]
+    items = dated_marks(records, dates, entities, found.of)
     placed, lanes = pack(items, lambda month: 20 + (month - items[0].month + 0.5) * 13.5)
     assert lanes > 1
     spans: dict[int, list[tuple[float, float]]] = {}

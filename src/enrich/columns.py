@@ -84,7 +84,8 @@ def _prefixes(kinds: frozenset[Kind]) -> tuple[str, ...]:
     return tuple(sorted(f"{k.value}:" for k in kinds))
 
 
-def _mark(result: Result, text: str) -> str:
+def mark_stale(result: Result, text: str) -> str:
+    """`text` with the stale mark when `result` is a last known value (a failed fetch)."""
     return f"{text}{STALE_MARK}" if text and result.status is Status.STALE else text
 
 
@@ -174,7 +175,7 @@ def _cell(pick: Pick, show: Callable[[Any], str]) -> Callable[[RowRecord, Entiti
 
     def value(record: RowRecord, entities: Entities) -> str:
         found = pick(record, entities)
-        return "" if found is None or found.data is None else _mark(found, show(found.data))
+        return "" if found is None or found.data is None else mark_stale(found, show(found.data))
 
     return value
 
@@ -185,7 +186,7 @@ def _published(record: RowRecord, entities: Entities) -> str:
     if found is None:
         return ""
     day = found.day  # years are 1800 to 2100 (`text.YEARS`): no strftime needed, nor its cost
-    return _mark(found.found, f"{day.year}-{day.month:02d}" if day else str(found.year))
+    return mark_stale(found.found, f"{day.year}-{day.month:02d}" if day else str(found.year))
 
 
 def _day(moment: datetime | None) -> str:

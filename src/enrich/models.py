@@ -165,6 +165,11 @@ class RowRecord(_Record):
     )
     links: list[Link]
 
+    def cell(self, column: str) -> str:
+        """The text of the cell whose column is called `column` (any case), else empty."""
+        wanted = column.strip().lower()
+        return next((t for c, t in self.cells.items() if c.strip().lower() == wanted), "")
+
     def name_cell(self) -> str:
         """The raw text of the cell that names the row: its Method (or Name, Model, Title)
         cell — empty if the table has one and it is empty — else, in a table without such a

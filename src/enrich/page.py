@@ -34,11 +34,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from enrich.columns import (
-    STALE_MARK,
     Entities,
     first_published,
     hub,
     humanise,
+    mark_stale,
     paper_title,
     repo,
     scholar,
@@ -53,7 +53,6 @@ from enrich.models import (
     RepoMeta,
     Result,
     RowRecord,
-    Status,
     utc,
 )
 from enrich.parse import markdown
@@ -156,8 +155,7 @@ def row_data(record: RowRecord, entities: Entities) -> dict[str, Any]:
         "title": title or (paper_link.ref if paper_link else ""),
         "paper": safe_url(paper_link.url) if paper_link else None,
         "authors": authors,
-        "section": SECTION_SEPARATOR.join(one_line(s, TEXT_LIMIT) for s in record.section),
-        "year": plain(_cell(record, "year"), 20),
+        "year": plain(record.cell("year"), 20),
         "published": _published(record, entities),
         "stars": _metric(repo(record, entities), "stars"),
         "downloads": _metric(hub(record, entities), "downloads"),
@@ -176,10 +174,6 @@ def link_kinds(record: RowRecord) -> list[str]:
 def _name(record: RowRecord) -> str:
     """The row's name (`RowRecord.name_cell`) as a reader sees it."""
     return plain(record.name_cell()) or record.id
-
-
-def _cell(record: RowRecord, column: str) -> str:
-    return next((t for c, t in record.cells.items() if c.strip().lower() == column), "")
 
 
 def _first_link(record: RowRecord, groups: Iterable[frozenset[Kind]]) -> Link | None:
@@ -210,7 +204,7 @@ def _published(record: RowRecord, entities: Entities) -> dict[str, str] | None:
     if found is None:
         return None
     day = found.day.isoformat() if found.day else str(found.year)
-    return {"sort": day, "text": _stale(found.found, day)}
+    return {"sort": day, "text": mark_stale(found.found, day)}
 
 
 def _metric(result: Result | None, field: str) -> dict[str, Any] | None:
@@ -218,7 +212,7 @@ def _metric(result: Result | None, field: str) -> dict[str, Any] | None:
     number = getattr(result.data, field, None) if result is not None else None
     if result is None or not isinstance(number, int):
         return None
-    return {"n": number, "text": _stale(result, humanise(number))}
+    return {"n": number, "text": mark_stale(result, humanise(number))}
 
 
 def _link(link: Link | None, entities: Entities, field: str) -> dict[str, str] | None:
@@ -229,10 +223,6 @@ def _link(link: Link | None, entities: Entities, field: str) -> dict[str, str] |
     data = result.data if result else None
     name = getattr(data, field, None) if isinstance(data, RepoMeta | HubMeta) else None
     return {"url": url, "text": one_line(name if isinstance(name, str) else link.key, 120)}
-
-
-def _stale(result: Result, text: str) -> str:
-    return f"{text}{STALE_MARK}" if result.status is Status.STALE else text
 
 
 class _Sections:

@@ -191,7 +191,7 @@ def _place(problem: Problem) -> tuple[str, int, str, str, str]:
 def _year(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem]:
     """A Year cell that disagrees with the year the row's paper was first published: on
     arXiv, else (a paper with no arXiv record) as its landing page dates it."""
-    year = next((v for k, v in record.cells.items() if k.strip().lower() == "year"), "")
+    year = record.cell("year")
     if not year.isdigit():
         return
     found = paper(record, entities)

@@ -112,8 +112,9 @@ def render_timeline(dataset: Dataset) -> str:
     """The dataset's dated papers by first-published month, as a standalone SVG document."""
     records = ordered(dataset)
     found = groups(records)
-    marks = dated_marks(records, dataset.entities, found.of)
-    undated = sum(1 for r in records if date_of(r, dataset.entities) is None)
+    dates = [date_of(r, dataset.entities) for r in records]
+    marks = dated_marks(records, dates, dataset.entities, found.of)
+    undated = dates.count(None)
     if not marks:
         return _empty(len(records))
     return _chart(marks, found, undated)
@@ -152,13 +153,16 @@ def date_of(record: RowRecord, entities: Entities) -> tuple[str, int, bool] | No
 
 
 def dated_marks(
-    records: Sequence[RowRecord], entities: Entities, group_of: Mapping[tuple[str, ...], int]
+    records: Sequence[RowRecord],
+    dates: Sequence[tuple[str, int, bool] | None],
+    entities: Entities,
+    group_of: Mapping[tuple[str, ...], int],
 ) -> list[Mark]:
-    """A mark per dated paper (its first row), in order of month, then of seed."""
+    """A mark per dated paper (its first row; `dates` are the rows' `date_of`), in order of
+    month, then of seed."""
     seen: set[str] = set()
     marks: list[Mark] = []
-    for record in records:
-        dated = date_of(record, entities)
+    for record, dated in zip(records, dates, strict=True):
         if dated is None or dated[0] in seen:
             continue
         seen.add(dated[0])
