@@ -230,7 +230,7 @@ def test_suggestions_of_every_row_in_order_and_the_best_per_cell_chosen() -> Non
 
 
 def written(text: str, chosen: Sequence[Suggestion], path: str = "list.md") -> str:
-    return fill(parse(text, path), chosen).text
+    return fill((doc := parse(text, path)), resolve(doc).records, chosen).text
 
 
 def changed_lines(before: str, after: str) -> dict[int, tuple[str, str]]:
@@ -241,7 +241,7 @@ def changed_lines(before: str, after: str) -> dict[int, tuple[str, str]]:
 
 def test_fill_writes_only_the_chosen_empty_cells_and_keeps_every_other_byte() -> None:
     chosen = choose(suggestions(records(), ENTITIES))
-    done = fill(parse(SEED, "list.md"), chosen)
+    done = fill((doc := parse(SEED, "list.md")), resolve(doc).records, chosen)
     assert done.applied == tuple(chosen)
     assert (done.done, done.skipped) == ((), ())
     changes = changed_lines(SEED, done.text)
@@ -276,7 +276,7 @@ def test_a_written_seed_round_trips_and_resolves_the_new_links_in_place() -> Non
 def test_filling_again_changes_nothing() -> None:
     chosen = choose(suggestions(records(), ENTITIES))
     once = written(SEED, chosen)
-    again = fill(parse(once, "list.md"), chosen)
+    again = fill((doc := parse(once, "list.md")), resolve(doc).records, chosen)
     assert again.text == once
     assert again.applied == ()
     assert again.done == tuple(chosen)

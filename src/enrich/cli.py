@@ -350,7 +350,7 @@ def suggest(
     if not apply_:
         _list_suggestions(console, found, chosen)
         raise SystemExit(EXIT_OK)
-    applied = pipeline.apply_suggestions(chosen, proposed.documents, write=not dry_run)
+    applied = pipeline.apply_suggestions(chosen, proposed.by_file, write=not dry_run)
     for diff in applied.diffs.values():
         click.echo(diff, nl=False)
     skipped = [item for filled in applied.filled.values() for item in filled.skipped]

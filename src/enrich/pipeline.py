@@ -299,8 +299,8 @@ class Proposals:
     seeds: tuple[Seed, ...]
 
     @property
-    def documents(self) -> dict[str, Document]:
-        return {seed.document.path: seed.document for seed in self.seeds}
+    def by_file(self) -> dict[str, Seed]:
+        return {seed.document.path: seed for seed in self.seeds}
 
     @property
     def rows(self) -> set[str]:
@@ -326,7 +326,7 @@ class Applied:
 
 
 def apply_suggestions(
-    chosen: list[Suggestion], documents: Mapping[str, Document], *, write: bool
+    chosen: list[Suggestion], seeds: Mapping[str, Seed], *, write: bool
 ) -> Applied:
     """Write the chosen suggestions into their seeds (when `write`), each seed replaced as
     one file (temporary file + rename); return the unified diffs."""
@@ -334,8 +334,8 @@ def apply_suggestions(
     diffs: dict[str, str] = {}
     written: list[Path] = []
     for name in dict.fromkeys(s.file for s in chosen):
-        document = documents[name]
-        done = fill(document, chosen)
+        document = seeds[name].document
+        done = fill(document, seeds[name].records, chosen)
         filled[name] = done
         if done.text == document.text:
             continue

@@ -28,7 +28,6 @@ from enrich.errors import InputError
 from enrich.gaps import gap
 from enrich.models import HubMeta, Kind, Result, RowRecord, Status
 from enrich.parse import cell_spans, split_lines
-from enrich.resolve import resolve
 
 PER_ROW = 3
 """Suggestions per row at most."""
@@ -195,15 +194,15 @@ class Filled:
     """Not applicable any more, with why: the row changed or is gone since the run."""
 
 
-def fill(document: Document, chosen: Sequence[Suggestion]) -> Filled:
-    """`document`'s text with each chosen suggestion (one per cell) written into its cell.
+def fill(document: Document, records: Sequence[RowRecord], chosen: Sequence[Suggestion]) -> Filled:
+    """`document`'s text with each chosen suggestion (one per cell) written into its cell;
+    `records` are the document's rows as resolved now.
 
     Rows are found by id, where they are now; a cell is written only while it is empty, as
     `[text](url)` with the link text most used in that column of the table (else in the
     table, else `Link`), padded to the cell's old width when it fits. Every other byte of the
     text stays as it was.
     """
-    records = resolve(document).records
     by_id = {r.id: r for r in records}
     rows = {row.line: table for table in document.tables for row in table.rows}
     lines = split_lines(document.text)
