@@ -304,7 +304,7 @@ def test_cells_filled_since_or_rows_gone_are_skipped_with_why() -> None:
     edited = edited.replace("| Eps \\| two |", "| Eps |").replace(
         "papers/2401.00005", "papers/2401.00055"
     )
-    done = fill(parse(edited, "list.md"), chosen)
+    done = fill((doc := parse(edited, "list.md")), resolve(doc).records, chosen)
     why = {s.line: reason for s, reason in done.skipped}
     assert why == {
         8: "its Model Card cell is no longer empty",
@@ -318,7 +318,7 @@ def test_a_row_without_the_cell_is_skipped() -> None:
         "| Method | Paper | Code |\n|---|---|---|\n| A | [p](https://arxiv.org/abs/2401.00001) |\n"
     )
     [suggestion] = [s for s in suggestions(records(short), ENTITIES)]
-    done = fill(parse(short, "list.md"), [suggestion])
+    done = fill((doc := parse(short, "list.md")), resolve(doc).records, [suggestion])
     assert done.text == short
     assert done.skipped == ((suggestion, "the row has fewer cells than the header"),)
 
