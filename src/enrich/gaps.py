@@ -37,10 +37,8 @@ def gap(record: RowRecord) -> Gap | None:
     A role counts as missing when every column of that role is empty (spaces only); the
     first such column is the one to fill.
     """
-    arxiv_id = next(
-        (link.key for link in record.links if link.kind in (Kind.ARXIV, Kind.HF_PAPER)), None
-    )
-    if arxiv_id is None:
+    link = record.arxiv_link()
+    if link is None:
         return None
     empty: dict[str, str | None] = {}
     for role in ("code", "model"):
@@ -49,4 +47,4 @@ def gap(record: RowRecord) -> Gap | None:
             empty[role] = columns[0]
     if not empty:
         return None
-    return Gap(arxiv_id, empty.get("code"), empty.get("model"))
+    return Gap(link.key, empty.get("code"), empty.get("model"))

@@ -165,6 +165,11 @@ class RowRecord(_Record):
     )
     links: list[Link]
 
+    def arxiv_link(self) -> Link | None:
+        """The row's first link to an arXiv paper: an arXiv page, or a Hub paper page (whose
+        key is the arXiv id)."""
+        return next((k for k in self.links if k.kind in (Kind.ARXIV, Kind.HF_PAPER)), None)
+
     def cell(self, column: str) -> str:
         """The text of the cell whose column is called `column` (any case), else empty."""
         wanted = column.strip().lower()

@@ -200,7 +200,7 @@ def _year(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem
         return
     published = found.data.published
     if int(year) != published.year:
-        linked = any(link.kind is Kind.ARXIV or link.kind is Kind.HF_PAPER for link in record.links)
+        linked = record.arxiv_link() is not None
         via = "" if linked else " (found through Semantic Scholar: the row links no arXiv page)"
         yield Problem(
             record.file,
@@ -235,7 +235,7 @@ _PREPRINTS = ("arxiv", "corr", "biorxiv", "medrxiv", "ssrn")  # a venue or journ
 def _venue(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem]:
     """A paper the row links as a preprint that has since been published: say where, and
     what to link instead."""
-    link = next((k for k in record.links if k.kind in (Kind.ARXIV, Kind.HF_PAPER)), None)
+    link = record.arxiv_link()
     if link is None or any(k.kind in _PUBLISHED_KINDS for k in record.links):
         return
     found, known = paper(record, entities), scholar(record, entities)

@@ -189,10 +189,9 @@ def _row_links(
     return links
 
 
-def _cells(table: Table, line: TableLine, columns: tuple[str, ...] | None = None) -> dict[str, str]:
+def _cells(table: Table, line: TableLine, columns: tuple[str, ...]) -> dict[str, str]:
     """Curated cells by column name. In a regenerated table, generated cells and the link
     titles `enrich` added are left out, so that it reads back as the seed it came from."""
-    columns = table.columns if columns is None else columns
     values = line.values
     if table.generated:
         values = tuple(strip_link_titles(v) for v in values)
