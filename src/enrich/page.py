@@ -55,7 +55,7 @@ from enrich.models import (
     RowRecord,
     utc,
 )
-from enrich.parse import markdown
+from enrich.parse import plain
 from enrich.text import one_line
 
 TEXT_LIMIT = 300
@@ -77,7 +77,6 @@ MODEL_LINKS = (
     frozenset({Kind.HF_MODEL, Kind.HF_COLLECTION, Kind.HF_DATASET, Kind.HF_SPACE}),
     frozenset({Kind.HF_ORG, Kind.HF_DOCS}),
 )
-_MD = markdown()
 # In JSON text these characters only occur inside strings, where their escapes mean the same.
 _JSON_ESCAPES = {
     "<": "\\u003c",
@@ -88,8 +87,6 @@ _JSON_ESCAPES = {
 }
 _JSON_TABLE = str.maketrans(_JSON_ESCAPES)
 _URL_UNSAFE = re.compile(r"[\s\x00-\x1f]")
-# A cell with none of these is plain text already: no markdown parse needed.
-_MARKUP = re.compile(r"[\[\]*_`<>&\\!~]")
 
 
 def render_page(dataset: Dataset) -> str:
@@ -128,20 +125,6 @@ def safe_url(url: str | None) -> str | None:
     except ValueError:
         return None
     return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
-
-
-def plain(text: str, limit: int = TEXT_LIMIT) -> str:
-    """A curated markdown cell as plain text: link texts and code kept, markup dropped."""
-    if not _MARKUP.search(text):
-        return one_line(text, limit)
-    parts: list[str] = []
-    for token in _MD.parseInline(text):
-        for child in token.children or []:
-            if child.type in ("text", "code_inline", "image"):
-                parts.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append(" ")
-    return one_line("".join(parts), limit)
 
 
 def row_data(record: RowRecord, entities: Entities) -> dict[str, Any]:

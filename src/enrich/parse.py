@@ -25,6 +25,7 @@ from markdown_it.token import Token
 from enrich import collector
 from enrich.document import GENERATED_MARK, Document, Prose, Table, TableLine
 from enrich.models import Diagnostic, Severity
+from enrich.text import one_line
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # A line a regenerated document gained (the timeline figure): an image (markdown or HTML)
@@ -105,6 +106,9 @@ def _table_extent(state: StateBlock, start: int, end: int, silent: bool) -> bool
 # Finding blocks needs no inline parsing (heading text is set by the block rules), and the
 # inline pass is most of markdown-it's time on a large list; nor a token per table cell.
 _MD = markdown().disable(["inline", "text_join"])
+_INLINE = markdown()
+# A cell with none of these is plain text already: no markdown parse needed.
+_MARKUP = re.compile(r"[\[\]*_`<>&\\!~]")
 _MD.block.ruler.at("table", _table_extent, {"alt": ["paragraph", "reference"]})
 
 
@@ -301,3 +305,18 @@ def _diagnose_table(path: str, table: Table) -> Iterator[Diagnostic]:
                 if len(row.cells) < width
                 else "GitHub drops cells beyond the header's; escape a literal pipe as \\|",
             )
+
+
+def plain(text: str, limit: int = 300) -> str:
+    """A curated markdown cell as a reader sees it, on one line: link texts, code and image
+    descriptions kept, markup and HTML tags dropped, escapes resolved."""
+    if not _MARKUP.search(text):
+        return one_line(text, limit)
+    parts: list[str] = []
+    for token in _INLINE.parseInline(text):
+        for child in token.children or []:
+            if child.type in ("text", "code_inline", "image"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+    return one_line("".join(parts), limit)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from enrich.columns import Entities, first_published, paper_title
 from enrich.models import Dataset, RowRecord
+from enrich.parse import plain
 from enrich.text import one_line
 
 WIDTH = 960.0
@@ -50,6 +51,7 @@ CHAR = 0.62 * FONT
 DOT = 3.5
 GAP = 4.0
 LABEL_LIMIT = 28
+NAME_LIMIT = 300  # a name in full, as the tooltip shows it
 TOOLTIP_LIMIT = 200
 LEGEND_LIMIT = 60
 PALETTE = (
@@ -70,9 +72,6 @@ TEXT, MUTED, GRID = "#24292f", "#57606a", "#d0d7de"
 TITLE = "Papers by first-published month"
 
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_NOISE = re.compile(r"</?[A-Za-z][^<>]*>|\*+|`+")
-_ESCAPED = re.compile(r"\\(.)")
 
 
 @dataclass(frozen=True)
@@ -175,8 +174,7 @@ def dated_marks(
 def row_name(record: RowRecord, entities: Entities) -> str:
     """What the row calls its paper: its name cell (`RowRecord.name_cell`) as a reader sees
     it (link text kept, markup dropped), else the paper's title, else the row's id."""
-    value = record.name_cell()
-    text = _ESCAPED.sub(r"\1", _MD_NOISE.sub("", _MD_LINK.sub(r"\1", value))).strip()
+    text = plain(record.name_cell(), NAME_LIMIT)
     if text:
         return text
     titled = paper_title(record, entities)
