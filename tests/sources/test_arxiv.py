@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from arxiv import _feed
 
 from enrich.config import Endpoints, Settings
@@ -18,12 +17,6 @@ from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources.arxiv import ArxivSource, _well_formed
 from tests.fakeapi import FakeAPI, arxiv_feed, fixtures
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with FakeAPI() as server:
-        yield server
 
 
 def make_settings(api: FakeAPI, **overrides: Any) -> Settings:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-
-import pytest
 
 from enrich.config import Endpoints, Secret, Settings
 from enrich.models import Identifier, Kind, RepoMeta, Result, Status
@@ -23,12 +21,6 @@ TOKEN = "ghp_FAKE_test_token_not_real_SECRET"
 CREATED = datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
 PUSHED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 UPDATED = datetime(2025, 1, 3, 0, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with FakeAPI() as server:
-        yield server
 
 
 def make_settings(api: FakeAPI, token: str = "", **overrides: Any) -> Settings:

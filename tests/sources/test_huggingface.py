@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,12 +26,6 @@ from tests.fakeapi import FakeAPI, PeakFakeAPI
 TIMEOUT = 0.3
 TOKEN = "hf_TESTtokenDoNotLeak0123456789"
 SLUG = "acme/small-models-0123456789abcdef01234567"
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with FakeAPI() as server:
-        yield server
 
 
 def fetch(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -22,12 +22,6 @@ from tests.fakeapi.landing import KNOWN
 
 JSQ = "v235/guo24g"
 FORUM = "tEYskw1VY2"
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with FakeAPI() as server:
-        yield server
 
 
 def fetch(

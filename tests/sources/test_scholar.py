@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -20,12 +20,6 @@ from enrich.sources.scholar import FIELDS, ScholarSource, record, s2_id
 from tests.fakeapi import FakeAPI
 
 KEY = "s2-FAKE-key-aB3cD4eF5gH6"
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with FakeAPI() as server:
-        yield server
 
 
 def fetch(
