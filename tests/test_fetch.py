@@ -707,6 +707,28 @@ def test_arxiv_also_fetches_the_papers_semantic_scholar_names_in_its_one_call(
     assert report.served == {"scholar": 2, "arxiv": 2}
 
 
+def test_arxiv_is_asked_before_any_other_source(settings: Settings, cache: Cache) -> None:
+    """arXiv, paced 3 s a request, is the run's critical path: its call starts first, not
+    after the other sources' cache lookups and client imports."""
+    order: list[str] = []
+
+    class Logged(FakeSource):
+        async def fetch(
+            self, requests: Sequence[Request], ctx: FetchContext
+        ) -> Mapping[str, Result]:
+            order.append(self.name)
+            return await super().fetch(requests, ctx)
+
+    sources = [
+        Logged("github", {Kind.GITHUB_REPO}),
+        Logged("scholar", {Kind.SCHOLAR}, scholar_answer({})),
+        Logged("arxiv", {Kind.ARXIV}),
+    ]
+    fetch(wanted(G1, S_A1, A1), sources, settings, cache)
+    assert order[0] == "arxiv"
+    assert sorted(order) == ["arxiv", "github", "scholar"]
+
+
 def test_with_only_arxiv_papers_semantic_scholar_does_not_hold_arxiv_back(
     settings: Settings, cache: Cache
 ) -> None:

@@ -181,10 +181,13 @@ async def fetch_all(
     if arxiv is None or scholar is None:
         await asyncio.gather(*(run(s, groups[s.name]) for s in sources if groups[s.name]))
     else:
+        # The papers first: the gathered coroutines start in this order, and arXiv, paced
+        # 3 s a request, is the run's critical path; the others' cache lookups and client
+        # imports come after its first request, not before it.
         others = [s for s in sources if s not in (arxiv, scholar) and groups[s.name]]
         await asyncio.gather(
-            *(run(s, groups[s.name]) for s in others),
             _papers(arxiv, scholar, groups, wanted, report, run, admit),
+            *(run(s, groups[s.name]) for s in others),
         )
     report.results = dict(sorted(report.results.items()))
     return report
@@ -217,10 +220,19 @@ async def _papers(
     if head:
         await run(scholar, head, len(papers))
     found = admit(_found_on_arxiv(report.results, wanted))[arxiv.name]
-    jobs = [run(scholar, tail, len(papers))] if tail else []
-    if groups[arxiv.name] or found:
-        jobs.append(run(arxiv, [*groups[arxiv.name], *found], None))
-    await asyncio.gather(*jobs)
+    # The rest of Semantic Scholar as a task of its own, queued behind the other sources;
+    # arXiv is awaited here, in this task, the first of `fetch_all`'s: its first request
+    # goes out before the other sources' cache lookups and imports, not after them.
+    rest = asyncio.ensure_future(run(scholar, tail, len(papers))) if tail else None
+    try:
+        if groups[arxiv.name] or found:
+            await run(arxiv, [*groups[arxiv.name], *found], None)
+    except BaseException:
+        if rest is not None:
+            rest.cancel()
+        raise
+    if rest is not None:
+        await rest
 
 
 def _found_on_arxiv(results: Mapping[str, Result], wanted: Mapping[str, Entity]) -> list[Entity]:
