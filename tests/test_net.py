@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import itertools
 import time
 from collections.abc import Awaitable, Callable
 
@@ -18,6 +19,7 @@ from enrich.errors import FetchError, PermanentError, TimedOut, TransientError
 from enrich.net import (
     RETRYABLE_STATUS,
     CircuitOpen,
+    Pacer,
     RetryPolicy,
     http_error,
     server_wait,
@@ -507,3 +509,42 @@ def test_an_http_answer_breaks_the_row() -> None:
         with contextlib.suppress(httpx2.ConnectError, PermanentError):
             run(policy, fn)
     assert not policy.breaker.open
+
+
+# ------------------------------------------------------------------------------ the pacer
+
+
+def test_the_pacer_spaces_calls_from_the_end_of_the_previous_one() -> None:
+    spans: list[tuple[float, float]] = []
+
+    def call() -> None:
+        started = time.monotonic()
+        time.sleep(0.05)
+        spans.append((started, time.monotonic()))
+
+    async def main() -> None:
+        pacer = Pacer(0.2)
+        await asyncio.gather(pacer.run(call), pacer.run(call), pacer.run(call))
+
+    asyncio.run(main())
+    gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(spans)]
+    assert len(gaps) == 2
+    assert all(gap >= 0.2 for gap in gaps)
+
+
+def test_a_busy_event_loop_does_not_hold_a_paced_call_back() -> None:
+    """The pause before a blocking call is slept in its thread: a loop blocked meanwhile
+    (other sources' answers being read) does not delay it."""
+    moments: list[float] = []
+
+    async def main() -> None:
+        pacer = Pacer(0.3)
+        await pacer.run(lambda: moments.append(time.monotonic()))
+        second = asyncio.ensure_future(pacer.run(lambda: moments.append(time.monotonic())))
+        await asyncio.sleep(0)  # the second call is in its thread, sleeping its pause
+        time.sleep(0.8)  # the loop busy far past the pause
+        await second
+
+    asyncio.run(main())
+    assert len(moments) == 2
+    assert 0.3 <= moments[1] - moments[0] < 0.6

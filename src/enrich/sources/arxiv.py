@@ -4,11 +4,11 @@ How it asks. Every id of the call goes out in `id_list` queries of `Settings.arx
 one after the other, never two at once, each request (retries included) at least
 `settings.arxiv_delay` seconds after the end of the previous one: the arXiv API terms of
 use, "make no more than one request every three seconds, and limit requests to a single
-connection at a time" (https://info.arxiv.org/help/api/tou.html). The spacing is awaited
-(`asyncio.sleep`) and the blocking client runs in a worker thread (`asyncio.to_thread`),
-so the event loop keeps serving the other sources. Ids are asked without version, so the
-latest version comes back; the entry id tells which it is. The arXiv API has no
-validators (ETag), so there is no revalidation.
+connection at a time" (https://info.arxiv.org/help/api/tou.html). The blocking client runs
+in a worker thread, which also sleeps the spacing (`net.Pacer.run`): the event loop keeps
+serving the other sources, and however busy they keep it, no request starts late. Ids are
+asked without version, so the latest version comes back; the entry id tells which it is.
+The arXiv API has no validators (ETag), so there is no revalidation.
 
 How the client is configured, and why:
 
@@ -45,7 +45,6 @@ How answers are read:
 
 from __future__ import annotations
 
-import asyncio
 import re
 import xml.parsers.expat
 from collections.abc import Mapping, Sequence
@@ -200,9 +199,7 @@ class _Run:
 
         async def once() -> Any:
             answer.attempts += 1
-            async with self.source.pacer:
-                self.ctx.stats.count_request()
-                feed, well_formed = await asyncio.to_thread(self.get, url)
+            feed, well_formed = await self.source.pacer.run(self.get, url)
             return _check(feed, well_formed, answer)
 
         try:
@@ -213,6 +210,7 @@ class _Run:
 
     def get(self, url: str) -> tuple[Any, bool]:
         """In a worker thread: the parsed feed of `url` and whether its body is well-formed."""
+        self.ctx.stats.count_request()
         self.session.last = None
         try:
             feed = self.client._parse_feed(url, first_page=True)
