@@ -1,4 +1,5 @@
-"""The cyclic garbage collector, paused while a stage builds a large structure.
+"""The cyclic garbage collector: paused while a stage builds a large structure, and kept
+off what earlier stages built.
 
 Parsing and resolving a 10,000-row list create a few hundred thousand objects that all stay
 alive and form no reference cycle. Python's collector runs a full collection each time the
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -33,3 +35,30 @@ def paused(func: Callable[P, T]) -> Callable[P, T]:
             gc.enable()
 
     return wrapper
+
+
+_scopes = 0  # how many `run_scope`s are open
+
+
+@contextmanager
+def run_scope() -> Iterator[None]:
+    """A run: what `settle` sets aside within it is handed back to the collector at its end
+    (`gc.unfreeze`), so a caller running many runs in one process (the tests) keeps no
+    permanent generation growing."""
+    global _scopes
+    _scopes += 1
+    try:
+        yield
+    finally:
+        _scopes -= 1
+        if _scopes == 0:
+            gc.unfreeze()
+
+
+def settle() -> None:
+    """Set every object alive now aside from the collector until the run ends (`gc.freeze`):
+    what a stage leaves for the next (parsed seeds, the previous dataset, fetched results)
+    lives to the end of the run, and every full collection would walk it again, 0.2 to
+    0.4 s each at 10,000 rows, a dozen times in a run. Outside a `run_scope`, nothing."""
+    if _scopes:
+        gc.freeze()

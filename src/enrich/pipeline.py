@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from enrich import output
+from enrich import collector, output
 from enrich.cache import Cache
 from enrich.columns import select
 from enrich.config import Settings
@@ -195,6 +195,7 @@ def refresh(
     previous, warnings = read_previous(settings.out)
     warnings = recovered + warnings
     last = dict(previous.entities) if previous else {}
+    collector.settle()
     with Cache(settings.cache, settings.ttls) as cache:
         chosen = sources if sources is not None else registry(settings)
         linked = entities(records)  # first: discovery must not spend the budget they need
@@ -202,6 +203,7 @@ def refresh(
         fetching = fetch_all(linked, chosen, settings, cache, last, progress, found)
         report = asyncio.run(fetching)
         warnings += cache.warnings
+    collector.settle()
     dataset = merge(
         [s.document.path for s in seeds],
         records,
@@ -219,7 +221,7 @@ def run(
     sources: tuple[Source, ...] | None = None,
 ) -> RunResult:
     """The main job: parse, resolve, fetch, merge, render, and write `settings.out`."""
-    with run_lock(settings.cache, on_wait):
+    with run_lock(settings.cache, on_wait), collector.run_scope():
         done = refresh(settings, progress, sources)
         files = outputs(settings, done)
         written = output.commit(files, settings.out)
@@ -229,10 +231,11 @@ def run(
 def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: None) -> list[str]:
     """Unified diffs between `settings.out` and what an offline run would write there."""
     offline = replace(settings, offline=True)
-    with run_lock(settings.cache, on_wait):
+    with run_lock(settings.cache, on_wait), collector.run_scope():
         done = refresh(offline, None, None)
+        files = outputs(offline, done)
     diffs = []
-    for path, data in outputs(offline, done).items():
+    for path, data in files.items():
         if path.name == CHANGES_NAME:
             continue  # history of the last refresh, not a function of the seeds
         text = data.decode("utf-8")
