@@ -659,6 +659,35 @@ def test_offline_progress_completes(settings: Settings, cache: Cache) -> None:
     assert sum(n for _, n, _ in calls) == 2
 
 
+def test_a_batch_settled_early_is_in_the_cache_before_the_call_returns(
+    settings: Settings, cache: Cache
+) -> None:
+    """A source working in batches hands each one over as it settles: its facts are stored
+    then (a run stopped midway keeps them), its failures are not, and progress advances."""
+    seen: list[bool] = []
+    progress: list[int] = []
+
+    class Batched(FakeSource):
+        async def fetch(
+            self, requests: Sequence[Request], ctx: FetchContext
+        ) -> Mapping[str, Result]:
+            first = {A1: ok(requests[0], ctx, self.name), A2: fail(requests[1], ctx, self.name)}
+            ctx.settled(first)
+            seen.append(cache.get(self.name, A1) is not None)
+            seen.append(cache.get(self.name, A2) is not None)
+            return {**first, A3: ok(requests[2], ctx, self.name)}
+
+    source = Batched("arxiv", {Kind.ARXIV})
+    report = fetch(
+        wanted(A1, A2, A3), [source], settings, cache, progress=lambda s, n, t: progress.append(n)
+    )
+    assert seen == [True, False]
+    assert cache.get("arxiv", A3) is not None  # the rest, stored when the call returned
+    assert report.results[A1].status is Status.OK
+    assert report.failed == {"arxiv": 1}
+    assert 2 in progress  # the settled batch advanced the bar by its size
+
+
 def test_every_wanted_entity_gets_one_result_sorted(settings: Settings, cache: Cache) -> None:
     refs = (G2, A3, "hf_docs:x", A1, G1)
     report = fetch(wanted(*refs), [github_source(), arxiv_source()], settings, cache)

@@ -275,22 +275,43 @@ async def _run_source(
     advance(hits)
     if not todo:
         return
-    ctx = FetchContext(settings=settings, policy=policy, stats=stats, advance=advance)
+    kept: dict[str, Result] = {}  # facts the source handed early (`FetchContext.settled`)
+
+    def keep(results: Mapping[str, Result]) -> None:
+        with cache.transaction():
+            for ref, got in results.items():
+                if got.status in FACTS and cache.put(source.name, got):
+                    kept[ref] = got
+
+    ctx = FetchContext(settings=settings, policy=policy, stats=stats, advance=advance, keep=keep)
     fetched = await _call(source, todo, ctx)
     if policy.breaker.unanswered:
         report.unanswered[source.name] = policy.breaker.unanswered
+    _conclude(source.name, todo, fetched, kept, cache, report)
+
+
+def _conclude(
+    name: str,
+    todo: list[Request],
+    fetched: Mapping[str, Result],
+    kept: Mapping[str, Result],
+    cache: Cache,
+    report: FetchReport,
+) -> None:
+    """Each request's result into `report`: facts stored (those not `kept` already), a
+    failure counted and turned into the last known value, marked stale."""
     with cache.transaction():  # one commit for the source's facts, not one each
         for request in todo:
             got = fetched.get(request.ref)
             if got is None:
-                got = _failed(request, source.name, "the source returned no result for it")
+                got = _failed(request, name, "the source returned no result for it")
             if got.status is Status.ERROR:
                 optional = request.ref in report.optional
                 counts = report.optional_failed if optional else report.failed
-                counts[source.name] = counts.get(source.name, 0) + 1
-                got = _fallback(request, source.name, got.provenance.error or "failed", got)
-            else:
-                cache.put(source.name, got)
+                counts[name] = counts.get(name, 0) + 1
+                got = _fallback(request, name, got.provenance.error or "failed", got)
+            elif kept.get(request.ref) is not got:
+                cache.put(name, got)
             report.results[request.ref] = got
 
 

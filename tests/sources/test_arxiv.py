@@ -416,3 +416,24 @@ def test_requests_are_spaced_by_the_arxiv_delay(api: FakeAPI) -> None:
     assert api.count("arxiv") == 3
     assert elapsed >= 0.4
     assert all(r.status is Status.OK for r in results.values())
+
+
+def test_each_batch_is_handed_over_as_it_settles(api: FakeAPI) -> None:
+    """So the fetch stage stores a batch's facts while the next one waits its turn."""
+    keys = [f"2401.{n:05d}" for n in range(1, 6)]
+    for key in keys[:4]:
+        api.add_paper(key)
+    settings = make_settings(api, arxiv_batch=2)
+    kept: list[dict[str, Status]] = []
+    ctx = FetchContext(
+        settings=settings,
+        policy=RetryPolicy(wait=False, attempts=3),
+        stats=SourceStats(),
+        keep=lambda batch: kept.append({ref: r.status for ref, r in batch.items()}),
+    )
+
+    results = asyncio.run(ArxivSource(settings).fetch([ask(k) for k in keys], ctx))
+
+    assert [len(batch) for batch in kept] == [2, 2, 1]
+    assert kept[-1] == {f"arxiv:{keys[4]}": Status.NOT_FOUND}
+    assert {ref for batch in kept for ref in batch} == set(results)

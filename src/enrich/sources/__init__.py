@@ -83,6 +83,15 @@ class FetchContext:
     stats: SourceStats
     advance: Callable[[int], None] = lambda n: None
     now: Callable[[], datetime] = _utcnow
+    keep: Callable[[Mapping[str, Result]], None] = lambda results: None
+
+    def settled(self, results: Mapping[str, Result]) -> None:
+        """A batch of the call is answered (call it on the event loop): progress advances by
+        it, and the fetch stage stores its facts now (`keep`), not when the whole call
+        returns, so a long call's answers are in the cache as they come, a run stopped
+        midway keeps them, and only the last batch is left to store at the end."""
+        self.keep(results)
+        self.advance(len(results))
 
 
 class Source(Protocol):

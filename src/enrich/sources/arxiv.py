@@ -230,28 +230,31 @@ class _Run:
         message = _describe(failure, self.source.settings.timeout)
         if status == 400 and len(ids) == 1:
             message = "arXiv refused this id (HTTP 400)"
-        for query_id in ids:
-            for request in self.wanted[query_id]:
-                self.results[request.ref] = result(
-                    request,
-                    self.ctx,
-                    self.source.name,
-                    Status.ERROR,
-                    http_status=status,
-                    attempts=answer.attempts,
-                    error=message,
-                )
-        self._advance(ids)
+        batch = {
+            request.ref: result(
+                request,
+                self.ctx,
+                self.source.name,
+                Status.ERROR,
+                http_status=status,
+                attempts=answer.attempts,
+                error=message,
+            )
+            for query_id in ids
+            for request in self.wanted[query_id]
+        }
+        self._settled(batch)
 
     def settle(self, ids: list[str], answer: _Answer) -> None:
         feed = answer.feed
         entries = _entries(feed)
         dropped = int(feed.header.total_results) > len(feed.results)
+        batch = {}
         for query_id in ids:
             found = entries.get(_canonical(query_id))
             for request in self.wanted[query_id]:
-                self.results[request.ref] = self._one(request, found, dropped, answer.attempts)
-        self._advance(ids)
+                batch[request.ref] = self._one(request, found, dropped, answer.attempts)
+        self._settled(batch)
 
     def _one(self, request: Request, found: Any, dropped: bool, attempts: int) -> Result:
         def done(status: Status, data: PaperMeta | None = None, error: str | None = None) -> Result:
@@ -280,8 +283,9 @@ class _Run:
         except ValueError as exc:  # pydantic's ValidationError is one
             return done(Status.ERROR, error=f"unusable arXiv entry ({type(exc).__name__})")
 
-    def _advance(self, ids: list[str]) -> None:
-        self.ctx.advance(sum(len(self.wanted[query_id]) for query_id in ids))
+    def _settled(self, batch: dict[str, Result]) -> None:
+        self.results.update(batch)
+        self.ctx.settled(batch)
 
 
 def _check(feed: Any, well_formed: bool, answer: _Answer) -> Any:

@@ -138,22 +138,27 @@ class ScholarSource:
                 await self._batch(client, ids[half:], wanted, results, ctx, splits)
                 return
             error = _describe(exc)
-            for ident in ids:
-                for request in wanted[ident]:
-                    results[request.ref] = result(
-                        request,
-                        ctx,
-                        self.name,
-                        Status.ERROR,
-                        http_status=status,
-                        attempts=attempts,
-                        error=error,
-                    )
+            batch = {
+                request.ref: result(
+                    request,
+                    ctx,
+                    self.name,
+                    Status.ERROR,
+                    http_status=status,
+                    attempts=attempts,
+                    error=error,
+                )
+                for ident in ids
+                for request in wanted[ident]
+            }
         else:
-            for ident, item in zip(ids, answer, strict=True):
-                for request in wanted[ident]:
-                    results[request.ref] = self._one(request, item, attempts, ctx)
-        ctx.advance(sum(len(wanted[ident]) for ident in ids))
+            batch = {
+                request.ref: self._one(request, item, attempts, ctx)
+                for ident, item in zip(ids, answer, strict=True)
+                for request in wanted[ident]
+            }
+        results.update(batch)
+        ctx.settled(batch)
 
     def _one(self, request: Request, item: Any, attempts: int, ctx: FetchContext) -> Result:
         if item is None:
