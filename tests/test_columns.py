@@ -13,9 +13,8 @@ from enrich.columns import (
     COLUMNS,
     DEFAULT_COLUMNS,
     STALE_MARK,
-    first_published,
     humanise,
-    paper_title,
+    row_facts,
     select,
 )
 from enrich.errors import InputError
@@ -151,7 +150,8 @@ MODEL = link("https://huggingface.co/o/m", Kind.HF_MODEL, "o/m")
 
 
 def values(row: RowRecord, entities: dict[str, Result]) -> dict[str, str]:
-    return {name: column.value(row, entities) for name, column in COLUMNS.items()}
+    facts = row_facts(row, entities)
+    return {name: column.value(facts) for name, column in COLUMNS.items()}
 
 
 def test_each_column_shows_its_fact() -> None:
@@ -204,12 +204,12 @@ def test_a_paper_without_arxiv_is_dated_by_semantic_scholar_else_its_landing_pag
     """arXiv first, then Semantic Scholar's date (or year), then the landing page's."""
     page = {"pmlr:v235/guo24g": result("pmlr:v235/guo24g", PAGE, Status.STALE)}
     assert values(record(PMLR), page)["published"] == f"2024-07{STALE_MARK}"
-    assert paper_title(record(PMLR), page) == (page["pmlr:v235/guo24g"], PageMeta(**PAGE))
+    assert row_facts(record(PMLR), page).title == (page["pmlr:v235/guo24g"], PageMeta(**PAGE))
     year_only = {"pmlr:v235/guo24g": result("pmlr:v235/guo24g", {**PAGE, "publication_date": None})}
     assert values(record(PMLR), year_only)["published"] == "2024"
     dated = {**SCHOLAR, "publication_date": "2023-10-20"}
     known = {"scholar:doi:10.5555/3666122.3666563": result("scholar:doi:x", dated)}
-    found = first_published(record(DOI, PMLR), {**known, **page})
+    found = row_facts(record(DOI, PMLR), {**known, **page}).published
     assert found is not None
     assert (found.year, found.day) == (2023, date(2023, 10, 20))
 

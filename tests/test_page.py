@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from enrich.columns import Facts
 from enrich.models import (
     Author,
     Dataset,
@@ -253,7 +254,7 @@ def test_a_pmlr_paper_shows_what_its_landing_page_says() -> None:
         publication_date=date(2024, 7, 8),
         url="https://proceedings.mlr.press/v235/guo24g.html",
     )
-    row = row_data(record("JSQ", QUANT, [pmlr]), {pmlr.ref: result(pmlr.ref, page)})
+    row = row_data(record("JSQ", QUANT, [pmlr]), Facts({pmlr.ref: result(pmlr.ref, page)}))
     assert row["title"] == page.title
     assert row["authors"] == "Jinyang Guo, Jianyu Wu"
     assert row["published"] == {"sort": "2024-07-08", "text": "2024-07-08"}

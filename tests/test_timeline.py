@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from enrich import pipeline
-from enrich.columns import paper
+from enrich.columns import Facts, row_facts
 from enrich.config import Settings
 from enrich.models import (
     Dataset,
@@ -161,7 +161,9 @@ def test_is_a_standalone_svg_with_a_title_and_no_external_reference() -> None:
 def test_every_dated_paper_is_drawn_once() -> None:
     data = dataset()
     dated = {
-        found.ref for record in data.records if (found := paper(record, data.entities)) is not None
+        found.ref
+        for record in data.records
+        if (found := row_facts(record, data.entities).paper) is not None
     }
     drawn = marks(svg(data))
     # 63 arXiv papers (60 linked, 3 named by Semantic Scholar for DOI and ACL links),
@@ -219,9 +221,9 @@ def test_marks_are_coloured_by_section_as_the_legend_says() -> None:
 def test_no_two_labels_share_a_lane_and_overlap() -> None:
     records = ordered(dataset())
     found = groups(records)
-    entities = dataset().entities
-    dates = [date_of(r, entities) for r in records]
-    items = dated_marks(records, dates, entities, found.of)
+    facts = Facts(dataset().entities)
+    dates = [date_of(r, facts) for r in records]
+    items = dated_marks(records, dates, facts, found.of)
     placed, lanes = pack(items, lambda month: 20 + (month - items[0].month + 0.5) * 13.5)
     assert lanes > 1
     spans: dict[int, list[tuple[float, float]]] = {}

@@ -1,16 +1,17 @@
 """The generated columns of the regenerated document: what each shows and how. Pure.
 
 A column is a name (used in `[tool.enrich] columns`), a header, an alignment and a function
-from a row's entities to a cell's text. Values are humanised (`12.3k`, `1.2M`), missing ones
-blank, stale ones marked with a dagger (`12.3k†`: the last known value; fetching it failed).
-Every generated header carries the marker `<!-- enrich -->`, invisible on GitHub, by which
-the parser recognises generated columns when a regenerated document is used as a seed.
+from a row's facts (`RowFacts`: its paper, repository, model... as its linked entities say)
+to a cell's text; the page, the report and the timeline read the same facts (`Facts`).
+Values are humanised (`12.3k`, `1.2M`), missing ones blank, stale ones marked with a dagger
+(`12.3k†`: the last known value; fetching it failed). Every generated header carries the
+marker `<!-- enrich -->`, invisible on GitHub, by which the parser recognises generated
+columns when a regenerated document is used as a seed.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -43,7 +44,7 @@ class Column:
     name: str
     header: str
     align: str  # delimiter cell: "---:" right, ":---:" center, "---" none
-    value: Callable[[RowRecord, Entities], str]
+    value: Callable[[RowFacts], str]
 
 
 def humanise(number: int | None) -> str:
@@ -60,72 +61,12 @@ def humanise(number: int | None) -> str:
     return f"{text.removesuffix('.0')}{suffix}"
 
 
-def row_entity(
-    record: RowRecord, entities: Entities, kinds: frozenset[Kind], type_: type
-) -> Result | None:
-    """The first entity of `kinds` linked from the row that has data of `type_`."""
-    prefixes = _prefixes(kinds)
-    for link in record.links:
-        if link.kind in kinds:
-            result = entities.get(link.ref)
-            if result is not None and isinstance(result.data, type_):
-                return result
-        for ref in link.also:
-            if ref.startswith(prefixes):
-                result = entities.get(ref)
-                if result is not None and isinstance(result.data, type_):
-                    return result
-    return None
-
-
-@functools.cache
-def _prefixes(kinds: frozenset[Kind]) -> tuple[str, ...]:
-    """The `kind:` prefixes of the refs of `kinds`."""
-    return tuple(sorted(f"{k.value}:" for k in kinds))
-
-
 def mark_stale(result: Result, text: str) -> str:
     """`text` with the stale mark when `result` is a last known value (a failed fetch)."""
     return f"{text}{STALE_MARK}" if text and result.status is Status.STALE else text
 
 
-def scholar(record: RowRecord, entities: Entities) -> Result | None:
-    """The row's paper as Semantic Scholar knows it (citations, venue, other ids)."""
-    return row_entity(record, entities, frozenset({Kind.SCHOLAR}), ScholarMeta)
-
-
-def paper(record: RowRecord, entities: Entities) -> Result | None:
-    """The row's arXiv paper: linked, or found through Semantic Scholar (a DOI paper that
-    is also on arXiv)."""
-    found = row_entity(record, entities, frozenset({Kind.ARXIV}), PaperMeta)
-    if found is None and (record_ := scholar(record, entities)) is not None:
-        data = record_.data
-        if isinstance(data, ScholarMeta) and data.arxiv_id:
-            other = entities.get(f"{Kind.ARXIV.value}:{data.arxiv_id}")
-            found = other if other is not None and isinstance(other.data, PaperMeta) else None
-    return found
-
-
-def landing(record: RowRecord, entities: Entities) -> Result | None:
-    """The row's paper as its landing page describes it (a PMLR or OpenReview paper)."""
-    return row_entity(record, entities, LANDING_KINDS, PageMeta)
-
-
 Described = PaperMeta | ScholarMeta | PageMeta
-
-
-def described(record: RowRecord, entities: Entities) -> Iterator[tuple[Result, Described]]:
-    """The row's paper as arXiv, Semantic Scholar and its landing page describe it, in that
-    order (the ones known)."""
-    for found in (paper(record, entities), scholar(record, entities), landing(record, entities)):
-        if found is not None and isinstance(found.data, PaperMeta | ScholarMeta | PageMeta):
-            yield found, found.data
-
-
-def paper_title(record: RowRecord, entities: Entities) -> tuple[Result, Described] | None:
-    """The first description of the row's paper that has a title: arXiv's, else Semantic
-    Scholar's, else its landing page's."""
-    return next(((f, d) for f, d in described(record, entities) if d.title), None)
 
 
 @dataclass(frozen=True)
@@ -138,10 +79,92 @@ class Published:
     """None when only the year is known."""
 
 
-def first_published(record: RowRecord, entities: Entities) -> Published | None:
-    """arXiv's first version, else Semantic Scholar's date (or year alone), else the landing
-    page's (PMLR: the proceedings' publication; OpenReview: when the paper went public)."""
-    for found, data in described(record, entities):
+@dataclass(frozen=True, slots=True)
+class RowFacts:
+    """What a row's linked entities say: for each role, the first entity of the row (in
+    link order, a link before the entities it names) of that role's kinds that has data."""
+
+    paper: Result | None = None
+    """The arXiv paper: linked, or named by the row's Semantic Scholar record (a paper
+    linked by DOI that is also on arXiv)."""
+    scholar: Result | None = None
+    """The paper as Semantic Scholar knows it (citations, venue, other ids)."""
+    landing: Result | None = None
+    """The paper as its landing page describes it (a PMLR or OpenReview paper)."""
+    repo: Result | None = None
+    hub: Result | None = None
+    """A Hub model, dataset or space (not a paper page)."""
+    published: Published | None = None
+    """arXiv's first version, else Semantic Scholar's date (or year alone), else the
+    landing page's (PMLR: the proceedings' publication; OpenReview: when it went public)."""
+    title: tuple[Result, Described] | None = None
+    """The first description of the paper that has a title: arXiv's, else Semantic
+    Scholar's, else its landing page's."""
+
+
+# The role an entity plays for its row, by the kind its ref starts with, and its data type.
+_ROLES: dict[str, tuple[str, type]] = {
+    Kind.ARXIV.value: ("paper", PaperMeta),
+    Kind.SCHOLAR.value: ("scholar", ScholarMeta),
+    **{kind.value: ("landing", PageMeta) for kind in LANDING_KINDS},
+    Kind.GITHUB_REPO.value: ("repo", RepoMeta),
+    **{k.value: ("hub", HubMeta) for k in (Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE)},
+}
+
+
+def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
+    """The row's facts, in one pass over its links (see `Facts` to ask once per row)."""
+    found: dict[str, Result] = {}
+    for link in record.links:
+        for ref in (link.ref, *link.also):
+            role = _ROLES.get(ref.partition(":")[0])
+            if role is None or role[0] in found:
+                continue
+            result = entities.get(ref)
+            if result is not None and isinstance(result.data, role[1]):
+                found[role[0]] = result
+    scholar = found.get("scholar")
+    paper = found.get("paper")
+    if paper is None and scholar is not None:
+        named = scholar.data.arxiv_id if isinstance(scholar.data, ScholarMeta) else None
+        other = entities.get(f"{Kind.ARXIV.value}:{named}") if named else None
+        paper = other if other is not None and isinstance(other.data, PaperMeta) else None
+    landing = found.get("landing")
+    described: list[tuple[Result, Described]] = [
+        (f, f.data)
+        for f in (paper, scholar, landing)
+        if f is not None and isinstance(f.data, PaperMeta | ScholarMeta | PageMeta)
+    ]
+    return RowFacts(
+        paper=paper,
+        scholar=scholar,
+        landing=landing,
+        repo=found.get("repo"),
+        hub=found.get("hub"),
+        published=_first_published(described),
+        title=next(((f, d) for f, d in described if d.title), None),
+    )
+
+
+class Facts:
+    """The rows' facts from one dataset's entities, each row's worked out once: the
+    document's columns, the page, the report and the timeline all ask them of every row
+    (about four times a row in a run, before they shared them)."""
+
+    def __init__(self, entities: Entities) -> None:
+        self.entities = entities
+        # By id(record); the record is kept with its facts, so its id is not reused.
+        self._rows: dict[int, tuple[RowRecord, RowFacts]] = {}
+
+    def of(self, record: RowRecord) -> RowFacts:
+        known = self._rows.get(id(record))
+        if known is None:
+            known = self._rows[id(record)] = (record, row_facts(record, self.entities))
+        return known[1]
+
+
+def _first_published(described: list[tuple[Result, Described]]) -> Published | None:
+    for found, data in described:
         if isinstance(data, PaperMeta):
             day = utc(data.published).date()
             return _plausible(Published(found, day.year, day))
@@ -158,31 +181,19 @@ def _plausible(published: Published) -> Published | None:
     return published if plausible_year(published.year) is not None else None
 
 
-def repo(record: RowRecord, entities: Entities) -> Result | None:
-    return row_entity(record, entities, frozenset({Kind.GITHUB_REPO}), RepoMeta)
+def _cell(role: str, show: Callable[[Any], str]) -> Callable[[RowFacts], str]:
+    """A column's value: `show` of the data of the row's entity in `role`, stale-marked."""
 
-
-def hub(record: RowRecord, entities: Entities) -> Result | None:
-    kinds = frozenset({Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE})
-    return row_entity(record, entities, kinds, HubMeta)
-
-
-Pick = Callable[[RowRecord, Entities], Result | None]
-
-
-def _cell(pick: Pick, show: Callable[[Any], str]) -> Callable[[RowRecord, Entities], str]:
-    """A column's value: `show` of the data of the entity `pick` finds, stale-marked."""
-
-    def value(record: RowRecord, entities: Entities) -> str:
-        found = pick(record, entities)
+    def value(facts: RowFacts) -> str:
+        found: Result | None = getattr(facts, role)
         return "" if found is None or found.data is None else mark_stale(found, show(found.data))
 
     return value
 
 
-def _published(record: RowRecord, entities: Entities) -> str:
+def _published(facts: RowFacts) -> str:
     """The first-published month (the year alone when that is all that is known)."""
-    found = first_published(record, entities)
+    found = facts.published
     if found is None:
         return ""
     day = found.day  # years are 1800 to 2100 (`text.YEARS`): no strftime needed, nor its cost
@@ -196,13 +207,13 @@ def _day(moment: datetime | None) -> str:
 COLUMNS: dict[str, Column] = {
     c.name: c
     for c in (
-        Column("stars", "Stars", "---:", _cell(repo, lambda d: humanise(d.stars))),
-        Column("downloads", "Downloads", "---:", _cell(hub, lambda d: humanise(d.downloads))),
+        Column("stars", "Stars", "---:", _cell("repo", lambda d: humanise(d.stars))),
+        Column("downloads", "Downloads", "---:", _cell("hub", lambda d: humanise(d.downloads))),
         Column("published", "Published", ":---:", _published),
-        Column("citations", "Citations", "---:", _cell(scholar, lambda d: humanise(d.citations))),
-        Column("likes", "Likes", "---:", _cell(hub, lambda d: humanise(d.likes))),
-        Column("license", "License", ":---:", _cell(repo, lambda d: d.license_spdx or "")),
-        Column("pushed", "Last push", ":---:", _cell(repo, lambda d: _day(d.pushed_at))),
+        Column("citations", "Citations", "---:", _cell("scholar", lambda d: humanise(d.citations))),
+        Column("likes", "Likes", "---:", _cell("hub", lambda d: humanise(d.likes))),
+        Column("license", "License", ":---:", _cell("repo", lambda d: d.license_spdx or "")),
+        Column("pushed", "Last push", ":---:", _cell("repo", lambda d: _day(d.pushed_at))),
     )
 }
 DEFAULT_COLUMNS = ("stars", "downloads", "published")

@@ -27,22 +27,13 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
-from enrich.columns import (
-    Entities,
-    first_published,
-    hub,
-    humanise,
-    mark_stale,
-    paper_title,
-    repo,
-    scholar,
-)
+from enrich.columns import Facts, RowFacts, humanise, mark_stale
 from enrich.models import (
     CODE_KINDS,
     PAPER_KINDS,
@@ -89,13 +80,15 @@ _JSON_TABLE = str.maketrans(_JSON_ESCAPES)
 _URL_UNSAFE = re.compile(r"[\s\x00-\x1f]")
 
 
-def render_page(dataset: Dataset) -> str:
-    """The page for `dataset`: the same dataset always gives the same text."""
+def render_page(dataset: Dataset, facts: Facts | None = None) -> str:
+    """The page for `dataset` (its rows' `facts`, when worked out already): the same dataset
+    always gives the same text."""
+    facts = facts or Facts(dataset.entities)
     rows, sections = [], _Sections(dataset.records)
     for record in dataset.records:
         where = sections.of(record)
         label = sections.labels[where[-1]] if where else ""
-        rows.append({**row_data(record, dataset.entities), "in": where, "section": label})
+        rows.append({**row_data(record, facts), "in": where, "section": label})
     kinds = [name for name, _ in KIND_GROUPS if any(name in r["kinds"] for r in rows)]
     data = {"rows": rows, "sections": sections.labels, "kinds": kinds}
     style, script = asset("page.css"), asset("page.js")
@@ -127,11 +120,12 @@ def safe_url(url: str | None) -> str | None:
     return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
-def row_data(record: RowRecord, entities: Entities) -> dict[str, Any]:
+def row_data(record: RowRecord, facts: Facts) -> dict[str, Any]:
     """What the page shows and searches for one row (`section`: the whole heading path)."""
     paper_link = _first_link(record, (PAPER_KINDS,))
     code_link, model_link = _first_link(record, CODE_LINKS), _first_link(record, MODEL_LINKS)
-    title, authors = _title_and_authors(record, entities)
+    known, entities = facts.of(record), facts.entities
+    title, authors = _title_and_authors(known)
     return {
         "id": record.id,
         "name": _name(record),
@@ -139,10 +133,10 @@ def row_data(record: RowRecord, entities: Entities) -> dict[str, Any]:
         "paper": safe_url(paper_link.url) if paper_link else None,
         "authors": authors,
         "year": plain(record.cell("year"), 20),
-        "published": _published(record, entities),
-        "stars": _metric(repo(record, entities), "stars"),
-        "downloads": _metric(hub(record, entities), "downloads"),
-        "citations": _metric(scholar(record, entities), "citations"),
+        "published": _published(known),
+        "stars": _metric(known.repo, "stars"),
+        "downloads": _metric(known.hub, "downloads"),
+        "citations": _metric(known.scholar, "citations"),
         "code": _link(code_link, entities, "full_name"),
         "model": _link(model_link, entities, "id"),
         "kinds": link_kinds(record),
@@ -168,10 +162,10 @@ def _first_link(record: RowRecord, groups: Iterable[frozenset[Kind]]) -> Link | 
     return None
 
 
-def _title_and_authors(record: RowRecord, entities: Entities) -> tuple[str, str]:
+def _title_and_authors(known: RowFacts) -> tuple[str, str]:
     """The paper's title and authors, from arXiv, else from Semantic Scholar, else from its
-    landing page (`columns.paper_title`)."""
-    titled = paper_title(record, entities)
+    landing page (`RowFacts.title`)."""
+    titled = known.title
     if titled is None:
         return "", ""
     data = titled[1]
@@ -179,11 +173,11 @@ def _title_and_authors(record: RowRecord, entities: Entities) -> tuple[str, str]
     return one_line(data.title or "", TEXT_LIMIT), one_line(names, AUTHORS_LIMIT)
 
 
-def _published(record: RowRecord, entities: Entities) -> dict[str, str] | None:
+def _published(known: RowFacts) -> dict[str, str] | None:
     """The first-published date, as sort key and text (`2023-06-13`, dagger when stale):
     arXiv's first version, else Semantic Scholar's date (or year), else the landing page's
-    (`columns.first_published`)."""
-    found = first_published(record, entities)
+    (`RowFacts.published`)."""
+    found = known.published
     if found is None:
         return None
     day = found.day.isoformat() if found.day else str(found.year)
@@ -198,7 +192,7 @@ def _metric(result: Result | None, field: str) -> dict[str, Any] | None:
     return {"n": number, "text": mark_stale(result, humanise(number))}
 
 
-def _link(link: Link | None, entities: Entities, field: str) -> dict[str, str] | None:
+def _link(link: Link | None, entities: Mapping[str, Result], field: str) -> dict[str, str] | None:
     """A code or model link: its URL and the entity's own name for it."""
     if link is None or (url := safe_url(link.url)) is None:
         return None

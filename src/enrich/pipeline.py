@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from enrich import collector, output
 from enrich.cache import Cache
-from enrich.columns import select
+from enrich.columns import Facts, select
 from enrich.config import Settings
 from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
@@ -258,12 +258,13 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
     """Every output file's path and content (UTF-8). The dataset is kept as the bytes its
     serializer wrote: no text copy of it (26 MB at 10,000 rows) is made on the way to disk."""
     out, dataset = settings.out, done.dataset
+    facts = Facts(dataset.entities)  # each row's, worked out once for every output
     files: dict[Path, bytes] = {
         out / DATASET_NAME: json_bytes(dataset),
         out / SCHEMA_NAME: json_bytes(dataset_schema()),
-        out / REPORT_NAME: report_markdown(dataset).encode(),
-        out / PAGE_NAME: render_page(dataset).encode(),
-        out / TIMELINE_NAME: render_timeline(dataset).encode(),
+        out / REPORT_NAME: report_markdown(dataset, facts).encode(),
+        out / PAGE_NAME: render_page(dataset, facts).encode(),
+        out / TIMELINE_NAME: render_timeline(dataset, facts).encode(),
     }
     changes = changes_markdown(done.previous, dataset)
     if changes is not None:
@@ -274,7 +275,7 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
         base = Path(os.path.relpath(seed.path.parent.resolve(), out.resolve())).as_posix()
         timeline = TIMELINE_NAME if records else None  # a document with rows shows it
         files[out / seed.path.name] = render_document(
-            seed.document, records, dataset.entities, columns, base, timeline
+            seed.document, records, dataset.entities, columns, base, timeline, facts
         ).encode()
     return files
 

@@ -40,7 +40,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, SchemaSerializer, core_schema
 
-from enrich.columns import GENERATED_MARK, Column, Entities
+from enrich.columns import GENERATED_MARK, Column, Entities, Facts
 from enrich.document import Document, Prose, Table, TableLine
 from enrich.models import Dataset, Link, PageMeta, PaperMeta, RowRecord, ScholarMeta
 from enrich.parse import (
@@ -84,14 +84,17 @@ def render_document(
     columns: Sequence[Column] = (),
     link_base: str = ".",
     timeline: str | None = None,
+    facts: Facts | None = None,
 ) -> str:
     """The document as markdown. With no columns, `link_base` "." and no `timeline`,
     exactly its source (less the lines an earlier run added).
 
     `records` maps a row's 1-based line to its record; `link_base` is the seed's folder seen
     from the output folder (e.g. "../seeds"); `timeline` the timeline image's path seen from
-    the output document, to reference it in a generated line.
+    the output document, to reference it in a generated line; `facts` the rows' facts from
+    `entities`, when worked out already.
     """
+    facts = facts or Facts(entities or {})
     code = document.code_lines
     figure = timeline_line(document, timeline) if timeline else None
     parts: list[str] = [figure[1]] if figure and figure[0] == 0 else []
@@ -101,7 +104,7 @@ def render_document(
         elif not columns and block.generated == 0:
             parts.append(_repoint_lines(block.raw, block.header.line, link_base, code))
         else:
-            parts.append(_table(block, records or {}, entities or {}, columns, link_base))
+            parts.append(_table(block, records or {}, facts, columns, link_base))
     return "".join(parts)
 
 
@@ -206,7 +209,7 @@ def _repoint_lines(raw: str, first: int, link_base: str, code: frozenset[int]) -
 def _table(
     table: Table,
     records: Mapping[int, RowRecord],
-    entities: Entities,
+    facts: Facts,
     columns: Sequence[Column],
     link_base: str,
 ) -> str:
@@ -220,12 +223,13 @@ def _table(
     ]
     for row in table.rows:
         record = records.get(row.line)
-        values = [f" {escape_cell(c.value(record, entities))} " if record else " " for c in columns]
+        known = facts.of(record) if record is not None and columns else None
+        values = [f" {escape_cell(c.value(known))} " if known else " " for c in columns]
         text = _line(_source(row, link_base), curated, generated, values)
         if generated:
             text = strip_link_titles(text)
         if record is not None and columns:
-            text = add_titles(text, record, entities)
+            text = add_titles(text, record, facts.entities)
         lines.append(text)
     return "".join(lines)
 

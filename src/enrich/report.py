@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from enrich.columns import humanise, landing, paper, scholar
+from enrich.columns import Facts, RowFacts, humanise
 from enrich.merge import diff, same_facts
 from enrich.models import (
     Change,
@@ -167,16 +167,18 @@ def _short(value: object) -> str:
 # ------------------------------------------------------------------------------ report.md
 
 
-def problems(dataset: Dataset) -> list[Problem]:
-    """Every data problem in the dataset, sorted by place."""
+def problems(dataset: Dataset, facts: Facts | None = None) -> list[Problem]:
+    """Every data problem in the dataset (its rows' `facts`, when worked out already),
+    sorted by place."""
+    facts = facts or Facts(dataset.entities)
     found = [
         Problem(d.file, d.line, d.code, d.message, d.hint)
         for d in dataset.diagnostics
         if d.severity is not Severity.INFO or d.code == "duplicate-entity"
     ]
     for record in dataset.records:
-        found.extend(_year(record, dataset.entities))
-        found.extend(_venue(record, dataset.entities))
+        found.extend(_year(record, facts))
+        found.extend(_venue(record, facts))
         found.extend(_entity_problems(record, dataset.entities))
         found.extend(_model_card(record))
     return sorted(set(found), key=_place)
@@ -188,15 +190,16 @@ def _place(problem: Problem) -> tuple[str, int, str, str, str]:
     return (problem.file, problem.line, problem.code, problem.message, problem.fix)
 
 
-def _year(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem]:
+def _year(record: RowRecord, facts: Facts) -> Iterator[Problem]:
     """A Year cell that disagrees with the year the row's paper was first published: on
     arXiv, else (a paper with no arXiv record) as its landing page dates it."""
     year = record.cell("year")
     if not year.isdigit():
         return
-    found = paper(record, entities)
+    known = facts.of(record)
+    found = known.paper
     if found is None or not isinstance(found.data, PaperMeta):
-        yield from _page_year(record, entities, int(year))
+        yield from _page_year(record, known, int(year))
         return
     published = found.data.published
     if int(year) != published.year:
@@ -212,9 +215,9 @@ def _year(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem
         )
 
 
-def _page_year(record: RowRecord, entities: Mapping[str, Result], year: int) -> Iterator[Problem]:
+def _page_year(record: RowRecord, known: RowFacts, year: int) -> Iterator[Problem]:
     """The Year check of a paper with no arXiv record, against its PMLR or OpenReview page."""
-    found = landing(record, entities)
+    found = known.landing
     data = found.data if found is not None else None
     if found is None or not isinstance(data, PageMeta) or data.year in (None, year):
         return
@@ -232,13 +235,14 @@ def _page_year(record: RowRecord, entities: Mapping[str, Result], year: int) -> 
 _PREPRINTS = ("arxiv", "corr", "biorxiv", "medrxiv", "ssrn")  # a venue or journal that is not one
 
 
-def _venue(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem]:
+def _venue(record: RowRecord, facts: Facts) -> Iterator[Problem]:
     """A paper the row links as a preprint that has since been published: say where, and
     what to link instead."""
     link = record.arxiv_link()
     if link is None or any(k.kind in _PUBLISHED_KINDS for k in record.links):
         return
-    found, known = paper(record, entities), scholar(record, entities)
+    row = facts.of(record)
+    found, known = row.paper, row.scholar
     arxiv = found.data if found is not None and isinstance(found.data, PaperMeta) else None
     record_ = known.data if known is not None and isinstance(known.data, ScholarMeta) else None
     venue = _published_venue(arxiv, record_)
@@ -371,10 +375,10 @@ def _prose(text: str) -> str:
     return escape_cell(text, 300, autolinks=True)
 
 
-def report_markdown(dataset: Dataset) -> str:
+def report_markdown(dataset: Dataset, facts: Facts | None = None) -> str:
     """`report.md`: the problems to fix, grouped by kind, each with file:line and a fix; then
-    the suggestions, when there are any."""
-    found = problems(dataset)
+    the suggestions, when there are any. `facts`: the rows' facts, when worked out already."""
+    found = problems(dataset, facts)
     lines = ["# Report", "", f"{len(found)} problem(s) to look at.", ""]
     groups: dict[str, list[Problem]] = {}
     for p in found:

@@ -4,10 +4,10 @@
 is rewritten by every run (`output/timeline.svg`), unlike a survey's hand-made figure.
 
 - **Dates.** A row's date is its arXiv paper's `published` (the paper it links, or the one
-  its Semantic Scholar record names, as `columns.paper` finds it); failing that, Semantic
+  its Semantic Scholar record names, as `RowFacts.paper` finds it); failing that, Semantic
   Scholar's `publication_date`, else the date of the paper's PMLR or OpenReview landing
   page, or the `year` alone of either (placed in January, drawn hollow):
-  `columns.first_published`. A paper listed in several rows is drawn once, for its first
+  `RowFacts.published`. A paper listed in several rows is drawn once, for its first
   row in seed order.
 - **Groups.** Marks are coloured by section: the first heading below the headings every
   row shares (for a survey, `# Title > ## Paper list > ### <section>` gives its sections).
@@ -36,7 +36,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from enrich.columns import Entities, first_published, paper_title
+from enrich.columns import Facts
 from enrich.models import Dataset, RowRecord
 from enrich.parse import plain
 from enrich.text import one_line
@@ -107,12 +107,14 @@ class Groups:
         return OTHER if self.folded and group == len(self.names) - 1 else PALETTE[group]
 
 
-def render_timeline(dataset: Dataset) -> str:
-    """The dataset's dated papers by first-published month, as a standalone SVG document."""
+def render_timeline(dataset: Dataset, facts: Facts | None = None) -> str:
+    """The dataset's dated papers by first-published month, as a standalone SVG document
+    (`facts`: the rows' facts, when worked out already)."""
+    facts = facts or Facts(dataset.entities)
     records = ordered(dataset)
     found = groups(records)
-    dates = [date_of(r, dataset.entities) for r in records]
-    marks = dated_marks(records, dates, dataset.entities, found.of)
+    dates = [date_of(r, facts) for r in records]
+    marks = dated_marks(records, dates, facts, found.of)
     undated = dates.count(None)
     if not marks:
         return _empty(len(records))
@@ -141,9 +143,9 @@ def groups(records: Sequence[RowRecord]) -> Groups:
     return Groups(distinct, {p: index.get(key[p], len(distinct) - 1) for p in paths}, folded)
 
 
-def date_of(record: RowRecord, entities: Entities) -> tuple[str, int, bool] | None:
+def date_of(record: RowRecord, facts: Facts) -> tuple[str, int, bool] | None:
     """(the dated entity's ref, month index, whether the month is known) of a row's paper."""
-    found = first_published(record, entities)
+    found = facts.of(record).published
     if found is None:
         return None
     if found.day is None:
@@ -154,7 +156,7 @@ def date_of(record: RowRecord, entities: Entities) -> tuple[str, int, bool] | No
 def dated_marks(
     records: Sequence[RowRecord],
     dates: Sequence[tuple[str, int, bool] | None],
-    entities: Entities,
+    facts: Facts,
     group_of: Mapping[tuple[str, ...], int],
 ) -> list[Mark]:
     """A mark per dated paper (its first row; `dates` are the rows' `date_of`), in order of
@@ -166,18 +168,18 @@ def dated_marks(
             continue
         seen.add(dated[0])
         section = tuple(record.section)
-        name = row_name(record, entities)
+        name = row_name(record, facts)
         marks.append(Mark(dated[1], dated[2], name, group_of[section], section))
     return sorted(marks, key=lambda m: m.month)  # stable: seed order within a month
 
 
-def row_name(record: RowRecord, entities: Entities) -> str:
+def row_name(record: RowRecord, facts: Facts) -> str:
     """What the row calls its paper: its name cell (`RowRecord.name_cell`) as a reader sees
     it (link text kept, markup dropped), else the paper's title, else the row's id."""
     text = plain(record.name_cell(), NAME_LIMIT)
     if text:
         return text
-    titled = paper_title(record, entities)
+    titled = facts.of(record).title
     return (titled[1].title or record.id) if titled is not None else record.id
 
 
