@@ -504,16 +504,29 @@ def test_offline_keeps_a_previous_stale_value_stale(settings: Settings, cache: C
     assert report.results[A1].model_dump() == stale.model_dump()
 
 
-def test_offline_does_not_report_an_old_error_as_a_failure(
+def test_offline_keeps_an_old_error_as_it_was_and_not_as_a_failure_of_this_run(
     settings: Settings, cache: Cache
 ) -> None:
+    """So `check` after a run in which a fetch failed reproduces that run's dataset."""
     old_error = Result(
         ref=A1, provenance=Provenance(source="arxiv", status=Status.ERROR, error="HTTP 503")
     )
     report = fetch(
         wanted(A1), [arxiv_source()], replace(settings, offline=True), cache, {A1: old_error}
     )
-    assert report.results[A1].status is Status.SKIPPED
+    assert report.results[A1].model_dump(mode="json") == old_error.model_dump(mode="json")
+    assert report.failed == {}
+
+
+def test_offline_keeps_an_old_skip_with_its_reason(settings: Settings, cache: Cache) -> None:
+    later = "discovery: over this run's 100 lookups, asked on a later run"
+    old_skip = Result(
+        ref=A1, provenance=Provenance(source="arxiv", status=Status.SKIPPED, error=later)
+    )
+    report = fetch(
+        wanted(A1), [arxiv_source()], replace(settings, offline=True), cache, {A1: old_skip}
+    )
+    assert report.results[A1].provenance.error == later
 
 
 # --------------------------------------------------------------------------- skipped

@@ -411,12 +411,14 @@ def _failed(request: Request, source: str, error: str) -> Result:
 def _fallback(request: Request, source: str, error: str, failed: Result | None = None) -> Result:
     """After a failure: the last known value marked `stale`, else the failure itself.
 
-    Without a failure (offline, or the source left out with --only/--skip): the last known
-    result as it was — nothing was learnt, nothing failed — else `skipped`.
+    Without a failure (offline, the source left out with --only/--skip, a discovery lookup
+    left for a later run): the last known result as it was, whatever it was — a value, a
+    fact, or the failure or skip that left it without one: nothing was learnt, nothing
+    failed, and `check` reproduces the output of the run before — else `skipped`.
     """
     last = request.previous
     if failed is None:
-        if last is not None and (last.data is not None or last.status in FACTS):
+        if last is not None:
             return _from_cache(last)
         provenance = Provenance(source=source, status=Status.SKIPPED, error=error)
         return Result(ref=request.ref, provenance=provenance)
