@@ -11,7 +11,6 @@ concurrent runs on the same cache.
 from __future__ import annotations
 
 import asyncio
-import difflib
 import fcntl
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -25,6 +24,7 @@ from enrich import collector, output
 from enrich.cache import Cache
 from enrich.columns import Facts, select
 from enrich.config import Settings
+from enrich.diffs import unified_diff
 from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
@@ -234,24 +234,22 @@ def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: N
     with run_lock(settings.cache, on_wait), collector.run_scope():
         done = refresh(offline, None, None)
         files = outputs(offline, done)
-    diffs = []
+    found = []
     for path, data in files.items():
         if path.name == CHANGES_NAME:
             continue  # history of the last refresh, not a function of the seeds
         text = data.decode("utf-8")
         current = path.read_text(encoding="utf-8") if path.is_file() else ""
         if current != text:
-            diffs.append(
-                "".join(
-                    difflib.unified_diff(
-                        current.splitlines(keepends=True),
-                        text.splitlines(keepends=True),
-                        fromfile=f"{path} (committed)",
-                        tofile=f"{path} (from seeds and cache)",
-                    )
+            found.append(
+                unified_diff(
+                    current.splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    f"{path} (committed)",
+                    f"{path} (from seeds and cache)",
                 )
             )
-    return diffs
+    return found
 
 
 def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
@@ -343,13 +341,8 @@ def apply_suggestions(
         filled[name] = done
         if done.text == document.text:
             continue
-        diffs[name] = "".join(
-            difflib.unified_diff(
-                split_lines(document.text),
-                split_lines(done.text),
-                fromfile=f"a/{name}",
-                tofile=f"b/{name}",
-            )
+        diffs[name] = unified_diff(
+            split_lines(document.text), split_lines(done.text), f"a/{name}", f"b/{name}"
         )
         if write:
             replace_file(Path(name), done.text)
