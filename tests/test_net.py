@@ -548,3 +548,22 @@ def test_a_busy_event_loop_does_not_hold_a_paced_call_back() -> None:
     asyncio.run(main())
     assert len(moments) == 2
     assert 0.3 <= moments[1] - moments[0] < 0.6
+
+
+def test_a_call_that_says_its_answer_is_in_is_spaced_from_then() -> None:
+    """Reading an answer is not the provider's time: the next call counts from `answered`."""
+    moments: list[float] = []
+
+    async def main() -> None:
+        pacer = Pacer(0.3)
+
+        def call() -> None:
+            moments.append(time.monotonic())
+            pacer.answered()
+            time.sleep(0.25)  # reading the answer
+
+        await pacer.run(call)
+        await pacer.run(call)
+
+    asyncio.run(main())
+    assert 0.3 <= moments[1] - moments[0] < 0.5  # not 0.55: 0.25 of reading + 0.3

@@ -139,12 +139,15 @@ class Pacer:
     * `await pacer.run(func, ...)` for a blocking client: `func` runs in a worker thread,
       and the pause is slept in that thread and the end taken there, so a request is not
       held back by an event loop busy with other sources' answers (a 10,000-row run spent
-      a second late on one arXiv request that way).
+      a second late on one arXiv request that way). A request ends when `func` returns,
+      or when it calls `answered()`: the answer is in, and reading it is not the
+      provider's time (the arxiv package spaces its own requests from there too).
     """
 
     def __init__(self, delay: float) -> None:
         self._delay = delay
         self._free_at = 0.0
+        self._answered: float | None = None
         self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> None:
@@ -164,13 +167,18 @@ class Pacer:
             pause = self._free_at - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
+            self._answered = None
             try:
                 return func(*args)
             finally:
-                self._free_at = time.monotonic() + self._delay
+                self._free_at = (self._answered or time.monotonic()) + self._delay
 
         async with self._lock:
             return await asyncio.to_thread(paced)
+
+    def answered(self) -> None:
+        """Within `run`'s `func`: the answer is in; the next request is spaced from now."""
+        self._answered = time.monotonic()
 
 
 class CircuitOpen(TransientError):

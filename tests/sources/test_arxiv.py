@@ -412,7 +412,7 @@ def test_requests_are_spaced_by_the_arxiv_delay(api: FakeAPI) -> None:
     results, _ = fetch(api, keys, arxiv_delay=0.2)
     elapsed = time.monotonic() - started
 
-    # Three requests, each one at least 0.2 s after the end of the previous one.
+    # Three requests, each one at least 0.2 s after the previous answer came in.
     assert api.count("arxiv") == 3
     assert elapsed >= 0.4
     assert all(r.status is Status.OK for r in results.values())

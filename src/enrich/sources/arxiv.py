@@ -2,13 +2,14 @@
 
 How it asks. Every id of the call goes out in `id_list` queries of `Settings.arxiv_batch` ids,
 one after the other, never two at once, each request (retries included) at least
-`settings.arxiv_delay` seconds after the end of the previous one: the arXiv API terms of
-use, "make no more than one request every three seconds, and limit requests to a single
-connection at a time" (https://info.arxiv.org/help/api/tou.html). The blocking client runs
-in a worker thread, which also sleeps the spacing (`net.Pacer.run`): the event loop keeps
-serving the other sources, and however busy they keep it, no request starts late. Ids are
-asked without version, so the latest version comes back; the entry id tells which it is.
-The arXiv API has no validators (ETag), so there is no revalidation.
+`settings.arxiv_delay` seconds after the previous answer came in (as the `arxiv` package
+spaces its own; reading the answer is not arXiv's time): the arXiv API terms of use, "make
+no more than one request every three seconds, and limit requests to a single connection at
+a time" (https://info.arxiv.org/help/api/tou.html). The blocking client runs in a worker
+thread, which also sleeps the spacing (`net.Pacer.run`): the event loop keeps serving the
+other sources, and however busy they keep it, no request starts late. Ids are asked
+without version, so the latest version comes back; the entry id tells which it is. The
+arXiv API has no validators (ETag), so there is no revalidation.
 
 How the client is configured, and why:
 
@@ -47,7 +48,7 @@ from __future__ import annotations
 
 import re
 import xml.parsers.expat
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -83,11 +84,13 @@ _SUBJECT_CLASS = re.compile(r"\.[A-Z]{2}/")
 
 
 class _Session(Session):
-    """A `requests.Session` with a default timeout that remembers its last response."""
+    """A `requests.Session` with a default timeout that remembers its last response and
+    tells `answered` when it is in (read whole: the package does not stream)."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, answered: Callable[[], None]) -> None:
         super().__init__()
         self.timeout = timeout
+        self.answered = answered
         self.last: Response | None = None
         self.hooks["response"].append(self._record)
 
@@ -95,7 +98,9 @@ class _Session(Session):
         # The arxiv package calls `session.get(url, headers=...)` without a timeout.
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().request(*args, **kwargs)
+        response = super().request(*args, **kwargs)
+        self.answered()
+        return response
 
     def _record(self, response: Response, *args: Any, **kwargs: Any) -> None:
         self.last = response
@@ -171,7 +176,8 @@ class _Run:
         endpoint = settings.endpoints.arxiv.replace("{", "{{").replace("}", "}}")
         self.client.query_url_format = endpoint + "?{}"
         self.client._session.close()
-        self.session = self.client._session = _Session(settings.timeout)
+        session = _Session(settings.timeout, self.source.pacer.answered)
+        self.session = self.client._session = session
 
     async def batch(self, ids: list[str]) -> None:
         """Fetch `ids` (one query, or halves of it after a 400) and record their results."""
