@@ -9,7 +9,8 @@ Records are immutable: a later stage builds new records, it never mutates earlie
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import functools
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -173,21 +174,32 @@ class RowRecord(_Record):
     def cell(self, column: str) -> str:
         """The text of the cell whose column is called `column` (any case), else empty."""
         wanted = column.strip().lower()
-        return next((t for c, t in self.cells.items() if c.strip().lower() == wanted), "")
+        return next((t for c, t in self.cells.items() if _folded(c) == wanted), "")
 
     def name_cell(self) -> str:
         """The raw text of the cell that names the row: its Method (or Name, Model, Title)
         cell — empty if the table has one and it is empty — else, in a table without such a
         column, its first non-empty cell in table order."""
-        order = self.columns or list(self.cells)
-        by_name = {c.strip().lower(): self.cells.get(c, "") for c in reversed(order)}
-        if any(c in by_name for c in NAME_COLUMNS):
-            return next((by_name[c] for c in NAME_COLUMNS if by_name.get(c, "").strip()), "")
-        return next((t for c in order if (t := self.cells.get(c, "")).strip()), "")
+        order = tuple(self.columns or self.cells)
+        named = _name_columns(order) or order
+        return next((t for c in named if (t := self.cells.get(c, "")).strip()), "")
+
+
+@functools.lru_cache(maxsize=1024)  # a list has a few dozen column names
+def _folded(column: str) -> str:
+    return column.strip().lower()
 
 
 NAME_COLUMNS = ("method", "name", "model", "title")
 """Columns that name a row, in order of preference (lower case)."""
+
+
+@functools.lru_cache(maxsize=1024)  # a list has a few tables' worth of column orders
+def _name_columns(order: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of `order` that name a row, most preferred first (the first column of
+    each name, whatever its case); empty for a table without any."""
+    by_name = {_folded(c): c for c in reversed(order)}
+    return tuple(by_name[n] for n in NAME_COLUMNS if n in by_name)
 
 
 class Status(StrEnum):
@@ -401,6 +413,4 @@ class Dataset(_Record):
 
 def utc(moment: datetime) -> datetime:
     """`moment` as an aware UTC datetime (naive values are taken to be UTC)."""
-    from datetime import UTC
-
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

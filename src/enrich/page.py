@@ -89,7 +89,8 @@ def render_page(dataset: Dataset, facts: Facts | None = None) -> str:
         where = sections.of(record)
         label = sections.labels[where[-1]] if where else ""
         rows.append({**row_data(record, facts), "in": where, "section": label})
-    kinds = [name for name, _ in KIND_GROUPS if any(name in r["kinds"] for r in rows)]
+    present = {kind for r in rows for kind in r["kinds"]}
+    kinds = [name for name, _ in KIND_GROUPS if name in present]
     data = {"rows": rows, "sections": sections.labels, "kinds": kinds}
     style, script = asset("page.css"), asset("page.js")
     return _fill(
@@ -145,7 +146,8 @@ def row_data(record: RowRecord, facts: Facts) -> dict[str, Any]:
 
 def link_kinds(record: RowRecord) -> list[str]:
     """What links the row has (`paper`, `code`, `model`, ...), in `KIND_GROUPS` order."""
-    return [name for name, kinds in KIND_GROUPS if any(x.kind in kinds for x in record.links)]
+    present = {link.kind for link in record.links}
+    return [name for name, kinds in KIND_GROUPS if not kinds.isdisjoint(present)]
 
 
 def _name(record: RowRecord) -> str:
