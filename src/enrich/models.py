@@ -173,8 +173,8 @@ class RowRecord(_Record):
 
     def cell(self, column: str) -> str:
         """The text of the cell whose column is called `column` (any case), else empty."""
-        wanted = column.strip().lower()
-        return next((t for c, t in self.cells.items() if _folded(c) == wanted), "")
+        name = _column_named(tuple(self.cells), _folded(column))
+        return self.cells[name] if name is not None else ""
 
     def name_cell(self) -> str:
         """The raw text of the cell that names the row: its Method (or Name, Model, Title)
@@ -195,6 +195,12 @@ NAME_COLUMNS = ("method", "name", "model", "title")
 
 
 @functools.lru_cache(maxsize=1024)  # a list has a few tables' worth of column orders
+def _column_named(order: tuple[str, ...], folded: str) -> str | None:
+    """The first column of `order` called `folded` (any case, spaces around ignored)."""
+    return next((c for c in order if _folded(c) == folded), None)
+
+
+@functools.lru_cache(maxsize=1024)
 def _name_columns(order: tuple[str, ...]) -> tuple[str, ...]:
     """The columns of `order` that name a row, most preferred first (the first column of
     each name, whatever its case); empty for a table without any."""
