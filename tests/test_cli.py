@@ -158,3 +158,24 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert done.returncode == 0
     assert "Usage:" in done.stdout
+
+
+def test_python_dash_m_passes_on_the_exit_code_and_all_its_output(tmp_path: Path) -> None:
+    """The process ends without the interpreter's teardown (`enrich.__main__`): its output
+    must still be flushed whole, its exit code kept, and `atexit` handlers run."""
+    seed = tmp_path / "bad.md"
+    row = "| M{n} | 2024 | [p](javascript:alert({n})) |\n"
+    rows = "".join(row.format(n=n) for n in range(3000))
+    seed.write_text(f"| Method | Year | Paper |\n|---|---|---|\n{rows}", encoding="utf-8")
+    marker = tmp_path / "atexit-ran"
+    code = (
+        "import atexit, pathlib, runpy, sys\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).touch)\n"
+        f"sys.argv = ['enrich', 'lint', {str(seed)!r}]\n"
+        "runpy.run_module('enrich', run_name='__main__')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 1  # 3,000 error diagnostics: links that could run code
+    said = done.stdout + done.stderr
+    assert said.count("[unsupported-scheme]") == 3000
+    assert marker.exists()
