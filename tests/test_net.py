@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import email.utils
 import itertools
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 
@@ -24,6 +25,7 @@ from enrich.net import (
     http_error,
     server_wait,
     should_retry,
+    tls,
 )
 
 NOW = 1_700_000_000.0  # a fixed "now" for every header computation
@@ -567,3 +569,10 @@ def test_a_call_that_says_its_answer_is_in_is_spaced_from_then() -> None:
 
     asyncio.run(main())
     assert 0.3 <= moments[1] - moments[0] < 0.5  # not 0.55: 0.25 of reading + 0.3
+
+
+def test_the_shared_tls_context_verifies_certificates_and_hostnames() -> None:
+    context = tls()
+    assert context is tls()  # made once a process
+    assert context.verify_mode is ssl.CERT_REQUIRED
+    assert context.check_hostname

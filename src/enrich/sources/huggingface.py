@@ -77,7 +77,7 @@ from enrich.models import (
     Result,
     Status,
 )
-from enrich.net import http_error
+from enrich.net import http_error, tls
 from enrich.sources import FetchContext, Request, SourceStats, result
 from enrich.sources.hub_records import (
     SLUG,
@@ -190,7 +190,7 @@ def _client() -> httpx2.Client:
     """The library's default client (no default timeout, redirects followed) + our hooks."""
     hooks: dict[str, list[Callable[..., Any]]] = {"request": [_on_request]}
     hooks["response"] = [_on_response]
-    return httpx2.Client(event_hooks=hooks, follow_redirects=True, timeout=None)
+    return httpx2.Client(event_hooks=hooks, follow_redirects=True, timeout=None, verify=tls())
 
 
 def _install_client() -> None:

@@ -70,7 +70,7 @@ from enrich import __version__
 from enrich.config import LANDING_CONCURRENCY, Endpoints, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.models import LANDING_KINDS, Author, Identifier, Kind, PageMeta, Result, Status
-from enrich.net import http_error
+from enrich.net import http_error, tls
 from enrich.sources import FetchContext, Request, result
 from enrich.text import one_line, plausible_year, web_url
 
@@ -116,6 +116,7 @@ class LandingSource:
             headers={"User-Agent": USER_AGENT},
             timeout=self.settings.timeout,
             follow_redirects=False,
+            verify=tls(),
         ) as client:
             done = await asyncio.gather(
                 *(self._item(client, r, slots, turns, ctx) for r in requests)

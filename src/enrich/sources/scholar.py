@@ -35,7 +35,7 @@ import httpx2
 from enrich.config import S2_BATCH_SIZE, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.models import Author, Kind, Result, ScholarMeta, Status
-from enrich.net import Pacer, http_error
+from enrich.net import Pacer, http_error, tls
 from enrich.sources import FetchContext, Request, result
 from enrich.text import clean, distinct, plausible_year, web_url
 
@@ -98,6 +98,7 @@ class ScholarSource:
             base_url=self.settings.endpoints.scholar,
             headers=headers,
             timeout=self.settings.timeout,
+            verify=tls(),
         ) as client:
             ids = list(wanted)
             splits = [_MAX_SPLIT_REQUESTS]  # for the whole call: a refusing API costs little
