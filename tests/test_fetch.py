@@ -763,12 +763,14 @@ def test_arxiv_is_asked_before_any_other_source(settings: Settings, cache: Cache
 
     sources = [
         Logged("github", {Kind.GITHUB_REPO}),
+        Logged("huggingface", {Kind.HF_MODEL}),
         Logged("scholar", {Kind.SCHOLAR}, scholar_answer({})),
         Logged("arxiv", {Kind.ARXIV}),
     ]
-    fetch(wanted(G1, S_A1, A1), sources, settings, cache)
+    fetch(wanted(G1, "hf_model:o/a", "hf_model:o/b", S_A1, A1), sources, settings, cache)
     assert order[0] == "arxiv"
-    assert sorted(order) == ["arxiv", "github", "scholar"]
+    assert order[1:3] == ["huggingface", "github"]  # then the source with more items first
+    assert sorted(order) == ["arxiv", "github", "huggingface", "scholar"]
 
 
 def test_with_only_arxiv_papers_semantic_scholar_does_not_hold_arxiv_back(
