@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
@@ -69,8 +69,7 @@ def mark_stale(result: Result, text: str) -> str:
 Described = PaperMeta | ScholarMeta | PageMeta
 
 
-@dataclass(frozen=True)
-class Published:
+class Published(NamedTuple):
     """When the row's paper was first published, and the entity that says so."""
 
     found: Result
@@ -79,8 +78,7 @@ class Published:
     """None when only the year is known."""
 
 
-@dataclass(frozen=True, slots=True)
-class RowFacts:
+class RowFacts(NamedTuple):
     """What a row's linked entities say: for each role, the first entity of the row (in
     link order, a link before the entities it names) of that role's kinds that has data."""
 
@@ -116,7 +114,7 @@ def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
     """The row's facts, in one pass over its links (see `Facts` to ask once per row)."""
     found: dict[str, Result] = {}
     for link in record.links:
-        for ref in (link.ref, *link.also):
+        for ref in (f"{link.kind.value}:{link.key}", *link.also):
             role = _ROLES.get(ref.partition(":")[0])
             if role is None or role[0] in found:
                 continue
@@ -130,19 +128,16 @@ def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
         other = entities.get(f"{Kind.ARXIV.value}:{named}") if named else None
         paper = other if other is not None and isinstance(other.data, PaperMeta) else None
     landing = found.get("landing")
-    described: list[tuple[Result, Described]] = [
-        (f, f.data)
-        for f in (paper, scholar, landing)
-        if f is not None and isinstance(f.data, PaperMeta | ScholarMeta | PageMeta)
-    ]
+    # Each found for its data's type (the roles above, the fallback checked): no check again.
+    described = [(f, cast(Described, f.data)) for f in (paper, scholar, landing) if f is not None]
     return RowFacts(
-        paper=paper,
-        scholar=scholar,
-        landing=landing,
-        repo=found.get("repo"),
-        hub=found.get("hub"),
-        published=_first_published(described),
-        title=next(((f, d) for f, d in described if d.title), None),
+        paper,
+        scholar,
+        landing,
+        found.get("repo"),
+        found.get("hub"),
+        _first_published(described),
+        next(((f, d) for f, d in described if d.title), None),
     )
 
 

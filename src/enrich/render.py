@@ -224,7 +224,7 @@ def _table(
     for row in table.rows:
         record = records.get(row.line)
         known = facts.of(record) if record is not None and columns else None
-        values = [f" {escape_cell(c.value(known))} " if known else " " for c in columns]
+        values = [f" {escape_cell(c.value(known))} " if known is not None else " " for c in columns]
         text = _line(_source(row, link_base), curated, generated, values)
         if generated:
             text = strip_link_titles(text)
