@@ -42,7 +42,15 @@ from pydantic_core import PydanticSerializationError, SchemaSerializer, core_sch
 
 from enrich.columns import GENERATED_MARK, Column, Entities, Facts
 from enrich.document import Document, Prose, Table, TableLine
-from enrich.models import Dataset, Link, PageMeta, PaperMeta, RowRecord, ScholarMeta
+from enrich.models import (
+    PAPER_KINDS,
+    Dataset,
+    Link,
+    PageMeta,
+    PaperMeta,
+    RowRecord,
+    ScholarMeta,
+)
 from enrich.parse import (
     container_prefix,
     item_prefix,
@@ -307,7 +315,7 @@ def add_titles(text: str, record: RowRecord, entities: Entities) -> str:
     """
     titles: dict[str, str] = {}
     for link in record.links:
-        title = _paper_title(link, entities)
+        title = _paper_title(link, entities) if link.kind in PAPER_KINDS else None
         if title is not None:
             titles.setdefault(link.url, title)
     return _with_titles(text, titles) if titles else text
