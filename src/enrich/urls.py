@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit, urlunsplit
 
@@ -79,26 +80,33 @@ def classify(url: str) -> Identifier:
 
 def identify(url: str) -> Named:
     """What `url` names, as `classify` finds it, without making the `Identifier`."""
-    parts = _split(url.strip())
-    scheme = parts.scheme.lower()
+    scheme, netloc, path, query = _split(url.strip())
     if scheme not in ("http", "https"):
         what = f"scheme '{scheme}:'" if scheme else "no scheme"
         raise UnsupportedURL(f"{what} in link '{_short(url)}': only http(s) links are resolved")
-    host = (parts.hostname or "").lower().removeprefix("www.")
+    host = _host(netloc)
     if not host:
         raise UnsupportedURL(f"link '{_short(url)}' has no host")
     classifier = _CLASSIFIER_OF_HOST.get(host)
-    found = classifier(unquote(parts.path), parts.query) if classifier is not None else None
+    found = classifier(unquote(path), query) if classifier is not None else None
     return Named(Kind.URL, normalise_url(url)) if found is None else found
 
 
-def _split(url: str) -> SplitResult:
-    """`urlsplit(url)`, with a plain URL split by one match: `urlsplit` costs a few
-    microseconds a URL past the 128 it caches, half of classifying a list's links."""
+def _split(url: str) -> tuple[str, str, str, str]:
+    """Scheme (lower case), netloc, path and query, as `urlsplit(url)` finds them; a plain
+    URL split by one match: `urlsplit` costs a few microseconds a URL past the 128 it
+    caches, half of classifying a list's links."""
     plain = _PLAIN_URL.fullmatch(url)
     if plain is None:
-        return urlsplit(url)
-    return SplitResult(plain[1], plain[2], plain[3] or "", "", "")
+        return urlsplit(url)[:4]
+    return plain[1], plain[2], plain[3] or "", ""
+
+
+@lru_cache(maxsize=1024)
+def _host(netloc: str) -> str:
+    """The host of a URL's `netloc`, lower case, without `www.`; a list links a few hosts
+    thousands of times."""
+    return (SplitResult("", netloc, "", "", "").hostname or "").lower().removeprefix("www.")
 
 
 def parse_arxiv_id(text: str) -> Identifier | None:
@@ -116,10 +124,8 @@ def _arxiv_id(text: str) -> Named | None:
 
 def normalise_url(url: str) -> str:
     """Lowercase scheme and host, no fragment, no trailing slash on the path."""
-    parts = _split(url.strip())
-    netloc = parts.netloc.lower()
-    path = parts.path.rstrip("/") or ""
-    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
+    scheme, netloc, path, query = _split(url.strip())
+    return urlunsplit((scheme, netloc.lower(), path.rstrip("/") or "", query, ""))
 
 
 def _short(url: str, limit: int = 80) -> str:
