@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,8 +51,9 @@ _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _PLAIN_TEXT = r"[^\\`*_&<>!\[\]()\r\n]*"
 _PLAIN_URL = r"https?://[A-Za-z0-9.-]+(?:[/?#][A-Za-z0-9\-._~/?#:@$+,;=]*)?"
 _PLAIN_LINK = re.compile(rf"\[({_PLAIN_TEXT})\]\(({_PLAIN_URL})\)")
+# The first link's text and URL, then the others (most cells have none).
 _PLAIN_CELL = re.compile(
-    rf"\[{_PLAIN_TEXT}\]\({_PLAIN_URL}\)(?:[ ,]+\[{_PLAIN_TEXT}\]\({_PLAIN_URL}\))*"
+    rf"\[({_PLAIN_TEXT})\]\(({_PLAIN_URL})\)((?:[ ,]+\[{_PLAIN_TEXT}\]\({_PLAIN_URL}\))*)"
 )
 _DANGEROUS = ("javascript:", "data:", "vbscript:")
 
@@ -144,12 +145,13 @@ def resolve(document: Document) -> Resolved:
     diagnostics: list[Diagnostic] = []
     memo = _Memo({}, {})
     for table in document.tables:
-        columns = table.columns
+        columns, generated = table.columns, table.generated
+        years = _year_columns(columns)
         for line in table.rows:
-            cells = _cells(table, line, columns)
+            cells = _cells(line, columns, generated)
             links = _row_links(document.path, line.line, cells, references, diagnostics, memo)
             rows.append((table, line, cells, links))
-            diagnostics.extend(_row_checks(document.path, table, line, cells, links))
+            diagnostics.extend(_row_checks(document.path, table, line, cells, links, years))
     ids = _row_ids(rows)
     records = tuple(
         RowRecord(
@@ -190,14 +192,17 @@ def _row_links(
     return links
 
 
-def _cells(table: Table, line: TableLine, columns: tuple[str, ...]) -> dict[str, str]:
-    """Curated cells by column name. In a regenerated table, generated cells and the link
-    titles `enrich` added are left out, so that it reads back as the seed it came from."""
+def _cells(line: TableLine, columns: tuple[str, ...], generated: int) -> dict[str, str]:
+    """Curated cells by column name. In a regenerated table (`generated` trailing columns),
+    generated cells and the link titles `enrich` added are left out, so that it reads back
+    as the seed it came from. A short row's missing cells are empty."""
     values = line.values
-    if table.generated:
+    if generated:
         values = tuple(strip_link_titles(v) for v in values)
-        values = values[: len(columns)] + values[len(columns) + table.generated :]
-    cells = {column: (values[i] if i < len(values) else "") for i, column in enumerate(columns)}
+        values = values[: len(columns)] + values[len(columns) + generated :]
+    cells = dict(zip(columns, values, strict=False))
+    if len(values) < len(columns):
+        cells.update(dict.fromkeys(columns[len(values) :], ""))
     for extra, value in enumerate(values[len(columns) :], start=1):
         cells[f"(extra {extra})"] = value
     return cells
@@ -207,12 +212,25 @@ def extract_links(text: str, references: dict[str, dict[str, str]] | None = None
     """Every link target in a cell's text, in order of appearance."""
     if "[" not in text and "<" not in text and "http" not in text and "www." not in text:
         return []
-    if _PLAIN_CELL.fullmatch(text):
-        return [_Found(url=url, text=label.strip()) for label, url in _PLAIN_LINK.findall(text)]
+    plain = _plain_links(text)
+    if plain is not None:
+        return plain
     env = {"references": references or {}}
     found: list[_Found] = []
     for token in _INLINE.parseInline(text, env):
         found.extend(_walk(token.children or []))
+    return found
+
+
+def _plain_links(text: str) -> list[_Found] | None:
+    """The links of a cell of plain links only (`_PLAIN_CELL`), else None."""
+    match = _PLAIN_CELL.fullmatch(text)
+    if match is None:
+        return None
+    label, url, more = match.groups()
+    found = [_Found(url, label.strip())]
+    if more:  # a second link or more: found again by the one-link pattern
+        found += (_Found(u, t.strip()) for t, u in _PLAIN_LINK.findall(more))
     return found
 
 
@@ -316,8 +334,19 @@ def _resolve_link(
     )
 
 
+def _year_columns(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """A table's Year columns (any case), whose cells are checked: found once a table, not
+    once a cell."""
+    return tuple(c for c in dict.fromkeys(columns) if c.strip().lower() == "year")
+
+
 def _row_checks(
-    path: str, table: Table, line: TableLine, cells: dict[str, str], links: list[Link]
+    path: str,
+    table: Table,
+    line: TableLine,
+    cells: dict[str, str],
+    links: list[Link],
+    years: tuple[str, ...],
 ) -> Iterator[Diagnostic]:
     for link in links:
         if link.misplaced:
@@ -335,8 +364,9 @@ def _row_checks(
                 message=f"{link.kind.value} link {link.url} sits in the {link.column} column",
                 hint=f"move it to {where}; it is enriched by its kind all the same",
             )
-    for column, value in cells.items():
-        if column.strip().lower() == "year" and value and not _YEAR.match(value):
+    for column in years:
+        value = cells[column]
+        if value and not _YEAR.match(value):
             yield Diagnostic(
                 file=path,
                 line=line.line,
@@ -372,7 +402,7 @@ def _row_ids(rows: list[_Row]) -> list[str]:
     ]
     counts = Counter(bases)
     ids: list[str] = []
-    used: Counter[str] = Counter()
+    used: dict[str, int] = {}
     sections: dict[int, str] = {}  # table index -> its heading's slug
     for base, (table, _, _, _) in zip(bases, rows, strict=True):
         candidate = base
@@ -382,8 +412,8 @@ def _row_ids(rows: list[_Row]) -> list[str]:
                     slug(table.heading_path[-1]) if table.heading_path else "top"
                 )
             candidate = f"{base}@{sections[table.index]}"
-        used[candidate] += 1
-        ids.append(candidate if used[candidate] == 1 else f"{candidate}~{used[candidate]}")
+        seen = used[candidate] = used.get(candidate, 0) + 1
+        ids.append(candidate if seen == 1 else f"{candidate}~{seen}")
     return ids
 
 
@@ -406,17 +436,11 @@ def _duplicates(records: tuple[RowRecord, ...]) -> Iterator[Diagnostic]:
     """An entity in several rows is fetched once; a later row is told where it came first."""
     first: dict[str, RowRecord] = {}
     for record in records:
-        earlier: defaultdict[int, list[str]] = defaultdict(list)
-        named: list[str] = []
-        for link in record.links:
-            named.append(link.ref)
-            named += link.also
-        for ref in dict.fromkeys(named):
-            if ref.startswith(SCHOLAR_PREFIX):
-                continue
+        earlier: dict[int, list[str]] = {}
+        for ref in _listed(record.links):
             seen = first.setdefault(ref, record)
             if seen is not record:
-                earlier[seen.line].append(ref)
+                earlier.setdefault(seen.line, []).append(ref)
         for line, refs in sorted(earlier.items()):
             yield Diagnostic(
                 file=record.file,
@@ -426,3 +450,14 @@ def _duplicates(records: tuple[RowRecord, ...]) -> Iterator[Diagnostic]:
                 message=f"{', '.join(refs)} also listed at {record.file}:{line}",
                 hint="fine when the entity belongs in both sections; it is fetched once",
             )
+
+
+def _listed(links: list[Link]) -> dict[str, None]:
+    """The entities `links` name, each once, in order; not the Semantic Scholar records,
+    which every paper names (its paper is listed already)."""
+    named: dict[str, None] = {}
+    for link in links:
+        for ref in (link.ref, *link.also):
+            if not ref.startswith(SCHOLAR_PREFIX):
+                named[ref] = None
+    return named
