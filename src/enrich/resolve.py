@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from enrich import collector
@@ -34,7 +35,7 @@ from enrich.models import (
     Severity,
 )
 from enrich.parse import markdown, strip_link_titles
-from enrich.urls import UnsupportedURL, classify
+from enrich.urls import Named, UnsupportedURL, identify
 
 _INLINE = markdown()
 _BARE_URL = re.compile(r"(?<![\w/\"'=(])(?:https?://|www\.)[^\s<>\"'|)\]]+", re.IGNORECASE)
@@ -50,8 +51,9 @@ _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _PLAIN_TEXT = r"[^\\`*_&<>!\[\]()\r\n]*"
 _PLAIN_URL = r"https?://[A-Za-z0-9.-]+(?:[/?#][A-Za-z0-9\-._~/?#:@$+,;=]*)?"
 _PLAIN_LINK = re.compile(rf"\[({_PLAIN_TEXT})\]\(({_PLAIN_URL})\)")
+# The first link's text and URL, then the others (most cells have none).
 _PLAIN_CELL = re.compile(
-    rf"\[{_PLAIN_TEXT}\]\({_PLAIN_URL}\)(?:[ ,]+\[{_PLAIN_TEXT}\]\({_PLAIN_URL}\))*"
+    rf"\[({_PLAIN_TEXT})\]\(({_PLAIN_URL})\)((?:[ ,]+\[{_PLAIN_TEXT}\]\({_PLAIN_URL}\))*)"
 )
 _DANGEROUS = ("javascript:", "data:", "vbscript:")
 
@@ -103,9 +105,9 @@ class Resolved:
     diagnostics: tuple[Diagnostic, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    """A link target as written, before classification."""
+class _Found(NamedTuple):
+    """A link target as written, before classification. (A tuple: a cell's links are found
+    50,000 times in a 10,000-row list, and a frozen dataclass is slower to make.)"""
 
     url: str
     text: str
@@ -131,7 +133,7 @@ class _Memo:
     """What one `resolve` call has worked out already: a URL's identifier (or why it has
     none), and the `Link` made for a (URL, text, column); a list links many things twice."""
 
-    identifiers: dict[str, Identifier | UnsupportedURL]
+    identifiers: dict[str, Named | UnsupportedURL]
     links: dict[tuple[str, str, str], Link]
 
 
@@ -143,12 +145,13 @@ def resolve(document: Document) -> Resolved:
     diagnostics: list[Diagnostic] = []
     memo = _Memo({}, {})
     for table in document.tables:
-        columns = table.columns
+        columns, generated = table.columns, table.generated
+        years = _year_columns(columns)
         for line in table.rows:
-            cells = _cells(table, line, columns)
+            cells = _cells(line, columns, generated)
             links = _row_links(document.path, line.line, cells, references, diagnostics, memo)
             rows.append((table, line, cells, links))
-            diagnostics.extend(_row_checks(document.path, table, line, cells, links))
+            diagnostics.extend(_row_checks(document.path, table, line, cells, links, years))
     ids = _row_ids(rows)
     records = tuple(
         RowRecord(
@@ -189,14 +192,17 @@ def _row_links(
     return links
 
 
-def _cells(table: Table, line: TableLine, columns: tuple[str, ...]) -> dict[str, str]:
-    """Curated cells by column name. In a regenerated table, generated cells and the link
-    titles `enrich` added are left out, so that it reads back as the seed it came from."""
+def _cells(line: TableLine, columns: tuple[str, ...], generated: int) -> dict[str, str]:
+    """Curated cells by column name. In a regenerated table (`generated` trailing columns),
+    generated cells and the link titles `enrich` added are left out, so that it reads back
+    as the seed it came from. A short row's missing cells are empty."""
     values = line.values
-    if table.generated:
+    if generated:
         values = tuple(strip_link_titles(v) for v in values)
-        values = values[: len(columns)] + values[len(columns) + table.generated :]
-    cells = {column: (values[i] if i < len(values) else "") for i, column in enumerate(columns)}
+        values = values[: len(columns)] + values[len(columns) + generated :]
+    cells = dict(zip(columns, values, strict=False))
+    if len(values) < len(columns):
+        cells.update(dict.fromkeys(columns[len(values) :], ""))
     for extra, value in enumerate(values[len(columns) :], start=1):
         cells[f"(extra {extra})"] = value
     return cells
@@ -206,12 +212,25 @@ def extract_links(text: str, references: dict[str, dict[str, str]] | None = None
     """Every link target in a cell's text, in order of appearance."""
     if "[" not in text and "<" not in text and "http" not in text and "www." not in text:
         return []
-    if _PLAIN_CELL.fullmatch(text):
-        return [_Found(url=url, text=label.strip()) for label, url in _PLAIN_LINK.findall(text)]
+    plain = _plain_links(text)
+    if plain is not None:
+        return plain
     env = {"references": references or {}}
     found: list[_Found] = []
     for token in _INLINE.parseInline(text, env):
         found.extend(_walk(token.children or []))
+    return found
+
+
+def _plain_links(text: str) -> list[_Found] | None:
+    """The links of a cell of plain links only (`_PLAIN_CELL`), else None."""
+    match = _PLAIN_CELL.fullmatch(text)
+    if match is None:
+        return None
+    label, url, more = match.groups()
+    found = [_Found(url, label.strip())]
+    if more:  # a second link or more: found again by the one-link pattern
+        found += (_Found(u, t.strip()) for t, u in _PLAIN_LINK.findall(more))
     return found
 
 
@@ -249,12 +268,12 @@ def _link_text(children: list, start: int) -> str:  # type: ignore[type-arg]
     return "".join(parts).strip()
 
 
-def _classify(url: str, known: dict[str, Identifier | UnsupportedURL]) -> Identifier:
-    """`classify(url)`, remembered in `known` (an unsupported URL too)."""
+def _identify(url: str, known: dict[str, Named | UnsupportedURL]) -> Named:
+    """`identify(url)`, remembered in `known` (an unsupported URL too)."""
     found = known.get(url)
     if found is None:
         try:
-            found = classify(url)
+            found = identify(url)
         except UnsupportedURL as exc:
             found = exc
         known[url] = found
@@ -269,7 +288,7 @@ def _resolve_link(
     column: str,
     found: _Found,
     diagnostics: list[Diagnostic],
-    known: dict[str, Identifier | UnsupportedURL],
+    known: dict[str, Named | UnsupportedURL],
 ) -> Link | None:
     def report(severity: Severity, code: str, message: str, hint: str) -> None:
         diagnostics.append(
@@ -287,7 +306,7 @@ def _resolve_link(
         )
         return None
     try:
-        identifier = _classify(found.url, known)
+        named = _identify(found.url, known)
     except UnsupportedURL as exc:
         dangerous = found.url.strip().lower().startswith(_DANGEROUS)
         scheme = urlsplit(found.url.strip()).scheme.lower()
@@ -301,23 +320,33 @@ def _resolve_link(
         )
         return None
     role = column_role(column)
-    kind_role = role_of_kind(identifier.kind)
-    also = scholar_also(identifier)
+    kind_role = role_of_kind(named.kind)
     return Link(
         url=found.url,
         text=found.text,
         column=column,
-        kind=identifier.kind,
-        key=identifier.key,
-        version=identifier.version,
-        subpath=identifier.subpath,
-        also=also,
+        kind=named.kind,
+        key=named.key,
+        version=named.version,
+        subpath=named.subpath,
+        also=scholar_also(named),
         misplaced=role is not None and kind_role is not None and kind_role != role,
     )
 
 
+def _year_columns(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """A table's Year columns (any case), whose cells are checked: found once a table, not
+    once a cell."""
+    return tuple(c for c in dict.fromkeys(columns) if c.strip().lower() == "year")
+
+
 def _row_checks(
-    path: str, table: Table, line: TableLine, cells: dict[str, str], links: list[Link]
+    path: str,
+    table: Table,
+    line: TableLine,
+    cells: dict[str, str],
+    links: list[Link],
+    years: tuple[str, ...],
 ) -> Iterator[Diagnostic]:
     for link in links:
         if link.misplaced:
@@ -335,8 +364,9 @@ def _row_checks(
                 message=f"{link.kind.value} link {link.url} sits in the {link.column} column",
                 hint=f"move it to {where}; it is enriched by its kind all the same",
             )
-    for column, value in cells.items():
-        if column.strip().lower() == "year" and value and not _YEAR.match(value):
+    for column in years:
+        value = cells[column]
+        if value and not _YEAR.match(value):
             yield Diagnostic(
                 file=path,
                 line=line.line,
@@ -372,7 +402,7 @@ def _row_ids(rows: list[_Row]) -> list[str]:
     ]
     counts = Counter(bases)
     ids: list[str] = []
-    used: Counter[str] = Counter()
+    used: dict[str, int] = {}
     sections: dict[int, str] = {}  # table index -> its heading's slug
     for base, (table, _, _, _) in zip(bases, rows, strict=True):
         candidate = base
@@ -382,8 +412,8 @@ def _row_ids(rows: list[_Row]) -> list[str]:
                     slug(table.heading_path[-1]) if table.heading_path else "top"
                 )
             candidate = f"{base}@{sections[table.index]}"
-        used[candidate] += 1
-        ids.append(candidate if used[candidate] == 1 else f"{candidate}~{used[candidate]}")
+        seen = used[candidate] = used.get(candidate, 0) + 1
+        ids.append(candidate if seen == 1 else f"{candidate}~{seen}")
     return ids
 
 
@@ -393,33 +423,24 @@ SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL})
 ones its API can look up (it has no lookup by PMLR or OpenReview id)."""
 
 
-def scholar_also(identifier: Identifier) -> list[str]:
-    """The other entities a link to `identifier` names: a Hub paper page names its arXiv
-    paper; every paper names its Semantic Scholar record."""
-    paper = identifier
-    if identifier.kind is Kind.HF_PAPER:
-        paper = Identifier(kind=Kind.ARXIV, key=identifier.key)
-    if paper.kind not in SCHOLAR_KINDS:
-        return []
-    scholar = f"{Kind.SCHOLAR.value}:{paper.ref}"
-    return [paper.ref, scholar] if paper is not identifier else [scholar]
+def scholar_also(named: Identifier | Named) -> list[str]:
+    """The other entities a link to `named` names: a Hub paper page names its arXiv paper;
+    every paper names its Semantic Scholar record."""
+    if named.kind is Kind.HF_PAPER:
+        paper = f"{Kind.ARXIV.value}:{named.key}"
+        return [paper, f"{SCHOLAR_PREFIX}{paper}"]
+    return [f"{SCHOLAR_PREFIX}{named.ref}"] if named.kind in SCHOLAR_KINDS else []
 
 
 def _duplicates(records: tuple[RowRecord, ...]) -> Iterator[Diagnostic]:
     """An entity in several rows is fetched once; a later row is told where it came first."""
     first: dict[str, RowRecord] = {}
     for record in records:
-        earlier: defaultdict[int, list[str]] = defaultdict(list)
-        named: list[str] = []
-        for link in record.links:
-            named.append(link.ref)
-            named += link.also
-        for ref in dict.fromkeys(named):
-            if ref.startswith(SCHOLAR_PREFIX):
-                continue
+        earlier: dict[int, list[str]] = {}
+        for ref in _listed(record.links):
             seen = first.setdefault(ref, record)
             if seen is not record:
-                earlier[seen.line].append(ref)
+                earlier.setdefault(seen.line, []).append(ref)
         for line, refs in sorted(earlier.items()):
             yield Diagnostic(
                 file=record.file,
@@ -429,3 +450,14 @@ def _duplicates(records: tuple[RowRecord, ...]) -> Iterator[Diagnostic]:
                 message=f"{', '.join(refs)} also listed at {record.file}:{line}",
                 hint="fine when the entity belongs in both sections; it is fetched once",
             )
+
+
+def _listed(links: list[Link]) -> dict[str, None]:
+    """The entities `links` name, each once, in order; not the Semantic Scholar records,
+    which every paper names (its paper is listed already)."""
+    named: dict[str, None] = {}
+    for link in links:
+        for ref in (link.ref, *link.also):
+            if not ref.startswith(SCHOLAR_PREFIX):
+                named[ref] = None
+    return named
