@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,6 +102,18 @@ class FakeSource:
                 out[request.ref] = got
         ctx.advance(len(requests))
         return out
+
+
+class Logged(FakeSource):
+    """A `FakeSource` that notes its name in `order` when it is called."""
+
+    def __init__(self, order: list[str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order = order
+
+    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+        self.order.append(self.name)
+        return await super().fetch(requests, ctx)
 
 
 def arxiv_source(answer: Answer = ok, **kw: BaseException) -> FakeSource:
@@ -731,16 +744,8 @@ def test_arxiv_also_fetches_the_papers_semantic_scholar_names_in_its_one_call(
     """QLoRA is linked by its ACM DOI only: its record names arXiv 2305.14314, which joins
     the arXiv call of the linked papers."""
     order: list[str] = []
-
-    class Logged(FakeSource):
-        async def fetch(
-            self, requests: Sequence[Request], ctx: FetchContext
-        ) -> Mapping[str, Result]:
-            order.append(self.name)
-            return await super().fetch(requests, ctx)
-
-    scholar = Logged("scholar", {Kind.SCHOLAR}, scholar_answer({S_DOI: "2305.14314"}))
-    arxiv = Logged("arxiv", {Kind.ARXIV})
+    scholar = Logged(order, "scholar", {Kind.SCHOLAR}, scholar_answer({S_DOI: "2305.14314"}))
+    arxiv = Logged(order, "arxiv", {Kind.ARXIV})
     report = fetch(wanted(A1, S_A1, S_DOI), [arxiv, scholar], settings, cache)
     assert order == ["scholar", "arxiv"]  # the records naming arXiv ids come first
     assert scholar.refs == [[S_DOI, S_A1]]  # the DOI first, the batch filled with the rest
@@ -753,19 +758,11 @@ def test_arxiv_is_asked_before_any_other_source(settings: Settings, cache: Cache
     """arXiv, paced 3 s a request, is the run's critical path: its call starts first, not
     after the other sources' cache lookups and client imports."""
     order: list[str] = []
-
-    class Logged(FakeSource):
-        async def fetch(
-            self, requests: Sequence[Request], ctx: FetchContext
-        ) -> Mapping[str, Result]:
-            order.append(self.name)
-            return await super().fetch(requests, ctx)
-
     sources = [
-        Logged("github", {Kind.GITHUB_REPO}),
-        Logged("huggingface", {Kind.HF_MODEL}),
-        Logged("scholar", {Kind.SCHOLAR}, scholar_answer({})),
-        Logged("arxiv", {Kind.ARXIV}),
+        Logged(order, "github", {Kind.GITHUB_REPO}),
+        Logged(order, "huggingface", {Kind.HF_MODEL}),
+        Logged(order, "scholar", {Kind.SCHOLAR}, scholar_answer({})),
+        Logged(order, "arxiv", {Kind.ARXIV}),
     ]
     fetch(wanted(G1, "hf_model:o/a", "hf_model:o/b", S_A1, A1), sources, settings, cache)
     assert order[0] == "arxiv"
