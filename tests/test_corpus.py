@@ -36,13 +36,16 @@ def document(name: str) -> Document:
 
 
 def summary() -> dict[str, tuple[int, int]]:
-    """`file -> (tables, rows)` from the summary table of SOURCES.md."""
+    """`file -> (tables, rows)` from the tables of SOURCES.md that list files with their
+    counts (the first batch's summary and each later batch's)."""
     sources = parse(read("SOURCES.md"), "SOURCES.md")
-    [table] = [t for t in sources.tables if t.heading_path[-1:] == ("Summary",)]
     counts: dict[str, tuple[int, int]] = {}
-    for row in table.rows:
-        cells = dict(zip(table.columns, row.values, strict=True))
-        counts[cells["file"]] = (int(cells["tables"]), int(cells["rows"]))
+    for table in sources.tables:
+        if not {"file", "tables", "rows"} <= set(table.columns):
+            continue
+        for row in table.rows:
+            cells = dict(zip(table.columns, row.values, strict=True))
+            counts[cells["file"]] = (int(cells["tables"]), int(cells["rows"]))
     return counts
 
 
@@ -51,14 +54,13 @@ SUMMARY = summary()
 
 def test_summary_lists_every_corpus_file() -> None:
     assert sorted(SUMMARY) == FILES
-    assert len(FILES) == 15
+    assert len(FILES) >= 20
 
 
 def test_summary_totals_match_the_text_of_sources() -> None:
     tables = sum(t for t, _ in SUMMARY.values())
     rows = sum(r for _, r in SUMMARY.values())
-    assert (tables, rows) == (115, 1886)
-    assert f"15 files, {tables} tables and {rows:,} table rows" in read("SOURCES.md")
+    assert f"{len(FILES)} files, {tables} tables and {rows:,} rows" in read("SOURCES.md")
 
 
 @pytest.mark.parametrize("name", FILES)
