@@ -380,3 +380,29 @@ def test_the_seeds_own_images_are_there(capsys: pytest.CaptureFixture[str]) -> N
         "overview_of_small_language_models.PNG",
         "timeline_of_small_language_models.png",
     ]
+
+
+def test_run_check_and_suggest_keep_stdout_for_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """run writes files and says everything else on stderr; check and suggest print their
+    results (a diff, a list) on stdout and their verdict on stderr."""
+    folders = ["--seeds", str(SEED), "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c")]
+    assert main(["run", *folders, "--offline"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "Offline: 0 requests" in captured.err
+    assert "fetch summary" in captured.err
+    assert main(["check", *folders]) == 0
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err.count("\n")) == ("", 1)
+    (tmp_path / "o" / "report.md").write_text("edited\n", encoding="utf-8")
+    assert main(["check", *folders]) == 1
+    captured = capsys.readouterr()
+    assert "-edited" in captured.out.splitlines()
+    assert "is not what" in captured.err
+    assert "-edited" not in captured.err
+    assert main(["suggest", "--out", str(tmp_path / "o")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""  # offline and nothing cached: no candidate to list
+    assert captured.err.startswith("no suggestions")
