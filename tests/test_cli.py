@@ -288,9 +288,16 @@ def test_parse_exits_1_on_error_diagnostics_and_still_prints_the_json(
     assert bool(errors) is bool(code)
 
 
-@pytest.mark.parametrize("state", ["missing", "empty", "a-file"])
+@pytest.mark.parametrize(
+    ("state", "said"),
+    [
+        ("missing", "does not exist"),
+        ("empty", "holds no enriched.json"),
+        ("a-file", "is not a folder"),
+    ],
+)
 def test_check_without_an_output_folder_says_so(
-    tmp_path: Path, state: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, state: str, said: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "site"
     if state == "empty":
@@ -302,7 +309,7 @@ def test_check_without_an_output_folder_says_so(
     captured = capsys.readouterr()
     assert captured.out == ""  # no diff
     assert captured.err.count("\n") == 1
-    assert f"{out}/" in captured.err
+    assert f"{out}/ {said}: nothing to check" in captured.err
     assert "python -m enrich run" in captured.err
 
 

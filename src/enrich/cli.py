@@ -188,7 +188,13 @@ def check(seeds: Path, out: Path, cache: Path) -> None:
     """
     console = messages()
     if not (out / pipeline.DATASET_NAME).is_file():
-        state = "is not a folder" if not out.is_dir() else f"holds no {pipeline.DATASET_NAME}"
+        state = (
+            f"holds no {pipeline.DATASET_NAME}"
+            if out.is_dir()
+            else "is not a folder"
+            if out.exists()
+            else "does not exist"
+        )
         raise InputError(
             f"{out}/ {state}: nothing to check; run `python -m enrich run --out {out}` first"
         )
