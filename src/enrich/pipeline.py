@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from enrich import collector, output
 from enrich.cache import Cache
+from enrich.changes import changes_markdown
 from enrich.columns import Facts, select
 from enrich.config import Settings
 from enrich.diffs import unified_diff
@@ -33,7 +34,7 @@ from enrich.models import Dataset, Diagnostic, RowRecord, Severity
 from enrich.page import render_page
 from enrich.parse import diagnose, parse, split_lines
 from enrich.render import dataset_schema, json_bytes, render_document
-from enrich.report import changes_markdown, report_markdown
+from enrich.report import report_markdown
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
 from enrich.suggest import Filled, Suggestion, fill, suggestions
