@@ -16,8 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
-"""Bumped on any incompatible change of `output/enriched.json`."""
+SCHEMA_VERSION = 2
+"""Bumped on any incompatible change of `output/enriched.json`; `migrate.py` brings a dataset
+of every earlier version to this one. 2: the models tagged with a paper are a record of their
+own (`TaggedModels`), no longer a kind of `HubMeta`."""
 
 # --------------------------------------------------------------------------- dataset contract
 
@@ -288,12 +290,14 @@ class TaggedModel(_Record):
     likes: int | None = None
 
 
+HubKind = Literal["model", "dataset", "space", "collection", "paper", "org"]
+
+
 class HubMeta(_Record):
-    """A Hugging Face Hub model, dataset, space, collection, paper page or org, normalised;
-    or the models tagged with an arXiv id (`paper_models`, keyed by the id)."""
+    """A Hugging Face Hub model, dataset, space, collection, paper page or org, normalised."""
 
     type: Literal["hub"] = "hub"
-    hub_kind: Literal["model", "dataset", "space", "collection", "paper", "org", "paper_models"]
+    hub_kind: HubKind
     id: str
     title: str | None = None
     downloads: int | None = Field(default=None, description="Downloads in the last 30 days.")
@@ -309,9 +313,15 @@ class HubMeta(_Record):
     items: int | None = Field(default=None, description="Items of a collection.")
     github_repo: str | None = Field(default=None, description="A paper page's linked repository.")
     models: int | None = Field(default=None, description="Public models of an org or user.")
-    tagged_models: list[TaggedModel] = Field(
-        default_factory=list,
-        description="Models tagged arxiv:<id>, most downloaded first (paper_models only).",
+
+
+class TaggedModels(_Record):
+    """The Hub's models tagged `arxiv:<id>` (`hf_paper_models:<id>`), most downloaded first."""
+
+    type: Literal["paper_models"] = "paper_models"
+    arxiv_id: str
+    models: list[TaggedModel] = Field(
+        default_factory=list, description="Models tagged arxiv:<id>, most downloaded first."
     )
 
 
@@ -352,7 +362,8 @@ class PageMeta(_Record):
 
 
 EntityData = Annotated[
-    PaperMeta | RepoMeta | HubMeta | ScholarMeta | PageMeta, Field(discriminator="type")
+    PaperMeta | RepoMeta | HubMeta | TaggedModels | ScholarMeta | PageMeta,
+    Field(discriminator="type"),
 ]
 
 

@@ -21,12 +21,13 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from enrich.columns import humanise
 from enrich.document import Document
 from enrich.errors import InputError
 from enrich.gaps import gap
-from enrich.models import HubMeta, Kind, Result, RowRecord, Status
+from enrich.models import HubMeta, Kind, Result, RowRecord, Status, TaggedModels
 from enrich.parse import cell_spans, split_lines
 
 PER_ROW = 3
@@ -38,6 +39,7 @@ _PLAIN_TEXT = re.compile(r"\w[\w .-]{0,39}")  # "Link", "Code", "HF": not a URL,
 _REPO_URL = re.compile(r"https://github\.com/([A-Za-z0-9][\w-]*)/([\w.-]+)")
 _MODEL_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,200}")
 _USABLE = frozenset({Status.OK, Status.STALE})
+D = TypeVar("D", HubMeta, TaggedModels)
 
 
 @dataclass(frozen=True)
@@ -97,15 +99,15 @@ def row_suggestions(
 
     paper_id = missing.arxiv_id
     if missing.code is not None:
-        page = _hub(entities, f"{Kind.HF_PAPER.value}:{paper_id}")
+        page = _usable(entities, f"{Kind.HF_PAPER.value}:{paper_id}", HubMeta)
         match = _REPO_URL.fullmatch(page.github_repo or "") if page else None
         repo = f"{match[1]}/{match[2]}".lower() if match else ""
         if page is not None and match and (Kind.GITHUB_REPO, repo) not in linked:
             reason = f"the paper's Hugging Face page (huggingface.co/papers/{paper_id}) links it"
             add(missing.code, match[0], reason, page.upvotes or 0)
     if missing.model is not None:
-        listed = _hub(entities, f"{Kind.HF_PAPER_MODELS.value}:{paper_id}")
-        models = listed.tagged_models if listed else []
+        listed = _usable(entities, f"{Kind.HF_PAPER_MODELS.value}:{paper_id}", TaggedModels)
+        models = listed.models if listed else []
         ranked = sorted(models, key=lambda m: (-(m.downloads or 0), m.id.lower()))
         for rank, model in enumerate(ranked, start=1):
             if not _MODEL_ID.fullmatch(model.id) or (Kind.HF_MODEL, model.id.lower()) in linked:
@@ -120,9 +122,10 @@ def row_suggestions(
     return sorted(unique.values(), key=found.index)[:per_row]
 
 
-def _hub(entities: Mapping[str, Result], ref: str) -> HubMeta | None:
+def _usable(entities: Mapping[str, Result], ref: str, of: type[D]) -> D | None:
+    """The data of `ref`, when it is of type `of` and usable (current or last known)."""
     found = entities.get(ref)
-    if found is None or found.status not in _USABLE or not isinstance(found.data, HubMeta):
+    if found is None or found.status not in _USABLE or not isinstance(found.data, of):
         return None
     return found.data
 

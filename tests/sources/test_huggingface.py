@@ -17,7 +17,7 @@ from huggingface_hub.utils import _detect_agent
 
 from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
 from enrich.fetch import WORKERS
-from enrich.models import HubMeta, Identifier, Kind, Result, Status, TaggedModel
+from enrich.models import HubMeta, Identifier, Kind, Result, Status, TaggedModel, TaggedModels
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources.huggingface import TAGGED_MODELS, HubSource
@@ -70,6 +70,11 @@ def one(api: FakeAPI, kind: Kind, key: str, **kwargs: Any) -> tuple[Result, Fetc
 
 def meta(found: Result) -> HubMeta:
     assert isinstance(found.data, HubMeta), found.provenance
+    return found.data
+
+
+def tagged(found: Result) -> TaggedModels:
+    assert isinstance(found.data, TaggedModels), found.provenance
     return found.data
 
 
@@ -172,15 +177,15 @@ def test_tagged_models_most_downloaded_first_in_one_request(api: FakeAPI) -> Non
     api.add_model("acme/unrelated", arxiv_ids=["2401.00001"], downloads=10**6)
     api.add_model("gpt2", arxiv_ids=["2306.07629"], downloads=10**6)  # no owner: never a pick
     found, ctx = one(api, Kind.HF_PAPER_MODELS, "2306.07629")
-    data = meta(found)
-    assert (found.status, data.hub_kind, data.id) == (Status.OK, "paper_models", "2306.07629")
-    assert [(m.id, m.downloads) for m in data.tagged_models] == [
+    data = tagged(found)
+    assert (found.status, data.arxiv_id) == (Status.OK, "2306.07629")
+    assert [(m.id, m.downloads) for m in data.models] == [
         ("acme/b", 5_000),
         ("Other/d", 70),
         ("x/e", 70),
         ("acme/a", 10),
     ]  # the Hub's 5 most downloaded, the one without an owner left out
-    assert data.tagged_models[0] == TaggedModel(id="acme/b", downloads=5_000, likes=1)
+    assert data.models[0] == TaggedModel(id="acme/b", downloads=5_000, likes=1)
     (sent,) = api.requests
     assert sent.path == "/api/models"
     assert sent.query == {
@@ -199,7 +204,7 @@ def test_no_tagged_model_is_an_empty_fact_and_a_missing_paper_page_not_found(
     items = [(Kind.HF_PAPER_MODELS, "2401.99999"), (Kind.HF_PAPER, "2401.99999")]
     results, _, _ = fetch(api, items)
     listed, page = results["hf_paper_models:2401.99999"], results["hf_paper:2401.99999"]
-    assert (listed.status, meta(listed).tagged_models) == (Status.OK, [])
+    assert (listed.status, tagged(listed).models) == (Status.OK, [])
     assert (page.status, page.provenance.http_status, page.data) == (Status.NOT_FOUND, 404, None)
     assert sorted(r.path for r in api.requests) == ["/api/models", "/api/papers/2401.99999"]
 
@@ -327,7 +332,7 @@ def test_tagged_models_are_retried_by_the_policy_not_by_the_library(api: FakeAPI
     found, _ = one(api, Kind.HF_PAPER_MODELS, "2306.07629")
     assert time.monotonic() - started < 1
     assert (found.status, found.provenance.attempts) == (Status.OK, 3)
-    assert [m.id for m in meta(found).tagged_models] == ["acme/tiny-lm"]
+    assert [m.id for m in tagged(found).models] == ["acme/tiny-lm"]
     api.fault("hub", "429", retry_after=60)
     failed, _ = one(api, Kind.HF_PAPER_MODELS, "2306.07629", policy=RetryPolicy(attempts=1))
     assert time.monotonic() - started < 2
