@@ -316,6 +316,18 @@ def test_cells_filled_since_or_rows_gone_are_skipped_with_why() -> None:
     assert [s.line for s in done.applied] == [7, 7, 12]
 
 
+def test_a_renamed_column_and_a_cell_taken_by_another_suggestion_are_skipped_with_why() -> None:
+    models = [s for s in row_suggestions(row("Alpha"), ENTITIES) if s.column == "Model Card"]
+    assert len(models) >= 2  # two candidates for one cell, both passed: the first is written
+    done = fill((doc := parse(SEED, "list.md")), resolve(doc).records, models[:2])
+    assert done.applied == (models[0],)
+    assert done.skipped == ((models[1], "another suggestion fills that cell"),)
+    renamed = SEED.replace("| Model Card |", "| Weights |")
+    done = fill((doc := parse(renamed, "list.md")), resolve(doc).records, models[:1])
+    assert (done.text, done.applied) == (renamed, ())
+    assert done.skipped == ((models[0], "the row has no Model Card column any more"),)
+
+
 def test_a_row_without_the_cell_is_skipped() -> None:
     short = (
         "| Method | Paper | Code |\n|---|---|---|\n| A | [p](https://arxiv.org/abs/2401.00001) |\n"

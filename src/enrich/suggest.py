@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import TypeVar
 
 from enrich.columns import humanise
@@ -163,26 +164,37 @@ def narrow(
 
 # --------------------------------------------------------------------------- filling
 
-PENDING = "pending"
-"""The cell is still empty: the suggestion can be written."""
-DONE = "done"
-"""The cell holds the suggested link already."""
+
+class Cell(Enum):
+    """What `suggest --apply` finds in the cell a suggestion would fill. The value of each
+    state but `EMPTY` and `LINKED` is why the suggestion is skipped (`why`)."""
+
+    EMPTY = "the cell is still empty: the suggestion can be written"
+    LINKED = "the cell holds the suggested link already: nothing to do"
+    NO_ROW = "the row is no longer in the seed; run `python -m enrich run` again"
+    NO_COLUMN = "the row has no {column} column any more"
+    FILLED = "its {column} cell is no longer empty"
+    TAKEN = "another suggestion fills that cell"
+    SHORT_ROW = "the row has fewer cells than the header"
+
+    def why(self, column: str) -> str:
+        return self.value.format(column=column)
 
 
-def _state(record: RowRecord | None, suggestion: Suggestion) -> str:
+def _state(record: RowRecord | None, suggestion: Suggestion) -> Cell:
     if record is None:
-        return "the row is no longer in the seed; run `python -m enrich run` again"
+        return Cell.NO_ROW
     if suggestion.column not in record.cells:
-        return f"the row has no {suggestion.column} column any more"
+        return Cell.NO_COLUMN
     url = suggestion.url.lower()
     if any(
         link.column == suggestion.column and link.url.rstrip("/").lower() == url
         for link in record.links
     ):
-        return DONE
+        return Cell.LINKED
     if record.cells[suggestion.column].strip():
-        return f"its {suggestion.column} cell is no longer empty"
-    return PENDING
+        return Cell.FILLED
+    return Cell.EMPTY
 
 
 @dataclass(frozen=True)
@@ -218,19 +230,19 @@ def fill(document: Document, records: Sequence[RowRecord], chosen: Sequence[Sugg
             continue
         record = by_id.get(suggestion.row)
         state = _state(record, suggestion)
-        if state == PENDING and suggestion.cell in filled:
-            state = "another suggestion fills that cell"
-        if state == DONE:
+        if state is Cell.EMPTY and suggestion.cell in filled:
+            state = Cell.TAKEN
+        if state is Cell.LINKED:
             done.append(suggestion)
             continue
-        if record is None or state != PENDING:
-            skipped.append((suggestion, state))
+        if record is None or state is not Cell.EMPTY:
+            skipped.append((suggestion, state.why(suggestion.column)))
             continue
         index = rows[record.line].columns.index(suggestion.column)
         text = _link_text(records, record, suggestion.column)
         edited = _write_cell(lines[record.line - 1], index, f"[{text}]({suggestion.url})")
         if edited is None:
-            skipped.append((suggestion, "the row has fewer cells than the header"))
+            skipped.append((suggestion, Cell.SHORT_ROW.why(suggestion.column)))
             continue
         lines[record.line - 1] = edited
         filled.add(suggestion.cell)
