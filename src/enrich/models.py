@@ -98,7 +98,6 @@ class Identifier(_Record):
     subpath: str | None = Field(
         default=None, description="What the URL adds to the entity, e.g. 'tree/master/adalm'."
     )
-    display: str | None = Field(default=None, description="The key as spelled in the URL.")
 
     @property
     def ref(self) -> str:
