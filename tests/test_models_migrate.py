@@ -34,7 +34,7 @@ from enrich.render import dataset_schema, render_json
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-HUB_FIELDS_V1 = {
+HUB_FIELDS_V1: dict[str, Any] = {
     "title": None,
     "downloads": None,
     "downloads_all_time": None,
@@ -105,7 +105,7 @@ def to_v1(document: dict[str, Any]) -> dict[str, Any]:
     return old
 
 
-MODELS = [
+MODELS: list[dict[str, Any]] = [
     {"id": "acme/big", "downloads": 5_000, "likes": 3},
     {"id": "acme/small", "downloads": None, "likes": None},
 ]
@@ -218,8 +218,9 @@ def test_a_run_keeps_the_last_known_values_of_a_version_1_dataset(tmp_path: Path
     previous, problems = pipeline.read_previous(out)
     assert problems == []
     assert previous is not None
-    assert isinstance(previous.entities[ref].data, TaggedModels)
-    assert [m.id for m in previous.entities[ref].data.models] == ["acme/big", "acme/small"]
+    data = previous.entities[ref].data
+    assert isinstance(data, TaggedModels)
+    assert [m.id for m in data.models] == ["acme/big", "acme/small"]
 
 
 def test_the_schema_names_the_new_record() -> None:

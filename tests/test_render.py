@@ -269,7 +269,7 @@ def _one_dump(value: Dataset) -> str:
 
 
 def _dataset_with(cells: dict[str, str], change: Scalar) -> Dataset:
-    provenance = Provenance(source="arxiv", status=Status.OK, attempts=3, from_cache=True)
+    provenance = Provenance(source="arxiv", status=Status.OK)
     found = Result(
         ref="arxiv:2306.07629",
         provenance=provenance,

@@ -367,7 +367,9 @@ EntityData = Annotated[
 
 
 class Provenance(_Record):
-    """Where a value comes from and how fetching it ended."""
+    """Where a value comes from and how fetching it ended. (How this run's requests went,
+    which differs between two runs that found the same facts, is the run's: the source's
+    `SourceStats.answers`, and the fetch report's counts.)"""
 
     source: str
     status: Status
@@ -376,11 +378,6 @@ class Provenance(_Record):
         description="UTC time of the network call that produced `data`; kept while the "
         "value does not change, so an unchanged refresh rewrites no byte.",
     )
-    # In-run facts, for the summary; not part of the dataset (they differ between two runs
-    # that found the same facts) nor of the cache.
-    http_status: int | None = Field(default=None, exclude=True)
-    from_cache: bool = Field(default=False, exclude=True)
-    attempts: int = Field(default=0, exclude=True)
     error: str | None = None
     etag: str | None = None
     last_modified: str | None = None

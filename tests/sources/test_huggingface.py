@@ -19,7 +19,7 @@ from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
 from enrich.fetch import WORKERS
 from enrich.models import HubMeta, Identifier, Kind, Result, Status, TaggedModel, TaggedModels
 from enrich.net import RetryPolicy
-from enrich.sources import FetchContext, Request, SourceStats
+from enrich.sources import Answer, FetchContext, Request, SourceStats
 from enrich.sources.huggingface import TAGGED_MODELS, HubSource
 from tests.fakeapi import FakeAPI, PeakFakeAPI
 
@@ -101,7 +101,7 @@ def test_model_reads_the_expanded_properties(api: FakeAPI) -> None:
     )
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
     assert found.status is Status.OK
-    assert (found.provenance.http_status, found.provenance.attempts) == (200, 1)
+    assert ctx.stats.answers[found.ref] == Answer(200, 1)
     assert meta(found) == HubMeta(
         hub_kind="model",
         id="acme/tiny-lm",
@@ -202,10 +202,14 @@ def test_no_tagged_model_is_an_empty_fact_and_a_missing_paper_page_not_found(
     api: FakeAPI,
 ) -> None:
     items = [(Kind.HF_PAPER_MODELS, "2401.99999"), (Kind.HF_PAPER, "2401.99999")]
-    results, _, _ = fetch(api, items)
+    results, ctx, _ = fetch(api, items)
     listed, page = results["hf_paper_models:2401.99999"], results["hf_paper:2401.99999"]
     assert (listed.status, tagged(listed).models) == (Status.OK, [])
-    assert (page.status, page.provenance.http_status, page.data) == (Status.NOT_FOUND, 404, None)
+    assert (page.status, ctx.stats.answers[page.ref].http_status, page.data) == (
+        Status.NOT_FOUND,
+        404,
+        None,
+    )
     assert sorted(r.path for r in api.requests) == ["/api/models", "/api/papers/2401.99999"]
 
 
@@ -239,11 +243,11 @@ def test_missing_and_private_entities_are_not_found(api: FakeAPI) -> None:
         (Kind.HF_PAPER, "2401.99999"),
         (Kind.HF_ORG, "nobody"),
     ]
-    results, _, advanced = fetch(api, items)
+    results, ctx, advanced = fetch(api, items)
     assert sum(advanced) == len(items)
     for found in results.values():
         assert found.status is Status.NOT_FOUND, found
-        assert (found.provenance.http_status, found.provenance.attempts) == (404, 1)
+        assert ctx.stats.answers[found.ref] == Answer(404, 1)
         assert found.data is None
     assert len(api.requests) == len(items) + 1  # the org name is also tried as a user
 
@@ -272,7 +276,7 @@ def test_rate_limited_429_waits_as_told_then_succeeds(api: FakeAPI) -> None:
     started = time.monotonic()
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm", policy=policy)
     assert time.monotonic() - started >= 0.9  # `RateLimit: "api";r=0;t=1` + `Retry-After: 1`
-    assert (found.status, found.provenance.attempts) == (Status.OK, 2)
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 2)
     assert [r.status for r in api.requests] == [429, 200]
     assert ctx.stats.requests == 2
 
@@ -280,8 +284,8 @@ def test_rate_limited_429_waits_as_told_then_succeeds(api: FakeAPI) -> None:
 def test_server_error_burst_then_recovery(api: FakeAPI) -> None:
     api.add_model("acme/tiny-lm")
     api.fault("hub", "503", times=2)
-    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, found.provenance.attempts) == (Status.OK, 3)
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 3)
 
 
 def test_permanent_server_error_gives_up_after_the_policy(api: FakeAPI) -> None:
@@ -289,7 +293,7 @@ def test_permanent_server_error_gives_up_after_the_policy(api: FakeAPI) -> None:
     api.fault("hub", "500")
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
     assert found.status is Status.ERROR
-    assert (found.provenance.http_status, found.provenance.attempts) == (500, 3)
+    assert ctx.stats.answers[found.ref] == Answer(500, 3)
     assert found.provenance.error == "Hub model acme/tiny-lm: HTTP 500"
     assert len(api.requests) == ctx.stats.requests == 3
 
@@ -309,9 +313,9 @@ def test_timeout_applies_to_every_call_and_is_retried(api: FakeAPI, kind: Kind, 
     api.add_org("acme", models=1)
     api.fault("hub", "timeout", seconds=10)
     started = time.monotonic()
-    found, _ = one(api, kind, key)
+    found, ctx = one(api, kind, key)
     assert time.monotonic() - started < 3 * TIMEOUT + 1.5
-    assert (found.status, found.provenance.attempts) == (Status.ERROR, 3)
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.ERROR, 3)
     assert "Timeout" in (found.provenance.error or "")
     assert len(api.requests) == 3
 
@@ -320,8 +324,12 @@ def test_timeout_applies_to_every_call_and_is_retried(api: FakeAPI, kind: Kind, 
 def test_transport_failures_are_retried(api: FakeAPI, fault: str) -> None:
     api.add_model("acme/tiny-lm", likes=5)
     api.fault("hub", fault, times=1, seconds=10)
-    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, found.provenance.attempts, meta(found).likes) == (Status.OK, 2, 5)
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, ctx.stats.answers[found.ref].attempts, meta(found).likes) == (
+        Status.OK,
+        2,
+        5,
+    )
 
 
 def test_tagged_models_are_retried_by_the_policy_not_by_the_library(api: FakeAPI) -> None:
@@ -329,9 +337,9 @@ def test_tagged_models_are_retried_by_the_policy_not_by_the_library(api: FakeAPI
     api.add_model("acme/tiny-lm", arxiv_ids=["2306.07629"])
     api.fault("hub", "503", times=2, path_contains="filter=arxiv")
     started = time.monotonic()
-    found, _ = one(api, Kind.HF_PAPER_MODELS, "2306.07629")
+    found, ctx = one(api, Kind.HF_PAPER_MODELS, "2306.07629")
     assert time.monotonic() - started < 1
-    assert (found.status, found.provenance.attempts) == (Status.OK, 3)
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 3)
     assert [m.id for m in tagged(found).models] == ["acme/tiny-lm"]
     api.fault("hub", "429", retry_after=60)
     failed, _ = one(api, Kind.HF_PAPER_MODELS, "2306.07629", policy=RetryPolicy(attempts=1))
@@ -343,8 +351,8 @@ def test_tagged_models_are_retried_by_the_policy_not_by_the_library(api: FakeAPI
 def test_connection_resets_give_up_after_the_policy(api: FakeAPI) -> None:
     api.add_model("acme/tiny-lm")
     api.fault("hub", "reset")
-    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, found.provenance.attempts) == (Status.ERROR, 3)
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.ERROR, 3)
     assert "Hub model acme/tiny-lm: " in (found.provenance.error or "")
 
 
@@ -358,8 +366,8 @@ def test_malformed_answer_is_a_permanent_error(
 ) -> None:
     api.add_paper_page("2306.07629")
     api.fault("hub", fault)
-    found, _ = one(api, kind, "2306.07629")
-    assert (found.status, found.provenance.attempts) == (Status.ERROR, 1)
+    found, ctx = one(api, kind, "2306.07629")
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.ERROR, 1)
     assert found.provenance.error == f"{what}2306.07629: malformed answer (JSONDecodeError)"
     assert len(api.requests) == 1
 
@@ -452,8 +460,8 @@ def test_library_offline_switch_does_not_apply(
     project's own `--offline` (the fetch stage never calls the source) governs instead."""
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     api.add_model("acme/tiny-lm")
-    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, found.provenance.attempts) == (Status.OK, 1)
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 1)
 
 
 def test_renamed_repo_is_moved_and_case_is_not_a_rename(api: FakeAPI) -> None:
