@@ -30,6 +30,7 @@ from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
 from enrich.merge import merge
+from enrich.migrate import load_dataset
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
 from enrich.page import render_page
 from enrich.parse import diagnose, parse, split_lines
@@ -153,7 +154,7 @@ def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
     if not path.is_file():
         return None, []
     try:
-        return Dataset.model_validate_json(path.read_bytes()), []
+        return load_dataset(path.read_bytes()), []
     except (OSError, ValidationError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
