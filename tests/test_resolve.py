@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from enrich.extract import extract_links
+from enrich.ids import row_identity, slug
 from enrich.models import Kind, Link, RowRecord, Severity
 from enrich.parse import parse
-from enrich.resolve import Resolved, column_role, extract_links, resolve, row_identity, slug
+from enrich.resolve import Resolved, resolve
+from enrich.roles import column_role
+from enrich.rows import record_name_cell
 
 SEED = Path(__file__).parents[1] / "seeds" / "slm-survey.md"
 HEADER = "| Method | Year | Paper | Code | Model Card |\n|---|---|---|---|---|\n"
@@ -627,4 +631,4 @@ def test_the_name_cell_survives_the_json_round_trip(table: str, name: str) -> No
         json.dumps(record.model_dump(mode="json"), sort_keys=True)
     )
     assert list(again.cells) == sorted(record.cells)
-    assert record.name_cell() == again.name_cell() == name
+    assert record_name_cell(record) == record_name_cell(again) == name

@@ -33,6 +33,7 @@ from enrich.models import (
     Status,
 )
 from enrich.render import escape_cell
+from enrich.rows import record_name_cell
 from enrich.suggest import Suggestion, suggestions
 
 LIMIT = 10
@@ -98,7 +99,7 @@ _PASSING = {s.value for s in (Status.OK, Status.STALE, Status.ERROR, Status.SKIP
 
 
 def _name(record: RowRecord) -> str:
-    return escape_cell(record.name_cell() or record.id, 80)
+    return escape_cell(record_name_cell(record) or record.id, 80)
 
 
 def _section(title: str, items: list[str]) -> str:
@@ -403,7 +404,7 @@ def _suggestions(found: list[Suggestion]) -> list[str]:
         "writes the first of each cell (or those chosen with `--only`/`--pick`).",
         "",
     ]
-    for s in found:  # the row by id: a dataset read back from JSON has its cells sorted
+    for s in found:  # the row by id, what `suggest --only` takes to choose it
         row, column = _prose(s.row), escape_cell(s.column)
         lines.append(f"- `{s.where}` ({row}): {column} <{s.url}> — {_prose(s.reason)}")
     lines.append("")
