@@ -134,7 +134,7 @@ def malformed(url: str) -> str | None:
     _, netloc, path, _ = _split(url.strip())
     if _host(netloc) in _ARXIV_HOSTS:
         shape = _ARXIV_SHAPE.match(_path(path))
-        if shape is not None:
+        if shape is not None and _arxiv_id(shape["id"]) is None:
             return f"malformed arXiv id '{shape['id']}' in link '{_short(url)}'"
     return None
 
