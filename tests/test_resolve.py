@@ -242,6 +242,9 @@ def test_awq_row_of_the_seed_has_both_links_misplaced() -> None:
         ("Model Card", "https://huggingface.co/papers/2402.14905", True),
         ("Paper", "https://huggingface.co/papers/2402.14905", False),
         ("Paper", "https://crfm.stanford.edu/2023/03/13/alpaca.html", False),
+        ("Paper", "https://huggingface.co/blog/open-r1", False),  # a docs page fits anywhere
+        ("Code", "https://huggingface.co/docs/peft/index", False),
+        ("Model Card", "https://huggingface.co/transformers/model_doc/bert.html", False),
         ("Paper/Blog", "https://github.com/a/b", False),
         ("Title & Authors", "https://github.com/a/b", False),
         ("Model", "https://arxiv.org/abs/2306.07629", False),

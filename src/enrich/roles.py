@@ -23,7 +23,7 @@ from enrich.models import CODE_KINDS, HUB_KINDS, PAPER_KINDS, Kind
 ROLES: dict[str, frozenset[Kind]] = {
     "paper": PAPER_KINDS,
     "code": CODE_KINDS,
-    "model": HUB_KINDS,
+    "model": HUB_KINDS - {Kind.HF_DOCS},  # a documentation page or blog post fits anywhere
 }
 # Column names whose content has an expected kind, matched on the whole name.
 _ROLE_NAMES = (
