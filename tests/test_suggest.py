@@ -103,7 +103,7 @@ def test_gap_is_an_arxiv_paper_and_an_empty_code_or_model_card_cell() -> None:
     assert gap(row("Gamma")) is None  # both cells filled
     assert gap(row("Delta")) is None  # no arXiv paper
     assert gap(row("Eps")) == Gap("2401.00005", code="Code")  # the paper page names it
-    assert gap(row("Theta")) == Gap("2401.00006", model="Model Card")  # "private" is curated; "N/A" would be empty
+    assert gap(row("Theta")) == Gap("2401.00006", model="Model Card")  # curated: not a placeholder
 
 
 def test_tables_without_the_columns_have_no_gap() -> None:
