@@ -153,3 +153,23 @@ def test_the_same_dataset_gives_the_same_section_labels_read_back() -> None:
         Dataset(seeds=["x.md"], records=records, diagnostics=[]).model_dump_json()
     )
     assert _Sections(records).labels == _Sections(again.records).labels == ["A", "B"]
+
+
+@pytest.mark.parametrize("placeholder", ["N/A", "-", "[Coming soon]()", "TBD"])
+def test_suggest_apply_replaces_a_placeholder(placeholder: str) -> None:
+    from enrich.suggest import Suggestion, fill
+
+    text = (
+        "| Method | Paper | Code |\n|---|---|---|\n"
+        f"| X | [Link](https://arxiv.org/abs/2401.02385) | {placeholder} |\n"
+    )
+    document = parse(text, "x.md")
+    [record] = resolve(document).records
+    url = "https://github.com/jzhang38/TinyLlama"
+    chosen = Suggestion("x.md", 3, record.id, "X", "Code", url, "why")
+    done = fill(document, [record], [chosen])
+    assert done.applied == (chosen,)
+    assert (
+        done.text.splitlines()[2]
+        == f"| X | [Link](https://arxiv.org/abs/2401.02385) | [Link]({url}) |"
+    )
