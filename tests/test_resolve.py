@@ -490,6 +490,11 @@ def row_ids(text: str) -> dict[str, str]:
             "github_repo:a/b",
         ),
         ("| A | [b](https://crfm.stanford.edu/x.html) | |", "url:https://crfm.stanford.edu/x.html"),
+        (
+            "| A | [b](https://huggingface.co/blog/x) | [d](https://huggingface.co/datasets/a/b) |",
+            "hf_dataset:a/b",  # a documentation page is not what the row is
+        ),
+        ("| A | [b](https://huggingface.co/docs/peft) | |", "hf_docs:peft"),
         ("| Stable Beluga 7B | | |", "row:stable-beluga-7b"),
         ("| | | |", "row:empty"),
     ],

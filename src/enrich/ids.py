@@ -1,8 +1,8 @@
 """Stage 2: a row's id, unique across a run and stable under edits of the seeds. Pure.
 
 A row's id is derived from what the row is: its first paper (a Hub paper page counts as its
-arXiv paper), else its first repository, else its first Hub entity, else its first other
-link, else the slug of its name (`rows.name_cell`): `row:<slug>`. So it survives reordering
+arXiv paper), else its first repository, else its first Hub entity (not a documentation
+page), else its first other link, else the slug of its name (`rows.name_cell`): `row:<slug>`. So it survives reordering
 and edits of the seed. Only when two rows would get the same id is it qualified, each time
 by as little as tells them apart:
 
@@ -21,7 +21,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from enrich.document import Table
-from enrich.models import CODE_KINDS, HUB_KINDS, PAPER_KINDS, Kind, Link, RowRecord
+from enrich.models import Kind, Link, RowRecord
+from enrich.roles import ROLES
 from enrich.rows import name_cell
 
 _Row = tuple[Table, Sequence[Link], dict[str, str]]
@@ -30,7 +31,7 @@ _Row = tuple[Table, Sequence[Link], dict[str, str]]
 
 def row_identity(links: Sequence[Link], cells: dict[str, str], columns: Sequence[str] = ()) -> str:
     """What a row is: its first paper, repository or entity, else its name's slug."""
-    for kinds in (PAPER_KINDS, CODE_KINDS, HUB_KINDS):
+    for kinds in ROLES.values():  # papers, then repositories, then Hub entities
         for link in links:
             if link.kind in kinds:
                 kind = Kind.ARXIV if link.kind is Kind.HF_PAPER else link.kind
