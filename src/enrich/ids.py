@@ -2,9 +2,9 @@
 
 A row's id is derived from what the row is: its first paper (a Hub paper page counts as its
 arXiv paper), else its first repository, else its first Hub entity (not a documentation
-page), else its first other link, else the slug of its name (`rows.name_cell`): `row:<slug>`. So it survives reordering
-and edits of the seed. Only when two rows would get the same id is it qualified, each time
-by as little as tells them apart:
+page), else its first other link, else the slug of its name (`rows.name_cell`):
+`row:<slug>`. So it survives reordering and edits of the seed. Only when two rows would get
+the same id is it qualified, each time by as little as tells them apart:
 
 1. by the section, within a seed file: `arxiv:2402.04291@quantization` (`@top` for a table
    under no heading);
