@@ -920,3 +920,73 @@ def test_the_whole_corpus_as_one_run_has_no_duplicate_id() -> None:
     ids = [r.id for records in unique_across_files(resolved) for r in records]
     assert len(ids) == len(per_file) > 3000
     assert len(set(ids)) == len(ids)
+
+
+# --------------------------------------------------------------------------- the year check
+
+
+@pytest.mark.parametrize(
+    ("cells", "said"),
+    [
+        ({"Method": "X", "Year": "2024"}, ("Year", "2024", 2024)),
+        ({"Method": "X", "Date": "2024.05"}, ("Date", "2024.05", 2024)),
+        ({"Method": "X", "Time": "2023-10-17"}, ("Time", "2023-10-17", 2023)),
+        ({"Method": "X", "Published": "May 2024"}, ("Published", "May 2024", 2024)),
+        ({"Method": "X", "Release Date": "2023/06<!--18-->"}, ("Release Date", "2023/06", 2023)),
+        ({"Method": "X", "Date": "05/19/2023"}, ("Date", "05/19/2023", 2023)),
+        ({"Method": "X", "Year": "-", "Date": "2022.11"}, ("Date", "2022.11", 2022)),
+        ({"Method": "X", "Year": "2024–2025"}, None),
+        ({"Method": "X", "Venue": "ICML 2024"}, None),
+    ],
+)
+def test_row_year_reads_the_first_date_column_with_a_date(
+    cells: dict[str, str], said: tuple[str, str, int] | None
+) -> None:
+    from enrich.roles import row_year
+
+    record = RowRecord(
+        id="x", file="x.md", line=3, section=[], table=0, cells=cells, columns=[], links=[]
+    )
+    assert row_year(record) == said
+    again = read_back(record.model_copy(update={"columns": list(cells)}))
+    assert row_year(again) == said
+
+
+def read_back(record: RowRecord) -> RowRecord:
+    return RowRecord.model_validate_json(json.dumps(record.model_dump(mode="json"), sort_keys=True))
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "flagged"),
+    [
+        ("Year", "2024", True),
+        ("Date", "2024.05", True),
+        ("Time", "2024-05", True),
+        ("Published", "May 2024", True),
+        ("Date", "2023.05", False),
+        ("Date", "May 2023", False),
+        ("Venue", "2024", False),
+    ],
+)
+def test_the_report_checks_the_year_of_any_date_column(
+    column: str, value: str, flagged: bool
+) -> None:
+    """DPO (arXiv 2305.18290, first published 2023-05) is listed as 2024 in the seed."""
+    from enrich.report import problems
+    from tests.test_render import fixture
+
+    dataset = fixture()[1]
+    [dpo] = [r for r in dataset.records if r.line == 79]
+    cells = {
+        (column if c == "Year" else c): (value if c == "Year" else v) for c, v in dpo.cells.items()
+    }
+    edited = dpo.model_copy(update={"cells": cells, "columns": list(cells)})
+    records = [edited if r is dpo else r for r in dataset.records]
+    found = [
+        p
+        for p in problems(dataset.model_copy(update={"records": records}))
+        if (p.code, p.line) == ("year-mismatch", 79)
+    ]
+    assert [p.message.split(", but")[0] for p in found] == (
+        [f"{column} cell says {value}"] if flagged else []
+    )

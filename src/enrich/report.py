@@ -33,6 +33,7 @@ from enrich.models import (
     Status,
 )
 from enrich.render import escape_cell
+from enrich.roles import row_year
 from enrich.rows import record_name_cell
 from enrich.suggest import Suggestion, suggestions
 
@@ -192,31 +193,32 @@ def _place(problem: Problem) -> tuple[str, int, str, str, str]:
 
 
 def _year(record: RowRecord, facts: Facts) -> Iterator[Problem]:
-    """A Year cell that disagrees with the year the row's paper was first published: on
-    arXiv, else (a paper with no arXiv record) as its landing page dates it."""
-    year = record.cell("year")
-    if not year.isdigit():
+    """A Year (or Date, Time, Published) cell that disagrees with the year the row's paper
+    was first published: on arXiv, else (a paper with no arXiv record) as its landing page
+    dates it."""
+    dated = row_year(record)
+    if dated is None:
         return
+    said, year = f"{dated[0]} cell says {dated[1]}", dated[2]
     known = facts.of(record)
     found = known.paper
     if found is None or not isinstance(found.data, PaperMeta):
-        yield from _page_year(record, known, int(year))
+        yield from _page_year(record, known, said, year)
         return
     published = found.data.published
-    if int(year) != published.year:
+    if year != published.year:
         linked = record.arxiv_link() is not None
         via = "" if linked else " (found through Semantic Scholar: the row links no arXiv page)"
         yield Problem(
             record.file,
             record.line,
             "year-mismatch",
-            f"Year cell says {year}, but arXiv {found.data.arxiv_id} was first published "
-            f"{published:%Y-%m}{via}",
+            f"{said}, but arXiv {found.data.arxiv_id} was first published {published:%Y-%m}{via}",
             f"write {published.year}, unless {year} is a deliberate venue year",
         )
 
 
-def _page_year(record: RowRecord, known: RowFacts, year: int) -> Iterator[Problem]:
+def _page_year(record: RowRecord, known: RowFacts, said: str, year: int) -> Iterator[Problem]:
     """The Year check of a paper with no arXiv record, against its PMLR or OpenReview page."""
     found = known.landing
     data = found.data if found is not None else None
@@ -228,7 +230,7 @@ def _page_year(record: RowRecord, known: RowFacts, year: int) -> Iterator[Proble
         record.file,
         record.line,
         "year-mismatch",
-        f"Year cell says {year}, but its {site} page dates it {when} (no arXiv record of it)",
+        f"{said}, but its {site} page dates it {when} (no arXiv record of it)",
         f"write {data.year}, unless {year} is a deliberate venue year",
     )
 

@@ -7,7 +7,8 @@
   repository), which is both a paper and its repository.
 - **Dates.** Year, Date, Time and Published columns (`date_columns`) hold a date of
   publication, written `2024`, `2024.05`, `2024-05`, `2024/05/17`, `05/2024`, `May 2024` or
-  `May 17, 2024` (`is_date`); a note in parentheses may follow.
+  `May 17, 2024` (`is_date`); a note in parentheses may follow. The report's check of the
+  year against the paper's reads the first that holds one (`row_year`).
 - **Placeholders.** A cell that says there is nothing yet (`-`, `–`, `N/A`, `TBD`, `No`,
   `[Coming soon]()`, ...: `is_placeholder`) is an empty cell: no link, no warning, and a
   row's empty Code or Model Card cell is one to suggest a link for.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from enrich.models import CODE_KINDS, HUB_KINDS, PAPER_KINDS, Kind
+from enrich.models import CODE_KINDS, HUB_KINDS, PAPER_KINDS, Kind, RowRecord
 
 ROLES: dict[str, frozenset[Kind]] = {
     "paper": PAPER_KINDS,
@@ -84,6 +85,7 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_YEAR_IN = re.compile(rf"(?<!\d){_YEAR}(?!\d)")
 
 PLACEHOLDERS = frozenset(
     """- -- --- – — / ? ✗ ✘ ❌ n/a na n.a. none no nil null tbd tba todo soon wip
@@ -130,6 +132,18 @@ def date_columns(columns: tuple[str, ...]) -> tuple[str, ...]:
 def is_date(value: str) -> bool:
     """Whether a date cell holds a date of publication (HTML comments aside)."""
     return _DATE.fullmatch(_COMMENT.sub("", value).strip()) is not None
+
+
+def row_year(record: RowRecord) -> tuple[str, str, int] | None:
+    """What the row's first date column (in table order) that holds a date says: the
+    column, the date as written (HTML comments aside) and its year; None without one."""
+    for column in date_columns(tuple(record.columns or record.cells)):
+        value = _COMMENT.sub("", record.cells.get(column, "")).strip()
+        if _DATE.fullmatch(value) is not None:
+            year = _YEAR_IN.search(value)
+            if year is not None:
+                return column.strip(), value, int(year[0])
+    return None
 
 
 def is_placeholder(cell: str) -> bool:
