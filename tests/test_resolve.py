@@ -686,6 +686,8 @@ def test_the_name_cell_survives_the_json_round_trip(table: str, name: str) -> No
         ("https://github.com/a/b?!", ["https://github.com/a/b"]),
         ("https://x.org/a&hl; then", ["https://x.org/a"]),
         ("https://x.org/a; then", ["https://x.org/a"]),
+        ("[see https://x.org/a]", ["https://x.org/a"]),
+        ("[https://x.org/a] b", ["https://x.org/a"]),
         ("'https://x.org/q'", []),  # GitHub links a bare URL only after a space, *, _, ~ or (
         ("code:https://github.com/a/b", []),
         ("xhttps://github.com/a/b", []),

@@ -18,8 +18,9 @@ from enrich.parse import markdown
 
 _INLINE = markdown()
 # A candidate extended autolink (GFM): a scheme or `www.` where a link may start, up to the
-# next space or `<`; `autolinks` trims its end.
-_AUTOLINK = re.compile(r"(?<![^\s*_~(])(?:https?://|www\.)[^\s<]*", re.IGNORECASE)
+# next space or `<` (or `]`, the end of a bracketed text that is no link: GitHub's renderer
+# sees it as a text of its own); `autolinks` trims its end.
+_AUTOLINK = re.compile(r"(?<![^\s*_~(\[])(?:https?://|www\.)[^\s<\]]*", re.IGNORECASE)
 _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*")
 _TRAILING = frozenset("?!.,:*_~'\"")
 _ENTITY_TAIL = re.compile(r"&[A-Za-z0-9]+;$")
