@@ -111,3 +111,25 @@ def test_the_report_checks_the_year_of_any_date_column(
     assert [p.message.split(", but")[0] for p in found] == (
         [f"{column} cell says {value}"] if flagged else []
     )
+
+
+@pytest.mark.parametrize(
+    ("column", "flagged"),
+    [("Model Card", True), ("HF Model", True), ("Checkpoints", True), ("Model", False)],
+)
+def test_not_a_model_is_reported_in_the_model_card_columns_gaps_fill(
+    column: str, flagged: bool
+) -> None:
+    """One rule for which column is the Model Card column: `roles.column_role`. (`Model`
+    names the row; a link there is not a model card.)"""
+    from enrich.columns import Facts
+    from enrich.models import Dataset
+    from enrich.report import problems
+
+    text = (
+        f"| Method | Paper | {column} |\n|---|---|---|\n"
+        "| X | [p](https://arxiv.org/abs/2401.00001) | [d](https://huggingface.co/docs/peft) |\n"
+    )
+    dataset = Dataset(seeds=["x.md"], records=list(run(text).records), diagnostics=[])
+    codes = [p.code for p in problems(dataset, Facts({}))]
+    assert codes.count("not-a-model") == (1 if flagged else 0)

@@ -33,7 +33,7 @@ from enrich.models import (
     Status,
 )
 from enrich.render import escape_cell
-from enrich.roles import row_year
+from enrich.roles import column_role, row_year
 from enrich.rows import record_name_cell
 from enrich.suggest import Suggestion, suggestions
 
@@ -354,7 +354,7 @@ def _moved(record: RowRecord, link: Link, result: Result, moved_to: str) -> Prob
 
 def _model_card(record: RowRecord) -> Iterator[Problem]:
     for link in record.links:
-        if "model" not in link.column.lower():
+        if column_role(link.column) != "model":  # a Model Card column, as gaps finds it
             continue
         what = {
             Kind.HF_DOCS: "a documentation page",
