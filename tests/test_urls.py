@@ -172,7 +172,6 @@ def test_github_user_and_org_pages(url: str, key: str, display: str) -> None:
         "https://github.com",
         "https://github.com/user-attachments/assets/3c1e4f55-8a2b-4b1f-9e0d-0c8d1b2a7f6e",
         "https://github.com/user-attachments/files/17283911/report.pdf",
-        "https://github.com/assets/123/logo.png",
     ],
 )
 def test_github_site_pages_are_generic_urls(url: str) -> None:

@@ -47,7 +47,7 @@ _GITHUB_RESERVED = frozenset(
     """about account apps blog collections contact customer-stories dashboard enterprise
     events explore features issues login marketplace new notifications orgs organizations
     pricing pulls search security settings site sponsors stars topics trending users
-    codespaces copilot readme team user-attachments assets""".split()
+    codespaces copilot readme team user-attachments""".split()
 )
 # First path segments of huggingface.co that are site pages, not users or organisations.
 _HF_RESERVED = frozenset(
