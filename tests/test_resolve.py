@@ -798,3 +798,13 @@ def test_an_in_page_anchor_is_no_link_and_no_problem(anchor: str) -> None:
     assert result.records[0].links == []
     assert result.diagnostics == ()
     assert result.records[0].cells["Links"] == f"[a]({anchor})"  # left as written
+
+
+def test_a_malformed_link_is_reported_on_every_line_it_is_on() -> None:
+    row = "| X | [p](https://arxiv.org/abs/203.05527) |\n"
+    result = run("| Method | Paper |\n|---|---|\n" + row + row + row)
+    assert [(d.code, d.line) for d in result.diagnostics if d.code != "duplicate-entity"] == [
+        ("malformed-id", 3),
+        ("malformed-id", 4),
+        ("malformed-id", 5),
+    ]

@@ -94,11 +94,13 @@ def _row_links(
         for found in extract_links(value, references):
             link = memo.links.get((found.url, found.text, column))
             if link is None:
+                reported = len(diagnostics)
                 where = _Where(path, line, column)
                 link = _resolve_link(where, value, found, diagnostics, memo.identifiers)
                 if link is None:
                     continue
-                memo.links[found.url, found.text, column] = link
+                if len(diagnostics) == reported:  # a link with a problem is told each time
+                    memo.links[found.url, found.text, column] = link
             links.append(link)
     return links
 
