@@ -29,6 +29,7 @@ from enrich.diffs import unified_diff
 from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
+from enrich.ids import unique_across_files
 from enrich.merge import merge
 from enrich.migrate import load_dataset
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
@@ -140,6 +141,13 @@ def load_seed(path: Path) -> Seed:
     return Seed(path, document, resolved.records, tuple(diagnostics))
 
 
+def load_seeds(paths: Iterable[Path]) -> tuple[Seed, ...]:
+    """The seeds of one run, their row ids unique across them (`ids.unique_across_files`)."""
+    seeds = [load_seed(path) for path in paths]
+    records = unique_across_files([seed.records for seed in seeds])
+    return tuple(replace(s, records=r) for s, r in zip(seeds, records, strict=True))
+
+
 def build_dataset(seeds: tuple[Seed, ...]) -> Dataset:
     return Dataset(
         seeds=[s.document.path for s in seeds],
@@ -191,7 +199,7 @@ def refresh(
     settings: Settings, progress: Progress | None, sources: tuple[Source, ...] | None
 ) -> Refreshed:
     """Parse, resolve, fetch and merge. Call it under `run_lock`."""
-    seeds = tuple(load_seed(p) for p in discover([settings.seeds]))
+    seeds = load_seeds(discover([settings.seeds]))
     records = [r for s in seeds for r in s.records]
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
@@ -315,7 +323,7 @@ class Proposals:
 
 def proposals(dataset: Dataset) -> Proposals:
     """`dataset`'s suggestions for its seeds (the files it names, read now)."""
-    seeds = tuple(load_seed(Path(name)) for name in dataset.seeds)
+    seeds = load_seeds(Path(name) for name in dataset.seeds)
     records = [r for seed in seeds for r in seed.records]
     return Proposals(suggestions(records, dataset.entities), seeds)
 
