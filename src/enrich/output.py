@@ -31,7 +31,7 @@ def commit(files: Mapping[Path, str | bytes], folder: Path) -> tuple[Path, ...]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         data = {path: _utf8(content) for path, content in files.items()}  # once: 26 MB at 10k
-        changed = [path for path, content in data.items() if _differs(path, content)]
+        changed = [path for path, content in data.items() if differs(path, content)]
         if not changed:
             return ()
         staged = [(_stage(path, data[path]), path) for path in changed]
@@ -75,7 +75,7 @@ def _utf8(content: str | bytes) -> bytes:
     return content if isinstance(content, bytes) else content.encode("utf-8")
 
 
-def _differs(path: Path, data: bytes) -> bool:
+def differs(path: Path, data: bytes) -> bool:
     """Whether `path` does not hold `data`: sizes first, then the content a block at a time
     (never a second copy of a 26 MB dataset in memory)."""
     try:

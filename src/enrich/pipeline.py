@@ -121,11 +121,11 @@ def read_seed(path: Path) -> str:
 
 
 def display_path(path: Path) -> str:
-    """`path` relative to the working folder when it is below it, in POSIX form."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """`path` relative to the working folder, in POSIX form (`../lists/a.md` when outside
+    it): the name a seed has in every output, the same whether it was named by an absolute
+    or a relative path, and in any checkout of the same repository."""
+    where = path.absolute().parent.resolve() / path.name  # the file's own name: a link kept
+    return Path(os.path.relpath(where, Path.cwd().resolve())).as_posix()
 
 
 def load_seed(path: Path) -> Seed:
@@ -234,22 +234,31 @@ def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: N
     with run_lock(settings.cache, on_wait), collector.run_scope():
         done = refresh(offline, None, None)
         files = outputs(offline, done)
-    found = []
-    for path, data in files.items():
-        if path.name == CHANGES_NAME:
-            continue  # history of the last refresh, not a function of the seeds
-        text = data.decode("utf-8")
-        current = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if current != text:
-            found.append(
-                unified_diff(
-                    current.splitlines(keepends=True),
-                    text.splitlines(keepends=True),
-                    f"{path} (committed)",
-                    f"{path} (from seeds and cache)",
-                )
-            )
-    return found
+    changes = settings.out / CHANGES_NAME  # history of the last refresh, not of the seeds
+    found = (difference(path, data) for path, data in files.items() if path != changes)
+    return [diff for diff in found if diff]
+
+
+def difference(path: Path, data: bytes) -> str:
+    """A unified diff from the bytes of `path` (none when missing) to `data`; "" when they
+    are the same bytes. Never "" when they differ, even in bytes that are not UTF-8 or in
+    line endings alone."""
+    try:
+        current = path.read_bytes() if path.exists() else b""
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if current == data:
+        return ""
+    old, new = _lines(current), _lines(data)
+    names = f"{path} (committed)", f"{path} (from seeds and cache)"
+    if old == new:  # the bytes that differ do not decode
+        return f"--- {names[0]}\n+++ {names[1]}\n@@ the bytes differ (not UTF-8) @@\n"
+    return unified_diff(old, new, *names)
+
+
+def _lines(data: bytes) -> list[str]:
+    """`data` as lines with their own endings, bytes that are not UTF-8 shown as U+FFFD."""
+    return split_lines(data.decode("utf-8", errors="replace"))
 
 
 def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
