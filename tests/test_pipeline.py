@@ -14,7 +14,9 @@ import jsonschema
 import pytest
 
 from enrich import output, pipeline
+from enrich.cli import main
 from enrich.config import Settings
+from enrich.errors import InputError
 from enrich.models import Dataset, Kind, PaperMeta, Provenance, Result, Status
 from enrich.render import render_json
 
@@ -185,11 +187,15 @@ def test_recover_drops_debris_of_a_run_killed_before_its_journal(tmp_path: Path)
     assert [p.name for p in folder.iterdir()] == ["a.txt"]
 
 
-def test_concurrent_runs_are_serialised_with_a_message(tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    cache.mkdir()
+@pytest.mark.parametrize("held", ["cache", "out"])
+def test_concurrent_runs_are_serialised_with_a_message(tmp_path: Path, held: str) -> None:
+    """A run waits for another that holds its cache or its output folder (two runs with one
+    --out and different caches would otherwise remove each other's staged files)."""
+    folder = tmp_path / held
+    folder.mkdir()
     messages: list[str] = []
-    with open(cache / ".lock", "a+") as holder:
+    holder = os.open(folder, os.O_RDONLY)
+    try:
         fcntl.flock(holder, fcntl.LOCK_EX)
         released = threading.Timer(0.3, lambda: fcntl.flock(holder, fcntl.LOCK_UN))
         released.start()
@@ -197,9 +203,11 @@ def test_concurrent_runs_are_serialised_with_a_message(tmp_path: Path) -> None:
         pipeline.run(settings(tmp_path, offline=True), sources=(), on_wait=messages.append)
         waited = time.monotonic() - started
         released.join()
+    finally:
+        os.close(holder)
     assert waited >= 0.25
-    assert messages
-    assert "another enrich run" in messages[0]
+    assert messages == [f"another enrich run is using {folder}/; waiting for it to finish"]
+    assert not list(folder.glob("*lock*"))  # no lock file left in either folder
 
 
 def test_the_lazy_registry_declares_what_the_sources_declare() -> None:
@@ -249,3 +257,110 @@ def test_render_json_streams_the_same_bytes_as_one_dump(name: str) -> None:
         )
         + "\n"
     )
+
+
+# ------------------------------------------------------------- where the documents go
+
+LIST = (
+    "# {title}\n\nSee [notes](notes/x.md).\n\n| Method | Paper |\n|---|---|\n"
+    "| {title} | [Link](https://arxiv.org/abs/2306.07629) |\n"
+)
+
+
+def write_list(path: Path, title: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(LIST.format(title=title), encoding="utf-8")
+
+
+def test_documents_mirror_the_seed_folder_so_none_is_lost(tmp_path: Path) -> None:
+    seeds = tmp_path / "lists"
+    names = ["README.md", "a/README.md", "b/README.md", "a/deep/README.md", "b/report.md"]
+    for name in names:
+        write_list(seeds / name, name)
+    result = pipeline.run(settings(tmp_path, seeds=seeds, offline=True), sources=())
+    out = tmp_path / "out"
+    for name in names:
+        document = (out / name).read_text(encoding="utf-8")
+        assert f"| {name} |" in document  # its own rows, no other seed's
+        # relative links and the timeline resolve from where the document is
+        target = document.split("[notes](")[1].split(")")[0]
+        assert (out / name).parent.joinpath(target).resolve() == (seeds / name).parent.joinpath(
+            "notes/x.md"
+        ).resolve()
+        image = document.split('<img src="')[1].split('"')[0]
+        assert (out / name).parent.joinpath(image).resolve() == (out / "timeline.svg").resolve()
+    assert (out / "report.md").read_text(encoding="utf-8").startswith("# Report")
+    assert len({r.file for r in result.dataset.records}) == len(names)
+
+
+def test_a_single_seed_file_gives_one_document_beside_the_generated_files(tmp_path: Path) -> None:
+    pipeline.run(settings(tmp_path, offline=True, columns=()), sources=())
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        [*pipeline.folders.GENERATED, SEED.name]
+    )
+    assert b'<img src="timeline.svg"' in (tmp_path / "out" / SEED.name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [*pipeline.folders.GENERATED, "changes.md", "Report.md", "INDEX.HTML", "Enriched.JSON"],
+)
+def test_no_seed_can_shadow_a_generated_file(tmp_path: Path, name: str) -> None:
+    seed = tmp_path / "lists" / name
+    write_list(seed, "X")
+    for seeds in (seed, seed.parent):
+        if seeds.is_dir() and not name.endswith(".md"):
+            continue  # a folder gives its *.md files only
+        with pytest.raises(InputError, match="a file enrich generates; rename the seed"):
+            pipeline.run(settings(tmp_path, seeds=seeds, offline=True), sources=())
+        assert not (tmp_path / "out").exists()  # refused before anything was written
+    if not name.endswith(".md"):
+        return
+    (tmp_path / "lists" / "sub").mkdir()
+    seed.rename(tmp_path / "lists" / "sub" / name)  # in a subfolder: its own path
+    pipeline.run(settings(tmp_path, seeds=tmp_path / "lists", offline=True), sources=())
+    assert b"| X |" in (tmp_path / "out" / "sub" / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("out", "cache", "message"),
+    [
+        ("seeds", "cache", "is the seed folder"),
+        ("seeds/./", "cache", "is the seed folder"),
+        ("seeds/out", "cache", "is inside the seed folder"),
+        ("seeds/a/b", "cache", "is inside the seed folder"),
+        ("store", "store", "is the cache folder"),
+        ("store/../store", "store/", "is the cache folder"),
+        ("store/out", "store", "is inside the cache folder"),
+    ],
+)
+def test_outputs_can_be_neither_seeds_nor_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, cache: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "store").mkdir()
+    for spelled in (Path(out), tmp_path / out):
+        chosen = Settings(seeds=Path("seeds"), out=spelled, cache=Path(cache), offline=True)
+        with pytest.raises(InputError, match=message):
+            pipeline.run(chosen, sources=())
+        with pytest.raises(InputError, match=message):
+            pipeline.check(chosen)
+    assert main(["run", "--offline", "-q", "--out", out, "--cache", cache]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seeds", "store"]
+
+
+def test_a_document_never_overwrites_another_seed(tmp_path: Path) -> None:
+    seeds = tmp_path / "out" / "lists"
+    write_list(seeds / "x.md", "outer")
+    write_list(seeds / "lists" / "x.md", "inner")  # its document would be out/lists/x.md
+    with pytest.raises(InputError, match=r"would overwrite the seed .*lists/x\.md"):
+        pipeline.run(settings(tmp_path, seeds=seeds, offline=True), sources=())
+    assert (seeds / "x.md").read_text(encoding="utf-8") == LIST.format(title="outer")
+
+
+def test_a_document_may_replace_its_own_seed_in_place(tmp_path: Path) -> None:
+    pipeline.run(settings(tmp_path, offline=True), sources=())
+    document = tmp_path / "out" / SEED.name
+    before = document.read_bytes()
+    pipeline.run(settings(tmp_path, seeds=document, offline=True), sources=())
+    assert document.read_bytes() == before

@@ -34,12 +34,25 @@ def commit(files: Mapping[Path, str | bytes], folder: Path) -> tuple[Path, ...]:
         changed = [path for path, content in data.items() if differs(path, content)]
         if not changed:
             return ()
-        staged = [(_stage(path, data[path]), path) for path in changed]
-        _write_journal(folder, staged)
-        _apply(folder, staged)
+        _commit(folder, [(path, data[path]) for path in changed])
     except OSError as exc:
         raise OutputError(f"{folder}: cannot write the output: {exc.strerror or exc}") from None
     return tuple(changed)
+
+
+def _commit(folder: Path, changed: list[tuple[Path, bytes]]) -> None:
+    """Stage every file, journal, rename. A failure before the journal (a full disk) leaves
+    the old files and removes what was staged."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, content in changed:
+            staged.append((_stage(path, content), path))
+        _write_journal(folder, staged)
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    _apply(folder, staged)
 
 
 def replace(path: Path, content: str | bytes) -> None:
@@ -65,8 +78,8 @@ def recover(folder: Path) -> list[str]:
             pairs = []
         _apply(folder, [(t, p) for t, p in pairs if t.exists()])
         notes.append(f"{folder}/: finished writing the output of an interrupted run")
-    if folder.is_dir():
-        for debris in folder.glob(f".*{_TMP_SUFFIX}"):
+    if folder.is_dir():  # documents sit in subfolders too (the seeds' layout)
+        for debris in folder.rglob(f".*{_TMP_SUFFIX}"):
             debris.unlink(missing_ok=True)
     return notes
 

@@ -11,16 +11,14 @@ concurrent runs on the same cache.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from enrich import collector, output
+from enrich import collector, folders, output
 from enrich.cache import Cache
 from enrich.columns import Facts, select
 from enrich.config import Settings
@@ -28,6 +26,14 @@ from enrich.diffs import unified_diff
 from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
+from enrich.folders import (
+    CHANGES_NAME,
+    DATASET_NAME,
+    PAGE_NAME,
+    REPORT_NAME,
+    SCHEMA_NAME,
+    TIMELINE_NAME,
+)
 from enrich.merge import merge
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
 from enrich.page import render_page
@@ -38,13 +44,6 @@ from enrich.resolve import resolve
 from enrich.sources import Source, registry
 from enrich.suggest import Filled, Suggestion, fill, suggestions
 from enrich.timeline import render_timeline
-
-DATASET_NAME = "enriched.json"
-SCHEMA_NAME = "enriched.schema.json"
-REPORT_NAME = "report.md"
-CHANGES_NAME = "CHANGES.md"
-PAGE_NAME = "index.html"
-TIMELINE_NAME = "timeline.svg"
 
 
 @dataclass(frozen=True)
@@ -158,20 +157,11 @@ def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
         return None, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
 
 
-@contextmanager
-def run_lock(directory: Path, on_wait: Callable[[str], None]) -> Iterator[None]:
-    """Serialise runs that share a cache: the second one waits, and says so."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            on_wait(f"another enrich run is using {directory}/; waiting for it to finish")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def plan(settings: Settings) -> dict[Path, Path]:
+    """Every seed of `settings.seeds` and the path of its regenerated document, once the
+    folders are known to be usable together (`folders.check_folders`, `folders.documents`)."""
+    folders.check_folders(settings.seeds, settings.out, settings.cache)
+    return folders.documents(settings.seeds, discover([settings.seeds]), settings.out)
 
 
 @dataclass(frozen=True)
@@ -179,6 +169,7 @@ class Refreshed:
     """Everything a run computed, before anything is written."""
 
     seeds: tuple[Seed, ...]
+    documents: Mapping[Path, Path]  # each seed's path -> its regenerated document's
     dataset: Dataset
     previous: Dataset | None
     fetch: FetchReport
@@ -186,10 +177,14 @@ class Refreshed:
 
 
 def refresh(
-    settings: Settings, progress: Progress | None, sources: tuple[Source, ...] | None
+    settings: Settings,
+    documents: Mapping[Path, Path],
+    progress: Progress | None,
+    sources: tuple[Source, ...] | None,
 ) -> Refreshed:
-    """Parse, resolve, fetch and merge. Call it under `run_lock`."""
-    seeds = tuple(load_seed(p) for p in discover([settings.seeds]))
+    """Parse, resolve, fetch and merge the seeds of `documents` (from `plan`). Call it under
+    `folders.run_lock`."""
+    seeds = tuple(load_seed(p) for p in documents)
     records = [r for s in seeds for r in s.records]
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
@@ -211,7 +206,7 @@ def refresh(
         last,
         [d for s in seeds for d in s.diagnostics],
     )
-    return Refreshed(seeds, dataset, previous, report, tuple(warnings))
+    return Refreshed(seeds, documents, dataset, previous, report, tuple(warnings))
 
 
 def run(
@@ -221,8 +216,10 @@ def run(
     sources: tuple[Source, ...] | None = None,
 ) -> RunResult:
     """The main job: parse, resolve, fetch, merge, render, and write `settings.out`."""
-    with run_lock(settings.cache, on_wait), collector.run_scope():
-        done = refresh(settings, progress, sources)
+    documents = plan(settings)
+    locked = {settings.cache: "--cache", settings.out: "--out"}
+    with folders.run_lock(locked, on_wait), collector.run_scope():
+        done = refresh(settings, documents, progress, sources)
         files = outputs(settings, done)
         written = output.commit(files, settings.out)
     return RunResult(done.seeds, written, done.dataset, done.fetch, done.warnings)
@@ -231,8 +228,12 @@ def run(
 def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: None) -> list[str]:
     """Unified diffs between `settings.out` and what an offline run would write there."""
     offline = replace(settings, offline=True)
-    with run_lock(settings.cache, on_wait), collector.run_scope():
-        done = refresh(offline, None, None)
+    documents = plan(offline)
+    locked = {settings.cache: "--cache"} | (
+        {settings.out: "--out"} if settings.out.is_dir() else {}
+    )
+    with folders.run_lock(locked, on_wait), collector.run_scope():
+        done = refresh(offline, documents, None, None)
         files = outputs(offline, done)
     changes = settings.out / CHANGES_NAME  # history of the last refresh, not of the seeds
     found = (difference(path, data) for path, data in files.items() if path != changes)
@@ -279,12 +280,19 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
     columns = select(settings.columns, settings.headers)
     for seed in done.seeds:
         records = {r.line: r for r in dataset.records if r.file == seed.document.path}
-        base = Path(os.path.relpath(seed.path.parent.resolve(), out.resolve())).as_posix()
-        timeline = TIMELINE_NAME if records else None  # a document with rows shows it
-        files[out / seed.path.name] = render_document(
+        target = done.documents[seed.path]
+        base = _relative(seed.path.parent, target.parent)
+        # a document with rows shows the timeline
+        timeline = _relative(out / TIMELINE_NAME, target.parent) if records else None
+        files[target] = render_document(
             seed.document, records, dataset.entities, columns, base, timeline, facts
         ).encode()
     return files
+
+
+def _relative(path: Path, start: Path) -> str:
+    """`path` seen from the folder `start`, in POSIX form."""
+    return Path(os.path.relpath(folders.real(path), folders.real(start))).as_posix()
 
 
 # ------------------------------------------------------------------------- suggestions
