@@ -28,9 +28,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import diskcache
 import pytest
 
 from enrich import output, pipeline
+from enrich.cache import Cache
 from enrich.config import Endpoints, Settings
 from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
@@ -460,3 +462,34 @@ def test_outputs_get_the_permissions_of_an_ordinary_file(tmp_path: Path, api: Fa
         os.umask(previous)
     modes = {p.name: p.stat().st_mode & 0o777 for p in (folder / "output").iterdir()}
     assert modes == dict.fromkeys(modes, 0o644)
+
+
+# ------------------------------------------------------------------------- full disk
+
+
+def test_a_full_cache_is_kept_the_outputs_are_written_and_the_run_says_so(
+    tmp_path: Path, api: FakeAPI
+) -> None:
+    """A cache that cannot grow (SQLite's genuine "database or disk is full", as on a full
+    disk) is neither declared corrupt nor moved aside: the run fetches what it could not
+    store, writes every output from it, and exits 2 with what to do."""
+    folder = new_folder(tmp_path / "run")
+    env = api_env(api.base_url)
+    first = dataclasses.replace(settings(api, folder), only=frozenset({"arxiv"}))
+    assert pipeline.run(first).failed_sources() == {}
+    cache = folder / "cache"
+    diskcache.Cache(str(cache), sqlite_max_page_count=1).close()  # kept in its settings
+    fresh_budget(api)
+
+    done = run_to_end(folder, env)
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    message = done.stderr.strip().splitlines()[-1]
+    assert message.startswith("enrich: error: --cache cache: the cache could not be used")
+    assert "database or disk is full" in message
+    assert "outputs in output/ were written" in message
+    assert not [p for p in cache.iterdir() if p.name.startswith("corrupt-")]
+    check_complete(folder)  # every fact fetched is in the output
+    with Cache(cache, {"arxiv": 3600}) as reopened:  # what it held is still there
+        assert reopened.get("arxiv", "arxiv:2306.07629") is not None

@@ -364,3 +364,61 @@ def test_a_document_may_replace_its_own_seed_in_place(tmp_path: Path) -> None:
     before = document.read_bytes()
     pipeline.run(settings(tmp_path, seeds=document, offline=True), sources=())
     assert document.read_bytes() == before
+
+
+# ------------------------------------------------------------- folders that cannot be used
+
+
+@pytest.mark.parametrize("option", ["--cache", "--out"])
+@pytest.mark.parametrize("where", ["a-file", "below-a-file"])
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_a_folder_option_naming_a_file_is_a_message_and_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    where: str,
+    command: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("taken").write_text("not a folder\n", encoding="utf-8")
+    path = "taken" if where == "a-file" else "taken/sub"
+    args = ["--offline", "-q"] if command == "run" else []
+    code = main([command, *args, option, path])
+    captured = capsys.readouterr()
+    if command == "check" and option == "--out":
+        assert code == 1  # nothing to compare with: every file differs
+        return
+    assert code == 2
+    assert "Traceback" not in captured.err
+    assert f"enrich: error: {option} {path}: a file, not a folder; name a folder" in captured.err
+    assert Path("taken").read_text(encoding="utf-8") == "not a folder\n"
+
+
+@pytest.mark.parametrize("option", ["--cache", "--out"])
+def test_a_read_only_folder_is_a_message_and_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = Path("locked")
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.access(folder, os.W_OK):  # root writes anywhere: make the folder read-only to it
+        real_access = os.access
+        monkeypatch.setattr(
+            pipeline.folders.os,
+            "access",
+            lambda path, mode: (
+                not mode & os.W_OK if Path(path) == folder else real_access(path, mode)
+            ),
+        )
+    try:
+        assert main(["run", "--offline", "-q", option, str(folder)]) == 2
+    finally:
+        folder.chmod(0o755)
+    err = capsys.readouterr().err
+    assert f"enrich: error: {option} locked: the folder is read-only; make it writable" in err
+    assert list(folder.iterdir()) == []

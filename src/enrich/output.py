@@ -36,7 +36,10 @@ def commit(files: Mapping[Path, str | bytes], folder: Path) -> tuple[Path, ...]:
             return ()
         _commit(folder, [(path, data[path]) for path in changed])
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot write the output: {exc.strerror or exc}") from None
+        raise OutputError(
+            f"{folder}: cannot write the output ({exc.strerror or exc}); no file was left half "
+            "written. Make room there or make it writable (or choose another --out), and run again"
+        ) from None
     return tuple(changed)
 
 

@@ -174,6 +174,7 @@ class Refreshed:
     previous: Dataset | None
     fetch: FetchReport
     warnings: tuple[str, ...]
+    cache_failure: str | None = None  # why the cache could not be used (left as it was)
 
 
 def refresh(
@@ -198,6 +199,7 @@ def refresh(
         fetching = fetch_all(linked, chosen, settings, cache, last, progress, found)
         report = asyncio.run(fetching)
         warnings += cache.warnings
+        failure = cache.failure
     collector.settle()
     dataset = merge(
         [s.document.path for s in seeds],
@@ -206,7 +208,7 @@ def refresh(
         last,
         [d for s in seeds for d in s.diagnostics],
     )
-    return Refreshed(seeds, documents, dataset, previous, report, tuple(warnings))
+    return Refreshed(seeds, documents, dataset, previous, report, tuple(warnings), failure)
 
 
 def run(
@@ -222,6 +224,13 @@ def run(
         done = refresh(settings, documents, progress, sources)
         files = outputs(settings, done)
         written = output.commit(files, settings.out)
+    if done.cache_failure is not None:
+        raise OutputError(
+            f"--cache {settings.cache}: the cache could not be used ({done.cache_failure}); "
+            f"it was left as it was, and the outputs in {settings.out}/ were written from "
+            "what this run fetched. Make room there or make it writable (or choose another "
+            "--cache), and run again"
+        )
     return RunResult(done.seeds, written, done.dataset, done.fetch, done.warnings)
 
 
