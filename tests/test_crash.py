@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import os
 import random
 import re
@@ -493,3 +494,45 @@ def test_a_full_cache_is_kept_the_outputs_are_written_and_the_run_says_so(
     check_complete(folder)  # every fact fetched is in the output
     with Cache(cache, {"arxiv": 3600}) as reopened:  # what it held is still there
         assert reopened.get("arxiv", "arxiv:2306.07629") is not None
+
+
+# ------------------------------------------------------------------------------ SIGINT
+
+
+@pytest.mark.parametrize("blocked_in", ["requests", "lock"])
+def test_the_first_ctrl_c_ends_the_run_with_exit_130(
+    tmp_path: Path, api: FakeAPI, blocked_in: str
+) -> None:
+    """One SIGINT, whatever the run is blocked in (worker threads waiting for answers that
+    take 30 s, or the lock another run holds): the process ends within seconds, exit 130,
+    and the previous output is left as it was."""
+    folder = new_folder(tmp_path / "run")
+    assert pipeline.run(settings(api, folder)).failed_sources() == {}
+    before = snapshot(folder / "output")
+    fresh_budget(api)
+    api.reset_requests()
+    holder = os.open(folder / "cache", os.O_RDONLY)
+    try:
+        if blocked_in == "lock":
+            fcntl.flock(holder, fcntl.LOCK_EX)
+        else:
+            api.set_latency(30.0)
+        proc = spawn(enrich_command("--refresh"), folder, api_env(api.base_url))
+        with reaped(proc):
+            watch = StderrWatch(proc)
+            ready = (lambda: api.count() > 0) if blocked_in == "requests" else lambda: watch.wait(0)
+            assert wait_until(lambda: bool(ready()), 30), "the run never got blocked"
+            time.sleep(0.3)  # well inside the blocking call
+            interrupted = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(timeout=30)
+            took = time.monotonic() - interrupted
+            text = watch.text()
+    finally:
+        os.close(holder)
+        api.set_latency(0.0)
+    assert code == 130, text
+    assert took < 5, took
+    assert text.rstrip().endswith("interrupted"), text
+    assert "Traceback" not in text
+    assert snapshot(folder / "output") == before

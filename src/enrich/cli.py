@@ -29,6 +29,7 @@ from enrich.render import render_json
 from enrich.suggest import Suggestion, narrow
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -417,9 +418,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_PROBLEMS
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return EXIT_PROBLEMS
+    except click.exceptions.Abort as exc:  # click's form of a KeyboardInterrupt (Ctrl-C)
+        interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
+        click.echo("interrupted" if interrupted else "aborted", err=True)
+        return EXIT_INTERRUPTED if interrupted else EXIT_PROBLEMS
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
@@ -428,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        return 130
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
