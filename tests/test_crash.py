@@ -2,8 +2,11 @@
 
 * SIGKILL at any moment of a run leaves `output/` — once `enrich.output.recover` has run, as
   every run does first — holding exactly the old set of files or exactly the new one.
-* Two runs on one cache are serialised by its lock, and the second one says so.
-* A corrupt cache is reported, moved aside and rebuilt; the run succeeds.
+* Two runs on one cache, or on one output folder, are serialised by its lock, and the second
+  one says so.
+* A corrupt cache is reported, moved aside and rebuilt; the run succeeds. A full one is kept
+  as it is: the outputs are written, exit 2.
+* The first Ctrl-C ends a run, exit 130, whatever it is blocked in.
 
 Runs are started with relative paths from their own folder, so a copy of a folder produces
 the same bytes; only the `fetched_at` of facts that changed differ between two runs made at
@@ -536,3 +539,29 @@ def test_the_first_ctrl_c_ends_the_run_with_exit_130(
     assert text.rstrip().endswith("interrupted"), text
     assert "Traceback" not in text
     assert snapshot(folder / "output") == before
+
+
+def test_two_runs_with_one_output_folder_and_two_caches_are_serialised(
+    tmp_path: Path, api: FakeAPI
+) -> None:
+    """Different caches, one --out: the second run waits for the first (it would otherwise
+    remove the first one's staged files as debris), and both succeed."""
+    folder = new_folder(tmp_path / "run")
+    env = api_env(api.base_url)
+    api.set_latency(0.5)  # the first run holds the lock until the second one is waiting
+    first = spawn(enrich_command(), folder, env)
+    with reaped(first):
+        assert wait_until(lambda: api.count() > 0, 30), "the first run never fetched"
+        other = [*enrich_command()[:-1], "other-cache"]
+        second = spawn(other, folder, env)
+        with reaped(second):
+            waiting = StderrWatch(second)
+            wait_until(lambda: waiting.wait(0) or second.poll() is not None, 30)
+            said = waiting.wait(0)
+            api.set_latency(0.0)
+            assert first.wait(timeout=60) == 0
+            assert second.wait(timeout=60) == 0
+            text = waiting.text()
+    assert said, text
+    assert f"{WAIT_MESSAGE} is using output/; waiting for it to finish" in text
+    check_complete(folder)

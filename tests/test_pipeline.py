@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -422,3 +423,38 @@ def test_a_read_only_folder_is_a_message_and_exit_2(
     err = capsys.readouterr().err
     assert f"enrich: error: {option} locked: the folder is read-only; make it writable" in err
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("failing_at", [0, 1, 2, 3], ids=["first", "second", "last", "journal"])
+def test_a_full_disk_under_the_output_keeps_the_previous_output_whole(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    failing_at: int,
+) -> None:
+    """No space for the n-th staged file: the previous output stays as it was, nothing staged
+    is left behind, exit 2 with the folder and what to do."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--offline", "-q", "--seeds", "seeds", "--out", "out"]) == 0
+    out = tmp_path / "out"
+    (out / "enriched.json").unlink()  # the next run writes three files, then its journal
+    (out / "report.md").unlink()
+    (out / SEED.name).write_text("edited by hand\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    staged: list[Path] = []
+    real_stage = output._stage
+
+    def stage(path: Path, data: bytes) -> Path:
+        if len(staged) == failing_at:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        staged.append(real_stage(path, data))
+        return staged[-1]
+
+    monkeypatch.setattr(output, "_stage", stage)
+    capsys.readouterr()
+    assert main(["run", "--offline", "-q", "--seeds", "seeds", "--out", "out"]) == 2
+    err = capsys.readouterr().err
+    assert "enrich: error: out: cannot write the output (No space left on device)" in err
+    assert "Make room there" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no debris either
+    assert len(staged) == failing_at
