@@ -458,3 +458,21 @@ def test_a_full_disk_under_the_output_keeps_the_previous_output_whole(
     assert "Make room there" in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no debris either
     assert len(staged) == failing_at
+
+
+@pytest.mark.parametrize("spelling", ["s.md", "./s.md", "lists/../s.md", "ABSOLUTE", "."])
+def test_relative_links_resolve_from_the_document_however_the_seed_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("lists").mkdir()
+    (Path("seeds") / SEED.name).unlink()  # the fixture's: only s.md in the working folder
+    write_list(tmp_path / "s.md", "S")
+    seeds = tmp_path / "s.md" if spelling == "ABSOLUTE" else Path(spelling)
+    out = Path("site") if spelling != "." else tmp_path.parent / f"{tmp_path.name}-site"
+    pipeline.run(Settings(seeds=seeds, out=out, cache=Path("cache"), offline=True), sources=())
+    document = (out / "s.md").read_text(encoding="utf-8")
+    target = document.split("[notes](")[1].split(")")[0]
+    assert (out / target).resolve() == (tmp_path / "notes" / "x.md").resolve()
+    dataset = json.loads((out / "enriched.json").read_bytes())
+    assert dataset["seeds"] == ["s.md"]

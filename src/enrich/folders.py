@@ -33,8 +33,12 @@ GENERATED = (DATASET_NAME, SCHEMA_NAME, REPORT_NAME, CHANGES_NAME, PAGE_NAME, TI
 
 
 def real(path: Path) -> Path:
-    """`path` absolute, with `..` and symlinked folders resolved (the file's own name kept)."""
-    return path.absolute().parent.resolve() / path.name
+    """`path` absolute, with `..` and symlinked folders resolved; its own name is kept (a
+    symlinked seed is named by its link, not by its target)."""
+    whole = path.absolute()  # "." is the working folder itself
+    if whole.name in ("", ".."):
+        return whole.resolve()
+    return whole.parent.resolve() / whole.name
 
 
 def check_folders(seeds: Path, out: Path, cache: Path) -> None:

@@ -123,8 +123,7 @@ def display_path(path: Path) -> str:
     """`path` relative to the working folder, in POSIX form (`../lists/a.md` when outside
     it): the name a seed has in every output, the same whether it was named by an absolute
     or a relative path, and in any checkout of the same repository."""
-    where = path.absolute().parent.resolve() / path.name  # the file's own name: a link kept
-    return Path(os.path.relpath(where, Path.cwd().resolve())).as_posix()
+    return _relative(path, Path.cwd())
 
 
 def load_seed(path: Path) -> Seed:
