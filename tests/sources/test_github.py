@@ -198,7 +198,9 @@ def test_rest_case_only_difference_is_not_a_move(api: FakeAPI) -> None:
     assert results["github_repo:camelcase/repo"].status is Status.OK
 
 
-def test_revalidation_answers_304_without_spending_budget(api: FakeAPI) -> None:
+def test_anonymous_revalidation_answers_304_and_is_charged(api: FakeAPI) -> None:
+    """Without a token a 304 saves the body, not the budget: GitHub waives its cost only
+    for a request with an `Authorization` header."""
     api.add_repo("keep/me", paths=["docs"])
     first, _, _ = fetch(api, [ask("keep/me", "tree/main/docs")])
     previous = first["github_repo:keep/me"]
@@ -215,11 +217,11 @@ def test_revalidation_answers_304_without_spending_budget(api: FakeAPI) -> None:
     assert got.data == previous.data
     assert got.provenance.etag == previous.provenance.etag
     assert got.provenance.last_modified == previous.provenance.last_modified
-    assert api.rate_limit_remaining(token=False) == before
+    assert api.rate_limit_remaining(token=False) == before - 1
     assert [r.path for r in api.requests] == ["/repos/keep/me"]  # subpath known: no recheck
     assert api.requests[0].headers["if-none-match"] == previous.provenance.etag
     assert ctx.stats.revalidated == 1
-    assert ctx.stats.rate_limit_spent == 0
+    assert ctx.stats.rate_limit_spent == 1
 
 
 def test_revalidating_a_moved_repository_keeps_it_moved(api: FakeAPI) -> None:
@@ -268,9 +270,9 @@ def test_budget_too_small_stops_early_without_403(api: FakeAPI) -> None:
     assert sum(advanced) == 10
 
 
-def test_revalidation_needs_no_budget_for_its_conditional_requests(api: FakeAPI) -> None:
-    """Without a token, ten repositories with ETags revalidate on a budget of 3: a 304
-    costs nothing, so the run does not stop (it reserved a point per repository before)."""
+def test_revalidation_reserves_a_point_per_conditional_request(api: FakeAPI) -> None:
+    """Without a token, ten repositories with ETags on a budget of 3: each conditional
+    request costs a point (a 304 too), so the budget stops the run after the probe."""
     names = [f"many/repo-{i}" for i in range(10)]
     for name in names:
         api.add_repo(name)
@@ -278,17 +280,16 @@ def test_revalidation_needs_no_budget_for_its_conditional_requests(api: FakeAPI)
     api.set_rate_limit(3)
     api.reset_requests()
     asked = [ask(name, previous=first[f"github_repo:{name}"]) for name in names]
-    second, ctx, _ = fetch(api, asked)
-    assert {r.provenance.http_status for r in second.values()} == {304}
-    assert {r.status for r in second.values()} == {Status.OK}
-    assert api.count("github") == 10
-    assert ctx.stats.notes == []
-    assert api.rate_limit_remaining(token=False) == 3
+    second, _, _ = fetch(api, asked)
+    assert api.count("github") == 1
+    assert api.requests[0].headers["if-none-match"]
+    assert [r.status for r in second.values()].count(Status.ERROR) == 9
+    assert api.rate_limit_remaining(token=False) == 2
 
 
 def test_a_spent_budget_stops_even_conditional_requests(api: FakeAPI) -> None:
-    """Once the budget is known to be spent no request is sent, conditional or not (whether
-    GitHub would answer a 304 then is not documented: do not count on it)."""
+    """Once the budget is known to be spent no request is sent, conditional or not: the
+    probe's conditional request is refused (403) and tells the budget."""
     names = [f"many/repo-{i}" for i in range(4)]
     for name in names:
         api.add_repo(name)
@@ -299,8 +300,8 @@ def test_a_spent_budget_stops_even_conditional_requests(api: FakeAPI) -> None:
     second, ctx, _ = fetch(api, asked)
     assert api.count("github") == 1  # the probe, whose answer tells the budget
     errors = [r for r in second.values() if r.status is Status.ERROR]
-    assert len(errors) == 3
-    assert all("0 requests left" in (e.provenance.error or "") for e in errors)
+    assert len(errors) == 4
+    assert sum("0 requests left" in (e.provenance.error or "") for e in errors) == 3
     assert ctx.stats.rate_limit_remaining == 0
 
 

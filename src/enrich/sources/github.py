@@ -5,7 +5,10 @@ Transport. With a token, repositories go in aliased GraphQL queries of
 GraphQL budget, linked subpaths checked in the same query. GraphQL needs a token, so without
 one each repository is a REST `GET /repos/{owner}/{repo}` out of 60 requests/hour, at most
 `GITHUB_CONCURRENCY` at a time, conditional: with the last known ETag as `If-None-Match`, a
-304 ("unchanged", free of rate limit) returns the previous data as `ok`, validators kept.
+304 ("unchanged") returns the previous data as `ok`, validators kept. It saves the body, not
+the budget: GitHub waives a 304's cost only for a request with an `Authorization` header, so
+without a token every request costs one of the 60 (docs.github.com, "Best practices for
+using the REST API").
 
 Moves. PyGithub follows a 301 itself; an answer whose `full_name` (`nameWithOwner`)
 differs from the name asked, ignoring case, is `moved` with the facts under the new name.
@@ -82,11 +85,9 @@ class _Failed(Exception):
 class _Budget:
     """The rate-limit budget of one transport, as the server last reported it.
 
-    `pending` counts the units of work (repositories, or GraphQL batches) not started yet
-    that will cost at least one point. A conditional request (`If-None-Match` of the last
-    ETag) costs none when the answer is 304, so it reserves nothing: it only needs a budget
-    that is not spent (GitHub refuses every request then), and if it comes back 200 the
-    server's next count says so. Shared by the worker threads, hence the lock.
+    `pending` counts the units of work (repositories, or GraphQL batches) not started yet,
+    each of which costs at least one point: a conditional REST request too, since without a
+    token GitHub charges a 304 like a 200. Shared by the worker threads, hence the lock.
     """
 
     def __init__(self, ctx: FetchContext, pending: int, unit: str, hint: str) -> None:
@@ -115,24 +116,20 @@ class _Budget:
             reported = self._reported
         self._ctx.stats.rate_limit(reported, spent)
 
-    def take(self, first: bool, free: bool = False) -> None:
-        """Reserve one request (none for a `free` one: conditional, most likely a 304), or
-        raise `_BudgetStop` when the rest cannot be afforded."""
+    def take(self, first: bool) -> None:
+        """Reserve one request, or raise `_BudgetStop` when the rest cannot be afforded."""
         with self._lock:
             self._forget_past_window()
-            cost = 0 if free else 1
-            needed = self.pending + (0 if first else cost)
+            needed = self.pending + (0 if first else 1)
             known = self._remaining
-            # RESERVE is kept for the user's other uses of the budget; what costs nothing
-            # (nothing costly left, this request conditional) only needs the budget unspent.
-            short = known is not None and (known < 1 or (needed > 0 and known < needed + RESERVE))
-            if self.stopped is None and short:
-                self.stopped = self._message(max(needed, 1))
+            # RESERVE is kept for the user's other uses of the budget.
+            if self.stopped is None and known is not None and known < needed + RESERVE:
+                self.stopped = self._message(needed)
                 self._ctx.stats.note(self.stopped)
             if self.stopped is not None:
                 raise _BudgetStop(self.stopped)
-            self.pending -= cost if first else 0
-            self._remaining = None if known is None else known - cost
+            self.pending -= 1 if first else 0
+            self._remaining = None if known is None else known - 1
 
     def spare(self) -> bool:
         """Reserve one optional request, if the budget is known and has room beyond the run."""
@@ -290,8 +287,7 @@ class GitHubSource:
     # ------------------------------------------------------------------------------ REST
 
     async def _rest(self, run: _Run, requests: Sequence[Request], out: dict[str, Result]) -> None:
-        costly = sum(1 for r in requests if not _validators(r.previous))
-        run.budget = _Budget(run.ctx, costly, "requests", TOKEN_HINT)
+        run.budget = _Budget(run.ctx, len(requests), "requests", TOKEN_HINT)
 
         async def work(request: Request) -> None:
             out[request.ref] = await self._rest_item(run, request)
@@ -325,13 +321,13 @@ class GitHubSource:
     def _get_repo(self, run: _Run, request: Request, first: bool) -> _Repo:
         """One attempt at `GET /repos/{owner}/{repo}` (in a worker thread)."""
         validators = _validators(request.previous)
-        run.budget.take(first, free=bool(validators))
+        run.budget.take(first)
         key = request.identifier.key
         url = f"/repos/{key}"
         what = f"GET {url}"
         status, headers, body = self._exchange(run, "GET", url, what, headers=validators)
         refused = status in (403, 429) and headers.get("x-ratelimit-remaining") == "0"
-        run.budget.observe(headers, 0 if status == 304 or refused else 1, NO_LIMIT)
+        run.budget.observe(headers, 0 if refused else 1, NO_LIMIT)  # a 304 too: anonymous
         if status in (304, 404):
             return status, headers, None
         if status != 200:
