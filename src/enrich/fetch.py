@@ -323,6 +323,8 @@ def _conclude(
                 counts = report.optional_failed if optional else report.failed
                 counts[name] = counts.get(name, 0) + 1
                 got = _fallback(request, name, got.provenance.error or "failed", got)
+            elif got.status is Status.SKIPPED:  # not sent by design (a spent rate limit):
+                got = _fallback(request, name, got.provenance.error or "not sent")  # kept as is
             elif kept.get(request.ref) is not got:
                 cache.put(name, got)
             report.results[request.ref] = got

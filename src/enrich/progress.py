@@ -92,9 +92,10 @@ def source_rows(result: RunResult) -> list[SourceRow]:
     """One row per source that served items this run, sorted by source name."""
     rows = []
     for source, served in sorted(result.fetch.served.items()):
-        statuses = Counter(
-            r.status for r in result.fetch.results.values() if r.provenance.source == source
-        )
+        mine = [r for r in result.fetch.results.values() if r.provenance.source == source]
+        statuses = Counter(r.status for r in mine)
+        # `ok` and fetched now: not a cache hit, nor a value kept as it was (rate limit)
+        fetched_ok = sum(1 for r in mine if r.status is Status.OK and not r.provenance.from_cache)
         stats = result.fetch.stats.get(source)
         cached = result.fetch.from_cache.get(source, 0)
         revalidated = stats.revalidated if stats else 0
@@ -103,7 +104,7 @@ def source_rows(result: RunResult) -> list[SourceRow]:
                 source=source,
                 items=served,
                 cached=cached,
-                refreshed=max(0, statuses[Status.OK] - cached - revalidated),
+                refreshed=max(0, fetched_ok - revalidated),
                 revalidated=revalidated,
                 not_found=statuses[Status.NOT_FOUND],
                 moved=statuses[Status.MOVED],
