@@ -21,6 +21,7 @@ from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources import github_graphql as gql
 from enrich.sources.github import GitHubSource
 from enrich.sources.github_run import WAITS
+from enrich.text import clean
 from tests.fakeapi import FakeAPI
 
 TOKEN = "ghp_FAKE_test_token_not_real_SECRET"
@@ -674,6 +675,47 @@ def test_graphql_partial_errors_are_read_alias_by_alias() -> None:
     assert [o.status for o in outcomes] == [Status.ERROR, Status.NOT_FOUND, Status.ERROR]
     assert outcomes[0].error == "a/b: GraphQL FORBIDDEN: SAML enforcement"
     assert outcomes[2].error == "e/f: missing from the GraphQL answer"
+
+
+NODE = {"nameWithOwner": "own/er", "stargazerCount": 1, "forkCount": 0}
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("  spaced\tout\n text ", "spaced out text"),
+        ("\u202eevil\u202c", "evil"),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        (42, None),  # not text: absent, as every source reads untrusted text (`text.clean`)
+        (["a", "list"], None),
+    ],
+)
+def test_strings_of_either_transport_go_through_the_one_clean(
+    value: object, kept: str | None
+) -> None:
+    """REST bodies and GraphQL nodes end in `build_meta`, whose strings are `text.clean`ed:
+    one contract (cleaned, capped, None when empty or not a string) for every field."""
+    node = {
+        **NODE,
+        "description": value,
+        "homepageUrl": value,
+        "licenseInfo": {"spdxId": value, "name": value},
+        "primaryLanguage": {"name": value},
+        "defaultBranchRef": {"name": value},
+        "repositoryTopics": {"nodes": [{"topic": {"name": value}}]},
+    }
+    meta = gql.meta_from_node(node, [])
+    fields = (meta.license_spdx, meta.license_name, meta.language, meta.default_branch)
+    assert {meta.description, meta.homepage, *fields} == {kept}
+    assert meta.topics == ([kept] if kept else [])
+    assert meta.description == (clean(value, 1_000) or None)
+
+
+def test_a_capped_string_ends_in_an_ellipsis() -> None:
+    meta = gql.meta_from_node({**NODE, "description": "x" * 5_000}, [])
+    assert meta.description == "x" * 999 + "…"
 
 
 # ---------------------------------------------------------------------------- secrets

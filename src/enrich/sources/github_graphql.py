@@ -34,14 +34,15 @@ from enrich.sources import github_run as gr
 from enrich.sources.github_budget import Budget, NotSent, RateLimit
 from enrich.sources.github_client import exchange, graphql_url
 from enrich.sources.github_meta import (
+    MAX_SHORT,
     build_meta,
     checkable,
     json_object,
     moved_to,
-    short,
     split_key,
     split_subpath,
 )
+from enrich.text import clean
 
 # The GraphQL errors that mean "that name resolves to nothing": `NOT_FOUND` (GitHub's type).
 _NOT_FOUND = "NOT_FOUND"
@@ -177,7 +178,7 @@ def _whole_batch_error(errors: object, headers: Mapping[str, str]) -> FetchError
     """No `data`: the query as a whole failed (rate limit, validation, server trouble)."""
     first = errors[0] if isinstance(errors, list) and errors else {}
     first = first if isinstance(first, dict) else {}
-    message = short(first.get("message")) or "no data"
+    message = clean(first.get("message"), MAX_SHORT) or "no data"
     if first.get("type") in _RATE_LIMITED:
         wait = server_wait(headers)
         return TransientError(f"POST /graphql: rate limited: {message}", retry_after=wait)
@@ -230,8 +231,8 @@ def _outcome(
     if node is None:
         if error is None or error.get("type") == _NOT_FOUND:
             return Outcome(Status.NOT_FOUND)
-        kind = short(error.get("type")) or "error"
-        message = short(error.get("message")) or ""
+        kind = clean(error.get("type"), MAX_SHORT) or "error"
+        message = clean(error.get("message"), MAX_SHORT)
         return Outcome(Status.ERROR, error=f"{key}: GraphQL {kind}: {message}".rstrip(": "))
     if not isinstance(node, dict):
         raise PermanentError("malformed answer: a repository is not an object")

@@ -33,6 +33,7 @@ MAX_SHORT = 200
 MAX_TOPICS = 20
 MAX_TOPIC = 50
 _FULL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$")
+_SHORT = ("license_spdx", "license_name", "default_branch", "language")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -79,11 +80,6 @@ def json_object(body: str, what: str) -> dict[str, Any]:
     return data
 
 
-def short(value: object) -> str | None:
-    """An untrusted short string (a name, an error type), cleaned; None when absent."""
-    return clean(value, MAX_SHORT) or None
-
-
 def build_meta(fields: Mapping[str, Any]) -> RepoMeta:
     """A validated `RepoMeta` from raw provider values; PermanentError when malformed."""
     full_name = fields.get("full_name")
@@ -96,8 +92,7 @@ def build_meta(fields: Mapping[str, Any]) -> RepoMeta:
         **fields,
         "description": clean(fields.get("description"), MAX_DESCRIPTION) or None,
         "homepage": _homepage(fields.get("homepage")),
-        **{k: short(fields.get(k)) for k in ("license_spdx", "license_name")},
-        **{k: short(fields.get(k)) for k in ("default_branch", "language")},
+        **{k: clean(fields.get(k), MAX_SHORT) or None for k in _SHORT},
         "topics": [t for t in (clean(t, MAX_TOPIC) for t in topics[:MAX_TOPICS]) if t],
         **{k: _moment(fields.get(k)) for k in ("created_at", "pushed_at", "updated_at")},
     }
