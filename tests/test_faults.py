@@ -617,7 +617,7 @@ CLI_CASES = [
         },
         1,
         (
-            "GitHub rate limit: 28 repositories wait for a later run",
+            "github: 28 repositories wait for a later run",
             "huggingface: 12 item(s) failed",
             "huggingface: 83 discovery lookup(s) failed; retried next run (not a failure)",
             "rate limit",

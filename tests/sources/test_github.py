@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -22,6 +25,7 @@ from enrich.sources import github_graphql as gql
 from enrich.sources.github import GitHubSource
 from enrich.sources.github_run import WAITS
 from enrich.text import clean
+from tests.conftest import api_env
 from tests.fakeapi import FakeAPI
 
 TOKEN = "ghp_FAKE_test_token_not_real_SECRET"
@@ -290,8 +294,8 @@ def test_a_budget_smaller_than_the_list_is_spent_and_the_rest_wait(
     assert waiting(results) == sorted(f"github_repo:{n}" for n in names[sent:])
     assert ctx.stats.waiting == 10 - sent
     notes = [
-        f"GitHub rate limit: {10 - sent} repositories wait for a later run, oldest values first"
-        f" ({max(0, budget - sent)} requests left, resets at 13:37 UTC)"
+        f"github: {10 - sent} repositories wait for a later run (rate limit:"
+        f" {max(0, budget - sent)} requests left, resets at 13:37 UTC), oldest values first"
         " — set GITHUB_TOKEN for 5,000/hour"
     ]
     assert ctx.stats.notes == (notes if sent < 10 else [])
@@ -396,7 +400,7 @@ def test_a_spent_budget_refuses_even_a_conditional_request_and_all_wait(api: Fak
     assert api.count("github") == 1  # the probe, whose answer tells the budget
     assert len(waiting(second)) == 4
     assert ctx.stats.rate_limit_remaining == 0
-    assert ctx.stats.notes[0].startswith("GitHub rate limit: 4 repositories wait")
+    assert ctx.stats.notes[0].startswith("github: 4 repositories wait")
 
 
 def test_rate_limited_403_with_distant_reset_waits_without_delay(api: FakeAPI) -> None:
@@ -648,7 +652,7 @@ def test_graphql_budget_too_small_sends_what_it_can_and_the_rest_wait(api: FakeA
     assert counts.count(Status.OK) == 50
     assert len(waiting(results)) == 70
     (note,) = ctx.stats.notes
-    assert note.startswith("GitHub rate limit: 70 repositories wait for a later run")
+    assert note.startswith("github: 70 repositories wait for a later run")
     assert "2 points left" in note
     assert "GITHUB_TOKEN" not in note
 
@@ -795,3 +799,45 @@ def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_
         third.results["github_repo:stage/repo-11"].data != known["github_repo:stage/repo-11"].data
     )
     assert third.stats["github"].waiting == 0
+
+
+# ------------------------------------------------------------------------- the process
+
+
+def test_a_long_list_without_a_token_fills_in_over_runs_and_exits_0(
+    api: FakeAPI, tmp_path: Path
+) -> None:
+    """`python -m enrich run` on a list of 70 repositories without a token, 60 requests an
+    hour: the first run fetches 55 and exits 0, saying once that 15 wait (and why, with the
+    GITHUB_TOKEN hint); the next hour's run fetches those 15."""
+    names = [f"long-list/repo-{i:02d}" for i in range(70)]
+    for name in names:
+        api.add_repo(name, stars=7)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    rows = "".join(f"| R{i} | [code](https://github.com/{n}) |\n" for i, n in enumerate(names))
+    (seeds / "list.md").write_text(f"# L\n\n| Name | Code |\n|---|---|\n{rows}", encoding="utf-8")
+    command = [sys.executable, "-m", "enrich", "run", "--only", "github", "--seeds", str(seeds)]
+    command += ["--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+
+    def run() -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+        env = api_env(api.base_url)
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        data = json.loads((tmp_path / "out" / "enriched.json").read_text(encoding="utf-8"))
+        return done, {ref: e["provenance"]["status"] for ref, e in data["entities"].items()}
+
+    first, statuses = run()
+    assert first.returncode == 0, first.stderr
+    assert sorted(statuses.values()).count("ok") == 55
+    assert sorted(statuses.values()).count("skipped") == 15
+    assert first.stderr.count("github: 15 repositories wait for a later run") == 1
+    assert "set GITHUB_TOKEN" in first.stderr
+    assert "failed" not in first.stderr
+
+    api.refill_budgets()  # an hour later
+    second, statuses = run()
+    assert second.returncode == 0, second.stderr
+    assert set(statuses.values()) == {"ok"}
+    assert "wait for a later run" not in second.stderr

@@ -138,8 +138,8 @@ class Budget:
         if reset is not None:
             when = "at " + datetime.fromtimestamp(reset, UTC).strftime("%H:%M UTC")
         return (
-            f"GitHub rate limit: {count} repositories wait for a later run, oldest values "
-            f"first ({left} {self._unit} left, resets {when}){self._hint}"
+            f"github: {count} repositories wait for a later run (rate limit: {left} "
+            f"{self._unit} left, resets {when}), oldest values first{self._hint}"
         )
 
     def _forget_past_window(self) -> None:
