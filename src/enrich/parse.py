@@ -55,17 +55,25 @@ def markdown() -> MarkdownIt:
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
+def pipes(text: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Offsets of the unescaped pipes of `text[start:end]`: the one rule of where a table line
+    splits (markdown-it's `escapedSplit`, GFM's): a pipe is escaped when the character before
+    it is a backslash, whatever precedes that, and inline code does not protect it."""
+    end = len(text) if end is None else end
+    if "\\" not in text:  # no escapes: every pipe counts (the pattern is slow to search)
+        found, at = [], start - 1
+        for part in text[start:end].split("|")[:-1]:
+            at += len(part) + 1
+            found.append(at)
+        return found
+    return [m.start() for m in _UNESCAPED_PIPE.finditer(text, start, end)]
+
+
 def _row_width(text: str) -> int:
     """The cells markdown-it's `escapedSplit` finds in a trimmed row, outer empty ones dropped."""
-    if "\\" not in text:  # no escapes: every pipe counts (the pattern is slow to search)
-        width = text.count("|") + 1 - text.startswith("|")
-        return width - 1 if width and text.endswith("|") else width
-    width = len(_UNESCAPED_PIPE.findall(text)) + 1
-    if text.startswith("|"):
-        width -= 1
-    if width and _UNESCAPED_PIPE.search(text, len(text) - 1):
-        width -= 1
-    return width
+    found = pipes(text)
+    width = len(found) + 1 - text.startswith("|")
+    return width - 1 if width and found and found[-1] == len(text) - 1 else width
 
 
 def _table_extent(state: StateBlock, start: int, end: int, silent: bool) -> bool:
@@ -142,33 +150,32 @@ def container_prefix(line: str) -> str:
     return match.group(0) if match else ""
 
 
+def cell_spans(line: str, start: int | None = None) -> tuple[tuple[int, int], ...]:
+    """Where each cell of a table line lies in `line`: (start, end) offsets between its pipes,
+    whitespace included. `start` is where the cells begin (default: after the container
+    prefix); the text before a leading pipe and after a trailing pipe is not a cell when it
+    is blank. The line's one scan: `TableLine.spans` holds it, and the cells, the rows
+    `render` regenerates and the cells `suggest --apply` fills are all cut by it."""
+    end = len(line.rstrip("\r\n"))
+    if start is None:
+        start = len(container_prefix(line[:end]))
+    bounds = [start - 1, *pipes(line, start, end), end]
+    spans = [(bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
+    if len(spans) > 1 and not line[slice(*spans[0])].strip():
+        del spans[0]
+    if len(spans) > 1 and not line[slice(*spans[-1])].strip():
+        del spans[-1]
+    return tuple(spans)
+
+
 def split_cells(line: str) -> tuple[str, ...]:
-    """The raw cells of a table line, as markdown-it's `escapedSplit` finds them.
-
-    The text before a leading pipe and after a trailing pipe is not a cell when it is blank.
-    """
-    content = line.rstrip("\r\n")
-    content = content[len(container_prefix(content)) :]
-    cells = _UNESCAPED_PIPE.split(content) if "\\" in content else content.split("|")
-    if len(cells) > 1 and not cells[0].strip():
-        cells.pop(0)
-    if len(cells) > 1 and not cells[-1].strip():
-        cells.pop()
-    return tuple(cells)
+    """The raw cells of a table line, as markdown-it's `escapedSplit` finds them."""
+    return tuple(line[begin:end] for begin, end in cell_spans(line))
 
 
-def cell_spans(line: str) -> list[tuple[int, int]]:
-    """Where each cell of `split_cells(line)` lies in `line`: (start, end) offsets, so a
-    cell can be rewritten in place (`suggest --apply`) with every other byte kept."""
-    content = line.rstrip("\r\n")
-    start = len(container_prefix(content))
-    pipes = [m.start() for m in _UNESCAPED_PIPE.finditer(content, start)]
-    spans = list(zip([start, *(p + 1 for p in pipes)], [*pipes, len(content)], strict=True))
-    if len(spans) > 1 and not content[slice(*spans[0])].strip():
-        spans.pop(0)
-    if len(spans) > 1 and not content[slice(*spans[-1])].strip():
-        spans.pop()
-    return spans
+def table_line(number: int, raw: str, start: int | None = None) -> TableLine:
+    """Line `number` (1-based) of a table, scanned: see `cell_spans`."""
+    return TableLine(line=number, raw=raw, spans=cell_spans(raw, start))
 
 
 @collector.paused
@@ -245,13 +252,14 @@ def _table(
     in_item: bool,
 ) -> Table:
     def line(n: int) -> TableLine:
-        return TableLine(line=n + 1, raw=lines[n], cells=split_cells(lines[n]))
+        return table_line(n + 1, lines[n])
 
     start, end = span
     header = line(start)
     if in_item:  # the list marker is not a cell
-        content = lines[start][len(item_prefix(lines[start])) :]
-        header = TableLine(line=start + 1, raw=lines[start], cells=split_cells(content))
+        marker = len(item_prefix(lines[start]))
+        marker += len(container_prefix(lines[start][marker:]))
+        header = table_line(start + 1, lines[start], marker)
     prefix = container_prefix(lines[start + 1])
     return Table(
         index=index,

@@ -34,7 +34,6 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -51,25 +50,20 @@ from enrich.models import (
     RowRecord,
     ScholarMeta,
 )
-from enrich.parse import (
-    container_prefix,
-    item_prefix,
-    split_cells,
-    split_lines,
-    strip_link_titles,
-)
+from enrich.parse import split_lines, strip_link_titles
 from enrich.text import one_line
 
 TITLE_LIMIT = 200
 _EOL = re.compile(r"(\r\n|\r|\n)$")
-_RELATIVE = re.compile(
-    r"(?P<pre>\]\(\s*<?|\b(?:src|href)\s*=\s*[\"']|^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?)"
-    r"(?P<target>(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]+)",
-    re.MULTILINE,
-)
+# Where a relative target starts: after `](`, `src=` or `href=`; in prose also after a
+# reference definition's `[label]:` (a table cell holds none).
+_INLINE_PRE = r"\]\(\s*<?|\b(?:src|href)\s*=\s*[\"']"
+_DEFINITION_PRE = r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?"
+_TARGET = r"(?P<target>(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]+)"
+_RELATIVE = re.compile(rf"(?P<pre>{_INLINE_PRE}|{_DEFINITION_PRE}){_TARGET}", re.MULTILINE)
+_RELATIVE_INLINE = re.compile(rf"(?P<pre>{_INLINE_PRE}){_TARGET}")
 _INLINE_RELATIVE = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]")
 _BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
-_PIPE = re.compile(r"(?<!\\)\|")
 # `[^\s<>]+?` (stop at the first `)` after one character), written without a lazy quantifier:
 # the same matches, without trying the rest of the pattern at every character of a URL.
 _TITLELESS = re.compile(r"(\]\(\s*<?([^\s<>][^\s<>)]*)>?)\s*\)")
@@ -103,14 +97,13 @@ def render_document(
     `entities`, when worked out already.
     """
     facts = facts or Facts(entities or {})
-    code = document.code_lines
     figure = timeline_line(document, timeline) if timeline else None
     parts: list[str] = [figure[1]] if figure and figure[0] == 0 else []
     for block in document.blocks:
         if isinstance(block, Prose):
             parts.append(_prose(block, document, link_base, figure))
         elif not columns and block.generated == 0:
-            parts.append(_repoint_lines(block.raw, block.header.line, link_base, code))
+            parts.append("".join(_source(line, link_base).raw for line in block.lines))
         else:
             parts.append(_table(block, records or {}, facts, columns, link_base))
     return "".join(parts)
@@ -151,9 +144,10 @@ def _prose(block: Prose, document: Document, link_base: str, figure: tuple[int, 
     return "".join(parts)
 
 
-def repoint(text: str, link_base: str) -> str:
+def repoint(text: str, link_base: str, *, definitions: bool = True) -> str:
     """Relative link and image targets re-pointed below `link_base`, but not in code spans
-    nor in footnotes (`[^1]: text`)."""
+    nor in footnotes (`[^1]: text`); with `definitions` (prose) in reference definitions
+    too."""
     if link_base in ("", ".") or not _may_be_relative(text):
         return text
     code = _code_spans(text)
@@ -163,7 +157,7 @@ def repoint(text: str, link_base: str) -> str:
             return m[0]
         return m["pre"] + join_below(link_base, m["target"])
 
-    return _RELATIVE.sub(target, text)
+    return (_RELATIVE if definitions else _RELATIVE_INLINE).sub(target, text)
 
 
 def _may_be_relative(text: str) -> bool:
@@ -224,9 +218,8 @@ def _table(
     generated = table.generated
     curated = len(table.header.cells) - generated
     header = [f" {escape_cell(c.header)}{GENERATED_MARK} " for c in columns]
-    marker = _item_marker(table.header)
     lines = [
-        _line(_source(table.header, link_base), curated, generated, header, marker),
+        _line(_source(table.header, link_base), curated, generated, header),
         _line(table.delimiter, curated, generated, [f" {c.align} " for c in columns]),
     ]
     for row in table.rows:
@@ -243,68 +236,24 @@ def _table(
 
 
 def _source(line: TableLine, link_base: str) -> TableLine:
-    """`line` with its relative links re-pointed, before anything fetched is added to it."""
-    raw = repoint(line.raw, link_base)
-    return line if raw == line.raw else replace(line, raw=raw)
+    """`line` with the relative links of its cells re-pointed, before anything fetched is
+    added to it."""
+    if link_base in ("", ".") or not _may_be_relative(line.raw):
+        return line
+    return line.replace_cells(lambda _, cell: repoint(cell, link_base, definitions=False))
 
 
-def _item_marker(line: TableLine) -> str | None:
-    """The list marker a header line starts with when the table opens a list item."""
-    if split_cells(line.raw) == line.cells:
-        return None
-    return item_prefix(line.raw) or None
-
-
-def _line(
-    line: TableLine, curated: int, old_generated: int, new: list[str], prefix: str | None = None
-) -> str:
+def _line(line: TableLine, curated: int, old_generated: int, new: list[str]) -> str:
     """The curated part of `line`, the new generated cells, then any extra cells."""
     if not new and not old_generated:
         return line.raw
-    eol_match = _EOL.search(line.raw)
-    eol = eol_match.group(1) if eol_match else ""
-    content = line.raw[: len(line.raw) - len(eol)]
-    head, rest = split_after(content, curated, prefix)
+    eol = line.raw[len(line.content) :]
+    head, rest = line.split(curated)
     if old_generated:
-        _, rest = split_after(content, curated + old_generated, prefix)
+        _, rest = line.split(curated + old_generated)
     if not new:
         return head + rest + eol
     return head + "|".join(new) + "|" + rest + eol
-
-
-def split_after(content: str, cells: int, prefix: str | None = None) -> tuple[str, str]:
-    """(text up to and including the pipe closing cell `cells`, the text after it).
-
-    `prefix` is what stands before the first cell (default: the container prefix). Rows
-    without that pipe are completed: a closing pipe is added, missing cells padded.
-    """
-    prefix = container_prefix(content) if prefix is None else prefix
-    body = content[len(prefix) :]
-    pipes = _pipes(body)
-    leading = body.lstrip().startswith("|")
-    index = cells if leading else cells - 1
-    if cells == 0 and not leading:
-        return prefix + "|", body
-    if index < len(pipes):
-        end = len(prefix) + pipes[index] + 1
-        return content[:end], content[end:]
-    present = len(pipes) - (1 if leading else 0) + (0 if body.rstrip().endswith("|") else 1)
-    text = content.rstrip()
-    if not body.rstrip().endswith("|") or not pipes:
-        text += " |"
-    return text + "  |" * max(0, cells - present), ""
-
-
-def _pipes(body: str) -> list[int]:
-    """Positions of the unescaped pipes of a table line (markdown-it's `escapedSplit`: a pipe
-    is escaped when the character before it is a backslash, whatever precedes that)."""
-    if "\\|" in body:
-        return [m.start() for m in _PIPE.finditer(body)]
-    positions, at = [], -1
-    for cell in body.split("|")[:-1]:
-        at += len(cell) + 1
-        positions.append(at)
-    return positions
 
 
 def add_titles(text: str, record: RowRecord, entities: Entities) -> str:
