@@ -4,7 +4,7 @@ rendering an untouched document reproduces it byte for byte. No I/O here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 GENERATED_MARK = "<!-- enrich -->"
@@ -141,6 +141,12 @@ class Document:
     generated_lines: frozenset[int] = frozenset()
     """1-based prose lines an earlier run added (an image and GENERATED_MARK alone on a line,
     such as the timeline figure): not the curator's, dropped when the document is rendered."""
+    too_deep: tuple[int, ...] = ()
+    """1-based lines where blocks nest deeper than the parser follows (`parse.MAX_NESTING`):
+    what follows them, to the end of their enclosing block, is not read."""
+    titles: Mapping[str, str] = field(default_factory=dict)
+    """URL -> the link title an earlier run wrote on its links (`titles.earlier_titles`): in
+    a regenerated table, that title is not the curator's (`titles.strip_titles`)."""
 
     @property
     def tables(self) -> tuple[Table, ...]:

@@ -13,7 +13,7 @@ are kept as they are; `diagnose` reports them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import mdTrim
@@ -35,10 +35,17 @@ _GENERATED_LINE = re.compile(
     + re.escape(GENERATED_MARK)
     + r"[ \t]*(?:\r\n|\r|\n)?"
 )
+BOM = "\ufeff"
+"""A byte order mark: kept as the first character of the text (and of the first line), but
+markdown is read after it, as GitHub reads it."""
 # What stands before a table row inside a container: indentation and blockquote markers.
-_CONTAINER = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*")
+_CONTAINER = re.compile(r"^\ufeff?[ \t]*(?:>[ \t]?)*[ \t]*")
 # The same, plus list markers: what stands before a table that starts on a list item's line.
-_ITEM_START = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
+_ITEM_START = re.compile(r"^\ufeff?[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
+MAX_NESTING = 100
+"""Block nesting markdown-it follows (its `maxNesting`; GitHub has none): a list 50 levels
+deep, or 100 blockquotes. Its commonmark preset stops at 20, a list 10 levels deep, and reads
+nothing after it; deeper than this, the parser cannot follow and says where (`too-deep`)."""
 
 
 def markdown() -> MarkdownIt:
@@ -47,7 +54,7 @@ def markdown() -> MarkdownIt:
     `validateLink` accepts everything, so that a `javascript:` link reaches the resolver and is
     reported there instead of silently turning into text.
     """
-    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable("table")
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     return md
 
@@ -128,16 +135,6 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-# Generated titles are written in parentheses, `[x](url (title))`, a form curators hardly
-# use: a curated `"title"` or `'title'` survives a regenerated document read back as a seed.
-_LINK_TITLE = re.compile(r"(\]\(\s*<?[^\s()<>]+>?)\s+\((?:[^()\\]|\\.)*\)\s*\)")
-
-
-def strip_link_titles(text: str) -> str:
-    """`[x](url (title))` -> `[x](url)`: the titles `enrich` gave a regenerated table's links."""
-    return _LINK_TITLE.sub(r"\1)", text)
-
-
 def item_prefix(line: str) -> str:
     """What stands before a table header that is also a list item's first line: `- `, `1. `."""
     match = _ITEM_START.match(line)
@@ -179,10 +176,11 @@ def table_line(number: int, raw: str, start: int | None = None) -> TableLine:
 
 
 @collector.paused
-def parse(text: str, path: str = "<string>") -> Document:
-    """Parse `text` into a `Document` whose blocks concatenate back to `text`."""
+def parse(text: str, path: str = "<string>", titles: Mapping[str, str] | None = None) -> Document:
+    """Parse `text` into a `Document` whose blocks concatenate back to `text`. `titles` are
+    the link titles an earlier run wrote (`titles.earlier_titles`), kept on the document."""
     env: dict[str, object] = {}
-    tokens = _MD.parse(text, env)
+    tokens = _MD.parse(text.removeprefix(BOM), env)  # the lines (and their numbers) stay
     lines = split_lines(text)
     blocks: list[Prose | Table] = []
     cursor = 0
@@ -206,7 +204,7 @@ def parse(text: str, path: str = "<string>") -> Document:
         for block in blocks
         if isinstance(block, Prose)
         for n, text in enumerate(split_lines(block.raw), block.line)
-        if n not in code and _GENERATED_LINE.fullmatch(text)
+        if n not in code and _GENERATED_LINE.fullmatch(text.removeprefix(BOM))
     )
     return Document(
         path=path,
@@ -214,7 +212,17 @@ def parse(text: str, path: str = "<string>") -> Document:
         references=references,
         code_lines=code,
         generated_lines=generated,
+        titles=dict(titles or {}),
+        too_deep=tuple(
+            t.map[0] + 1
+            for t in tokens
+            if t.type in _NESTING and t.level + 1 >= MAX_NESTING and t.map is not None
+        ),
     )
+
+
+# The tokens whose content markdown-it parses one level deeper (a nested block tokenize).
+_NESTING = frozenset({"blockquote_open", "list_item_open"})
 
 
 def _table_spans(tokens: list[Token]) -> Iterator[tuple[tuple[str, ...], int, int, bool]]:
@@ -283,6 +291,18 @@ def diagnose(document: Document) -> list[Diagnostic]:
                 code="empty-file",
                 message="the file is empty",
                 hint="add a markdown table with a header row and a delimiter row",
+            )
+        )
+    for line in document.too_deep:
+        found.append(
+            Diagnostic(
+                file=document.path,
+                line=line,
+                severity=Severity.ERROR,
+                code="too-deep",
+                message=f"lists or quotes nested over {MAX_NESTING} levels deep from here: the "
+                "rest of this block is not read, and tables in it or after it are missed",
+                hint="flatten the nesting; GitHub shows what follows, enrich cannot read it",
             )
         )
     for table in document.tables:

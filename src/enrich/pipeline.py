@@ -38,6 +38,7 @@ from enrich.resolve import resolve
 from enrich.sources import Source, registry
 from enrich.suggest import Filled, Suggestion, fill, suggestions
 from enrich.timeline import render_timeline
+from enrich.titles import earlier_titles
 
 DATASET_NAME = "enriched.json"
 SCHEMA_NAME = "enriched.schema.json"
@@ -128,9 +129,11 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def load_seed(path: Path) -> Seed:
+def load_seed(path: Path, titles: Mapping[str, str] | None = None) -> Seed:
+    """A seed parsed and resolved; `titles` are those an earlier run wrote on its links
+    (`titles.earlier_titles`), not curated text when the seed is a regenerated document."""
     name = display_path(path)
-    document = parse(read_seed(path), name)
+    document = parse(read_seed(path), name, titles)
     resolved = resolve(document)
     diagnostics = sorted(
         (*diagnose(document), *resolved.diagnostics), key=lambda d: (d.line, d.code, d.message)
@@ -156,6 +159,18 @@ def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
     except (OSError, ValidationError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
+
+
+def written_titles(previous: Dataset | None, seeds: Iterable[Path], out: Path) -> dict[str, str]:
+    """The link titles earlier runs wrote (`titles.earlier_titles`): those of the previous
+    dataset, and of the dataset beside a seed that is itself a regenerated document (it was
+    written with that document: `run --seeds output/list.md --out elsewhere`)."""
+    titles = earlier_titles(previous)
+    for folder in sorted({path.parent.resolve() for path in seeds} - {out.resolve()}):
+        if (folder / DATASET_NAME).is_file():
+            beside, _ = read_previous(folder)
+            titles = {**earlier_titles(beside), **titles}
+    return titles
 
 
 @contextmanager
@@ -189,11 +204,13 @@ def refresh(
     settings: Settings, progress: Progress | None, sources: tuple[Source, ...] | None
 ) -> Refreshed:
     """Parse, resolve, fetch and merge. Call it under `run_lock`."""
-    seeds = tuple(load_seed(p) for p in discover([settings.seeds]))
-    records = [r for s in seeds for r in s.records]
+    paths = discover([settings.seeds])
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
     warnings = recovered + warnings
+    titles = written_titles(previous, paths, settings.out)
+    seeds = tuple(load_seed(p, titles) for p in paths)
+    records = [r for s in seeds for r in s.records]
     last = dict(previous.entities) if previous else {}
     collector.settle()
     with Cache(settings.cache, settings.ttls) as cache:

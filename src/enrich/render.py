@@ -42,18 +42,13 @@ from pydantic_core import PydanticSerializationError, SchemaSerializer, core_sch
 from enrich.columns import GENERATED_MARK, Column, Entities, Facts
 from enrich.document import Document, Prose, Table, TableLine
 from enrich.models import (
-    PAPER_KINDS,
     Dataset,
-    Link,
-    PageMeta,
-    PaperMeta,
     RowRecord,
-    ScholarMeta,
 )
-from enrich.parse import split_lines, strip_link_titles
+from enrich.parse import BOM, split_lines
 from enrich.text import one_line
+from enrich.titles import TITLE_LIMIT, add_titles, strip_titles
 
-TITLE_LIMIT = 200
 _EOL = re.compile(r"(\r\n|\r|\n)$")
 # Where a relative target starts: after `](`, `src=` or `href=`; in prose also after a
 # reference definition's `[label]:` (a table cell holds none).
@@ -64,9 +59,6 @@ _RELATIVE = re.compile(rf"(?P<pre>{_INLINE_PRE}|{_DEFINITION_PRE}){_TARGET}", re
 _RELATIVE_INLINE = re.compile(rf"(?P<pre>{_INLINE_PRE}){_TARGET}")
 _INLINE_RELATIVE = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]")
 _BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
-# `[^\s<>]+?` (stop at the first `)` after one character), written without a lazy quantifier:
-# the same matches, without trying the rest of the pattern at every character of a URL.
-_TITLELESS = re.compile(r"(\]\(\s*<?([^\s<>][^\s<>)]*)>?)\s*\)")
 # Where GitHub (GFM autolinks, also applied to text after escapes) and the resolver find a
 # bare link: `scheme://`, `www.`, `user@host`. A word joiner (invisible) goes there.
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
@@ -98,15 +90,19 @@ def render_document(
     """
     facts = facts or Facts(entities or {})
     figure = timeline_line(document, timeline) if timeline else None
-    parts: list[str] = [figure[1]] if figure and figure[0] == 0 else []
+    parts: list[str] = []
     for block in document.blocks:
         if isinstance(block, Prose):
             parts.append(_prose(block, document, link_base, figure))
         elif not columns and block.generated == 0:
             parts.append("".join(_source(line, link_base).raw for line in block.lines))
         else:
-            parts.append(_table(block, records or {}, facts, columns, link_base))
-    return "".join(parts)
+            parts.append(_table(block, records or {}, facts, columns, (link_base, document.titles)))
+    text = "".join(parts)
+    if figure is None or figure[0] != 0:
+        return text
+    bom = BOM if text.startswith(BOM) else ""  # the figure goes before the first line, after it
+    return bom + figure[1] + text[len(bom) :]
 
 
 def timeline_line(document: Document, path: str) -> tuple[int, str]:
@@ -121,7 +117,7 @@ def timeline_line(document: Document, path: str) -> tuple[int, str]:
     ]
     ended = [(n, text) for n, text in lines if _EOL.search(text)]
     figure = (n for n, t in ended if any("timeline" in m[0].lower() for m in _IMAGE.finditer(t)))
-    heading = (n for n, t in ended if _ATX_HEADING.match(t))
+    heading = (n for n, t in ended if _ATX_HEADING.match(t.removeprefix(BOM)))
     anchor = next(figure, None) or next(heading, None) or 0
     before = dict(ended)[anchor] if anchor else next(iter(split_lines(document.text)), "")
     eol = _EOL.search(before)
@@ -139,6 +135,8 @@ def _prose(block: Prose, document: Document, link_base: str, figure: tuple[int, 
     for n, text in enumerate(split_lines(block.raw), block.line):
         if n not in document.generated_lines:
             parts.append(_repoint_lines(text, n, link_base, document.code_lines))
+        elif text.startswith(BOM):  # the file's, not the generated line's
+            parts.append(BOM)
         if figure is not None and n == figure[0]:
             parts.append(figure[1])
     return "".join(parts)
@@ -213,8 +211,12 @@ def _table(
     records: Mapping[int, RowRecord],
     facts: Facts,
     columns: Sequence[Column],
-    link_base: str,
+    read_back: tuple[str, Mapping[str, str]],
 ) -> str:
+    """A table with the generated columns: the curated cells as written (the titles an
+    earlier run gave its links, `titles`, taken off), then the new cells; paper links
+    titled. `read_back` is (the link base, the document's earlier titles)."""
+    link_base, titles = read_back
     generated = table.generated
     curated = len(table.header.cells) - generated
     header = [f" {escape_cell(c.header)}{GENERATED_MARK} " for c in columns]
@@ -228,7 +230,7 @@ def _table(
         values = [f" {escape_cell(c.value(known))} " if known is not None else " " for c in columns]
         text = _line(_source(row, link_base), curated, generated, values)
         if generated:
-            text = strip_link_titles(text)
+            text = strip_titles(text, titles)
         if record is not None and columns:
             text = add_titles(text, record, facts.entities)
         lines.append(text)
@@ -256,53 +258,6 @@ def _line(line: TableLine, curated: int, old_generated: int, new: list[str]) -> 
     return head + "|".join(new) + "|" + rest + eol
 
 
-def add_titles(text: str, record: RowRecord, entities: Entities) -> str:
-    """Each paper link carries its paper's title as its title attribute (shown on hover).
-
-    A link that already has a title keeps it: the pattern wants `)` right after the URL.
-    A URL linked twice takes the title of its first link that has one.
-    """
-    titles: dict[str, str] = {}
-    for link in record.links:
-        title = _paper_title(link, entities) if link.kind in PAPER_KINDS else None
-        if title is not None:
-            titles.setdefault(link.url, title)
-    return _with_titles(text, titles) if titles else text
-
-
-def _with_titles(text: str, titles: Mapping[str, str]) -> str:
-    """Links in `text` to a URL of `titles` that have no title given its title (already
-    escaped). A title cannot form a new untitled link: its parentheses are escaped.
-
-    One precompiled pattern for every row (a pattern per URL overflows `re`'s cache on a
-    large list), the URL looked up in the callback."""
-
-    def titled(match: re.Match[str]) -> str:
-        title = titles.get(match.group(2))
-        return match.group(0) if title is None else f"{match.group(1)} ({title}))"
-
-    return _TITLELESS.sub(titled, text)
-
-
-def _paper_title(link: Link, entities: Entities) -> str | None:
-    """The escaped title of the paper `link` names: its arXiv paper (itself, or via a Hub
-    paper page), else its Semantic Scholar record (a paper linked by DOI or ACL id), else its
-    landing page (a PMLR or OpenReview paper)."""
-    refs = (link.ref, *link.also)
-    for ref in refs:
-        if not ref.startswith("arxiv:"):
-            continue
-        found = entities.get(ref)
-        if found is not None and isinstance(found.data, PaperMeta):
-            return escape_title(found.data.title) or None
-    for ref in refs:
-        found = entities.get(ref)
-        data = found.data if found is not None else None
-        if isinstance(data, ScholarMeta | PageMeta) and data.title:
-            return escape_title(data.title) or None
-    return None
-
-
 def escape_cell(text: str, limit: int = TITLE_LIMIT, *, autolinks: bool = False) -> str:
     """Untrusted text made inert in a table cell: no pipes, newlines, HTML or links.
 
@@ -319,20 +274,6 @@ def escape_cell(text: str, limit: int = TITLE_LIMIT, *, autolinks: bool = False)
     for char in "|[]`*_":
         text = text.replace(char, "\\" + char)
     return text if autolinks else _AUTOLINK.sub(_WORD_JOINER, text)
-
-
-def escape_title(text: str) -> str:
-    """Untrusted text made inert inside a link title `(...)` inside a table cell.
-
-    Entities are decoded in a title, so `&`, `<` and `>` are written as entities; a backtick
-    too, so that it cannot close a code span opened before the link.
-    """
-    text = one_line(text, TITLE_LIMIT).replace("\\", "\\\\")
-    for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("`", "&#96;")):
-        text = text.replace(char, escaped)
-    for char in "()|":
-        text = text.replace(char, "\\" + char)
-    return text
 
 
 def render_json(value: BaseModel | dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -34,7 +34,8 @@ from enrich.models import (
     RowRecord,
     Severity,
 )
-from enrich.parse import markdown, strip_link_titles
+from enrich.parse import markdown
+from enrich.titles import strip_titles
 from enrich.urls import Named, UnsupportedURL, identify
 
 _INLINE = markdown()
@@ -148,7 +149,7 @@ def resolve(document: Document) -> Resolved:
         columns, generated = table.columns, table.generated
         years = _year_columns(columns)
         for line in table.rows:
-            cells = _cells(line, columns, generated)
+            cells = _cells(line, columns, generated, document.titles)
             links = _row_links(document.path, line.line, cells, references, diagnostics, memo)
             rows.append((table, line, cells, links))
             diagnostics.extend(_row_checks(document.path, table, line, cells, links, years))
@@ -192,13 +193,15 @@ def _row_links(
     return links
 
 
-def _cells(line: TableLine, columns: tuple[str, ...], generated: int) -> dict[str, str]:
+def _cells(
+    line: TableLine, columns: tuple[str, ...], generated: int, titles: Mapping[str, str]
+) -> dict[str, str]:
     """Curated cells by column name. In a regenerated table (`generated` trailing columns),
-    generated cells and the link titles `enrich` added are left out, so that it reads back
-    as the seed it came from. A short row's missing cells are empty."""
+    generated cells and the link titles `enrich` added (`titles`) are left out, so that it
+    reads back as the seed it came from. A short row's missing cells are empty."""
     values = line.values
     if generated:
-        values = tuple(strip_link_titles(v) for v in values)
+        values = tuple(strip_titles(v, titles) for v in values)
         values = values[: len(columns)] + values[len(columns) + generated :]
     cells = dict(zip(columns, values, strict=False))
     if len(values) < len(columns):
