@@ -310,3 +310,39 @@ def test_lint_fails_on_a_list_too_deep_to_read(tmp_path: Path) -> None:
     seed = tmp_path / "deep.md"
     seed.write_text(nested(60) + "\n" + TABLE, encoding="utf-8")
     assert main(["lint", str(seed)]) == 1
+
+
+# ------------------------------------------------------------------------ in-page anchors
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- [Intro](#intro)\n- [Links](./#links)\n",
+        "See [x](././#deep-section).\n",
+        '<a href="./#links">links</a> and <a href="#top">top</a>\n',
+        "[toc]: ./#contents\n",
+        "| A | B |\n|---|---|\n| [a](#links) | [b](./#links) |\n",
+        "| A | B |\n|---|---|\n| [a]( ./#links ) | <a href='./#b'>b</a> |\n",
+    ],
+)
+def test_an_in_page_anchor_is_left_exactly_as_written(text: str) -> None:
+    document = parse(text, "list.md")
+    records = {r.line: r for r in resolve(document).records}
+    assert render_document(document, records, {}, (), "../seeds") == text
+    out = render_document(document, records, facts(), select(("stars",)), "../seeds")
+    assert "../seeds" not in out
+
+
+@pytest.mark.parametrize(
+    ("written", "repointed"),
+    [
+        ("[d](./docs/#links)", "[d](../seeds/docs/#links)"),
+        ("[d](docs.md#links)", "[d](../seeds/docs.md#links)"),
+        ("[d](../#links)", "[d](../#links)"),  # the seeds' parent: output/'s too
+        ("[d](./)", "[d](../seeds/)"),
+    ],
+)
+def test_a_relative_link_with_a_fragment_is_still_re_pointed(written: str, repointed: str) -> None:
+    document = parse(f"{written}\n", "list.md")
+    assert render_document(document, {}, {}, (), "../seeds") == f"{repointed}\n"

@@ -40,7 +40,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, SchemaSerializer, core_schema
 
 from enrich.columns import GENERATED_MARK, Column, Entities, Facts
-from enrich.document import Document, Prose, Table, TableLine
+from enrich.document import Document, Prose, Table, TableLine, in_page_anchor
 from enrich.models import (
     Dataset,
     RowRecord,
@@ -54,9 +54,10 @@ _EOL = re.compile(r"(\r\n|\r|\n)$")
 # reference definition's `[label]:` (a table cell holds none).
 _INLINE_PRE = r"\]\(\s*<?|\b(?:src|href)\s*=\s*[\"']"
 _DEFINITION_PRE = r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?"
-_TARGET = r"(?P<target>(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]+)"
+_TARGET = r"(?P<target>(?![a-zA-Z][a-zA-Z0-9+.\-]*:|/)[^\s()\"'<>\[\]]+)"
 _RELATIVE = re.compile(rf"(?P<pre>{_INLINE_PRE}|{_DEFINITION_PRE}){_TARGET}", re.MULTILINE)
 _RELATIVE_INLINE = re.compile(rf"(?P<pre>{_INLINE_PRE}){_TARGET}")
+# A cheap first look (an in-page `#anchor` is never re-pointed: `in_page_anchor`).
 _INLINE_RELATIVE = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]")
 _BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
 # Where GitHub (GFM autolinks, also applied to text after escapes) and the resolver find a
@@ -151,7 +152,7 @@ def repoint(text: str, link_base: str, *, definitions: bool = True) -> str:
     code = _code_spans(text)
 
     def target(m: re.Match[str]) -> str:
-        if any(start <= m.start() < end for start, end in code):
+        if in_page_anchor(m["target"]) or any(start <= m.start() < end for start, end in code):
             return m[0]
         return m["pre"] + join_below(link_base, m["target"])
 
