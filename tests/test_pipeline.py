@@ -15,8 +15,8 @@ import pytest
 
 from enrich import output, pipeline
 from enrich.config import Settings
+from enrich.jsonout import render_json
 from enrich.models import Dataset, Kind, PaperMeta, Provenance, Result, Status
-from enrich.render import render_json
 
 SEED = Path(__file__).parents[1] / "seeds" / "slm-survey.md"
 # Every test runs on a copy in its tmp_path/seeds (see _seed_layout).

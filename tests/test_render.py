@@ -32,6 +32,7 @@ from enrich.columns import COLUMNS, DEFAULT_COLUMNS, Column, humanise, select
 from enrich.config import Endpoints, Settings
 from enrich.document import Document, Table
 from enrich.errors import InputError
+from enrich.jsonout import render_json
 from enrich.models import (
     Change,
     Dataset,
@@ -47,7 +48,7 @@ from enrich.models import (
 )
 from enrich.parse import markdown, parse
 from enrich.pipeline import TIMELINE_NAME
-from enrich.render import escape_cell, render_document, render_json
+from enrich.render import escape_cell, render_document
 from enrich.resolve import resolve
 from enrich.text import one_line
 from enrich.titles import TITLE_LIMIT, earlier_titles, escape_title

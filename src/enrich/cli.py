@@ -23,9 +23,9 @@ from rich.console import Console
 from enrich import pipeline
 from enrich.config import Settings
 from enrich.errors import EnrichError
+from enrich.jsonout import render_json
 from enrich.models import Severity
 from enrich.progress import print_summary, progress_bars, summary_markdown
-from enrich.render import render_json
 from enrich.suggest import Suggestion, narrow
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2

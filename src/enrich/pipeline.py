@@ -28,11 +28,12 @@ from enrich.diffs import unified_diff
 from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
+from enrich.jsonout import dataset_schema, json_bytes
 from enrich.merge import merge
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
 from enrich.page import render_page
 from enrich.parse import diagnose, parse, split_lines
-from enrich.render import dataset_schema, json_bytes, render_document
+from enrich.render import render_document
 from enrich.report import changes_markdown, report_markdown
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
