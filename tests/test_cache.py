@@ -126,23 +126,6 @@ def test_a_cache_failing_inside_a_transaction_is_rebuilt_and_the_puts_go_on(
         assert cache.get("arxiv", "arxiv:2306.07621", now=T0) is None
 
 
-def test_in_run_fields_are_not_stored(cache: Cache) -> None:
-    stored = paper_result()
-    stored = stored.model_copy(
-        update={
-            "provenance": stored.provenance.model_copy(
-                update={"from_cache": True, "attempts": 3, "http_status": 200}
-            )
-        }
-    )
-    cache.put("arxiv", stored, now=T0)
-    entry = cache.get("arxiv", stored.ref, now=T0)
-    assert entry is not None
-    assert entry.result.provenance.from_cache is False
-    assert entry.result.provenance.attempts == 0
-    assert entry.result.provenance.http_status is None
-
-
 def test_a_missing_entry_is_none(cache: Cache) -> None:
     assert cache.get("arxiv", "arxiv:0000.0000", now=T0) is None
 

@@ -11,12 +11,13 @@ from hypothesis import strategies as st
 
 from enrich.columns import (
     COLUMNS,
-    DEFAULT_COLUMNS,
     STALE_MARK,
+    RowFacts,
     humanise,
     row_facts,
     select,
 )
+from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.models import (
     Kind,
@@ -88,7 +89,7 @@ def test_select_keeps_the_order_and_overrides_headers() -> None:
 
 
 def test_default_columns_are_stars_downloads_and_published() -> None:
-    assert [c.header for c in select(DEFAULT_COLUMNS)] == ["Stars", "Downloads", "Published"]
+    assert [c.header for c in select(Settings().columns)] == ["Stars", "Downloads", "Published"]
 
 
 def test_unknown_columns_are_named_with_the_known_ones() -> None:
@@ -230,6 +231,29 @@ def test_missing_facts_are_blank() -> None:
         "pushed": "",
     }
     assert values(record(), entities) == dict.fromkeys(COLUMNS, "")
+
+
+HUB = {"type": "hub", "hub_kind": "model", "id": "o/m", "downloads": 7, "likes": 9}
+REPO_DATA = RepoMeta(full_name="a/b", stars=3, license_spdx="MIT", pushed_at=MOMENT).model_dump()
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        RowFacts(repo=result("hf_model:o/m", HUB)),
+        RowFacts(hub=result("github_repo:a/b", REPO_DATA)),
+        RowFacts(scholar=result("arxiv:2305.18290", PAPER)),
+        RowFacts(repo=result("scholar:x", SCHOLAR), hub=result("pmlr:x", PAGE, Status.STALE)),
+    ],
+    ids=["hub-as-repo", "repo-as-hub", "paper-as-scholar", "others"],
+)
+def test_a_column_shows_only_data_of_its_own_type(facts: RowFacts) -> None:
+    """Each column reads its role's data through its type: facts of another type in the
+    role (never made by `row_facts`) show blank, and a column cannot read a field its type
+    lacks (mypy checks the columns' accessors)."""
+    assert {name: column.value(facts) for name, column in COLUMNS.items()} == dict.fromkeys(
+        COLUMNS, ""
+    )
 
 
 def test_stale_values_are_marked_blank_ones_are_not() -> None:

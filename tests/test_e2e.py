@@ -185,7 +185,7 @@ def test_suggestions_from_the_hub_reach_the_report_and_suggest_apply_writes_them
     entities = dataset(tmp_path)["entities"]
     assert entities["hf_paper:2402.11295"]["data"]["github_repo"] == repo
     assert entities["hf_paper:2405.14852"]["provenance"]["status"] == "not_found"  # no page
-    models = entities["hf_paper_models:2402.11295"]["data"]["tagged_models"]
+    models = entities["hf_paper_models:2402.11295"]["data"]["models"]
     assert [m["id"] for m in models] == ["community/onebit-gguf", "onebit/OneBit-7B"]
 
     command = [sys.executable, "-m", "enrich", "suggest", "--apply"]

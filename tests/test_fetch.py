@@ -35,7 +35,7 @@ from enrich.models import (
 )
 from enrich.parse import parse
 from enrich.resolve import resolve
-from enrich.sources import FetchContext, Request, result
+from enrich.sources import FetchContext, Request, SourceStats, result
 
 OLD = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 DAY = 24 * 3600
@@ -255,7 +255,7 @@ def test_fresh_cache_hits_make_no_source_call(settings: Settings, cache: Cache) 
     assert source.calls == []
     got = report.results[A1]
     assert got.status is Status.OK
-    assert got.provenance.from_cache is True
+    assert got == cached  # as stored
     assert got.data == cached.data
     assert got.provenance.fetched_at == OLD
     assert report.from_cache == {"arxiv": 1}
@@ -271,7 +271,7 @@ def test_only_the_misses_go_to_the_source(settings: Settings, cache: Cache) -> N
     assert report.from_cache == {"arxiv": 1}
     assert report.served == {"arxiv": 3}
     assert report.results[A2].status is Status.OK
-    assert report.results[A2].provenance.from_cache is False
+    assert report.results[A2].provenance.etag == '"new"'  # from the source
 
 
 def test_expired_entries_go_to_the_source_with_previous(settings: Settings, cache: Cache) -> None:
@@ -313,7 +313,7 @@ def test_refresh_ignores_ttls(settings: Settings, cache: Cache) -> None:
     report = fetch(wanted(A1), [source], replace(settings, refresh=True), cache)
     assert source.refs == [[A1]]
     assert source.calls[0][0].previous == cached
-    assert report.results[A1].provenance.from_cache is False
+    assert report.results[A1].provenance.etag == '"new"'  # from the source
     assert report.from_cache == {"arxiv": 0}
 
 
@@ -484,7 +484,7 @@ def test_offline_calls_no_source(settings: Settings, cache: Cache) -> None:
     got = report.results
     assert list(got) == sorted(got)
     # Nothing was attempted, so nothing failed: every last known result is kept as it was
-    # (status, value, fetched_at), marked as answered from what was stored. The previous
+    # (status, value, fetched_at, validators): the stored result as it is. The previous
     # dataset wins over the cache: it is what `check` must reproduce.
     for ref, title in (
         (A1, "fresh in cache"),
@@ -492,7 +492,7 @@ def test_offline_calls_no_source(settings: Settings, cache: Cache) -> None:
         (A3, "in the previous dataset"),
     ):
         assert got[ref].status is Status.OK
-        assert got[ref].provenance.from_cache is True
+        assert got[ref].provenance.etag == '"old"'  # as stored
         assert got[ref].provenance.fetched_at == OLD
         assert got[ref].provenance.error is None
         data = got[ref].data
@@ -592,13 +592,13 @@ def test_only_and_skip(
     assert report.failed == {}
     got = report.results
     assert got[A1].status is Status.OK
-    assert got[A1].provenance.from_cache is False
+    assert got[A1].provenance.etag == '"new"'  # from the source
     # a last known result is kept as it was: status, value and fetched_at
     assert got[G1].status is Status.OK
     assert got[G1].data == previous[G1].data
     assert got[G1].provenance.fetched_at == OLD
     assert got[G1].provenance.error is None
-    assert got[G1].provenance.from_cache is True
+    assert got[G1] == previous[G1]  # as it was
     assert got[G2].model_dump() == previous[G2].model_dump()
     # nothing known: skipped, under the source's name
     assert got[unknown].status is Status.SKIPPED
@@ -621,7 +621,7 @@ def test_skip_uses_the_cached_value(settings: Settings, cache: Cache) -> None:
     assert got.status is Status.OK
     assert got.data == cached.data
     assert got.provenance.fetched_at == OLD
-    assert got.provenance.from_cache is True
+    assert got == cached  # as stored
 
 
 # --------------------------------------------------------------------------- concurrency, progress
@@ -808,7 +808,7 @@ def test_the_named_arxiv_papers_are_kept_when_semantic_scholar_is_left_out(
     arxiv = arxiv_source()
     record = result(
         Request(ident(S_DOI)),
-        FetchContext(settings=settings, policy=None, stats=None),  # type: ignore[arg-type]
+        FetchContext(settings=settings, policy=None, stats=SourceStats()),  # type: ignore[arg-type]
         "scholar",
         Status.OK,
         data=ScholarMeta(paper_id="p", arxiv_id="2305.14314"),

@@ -246,14 +246,10 @@ def test_inline_html_and_badges_stay_in_their_cell() -> None:
     assert row.values[1].startswith('<a href="https://github.com/a/b">')
 
 
-def test_alignments() -> None:
-    table = only_table("| l | c | r | n |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |\n")
-    assert table.alignments == ("left", "center", "right", "none")
-
-
 def test_alignment_row_with_uneven_spacing() -> None:
-    table = only_table("| A | B | C |\n|:--|  :----: | :---:|\n| 1 | 2 | 3 |\n")
-    assert table.alignments == ("left", "center", "center")
+    text = "| A | B | C |\n|:--|  :----: | :---:|\n| 1 | 2 | 3 |\n"
+    table = only_table(text)
+    assert (table.columns, table.raw) == (("A", "B", "C"), text)
 
 
 def test_table_inside_details_after_a_blank_line() -> None:

@@ -16,7 +16,7 @@ import pytest
 from enrich import output, pipeline
 from enrich.config import Settings
 from enrich.jsonout import render_json
-from enrich.models import Dataset, Kind, PaperMeta, Provenance, Result, Status
+from enrich.models import SCHEMA_VERSION, Dataset, Kind, PaperMeta, Provenance, Result, Status
 
 SEED = Path(__file__).parents[1] / "seeds" / "slm-survey.md"
 # Every test runs on a copy in its tmp_path/seeds (see _seed_layout).
@@ -56,7 +56,7 @@ def test_run_writes_dataset_schema_and_document(tmp_path: Path) -> None:
     assert lines.pop(42).startswith('<img src="timeline.svg" ')  # after the seed's figure
     assert "".join(lines) == expected
     data = json.loads((out / "enriched.json").read_text(encoding="utf-8"))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     assert len(data["records"]) == 75
 
 

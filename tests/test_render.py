@@ -28,7 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from enrich import pipeline
-from enrich.columns import COLUMNS, DEFAULT_COLUMNS, Column, humanise, select
+from enrich.columns import COLUMNS, Column, humanise, select
 from enrich.config import Endpoints, Settings
 from enrich.document import Document, Table
 from enrich.errors import InputError
@@ -205,7 +205,7 @@ def rendered() -> str:
     seed (`at` gives their lines there)."""
     data = dataset()
     records = {r.line: r for r in data.records if r.file == SEED_PATH}
-    columns = select(DEFAULT_COLUMNS)
+    columns = select(Settings().columns)
     return render_document(
         seed_document(), records, data.entities, columns, "../seeds", TIMELINE_NAME
     )
@@ -265,7 +265,7 @@ def _one_dump(value: Dataset) -> str:
 
 
 def _dataset_with(cells: dict[str, str], change: Scalar) -> Dataset:
-    provenance = Provenance(source="arxiv", status=Status.OK, attempts=3, from_cache=True)
+    provenance = Provenance(source="arxiv", status=Status.OK)
     found = Result(
         ref="arxiv:2306.07629",
         provenance=provenance,
@@ -488,18 +488,18 @@ def test_regenerated_document_renders_to_itself() -> None:
     data = dataset()
     document = parse(rendered(), "output/slm-survey.md")
     records = {r.line: r for r in resolve(document).records}
-    columns = select(DEFAULT_COLUMNS)
+    columns = select(Settings().columns)
     again = render_document(document, records, data.entities, columns, ".", TIMELINE_NAME)
     assert again == rendered()
 
 
 @pytest.mark.parametrize(
-    "columns", [("likes", "license", "pushed"), ("published",), DEFAULT_COLUMNS]
+    "columns", [("likes", "license", "pushed"), ("published",), Settings().columns]
 )
 def test_regenerated_document_renders_as_its_seed_whatever_the_columns(
     columns: tuple[str, ...],
 ) -> None:
-    regenerated = parse(render_all(seed_document(), DEFAULT_COLUMNS), SEED_PATH)
+    regenerated = parse(render_all(seed_document(), Settings().columns), SEED_PATH)
     assert render_all(regenerated, columns) == render_all(seed_document(), columns)
 
 
@@ -508,7 +508,7 @@ def test_regenerated_document_rendered_without_columns_is_its_seed_again() -> No
     first rendering had added (titles were re-added whenever a table had generated columns,
     though a seed rendered with no columns gets none)."""
     titles = earlier_titles(dataset())
-    regenerated = parse(render_all(seed_document(), DEFAULT_COLUMNS), SEED_PATH, titles)
+    regenerated = parse(render_all(seed_document(), Settings().columns), SEED_PATH, titles)
     plain = render_all(regenerated, ())
     assert "<!-- enrich -->" not in plain
     assert ' "Paper title for' not in plain

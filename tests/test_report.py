@@ -11,8 +11,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from enrich.changes import LIMIT, changes_markdown
 from enrich.models import Dataset, HubMeta, PageMeta, Provenance, RepoMeta, Result, Status
-from enrich.report import LIMIT, Problem, changes_markdown, problems, report_markdown
+from enrich.report import Problem, problems, report_markdown
 from tests.test_render import SEED_PATH, assert_golden, fixture
 
 
@@ -389,3 +390,43 @@ def test_a_venue_is_escaped_once() -> None:
     assert "Knowledge Discovery &amp; Data\\_Mining 2023" in line
     assert "&amp;amp;" not in line
     assert "\\\\_" not in line
+
+
+def _with_status(dataset: Dataset, statuses: dict[str, Status]) -> Dataset:
+    entities = dict(dataset.entities)
+    for ref, status in statuses.items():
+        old = entities[ref]
+        provenance = old.provenance.model_copy(update={"status": status})
+        data = None if status in (Status.NOT_FOUND, Status.SKIPPED) else old.data
+        entities[ref] = old.model_copy(update={"provenance": provenance, "data": data})
+    return dataset.model_copy(update={"entities": entities})
+
+
+def _first(dataset: Dataset, kind: str, *, linked: bool) -> str:
+    refs = {link.ref for record in dataset.records for link in record.links}
+    return next(r for r in sorted(dataset.entities) if r.startswith(kind) and (r in refs) is linked)
+
+
+@pytest.mark.parametrize(
+    ("kind", "linked", "before"),
+    [
+        ("github_repo:", True, Status.OK),
+        ("hf_model:", True, Status.OK),
+        ("hf_paper:", True, Status.OK),  # a link to a paper's Hub page
+        ("hf_paper:", False, Status.SKIPPED),  # discovery: a lookup asked for the first time
+        ("hf_paper:", False, Status.OK),  # discovery: the page went away
+        ("hf_paper_models:", False, Status.OK),
+        ("scholar:", False, Status.OK),  # a linked paper's Semantic Scholar record
+        ("arxiv:", False, Status.OK),  # a paper Semantic Scholar named, not linked
+    ],
+)
+def test_only_what_the_list_links_can_be_gone(kind: str, linked: bool, before: Status) -> None:
+    """A discovery lookup that finds no Hub page (or any entity the list does not link) is
+    not a repository or model that is "gone (404)"."""
+    base = current()
+    ref = _first(base, kind, linked=linked)
+    old = _with_status(base, {ref: before})
+    new = _with_status(base, {ref: Status.NOT_FOUND})
+    text = changes_markdown(old, new) or ""
+    assert (f"- {ref}: gone (404)\n" in text) is linked
+    assert "gone (404)" not in text.replace(f"{ref}: gone (404)", "")

@@ -21,6 +21,7 @@ from enrich.models import (
     RowRecord,
     Status,
     TaggedModel,
+    TaggedModels,
 )
 from enrich.parse import parse, split_cells, split_lines
 from enrich.render import render_document
@@ -63,8 +64,12 @@ def row(name: str, text: str = SEED) -> RowRecord:
 
 
 def hub(ref: str, status: Status = Status.OK, **data: object) -> Result:
-    kind = "paper" if ref.startswith("hf_paper:") else "paper_models"
-    meta = HubMeta(hub_kind=kind, id=ref.split(":", 1)[1], **data)  # type: ignore[arg-type]
+    key = ref.split(":", 1)[1]
+    meta = (
+        HubMeta(hub_kind="paper", id=key, **data)
+        if ref.startswith("hf_paper:")
+        else TaggedModels(arxiv_id=key, **data)
+    )
     usable = status in (Status.OK, Status.STALE)
     return Result(
         ref=ref,
@@ -83,13 +88,13 @@ ENTITIES = {
         hub("hf_paper:2401.00001", github_repo="https://github.com/alpha/alpha", upvotes=4),
         hub(
             "hf_paper_models:2401.00001",
-            tagged_models=tagged(("a/small", 10), ("a/big", 1_000), ("a/mid", 100), ("a/z", None)),
+            models=tagged(("a/small", 10), ("a/big", 1_000), ("a/mid", 100), ("a/z", None)),
         ),
         hub("hf_paper:2401.00002", github_repo="https://github.com/other/repo"),
-        hub("hf_paper_models:2401.00002", tagged_models=tagged(("beta/beta-7b", 5))),
+        hub("hf_paper_models:2401.00002", models=tagged(("beta/beta-7b", 5))),
         hub("hf_paper:2401.00005", github_repo="https://github.com/eps/eps"),
         hub("hf_paper:2401.00006", github_repo="https://github.com/T/t"),
-        hub("hf_paper_models:2401.00006", tagged_models=tagged(("t/w", 9), ("T/x", 1))),
+        hub("hf_paper_models:2401.00006", models=tagged(("t/w", 9), ("T/x", 1))),
     )
 }
 
@@ -184,9 +189,7 @@ def test_only_a_repository_is_a_code_candidate(repo: str | None) -> None:
 
 def test_an_org_or_odd_model_id_is_never_a_candidate() -> None:
     models = tagged(("gpt2", 9), ("a/b c", 8), ("a/ok", 1))
-    entities = {
-        "hf_paper_models:2401.00002": hub("hf_paper_models:2401.00002", tagged_models=models)
-    }
+    entities = {"hf_paper_models:2401.00002": hub("hf_paper_models:2401.00002", models=models)}
     assert [s.url for s in row_suggestions(row("Beta"), entities)] == [
         "https://huggingface.co/a/ok"
     ]
@@ -311,6 +314,18 @@ def test_cells_filled_since_or_rows_gone_are_skipped_with_why() -> None:
         11: "the row is no longer in the seed; run `python -m enrich run` again",
     }
     assert [s.line for s in done.applied] == [7, 7, 12]
+
+
+def test_a_renamed_column_and_a_cell_taken_by_another_suggestion_are_skipped_with_why() -> None:
+    models = [s for s in row_suggestions(row("Alpha"), ENTITIES) if s.column == "Model Card"]
+    assert len(models) >= 2  # two candidates for one cell, both passed: the first is written
+    done = fill((doc := parse(SEED, "list.md")), resolve(doc).records, models[:2])
+    assert done.applied == (models[0],)
+    assert done.skipped == ((models[1], "another suggestion fills that cell"),)
+    renamed = SEED.replace("| Model Card |", "| Weights |")
+    done = fill((doc := parse(renamed, "list.md")), resolve(doc).records, models[:1])
+    assert (done.text, done.applied) == (renamed, ())
+    assert done.skipped == ((models[0], "the row has no Model Card column any more"),)
 
 
 def test_a_row_without_the_cell_is_skipped() -> None:

@@ -12,7 +12,7 @@ from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
 from enrich.jsonout import render_json
-from enrich.models import Dataset, HubMeta, Provenance, Result, Status, TaggedModel
+from enrich.models import Dataset, HubMeta, Provenance, Result, Status, TaggedModel, TaggedModels
 from enrich.parse import split_cells, split_lines
 from tests.conftest import SEED
 
@@ -26,12 +26,13 @@ GGUF, OFFICIAL = (
 
 
 def _hub(ref: str, **data: object) -> Result:
-    kind = "paper" if ref.startswith("hf_paper:") else "paper_models"
-    return Result(
-        ref=ref,
-        provenance=Provenance(source="huggingface", status=Status.OK),
-        data=HubMeta(hub_kind=kind, id=ref.split(":", 1)[1], **data),  # type: ignore[arg-type]
+    key = ref.split(":", 1)[1]
+    meta = (
+        HubMeta(hub_kind="paper", id=key, **data)
+        if ref.startswith("hf_paper:")
+        else TaggedModels(arxiv_id=key, **data)
     )
+    return Result(ref=ref, provenance=Provenance(source="huggingface", status=Status.OK), data=meta)
 
 
 @pytest.fixture(autouse=True)
@@ -48,14 +49,14 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         _hub("hf_paper:2402.11295", github_repo=REPO),
         _hub(
             "hf_paper_models:2402.11295",
-            tagged_models=[
+            models=[
                 TaggedModel(id="community/onebit-gguf", downloads=15_000),
                 TaggedModel(id="onebit/OneBit-7B", downloads=1_200),
             ],
         ),
         _hub(
             "hf_paper_models:2306.07629",
-            tagged_models=[TaggedModel(id="squeeze/SqueezeLLM-7B", downloads=99)],
+            models=[TaggedModel(id="squeeze/SqueezeLLM-7B", downloads=99)],
         ),
     ]
     entities = {**dataset.entities, **{r.ref: r for r in facts}}

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from enrich import pipeline
 from enrich.cli import main
-from enrich.config import Settings
+from enrich.config import Endpoints, Settings
 from enrich.fetch import FetchReport
-from enrich.models import Dataset
+from enrich.models import Dataset, Provenance, Result, Status
 from enrich.pipeline import RunResult
-from enrich.progress import COLUMNS, SourceRow, print_summary, source_rows, summary_markdown
+from enrich.progress import (
+    COLUMNS,
+    SourceRow,
+    hints,
+    print_summary,
+    source_rows,
+    summary_markdown,
+)
 from enrich.sources import SourceStats
 from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
@@ -80,9 +90,18 @@ def test_an_unwritable_summary_is_a_warning_not_a_failure(
     assert "cannot write the summary" in capsys.readouterr().err
 
 
+def outcome(ref: str, status: Status, source: str = "github") -> Result:
+    return Result(ref=ref, provenance=Provenance(source=source, status=status))
+
+
 def result_with(stats: SourceStats, warnings: tuple[str, ...] = ()) -> RunResult:
+    """github: 3 items, one from the cache, two failed (one kept its last value)."""
     report = FetchReport(
-        results={},
+        results={
+            "github_repo:a/cached": outcome("github_repo:a/cached", Status.OK),
+            "github_repo:a/kept": outcome("github_repo:a/kept", Status.STALE),
+            "github_repo:a/lost": outcome("github_repo:a/lost", Status.ERROR),
+        },
         stats={"github": stats},
         served={"github": 3},
         from_cache={"github": 1},
@@ -96,9 +115,9 @@ def test_terminal_and_markdown_tables_show_the_same_rows() -> None:
     stats = SourceStats(requests=5, revalidated=0)
     stats.rate_limit(41)
     result = result_with(stats)
-    rows = source_rows(result)
-    assert rows == [SourceRow("github", 3, 1, 0, 0, 0, 0, 0, 5, 41)]
-    console = Console(record=True, width=200)
+    rows = source_rows(result, Settings())
+    assert rows == [SourceRow("github", 3, 1, 0, 0, 0, 0, 2, 5, 41)]
+    console = Console(record=True, width=200, force_terminal=True)
     print_summary(console, result, Settings(), 1.0)
     terminal = console.export_text()
     assert re.search(r"github\s*│\s*3\s*│\s*1\s*│\s*0\s*│.*│\s*5\s*│\s*41\s*│", terminal)
@@ -116,3 +135,173 @@ def test_markdown_escapes_html_and_pipes() -> None:
     assert "- cache &lt;corrupt&gt;" in markdown
     assert "- github: answer &lt;b&gt;was&lt;/b&gt; a | b" in markdown
     assert markdown_rows(markdown)[2][-1] == ""  # no rate limit known: an empty cell
+
+
+# ------------------------------------------------------------------ a log has no width to fit
+
+
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_outside_a_terminal_the_table_is_printed_whole(width: int) -> None:
+    """A CI log, `| tee` or a redirect: no header or cell is cut (`sour…`), whatever width
+    the console assumes; the columns still line up."""
+    stats = SourceStats(requests=12345, revalidated=0)
+    stats.rate_limit(4999)
+    stream = io.StringIO()
+    console = Console(file=stream, width=width, soft_wrap=True)
+    assert not console.is_terminal
+    print_summary(console, result_with(stats), Settings(), 1.0)
+    text = stream.getvalue()
+    assert "…" not in text
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("source"))
+    assert re.split(r"\s{2,}", header) == list(COLUMNS)
+    row = next(line for line in lines if line.startswith("github"))
+    assert re.split(r"\s+", row) == ["github", "3", "1", "0", "0", "0", "0", "2", "12345", "4999"]
+    assert len(row) == len(header)  # right-aligned under their headers
+
+
+def test_on_a_terminal_the_table_is_drawn() -> None:
+    stream = io.StringIO()
+    console = Console(file=stream, width=200, force_terminal=True, color_system=None)
+    print_summary(console, result_with(SourceStats()), Settings(), 1.0)
+    assert "│ github" in stream.getvalue()
+
+
+@pytest.mark.usefixtures("env")
+def test_a_piped_run_prints_every_column_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(run_args(tmp_path)) == 0
+    err = capsys.readouterr().err
+    assert "…" not in err
+    header = next(line for line in err.splitlines() if line.startswith("source"))
+    assert re.split(r"\s{2,}", header) == list(COLUMNS)
+
+
+# ------------------------------------------------------------------ counts that add up
+
+
+@pytest.mark.parametrize(
+    ("linked", "discovery"),
+    [
+        ((Status.STALE, Status.ERROR), (Status.STALE,) * 83),  # the issue's "-83"
+        ((Status.ERROR,), (Status.STALE, Status.ERROR)),
+        ((Status.STALE,) * 3, ()),
+        ((Status.STALE,), (Status.STALE,) * 5 + (Status.OK,)),
+    ],
+    ids=["stale-lookups", "mixed", "linked-only", "lookups-and-facts"],
+)
+def test_failure_counts_are_of_linked_items_and_never_negative(
+    linked: tuple[Status, ...], discovery: tuple[Status, ...]
+) -> None:
+    """Discovery lookups that kept a last value are not failures of the list's items: the
+    hint counts the failed linked items, kept and not, in one population."""
+    results = {
+        f"hf_model:o/m{i}": outcome(f"hf_model:o/m{i}", s, "huggingface")
+        for i, s in enumerate(linked)
+    }
+    lookups = {
+        f"hf_paper:2401.{i:05d}": outcome(f"hf_paper:2401.{i:05d}", s, "huggingface")
+        for i, s in enumerate(discovery)
+    }
+    report = FetchReport(
+        results={**results, **lookups},
+        served={"huggingface": len(results) + len(lookups)},
+        failed={"huggingface": len(linked)},
+        optional=frozenset(lookups),
+        optional_failed={"huggingface": sum(1 for s in discovery if s is not Status.OK)}
+        if discovery
+        else {},
+    )
+    result = RunResult((), (), Dataset(seeds=[], records=[], diagnostics=[]), report)
+    said = list(hints(result, Settings()))
+    kept = linked.count(Status.STALE)
+    lost = linked.count(Status.ERROR)
+    assert (
+        f"huggingface: {len(linked)} item(s) failed; {kept} kept their last known value "
+        f"(stale), {lost} have none yet (error)"
+    ) in said
+    assert not any(re.search(r"(?<![\w:.])-\d", line) for line in said), said
+    assert source_rows(result, Settings())[0].failed == len(linked)
+
+
+def test_a_failed_hub_refresh_counts_no_lookup_as_a_failed_item(
+    api: FakeAPI, tmp_path: Path
+) -> None:
+    """The issue's case, end to end: a refresh after a good run with the Hub answering 500;
+    every Hub item and discovery lookup keeps its last value."""
+    settings = fault_settings(api, tmp_path)
+    pipeline.run(settings)
+    api.fault("hub", "500")
+    result = pipeline.run(replace(settings, refresh=True))
+    failed = result.failed_sources()["huggingface"]
+    assert result.fetch.optional_failed["huggingface"] > 0  # the lookups failed too
+    said = list(hints(result, settings))
+    assert (
+        f"huggingface: {failed} item(s) failed; {failed} kept their last known value "
+        "(stale), 0 have none yet (error)"
+    ) in said
+    row = next(r for r in source_rows(result, settings) if r.source == "huggingface")
+    assert row.failed == failed
+    assert all(not cell.startswith("-") for cell in row.cells())
+
+
+def fault_settings(api: FakeAPI, root: Path) -> Settings:
+    base = api.base_url
+    return Settings(
+        seeds=SEED,
+        out=root / "output",
+        cache=root / "cache",
+        endpoints=Endpoints(f"{base}/api/query", base, base, base, pmlr=base, openreview=base),
+        retry_wait=False,
+        arxiv_delay=0.0,
+        s2_delay=0.0,
+        landing_delay=0.0,
+    )
+
+
+# ------------------------------------------------------------------ offline says what it did
+
+
+@pytest.mark.usefixtures("env")
+@pytest.mark.parametrize("fault", [None, "github"], ids=["after-a-good-run", "after-a-failed-run"])
+def test_an_offline_run_says_it_asked_nothing(
+    api: FakeAPI, tmp_path: Path, fault: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not the previous run's "refreshed 63" or "failed 28": 0 requests, every item served
+    from the cache or the previous output."""
+    if fault:
+        api.fault(fault, "500")
+    main(run_args(tmp_path))
+    capsys.readouterr()
+    summary = tmp_path / "step.md"
+    assert main(run_args(tmp_path, "--offline", "--summary-md", str(summary))) == 0
+    err = capsys.readouterr().err
+    rows = markdown_rows(summary.read_text(encoding="utf-8"))[2:]
+    assert rows
+    for cells in rows:
+        items, cached, refreshed, revalidated, failed, requests = (
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            cells[7],
+            cells[8],
+        )
+        assert (cached, refreshed, revalidated, failed, requests) == (items, "0", "0", "0", "0")
+    served = sum(int(cells[1]) for cells in rows)
+    line = f"Offline: 0 requests; {served} item(s) served from the cache or the previous output."
+    assert line in err
+    assert line in summary.read_text(encoding="utf-8")
+    assert "item(s) failed" not in err
+
+
+def test_an_offline_run_with_nothing_known_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(run_args(tmp_path, "--offline")) == 0
+    err = capsys.readouterr().err
+    assert (
+        "Offline: 0 requests; 249 item(s) served from the cache or the previous output, "
+        "249 of them not known yet (skipped)."
+    ) in err

@@ -1,4 +1,4 @@
-"""`enrich.urls.classify`: every URL shape the seeds and the corpus use, with real examples.
+"""`enrich.urls.identify`: every URL shape the seeds and the corpus use, with real examples.
 
 Examples come from `seeds/slm-survey.md` and `../shared/corpus/*.md` (see SOURCES.md there);
 the old-style arXiv ids are the textbook ones, since no list in the corpus links them.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from enrich.models import Kind
-from enrich.urls import UnsupportedURL, classify, normalise_url, parse_arxiv_id
+from enrich.urls import UnsupportedURL, identify, normalise_url, parse_arxiv_id
 
 # --------------------------------------------------------------------------- arXiv
 
@@ -44,7 +44,7 @@ ARXIV = [
 def test_arxiv_key_is_the_versionless_id_and_the_version_is_kept(
     url: str, key: str, version: str | None
 ) -> None:
-    found = classify(url)
+    found = identify(url)
     assert (found.kind, found.key, found.version, found.subpath) == (
         Kind.ARXIV,
         key,
@@ -64,7 +64,7 @@ def test_arxiv_key_is_the_versionless_id_and_the_version_is_kept(
     ],
 )
 def test_arxiv_pages_that_are_not_papers_are_generic(url: str) -> None:
-    assert classify(url).kind is Kind.URL
+    assert identify(url).kind is Kind.URL
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ GITHUB_REPOS = [
 def test_github_repo_key_is_lowercased_owner_repo_and_display_keeps_case(
     url: str, display: str, subpath: str | None
 ) -> None:
-    found = classify(url)
+    found = identify(url)
     assert found.kind is Kind.GITHUB_REPO
     assert found.key == display.lower()
     assert found.display == display
@@ -145,7 +145,7 @@ def test_github_repo_key_is_lowercased_owner_repo_and_display_keeps_case(
     ],
 )
 def test_github_user_and_org_pages(url: str, key: str, display: str) -> None:
-    found = classify(url)
+    found = identify(url)
     assert (found.kind, found.key, found.display, found.subpath) == (
         Kind.GITHUB_USER,
         key,
@@ -166,14 +166,14 @@ def test_github_user_and_org_pages(url: str, key: str, display: str) -> None:
     ],
 )
 def test_github_site_pages_are_generic_urls(url: str) -> None:
-    found = classify(url)
+    found = identify(url)
     assert found.kind is Kind.URL
     assert found.key == normalise_url(url)
 
 
 def test_github_repo_case_variants_share_one_key() -> None:
-    a = classify("https://github.com/SqueezeAILab/SqueezeLLM")
-    b = classify("https://github.com/squeezeailab/squeezellm/tree/main")
+    a = identify("https://github.com/SqueezeAILab/SqueezeLLM")
+    b = identify("https://github.com/squeezeailab/squeezellm/tree/main")
     assert a.ref == b.ref == "github_repo:squeezeailab/squeezellm"
     assert a.display != b.display
 
@@ -246,7 +246,7 @@ HUB = [
 
 @pytest.mark.parametrize(("url", "kind", "key", "subpath"), HUB)
 def test_hugging_face(url: str, kind: Kind, key: str, subpath: str | None) -> None:
-    found = classify(url)
+    found = identify(url)
     assert (found.kind, found.key, found.subpath, found.version) == (kind, key, subpath, None)
 
 
@@ -261,7 +261,7 @@ def test_hugging_face(url: str, kind: Kind, key: str, subpath: str | None) -> No
 def test_hugging_face_paper_page_is_keyed_by_its_arxiv_id(
     url: str, key: str, version: str | None
 ) -> None:
-    found = classify(url)
+    found = identify(url)
     assert (found.kind, found.key, found.version) == (Kind.HF_PAPER, key, version)
 
 
@@ -278,7 +278,7 @@ def test_hugging_face_paper_page_is_keyed_by_its_arxiv_id(
     ],
 )
 def test_hugging_face_site_pages_are_generic_urls(url: str) -> None:
-    assert classify(url).kind is Kind.URL
+    assert identify(url).kind is Kind.URL
 
 
 # --------------------------------------------------------------------------- DOI, venues
@@ -308,12 +308,12 @@ VENUES = [
 
 @pytest.mark.parametrize(("url", "kind", "key"), VENUES)
 def test_doi_and_venue_pages(url: str, kind: Kind, key: str) -> None:
-    found = classify(url)
+    found = identify(url)
     assert (found.kind, found.key, found.subpath, found.version) == (kind, key, None, None)
 
 
 def test_doi_key_is_lowercased_and_display_keeps_case() -> None:
-    found = classify("https://doi.org/10.48550/arXiv.2305.18403")
+    found = identify("https://doi.org/10.48550/arXiv.2305.18403")
     assert (found.kind, found.key, found.display) == (
         Kind.DOI,
         "10.48550/arxiv.2305.18403",
@@ -322,7 +322,7 @@ def test_doi_key_is_lowercased_and_display_keeps_case() -> None:
 
 
 def test_acl_versioned_pdf_keeps_the_version() -> None:
-    found = classify("https://aclanthology.org/P19-1001v2.pdf")
+    found = identify("https://aclanthology.org/P19-1001v2.pdf")
     assert (found.kind, found.key, found.version) == (Kind.ACL, "P19-1001", "v2")
 
 
@@ -338,7 +338,7 @@ def test_acl_versioned_pdf_keeps_the_version() -> None:
 def test_acl_pages_that_are_not_papers_are_generic(url: str) -> None:
     """Regression: `_acl` took the last path segment of *any* Anthology URL as a paper id, so
     an event, volume or author page became an `acl` paper keyed `acl-2023` or `jacob-devlin`."""
-    assert classify(url).kind is Kind.URL
+    assert identify(url).kind is Kind.URL
 
 
 @pytest.mark.parametrize(
@@ -351,7 +351,7 @@ def test_acl_pages_that_are_not_papers_are_generic(url: str) -> None:
     ],
 )
 def test_venue_pages_without_a_paper_are_generic(url: str) -> None:
-    assert classify(url).kind is Kind.URL
+    assert identify(url).kind is Kind.URL
 
 
 # --------------------------------------------------------------------------- generic URLs
@@ -380,12 +380,12 @@ def test_venue_pages_without_a_paper_are_generic(url: str) -> None:
     ],
 )
 def test_generic_url_is_keyed_by_its_normalised_form(url: str, key: str) -> None:
-    found = classify(url)
+    found = identify(url)
     assert (found.kind, found.key, found.version, found.subpath) == (Kind.URL, key, None, None)
 
 
 def test_surrounding_whitespace_is_ignored() -> None:
-    assert classify("  https://github.com/a/b\t").ref == "github_repo:a/b"
+    assert identify("  https://github.com/a/b\t").ref == "github_repo:a/b"
 
 
 # --------------------------------------------------------------------------- unsupported
@@ -412,16 +412,16 @@ def test_surrounding_whitespace_is_ignored() -> None:
 )
 def test_unsupported_urls_raise_with_the_reason(url: str, reason: str) -> None:
     with pytest.raises(UnsupportedURL, match=reason):
-        classify(url)
+        identify(url)
 
 
 def test_unsupported_url_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="only http"):
-        classify("mailto:x@y.z")
+        identify("mailto:x@y.z")
 
 
 def test_long_unsupported_url_is_shortened_in_the_message() -> None:
     with pytest.raises(UnsupportedURL) as caught:
-        classify("javascript:" + "a" * 500)
+        identify("javascript:" + "a" * 500)
     assert "…" in str(caught.value)
     assert len(str(caught.value)) < 200

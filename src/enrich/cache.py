@@ -31,6 +31,7 @@ from types import TracebackType
 import diskcache
 from pydantic import ValidationError
 
+from enrich.migrate import upgrade_result
 from enrich.models import Result, Status
 
 KEEP_FACTOR = 30
@@ -113,7 +114,7 @@ class Cache:
         try:
             envelope = json.loads(raw)
             stored_at = float(envelope["stored_at"])
-            result = Result.model_validate(envelope["result"])
+            result = Result.model_validate(upgrade_result(envelope["result"]))
         except (ValidationError, ValueError, KeyError, TypeError):
             self._disk.delete(_key(source, ref))
             return None

@@ -1,6 +1,12 @@
-"""The edge: arguments, progress and summaries. Errors become one-line messages and exit codes.
+"""The edge: the command group, `run` and `check`, and `main`, where errors become one-line
+messages and exit codes. `lint`, `parse` and `suggest` live in `cli_seeds`; what every
+command shares (exit codes, the stdout and stderr consoles, options) in `edge`.
 
-Exit codes (the same for every command):
+Each command's help is its docstring (click reads it), beside the code it describes.
+Streams: results (lint findings, `parse`'s JSON, `check`'s diff, `suggest`'s list and diff)
+go to stdout; progress, hints, the summary and each command's one-line verdict to stderr.
+
+Exit codes (the same for every command; each command's help says what 1 means for it):
   0  success
   1  problems found (error diagnostics, a file that does not round-trip) or a partial failure
   2  bad usage or unreadable input (a missing path, a binary or non-UTF-8 seed)
@@ -8,143 +14,60 @@ Exit codes (the same for every command):
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 
 from enrich import pipeline
+from enrich.cli_seeds import lint, parse_command, suggest
 from enrich.config import Settings
-from enrich.errors import EnrichError
-from enrich.jsonout import render_json
-from enrich.models import Severity
-from enrich.progress import print_summary, progress_bars, summary_markdown
-from enrich.suggest import Suggestion, narrow
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  success
-  1  problems found, or a partial failure
-  2  bad usage or unreadable input"""
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def folder_options(out_help: str) -> Callable[[F], F]:
-    """--seeds, --out and --cache, the same for every command that reads and writes folders."""
-
-    def decorate(command: F) -> F:
-        for option in reversed(
-            (
-                click.option(
-                    "--seeds",
-                    type=click.Path(path_type=Path),
-                    default=Path("seeds"),
-                    show_default=True,
-                    help="A seed file or a folder of *.md seeds.",
-                ),
-                click.option(
-                    "--out",
-                    type=click.Path(path_type=Path),
-                    default=Path("output"),
-                    show_default=True,
-                    help=out_help,
-                ),
-                click.option(
-                    "--cache",
-                    type=click.Path(path_type=Path),
-                    default=Path("cache"),
-                    show_default=True,
-                    help="Folder of the on-disk cache of facts.",
-                ),
-            )
-        ):
-            command = option(command)
-        return command
-
-    return decorate
-
-
-def _console(quiet: bool = False) -> Console:
-    return Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
-
-
-@click.group(
-    help=f"""Keep a curated paper list alive.
-
-Parses the markdown tables in your seed files, resolves every link to a typed identifier
-(arXiv paper, GitHub repository, Hugging Face model, DOI, ...), and writes the dataset
-output/enriched.json and the regenerated documents.
-
-\b
-Start with:
-  python -m enrich run               # seeds/ -> output/
-  python -m enrich lint seeds/       # check seeds without writing anything
-  python -m enrich parse FILE        # inspect rows and links as JSON
-  python -m enrich suggest           # links found for empty Code / Model Card cells
-
-{EXIT_CODES_HELP}""",
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+from enrich.edge import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    folder_options,
+    messages,
+    print_diagnostics,
 )
+from enrich.errors import EnrichError, InputError
+from enrich.progress import print_summary, progress_bars, summary_markdown
+from enrich.sources import registry
+
+SOURCE_NAMES = tuple(source.name for source in registry(Settings()))
+"""What `--only` and `--skip` accept: the sources' own names."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="enrich")
 def cli() -> None:
-    pass
+    """Keep a curated paper list alive.
+
+    Parses the markdown tables in your seed files, resolves every link to a typed identifier
+    (arXiv paper, GitHub repository, Hugging Face model, DOI, ...), and writes the dataset
+    output/enriched.json and the regenerated documents.
+
+    \b
+    Start with:
+      python -m enrich run               # seeds/ -> output/
+      python -m enrich lint seeds/       # check seeds without writing anything
+      python -m enrich parse FILE        # inspect rows and links as JSON
+      python -m enrich suggest           # links found for empty Code / Model Card cells
+
+    Results go to stdout; progress, hints and verdicts to stderr.
+
+    \b
+    Exit codes:
+      0  success
+      1  problems found, or a partial failure (each command's help says which)
+      2  bad usage or unreadable input
+    """
 
 
-SOURCE_NAMES = ("arxiv", "github", "huggingface", "scholar", "landing")
-
-
-@cli.command(
-    help=f"""Refresh the list: parse, resolve, fetch, merge, and write the outputs.
-
-Reads every *.md file of --seeds, fetches facts about every linked paper (arXiv; citations,
-venue and other ids from Semantic Scholar; title, authors, venue and date from the landing
-pages of PMLR and OpenReview papers), repository (GitHub) and Hub page (Hugging Face)
-— from the cache when fresh, batched and
-rate-limited otherwise — and writes into --out: enriched.json (rows, entities with status
-and provenance, diagnostics), enriched.schema.json (its JSON Schema) and one regenerated
-document per seed. Each file is written atomically; unchanged files are not rewritten.
-
-A source that fails loses no data: its items keep their last known values, marked stale.
-
-\b
-Environment:
-  GITHUB_TOKEN        GitHub token (GraphQL batches, 5,000 requests/hour instead of 60)
-  HF_TOKEN            Hugging Face token (1,000 instead of 500 calls per 5 minutes)
-  S2_API_KEY          Semantic Scholar API key (a pool of your own instead of the shared one)
-  ENRICH_ARXIV_URL    arXiv API endpoint (default https://export.arxiv.org/api/query)
-  ENRICH_GITHUB_URL   GitHub API base URL (default https://api.github.com)
-  HF_ENDPOINT         Hugging Face Hub base URL (default https://huggingface.co)
-  ENRICH_S2_URL       Semantic Scholar API (default https://api.semanticscholar.org)
-  ENRICH_PMLR_URL     PMLR proceedings site (default https://proceedings.mlr.press)
-  ENRICH_OPENREVIEW_URL
-                      OpenReview site (default https://openreview.net)
-  ENRICH_ARXIV_DELAY  seconds between arXiv requests (default 3, the arXiv API terms)
-  ENRICH_ARXIV_BATCH  arXiv ids per request (default 100, at most 500)
-  ENRICH_S2_DELAY     seconds between Semantic Scholar requests (default 1)
-  ENRICH_LANDING_DELAY
-                      seconds between PMLR/OpenReview page requests per site (default 0.5)
-
-\b
-Examples:
-  python -m enrich run
-  python -m enrich run --offline              # no network: cache and last output only
-  python -m enrich run --refresh --only github
-  python -m enrich run --seeds my-list.md --out site/
-  python -m enrich run --summary-md "$GITHUB_STEP_SUMMARY"   # in a GitHub Actions step
-
-{EXIT_CODES_HELP} (1: error diagnostics, or a source failed)"""
-)
+@cli.command()
 @folder_options("Folder for the dataset and regenerated documents.")
 @click.option(
     "--offline",
@@ -182,7 +105,43 @@ def run(
     quiet: bool,
     summary_md: Path | None,
 ) -> None:
-    console = _console(quiet)
+    """Refresh the list: parse, resolve, fetch, merge, and write the outputs.
+
+    Reads every *.md file of --seeds and fetches facts about every linked paper (arXiv;
+    citations, venue and other ids from Semantic Scholar; title, authors, venue and date from
+    the landing pages of PMLR and OpenReview papers), repository (GitHub) and Hub page
+    (Hugging Face): from the cache when fresh, batched and rate-limited otherwise. A source
+    that fails loses no data: its items keep their last known values, marked stale.
+
+    \b
+    Writes into --out (each file atomically; an unchanged file is not rewritten):
+      enriched.json         rows, entities with status and provenance, diagnostics
+      enriched.schema.json  the JSON Schema of enriched.json
+      report.md             data problems to fix (file:line) and links for empty cells
+      CHANGES.md            what this refresh changed (left as it was when nothing did)
+      index.html            the list as one browsable, searchable page
+      timeline.svg          the listed papers by first-published month
+      SEED.md               each seed regenerated, with the fetched columns
+
+    Prints progress and a summary per source on stderr. Tokens (GITHUB_TOKEN, HF_TOKEN,
+    S2_API_KEY), API endpoints and request delays come from environment variables: see the
+    README, Configuration.
+
+    \b
+    Examples:
+      python -m enrich run
+      python -m enrich run --offline              # no network: cache and last output only
+      python -m enrich run --refresh --only github
+      python -m enrich run --seeds my-list.md --out site/
+      python -m enrich run --summary-md "$GITHUB_STEP_SUMMARY"   # in a GitHub Actions step
+
+    \b
+    Exit codes:
+      0  success
+      1  error diagnostics in a seed, or a source failed (the outputs are written all the same)
+      2  bad usage or unreadable input
+    """
+    console = messages(quiet)
     settings = Settings.from_env(
         seeds=seeds,
         out=out,
@@ -196,7 +155,7 @@ def run(
     with progress_bars(console) as progress:
         result = pipeline.run(settings, progress=progress, on_wait=console.print)
     seconds = time.monotonic() - started
-    _print_diagnostics(console, result.diagnostics, verbose=False)
+    print_diagnostics(console, result.diagnostics, verbose=False)
     for warning in result.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False)
     print_summary(console, result, settings, seconds)
@@ -205,25 +164,40 @@ def run(
     raise SystemExit(EXIT_OK if result.succeeded else EXIT_PROBLEMS)
 
 
-@cli.command(
-    name="check",
-    help=f"""Check that the output folder is what the seeds and cache would produce offline.
-
-Runs the whole pipeline offline (no request: the cache and the previous enriched.json supply
-the facts) and compares what it would write with what is in --out. Prints a unified diff of
-every difference. For CI on pull requests that edit seeds/: run it after editing a seed
-without running `run`, and it fails.
-
-\b
-Examples:
-  python -m enrich check
-  python -m enrich check --seeds my-list.md --out site/
-
-{EXIT_CODES_HELP} (1: --out differs from what the seeds would produce)""",
-)
+@cli.command(name="check")
 @folder_options("The output folder to check.")
 def check(seeds: Path, out: Path, cache: Path) -> None:
-    console = _console()
+    """Check that the output folder is what the seeds and cache would produce offline.
+
+    Runs the whole pipeline offline (no request: the cache and the previous enriched.json
+    supply the facts) and compares what it would write with what is in --out. Prints a
+    unified diff of every difference on stdout, the verdict on stderr. For CI on pull
+    requests that edit seeds/: run it after editing a seed without running `run`, and it
+    fails.
+
+    \b
+    Examples:
+      python -m enrich check
+      python -m enrich check --seeds my-list.md --out site/
+
+    \b
+    Exit codes:
+      0  --out is what the seeds would produce
+      1  --out differs from what the seeds would produce
+      2  bad usage or unreadable input; --out holds no enriched.json (run `run` first)
+    """
+    console = messages()
+    if not (out / pipeline.DATASET_NAME).is_file():
+        state = (
+            f"holds no {pipeline.DATASET_NAME}"
+            if out.is_dir()
+            else "is not a folder"
+            if out.exists()
+            else "does not exist"
+        )
+        raise InputError(
+            f"{out}/ {state}: nothing to check; run `python -m enrich run --out {out}` first"
+        )
     settings = Settings.from_env(seeds=seeds, out=out, cache=cache).with_project_config(Path.cwd())
     diffs = pipeline.check(settings, on_wait=console.print)
     for diff in diffs:
@@ -233,160 +207,6 @@ def check(seeds: Path, out: Path, cache: Path) -> None:
         raise SystemExit(EXIT_PROBLEMS)
     console.print(f"{out}/ matches {seeds}.")
     raise SystemExit(EXIT_OK)
-
-
-@cli.command(
-    help=f"""Check seeds offline: round trip, links and diagnostics. Writes nothing.
-
-Each PATH is a markdown file or a folder searched for *.md files. For each file, prints
-whether rendering it unchanged gives back the same bytes, and every problem found with its
-file:line, severity and a hint. Info-level notes are shown with -v.
-
-\b
-Examples:
-  python -m enrich lint seeds/
-  python -m enrich lint -v README.md
-
-{EXIT_CODES_HELP} (1: a file does not round-trip or has errors)"""
-)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-v", "--verbose", is_flag=True, help="Also show info-level notes.")
-def lint(paths: tuple[Path, ...], verbose: bool) -> None:
-    console = _console()
-    failed = False
-    for path in pipeline.discover(paths):
-        seed = pipeline.load_seed(path)
-        counts = Counter(d.severity for d in seed.diagnostics)
-        tables = len(seed.document.tables)
-        state = "round-trips" if seed.round_trips else "DOES NOT round-trip"
-        console.print(
-            f"{seed.document.path}: {state}; {tables} tables, {len(seed.records)} rows, "
-            f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings"
-        )
-        _print_diagnostics(console, seed.diagnostics, verbose=verbose)
-        failed |= not seed.round_trips or counts[Severity.ERROR] > 0
-    raise SystemExit(EXIT_PROBLEMS if failed else EXIT_OK)
-
-
-@cli.command(
-    name="parse",
-    help=f"""Print a seed's rows with their resolved links as JSON, for inspection and scripts.
-
-The output is a JSON object with "records" (one per table row: id, file, line, section,
-cells, links with kind and key) and "diagnostics".
-
-\b
-Examples:
-  python -m enrich parse seeds/slm-survey.md
-  python -m enrich parse seeds/slm-survey.md | jq '.records[].links[].kind'
-
-{EXIT_CODES_HELP}""",
-)
-@click.argument("file", type=click.Path(path_type=Path))
-def parse_command(file: Path) -> None:
-    seed = pipeline.load_seed(file)
-    dataset = pipeline.build_dataset((seed,))
-    payload = json.loads(render_json(dataset))
-    click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-
-
-@cli.command(
-    name="suggest",
-    help=f"""List, or write into the seeds, the links discovery found for empty cells.
-
-For rows with an arXiv paper and an empty Code or Model Card cell, `run` asks the Hugging
-Face Hub for the paper's page (the repository its authors linked) and for the models tagged
-with the paper (most downloaded first). This command reads those facts from --out's
-enriched.json — it fetches nothing, so run `python -m enrich run` first — and lists the
-candidates per row (at most 3, none already linked in the row), with why.
-
---apply writes one candidate per empty cell into the seed files: the first listed (marked
-*), or those named with --pick; only empty Code and Model Card cells are written, every
-other byte of the seed stays as it is. It prints the change as a unified diff: review it
-(git diff), then commit. Running it again changes nothing.
-
-\b
-Examples:
-  python -m enrich run && python -m enrich suggest
-  python -m enrich suggest --apply --dry-run               # the diff, nothing written
-  python -m enrich suggest --apply
-  python -m enrich suggest --apply --only arxiv:2402.11295 --only seeds/slm-survey.md:60
-  python -m enrich suggest --apply --pick https://huggingface.co/ORG/MODEL
-
-{EXIT_CODES_HELP} (1: a chosen cell could not be written; 2: no enriched.json)""",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="The output folder whose enriched.json holds the facts.",
-)
-@click.option(
-    "--apply",
-    "apply_",
-    is_flag=True,
-    help="Write the chosen suggestions into the seeds' empty cells and print the diff.",
-)
-@click.option("--dry-run", is_flag=True, help="With --apply: print the diff, write nothing.")
-@click.option(
-    "--only",
-    multiple=True,
-    metavar="ROW",
-    help="Only this row: its id (arxiv:2402.11295) or FILE:LINE, as listed (repeatable).",
-)
-@click.option(
-    "--pick",
-    multiple=True,
-    metavar="URL",
-    help="Write this candidate link, and no other, into its cell (repeatable).",
-)
-def suggest(
-    out: Path, apply_: bool, dry_run: bool, only: tuple[str, ...], pick: tuple[str, ...]
-) -> None:
-    console = _console()
-    proposed = pipeline.proposals(pipeline.read_dataset(out))
-    found, chosen = narrow(proposed.suggestions, proposed.rows, only, pick)
-    if not apply_:
-        _list_suggestions(console, found, chosen)
-        raise SystemExit(EXIT_OK)
-    applied = pipeline.apply_suggestions(chosen, proposed.by_file, write=not dry_run)
-    for diff in applied.diffs.values():
-        click.echo(diff, nl=False)
-    skipped = [item for filled in applied.filled.values() for item in filled.skipped]
-    for suggestion, why in skipped:
-        console.print(f"{suggestion.where}: not written ({suggestion.url}): {why}", markup=False)
-    count = sum(len(f.applied) for f in applied.filled.values())
-    if dry_run:
-        console.print(f"dry run: {count} link(s) would be written; nothing written.")
-    elif count:
-        files = ", ".join(p.as_posix() for p in applied.written)
-        console.print(f"{count} link(s) written into {files}; review the diff, then commit.")
-    else:
-        console.print("nothing to write: no empty cell has a suggestion.")
-    raise SystemExit(EXIT_PROBLEMS if skipped else EXIT_OK)
-
-
-def _list_suggestions(console: Console, found: list[Suggestion], chosen: list[Suggestion]) -> None:
-    """The suggestions by row, with why; `*` marks what --apply writes."""
-    row = ""
-    for suggestion in found:
-        if suggestion.where != row:
-            row = suggestion.where
-            click.echo(f"{row}  {suggestion.name}  ({suggestion.row})")
-        mark = "*" if suggestion in chosen else " "
-        click.echo(f"  {mark} {suggestion.column}: {suggestion.url} — {suggestion.reason}")
-    if found:
-        rows = len({s.where for s in found})
-        console.print(
-            f"{len(found)} suggestion(s) for {rows} row(s); "
-            "`python -m enrich suggest --apply` writes those marked *."
-        )
-    else:
-        console.print(
-            "no suggestions: no empty Code or Model Card cell has a candidate in "
-            "the facts of the last `python -m enrich run`."
-        )
 
 
 def _append(path: Path, text: str) -> None:
@@ -400,13 +220,9 @@ def _append(path: Path, text: str) -> None:
         click.echo(f"warning: {path}: cannot write the summary: {exc.strerror or exc}", err=True)
 
 
-def _print_diagnostics(console: Console, diagnostics: Sequence[object], *, verbose: bool) -> None:
-    styles = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
-    for diagnostic in diagnostics:
-        severity = getattr(diagnostic, "severity", Severity.INFO)
-        if severity is Severity.INFO and not verbose:
-            continue
-        console.print(str(diagnostic), style=styles[severity], markup=False)
+cli.add_command(lint)
+cli.add_command(parse_command)
+cli.add_command(suggest)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

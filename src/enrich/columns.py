@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple, TypeVar, cast
 
 from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
@@ -37,6 +37,7 @@ __all__ = ["GENERATED_MARK", "Column", "humanise", "select"]
 STALE_MARK = "†"
 
 Entities = Mapping[str, Result]
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -176,14 +177,31 @@ def _plausible(published: Published) -> Published | None:
     return published if plausible_year(published.year) is not None else None
 
 
-def _cell(role: str, show: Callable[[Any], str]) -> Callable[[RowFacts], str]:
-    """A column's value: `show` of the data of the row's entity in `role`, stale-marked."""
+def _cell(
+    role: Callable[[RowFacts], Result | None], data: type[D], show: Callable[[D], str]
+) -> Callable[[RowFacts], str]:
+    """A column's value: `show` of the row's entity in `role` (its data of type `data`, as
+    `row_facts` found it), stale-marked; blank without one."""
 
     def value(facts: RowFacts) -> str:
-        found: Result | None = getattr(facts, role)
-        return "" if found is None or found.data is None else mark_stale(found, show(found.data))
+        found = role(facts)
+        if found is None or not isinstance(found.data, data):
+            return ""
+        return mark_stale(found, show(found.data))
 
     return value
+
+
+def _repo(show: Callable[[RepoMeta], str]) -> Callable[[RowFacts], str]:
+    return _cell(lambda facts: facts.repo, RepoMeta, show)
+
+
+def _hub(show: Callable[[HubMeta], str]) -> Callable[[RowFacts], str]:
+    return _cell(lambda facts: facts.hub, HubMeta, show)
+
+
+def _scholar(show: Callable[[ScholarMeta], str]) -> Callable[[RowFacts], str]:
+    return _cell(lambda facts: facts.scholar, ScholarMeta, show)
 
 
 def _published(facts: RowFacts) -> str:
@@ -202,16 +220,15 @@ def _day(moment: datetime | None) -> str:
 COLUMNS: dict[str, Column] = {
     c.name: c
     for c in (
-        Column("stars", "Stars", "---:", _cell("repo", lambda d: humanise(d.stars))),
-        Column("downloads", "Downloads", "---:", _cell("hub", lambda d: humanise(d.downloads))),
+        Column("stars", "Stars", "---:", _repo(lambda d: humanise(d.stars))),
+        Column("downloads", "Downloads", "---:", _hub(lambda d: humanise(d.downloads))),
         Column("published", "Published", ":---:", _published),
-        Column("citations", "Citations", "---:", _cell("scholar", lambda d: humanise(d.citations))),
-        Column("likes", "Likes", "---:", _cell("hub", lambda d: humanise(d.likes))),
-        Column("license", "License", ":---:", _cell("repo", lambda d: d.license_spdx or "")),
-        Column("pushed", "Last push", ":---:", _cell("repo", lambda d: _day(d.pushed_at))),
+        Column("citations", "Citations", "---:", _scholar(lambda d: humanise(d.citations))),
+        Column("likes", "Likes", "---:", _hub(lambda d: humanise(d.likes))),
+        Column("license", "License", ":---:", _repo(lambda d: d.license_spdx or "")),
+        Column("pushed", "Last push", ":---:", _repo(lambda d: _day(d.pushed_at))),
     )
 }
-DEFAULT_COLUMNS = ("stars", "downloads", "published")
 
 
 def select(names: Sequence[str], headers: Mapping[str, str] | None = None) -> tuple[Column, ...]:

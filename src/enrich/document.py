@@ -122,10 +122,6 @@ class Table:
     def raw(self) -> str:
         return "".join(line.raw for line in self.lines)
 
-    @property
-    def alignments(self) -> tuple[str, ...]:
-        return tuple(alignment(cell) for cell in self.delimiter.values)
-
 
 @dataclass(frozen=True, slots=True)
 class Prose:
@@ -164,15 +160,6 @@ class Document:
     @property
     def text(self) -> str:
         return "".join(b.raw for b in self.blocks)
-
-
-def alignment(delimiter_cell: str) -> str:
-    """`:---` left, `:---:` center, `---:` right, `---` none."""
-    cell = delimiter_cell.strip()
-    left, right = cell.startswith(":"), cell.endswith(":")
-    if left and right:
-        return "center"
-    return "left" if left else "right" if right else "none"
 
 
 def unique_columns(names: tuple[str, ...]) -> tuple[str, ...]:

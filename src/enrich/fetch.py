@@ -393,7 +393,7 @@ def _partition(
     for entity in items:
         entry = cache.get(name, entity.ref)
         if entry is not None and entry.fresh and not settings.refresh:
-            results[entity.ref] = _from_cache(entry.result)
+            results[entity.ref] = entry.result
             continue
         last = entry.result if entry is not None else previous.get(entity.ref)
         todo.append(Request(entity.identifier, last, entity.subpaths))
@@ -407,11 +407,6 @@ async def _call(source: Source, todo: list[Request], ctx: FetchContext) -> Mappi
         message = f"{source.name} failed: {type(exc).__name__}: {exc}"
         ctx.stats.note(message)
         return {r.ref: _failed(r, source.name, message) for r in todo}
-
-
-def _from_cache(cached: Result) -> Result:
-    provenance = cached.provenance.model_copy(update={"from_cache": True, "attempts": 0})
-    return cached.model_copy(update={"provenance": provenance})
 
 
 def _failed(request: Request, source: str, error: str) -> Result:
@@ -432,13 +427,11 @@ def _fallback(request: Request, source: str, error: str, failed: Result | None =
     last = request.previous
     if failed is None:
         if last is not None:
-            return _from_cache(last)
+            return last
         provenance = Provenance(source=source, status=Status.SKIPPED, error=error)
         return Result(ref=request.ref, provenance=provenance)
     if last is not None and last.data is not None:
-        provenance = last.provenance.model_copy(
-            update={"status": Status.STALE, "error": error, "from_cache": True, "attempts": 0}
-        )
+        provenance = last.provenance.model_copy(update={"status": Status.STALE, "error": error})
         return last.model_copy(update={"provenance": provenance})
     return failed
 

@@ -16,8 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
-"""Bumped on any incompatible change of `output/enriched.json`."""
+SCHEMA_VERSION = 2
+"""Bumped on any incompatible change of `output/enriched.json`; `migrate.py` brings a dataset
+of every earlier version to this one. 2: the models tagged with a paper are a record of their
+own (`TaggedModels`), no longer a kind of `HubMeta`."""
 
 # --------------------------------------------------------------------------- dataset contract
 
@@ -96,7 +98,6 @@ class Identifier(_Record):
     subpath: str | None = Field(
         default=None, description="What the URL adds to the entity, e.g. 'tree/master/adalm'."
     )
-    display: str | None = Field(default=None, description="The key as spelled in the URL.")
 
     @property
     def ref(self) -> str:
@@ -288,12 +289,14 @@ class TaggedModel(_Record):
     likes: int | None = None
 
 
+HubKind = Literal["model", "dataset", "space", "collection", "paper", "org"]
+
+
 class HubMeta(_Record):
-    """A Hugging Face Hub model, dataset, space, collection, paper page or org, normalised;
-    or the models tagged with an arXiv id (`paper_models`, keyed by the id)."""
+    """A Hugging Face Hub model, dataset, space, collection, paper page or org, normalised."""
 
     type: Literal["hub"] = "hub"
-    hub_kind: Literal["model", "dataset", "space", "collection", "paper", "org", "paper_models"]
+    hub_kind: HubKind
     id: str
     title: str | None = None
     downloads: int | None = Field(default=None, description="Downloads in the last 30 days.")
@@ -309,9 +312,15 @@ class HubMeta(_Record):
     items: int | None = Field(default=None, description="Items of a collection.")
     github_repo: str | None = Field(default=None, description="A paper page's linked repository.")
     models: int | None = Field(default=None, description="Public models of an org or user.")
-    tagged_models: list[TaggedModel] = Field(
-        default_factory=list,
-        description="Models tagged arxiv:<id>, most downloaded first (paper_models only).",
+
+
+class TaggedModels(_Record):
+    """The Hub's models tagged `arxiv:<id>` (`hf_paper_models:<id>`), most downloaded first."""
+
+    type: Literal["paper_models"] = "paper_models"
+    arxiv_id: str
+    models: list[TaggedModel] = Field(
+        default_factory=list, description="Models tagged arxiv:<id>, most downloaded first."
     )
 
 
@@ -352,12 +361,15 @@ class PageMeta(_Record):
 
 
 EntityData = Annotated[
-    PaperMeta | RepoMeta | HubMeta | ScholarMeta | PageMeta, Field(discriminator="type")
+    PaperMeta | RepoMeta | HubMeta | TaggedModels | ScholarMeta | PageMeta,
+    Field(discriminator="type"),
 ]
 
 
 class Provenance(_Record):
-    """Where a value comes from and how fetching it ended."""
+    """Where a value comes from and how fetching it ended. (How this run's requests went,
+    which differs between two runs that found the same facts, is the run's: the source's
+    `SourceStats.answers`, and the fetch report's counts.)"""
 
     source: str
     status: Status
@@ -366,11 +378,6 @@ class Provenance(_Record):
         description="UTC time of the network call that produced `data`; kept while the "
         "value does not change, so an unchanged refresh rewrites no byte.",
     )
-    # In-run facts, for the summary; not part of the dataset (they differ between two runs
-    # that found the same facts) nor of the cache.
-    http_status: int | None = Field(default=None, exclude=True)
-    from_cache: bool = Field(default=False, exclude=True)
-    attempts: int = Field(default=0, exclude=True)
     error: str | None = None
     etag: str | None = None
     last_modified: str | None = None

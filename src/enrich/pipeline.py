@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from enrich import collector, output
 from enrich.cache import Cache
+from enrich.changes import changes_markdown
 from enrich.columns import Facts, select
 from enrich.config import Settings
 from enrich.diffs import unified_diff
@@ -30,11 +31,12 @@ from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
 from enrich.jsonout import dataset_schema, json_bytes
 from enrich.merge import merge
+from enrich.migrate import load_dataset
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
 from enrich.page import render_page
 from enrich.parse import diagnose, parse, split_lines
 from enrich.render import render_document
-from enrich.report import changes_markdown, report_markdown
+from enrich.report import report_markdown
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
 from enrich.suggest import Filled, Suggestion, fill, suggestions
@@ -156,7 +158,7 @@ def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
     if not path.is_file():
         return None, []
     try:
-        return Dataset.model_validate_json(path.read_bytes()), []
+        return load_dataset(path.read_bytes()), []
     except (OSError, ValidationError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, [f"{path}: previous dataset unusable ({first}); last known values are lost"]

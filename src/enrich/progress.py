@@ -4,7 +4,8 @@ Part of the CLI edge: it reads a finished `RunResult`, it computes nothing the d
 Progress bars show only on a terminal; with `-q` or when piped, nothing is drawn.
 
 The summary exists in two forms that share one computation (`source_rows`, `headline`,
-`hints`): a rich table for the terminal (`print_summary`) and a markdown table
+`hints`): a table printed by `print_summary` (drawn with rich on a terminal; plain text,
+every column whole, in a log: a CI job's, `| tee`, a redirect) and a markdown table
 (`summary_markdown`) for a CI job's summary page, e.g. `$GITHUB_STEP_SUMMARY`. The markdown
 may carry the run's start time and wall time: it is a log, never part of `output/`.
 """
@@ -88,26 +89,31 @@ class SourceRow:
         return tuple("" if value is None else str(value) for value in astuple(self))
 
 
-def source_rows(result: RunResult) -> list[SourceRow]:
-    """One row per source that served items this run, sorted by source name."""
+def source_rows(result: RunResult, settings: Settings) -> list[SourceRow]:
+    """One row per source that served items this run, sorted by source name.
+
+    Offline, nothing was asked: every item was served from its last known value (the cache
+    or the previous output), and nothing was refreshed or failed, whatever the statuses
+    carried over from the run that fetched them say."""
     rows = []
     for source, served in sorted(result.fetch.served.items()):
         statuses = Counter(
             r.status for r in result.fetch.results.values() if r.provenance.source == source
         )
         stats = result.fetch.stats.get(source)
-        cached = result.fetch.from_cache.get(source, 0)
+        cached = served if settings.offline else result.fetch.from_cache.get(source, 0)
         revalidated = stats.revalidated if stats else 0
+        refreshed = 0 if settings.offline else statuses[Status.OK] - cached - revalidated
         rows.append(
             SourceRow(
                 source=source,
                 items=served,
                 cached=cached,
-                refreshed=max(0, statuses[Status.OK] - cached - revalidated),
+                refreshed=max(0, refreshed),
                 revalidated=revalidated,
                 not_found=statuses[Status.NOT_FOUND],
                 moved=statuses[Status.MOVED],
-                failed=statuses[Status.ERROR] + statuses[Status.STALE],
+                failed=0 if settings.offline else sum(failures(result, source)),
                 requests=stats.requests if stats else 0,
                 rate_limit_left=stats.rate_limit_remaining if stats else None,
             )
@@ -115,11 +121,40 @@ def source_rows(result: RunResult) -> list[SourceRow]:
     return rows
 
 
-def headline(result: RunResult, seconds: float) -> str:
-    """`1 seed(s), 75 rows, 122 links, 1.2 s.`"""
+def failures(result: RunResult, source: str) -> tuple[int, int]:
+    """The linked items of `source` whose fetch failed this run: how many kept their last
+    known value (`stale`), and how many have none yet (`error`).
+
+    Both are counted in one population, the results of what the list links (and of the
+    papers Semantic Scholar names). Discovery lookups are not in it: their failures fail
+    nothing and are told apart (`FetchReport.optional_failed`). So "none yet" is a count of
+    its own, never a difference between two populations that could go below zero."""
+    optional = result.fetch.optional
+    statuses = Counter(
+        r.status
+        for ref, r in result.fetch.results.items()
+        if r.provenance.source == source and ref not in optional
+    )
+    return statuses[Status.STALE], statuses[Status.ERROR]
+
+
+def headline(result: RunResult, settings: Settings, seconds: float) -> str:
+    """`1 seed(s), 75 rows, 122 links, 1.2 s.`, and offline, what that run did instead."""
     rows = len(result.dataset.records)
     links = sum(len(r.links) for r in result.dataset.records)
-    return f"{len(result.seeds)} seed(s), {rows} rows, {links} links, {seconds:.1f} s."
+    line = f"{len(result.seeds)} seed(s), {rows} rows, {links} links, {seconds:.1f} s."
+    if settings.offline:
+        served = sum(result.fetch.served.values())
+        unknown = sum(
+            1
+            for r in result.fetch.results.values()
+            if r.status is Status.SKIPPED and r.provenance.source in result.fetch.served
+        )
+        line += (
+            f" Offline: 0 requests; {served} item(s) served from the cache or the previous "
+            "output" + (f", {unknown} of them not known yet (skipped)." if unknown else ".")
+        )
+    return line
 
 
 def hints(result: RunResult, settings: Settings) -> Iterator[str]:
@@ -145,15 +180,11 @@ def hints(result: RunResult, settings: Settings) -> Iterator[str]:
             f"discovery: {result.fetch.deferred} lookup(s) left for later runs "
             f"({settings.discover_limit} a run, oldest first)"
         )
-    for source, count in sorted(failed.items()):
-        kept = sum(
-            1
-            for r in result.dataset.entities.values()
-            if r.provenance.source == source and r.status is Status.STALE
-        )
+    for source in sorted(failed):
+        kept, none = failures(result, source)
         yield (
-            f"{source}: {count} item(s) failed; {kept} kept their last known value (stale), "
-            f"{count - kept} have none yet (error)"
+            f"{source}: {kept + none} item(s) failed; {kept} kept their last known value "
+            f"(stale), {none} have none yet (error)"
         )
 
 
@@ -162,9 +193,10 @@ def hints(result: RunResult, settings: Settings) -> Iterator[str]:
 
 def print_summary(console: Console, result: RunResult, settings: Settings, seconds: float) -> None:
     """The per-source table, what was written, and what to do about failures."""
-    console.print(headline(result, seconds))
+    console.print(headline(result, settings, seconds), markup=False)
     if result.fetch.served:
-        console.print(_table(result))
+        rows = source_rows(result, settings)
+        console.print(_table(rows) if console.is_terminal else plain_table(rows), markup=False)
     for hint in hints(result, settings):
         console.print(hint, style="yellow", markup=False)
     if result.written:
@@ -173,13 +205,28 @@ def print_summary(console: Console, result: RunResult, settings: Settings, secon
         console.print(f"{settings.out}/ is up to date", markup=False)
 
 
-def _table(result: RunResult) -> Table:
+def _table(rows: list[SourceRow]) -> Table:
     table = Table(title="fetch summary", title_justify="left")
     for column in COLUMNS:
         table.add_column(column, justify="left" if column == "source" else "right")
-    for row in source_rows(result):
+    for row in rows:
         table.add_row(*row.cells())
     return table
+
+
+def plain_table(rows: list[SourceRow]) -> str:
+    """The table as plain text, every column as wide as its widest cell: for a log (a CI
+    job's, `| tee`, a redirect), which has no width to fit, so nothing is cut."""
+    lines = [COLUMNS, *(row.cells() for row in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
+    text = [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in lines
+    ]
+    return "\n".join(["fetch summary", *text])
 
 
 # --------------------------------------------------------------------------- markdown
@@ -190,7 +237,7 @@ def summary_markdown(
 ) -> str:
     """The summary as markdown: headline with wall time, table per source, hints, files."""
     when = f" Started {started:%Y-%m-%d %H:%M:%S %Z}." if started else ""
-    lines = ["### enrich run", "", f"{headline(result, seconds)}{when}", ""]
+    lines = ["### enrich run", "", f"{headline(result, settings, seconds)}{when}", ""]
     counts = Counter(d.severity for d in result.diagnostics)
     if counts[Severity.ERROR] or counts[Severity.WARNING]:
         lines += [
@@ -198,7 +245,7 @@ def summary_markdown(
             f"(see `{settings.out.as_posix()}/report.md`).",
             "",
         ]
-    rows = source_rows(result)
+    rows = source_rows(result, settings)
     if rows:
         lines += [
             _markdown_row(COLUMNS),

@@ -152,6 +152,20 @@ def repoint(text: str, link_base: str, *, definitions: bool = True) -> str:
     return (_RELATIVE if definitions else _RELATIVE_INLINE).sub(target, text)
 
 
+def relative_targets(text: str) -> list[str]:
+    """The relative link and image targets of `text`, as written: those `repoint` re-points
+    (none in code spans). For `lint`, which checks that each names a file beside the seed."""
+    if not _may_be_relative(text):
+        return []
+    code = _code_spans(text)
+    return [
+        m["target"]
+        for m in _RELATIVE.finditer(text)
+        if not in_page_anchor(m["target"])
+        and not any(start <= m.start() < end for start, end in code)
+    ]
+
+
 def _may_be_relative(text: str) -> bool:
     """False only when `_RELATIVE` cannot match `text`: no `](` before a relative target, no
     `src`/`href`, no `]:`. Cheap checks (the pattern, an alternation of anchors and

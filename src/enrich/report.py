@@ -1,11 +1,9 @@
-"""Stage 5, for people: what this refresh changed (`CHANGES.md`) and what to fix (`report.md`).
+"""Stage 5, for people: what to fix (`report.md`). What a refresh changed is `changes.py`.
 
-Both are derived from datasets only — pure functions, deterministic text, no run timestamps —
-so they can be committed. `CHANGES.md` is short enough to be a commit message body or a
-pull-request description; it is `None` when nothing changed, so a refresh that finds
-nothing new leaves the last one in place. `report.md` lists every data problem a maintainer
-should fix, each with the seed's `file:line` and a suggested fix, then the links discovery
-suggests for empty Code and Model Card cells (`suggest.py`), for review.
+Derived from the dataset only — a pure function, deterministic text, no run timestamps —
+so it can be committed. `report.md` lists every data problem a maintainer should fix, each
+with the seed's `file:line` and a suggested fix, then the links discovery suggests for empty
+Code and Model Card cells (`suggest.py`), for review.
 """
 
 from __future__ import annotations
@@ -15,10 +13,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from enrich.columns import Facts, RowFacts, humanise
-from enrich.merge import diff, same_facts
+from enrich.columns import Facts, RowFacts
 from enrich.models import (
-    Change,
     Dataset,
     HubMeta,
     Kind,
@@ -35,9 +31,6 @@ from enrich.models import (
 from enrich.render import escape_cell
 from enrich.suggest import Suggestion, suggestions
 
-LIMIT = 10
-"""Items per section of CHANGES.md at most: it must fit a commit message body."""
-
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -52,116 +45,6 @@ class Problem:
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
-
-
-# ------------------------------------------------------------------------------ CHANGES.md
-
-
-def changes_markdown(previous: Dataset | None, dataset: Dataset) -> str | None:
-    """What this refresh changed, or None when nothing did."""
-    old_entities = previous.entities if previous else {}
-    old_ids = {r.id for r in previous.records} if previous else set()
-    new_rows = [r for r in dataset.records if r.id not in old_ids] if previous else []
-    gone_rows = sorted(old_ids - {r.id for r in dataset.records})
-    changed = {
-        ref: facts
-        for ref, new in sorted(dataset.entities.items())
-        if ref in old_entities and (facts := changed_facts(old_entities[ref], new))
-    }
-    sections = [
-        _section("New rows", [f"{_name(r)} ({r.file}:{r.line})" for r in new_rows]),
-        _section("Removed rows", gone_rows),
-        _movers(changed),
-        _section("New versions", list(_versions(changed))),
-        _section("Archived, moved, gone", list(_repo_events(changed))),
-        _section("Other changes", list(_other(changed))),
-    ]
-    body = [s for s in sections if s]
-    if previous is None:
-        first = f"First refresh: {len(dataset.records)} rows, {len(dataset.entities)} entities."
-    elif not body:
-        return None
-    else:
-        first = f"{len(new_rows)} new rows, {sum(map(len, changed.values()))} changed facts."
-    return "\n".join([f"# Changes\n\n{first}\n", *body])
-
-
-def changed_facts(old: Result, new: Result) -> list[Change]:
-    """What changed upstream between `old` and `new`. A fetch that failed or was not made
-    (`ok` to `stale`, `skipped` or `error`, and back) is not a change of the facts."""
-    if same_facts(new, old):
-        return []
-    return [c for c in diff(old, new) if not (c.field == "status" and {c.old, c.new} <= _PASSING)]
-
-
-_PASSING = {s.value for s in (Status.OK, Status.STALE, Status.ERROR, Status.SKIPPED)}
-
-
-def _name(record: RowRecord) -> str:
-    return escape_cell(record.name_cell() or record.id, 80)
-
-
-def _section(title: str, items: list[str]) -> str:
-    """A titled list of at most `LIMIT` items, and how many more there are."""
-    if not items:
-        return ""
-    shown = [f"- {item}\n" for item in items[:LIMIT]]
-    if len(items) > LIMIT:
-        shown.append(f"- … and {len(items) - LIMIT} more\n")
-    return f"## {title}\n\n" + "".join(shown)
-
-
-_MOVING = ("stars", "downloads", "citations")
-
-
-def _movers(changed: Mapping[str, list[Change]]) -> str:
-    moves = [
-        (ref, c.field, c.old, c.new)
-        for ref, changes in changed.items()
-        for c in changes
-        if c.field in _MOVING and isinstance(c.old, int) and isinstance(c.new, int)
-    ]
-    moves.sort(key=lambda m: (-abs(m[3] - m[2]), m[0], m[1]))
-    lines = [f"{ref}: {name} {humanise(new)} ({new - old:+,})" for ref, name, old, new in moves]
-    return _section("Biggest movers", lines)
-
-
-def _versions(changed: Mapping[str, list[Change]]) -> Iterator[str]:
-    for ref, changes in changed.items():
-        for c in changes:
-            if c.field == "latest_version":
-                yield f"{ref}: {_short(c.old)} → {_short(c.new)}"
-
-
-def _repo_events(changed: Mapping[str, list[Change]]) -> Iterator[str]:
-    for ref, changes in changed.items():
-        for c in changes:
-            if c.field == "archived" and c.new is True:
-                yield f"{ref}: archived"
-            elif c.field == "moved_to" and c.new:
-                yield f"{ref}: moved to {_short(c.new)}"
-            elif c.field == "status" and c.new == Status.NOT_FOUND.value:
-                yield f"{ref}: gone (404)"
-            elif c.field == "license_spdx":
-                yield f"{ref}: license {_short(c.old)} → {_short(c.new)}"
-
-
-def _other(changed: Mapping[str, list[Change]]) -> Iterator[str]:
-    """Every other change, except what the sections above explain (a move renames)."""
-    shown = {*_MOVING, "latest_version", "archived", "moved_to", "license_spdx"}
-    explained = {Status.NOT_FOUND.value, Status.MOVED.value}
-    for ref, changes in changed.items():
-        moved = any(c.field == "moved_to" and c.new for c in changes)
-        for c in changes:
-            if c.field in shown or (c.field == "status" and c.new in explained):
-                continue
-            if not (moved and c.field == "full_name"):
-                yield f"{ref}: {c.field} {_short(c.old)} → {_short(c.new)}"
-
-
-def _short(value: object) -> str:
-    text = escape_cell(str(value), 60) if value is not None else ""
-    return text or "—"
 
 
 # ------------------------------------------------------------------------------ report.md

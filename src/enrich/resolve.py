@@ -1,7 +1,7 @@
 """Stage 2: parsed tables -> `RowRecord`s with resolved links, plus diagnostics. Pure.
 
 Every link in every cell is found (inline and reference links, autolinks, `<a href>`, bare
-URLs; badge images are pictures, not links) and classified by `urls.classify`. The link's
+URLs; badge images are pictures, not links) and classified by `urls.identify`. The link's
 URL decides its kind; the column only decides whether it is *misplaced*.
 
 A row's id is derived from what the row is — its first paper, else its first repository,

@@ -21,12 +21,14 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
+from typing import TypeVar
 
 from enrich.columns import humanise
 from enrich.document import Document, TableLine
 from enrich.errors import InputError
 from enrich.gaps import gap
-from enrich.models import HubMeta, Kind, Result, RowRecord, Status
+from enrich.models import HubMeta, Kind, Result, RowRecord, Status, TaggedModels
 from enrich.parse import split_lines
 
 PER_ROW = 3
@@ -38,6 +40,7 @@ _PLAIN_TEXT = re.compile(r"\w[\w .-]{0,39}")  # "Link", "Code", "HF": not a URL,
 _REPO_URL = re.compile(r"https://github\.com/([A-Za-z0-9][\w-]*)/([\w.-]+)")
 _MODEL_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,200}")
 _USABLE = frozenset({Status.OK, Status.STALE})
+D = TypeVar("D", HubMeta, TaggedModels)
 
 
 @dataclass(frozen=True)
@@ -97,15 +100,15 @@ def row_suggestions(
 
     paper_id = missing.arxiv_id
     if missing.code is not None:
-        page = _hub(entities, f"{Kind.HF_PAPER.value}:{paper_id}")
+        page = _usable(entities, f"{Kind.HF_PAPER.value}:{paper_id}", HubMeta)
         match = _REPO_URL.fullmatch(page.github_repo or "") if page else None
         repo = f"{match[1]}/{match[2]}".lower() if match else ""
         if page is not None and match and (Kind.GITHUB_REPO, repo) not in linked:
             reason = f"the paper's Hugging Face page (huggingface.co/papers/{paper_id}) links it"
             add(missing.code, match[0], reason, page.upvotes or 0)
     if missing.model is not None:
-        listed = _hub(entities, f"{Kind.HF_PAPER_MODELS.value}:{paper_id}")
-        models = listed.tagged_models if listed else []
+        listed = _usable(entities, f"{Kind.HF_PAPER_MODELS.value}:{paper_id}", TaggedModels)
+        models = listed.models if listed else []
         ranked = sorted(models, key=lambda m: (-(m.downloads or 0), m.id.lower()))
         for rank, model in enumerate(ranked, start=1):
             if not _MODEL_ID.fullmatch(model.id) or (Kind.HF_MODEL, model.id.lower()) in linked:
@@ -120,9 +123,10 @@ def row_suggestions(
     return sorted(unique.values(), key=found.index)[:per_row]
 
 
-def _hub(entities: Mapping[str, Result], ref: str) -> HubMeta | None:
+def _usable(entities: Mapping[str, Result], ref: str, of: type[D]) -> D | None:
+    """The data of `ref`, when it is of type `of` and usable (current or last known)."""
     found = entities.get(ref)
-    if found is None or found.status not in _USABLE or not isinstance(found.data, HubMeta):
+    if found is None or found.status not in _USABLE or not isinstance(found.data, of):
         return None
     return found.data
 
@@ -160,26 +164,37 @@ def narrow(
 
 # --------------------------------------------------------------------------- filling
 
-PENDING = "pending"
-"""The cell is still empty: the suggestion can be written."""
-DONE = "done"
-"""The cell holds the suggested link already."""
+
+class Cell(Enum):
+    """What `suggest --apply` finds in the cell a suggestion would fill. The value of each
+    state but `EMPTY` and `LINKED` is why the suggestion is skipped (`why`)."""
+
+    EMPTY = "the cell is still empty: the suggestion can be written"
+    LINKED = "the cell holds the suggested link already: nothing to do"
+    NO_ROW = "the row is no longer in the seed; run `python -m enrich run` again"
+    NO_COLUMN = "the row has no {column} column any more"
+    FILLED = "its {column} cell is no longer empty"
+    TAKEN = "another suggestion fills that cell"
+    SHORT_ROW = "the row has fewer cells than the header"
+
+    def why(self, column: str) -> str:
+        return self.value.format(column=column)
 
 
-def _state(record: RowRecord | None, suggestion: Suggestion) -> str:
+def _state(record: RowRecord | None, suggestion: Suggestion) -> Cell:
     if record is None:
-        return "the row is no longer in the seed; run `python -m enrich run` again"
+        return Cell.NO_ROW
     if suggestion.column not in record.cells:
-        return f"the row has no {suggestion.column} column any more"
+        return Cell.NO_COLUMN
     url = suggestion.url.lower()
     if any(
         link.column == suggestion.column and link.url.rstrip("/").lower() == url
         for link in record.links
     ):
-        return DONE
+        return Cell.LINKED
     if record.cells[suggestion.column].strip():
-        return f"its {suggestion.column} cell is no longer empty"
-    return PENDING
+        return Cell.FILLED
+    return Cell.EMPTY
 
 
 @dataclass(frozen=True)
@@ -215,18 +230,18 @@ def fill(document: Document, records: Sequence[RowRecord], chosen: Sequence[Sugg
             continue
         record = by_id.get(suggestion.row)
         state = _state(record, suggestion)
-        if state == PENDING and suggestion.cell in filled:
-            state = "another suggestion fills that cell"
-        if state == DONE:
+        if state is Cell.EMPTY and suggestion.cell in filled:
+            state = Cell.TAKEN
+        if state is Cell.LINKED:
             done.append(suggestion)
             continue
-        if record is None or state != PENDING:
-            skipped.append((suggestion, state))
+        if record is None or state is not Cell.EMPTY:
+            skipped.append((suggestion, state.why(suggestion.column)))
             continue
         table, row = rows[record.line]
         index = table.columns.index(suggestion.column)
         if index >= len(row.spans):
-            skipped.append((suggestion, "the row has fewer cells than the header"))
+            skipped.append((suggestion, Cell.SHORT_ROW.why(suggestion.column)))
             continue
         text = _link_text(records, record, suggestion.column)
         row = _write_cell(row, index, f"[{text}]({suggestion.url})")

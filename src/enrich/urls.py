@@ -3,7 +3,7 @@
 The URL alone decides the kind: an arXiv link in a Code column is still a paper (and is
 reported as misplaced by `links`). Each host family has one small classifier; anything no
 classifier claims is a generic `url`, keyed by its normalised form. Only http(s) URLs are
-accepted; `classify` raises `UnsupportedURL` for anything else, with the reason.
+accepted; `identify` raises `UnsupportedURL` for anything else, with the reason.
 """
 
 from __future__ import annotations
@@ -73,13 +73,8 @@ class Named(NamedTuple):
         return f"{self.kind.value}:{self.key}"
 
 
-def classify(url: str) -> Identifier:
-    """The identifier `url` names. Raises `UnsupportedURL` for non-http(s) or hostless URLs."""
-    return Identifier(**identify(url)._asdict())
-
-
 def identify(url: str) -> Named:
-    """What `url` names, as `classify` finds it, without making the `Identifier`."""
+    """What `url` names. Raises `UnsupportedURL` for non-http(s) or hostless URLs."""
     scheme, netloc, path, query = _split(url.strip())
     if scheme not in ("http", "https"):
         what = f"scheme '{scheme}:'" if scheme else "no scheme"
@@ -112,7 +107,9 @@ def _host(netloc: str) -> str:
 def parse_arxiv_id(text: str) -> Identifier | None:
     """`2306.17256v4` -> arXiv identifier with key `2306.17256` and version `v4`."""
     found = _arxiv_id(text)
-    return None if found is None else Identifier(**found._asdict())
+    return (
+        None if found is None else Identifier(kind=found.kind, key=found.key, version=found.version)
+    )
 
 
 def _arxiv_id(text: str) -> Named | None:

@@ -14,7 +14,7 @@ from arxiv import _feed
 from enrich.config import Endpoints, Settings
 from enrich.models import Author, Identifier, Kind, PaperMeta, Result, Status
 from enrich.net import RetryPolicy
-from enrich.sources import FetchContext, Request, SourceStats
+from enrich.sources import Answer, FetchContext, Request, SourceStats
 from enrich.sources.arxiv import ArxivSource, _well_formed
 from tests.fakeapi import FakeAPI, arxiv_feed, fixtures
 
@@ -85,8 +85,8 @@ def test_success_path_normalises_every_field(api: FakeAPI) -> None:
 
     got = results["arxiv:2301.00001"]
     assert got.status is Status.OK
-    assert got.provenance.http_status == 200
-    assert got.provenance.attempts == 1
+    assert ctx.stats.answers[got.ref].http_status == 200
+    assert ctx.stats.answers[got.ref].attempts == 1
     assert got.provenance.fetched_at is not None
     assert got.data == PaperMeta(
         arxiv_id="2301.00001",
@@ -145,32 +145,32 @@ def test_250_ids_go_out_in_three_batches_of_100(api: FakeAPI) -> None:
 def test_unknown_id_is_not_found(api: FakeAPI) -> None:
     api.add_paper("2301.00001")
 
-    results, _ = fetch(api, ["2301.00001", "2301.99999"])
+    results, ctx = fetch(api, ["2301.00001", "2301.99999"])
 
     missing = results["arxiv:2301.99999"]
     assert missing.status is Status.NOT_FOUND
     assert missing.data is None
-    assert missing.provenance.http_status == 200
+    assert ctx.stats.answers[missing.ref].http_status == 200
     assert results["arxiv:2301.00001"].status is Status.OK
     assert api.count("arxiv") == 1
 
 
 def test_an_answer_without_any_entry_is_confirmed_once(api: FakeAPI) -> None:
-    results, _ = fetch(api, ["2301.99998", "2301.99999"])
+    results, ctx = fetch(api, ["2301.99998", "2301.99999"])
 
     assert {r.status for r in results.values()} == {Status.NOT_FOUND}
     assert api.count("arxiv") == 2
-    assert results["arxiv:2301.99999"].provenance.attempts == 2
+    assert ctx.stats.answers["arxiv:2301.99999"].attempts == 2
 
 
 def test_a_spurious_empty_page_is_not_taken_for_not_found(api: FakeAPI) -> None:
     api.add_paper("2301.00001")
     api.fault("arxiv", "empty", times=1)
 
-    results, _ = fetch(api, ["2301.00001"])
+    results, ctx = fetch(api, ["2301.00001"])
 
     assert results["arxiv:2301.00001"].status is Status.OK
-    assert results["arxiv:2301.00001"].provenance.attempts == 2
+    assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
 
 
 def test_malformed_id_is_an_error_and_is_not_sent(api: FakeAPI) -> None:
@@ -179,7 +179,7 @@ def test_malformed_id_is_an_error_and_is_not_sent(api: FakeAPI) -> None:
     for ref in ("arxiv:not-an-id", "arxiv:2301.1"):
         assert results[ref].status is Status.ERROR
         assert "malformed arXiv id" in (results[ref].provenance.error or "")
-        assert results[ref].provenance.attempts == 0
+        assert ctx.stats.answers[results[ref].ref].attempts == 0
     assert api.count() == 0
     assert ctx.stats.requests == 0
 
@@ -207,7 +207,7 @@ def test_a_refused_id_is_isolated_by_halving_the_batch(api: FakeAPI) -> None:
     assert ctx.stats.requests == 7
     refused = results["arxiv:abc"]
     assert refused.status is Status.ERROR
-    assert refused.provenance.http_status == 400
+    assert ctx.stats.answers[refused.ref].http_status == 400
     assert "refused" in (refused.provenance.error or "")
     assert all(results[f"arxiv:{k}"].status is Status.OK for k in keys if k != "abc")
 
@@ -220,7 +220,7 @@ def test_429_with_retry_after_then_success(api: FakeAPI) -> None:
 
     got = results["arxiv:2301.00001"]
     assert got.status is Status.OK
-    assert got.provenance.attempts == 2
+    assert ctx.stats.answers[got.ref].attempts == 2
     assert ctx.stats.requests == 2
 
 
@@ -233,13 +233,13 @@ def test_retry_after_is_read_from_the_answer(api: FakeAPI) -> None:
     policy = RetryPolicy(wait=True, attempts=3, max_seconds=5)
 
     started = time.monotonic()
-    results, _ = fetch(api, ["2301.00001"], policy=policy)
+    results, ctx = fetch(api, ["2301.00001"], policy=policy)
 
     got = results["arxiv:2301.00001"]
     assert time.monotonic() - started < 3
     assert got.status is Status.ERROR
     assert got.provenance.error == "arXiv id_list batch: HTTP 429"
-    assert (got.provenance.http_status, got.provenance.attempts) == (429, 1)
+    assert ctx.stats.answers[got.ref] == Answer(429, 1)
 
 
 def test_503_burst_then_recovery(api: FakeAPI) -> None:
@@ -250,7 +250,7 @@ def test_503_burst_then_recovery(api: FakeAPI) -> None:
 
     got = results["arxiv:2301.00001"]
     assert got.status is Status.OK
-    assert got.provenance.attempts == 3
+    assert ctx.stats.answers[got.ref].attempts == 3
     assert ctx.stats.requests == 3
 
 
@@ -263,7 +263,7 @@ def test_permanent_5xx_fails_every_id_of_the_batch(api: FakeAPI) -> None:
     for got in results.values():
         assert got.status is Status.ERROR
         assert got.provenance.error == "arXiv id_list batch: HTTP 500"
-        assert (got.provenance.http_status, got.provenance.attempts) == (500, 3)
+        assert ctx.stats.answers[got.ref] == Answer(500, 3)
         assert got.provenance.fetched_at is None
     assert api.count("arxiv") == ctx.stats.requests == 3
 
@@ -273,13 +273,13 @@ def test_timeout_ends_in_error_within_bounded_time(api: FakeAPI) -> None:
     api.fault("arxiv", "timeout", seconds=30)
 
     started = time.monotonic()
-    results, _ = fetch(api, ["2301.00001"], timeout=0.3)
+    results, ctx = fetch(api, ["2301.00001"], timeout=0.3)
 
     got = results["arxiv:2301.00001"]
     assert time.monotonic() - started < 5
     assert got.status is Status.ERROR
     assert got.provenance.error == "arXiv id_list batch: no answer within 0.3 s"
-    assert got.provenance.attempts == 3
+    assert ctx.stats.answers[got.ref].attempts == 3
     assert api.count("arxiv") == 3
 
 
@@ -287,21 +287,21 @@ def test_connection_reset_is_retried(api: FakeAPI) -> None:
     api.add_paper("2301.00001")
     api.fault("arxiv", "reset", times=1)
 
-    results, _ = fetch(api, ["2301.00001"])
+    results, ctx = fetch(api, ["2301.00001"])
 
     assert results["arxiv:2301.00001"].status is Status.OK
-    assert results["arxiv:2301.00001"].provenance.attempts == 2
+    assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
 
 
 def test_connection_reset_every_time_is_an_error(api: FakeAPI) -> None:
     api.fault("arxiv", "reset")
 
-    results, _ = fetch(api, ["2301.00001"])
+    results, ctx = fetch(api, ["2301.00001"])
 
     got = results["arxiv:2301.00001"]
     assert got.status is Status.ERROR
     assert (got.provenance.error or "").startswith("arXiv id_list batch: connection failed")
-    assert got.provenance.http_status is None
+    assert ctx.stats.answers[got.ref].http_status is None
     assert api.count("arxiv") == 3
 
 
@@ -309,10 +309,10 @@ def test_malformed_xml_is_retried_once(api: FakeAPI) -> None:
     api.add_paper("2301.00001")
     api.fault("arxiv", "malformed", times=1)
 
-    results, _ = fetch(api, ["2301.00001"])
+    results, ctx = fetch(api, ["2301.00001"])
 
     assert results["arxiv:2301.00001"].status is Status.OK
-    assert results["arxiv:2301.00001"].provenance.attempts == 2
+    assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
 
 
 def test_malformed_xml_twice_is_an_error_not_not_found(api: FakeAPI) -> None:
@@ -331,10 +331,10 @@ def test_truncated_body_is_retried(api: FakeAPI) -> None:
     api.add_paper("2301.00001")
     api.fault("arxiv", "truncated", times=1)
 
-    results, _ = fetch(api, ["2301.00001"])
+    results, ctx = fetch(api, ["2301.00001"])
 
     assert results["arxiv:2301.00001"].status is Status.OK
-    assert results["arxiv:2301.00001"].provenance.attempts == 2
+    assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
 
 
 def test_truncated_body_every_time_is_an_error(api: FakeAPI) -> None:

@@ -114,8 +114,8 @@ def test_rest_success_path_maps_every_field(api: FakeAPI) -> None:
     got = results["github_repo:mit-han-lab/llm-awq"]
     assert got.status is Status.OK
     assert got.data == EXPECTED
-    assert got.provenance.http_status == 200
-    assert got.provenance.attempts == 1
+    assert ctx.stats.answers[got.ref].http_status == 200
+    assert ctx.stats.answers[got.ref].attempts == 1
     assert (got.provenance.etag or "").startswith('W/"')
     assert got.provenance.last_modified == "Fri, 03 Jan 2025 00:00:00 GMT"
     assert got.provenance.fetched_at is not None
@@ -163,14 +163,14 @@ def test_rest_many_repositories_concurrently(api: FakeAPI) -> None:
 
 def test_rest_not_found_alongside_found(api: FakeAPI) -> None:
     api.add_repo("real/one")
-    results, _, _ = fetch(api, ["real/one", "ghost/none"])
+    results, ctx, _ = fetch(api, ["real/one", "ghost/none"])
     assert statuses(results) == {
         "github_repo:real/one": Status.OK,
         "github_repo:ghost/none": Status.NOT_FOUND,
     }
     missing = results["github_repo:ghost/none"]
-    assert missing.provenance.http_status == 404
-    assert missing.provenance.attempts == 1
+    assert ctx.stats.answers[missing.ref].http_status == 404
+    assert ctx.stats.answers[missing.ref].attempts == 1
     assert missing.data is None
 
 
@@ -185,7 +185,7 @@ def test_rest_renamed_repository_is_moved(api: FakeAPI) -> None:
     assert isinstance(got.data, RepoMeta)
     assert got.data.full_name == "New-Org/New-Name"
     assert got.data.stars == 7
-    assert got.provenance.http_status == 301
+    assert ctx.stats.answers[got.ref].http_status == 301
     paths = [r.path for r in api.requests]
     assert paths[0] == "/repos/old-org/old-name"
     assert paths[1].startswith("/repositories/")
@@ -211,7 +211,7 @@ def test_revalidation_answers_304_without_spending_budget(api: FakeAPI) -> None:
 
     got = second["github_repo:keep/me"]
     assert got.status is Status.OK
-    assert got.provenance.http_status == 304
+    assert ctx.stats.answers[got.ref].http_status == 304
     assert got.data == previous.data
     assert got.provenance.etag == previous.provenance.etag
     assert got.provenance.last_modified == previous.provenance.last_modified
@@ -230,7 +230,7 @@ def test_revalidating_a_moved_repository_keeps_it_moved(api: FakeAPI) -> None:
     second, ctx, _ = fetch(api, [ask("old/name", previous=previous)])
     got = second["github_repo:old/name"]
     assert got.status is Status.MOVED
-    assert got.provenance.http_status == 304
+    assert ctx.stats.answers[got.ref].http_status == 304
     assert got.moved_to == "github_repo:new/name"
     assert got.data == previous.data
     assert ctx.stats.revalidated == 1
@@ -242,7 +242,7 @@ def test_changed_repository_answers_200_with_new_data(api: FakeAPI) -> None:
     api.add_repo("grow/ing", stars=2, updated_at=datetime(2026, 1, 1, tzinfo=UTC))
     second, ctx, _ = fetch(api, [ask("grow/ing", previous=first["github_repo:grow/ing"])])
     got = second["github_repo:grow/ing"]
-    assert got.provenance.http_status == 200
+    assert ctx.stats.answers[got.ref].http_status == 200
     assert isinstance(got.data, RepoMeta)
     assert got.data.stars == 2
     assert got.provenance.etag != first["github_repo:grow/ing"].provenance.etag
@@ -263,7 +263,7 @@ def test_budget_too_small_stops_early_without_403(api: FakeAPI) -> None:
     message = "GitHub rate limit: 2 requests left, 9 needed; resets at 13:37 UTC"
     message += " — set GITHUB_TOKEN for 5,000/hour"
     assert {e.provenance.error for e in errors} == {message}
-    assert {e.provenance.attempts for e in errors} == {0}
+    assert {ctx.stats.answers[e.ref].attempts for e in errors} == {0}
     assert ctx.stats.notes == [message]
     assert sum(advanced) == 10
 
@@ -279,7 +279,7 @@ def test_revalidation_needs_no_budget_for_its_conditional_requests(api: FakeAPI)
     api.reset_requests()
     asked = [ask(name, previous=first[f"github_repo:{name}"]) for name in names]
     second, ctx, _ = fetch(api, asked)
-    assert {r.provenance.http_status for r in second.values()} == {304}
+    assert {ctx.stats.answers[r.ref].http_status for r in second.values()} == {304}
     assert {r.status for r in second.values()} == {Status.OK}
     assert api.count("github") == 10
     assert ctx.stats.notes == []
@@ -316,7 +316,7 @@ def test_rate_limited_403_with_distant_reset_fails_fast(api: FakeAPI) -> None:
     assert api.count("github") == 1
     first = results["github_repo:slow/down"]
     assert first.status is Status.ERROR
-    assert first.provenance.http_status == 403
+    assert ctx.stats.answers[first.ref].http_status == 403
     assert "rate limited" in (first.provenance.error or "")
     other = results["github_repo:slow/other"]
     assert other.status is Status.ERROR
@@ -327,10 +327,10 @@ def test_rate_limited_403_with_distant_reset_fails_fast(api: FakeAPI) -> None:
 def test_429_with_retry_after_is_retried(api: FakeAPI) -> None:
     api.add_repo("busy/repo")
     api.fault("github", "429", times=1, retry_after=1, remaining=50)
-    results, _, _ = fetch(api, ["busy/repo"])
+    results, ctx, _ = fetch(api, ["busy/repo"])
     got = results["github_repo:busy/repo"]
     assert got.status is Status.OK
-    assert got.provenance.attempts == 2
+    assert ctx.stats.answers[got.ref].attempts == 2
     assert [r.status for r in api.requests] == [429, 200]
 
 
@@ -338,10 +338,10 @@ def test_5xx_burst_then_recovery(api: FakeAPI) -> None:
     api.add_repo("flaky/repo")
     api.fault("github", "502", times=1)
     api.fault("github", "503", times=1)
-    results, _, _ = fetch(api, ["flaky/repo"])
+    results, ctx, _ = fetch(api, ["flaky/repo"])
     got = results["github_repo:flaky/repo"]
     assert got.status is Status.OK
-    assert got.provenance.attempts == 3
+    assert ctx.stats.answers[got.ref].attempts == 3
 
 
 def test_permanent_500_ends_in_error(api: FakeAPI) -> None:
@@ -351,8 +351,8 @@ def test_permanent_500_ends_in_error(api: FakeAPI) -> None:
     got = results["github_repo:down/repo"]
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/down/repo: HTTP 500"
-    assert got.provenance.http_status == 500
-    assert got.provenance.attempts == 3
+    assert ctx.stats.answers[got.ref].http_status == 500
+    assert ctx.stats.answers[got.ref].attempts == 3
     assert got.provenance.fetched_at is None
     assert ctx.stats.requests == 3
 
@@ -361,60 +361,60 @@ def test_timeout_is_retried(api: FakeAPI) -> None:
     api.add_repo("sleepy/repo")
     api.fault("github", "timeout", times=1, seconds=5)
     started = time.monotonic()
-    results, _, _ = fetch(api, ["sleepy/repo"], timeout=0.2)
+    results, ctx, _ = fetch(api, ["sleepy/repo"], timeout=0.2)
     assert time.monotonic() - started < 3
     got = results["github_repo:sleepy/repo"]
     assert got.status is Status.OK
-    assert got.provenance.attempts == 2
+    assert ctx.stats.answers[got.ref].attempts == 2
 
 
 def test_persistent_timeout_ends_in_error(api: FakeAPI) -> None:
     api.add_repo("sleepy/repo")
     api.fault("github", "timeout", seconds=5)
     policy = RetryPolicy(wait=False, attempts=2)
-    results, _, _ = fetch(api, ["sleepy/repo"], policy=policy, timeout=0.2)
+    results, ctx, _ = fetch(api, ["sleepy/repo"], policy=policy, timeout=0.2)
     got = results["github_repo:sleepy/repo"]
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/sleepy/repo: timed out"
-    assert got.provenance.attempts == 2
+    assert ctx.stats.answers[got.ref].attempts == 2
 
 
 def test_connection_reset_is_retried(api: FakeAPI) -> None:
     api.add_repo("reset/repo")
     api.fault("github", "reset", times=1)
-    results, _, _ = fetch(api, ["reset/repo"])
+    results, ctx, _ = fetch(api, ["reset/repo"])
     got = results["github_repo:reset/repo"]
     assert got.status is Status.OK
-    assert got.provenance.attempts == 2
+    assert ctx.stats.answers[got.ref].attempts == 2
 
 
 def test_malformed_json_fails_at_once(api: FakeAPI) -> None:
     api.add_repo("broken/json")
     api.fault("github", "malformed")
-    results, _, _ = fetch(api, ["broken/json"])
+    results, ctx, _ = fetch(api, ["broken/json"])
     got = results["github_repo:broken/json"]
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/broken/json: malformed answer (not JSON)"
-    assert got.provenance.attempts == 1
+    assert ctx.stats.answers[got.ref].attempts == 1
 
 
 def test_truncated_body_is_retried(api: FakeAPI) -> None:
     api.add_repo("cut/short")
     api.fault("github", "truncated", times=1)
-    results, _, _ = fetch(api, ["cut/short"])
+    results, ctx, _ = fetch(api, ["cut/short"])
     got = results["github_repo:cut/short"]
     assert got.status is Status.OK
-    assert got.provenance.attempts == 2
+    assert ctx.stats.answers[got.ref].attempts == 2
 
 
 def test_truncated_every_time_ends_in_error(api: FakeAPI) -> None:
     api.add_repo("cut/short")
     api.fault("github", "truncated")
-    results, _, _ = fetch(api, ["cut/short"])
+    results, ctx, _ = fetch(api, ["cut/short"])
     got = results["github_repo:cut/short"]
     assert got.status is Status.ERROR
     assert "connection failed" in (got.provenance.error or "")
-    assert got.provenance.attempts == 3
+    assert ctx.stats.answers[got.ref].attempts == 3
 
 
 def test_subpaths_checked_over_rest(api: FakeAPI) -> None:
@@ -479,7 +479,7 @@ def test_graphql_batches_with_a_token(api: FakeAPI) -> None:
     assert ctx.stats.rate_limit_spent == 3
     assert sorted(advanced) == [20, 50, 50]
     got = results["github_repo:batch/repo-007"]
-    assert got.provenance.http_status == 200
+    assert ctx.stats.answers[got.ref].http_status == 200
     assert isinstance(got.data, RepoMeta)
     assert got.data.full_name == "batch/repo-007"
 
@@ -548,11 +548,11 @@ def test_graphql_budget_too_small_stops_early(api: FakeAPI) -> None:
 def test_graphql_server_error_fails_the_batch(api: FakeAPI) -> None:
     api.add_repo("real/one")
     api.fault("github", "502", path_contains="/graphql")
-    results, _, _ = fetch(api, ["real/one", "real/two"], token=TOKEN)
+    results, ctx, _ = fetch(api, ["real/one", "real/two"], token=TOKEN)
     for got in results.values():
         assert got.status is Status.ERROR
         assert got.provenance.error == "POST /graphql: HTTP 502"
-        assert got.provenance.attempts == 3
+        assert ctx.stats.answers[got.ref].attempts == 3
 
 
 def test_graphql_partial_errors_are_read_alias_by_alias() -> None:

@@ -17,9 +17,9 @@ from huggingface_hub.utils import _detect_agent
 
 from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
 from enrich.fetch import WORKERS
-from enrich.models import HubMeta, Identifier, Kind, Result, Status, TaggedModel
+from enrich.models import HubMeta, Identifier, Kind, Result, Status, TaggedModel, TaggedModels
 from enrich.net import RetryPolicy
-from enrich.sources import FetchContext, Request, SourceStats
+from enrich.sources import Answer, FetchContext, Request, SourceStats
 from enrich.sources.huggingface import TAGGED_MODELS, HubSource
 from tests.fakeapi import FakeAPI, PeakFakeAPI
 
@@ -73,6 +73,11 @@ def meta(found: Result) -> HubMeta:
     return found.data
 
 
+def tagged(found: Result) -> TaggedModels:
+    assert isinstance(found.data, TaggedModels), found.provenance
+    return found.data
+
+
 # --------------------------------------------------------------------------------- success
 
 
@@ -96,7 +101,7 @@ def test_model_reads_the_expanded_properties(api: FakeAPI) -> None:
     )
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
     assert found.status is Status.OK
-    assert (found.provenance.http_status, found.provenance.attempts) == (200, 1)
+    assert ctx.stats.answers[found.ref] == Answer(200, 1)
     assert meta(found) == HubMeta(
         hub_kind="model",
         id="acme/tiny-lm",
@@ -172,15 +177,15 @@ def test_tagged_models_most_downloaded_first_in_one_request(api: FakeAPI) -> Non
     api.add_model("acme/unrelated", arxiv_ids=["2401.00001"], downloads=10**6)
     api.add_model("gpt2", arxiv_ids=["2306.07629"], downloads=10**6)  # no owner: never a pick
     found, ctx = one(api, Kind.HF_PAPER_MODELS, "2306.07629")
-    data = meta(found)
-    assert (found.status, data.hub_kind, data.id) == (Status.OK, "paper_models", "2306.07629")
-    assert [(m.id, m.downloads) for m in data.tagged_models] == [
+    data = tagged(found)
+    assert (found.status, data.arxiv_id) == (Status.OK, "2306.07629")
+    assert [(m.id, m.downloads) for m in data.models] == [
         ("acme/b", 5_000),
         ("Other/d", 70),
         ("x/e", 70),
         ("acme/a", 10),
     ]  # the Hub's 5 most downloaded, the one without an owner left out
-    assert data.tagged_models[0] == TaggedModel(id="acme/b", downloads=5_000, likes=1)
+    assert data.models[0] == TaggedModel(id="acme/b", downloads=5_000, likes=1)
     (sent,) = api.requests
     assert sent.path == "/api/models"
     assert sent.query == {
@@ -197,10 +202,14 @@ def test_no_tagged_model_is_an_empty_fact_and_a_missing_paper_page_not_found(
     api: FakeAPI,
 ) -> None:
     items = [(Kind.HF_PAPER_MODELS, "2401.99999"), (Kind.HF_PAPER, "2401.99999")]
-    results, _, _ = fetch(api, items)
+    results, ctx, _ = fetch(api, items)
     listed, page = results["hf_paper_models:2401.99999"], results["hf_paper:2401.99999"]
-    assert (listed.status, meta(listed).tagged_models) == (Status.OK, [])
-    assert (page.status, page.provenance.http_status, page.data) == (Status.NOT_FOUND, 404, None)
+    assert (listed.status, tagged(listed).models) == (Status.OK, [])
+    assert (page.status, ctx.stats.answers[page.ref].http_status, page.data) == (
+        Status.NOT_FOUND,
+        404,
+        None,
+    )
     assert sorted(r.path for r in api.requests) == ["/api/models", "/api/papers/2401.99999"]
 
 
@@ -234,11 +243,11 @@ def test_missing_and_private_entities_are_not_found(api: FakeAPI) -> None:
         (Kind.HF_PAPER, "2401.99999"),
         (Kind.HF_ORG, "nobody"),
     ]
-    results, _, advanced = fetch(api, items)
+    results, ctx, advanced = fetch(api, items)
     assert sum(advanced) == len(items)
     for found in results.values():
         assert found.status is Status.NOT_FOUND, found
-        assert (found.provenance.http_status, found.provenance.attempts) == (404, 1)
+        assert ctx.stats.answers[found.ref] == Answer(404, 1)
         assert found.data is None
     assert len(api.requests) == len(items) + 1  # the org name is also tried as a user
 
@@ -267,7 +276,7 @@ def test_rate_limited_429_waits_as_told_then_succeeds(api: FakeAPI) -> None:
     started = time.monotonic()
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm", policy=policy)
     assert time.monotonic() - started >= 0.9  # `RateLimit: "api";r=0;t=1` + `Retry-After: 1`
-    assert (found.status, found.provenance.attempts) == (Status.OK, 2)
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 2)
     assert [r.status for r in api.requests] == [429, 200]
     assert ctx.stats.requests == 2
 
@@ -275,8 +284,8 @@ def test_rate_limited_429_waits_as_told_then_succeeds(api: FakeAPI) -> None:
 def test_server_error_burst_then_recovery(api: FakeAPI) -> None:
     api.add_model("acme/tiny-lm")
     api.fault("hub", "503", times=2)
-    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, found.provenance.attempts) == (Status.OK, 3)
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 3)
 
 
 def test_permanent_server_error_gives_up_after_the_policy(api: FakeAPI) -> None:
@@ -284,7 +293,7 @@ def test_permanent_server_error_gives_up_after_the_policy(api: FakeAPI) -> None:
     api.fault("hub", "500")
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
     assert found.status is Status.ERROR
-    assert (found.provenance.http_status, found.provenance.attempts) == (500, 3)
+    assert ctx.stats.answers[found.ref] == Answer(500, 3)
     assert found.provenance.error == "Hub model acme/tiny-lm: HTTP 500"
     assert len(api.requests) == ctx.stats.requests == 3
 
@@ -304,9 +313,9 @@ def test_timeout_applies_to_every_call_and_is_retried(api: FakeAPI, kind: Kind, 
     api.add_org("acme", models=1)
     api.fault("hub", "timeout", seconds=10)
     started = time.monotonic()
-    found, _ = one(api, kind, key)
+    found, ctx = one(api, kind, key)
     assert time.monotonic() - started < 3 * TIMEOUT + 1.5
-    assert (found.status, found.provenance.attempts) == (Status.ERROR, 3)
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.ERROR, 3)
     assert "Timeout" in (found.provenance.error or "")
     assert len(api.requests) == 3
 
@@ -315,8 +324,12 @@ def test_timeout_applies_to_every_call_and_is_retried(api: FakeAPI, kind: Kind, 
 def test_transport_failures_are_retried(api: FakeAPI, fault: str) -> None:
     api.add_model("acme/tiny-lm", likes=5)
     api.fault("hub", fault, times=1, seconds=10)
-    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, found.provenance.attempts, meta(found).likes) == (Status.OK, 2, 5)
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, ctx.stats.answers[found.ref].attempts, meta(found).likes) == (
+        Status.OK,
+        2,
+        5,
+    )
 
 
 def test_tagged_models_are_retried_by_the_policy_not_by_the_library(api: FakeAPI) -> None:
@@ -324,10 +337,10 @@ def test_tagged_models_are_retried_by_the_policy_not_by_the_library(api: FakeAPI
     api.add_model("acme/tiny-lm", arxiv_ids=["2306.07629"])
     api.fault("hub", "503", times=2, path_contains="filter=arxiv")
     started = time.monotonic()
-    found, _ = one(api, Kind.HF_PAPER_MODELS, "2306.07629")
+    found, ctx = one(api, Kind.HF_PAPER_MODELS, "2306.07629")
     assert time.monotonic() - started < 1
-    assert (found.status, found.provenance.attempts) == (Status.OK, 3)
-    assert [m.id for m in meta(found).tagged_models] == ["acme/tiny-lm"]
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 3)
+    assert [m.id for m in tagged(found).models] == ["acme/tiny-lm"]
     api.fault("hub", "429", retry_after=60)
     failed, _ = one(api, Kind.HF_PAPER_MODELS, "2306.07629", policy=RetryPolicy(attempts=1))
     assert time.monotonic() - started < 2
@@ -338,8 +351,8 @@ def test_tagged_models_are_retried_by_the_policy_not_by_the_library(api: FakeAPI
 def test_connection_resets_give_up_after_the_policy(api: FakeAPI) -> None:
     api.add_model("acme/tiny-lm")
     api.fault("hub", "reset")
-    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, found.provenance.attempts) == (Status.ERROR, 3)
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.ERROR, 3)
     assert "Hub model acme/tiny-lm: " in (found.provenance.error or "")
 
 
@@ -353,8 +366,8 @@ def test_malformed_answer_is_a_permanent_error(
 ) -> None:
     api.add_paper_page("2306.07629")
     api.fault("hub", fault)
-    found, _ = one(api, kind, "2306.07629")
-    assert (found.status, found.provenance.attempts) == (Status.ERROR, 1)
+    found, ctx = one(api, kind, "2306.07629")
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.ERROR, 1)
     assert found.provenance.error == f"{what}2306.07629: malformed answer (JSONDecodeError)"
     assert len(api.requests) == 1
 
@@ -447,8 +460,8 @@ def test_library_offline_switch_does_not_apply(
     project's own `--offline` (the fetch stage never calls the source) governs instead."""
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     api.add_model("acme/tiny-lm")
-    found, _ = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, found.provenance.attempts) == (Status.OK, 1)
+    found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
+    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 1)
 
 
 def test_renamed_repo_is_moved_and_case_is_not_a_rename(api: FakeAPI) -> None:

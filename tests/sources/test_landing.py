@@ -90,7 +90,7 @@ def test_a_pmlr_page_gives_title_authors_venue_and_date(api: FakeAPI) -> None:
     results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
     got = results[f"pmlr:{JSQ}"]
     assert got.status is Status.OK
-    assert (got.provenance.source, got.provenance.http_status) == ("landing", 200)
+    assert (got.provenance.source, ctx.stats.answers[got.ref].http_status) == ("landing", 200)
     data = meta(got)
     assert data.title == (
         "Compressing Large Language Models by Joint Sparsification and Quantization"
@@ -134,9 +134,9 @@ def test_an_openreview_forum_gives_its_online_date_and_journal(api: FakeAPI) -> 
 
 
 def test_unknown_pages_are_not_found_without_a_retry(api: FakeAPI) -> None:
-    results, _, advanced = fetch(api, [(Kind.PMLR, "v1/nope"), (Kind.OPENREVIEW, "nope")])
+    results, ctx, advanced = fetch(api, [(Kind.PMLR, "v1/nope"), (Kind.OPENREVIEW, "nope")])
     assert {r.status for r in results.values()} == {Status.NOT_FOUND}
-    assert {r.provenance.http_status for r in results.values()} == {404}
+    assert {ctx.stats.answers[r.ref].http_status for r in results.values()} == {404}
     assert sorted(pages(api)) == ["/forum", "/v1/nope.html"]
     assert sum(advanced) == 2
 
@@ -283,25 +283,28 @@ def test_a_redirect_loop_ends(api: FakeAPI) -> None:
 def test_a_transient_failure_is_retried(api: FakeAPI, kind: str) -> None:
     api.add_landing_page("pmlr", JSQ)
     api.fault("landing", kind, times=1, seconds=2)
-    got = one(api, Kind.PMLR, JSQ, timeout=0.5)
+    results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)], timeout=0.5)
+    got = results[f"pmlr:{JSQ}"]
     assert got.status is Status.OK
-    assert got.provenance.attempts == 2
+    assert ctx.stats.answers[got.ref].attempts == 2
     assert len(pages(api)) == 2
 
 
 def test_a_429_is_retried_then_answered(api: FakeAPI) -> None:
     api.add_landing_page("pmlr", JSQ)
     api.fault("landing", "429", times=1, retry_after=1)
-    got = one(api, Kind.PMLR, JSQ)
-    assert (got.status, got.provenance.attempts) == (Status.OK, 2)
+    results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
+    got = results[f"pmlr:{JSQ}"]
+    assert (got.status, ctx.stats.answers[got.ref].attempts) == (Status.OK, 2)
 
 
 def test_a_failure_that_lasts_ends_in_error(api: FakeAPI) -> None:
     api.add_landing_page("pmlr", JSQ)
     api.fault("landing", "503")
-    got = one(api, Kind.PMLR, JSQ)
+    results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
+    got = results[f"pmlr:{JSQ}"]
     assert got.status is Status.ERROR
-    assert got.provenance.http_status == 503
+    assert ctx.stats.answers[got.ref].http_status == 503
     assert got.provenance.error == f"PMLR page {JSQ}: HTTP 503"
     assert len(pages(api)) == 4  # the policy's attempts
 

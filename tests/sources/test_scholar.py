@@ -128,10 +128,10 @@ def test_without_a_key_no_key_header_is_sent(api: FakeAPI) -> None:
 def test_a_429_is_retried_then_answered(api: FakeAPI) -> None:
     api.add_scholar("ARXIV:2305.18290")
     api.fault("scholar", "429", times=1, retry_after=1)
-    results, _ = fetch(api, ["arxiv:2305.18290"])
+    results, ctx = fetch(api, ["arxiv:2305.18290"])
     got = results["scholar:arxiv:2305.18290"]
     assert got.status is Status.OK
-    assert got.provenance.attempts == 2
+    assert ctx.stats.answers[got.ref].attempts == 2
 
 
 @pytest.mark.parametrize("kind", ["malformed", "empty", "404"])
@@ -213,10 +213,10 @@ def test_a_batch_refused_because_of_one_id_is_halved_until_the_others_are_answer
     for key in keys:
         api.add_scholar(key.replace("arxiv:", "ARXIV:"))
     api.scholar.poison.add("ARXIV:2305.00005")
-    results, _ = fetch(api, keys)
+    results, ctx = fetch(api, keys)
     bad = results["scholar:arxiv:2305.00005"]
     assert bad.status is Status.ERROR
-    assert bad.provenance.http_status == 500
+    assert ctx.stats.answers[bad.ref].http_status == 500
     assert {k for k, r in results.items() if r.status is Status.OK} == {
         f"scholar:{k}" for k in keys if k != "arxiv:2305.00005"
     }

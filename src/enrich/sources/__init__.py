@@ -36,6 +36,16 @@ class Request:
         return self.identifier.ref
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """How the requests for one entity went this run: not a fact about the entity."""
+
+    http_status: int | None
+    """The status of the answer the result comes from; None without an HTTP answer."""
+    attempts: int
+    """Requests made for it (0: none made, e.g. a source that stopped before it)."""
+
+
 @dataclass
 class SourceStats:
     """Counters of one source in one run; written by the source, read by the summary.
@@ -48,6 +58,8 @@ class SourceStats:
     rate_limit_remaining: int | None = None
     rate_limit_spent: int = 0
     notes: list[str] = field(default_factory=list)
+    answers: dict[str, Answer] = field(default_factory=dict)
+    """By entity ref, how its requests went: one for each result the source made."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count_request(self, n: int = 1) -> None:
@@ -57,6 +69,10 @@ class SourceStats:
     def count_revalidated(self, n: int = 1) -> None:
         with self._lock:
             self.revalidated += n
+
+    def answered(self, ref: str, answer: Answer) -> None:
+        with self._lock:
+            self.answers[ref] = answer
 
     def note(self, message: str) -> None:
         with self._lock:
@@ -120,7 +136,9 @@ def result(
     last_modified: str | None = None,
     moved_to: str | None = None,
 ) -> Result:
-    """A `Result` for `request` fetched now: the one way sources build their results."""
+    """A `Result` for `request` fetched now: the one way sources build their results. How
+    its requests went (`http_status`, `attempts`) goes to the source's stats, not into it."""
+    ctx.stats.answered(request.ref, Answer(http_status, attempts))
     return Result.model_validate(
         {
             "ref": request.ref,
@@ -128,8 +146,6 @@ def result(
                 source=source,
                 status=status,
                 fetched_at=ctx.now() if status is not Status.ERROR else None,
-                http_status=http_status,
-                attempts=attempts,
                 error=error,
                 etag=etag,
                 last_modified=last_modified,

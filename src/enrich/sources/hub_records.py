@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from huggingface_hub import CardData
 
-from enrich.models import HubMeta, TaggedModel, utc
+from enrich.models import HubKind, HubMeta, TaggedModel, utc
 from enrich.text import clean
 from enrich.urls import ARXIV_ID
-
-HubKind = Literal["model", "dataset", "space", "collection", "paper", "org", "paper_models"]
 
 SLUG = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,200}")
 _REPO_ID = re.compile(r"[\w.-]{1,96}(?:/[\w.-]{1,96})?")

@@ -71,17 +71,18 @@ from enrich.config import HF_CONCURRENCY, Settings
 from enrich.errors import FetchError, PermanentError
 from enrich.models import (
     HUB_FETCHED,
+    HubKind,
     HubMeta,
     Identifier,
     Kind,
     Result,
     Status,
+    TaggedModels,
 )
 from enrich.net import http_error, tls
 from enrich.sources import FetchContext, Request, SourceStats, result
 from enrich.sources.hub_records import (
     SLUG,
-    HubKind,
     count,
     github_repo,
     moment,
@@ -216,7 +217,7 @@ class HubSource:
             library_name="enrich",
             library_version=__version__,
         )
-        self._calls: dict[Kind, Callable[[str], HubMeta]] = {
+        self._calls: dict[Kind, Callable[[str], HubMeta | TaggedModels]] = {
             Kind.HF_MODEL: self._model,
             Kind.HF_DATASET: self._dataset,
             Kind.HF_SPACE: self._space,
@@ -246,7 +247,7 @@ class HubSource:
     ) -> Result:
         attempts = 0
 
-        async def attempt() -> HubMeta:
+        async def attempt() -> HubMeta | TaggedModels:
             nonlocal attempts
             async with slots:
                 attempts += 1
@@ -284,7 +285,7 @@ class HubSource:
 
     # ------------------------------------------------------------------ in worker threads
 
-    def _lookup(self, ident: Identifier, run: _Run) -> HubMeta:
+    def _lookup(self, ident: Identifier, run: _Run) -> HubMeta | TaggedModels:
         """One attempt: the library call, its errors as `FetchError`s."""
         token = _RUN.set(run)
         what = _what(ident)
@@ -332,7 +333,7 @@ class HubSource:
             hub_kind="paper", id=key, title=text(found.title), upvotes=upvotes, github_repo=repo
         )
 
-    def _paper_models(self, key: str) -> HubMeta:
+    def _paper_models(self, key: str) -> TaggedModels:
         """The models tagged `arxiv:<key>`, most downloaded first (none is a fact: `ok`)."""
         _check(ARXIV_ID, key, "arXiv id")
         params: dict[str, str | int] = {
@@ -355,7 +356,7 @@ class HubSource:
             {m.id.lower(): m for m in models if m is not None}.values(),
             key=lambda m: (-(m.downloads or 0), m.id.lower()),
         )
-        return HubMeta(hub_kind="paper_models", id=key, tagged_models=ranked[:TAGGED_MODELS])
+        return TaggedModels(arxiv_id=key, models=ranked[:TAGGED_MODELS])
 
     def _owner(self, key: str) -> HubMeta:
         """An org, else a user of that name: `numModels` of its overview."""
@@ -401,12 +402,13 @@ def _failure(exc: HfHubHTTPError, what: str) -> FetchError:
     return http_error(status, response.headers, what)
 
 
-def _done(request: Request, ctx: FetchContext, meta: HubMeta, tries: int) -> Result:
+def _done(request: Request, ctx: FetchContext, meta: HubMeta | TaggedModels, tries: int) -> Result:
     """`ok`, or `moved` when a repo answers under another id (the Hub redirects renames)."""
     key = request.identifier.key
-    repo = meta.hub_kind in ("model", "dataset", "space")
-    renamed = repo and meta.id.lower() != key.lower()
-    moved = f"{request.identifier.kind.value}:{meta.id}" if renamed else None
+    moved = None
+    if isinstance(meta, HubMeta) and meta.hub_kind in ("model", "dataset", "space"):
+        renamed = meta.id.lower() != key.lower()
+        moved = f"{request.identifier.kind.value}:{meta.id}" if renamed else None
     status = Status.MOVED if moved else Status.OK
     return result(
         request, ctx, NAME, status, data=meta, http_status=200, attempts=tries, moved_to=moved
