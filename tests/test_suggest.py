@@ -50,7 +50,7 @@ Some prose | with a pipe, kept as it is.
 | Gamma | 2024 | [Link]({ARXIV}2401.00003) | [Link]({GITHUB}g/g) | [Link]({HF}g/g) |
 | Delta | 2024 | [Link](https://doi.org/10.1000/xyz) |  |  |
 | Eps \\| two | 2024 | [P]({HF}papers/2401.00005) | | [HF]({HF}e/old) |
-| Theta | 2024 | [Link]({ARXIV}2401.00006) [c]({GITHUB}t/t) [m]({HF}t/w) | N/A |  |
+| Theta | 2024 | [Link]({ARXIV}2401.00006) [c]({GITHUB}t/t) [m]({HF}t/w) | private |  |
 """
 
 
@@ -108,7 +108,7 @@ def test_gap_is_an_arxiv_paper_and_an_empty_code_or_model_card_cell() -> None:
     assert gap(row("Gamma")) is None  # both cells filled
     assert gap(row("Delta")) is None  # no arXiv paper
     assert gap(row("Eps")) == Gap("2401.00005", code="Code")  # the paper page names it
-    assert gap(row("Theta")) == Gap("2401.00006", model="Model Card")  # "N/A" is curated
+    assert gap(row("Theta")) == Gap("2401.00006", model="Model Card")  # curated: not a placeholder
 
 
 def test_tables_without_the_columns_have_no_gap() -> None:
@@ -303,7 +303,7 @@ def test_rows_are_found_where_they_are_now() -> None:
 def test_cells_filled_since_or_rows_gone_are_skipped_with_why() -> None:
     chosen = choose(suggestions(records(), ENTITIES))
     beta = "| [Link](https://github.com/beta/beta) |"
-    edited = SEED.replace(f"{beta}   |", f"{beta} soon |")
+    edited = SEED.replace(f"{beta}   |", f"{beta} see paper |")
     edited = edited.replace("| Eps \\| two |", "| Eps |").replace(
         "papers/2401.00005", "papers/2401.00055"
     )

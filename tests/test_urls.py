@@ -9,7 +9,14 @@ from __future__ import annotations
 import pytest
 
 from enrich.models import Kind
-from enrich.urls import UnsupportedURL, identify, normalise_url, parse_arxiv_id
+from enrich.urls import (
+    UnsupportedURL,
+    identify,
+    in_page,
+    malformed,
+    normalise_url,
+    parse_arxiv_id,
+)
 
 # --------------------------------------------------------------------------- arXiv
 
@@ -163,6 +170,8 @@ def test_github_user_and_org_pages(url: str, key: str, display: str) -> None:
         "https://github.com/orgs",
         "https://github.com/",
         "https://github.com",
+        "https://github.com/user-attachments/assets/3c1e4f55-8a2b-4b1f-9e0d-0c8d1b2a7f6e",
+        "https://github.com/user-attachments/files/17283911/report.pdf",
     ],
 )
 def test_github_site_pages_are_generic_urls(url: str) -> None:
@@ -241,6 +250,36 @@ HUB = [
         None,
     ),
     ("https://hf.co/datasets/laion/OIG", Kind.HF_DATASET, "laion/OIG", None),
+    ("https://huggingface.co/datasets/squad/viewer", Kind.HF_DATASET, "squad", "viewer"),
+    (
+        "https://huggingface.co/datasets/openai/gsm8k/viewer/main/train",
+        Kind.HF_DATASET,
+        "openai/gsm8k",
+        "viewer/main/train",
+    ),
+    (
+        "https://huggingface.co/datasets/glue/blame/main/x.py",
+        Kind.HF_DATASET,
+        "glue",
+        "blame/main/x.py",
+    ),
+    ("https://huggingface.co/gpt2/discussions/3", Kind.HF_MODEL, "gpt2", "discussions/3"),
+    ("https://huggingface.co//datasets//squad", Kind.HF_DATASET, "squad", None),
+    (
+        "https://huggingface.co/transformers/model_doc/bert.html",
+        Kind.HF_DOCS,
+        "transformers/model_doc/bert.html",
+        None,
+    ),
+    ("https://huggingface.co/blog/smollm", Kind.HF_DOCS, "blog/smollm", None),
+    (
+        "https://huggingface.co/learn/nlp-course/chapter1/1",
+        Kind.HF_DOCS,
+        "learn/nlp-course/chapter1/1",
+        None,
+    ),
+    ("https://huggingface.co/course/chapter1", Kind.HF_DOCS, "course/chapter1", None),
+    ("https://huggingface.co/docs", Kind.HF_DOCS, "docs", None),
 ]
 
 
@@ -272,7 +311,6 @@ def test_hugging_face_paper_page_is_keyed_by_its_arxiv_id(
         "https://huggingface.co/models",
         "https://huggingface.co/papers",
         "https://huggingface.co/papers/not-an-id",
-        "https://huggingface.co/blog/smollm",
         "https://huggingface.co/spaces",
         "https://huggingface.co/collections/MBZUAI",
     ],
@@ -425,3 +463,64 @@ def test_long_unsupported_url_is_shortened_in_the_message() -> None:
         identify("javascript:" + "a" * 500)
     assert "…" in str(caught.value)
     assert len(str(caught.value)) < 200
+
+
+# --------------------------------------------------------------------------- broken and in-page
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://arxiv.org/abs//2306.08707", "2306.08707"),
+        ("https://arxiv.org//abs/2306.08707v3", "2306.08707"),
+        ("https://arxiv.org/pdf//2306.08707.pdf", "2306.08707"),
+        ("https://arxiv.org/abs///hep-th/9901001", "hep-th/9901001"),
+    ],
+)
+def test_empty_path_segments_are_ignored(url: str, key: str) -> None:
+    found = identify(url)
+    assert (found.kind, found.key) == (Kind.ARXIV, key)
+
+
+@pytest.mark.parametrize(
+    ("url", "bad"),
+    [
+        ("https://arxiv.org/abs/203.05527", "203.05527"),
+        ("https://arxiv.org/abs/2306.085", "2306.085"),
+        ("https://arxiv.org/pdf/2306-08707.pdf", "2306-08707"),
+        ("https://www.arxiv.org/html/x/", "x"),
+    ],
+)
+def test_a_mistyped_arxiv_id_is_a_generic_url_that_malformed_explains(url: str, bad: str) -> None:
+    assert identify(url).kind is Kind.URL
+    assert malformed(url) == f"malformed arXiv id '{bad}' in link '{url}'"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://arxiv.org/abs/2306.08707",  # a paper
+        "https://arxiv.org/list/cs.CL/recent",  # an arXiv page that is no paper link
+        "https://arxiv.org/",
+        "https://example.org/abs/203.05527",  # another host
+        "https://github.com/org/repo",
+    ],
+)
+def test_other_urls_are_not_malformed(url: str) -> None:
+    assert malformed(url) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "anchor"),
+    [
+        ("#links", True),
+        ("./#links", True),
+        (" #x ", True),
+        ("#", True),
+        ("../#links", False),
+        ("README.md#links", False),
+        ("https://github.com/a/b#readme", False),
+    ],
+)
+def test_in_page_anchors(url: str, anchor: bool) -> None:
+    assert in_page(url) is anchor

@@ -14,6 +14,7 @@ from enrich.columns import humanise
 from enrich.merge import diff, same_facts
 from enrich.models import Change, Dataset, Result, RowRecord, Status
 from enrich.render import escape_cell
+from enrich.rows import record_name_cell
 
 LIMIT = 10
 """Items per section of CHANGES.md at most: it must fit a commit message body."""
@@ -66,7 +67,7 @@ _PASSING = {s.value for s in (Status.OK, Status.STALE, Status.ERROR, Status.SKIP
 
 
 def _name(record: RowRecord) -> str:
-    return escape_cell(record.name_cell() or record.id, 80)
+    return escape_cell(record_name_cell(record) or record.id, 80)
 
 
 def _section(title: str, items: list[str]) -> str:

@@ -12,15 +12,6 @@ GENERATED_MARK = "<!-- enrich -->"
 regenerated document can be read back as a seed: generated columns are not curated."""
 
 
-def in_page_anchor(target: str) -> bool:
-    """`#section`, `./#section`: a link target in the page itself. It is left exactly as
-    written (it goes wherever the page goes) and names nothing to enrich."""
-    target = target.strip()
-    while target.startswith("./"):
-        target = target[2:]
-    return target.startswith("#")
-
-
 @dataclass(frozen=True, slots=True)
 class TableLine:
     """One source line of a table: its raw text and where its cells lie in it.

@@ -1,7 +1,7 @@
 """Stage 2, for discovery: what a curated row lacks. Pure.
 
 A row *has a gap* when it has an arXiv paper (its first arXiv or Hub paper-page link) and its
-Code cell, or its Model Card cell, is empty (columns found by `resolve.column_role`). The
+Code cell, or its Model Card cell, is empty (columns found by `roles.column_role`). The
 fetch stage asks the Hub about gaps only (`fetch.discovery`); `suggest` turns the answers
 into suggestions.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from enrich.models import Identifier, Kind, RowRecord
-from enrich.resolve import column_role
+from enrich.roles import column_role, is_blank
 
 
 @dataclass(frozen=True)
@@ -40,15 +40,16 @@ class Gap:
 def gap(record: RowRecord) -> Gap | None:
     """The row's gap, or None when it has no arXiv paper or no empty Code/Model Card cell.
 
-    A role counts as missing when every column of that role is empty (spaces only); the
-    first such column is the one to fill.
+    A role counts as missing when every column of that role is empty (spaces only, or a
+    placeholder such as `-` or `TBD`: `roles.is_blank`); the first such column is the one
+    to fill.
     """
     link = record.arxiv_link()
     if link is None:
         return None
     empty: dict[str, str | None] = {}
     for role, columns in _role_columns(tuple(record.cells)):
-        if columns and not any(record.cells[c].strip() for c in columns):
+        if columns and all(is_blank(record.cells[c]) for c in columns):
             empty[role] = columns[0]
     if not empty:
         return None

@@ -174,16 +174,8 @@ class RowRecord(_Record):
 
     def cell(self, column: str) -> str:
         """The text of the cell whose column is called `column` (any case), else empty."""
-        name = _column_named(tuple(self.cells), _folded(column))
+        name = column_named(tuple(self.cells), column)
         return self.cells[name] if name is not None else ""
-
-    def name_cell(self) -> str:
-        """The raw text of the cell that names the row: its Method (or Name, Model, Title)
-        cell — empty if the table has one and it is empty — else, in a table without such a
-        column, its first non-empty cell in table order."""
-        order = tuple(self.columns or self.cells)
-        named = _name_columns(order) or order
-        return next((t for c in named if (t := self.cells.get(c, "")).strip()), "")
 
 
 @functools.lru_cache(maxsize=1024)  # a list has a few dozen column names
@@ -191,22 +183,11 @@ def _folded(column: str) -> str:
     return column.strip().lower()
 
 
-NAME_COLUMNS = ("method", "name", "model", "title")
-"""Columns that name a row, in order of preference (lower case)."""
-
-
 @functools.lru_cache(maxsize=1024)  # a list has a few tables' worth of column orders
-def _column_named(order: tuple[str, ...], folded: str) -> str | None:
-    """The first column of `order` called `folded` (any case, spaces around ignored)."""
+def column_named(order: tuple[str, ...], name: str) -> str | None:
+    """The first column of `order` called `name` (any case, spaces around ignored)."""
+    folded = _folded(name)
     return next((c for c in order if _folded(c) == folded), None)
-
-
-@functools.lru_cache(maxsize=1024)
-def _name_columns(order: tuple[str, ...]) -> tuple[str, ...]:
-    """The columns of `order` that name a row, most preferred first (the first column of
-    each name, whatever its case); empty for a table without any."""
-    by_name = {_folded(c): c for c in reversed(order)}
-    return tuple(by_name[n] for n in NAME_COLUMNS if n in by_name)
 
 
 class Status(StrEnum):

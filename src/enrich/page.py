@@ -47,11 +47,11 @@ from enrich.models import (
     utc,
 )
 from enrich.parse import plain
+from enrich.rows import name_or_id, section_label, shared_headings
 from enrich.text import one_line
 
 TEXT_LIMIT = 300
 AUTHORS_LIMIT = 500
-SECTION_SEPARATOR = " › "
 # What links a row has, for the kind filter: a name and the link kinds that count as it.
 KIND_GROUPS: tuple[tuple[str, frozenset[Kind]], ...] = (
     ("paper", PAPER_KINDS),
@@ -129,7 +129,7 @@ def row_data(record: RowRecord, facts: Facts) -> dict[str, Any]:
     title, authors = _title_and_authors(known)
     return {
         "id": record.id,
-        "name": _name(record),
+        "name": name_or_id(record),
         "title": title or (paper_link.ref if paper_link else ""),
         "paper": safe_url(paper_link.url) if paper_link else None,
         "authors": authors,
@@ -148,11 +148,6 @@ def link_kinds(record: RowRecord) -> list[str]:
     """What links the row has (`paper`, `code`, `model`, ...), in `KIND_GROUPS` order."""
     present = {link.kind for link in record.links}
     return [name for name, kinds in KIND_GROUPS if not kinds.isdisjoint(present)]
-
-
-def _name(record: RowRecord) -> str:
-    """The row's name (`RowRecord.name_cell`) as a reader sees it."""
-    return plain(record.name_cell()) or record.id
 
 
 def _first_link(record: RowRecord, groups: Iterable[frozenset[Kind]]) -> Link | None:
@@ -210,12 +205,12 @@ class _Sections:
 
     def __init__(self, records: list[RowRecord]) -> None:
         paths = [tuple(one_line(s, TEXT_LIMIT) for s in r.section) for r in records]
-        self._skip = _common_prefix(paths)
+        self._skip = shared_headings(paths)
         self._index: dict[tuple[str, ...], int] = {}
         for path in paths:
             for prefix in self._prefixes(path):
                 self._index.setdefault(prefix, len(self._index))
-        self.labels = [SECTION_SEPARATOR.join(p[self._skip :]) for p in self._index]
+        self.labels = [section_label(p, self._skip) for p in self._index]
 
     def _prefixes(self, path: tuple[str, ...]) -> list[tuple[str, ...]]:
         start = min(self._skip + 1, len(path))
@@ -224,17 +219,6 @@ class _Sections:
     def of(self, record: RowRecord) -> list[int]:
         path = tuple(one_line(s, TEXT_LIMIT) for s in record.section)
         return [self._index[p] for p in self._prefixes(path)]
-
-
-def _common_prefix(paths: list[tuple[str, ...]]) -> int:
-    """How many leading headings every path shares (keeping at least one of each path)."""
-    if not paths:
-        return 0
-    shortest = min(len(p) for p in paths)
-    shared = 0
-    while shared < shortest - 1 and len({p[shared] for p in paths}) == 1:
-        shared += 1
-    return shared
 
 
 def _summary(dataset: Dataset) -> str:

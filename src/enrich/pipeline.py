@@ -29,6 +29,7 @@ from enrich.diffs import unified_diff
 from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
+from enrich.ids import unique_across_files
 from enrich.jsonout import dataset_schema, json_bytes
 from enrich.merge import merge
 from enrich.migrate import load_dataset
@@ -144,6 +145,13 @@ def load_seed(path: Path, titles: Mapping[str, str] | None = None) -> Seed:
     return Seed(path, document, resolved.records, tuple(diagnostics))
 
 
+def load_seeds(paths: Iterable[Path], titles: Mapping[str, str] | None = None) -> tuple[Seed, ...]:
+    """The seeds of one run, their row ids unique across them (`ids.unique_across_files`)."""
+    seeds = [load_seed(path, titles) for path in paths]
+    records = unique_across_files([seed.records for seed in seeds])
+    return tuple(replace(s, records=r) for s, r in zip(seeds, records, strict=True))
+
+
 def build_dataset(seeds: tuple[Seed, ...]) -> Dataset:
     return Dataset(
         seeds=[s.document.path for s in seeds],
@@ -212,7 +220,7 @@ def refresh(
     previous, warnings = read_previous(settings.out)
     warnings = recovered + warnings
     titles = written_titles(previous, paths, settings.out)
-    seeds = tuple(load_seed(p, titles) for p in paths)
+    seeds = load_seeds(paths, titles)
     records = [r for s in seeds for r in s.records]
     last = dict(previous.entities) if previous else {}
     collector.settle()
@@ -333,7 +341,7 @@ class Proposals:
 
 def proposals(dataset: Dataset) -> Proposals:
     """`dataset`'s suggestions for its seeds (the files it names, read now)."""
-    seeds = tuple(load_seed(Path(name)) for name in dataset.seeds)
+    seeds = load_seeds(Path(name) for name in dataset.seeds)
     records = [r for seed in seeds for r in seed.records]
     return Proposals(suggestions(records, dataset.entities), seeds)
 

@@ -34,13 +34,14 @@ import re
 from collections.abc import Mapping, Sequence
 
 from enrich.columns import GENERATED_MARK, Column, Entities, Facts
-from enrich.document import Document, Prose, Table, TableLine, in_page_anchor
+from enrich.document import Document, Prose, Table, TableLine
 from enrich.models import (
     RowRecord,
 )
 from enrich.parse import BOM, split_lines
 from enrich.text import one_line
 from enrich.titles import TITLE_LIMIT, add_titles, strip_titles
+from enrich.urls import in_page
 
 _EOL = re.compile(r"(\r\n|\r|\n)$")
 # Where a relative target starts: after `](`, `src=` or `href=`; in prose also after a
@@ -50,7 +51,7 @@ _DEFINITION_PRE = r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?"
 _TARGET = r"(?P<target>(?![a-zA-Z][a-zA-Z0-9+.\-]*:|/)[^\s()\"'<>\[\]]+)"
 _RELATIVE = re.compile(rf"(?P<pre>{_INLINE_PRE}|{_DEFINITION_PRE}){_TARGET}", re.MULTILINE)
 _RELATIVE_INLINE = re.compile(rf"(?P<pre>{_INLINE_PRE}){_TARGET}")
-# A cheap first look (an in-page `#anchor` is never re-pointed: `in_page_anchor`).
+# A cheap first look (an in-page `#anchor` is never re-pointed: `urls.in_page`).
 _INLINE_RELATIVE = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]")
 _BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
 # Where GitHub (GFM autolinks, also applied to text after escapes) and the resolver find a
@@ -145,7 +146,7 @@ def repoint(text: str, link_base: str, *, definitions: bool = True) -> str:
     code = _code_spans(text)
 
     def target(m: re.Match[str]) -> str:
-        if in_page_anchor(m["target"]) or any(start <= m.start() < end for start, end in code):
+        if in_page(m["target"]) or any(start <= m.start() < end for start, end in code):
             return m[0]
         return m["pre"] + join_below(link_base, m["target"])
 
@@ -161,8 +162,7 @@ def relative_targets(text: str) -> list[str]:
     return [
         m["target"]
         for m in _RELATIVE.finditer(text)
-        if not in_page_anchor(m["target"])
-        and not any(start <= m.start() < end for start, end in code)
+        if not in_page(m["target"]) and not any(start <= m.start() < end for start, end in code)
     ]
 
 

@@ -29,6 +29,7 @@ from enrich.models import (
     Status,
 )
 from enrich.render import escape_cell
+from enrich.roles import column_role, row_year
 from enrich.suggest import Suggestion, suggestions
 
 
@@ -74,31 +75,32 @@ def _place(problem: Problem) -> tuple[str, int, str, str, str]:
 
 
 def _year(record: RowRecord, facts: Facts) -> Iterator[Problem]:
-    """A Year cell that disagrees with the year the row's paper was first published: on
-    arXiv, else (a paper with no arXiv record) as its landing page dates it."""
-    year = record.cell("year")
-    if not year.isdigit():
+    """A Year (or Date, Time, Published) cell that disagrees with the year the row's paper
+    was first published: on arXiv, else (a paper with no arXiv record) as its landing page
+    dates it."""
+    dated = row_year(record)
+    if dated is None:
         return
+    said, year = f"{dated[0]} cell says {dated[1]}", dated[2]
     known = facts.of(record)
     found = known.paper
     if found is None or not isinstance(found.data, PaperMeta):
-        yield from _page_year(record, known, int(year))
+        yield from _page_year(record, known, said, year)
         return
     published = found.data.published
-    if int(year) != published.year:
+    if year != published.year:
         linked = record.arxiv_link() is not None
         via = "" if linked else " (found through Semantic Scholar: the row links no arXiv page)"
         yield Problem(
             record.file,
             record.line,
             "year-mismatch",
-            f"Year cell says {year}, but arXiv {found.data.arxiv_id} was first published "
-            f"{published:%Y-%m}{via}",
+            f"{said}, but arXiv {found.data.arxiv_id} was first published {published:%Y-%m}{via}",
             f"write {published.year}, unless {year} is a deliberate venue year",
         )
 
 
-def _page_year(record: RowRecord, known: RowFacts, year: int) -> Iterator[Problem]:
+def _page_year(record: RowRecord, known: RowFacts, said: str, year: int) -> Iterator[Problem]:
     """The Year check of a paper with no arXiv record, against its PMLR or OpenReview page."""
     found = known.landing
     data = found.data if found is not None else None
@@ -110,7 +112,7 @@ def _page_year(record: RowRecord, known: RowFacts, year: int) -> Iterator[Proble
         record.file,
         record.line,
         "year-mismatch",
-        f"Year cell says {year}, but its {site} page dates it {when} (no arXiv record of it)",
+        f"{said}, but its {site} page dates it {when} (no arXiv record of it)",
         f"write {data.year}, unless {year} is a deliberate venue year",
     )
 
@@ -234,7 +236,7 @@ def _moved(record: RowRecord, link: Link, result: Result, moved_to: str) -> Prob
 
 def _model_card(record: RowRecord) -> Iterator[Problem]:
     for link in record.links:
-        if "model" not in link.column.lower():
+        if column_role(link.column) != "model":  # a Model Card column, as gaps finds it
             continue
         what = {
             Kind.HF_DOCS: "a documentation page",
@@ -286,7 +288,7 @@ def _suggestions(found: list[Suggestion]) -> list[str]:
         "writes the first of each cell (or those chosen with `--only`/`--pick`).",
         "",
     ]
-    for s in found:  # the row by id: a dataset read back from JSON has its cells sorted
+    for s in found:  # the row by id, what `suggest --only` takes to choose it
         row, column = _prose(s.row), escape_cell(s.column)
         lines.append(f"- `{s.where}` ({row}): {column} <{s.url}> — {_prose(s.reason)}")
     lines.append("")

@@ -1,7 +1,7 @@
 """Discovery: links for empty Code and Model Card cells, as reviewed suggestions. Pure.
 
 A row *has a gap* when it has an arXiv paper (its first arXiv or Hub paper-page link) and its
-Code cell, or its Model Card cell, is empty (columns found by `resolve.column_role`). For
+Code cell, or its Model Card cell, is empty (columns found by `roles.column_role`). For
 such a row the fetch stage asks the Hub (`fetch.discovery`), and only for what is missing:
 
 - an empty Code cell: the paper's Hub page (`hf_paper:<id>`), whose `github_repo` is the
@@ -30,6 +30,8 @@ from enrich.errors import InputError
 from enrich.gaps import gap
 from enrich.models import HubMeta, Kind, Result, RowRecord, Status, TaggedModels
 from enrich.parse import split_lines
+from enrich.roles import is_blank
+from enrich.rows import name_or_id
 
 PER_ROW = 3
 """Suggestions per row at most."""
@@ -52,7 +54,7 @@ class Suggestion:
     row: str
     """The row's id (`RowRecord.id`): how `suggest --apply` finds the row again."""
     name: str
-    """The row's first non-empty cell (in the seed's column order), to show."""
+    """The row's name as a reader sees it, else its id (`rows.name_or_id`), to show."""
     column: str
     url: str
     reason: str
@@ -90,7 +92,7 @@ def row_suggestions(
     if missing is None:
         return []
     linked = {(link.kind, link.key.lower()) for link in record.links}
-    name = next((v for v in record.cells.values() if v), record.id)
+    name = name_or_id(record)
     found: list[Suggestion] = []
 
     def add(column: str, url: str, reason: str, score: int) -> None:
@@ -192,7 +194,7 @@ def _state(record: RowRecord | None, suggestion: Suggestion) -> Cell:
         for link in record.links
     ):
         return Cell.LINKED
-    if record.cells[suggestion.column].strip():
+    if not is_blank(record.cells[suggestion.column]):  # a placeholder is replaced
         return Cell.FILLED
     return Cell.EMPTY
 

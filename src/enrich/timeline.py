@@ -36,9 +36,9 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from enrich import rows
 from enrich.columns import Facts
 from enrich.models import Dataset, RowRecord
-from enrich.parse import plain
 from enrich.text import one_line
 
 WIDTH = 960.0
@@ -128,13 +128,11 @@ def ordered(dataset: Dataset) -> list[RowRecord]:
 
 
 def groups(records: Sequence[RowRecord]) -> Groups:
-    """The first heading below the headings every record shares, in order of first
-    appearance; past ten, the rest folded into one "Other sections"."""
+    """The first heading below the headings every record shares (`rows.shared_headings`),
+    in order of first appearance; past ten, the rest folded into one "Other sections"."""
     paths = [tuple(r.section) for r in records]
-    common = 0
-    while paths and all(len(p) > common and p[common] == paths[0][common] for p in paths):
-        common += 1
-    key = {p: p[common] if len(p) > common else (p[-1] if p else "(no section)") for p in paths}
+    shared = rows.shared_headings(paths)
+    key = {p: p[shared] if p else "(no section)" for p in paths}
     distinct = list(dict.fromkeys(key[p] for p in paths))
     folded = len(distinct) > len(PALETTE)
     if folded:
@@ -174,9 +172,9 @@ def dated_marks(
 
 
 def row_name(record: RowRecord, facts: Facts) -> str:
-    """What the row calls its paper: its name cell (`RowRecord.name_cell`) as a reader sees
+    """What the row calls its paper: its name cell (`rows.row_name`) as a reader sees
     it (link text kept, markup dropped), else the paper's title, else the row's id."""
-    text = plain(record.name_cell(), NAME_LIMIT)
+    text = rows.row_name(record, NAME_LIMIT)
     if text:
         return text
     titled = facts.of(record).title
@@ -285,7 +283,7 @@ def _mark(placed: Placed, y: float, found: Groups) -> str:
     mark = placed.mark
     colour = found.colour(mark.group)
     fill = f'fill="{colour}"' if mark.exact else f'fill="#ffffff" stroke="{colour}"'
-    section = " › ".join(mark.section)
+    section = rows.SECTION_SEPARATOR.join(mark.section)
     tooltip = one_line(
         _xml_safe(f"{mark.name} · {_month_text(mark.month, mark.exact)} · {section}"),
         TOOLTIP_LIMIT,

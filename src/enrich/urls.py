@@ -1,9 +1,14 @@
 """Stage 2, the heart of it: a URL -> a typed `Identifier` with a canonical key. Pure.
 
 The URL alone decides the kind: an arXiv link in a Code column is still a paper (and is
-reported as misplaced by `links`). Each host family has one small classifier; anything no
-classifier claims is a generic `url`, keyed by its normalised form. Only http(s) URLs are
-accepted; `identify` raises `UnsupportedURL` for anything else, with the reason.
+reported as misplaced by `checks`). Each host family has one small classifier; anything no
+classifier claims is a generic `url`, keyed by its normalised form: a GitHub attachment
+(`github.com/user-attachments/...`) or a Hugging Face site page is not a repository, a Hub
+documentation page (`/docs`, `/transformers`, `/blog`, `/learn`, `/course`) is `hf_docs`.
+Empty path segments are ignored (`arxiv.org/abs//2306.08707` is the paper). Only http(s)
+URLs are accepted; `identify` raises `UnsupportedURL` for anything else, with the reason.
+A URL of a paper host that has the shape of a paper link but no valid id is a generic `url`
+that `malformed` explains; an in-page anchor (`#x`, `./#x`) is no URL at all (`in_page`).
 """
 
 from __future__ import annotations
@@ -32,20 +37,30 @@ _ACL_ID = re.compile(
     r"(?:\.pdf|\.bib)?$"
 )
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-_.]*)$")
+# What looks like a paper link of a paper host but holds no valid id, by host.
+_ARXIV_SHAPE = re.compile(r"^/(?:abs|pdf|html)/(?P<id>[^/]+?)(?:\.pdf)?/?$")
+_SLASHES = re.compile(r"//+")
+_IN_PAGE = re.compile(r"^(?:\./)*#")
 
 # First path segments of github.com that are site pages, not users or organisations.
 _GITHUB_RESERVED = frozenset(
     """about account apps blog collections contact customer-stories dashboard enterprise
     events explore features issues login marketplace new notifications orgs organizations
     pricing pulls search security settings site sponsors stars topics trending users
-    codespaces copilot readme team""".split()
+    codespaces copilot readme team user-attachments""".split()
 )
 # First path segments of huggingface.co that are site pages, not users or organisations.
 _HF_RESERVED = frozenset(
-    """api blog chat docs join learn login models pricing privacy settings tasks terms
+    """api chat join login models pricing privacy settings tasks terms
     enterprise inference-endpoints organizations posts changelog""".split()
 )
-_HF_REPO_TAIL = frozenset({"tree", "blob", "resolve", "raw", "commit", "commits", "discussions"})
+_HF_REPO_TAIL = frozenset(
+    """tree blob resolve raw commit commits discussions viewer blame edit settings
+    sql-console""".split()
+)
+# First path segments of huggingface.co that are documentation: `/docs/<library>/...`, the
+# legacy `/transformers/...`, the blog, the courses.
+_HF_DOCS = frozenset({"docs", "transformers", "blog", "learn", "course"})
 # The shape most links have, `http(s)://host/path` with no port, user, query, fragment, escape
 # or space: `urlsplit` would find the scheme, the host and the path that this match finds.
 _PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9.-]+)(/[^\s?#%]*)?")
@@ -83,7 +98,7 @@ def identify(url: str) -> Named:
     if not host:
         raise UnsupportedURL(f"link '{_short(url)}' has no host")
     classifier = _CLASSIFIER_OF_HOST.get(host)
-    found = classifier(unquote(path), query) if classifier is not None else None
+    found = classifier(_path(path), query) if classifier is not None else None
     return Named(Kind.URL, normalise_url(url)) if found is None else found
 
 
@@ -95,6 +110,28 @@ def _split(url: str) -> tuple[str, str, str, str]:
     if plain is None:
         return urlsplit(url)[:4]
     return plain[1], plain[2], plain[3] or "", ""
+
+
+def _path(path: str) -> str:
+    """A URL's path, unquoted, without empty segments (`/abs//2306.08707`)."""
+    path = unquote(path)
+    return _SLASHES.sub("/", path) if "//" in path else path
+
+
+def in_page(url: str) -> bool:
+    """Whether `url` is an anchor in the page it is written in (`#x`, `./#x`)."""
+    return _IN_PAGE.match(url.strip()) is not None
+
+
+def malformed(url: str) -> str | None:
+    """Why a generic `url` (one `identify` finds no entity in) is a broken link to a paper
+    host, e.g. a mistyped arXiv id; None when it is not."""
+    _, netloc, path, _ = _split(url.strip())
+    if _host(netloc) in _ARXIV_HOSTS:
+        shape = _ARXIV_SHAPE.match(_path(path))
+        if shape is not None and _arxiv_id(shape["id"]) is None:
+            return f"malformed arXiv id '{shape['id']}' in link '{_short(url)}'"
+    return None
 
 
 @lru_cache(maxsize=1024)
@@ -160,8 +197,8 @@ def _huggingface(path: str, query: str) -> Named | None:
     if not segments:
         return None
     head = segments[0]
-    if head == "docs":
-        return Named(Kind.HF_DOCS, "/".join(segments[1:]) or "docs")
+    if head in _HF_DOCS:
+        return _hf_docs(segments)
     if head == "papers" and len(segments) >= 2:
         return _hf_paper(segments[1])
     if head in ("datasets", "spaces"):
@@ -175,6 +212,14 @@ def _huggingface(path: str, query: str) -> Named | None:
     if len(segments) == 1:
         return Named(Kind.HF_ORG, head, display=head)
     return _hf_repo(Kind.HF_MODEL, segments)
+
+
+def _hf_docs(segments: list[str]) -> Named:
+    """A documentation page: keyed by its path below `/docs` (`transformers/index`), or by
+    its whole path elsewhere (`blog/llama2`, `transformers/model_doc/bert.html`)."""
+    if segments[0] == "docs":
+        return Named(Kind.HF_DOCS, "/".join(segments[1:]) or "docs")
+    return Named(Kind.HF_DOCS, "/".join(segments))
 
 
 def _hf_paper(text: str) -> Named | None:
@@ -224,8 +269,9 @@ def _openreview(path: str, query: str) -> Named | None:
     return Named(Kind.OPENREVIEW, ids[0])
 
 
+_ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org", "ar5iv.org", "ar5iv.labs.arxiv.org"})
 _CLASSIFIERS: tuple[tuple[frozenset[str], Callable[[str, str], Named | None]], ...] = (
-    (frozenset({"arxiv.org", "export.arxiv.org", "ar5iv.org", "ar5iv.labs.arxiv.org"}), _arxiv),
+    (_ARXIV_HOSTS, _arxiv),
     (frozenset({"github.com"}), _github),
     (frozenset({"huggingface.co", "hf.co"}), _huggingface),
     (frozenset({"doi.org", "dx.doi.org", "dl.acm.org"}), _doi),
@@ -234,3 +280,18 @@ _CLASSIFIERS: tuple[tuple[frozenset[str], Callable[[str, str], Named | None]], .
     (frozenset({"openreview.net"}), _openreview),
 )
 _CLASSIFIER_OF_HOST = {host: classifier for hosts, classifier in _CLASSIFIERS for host in hosts}
+
+
+SCHOLAR_PREFIX = f"{Kind.SCHOLAR.value}:"
+SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL})
+"""Paper kinds with a Semantic Scholar record (`scholar:<kind>:<key>`) named in `also`: the
+ones its API can look up (it has no lookup by PMLR or OpenReview id)."""
+
+
+def scholar_also(named: Identifier | Named) -> list[str]:
+    """The other entities a link to `named` names: a Hub paper page names its arXiv paper;
+    every paper names its Semantic Scholar record."""
+    if named.kind is Kind.HF_PAPER:
+        paper = f"{Kind.ARXIV.value}:{named.key}"
+        return [paper, f"{SCHOLAR_PREFIX}{paper}"]
+    return [f"{SCHOLAR_PREFIX}{named.ref}"] if named.kind in SCHOLAR_KINDS else []
