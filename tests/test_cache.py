@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -384,3 +385,81 @@ def test_a_token_a_header_cannot_carry_is_refused_without_showing_it(name: str) 
     assert name in str(caught.value)
     assert "\u00e9" not in str(caught.value)
     assert "s3cr" not in str(caught.value)
+
+
+# ------------------------------------------------- failures that are not corruption
+
+
+def full(directory: Path) -> None:
+    """The database may not grow: every write that needs a page fails as on a full disk
+    (SQLITE_FULL, "database or disk is full"). diskcache keeps the pragma in its settings."""
+    diskcache.Cache(str(directory), sqlite_max_page_count=1).close()
+
+
+def stored(directory: Path, count: int) -> list[Result]:
+    results = [paper_result(f"2306.{n:05d}", title=f"P{n}") for n in range(count)]
+    with Cache(directory, TTLS) as cache:
+        assert all(cache.put("arxiv", r, now=T0) for r in results)
+    return results
+
+
+def nothing_moved_aside(directory: Path) -> bool:
+    return not [p for p in directory.iterdir() if p.name.startswith("corrupt-")]
+
+
+@pytest.mark.parametrize("in_transaction", [False, True])
+def test_a_full_cache_is_left_as_it_was_and_no_longer_written(
+    tmp_path: Path, in_transaction: bool
+) -> None:
+    directory = tmp_path / "cache"
+    kept = stored(directory, 3)
+    full(directory)
+    with Cache(directory, TTLS) as cache:
+        assert cache.failure is None
+        with cache.transaction() if in_transaction else contextlib.nullcontext():
+            puts = [cache.put("arxiv", paper_result(f"2401.{n:05d}"), now=T0) for n in range(200)]
+        assert puts.count(False) > 0
+        assert puts[puts.index(False) :] == [False] * (200 - puts.index(False))  # none after
+        assert cache.failure is not None
+        assert "database or disk is full" in cache.failure
+        assert cache.warnings == []
+        # still read: what it holds serves the rest of the run
+        assert all(cache.get("arxiv", r.ref, now=T0) is not None for r in kept)
+    assert nothing_moved_aside(directory)
+    with Cache(directory, TTLS) as reopened:
+        assert [reopened.get("arxiv", r.ref, now=T0).result for r in kept] == kept  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlite3.OperationalError("disk I/O error"),
+        sqlite3.OperationalError("attempt to write a readonly database"),
+        OSError(5, "Input/output error"),
+    ],
+    ids=["io-error", "read-only", "os-error"],
+)
+@pytest.mark.parametrize("where", ["get", "set", "open"])
+def test_an_io_failure_never_moves_a_valid_cache_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, where: str
+) -> None:
+    directory = tmp_path / "cache"
+    kept = stored(directory, 2)
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise error
+
+    if where == "open":
+        monkeypatch.setattr(diskcache, "Cache", failing)
+    with Cache(directory, TTLS) as cache:
+        if where != "open":
+            monkeypatch.setattr(cache._disk, where, failing)
+        assert cache.get("arxiv", kept[0].ref, now=T0) is None or where == "set"
+        assert cache.put("arxiv", paper_result("2402.00001"), now=T0) is False
+        assert cache.failure is not None
+        assert cache.warnings == []
+        assert cache.get("arxiv", "arxiv:2402.00001", now=T0) is None
+    monkeypatch.undo()
+    assert nothing_moved_aside(directory)
+    with Cache(directory, TTLS) as reopened:
+        assert reopened.get("arxiv", kept[1].ref, now=T0) is not None

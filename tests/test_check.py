@@ -7,7 +7,9 @@ with `python -m enrich run` already done against the loopback API.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -237,3 +239,150 @@ def test_the_regenerated_document_as_seed_gives_the_same_document(project: Path)
     ]
     assert second["entities"] == first["entities"]
     assert main(["check", "--seeds", "output/slm-survey.md", "--out", "again"]) == 0
+
+
+# ------------------------------------------------- bytes, line endings and seed paths, offline
+
+CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
+LIST = [
+    "# A list",
+    "",
+    "Intro with a [relative link](docs/a.md).",
+    "",
+    "| Method | Paper |",
+    "|---|---|",
+    "| X | [Link](https://arxiv.org/abs/2305.14314) |",
+    "| Y | [Link](https://arxiv.org/abs/2306.07629) |",
+    "",
+    "Closing words.",
+]
+
+
+def ended(lines: list[str], endings: str, final: bool) -> bytes:
+    """`lines` joined with `endings` ("\\r\\n", "\\n", "\\r", or "mixed": each in turn)."""
+    cycle = ["\r\n", "\n", "\r"] if endings == "mixed" else [endings]
+    text = "".join(line + cycle[i % len(cycle)] for i, line in enumerate(lines))
+    return text.encode() if final else text.rstrip("\r\n").encode()
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def offline(command: str, seeds: Path | str, out: str = "out", cache: str = "cache") -> int:
+    args = ["run", "-q", "--offline"] if command == "run" else [command]
+    return main([*args, "--seeds", str(seeds), "--out", out, "--cache", cache])
+
+
+@pytest.mark.parametrize("final", [True, False], ids=["final-newline", "no-final-newline"])
+@pytest.mark.parametrize(
+    "endings", ["\r\n", "\r", "mixed", "\n"], ids=["crlf", "cr", "mixed", "lf"]
+)
+def test_check_passes_right_after_run_whatever_the_seed_line_endings(
+    here: Path, endings: str, final: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (here / "s.md").write_bytes(ended(LIST, endings, final))
+    assert offline("run", "s.md") == 0
+    assert (
+        (here / "out" / "s.md")
+        .read_bytes()
+        .endswith(b"Closing words." + (b"" if not final else ended([""], endings, True)))
+    )
+    capsys.readouterr()
+    assert offline("check", "s.md") == 0
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda b: b.replace(b"\r\n", b"\n") if b"\r\n" in b else b.replace(b"\n", b"\r\n"),
+        lambda b: b[: b.rindex(b"\n")] + b"\r" + b[b.rindex(b"\n") :],  # one line ending
+        lambda b: b[:-1] + b"\xff",  # not UTF-8
+        lambda b: b"\xfe\xff" + b,  # a byte order mark that is not UTF-8's
+        lambda b: b[:5] + b"\x80\x81" + b[5:],
+    ],
+    ids=["all-endings", "one-ending", "last-byte-not-utf8", "utf16-bom", "stray-bytes"],
+)
+@pytest.mark.parametrize("name", ["s.md", "report.md", "enriched.json", "index.html"])
+def test_check_reports_any_byte_difference_with_a_diff_never_a_traceback(
+    here: Path, change: Callable[[bytes], bytes], name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (here / "s.md").write_bytes(ended(LIST, "\r\n", True))
+    assert offline("run", "s.md") == 0
+    target = here / "out" / name
+    assert change(target.read_bytes()) != target.read_bytes()
+    target.write_bytes(change(target.read_bytes()))
+    capsys.readouterr()
+    assert offline("check", "s.md") == 1
+    captured = capsys.readouterr()
+    assert f"--- out/{name} (committed)" in captured.out.splitlines()
+    assert "@@" in captured.out
+    assert "Traceback" not in captured.err
+    assert offline("run", "s.md") == 0
+    assert offline("check", "s.md") == 0
+
+
+@pytest.mark.skipif(not (CORPUS / "SOURCES.md").is_file(), reason=f"no corpus at {CORPUS}")
+def test_check_passes_right_after_a_run_over_the_corpus_folder(here: Path) -> None:
+    assert any(b"\r\n" in p.read_bytes() for p in CORPUS.glob("*.md"))  # a CRLF list among them
+    assert offline("run", CORPUS) == 0
+    assert offline("check", CORPUS) == 0
+    assert offline("check", CORPUS.resolve()) == 0  # named another way: the same outputs
+
+
+def output_bytes(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+    }
+
+
+def make_lists(root: Path) -> None:
+    (root / "lists" / "sub").mkdir(parents=True)
+    (root / "lists" / "a.md").write_bytes(ended(LIST, "\n", True))
+    misplaced = "| Z | [Link](https://github.com/org/repo) |"  # a problem for report.md
+    (root / "lists" / "sub" / "b.md").write_bytes(ended([*LIST[:6], misplaced], "\r\n", True))
+
+
+@pytest.mark.parametrize("spelling", ["relative", "absolute", "dotted", "symlinked"])
+def test_seed_paths_in_outputs_are_relative_to_the_working_folder(
+    here: Path, spelling: str
+) -> None:
+    checkout = here / "checkout"
+    make_lists(checkout)
+    (here / "link").symlink_to(checkout)
+    seeds = {
+        "relative": "lists",
+        "absolute": str(checkout / "lists"),
+        "dotted": "./lists/../lists/sub/../",
+        "symlinked": str(here / "link" / "lists"),
+    }[spelling]
+    os.chdir(checkout)
+    assert offline("run", "lists", out="expected") == 0
+    assert offline("run", seeds) == 0
+    outputs = output_bytes(checkout / "out")
+    assert outputs == output_bytes(checkout / "expected")
+    assert not [name for name, data in outputs.items() if str(here).encode() in data]
+    dataset = json.loads(outputs["enriched.json"])
+    assert dataset["seeds"] == ["lists/a.md", "lists/sub/b.md"]
+    assert {r["file"] for r in dataset["records"]} == {"lists/a.md", "lists/sub/b.md"}
+    assert "lists/sub/b.md:" in outputs["report.md"].decode()
+
+
+def test_check_passes_in_another_checkout_path_and_seeds_outside_it_are_named_with_dots(
+    here: Path,
+) -> None:
+    make_lists(here / "one")
+    (here / "one" / "repo").mkdir()
+    os.chdir(here / "one" / "repo")
+    assert offline("run", here / "one" / "lists") == 0  # absolute, outside the working folder
+    dataset = json.loads(Path("out/enriched.json").read_bytes())
+    assert dataset["seeds"] == ["../lists/a.md", "../lists/sub/b.md"]
+    assert offline("check", "../lists") == 0
+    shutil.copytree(here / "one", here / "elsewhere" / "two")
+    os.chdir(here / "elsewhere" / "two" / "repo")
+    assert offline("check", "../lists") == 0
+    assert offline("check", here / "elsewhere" / "two" / "lists") == 0

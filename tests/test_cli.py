@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 
-from enrich import pipeline
+from enrich import folders
 from enrich.cli import cli, main
 from enrich.config import Settings
 from enrich.sources import registry
@@ -56,7 +56,7 @@ def test_every_command_has_its_docstring_as_help_and_exit_codes_as_lines(
 def test_run_help_names_every_file_it_writes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--help"]) == 0
     out = capsys.readouterr().out
-    names = [v for k, v in vars(pipeline).items() if k.endswith("_NAME") and isinstance(v, str)]
+    names = [v for k, v in vars(folders).items() if k.endswith("_NAME") and isinstance(v, str)]
     assert len(names) >= 6
     for name in names:
         assert f"\n    {name} " in out, name

@@ -2,8 +2,11 @@
 
 * SIGKILL at any moment of a run leaves `output/` — once `enrich.output.recover` has run, as
   every run does first — holding exactly the old set of files or exactly the new one.
-* Two runs on one cache are serialised by its lock, and the second one says so.
-* A corrupt cache is reported, moved aside and rebuilt; the run succeeds.
+* Two runs on one cache, or on one output folder, are serialised by its lock, and the second
+  one says so.
+* A corrupt cache is reported, moved aside and rebuilt; the run succeeds. A full one is kept
+  as it is: the outputs are written, exit 2.
+* The first Ctrl-C ends a run, exit 130, whatever it is blocked in.
 
 Runs are started with relative paths from their own folder, so a copy of a folder produces
 the same bytes; only the `fetched_at` of facts that changed differ between two runs made at
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import os
 import random
 import re
@@ -28,9 +32,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import diskcache
 import pytest
 
 from enrich import output, pipeline
+from enrich.cache import Cache
 from enrich.config import Endpoints, Settings
 from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
@@ -460,3 +466,102 @@ def test_outputs_get_the_permissions_of_an_ordinary_file(tmp_path: Path, api: Fa
         os.umask(previous)
     modes = {p.name: p.stat().st_mode & 0o777 for p in (folder / "output").iterdir()}
     assert modes == dict.fromkeys(modes, 0o644)
+
+
+# ------------------------------------------------------------------------- full disk
+
+
+def test_a_full_cache_is_kept_the_outputs_are_written_and_the_run_says_so(
+    tmp_path: Path, api: FakeAPI
+) -> None:
+    """A cache that cannot grow (SQLite's genuine "database or disk is full", as on a full
+    disk) is neither declared corrupt nor moved aside: the run fetches what it could not
+    store, writes every output from it, and exits 2 with what to do."""
+    folder = new_folder(tmp_path / "run")
+    env = api_env(api.base_url)
+    first = dataclasses.replace(settings(api, folder), only=frozenset({"arxiv"}))
+    assert pipeline.run(first).failed_sources() == {}
+    cache = folder / "cache"
+    diskcache.Cache(str(cache), sqlite_max_page_count=1).close()  # kept in its settings
+    fresh_budget(api)
+
+    done = run_to_end(folder, env)
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    message = done.stderr.strip().splitlines()[-1]
+    assert message.startswith("enrich: error: --cache cache: the cache could not be used")
+    assert "database or disk is full" in message
+    assert "outputs in output/ were written" in message
+    assert not [p for p in cache.iterdir() if p.name.startswith("corrupt-")]
+    check_complete(folder)  # every fact fetched is in the output
+    with Cache(cache, {"arxiv": 3600}) as reopened:  # what it held is still there
+        assert reopened.get("arxiv", "arxiv:2306.07629") is not None
+
+
+# ------------------------------------------------------------------------------ SIGINT
+
+
+@pytest.mark.parametrize("blocked_in", ["requests", "lock"])
+def test_the_first_ctrl_c_ends_the_run_with_exit_130(
+    tmp_path: Path, api: FakeAPI, blocked_in: str
+) -> None:
+    """One SIGINT, whatever the run is blocked in (worker threads waiting for answers that
+    take 30 s, or the lock another run holds): the process ends within seconds, exit 130,
+    and the previous output is left as it was."""
+    folder = new_folder(tmp_path / "run")
+    assert pipeline.run(settings(api, folder)).failed_sources() == {}
+    before = snapshot(folder / "output")
+    fresh_budget(api)
+    api.reset_requests()
+    holder = os.open(folder / "cache", os.O_RDONLY)
+    try:
+        if blocked_in == "lock":
+            fcntl.flock(holder, fcntl.LOCK_EX)
+        else:
+            api.set_latency(30.0)
+        proc = spawn(enrich_command("--refresh"), folder, api_env(api.base_url))
+        with reaped(proc):
+            watch = StderrWatch(proc)
+            ready = (lambda: api.count() > 0) if blocked_in == "requests" else lambda: watch.wait(0)
+            assert wait_until(lambda: bool(ready()), 30), "the run never got blocked"
+            time.sleep(0.3)  # well inside the blocking call
+            interrupted = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(timeout=30)
+            took = time.monotonic() - interrupted
+            text = watch.text()
+    finally:
+        os.close(holder)
+        api.set_latency(0.0)
+    assert code == 130, text
+    assert took < 5, took
+    assert text.rstrip().endswith("interrupted"), text
+    assert "Traceback" not in text
+    assert snapshot(folder / "output") == before
+
+
+def test_two_runs_with_one_output_folder_and_two_caches_are_serialised(
+    tmp_path: Path, api: FakeAPI
+) -> None:
+    """Different caches, one --out: the second run waits for the first (it would otherwise
+    remove the first one's staged files as debris), and both succeed."""
+    folder = new_folder(tmp_path / "run")
+    env = api_env(api.base_url)
+    api.set_latency(0.5)  # the first run holds the lock until the second one is waiting
+    first = spawn(enrich_command(), folder, env)
+    with reaped(first):
+        assert wait_until(lambda: api.count() > 0, 30), "the first run never fetched"
+        other = [*enrich_command()[:-1], "other-cache"]
+        second = spawn(other, folder, env)
+        with reaped(second):
+            waiting = StderrWatch(second)
+            wait_until(lambda: waiting.wait(0) or second.poll() is not None, 30)
+            said = waiting.wait(0)
+            api.set_latency(0.0)
+            assert first.wait(timeout=60) == 0
+            assert second.wait(timeout=60) == 0
+            text = waiting.text()
+    assert said, text
+    assert f"{WAIT_MESSAGE} is using output/; waiting for it to finish" in text
+    check_complete(folder)

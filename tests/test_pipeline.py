@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -14,7 +15,9 @@ import jsonschema
 import pytest
 
 from enrich import output, pipeline
+from enrich.cli import main
 from enrich.config import Settings
+from enrich.errors import InputError
 from enrich.jsonout import render_json
 from enrich.models import SCHEMA_VERSION, Dataset, Kind, PaperMeta, Provenance, Result, Status
 
@@ -185,11 +188,15 @@ def test_recover_drops_debris_of_a_run_killed_before_its_journal(tmp_path: Path)
     assert [p.name for p in folder.iterdir()] == ["a.txt"]
 
 
-def test_concurrent_runs_are_serialised_with_a_message(tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    cache.mkdir()
+@pytest.mark.parametrize("held", ["cache", "out"])
+def test_concurrent_runs_are_serialised_with_a_message(tmp_path: Path, held: str) -> None:
+    """A run waits for another that holds its cache or its output folder (two runs with one
+    --out and different caches would otherwise remove each other's staged files)."""
+    folder = tmp_path / held
+    folder.mkdir()
     messages: list[str] = []
-    with open(cache / ".lock", "a+") as holder:
+    holder = os.open(folder, os.O_RDONLY)
+    try:
         fcntl.flock(holder, fcntl.LOCK_EX)
         released = threading.Timer(0.3, lambda: fcntl.flock(holder, fcntl.LOCK_UN))
         released.start()
@@ -197,9 +204,11 @@ def test_concurrent_runs_are_serialised_with_a_message(tmp_path: Path) -> None:
         pipeline.run(settings(tmp_path, offline=True), sources=(), on_wait=messages.append)
         waited = time.monotonic() - started
         released.join()
+    finally:
+        os.close(holder)
     assert waited >= 0.25
-    assert messages
-    assert "another enrich run" in messages[0]
+    assert messages == [f"another enrich run is using {folder}/; waiting for it to finish"]
+    assert not list(folder.glob("*lock*"))  # no lock file left in either folder
 
 
 def test_the_lazy_registry_declares_what_the_sources_declare() -> None:
@@ -249,3 +258,221 @@ def test_render_json_streams_the_same_bytes_as_one_dump(name: str) -> None:
         )
         + "\n"
     )
+
+
+# ------------------------------------------------------------- where the documents go
+
+LIST = (
+    "# {title}\n\nSee [notes](notes/x.md).\n\n| Method | Paper |\n|---|---|\n"
+    "| {title} | [Link](https://arxiv.org/abs/2306.07629) |\n"
+)
+
+
+def write_list(path: Path, title: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(LIST.format(title=title), encoding="utf-8")
+
+
+def test_documents_mirror_the_seed_folder_so_none_is_lost(tmp_path: Path) -> None:
+    seeds = tmp_path / "lists"
+    names = ["README.md", "a/README.md", "b/README.md", "a/deep/README.md", "b/report.md"]
+    for name in names:
+        write_list(seeds / name, name)
+    result = pipeline.run(settings(tmp_path, seeds=seeds, offline=True), sources=())
+    out = tmp_path / "out"
+    for name in names:
+        document = (out / name).read_text(encoding="utf-8")
+        assert f"| {name} |" in document  # its own rows, no other seed's
+        # relative links and the timeline resolve from where the document is
+        target = document.split("[notes](")[1].split(")")[0]
+        assert (out / name).parent.joinpath(target).resolve() == (seeds / name).parent.joinpath(
+            "notes/x.md"
+        ).resolve()
+        image = document.split('<img src="')[1].split('"')[0]
+        assert (out / name).parent.joinpath(image).resolve() == (out / "timeline.svg").resolve()
+    assert (out / "report.md").read_text(encoding="utf-8").startswith("# Report")
+    assert len({r.file for r in result.dataset.records}) == len(names)
+
+
+def test_a_single_seed_file_gives_one_document_beside_the_generated_files(tmp_path: Path) -> None:
+    pipeline.run(settings(tmp_path, offline=True, columns=()), sources=())
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        [*pipeline.folders.GENERATED, SEED.name]
+    )
+    assert b'<img src="timeline.svg"' in (tmp_path / "out" / SEED.name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [*pipeline.folders.GENERATED, "changes.md", "Report.md", "INDEX.HTML", "Enriched.JSON"],
+)
+def test_no_seed_can_shadow_a_generated_file(tmp_path: Path, name: str) -> None:
+    seed = tmp_path / "lists" / name
+    write_list(seed, "X")
+    for seeds in (seed, seed.parent):
+        if seeds.is_dir() and not name.endswith(".md"):
+            continue  # a folder gives its *.md files only
+        with pytest.raises(InputError, match="a file enrich generates; rename the seed"):
+            pipeline.run(settings(tmp_path, seeds=seeds, offline=True), sources=())
+        assert not (tmp_path / "out").exists()  # refused before anything was written
+    if not name.endswith(".md"):
+        return
+    (tmp_path / "lists" / "sub").mkdir()
+    seed.rename(tmp_path / "lists" / "sub" / name)  # in a subfolder: its own path
+    pipeline.run(settings(tmp_path, seeds=tmp_path / "lists", offline=True), sources=())
+    assert b"| X |" in (tmp_path / "out" / "sub" / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("out", "cache", "message"),
+    [
+        ("seeds", "cache", "is the seed folder"),
+        ("seeds/./", "cache", "is the seed folder"),
+        ("seeds/out", "cache", "is inside the seed folder"),
+        ("seeds/a/b", "cache", "is inside the seed folder"),
+        ("store", "store", "is the cache folder"),
+        ("store/../store", "store/", "is the cache folder"),
+        ("store/out", "store", "is inside the cache folder"),
+    ],
+)
+def test_outputs_can_be_neither_seeds_nor_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, cache: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "store").mkdir()
+    for spelled in (Path(out), tmp_path / out):
+        chosen = Settings(seeds=Path("seeds"), out=spelled, cache=Path(cache), offline=True)
+        with pytest.raises(InputError, match=message):
+            pipeline.run(chosen, sources=())
+        with pytest.raises(InputError, match=message):
+            pipeline.check(chosen)
+    assert main(["run", "--offline", "-q", "--out", out, "--cache", cache]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seeds", "store"]
+
+
+def test_a_document_never_overwrites_another_seed(tmp_path: Path) -> None:
+    seeds = tmp_path / "out" / "lists"
+    write_list(seeds / "x.md", "outer")
+    write_list(seeds / "lists" / "x.md", "inner")  # its document would be out/lists/x.md
+    with pytest.raises(InputError, match=r"would overwrite the seed .*lists/x\.md"):
+        pipeline.run(settings(tmp_path, seeds=seeds, offline=True), sources=())
+    assert (seeds / "x.md").read_text(encoding="utf-8") == LIST.format(title="outer")
+
+
+def test_a_document_may_replace_its_own_seed_in_place(tmp_path: Path) -> None:
+    pipeline.run(settings(tmp_path, offline=True), sources=())
+    document = tmp_path / "out" / SEED.name
+    before = document.read_bytes()
+    pipeline.run(settings(tmp_path, seeds=document, offline=True), sources=())
+    assert document.read_bytes() == before
+
+
+# ------------------------------------------------------------- folders that cannot be used
+
+
+@pytest.mark.parametrize("option", ["--cache", "--out"])
+@pytest.mark.parametrize("where", ["a-file", "below-a-file"])
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_a_folder_option_naming_a_file_is_a_message_and_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    where: str,
+    command: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("taken").write_text("not a folder\n", encoding="utf-8")
+    path = "taken" if where == "a-file" else "taken/sub"
+    args = ["--offline", "-q"] if command == "run" else []
+    code = main([command, *args, option, path])
+    captured = capsys.readouterr()
+    if command == "check" and option == "--out":
+        assert code == 1  # nothing to compare with: every file differs
+        return
+    assert code == 2
+    assert "Traceback" not in captured.err
+    assert f"enrich: error: {option} {path}: a file, not a folder; name a folder" in captured.err
+    assert Path("taken").read_text(encoding="utf-8") == "not a folder\n"
+
+
+@pytest.mark.parametrize("option", ["--cache", "--out"])
+def test_a_read_only_folder_is_a_message_and_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = Path("locked")
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.access(folder, os.W_OK):  # root writes anywhere: make the folder read-only to it
+        real_access = os.access
+        monkeypatch.setattr(
+            pipeline.folders.os,
+            "access",
+            lambda path, mode: (
+                not mode & os.W_OK if Path(path) == folder else real_access(path, mode)
+            ),
+        )
+    try:
+        assert main(["run", "--offline", "-q", option, str(folder)]) == 2
+    finally:
+        folder.chmod(0o755)
+    err = capsys.readouterr().err
+    assert f"enrich: error: {option} locked: the folder is read-only; make it writable" in err
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("failing_at", [0, 1, 2, 3], ids=["first", "second", "last", "journal"])
+def test_a_full_disk_under_the_output_keeps_the_previous_output_whole(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    failing_at: int,
+) -> None:
+    """No space for the n-th staged file: the previous output stays as it was, nothing staged
+    is left behind, exit 2 with the folder and what to do."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--offline", "-q", "--seeds", "seeds", "--out", "out"]) == 0
+    out = tmp_path / "out"
+    (out / "enriched.json").unlink()  # the next run writes three files, then its journal
+    (out / "report.md").unlink()
+    (out / SEED.name).write_text("edited by hand\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    staged: list[Path] = []
+    real_stage = output._stage
+
+    def stage(path: Path, data: bytes) -> Path:
+        if len(staged) == failing_at:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        staged.append(real_stage(path, data))
+        return staged[-1]
+
+    monkeypatch.setattr(output, "_stage", stage)
+    capsys.readouterr()
+    assert main(["run", "--offline", "-q", "--seeds", "seeds", "--out", "out"]) == 2
+    err = capsys.readouterr().err
+    assert "enrich: error: out: cannot write the output (No space left on device)" in err
+    assert "Make room there" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no debris either
+    assert len(staged) == failing_at
+
+
+@pytest.mark.parametrize("spelling", ["s.md", "./s.md", "lists/../s.md", "ABSOLUTE", "."])
+def test_relative_links_resolve_from_the_document_however_the_seed_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("lists").mkdir()
+    (Path("seeds") / SEED.name).unlink()  # the fixture's: only s.md in the working folder
+    write_list(tmp_path / "s.md", "S")
+    seeds = tmp_path / "s.md" if spelling == "ABSOLUTE" else Path(spelling)
+    out = Path("site") if spelling != "." else tmp_path.parent / f"{tmp_path.name}-site"
+    pipeline.run(Settings(seeds=seeds, out=out, cache=Path("cache"), offline=True), sources=())
+    document = (out / "s.md").read_text(encoding="utf-8")
+    target = document.split("[notes](")[1].split(")")[0]
+    assert (out / target).resolve() == (tmp_path / "notes" / "x.md").resolve()
+    dataset = json.loads((out / "enriched.json").read_bytes())
+    assert dataset["seeds"] == ["s.md"]

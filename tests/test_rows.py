@@ -10,13 +10,13 @@ import pytest
 from enrich.columns import Facts
 from enrich.models import (
     Dataset,
-    HubMeta,
     Kind,
     Provenance,
     Result,
     RowRecord,
     Status,
     TaggedModel,
+    TaggedModels,
 )
 from enrich.page import _Sections
 from enrich.parse import parse
@@ -84,7 +84,7 @@ def test_every_consumer_names_a_row_read_back_from_json_alike(method: str, shown
 
 def _tagged_models() -> Result:
     ref = f"{Kind.HF_PAPER_MODELS.value}:2401.02385"
-    data = HubMeta(hub_kind="paper_models", id="2401.02385", tagged_models=[TaggedModel(id="a/b")])
+    data = TaggedModels(arxiv_id="2401.02385", models=[TaggedModel(id="a/b")])
     provenance = Provenance(source="huggingface", status=Status.OK)
     return Result(ref=ref, provenance=provenance, data=data)
 

@@ -9,8 +9,12 @@ returned (marked not fresh), because it carries the validators for a conditional
 is the last known value if the refresh fails. Entries are dropped by diskcache after
 `KEEP_FACTOR` TTLs without a refresh.
 
-Entries are JSON text, never pickles. A corrupt or unreadable cache is reported once, moved
-aside and rebuilt empty: a cache is an optimisation, never a reason to fail a run.
+Entries are JSON text, never pickles. A corrupt cache (SQLite says the file is damaged or not
+a database) is reported once, moved aside and rebuilt empty: a cache is an optimisation,
+never a reason to lose a run. Any other failure (a full disk, an I/O error, a read-only
+database) leaves the cache as it is, never moved aside: the run stops writing into it (and
+reading from it, when reading failed) and goes on without it; `failure` says why, for the
+caller to report once the outputs are written.
 """
 
 from __future__ import annotations
@@ -56,6 +60,13 @@ class _NoPickles(diskcache.Disk):  # type: ignore[misc]
         return super().fetch(mode, filename, value, read)
 
 
+def _corrupt(exc: BaseException) -> bool:
+    """Whether `exc` says the database is damaged. `sqlite3` raises exactly `DatabaseError`
+    for SQLITE_CORRUPT and SQLITE_NOTADB, and a subclass (`OperationalError`: SQLITE_FULL,
+    SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN...) or an `OSError` for the rest."""
+    return type(exc) is sqlite3.DatabaseError
+
+
 def _key(source: str, ref: str) -> str:
     return f"{_FORMAT}|{source}|{ref}"
 
@@ -74,18 +85,23 @@ class Cache:
         self.directory = directory
         self.ttls = dict(ttls)
         self.warnings: list[str] = []
-        self._disk = self._open()
+        self.failure: str | None = None
+        """Why the cache could not be used this run (and was left as it was), if it could not."""
+        self._disk: diskcache.Cache | None = self._open()
 
-    def _open(self) -> diskcache.Cache:
+    def _open(self) -> diskcache.Cache | None:
         try:
             disk = diskcache.Cache(str(self.directory), disk=_NoPickles)
             disk.get("probe")  # reads the database: fails here if it is corrupt
             return disk
-        except (sqlite3.DatabaseError, OSError) as exc:
-            return self._rebuild(exc)
+        except (sqlite3.Error, OSError) as exc:
+            if _corrupt(exc):
+                return self._rebuild(exc)
+            self._fail(exc)
+            return None
 
-    def _rebuild(self, exc: BaseException) -> diskcache.Cache:
-        """Move the unreadable cache's files aside (inside the folder, so the run lock there
+    def _rebuild(self, exc: BaseException) -> diskcache.Cache | None:
+        """Move the corrupt cache's files aside (inside the folder, so the run lock there
         stays where it is) and start an empty cache."""
         stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{next(_REBUILDS)}"
         aside = self.directory / f"corrupt-{stamp}"
@@ -93,21 +109,33 @@ class Cache:
             f"cache {self.directory} is unreadable ({type(exc).__name__}: {exc}); "
             f"moved its files to {aside} and started an empty one"
         )
-        aside.mkdir(parents=True)
-        for entry in self.directory.iterdir():
-            if entry != aside and entry.name not in _KEEP and not entry.name.startswith("corrupt-"):
-                shutil.move(str(entry), str(aside / entry.name))
-        return diskcache.Cache(str(self.directory), disk=_NoPickles)
+        try:
+            aside.mkdir(parents=True)
+            for entry in self.directory.iterdir():
+                ours = entry.name not in _KEEP and not entry.name.startswith("corrupt-")
+                if entry != aside and ours:
+                    shutil.move(str(entry), str(aside / entry.name))
+            return diskcache.Cache(str(self.directory), disk=_NoPickles)
+        except (sqlite3.Error, OSError) as error:
+            self._fail(error)
+            return None
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.failure is None:
+            self.failure = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
 
     def get(self, source: str, ref: str, now: float | None = None) -> Entry | None:
         """The stored result for `ref`, fresh or not; None when absent or unreadable."""
-        try:
-            raw = self._disk.get(_key(source, ref))
-        except ValueError:  # a pickle: refused
-            self._disk.delete(_key(source, ref))
+        disk = self._disk
+        if disk is None:
             return None
-        except (sqlite3.DatabaseError, OSError) as exc:
-            self._replace(self._disk, exc)
+        try:
+            raw = disk.get(_key(source, ref))
+        except ValueError:  # a pickle: refused
+            self._forget(disk, _key(source, ref))
+            return None
+        except (sqlite3.Error, OSError) as exc:
+            self._trouble(disk, exc, reading=True)
             return None
         if not isinstance(raw, str):
             return None
@@ -116,7 +144,7 @@ class Cache:
             stored_at = float(envelope["stored_at"])
             result = Result.model_validate(upgrade_result(envelope["result"]))
         except (ValidationError, ValueError, KeyError, TypeError):
-            self._disk.delete(_key(source, ref))
+            self._forget(disk, _key(source, ref))
             return None
         now = time.time() if now is None else now
         fresh = now - float(stored_at) < self.ttls.get(source, 0)
@@ -124,16 +152,17 @@ class Cache:
 
     def put(self, source: str, result: Result, now: float | None = None) -> bool:
         """Store a fact; refuse (return False) anything that is not one."""
-        if result.status not in CACHEABLE:
+        disk = self._disk
+        if result.status not in CACHEABLE or disk is None or self.failure is not None:
             return False
         now = time.time() if now is None else now
         keep = self.ttls.get(source, 0) * KEEP_FACTOR or None
         # A str is stored by diskcache as text, never pickled.
         value = json.dumps({"stored_at": now, "result": result.model_dump(mode="json")})
         try:
-            self._disk.set(_key(source, result.ref), value, expire=keep)
-        except (sqlite3.DatabaseError, OSError) as exc:
-            self._replace(self._disk, exc)
+            disk.set(_key(source, result.ref), value, expire=keep)
+        except (sqlite3.Error, OSError) as exc:
+            self._trouble(disk, exc, reading=False)
             return False
         return True
 
@@ -141,13 +170,16 @@ class Cache:
     def transaction(self) -> Iterator[None]:
         """The `put`s made inside share one SQLite transaction: one commit for thousands
         of entries instead of one each (5,000 papers: 0.3 s instead of 0.6 s). Should the
-        cache fail, it is rebuilt as `put` rebuilds it, and the puts go on without one."""
+        cache fail, it is handled as `put` handles it, and the puts go on without one."""
         disk = self._disk
+        if disk is None or self.failure is not None:
+            yield
+            return
         try:
             manager = disk.transact()
             manager.__enter__()
-        except (sqlite3.DatabaseError, OSError) as exc:
-            self._replace(disk, exc)
+        except (sqlite3.Error, OSError) as exc:
+            self._trouble(disk, exc, reading=False)
             yield
             return
         try:
@@ -158,17 +190,35 @@ class Cache:
             raise
         try:
             manager.__exit__(None, None, None)
-        except (sqlite3.DatabaseError, OSError) as exc:
-            self._replace(disk, exc)  # unless a `put` inside already rebuilt it
+        except (sqlite3.Error, OSError) as exc:
+            self._trouble(disk, exc, reading=False)  # unless a `put` inside already did
 
-    def _replace(self, disk: diskcache.Cache, exc: BaseException) -> None:
-        if self._disk is disk:
-            with suppress(sqlite3.Error, OSError):
-                disk.close()
-            self._disk = self._rebuild(exc)
+    def _trouble(self, disk: diskcache.Cache, exc: BaseException, *, reading: bool) -> None:
+        """`disk`, the cache in use, failed: rebuilt when corrupt; else left as it is, with
+        no more writes this run (and no more reads, when reading failed)."""
+        current = self._disk
+        if current is None or current is not disk:
+            return  # handled already
+        corrupt = _corrupt(exc)
+        if not corrupt:
+            self._fail(exc)
+        if corrupt or reading:
+            with suppress(sqlite3.Error, OSError):  # failing already; nothing left to write
+                current.close()
+            self._disk = self._rebuild(exc) if corrupt else None
+
+    def _forget(self, disk: diskcache.Cache, key: str) -> None:
+        """Delete an entry that cannot be read (when the cache can still be written)."""
+        if self.failure is None:
+            try:
+                disk.delete(key)
+            except (sqlite3.Error, OSError) as exc:
+                self._trouble(disk, exc, reading=False)
 
     def close(self) -> None:
-        self._disk.close()
+        disk, self._disk = self._disk, None
+        if disk is not None:
+            disk.close()
 
     def __enter__(self) -> Cache:
         return self

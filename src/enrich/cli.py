@@ -26,6 +26,7 @@ from enrich import pipeline
 from enrich.cli_seeds import lint, parse_command, suggest
 from enrich.config import Settings
 from enrich.edge import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_USAGE,
@@ -34,6 +35,7 @@ from enrich.edge import (
     print_diagnostics,
 )
 from enrich.errors import EnrichError, InputError
+from enrich.folders import DATASET_NAME
 from enrich.progress import print_summary, progress_bars, summary_markdown
 from enrich.sources import registry
 
@@ -187,9 +189,9 @@ def check(seeds: Path, out: Path, cache: Path) -> None:
       2  bad usage or unreadable input; --out holds no enriched.json (run `run` first)
     """
     console = messages()
-    if not (out / pipeline.DATASET_NAME).is_file():
+    if not (out / DATASET_NAME).is_file():
         state = (
-            f"holds no {pipeline.DATASET_NAME}"
+            f"holds no {DATASET_NAME}"
             if out.is_dir()
             else "is not a folder"
             if out.exists()
@@ -233,9 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_PROBLEMS
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return EXIT_PROBLEMS
+    except click.exceptions.Abort as exc:  # click's form of a KeyboardInterrupt (Ctrl-C)
+        interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
+        click.echo("interrupted" if interrupted else "aborted", err=True)
+        return EXIT_INTERRUPTED if interrupted else EXIT_PROBLEMS
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
@@ -244,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        return 130
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 

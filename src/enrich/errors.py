@@ -3,16 +3,17 @@
     EnrichError                 anything this package raises on purpose
     ├── InputError              a seed, path or option the user gave cannot be used   (exit 2)
     │   └── SeedError           a seed file is unreadable, binary or not UTF-8         (exit 2)
-    ├── OutputError             the output folder cannot be written                    (exit 2)
-    ├── LockedError             another run holds the lock on the output folder        (exit 2)
+    ├── OutputError             the output folder or the cache cannot be written       (exit 2)
     └── FetchError              one request failed after the retry policy gave up
         ├── TransientError      worth retrying: 429, 5xx, 408, timeouts, resets
         │   ├── Unreachable     could not connect at all (counted by the circuit breaker)
         │   └── TimedOut        no answer in time (counted by the circuit breaker)
         └── PermanentError      not worth retrying: other 4xx, malformed answers
 
-Fetch errors never escape a source: each becomes the status of the items it concerns
-(`error`, or `stale` when a last known value exists). Their messages never contain tokens.
+A run that finds its cache or output folder locked by another run waits for it, and says so:
+that is not an error. Fetch errors never escape a source: each becomes the status of the
+items it concerns (`error`, or `stale` when a last known value exists). Their messages never
+contain tokens.
 """
 
 from __future__ import annotations
@@ -31,11 +32,8 @@ class SeedError(InputError):
 
 
 class OutputError(EnrichError):
-    """The output folder or a file in it cannot be written."""
-
-
-class LockedError(EnrichError):
-    """Another run is writing the same output folder."""
+    """The output folder or a file in it cannot be written, or the cache could not be used
+    (a full disk: raised once the outputs are written from what was fetched)."""
 
 
 class FetchError(EnrichError):

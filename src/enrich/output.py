@@ -31,15 +31,31 @@ def commit(files: Mapping[Path, str | bytes], folder: Path) -> tuple[Path, ...]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         data = {path: _utf8(content) for path, content in files.items()}  # once: 26 MB at 10k
-        changed = [path for path, content in data.items() if _differs(path, content)]
+        changed = [path for path, content in data.items() if differs(path, content)]
         if not changed:
             return ()
-        staged = [(_stage(path, data[path]), path) for path in changed]
-        _write_journal(folder, staged)
-        _apply(folder, staged)
+        _commit(folder, [(path, data[path]) for path in changed])
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot write the output: {exc.strerror or exc}") from None
+        raise OutputError(
+            f"{folder}: cannot write the output ({exc.strerror or exc}); no file was left half "
+            "written. Make room there or make it writable (or choose another --out), and run again"
+        ) from None
     return tuple(changed)
+
+
+def _commit(folder: Path, changed: list[tuple[Path, bytes]]) -> None:
+    """Stage every file, journal, rename. A failure before the journal (a full disk) leaves
+    the old files and removes what was staged."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, content in changed:
+            staged.append((_stage(path, content), path))
+        _write_journal(folder, staged)
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    _apply(folder, staged)
 
 
 def replace(path: Path, content: str | bytes) -> None:
@@ -65,8 +81,8 @@ def recover(folder: Path) -> list[str]:
             pairs = []
         _apply(folder, [(t, p) for t, p in pairs if t.exists()])
         notes.append(f"{folder}/: finished writing the output of an interrupted run")
-    if folder.is_dir():
-        for debris in folder.glob(f".*{_TMP_SUFFIX}"):
+    if folder.is_dir():  # documents sit in subfolders too (the seeds' layout)
+        for debris in folder.rglob(f".*{_TMP_SUFFIX}"):
             debris.unlink(missing_ok=True)
     return notes
 
@@ -75,7 +91,7 @@ def _utf8(content: str | bytes) -> bytes:
     return content if isinstance(content, bytes) else content.encode("utf-8")
 
 
-def _differs(path: Path, data: bytes) -> bool:
+def differs(path: Path, data: bytes) -> bool:
     """Whether `path` does not hold `data`: sizes first, then the content a block at a time
     (never a second copy of a 26 MB dataset in memory)."""
     try:

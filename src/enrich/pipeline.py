@@ -11,16 +11,14 @@ concurrent runs on the same cache.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from enrich import collector, output
+from enrich import collector, folders, output
 from enrich.cache import Cache
 from enrich.changes import changes_markdown
 from enrich.columns import Facts, select
@@ -29,6 +27,14 @@ from enrich.diffs import unified_diff
 from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
+from enrich.folders import (
+    CHANGES_NAME,
+    DATASET_NAME,
+    PAGE_NAME,
+    REPORT_NAME,
+    SCHEMA_NAME,
+    TIMELINE_NAME,
+)
 from enrich.ids import unique_across_files
 from enrich.jsonout import dataset_schema, json_bytes
 from enrich.merge import merge
@@ -43,13 +49,6 @@ from enrich.sources import Source, registry
 from enrich.suggest import Filled, Suggestion, fill, suggestions
 from enrich.timeline import render_timeline
 from enrich.titles import earlier_titles
-
-DATASET_NAME = "enriched.json"
-SCHEMA_NAME = "enriched.schema.json"
-REPORT_NAME = "report.md"
-CHANGES_NAME = "CHANGES.md"
-PAGE_NAME = "index.html"
-TIMELINE_NAME = "timeline.svg"
 
 
 @dataclass(frozen=True)
@@ -126,11 +125,10 @@ def read_seed(path: Path) -> str:
 
 
 def display_path(path: Path) -> str:
-    """`path` relative to the working folder when it is below it, in POSIX form."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """`path` relative to the working folder, in POSIX form (`../lists/a.md` when outside
+    it): the name a seed has in every output, the same whether it was named by an absolute
+    or a relative path, and in any checkout of the same repository."""
+    return _relative(path, Path.cwd())
 
 
 def load_seed(path: Path, titles: Mapping[str, str] | None = None) -> Seed:
@@ -184,20 +182,11 @@ def written_titles(previous: Dataset | None, seeds: Iterable[Path], out: Path) -
     return titles
 
 
-@contextmanager
-def run_lock(directory: Path, on_wait: Callable[[str], None]) -> Iterator[None]:
-    """Serialise runs that share a cache: the second one waits, and says so."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            on_wait(f"another enrich run is using {directory}/; waiting for it to finish")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def plan(settings: Settings) -> dict[Path, Path]:
+    """Every seed of `settings.seeds` and the path of its regenerated document, once the
+    folders are known to be usable together (`folders.check_folders`, `folders.documents`)."""
+    folders.check_folders(settings.seeds, settings.out, settings.cache)
+    return folders.documents(settings.seeds, discover([settings.seeds]), settings.out)
 
 
 @dataclass(frozen=True)
@@ -205,17 +194,23 @@ class Refreshed:
     """Everything a run computed, before anything is written."""
 
     seeds: tuple[Seed, ...]
+    documents: Mapping[Path, Path]  # each seed's path -> its regenerated document's
     dataset: Dataset
     previous: Dataset | None
     fetch: FetchReport
     warnings: tuple[str, ...]
+    cache_failure: str | None = None  # why the cache could not be used (left as it was)
 
 
 def refresh(
-    settings: Settings, progress: Progress | None, sources: tuple[Source, ...] | None
+    settings: Settings,
+    documents: Mapping[Path, Path],
+    progress: Progress | None,
+    sources: tuple[Source, ...] | None,
 ) -> Refreshed:
-    """Parse, resolve, fetch and merge. Call it under `run_lock`."""
-    paths = discover([settings.seeds])
+    """Parse, resolve, fetch and merge the seeds of `documents` (from `plan`). Call it under
+    `folders.run_lock`."""
+    paths = list(documents)
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
     warnings = recovered + warnings
@@ -231,6 +226,7 @@ def refresh(
         fetching = fetch_all(linked, chosen, settings, cache, last, progress, found)
         report = asyncio.run(fetching)
         warnings += cache.warnings
+        failure = cache.failure
     collector.settle()
     dataset = merge(
         [s.document.path for s in seeds],
@@ -239,7 +235,7 @@ def refresh(
         last,
         [d for s in seeds for d in s.diagnostics],
     )
-    return Refreshed(seeds, dataset, previous, report, tuple(warnings))
+    return Refreshed(seeds, documents, dataset, previous, report, tuple(warnings), failure)
 
 
 def run(
@@ -249,35 +245,57 @@ def run(
     sources: tuple[Source, ...] | None = None,
 ) -> RunResult:
     """The main job: parse, resolve, fetch, merge, render, and write `settings.out`."""
-    with run_lock(settings.cache, on_wait), collector.run_scope():
-        done = refresh(settings, progress, sources)
+    documents = plan(settings)
+    locked = {settings.cache: "--cache", settings.out: "--out"}
+    with folders.run_lock(locked, on_wait), collector.run_scope():
+        done = refresh(settings, documents, progress, sources)
         files = outputs(settings, done)
         written = output.commit(files, settings.out)
+    if done.cache_failure is not None:
+        raise OutputError(
+            f"--cache {settings.cache}: the cache could not be used ({done.cache_failure}); "
+            f"it was left as it was, and the outputs in {settings.out}/ were written from "
+            "what this run fetched. Make room there or make it writable (or choose another "
+            "--cache), and run again"
+        )
     return RunResult(done.seeds, written, done.dataset, done.fetch, done.warnings)
 
 
 def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: None) -> list[str]:
     """Unified diffs between `settings.out` and what an offline run would write there."""
     offline = replace(settings, offline=True)
-    with run_lock(settings.cache, on_wait), collector.run_scope():
-        done = refresh(offline, None, None)
+    documents = plan(offline)
+    locked = {settings.cache: "--cache"} | (
+        {settings.out: "--out"} if settings.out.is_dir() else {}
+    )
+    with folders.run_lock(locked, on_wait), collector.run_scope():
+        done = refresh(offline, documents, None, None)
         files = outputs(offline, done)
-    found = []
-    for path, data in files.items():
-        if path.name == CHANGES_NAME:
-            continue  # history of the last refresh, not a function of the seeds
-        text = data.decode("utf-8")
-        current = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if current != text:
-            found.append(
-                unified_diff(
-                    current.splitlines(keepends=True),
-                    text.splitlines(keepends=True),
-                    f"{path} (committed)",
-                    f"{path} (from seeds and cache)",
-                )
-            )
-    return found
+    changes = settings.out / CHANGES_NAME  # history of the last refresh, not of the seeds
+    found = (difference(path, data) for path, data in files.items() if path != changes)
+    return [diff for diff in found if diff]
+
+
+def difference(path: Path, data: bytes) -> str:
+    """A unified diff from the bytes of `path` (none when missing) to `data`; "" when they
+    are the same bytes. Never "" when they differ, even in bytes that are not UTF-8 or in
+    line endings alone."""
+    try:
+        current = path.read_bytes() if path.exists() else b""
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if current == data:
+        return ""
+    old, new = _lines(current), _lines(data)
+    names = f"{path} (committed)", f"{path} (from seeds and cache)"
+    if old == new:  # the bytes that differ do not decode
+        return f"--- {names[0]}\n+++ {names[1]}\n@@ the bytes differ (not UTF-8) @@\n"
+    return unified_diff(old, new, *names)
+
+
+def _lines(data: bytes) -> list[str]:
+    """`data` as lines with their own endings, bytes that are not UTF-8 shown as U+FFFD."""
+    return split_lines(data.decode("utf-8", errors="replace"))
 
 
 def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
@@ -298,12 +316,19 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
     columns = select(settings.columns, settings.headers)
     for seed in done.seeds:
         records = {r.line: r for r in dataset.records if r.file == seed.document.path}
-        base = Path(os.path.relpath(seed.path.parent.resolve(), out.resolve())).as_posix()
-        timeline = TIMELINE_NAME if records else None  # a document with rows shows it
-        files[out / seed.path.name] = render_document(
+        target = done.documents[seed.path]
+        base = _relative(seed.path.parent, target.parent)
+        # a document with rows shows the timeline
+        timeline = _relative(out / TIMELINE_NAME, target.parent) if records else None
+        files[target] = render_document(
             seed.document, records, dataset.entities, columns, base, timeline, facts
         ).encode()
     return files
+
+
+def _relative(path: Path, start: Path) -> str:
+    """`path` seen from the folder `start`, in POSIX form."""
+    return Path(os.path.relpath(folders.real(path), folders.real(start))).as_posix()
 
 
 # ------------------------------------------------------------------------- suggestions
