@@ -385,13 +385,17 @@ def test_a_folder_option_naming_a_file_is_a_message_and_exit_2(
     Path("taken").write_text("not a folder\n", encoding="utf-8")
     path = "taken" if where == "a-file" else "taken/sub"
     args = ["--offline", "-q"] if command == "run" else []
+    if command == "check":  # an output to compare with, so that the folder option is judged
+        Path("output").mkdir()
+        Path("output/enriched.json").write_text("{}\n", encoding="utf-8")
     code = main([command, *args, option, path])
     captured = capsys.readouterr()
-    if command == "check" and option == "--out":
-        assert code == 1  # nothing to compare with: every file differs
-        return
     assert code == 2
     assert "Traceback" not in captured.err
+    if command == "check" and option == "--out":  # nothing to compare with
+        state = "is not a folder" if where == "a-file" else "does not exist"
+        assert f"enrich: error: {path}/ {state}: nothing to check" in captured.err
+        return
     assert f"enrich: error: {option} {path}: a file, not a folder; name a folder" in captured.err
     assert Path("taken").read_text(encoding="utf-8") == "not a folder\n"
 
