@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import email.utils
 import itertools
+import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -16,12 +17,13 @@ import httpx2
 import pytest
 import requests
 
-from enrich.errors import FetchError, PermanentError, TimedOut, TransientError
+from enrich.errors import FetchError, PermanentError, TimedOut, TransientError, Unreachable
 from enrich.net import (
     RETRYABLE_STATUS,
     CircuitOpen,
     Pacer,
     RetryPolicy,
+    cannot_connect,
     http_error,
     server_wait,
     should_retry,
@@ -60,9 +62,8 @@ def test_a_bare_fetch_error_is_not_retried() -> None:
     [
         httpx2.ConnectTimeout("connect timed out"),
         httpx2.ReadTimeout("read timed out"),
-        httpx2.ConnectError("connection refused"),
         httpx2.RemoteProtocolError("peer closed connection"),
-        requests.exceptions.ConnectionError("reset"),
+        requests.exceptions.ConnectTimeout("connect timed out"),
         requests.exceptions.Timeout("timed out"),
         requests.exceptions.ReadTimeout("timed out"),
         requests.exceptions.ChunkedEncodingError("broken chunk"),
@@ -73,6 +74,26 @@ def test_a_bare_fetch_error_is_not_retried() -> None:
 )
 def test_network_failures_are_retried(exc: BaseException) -> None:
     assert should_retry(exc)
+    assert not cannot_connect(exc)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        httpx2.ConnectError("[Errno -2] Name or service not known"),
+        httpx2.ConnectError("[Errno 111] Connection refused"),
+        requests.exceptions.ConnectionError("connection refused"),
+        ConnectionRefusedError(111, "refused"),
+        socket.gaierror(-2, "Name or service not known"),
+        Unreachable("GET /x: connection failed (ConnectError)"),
+    ],
+    ids=lambda e: type(e).__module__.split(".")[0] + "." + type(e).__name__,
+)
+def test_a_connection_that_cannot_be_made_is_not_retried(exc: BaseException) -> None:
+    """A name that does not resolve or a refused connection: a fact about the host that
+    the next attempt meets too (a dead network must cost seconds, not a backoff per item)."""
+    assert cannot_connect(exc)
+    assert not should_retry(exc)
 
 
 @pytest.mark.parametrize(
@@ -268,7 +289,7 @@ def test_success_after_transient_failures(failures: int) -> None:
 
 
 def test_success_after_network_errors() -> None:
-    fn = Flaky([httpx2.ReadTimeout("slow"), requests.exceptions.ConnectionError("reset")])
+    fn = Flaky([httpx2.ReadTimeout("slow"), requests.exceptions.ChunkedEncodingError("reset")])
     assert run(RetryPolicy(wait=False), fn) == ("ok", 3)
 
 
@@ -429,7 +450,32 @@ UNREACHABLE: list[Callable[[], BaseException]] = [
 
 
 @pytest.mark.parametrize("make", UNREACHABLE, ids=["httpx2", "requests", "builtin"])
-def test_the_breaker_opens_after_five_attempts_that_could_not_connect(
+def test_the_breaker_opens_at_the_first_attempt_that_could_not_connect(
+    make: Callable[[], BaseException],
+) -> None:
+    policy = RetryPolicy(attempts=4, wait=False)
+    fn = Always(make)
+    with pytest.raises(type(make())):
+        run(policy, fn)
+    assert fn.calls == 1  # not retried
+    assert policy.breaker.open
+    assert policy.breaker.unreachable
+    assert policy.breaker.unanswered == 1
+    with pytest.raises(CircuitOpen, match="could not connect"):
+        run(policy, fn)
+    assert fn.calls == 1  # no request once open
+    assert isinstance(CircuitOpen("x"), TransientError)
+
+
+SILENT: list[Callable[[], BaseException]] = [
+    lambda: httpx2.ReadTimeout("slow"),
+    lambda: requests.exceptions.ReadTimeout("slow"),
+    lambda: TimedOut("GET /x: timed out"),
+]
+
+
+@pytest.mark.parametrize("make", SILENT, ids=["httpx2", "requests", "timed-out"])
+def test_the_breaker_opens_after_five_attempts_that_timed_out(
     make: Callable[[], BaseException],
 ) -> None:
     policy = RetryPolicy(attempts=2, wait=False)
@@ -439,17 +485,17 @@ def test_the_breaker_opens_after_five_attempts_that_could_not_connect(
             run(policy, fn)
     assert fn.calls == 5
     assert policy.breaker.open
-    with pytest.raises(CircuitOpen, match="not tried"):
+    assert not policy.breaker.unreachable
+    with pytest.raises(CircuitOpen, match="no answer"):
         run(policy, fn)
-    assert fn.calls == 5  # no request once open
-    assert isinstance(CircuitOpen("x"), TransientError)
+    assert fn.calls == 5
 
 
 def test_a_success_closes_the_row() -> None:
     policy = RetryPolicy(attempts=1, wait=False)
-    down, up = Always(UNREACHABLE[0]), Always(None)
+    down, up = Always(SILENT[0]), Always(None)
     for fn in (down, down, down, down, up, down, down, down, down):
-        with contextlib.suppress(httpx2.ConnectError):
+        with contextlib.suppress(httpx2.ReadTimeout):
             run(policy, fn)
     assert not policy.breaker.open
     assert run(policy, up) == ("ok", 1)
@@ -496,9 +542,8 @@ def test_http_errors_do_not_open_the_breaker(
 
 def test_each_policy_has_its_own_breaker() -> None:
     first, second = RetryPolicy(attempts=1, wait=False), RetryPolicy(attempts=1, wait=False)
-    for _ in range(5):
-        with pytest.raises(httpx2.ConnectError):
-            run(first, Always(UNREACHABLE[0]))
+    with pytest.raises(httpx2.ConnectError):
+        run(first, Always(UNREACHABLE[0]))
     assert first.breaker.open
     assert not second.breaker.open
     assert run(second, Always(None)) == ("ok", 1)
@@ -506,9 +551,9 @@ def test_each_policy_has_its_own_breaker() -> None:
 
 def test_an_http_answer_breaks_the_row() -> None:
     policy = RetryPolicy(attempts=1, wait=False)
-    down, answering = Always(UNREACHABLE[0]), Always(lambda: PermanentError("404", status=404))
+    down, answering = Always(SILENT[0]), Always(lambda: PermanentError("404", status=404))
     for fn in (down, down, down, down, answering, down, down, down, down):
-        with contextlib.suppress(httpx2.ConnectError, PermanentError):
+        with contextlib.suppress(httpx2.ReadTimeout, PermanentError):
             run(policy, fn)
     assert not policy.breaker.open
 

@@ -17,6 +17,7 @@ Offline, no source is called: entities keep their last known result as it was, o
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from enrich.config import (
 )
 from enrich.gaps import gap
 from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, ScholarMeta, Status
-from enrich.net import RetryPolicy
+from enrich.net import Breaker, RetryPolicy
 from enrich.sources import FetchContext, Request, Source, SourceStats
 from enrich.urls import ARXIV_ID
 
@@ -56,6 +57,9 @@ class FetchReport:
     from_cache: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)  # items whose fetch failed this run
     unanswered: dict[str, int] = field(default_factory=dict)  # attempts that got no answer
+    unreachable: tuple[str, ...] = ()  # sources whose host could not be connected to at all
+    late: dict[str, int] = field(default_factory=dict)  # calls not made: run limit passed
+    run_limit: float = 0.0  # the run's time limit (`Settings.run_limit`), for the summary
     optional: frozenset[str] = frozenset()  # discovery: refs whose failure fails nothing
     optional_failed: dict[str, int] = field(default_factory=dict)
     deferred: int = 0  # discovery lookups left for a later run (over the budget)
@@ -154,7 +158,8 @@ async def fetch_all(
         ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="enrich")
     )
     optional = {r: e for r, e in (optional or {}).items() if r not in wanted}
-    report = FetchReport(results={}, optional=frozenset(optional))
+    report = FetchReport(results={}, optional=frozenset(optional), run_limit=settings.run_limit)
+    until = time.monotonic() + settings.run_limit  # no request starts after it
 
     def admit(found: Iterable[Entity]) -> dict[str, list[Entity]]:
         """`found` by the source to fetch them; the others answered `skipped` now."""
@@ -176,6 +181,7 @@ async def fetch_all(
             attempts=settings.retry_attempts,
             max_seconds=settings.retry_max_seconds,
             wait=settings.retry_wait,
+            until=until,
         )
 
     policies = {s.name: policy() for s in sources}
@@ -198,8 +204,9 @@ async def fetch_all(
         # lookups, 16 at a time, outlast its 28 repositories).
         others = [s for s in sources if s not in (arxiv, scholar) and groups[s.name]]
         others.sort(key=lambda s: len(groups[s.name]), reverse=True)
+        troubled = policies[scholar.name].breaker.troubled
         await asyncio.gather(
-            _papers(arxiv, scholar, groups, wanted, report, run, admit),
+            _papers(arxiv, scholar, groups, wanted, report, run, admit, troubled),
             *(run(s, groups[s.name]) for s in others),
         )
     report.results = dict(sorted(report.results.items()))
@@ -214,6 +221,7 @@ async def _papers(
     report: FetchReport,
     run: Callable[[Source, list[Entity], int | None], Awaitable[None]],
     admit: Callable[[Iterable[Entity]], dict[str, list[Entity]]],
+    troubled: asyncio.Event,
 ) -> None:
     """Semantic Scholar, then arXiv with the papers it found: a paper linked by its DOI
     whose record names an arXiv id is fetched from arXiv in the same run.
@@ -222,17 +230,23 @@ async def _papers(
     batches filled up with the others), and arXiv starts when they are in; the rest of the
     batches go on while arXiv is asked. So the seed costs one request of each, and arXiv,
     the slowest source, waits for as many Semantic Scholar requests as there are 500s of
-    papers not linked on arXiv (one for the seed, none for a list of arXiv links only),
-    each bounded by the retry policy.
+    papers not linked on arXiv (one for the seed, none for a list of arXiv links only).
+    It waits only while Semantic Scholar answers: at its first failed attempt (`troubled`),
+    arXiv starts with the papers linked on arXiv, and the papers Semantic Scholar names
+    later get an arXiv call of their own.
     """
     papers = groups[scholar.name]
     first = sorted(papers, key=lambda e: e.identifier.key.startswith("arxiv:"))
     others = sum(1 for e in first if not e.identifier.key.startswith("arxiv:"))
     size = -(-others // S2_BATCH_SIZE) * S2_BATCH_SIZE  # whole batches holding them all
     head, tail = first[:size], first[size:]
-    if head:
-        await run(scholar, head, len(papers))
-    found = admit(_found_on_arxiv(report.results, wanted))[arxiv.name]
+    asked = asyncio.ensure_future(run(scholar, head, len(papers))) if head else None
+    if asked is not None:
+        trouble = asyncio.ensure_future(troubled.wait())
+        await asyncio.wait({asked, trouble}, return_when=asyncio.FIRST_COMPLETED)
+        trouble.cancel()
+    ready = asked is None or asked.done()
+    found = admit(_found_on_arxiv(report.results, wanted))[arxiv.name] if ready else []
     # The rest of Semantic Scholar as a task of its own, queued behind the other sources;
     # arXiv is awaited here, in this task, the first of `fetch_all`'s: its first request
     # goes out before the other sources' cache lookups and imports, not after them.
@@ -240,9 +254,15 @@ async def _papers(
     try:
         if groups[arxiv.name] or found:
             await run(arxiv, [*groups[arxiv.name], *found], None)
+        if not ready and asked is not None:
+            await asked
+            late = admit(_found_on_arxiv(report.results, wanted))[arxiv.name]
+            if late:
+                await run(arxiv, late, None)
     except BaseException:
-        if rest is not None:
-            rest.cancel()
+        for task in (asked, rest):
+            if task is not None:
+                task.cancel()
         raise
     if rest is not None:
         await rest
@@ -298,9 +318,18 @@ async def _run_source(
 
     ctx = FetchContext(settings=settings, policy=policy, stats=stats, advance=advance, keep=keep)
     fetched = await _call(source, todo, ctx)
-    if policy.breaker.unanswered:
-        report.unanswered[source.name] = policy.breaker.unanswered
+    _note_host(source.name, policy.breaker, report)
     _conclude(source.name, todo, fetched, kept, cache, report)
+
+
+def _note_host(name: str, breaker: Breaker, report: FetchReport) -> None:
+    """What the source's circuit breaker saw, for the summary."""
+    if breaker.unanswered:
+        report.unanswered[name] = breaker.unanswered
+    if breaker.unreachable:
+        report.unreachable = tuple(sorted({*report.unreachable, name}))
+    if breaker.late:
+        report.late[name] = breaker.late
 
 
 def _conclude(

@@ -1,8 +1,12 @@
 """The one retry policy and the one predicate of what is retryable. The only tenacity import.
 
-What is retried (`should_retry`): 408, 425, 429 and 5xx answers, timeouts and broken
-connections — failures that a later attempt can cure. Everything else (other 4xx, a
-malformed answer) fails at once: retrying a 404 or a 400 only burns rate limit.
+What is retried (`should_retry`): 408, 425, 429 and 5xx answers, timeouts (a request's
+deadline passed is one: `enrich.transport`) and connections broken mid-answer — failures
+that a later attempt can cure. Everything else (other 4xx, a malformed or oversized answer)
+fails at once: retrying a 404 or a 400 only burns rate limit. A connection that cannot be
+made at all (a name that does not resolve, a refused connection: `cannot_connect`) is not
+retried either: it opens the host's circuit breaker at once, so a dead network costs one
+attempt per source, not a backoff per item.
 
 How long to wait (`RetryPolicy`): what the server asked for when it said so — `Retry-After`,
 GitHub's `x-ratelimit-reset` when `x-ratelimit-remaining` is 0, the Hub's `RateLimit` header
@@ -16,9 +20,11 @@ the call fails at once with the reason, and the item keeps its last known value.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import functools
 import re
+import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -49,8 +55,18 @@ _NETWORK_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def cannot_connect(exc: BaseException) -> bool:
+    """True when no connection could be made: the name did not resolve, or the host refused
+    it. A connection that timed out is a timeout (a silent host), not this."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return False
+    return isinstance(exc, _CANNOT_CONNECT)
+
+
 def should_retry(exc: BaseException) -> bool:
     """True for failures a later attempt can cure."""
+    if cannot_connect(exc):
+        return False
     if isinstance(exc, TransientError):
         return True
     if isinstance(exc, FetchError):
@@ -118,16 +134,22 @@ def _hub_ratelimit(value: str | None) -> float | None:
     return float(reset.group(1))
 
 
-_NO_ANSWER: tuple[type[BaseException], ...] = (
+_CANNOT_CONNECT: tuple[type[BaseException], ...] = (
     Unreachable,
-    TimedOut,
     ConnectionRefusedError,
-    TimeoutError,
+    socket.gaierror,
     httpx2.ConnectError,
-    httpx2.TimeoutException,
     requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
 )
+
+def unanswered(exc: BaseException) -> bool:
+    """True when an attempt got no HTTP answer: it could not connect, timed out, or the
+    connection broke before the answer was whole (what the circuit breaker counts)."""
+    if isinstance(exc, CircuitOpen):
+        return False
+    if isinstance(exc, FetchError):
+        return isinstance(exc, TransientError) and exc.status is None
+    return isinstance(exc, _NETWORK_ERRORS)
 
 
 class Pacer:
@@ -195,36 +217,54 @@ class CircuitOpen(TransientError):
     """Raised at once, without a request, once a host has proved unreachable."""
 
 
+class OutOfTime(FetchError):
+    """Raised at once, without a request, once the run's time limit has passed."""
+
+
 @dataclass
 class Breaker:
-    """Stops calling a host that does not answer: after `threshold` attempts in a row could
-    not connect or timed out, retries stop and every further call fails at once. A machine
-    without network, or a host that accepts connections and never answers, then costs
-    seconds instead of a backoff for every item."""
+    """Stops calling a host that does not answer: after `threshold` attempts in a row got no
+    answer (`unanswered`: timed out, connection broken), or one could not connect at all
+    (`cannot_connect`), retries stop and every further
+    attempt fails at once. A machine without network, or a host that accepts connections
+    and never answers, then costs seconds instead of a backoff for every item.
+
+    Mutated on the event loop only (by the policy, between attempts)."""
 
     threshold: int = 5
     failures: int = 0
     unanswered: int = 0  # attempts of the whole run that got no answer, for the summary
+    unreachable: bool = False  # an attempt could not connect at all (DNS, refused)
+    late: int = 0  # calls not made because the run's time limit had passed
+    troubled: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    """Set at the first failed attempt: work waiting on this host's answers need not wait."""
 
     @property
     def open(self) -> bool:
         return self.failures >= self.threshold
 
     def record(self, exc: BaseException | None) -> None:
-        """Count a call that could not connect; any answer (even an error) resets."""
+        """Count an attempt that got no answer; any answer (even an error) resets."""
         answered = isinstance(exc, FetchError) and exc.status is not None
+        if exc is not None:
+            self.troubled.set()
         if exc is None or answered:
             self.failures = 0
-        elif isinstance(exc, _NO_ANSWER):
-            self.failures += 1
+        elif unanswered(exc):
             self.unanswered += 1
+            self.failures += 1
+            if cannot_connect(exc):
+                self.unreachable = True
+                self.failures = max(self.failures, self.threshold)
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with jitter, bounded in attempts and total time.
 
-    Each source gets its own policy, and so its own `Breaker`.
+    Each source gets its own policy, and so its own `Breaker`. `until` (a `time.monotonic`
+    moment) is the run's time limit, shared by every policy of the run: past it, no attempt
+    starts (`OutOfTime`), and the item keeps its last known value.
     """
 
     attempts: int = 4
@@ -234,6 +274,7 @@ class RetryPolicy:
     jitter: float = 0.5
     wait: bool = True
     breaker: Breaker = field(default_factory=Breaker, compare=False)
+    until: float | None = None
 
     def _asked(self, state: tenacity.RetryCallState) -> float | None:
         exc = state.outcome.exception() if state.outcome else None
@@ -253,31 +294,50 @@ class RetryPolicy:
 
         The same decision with and without `wait`: the testing switch only skips sleeping.
         """
-        exc = state.outcome.exception() if state.outcome else None
-        self.breaker.record(exc)
-        if state.attempt_number >= self.attempts or self.breaker.open:
+        if state.attempt_number >= self.attempts or self.breaker.open or self._late():
             return True
         backoff = min(self.max_backoff, self.initial * 2 ** (state.attempt_number - 1))
         planned = max(backoff + self.jitter, self._asked(state) or 0.0)
         elapsed = state.seconds_since_start or 0.0
         return bool(elapsed + planned > self.max_seconds)
 
-    async def call(self, fn: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+    def _late(self) -> bool:
+        return self.until is not None and time.monotonic() >= self.until
+
+    def admit(self) -> None:
+        """Raise, without a request, when no attempt may start now: the host has proved
+        unreachable (`CircuitOpen`), or the run's time limit has passed (`OutOfTime`)."""
+        if self._late():
+            self.breaker.late += 1
+            raise OutOfTime("not asked: the run's time limit passed (ENRICH_RUN_LIMIT)")
+        if self.breaker.open:
+            why = "could not connect" if self.breaker.unreachable else "got no answer"
+            raise CircuitOpen(f"not tried: the host {why} on earlier attempts")
+
+    async def call(
+        self, fn: Callable[[], Awaitable[T]], gate: asyncio.Semaphore | None = None
+    ) -> tuple[T, int]:
         """Await `fn()` under the policy; return its value and the number of attempts.
 
-        Raises the last exception when the policy gives up or the failure is not retryable,
-        and `CircuitOpen` without trying once the host has proved unreachable.
+        Each attempt is admitted (`admit`) when it starts — inside `gate`, the source's
+        concurrency slots, when given: an attempt queued for a slot while the breaker
+        opened is not sent. Raises the last exception when the policy gives up or the
+        failure is not retryable.
         """
-        if self.breaker.open:
-            raise CircuitOpen(f"not tried: {self.breaker.failures} attempts in a row got no answer")
-        try:
-            value, attempts = await self._call(fn)
-        except FetchError as exc:
-            if exc.status is not None:  # an answer, even an error, shows the host is up
-                self.breaker.record(exc)
-            raise
-        self.breaker.record(None)
-        return value, attempts
+
+        async def attempt() -> T:
+            async with gate if gate is not None else contextlib.nullcontext():
+                self.admit()
+                try:
+                    value = await fn()
+                except Exception as exc:
+                    self.breaker.record(exc)
+                    raise
+                self.breaker.record(None)
+                return value
+
+        self.admit()
+        return await self._call(attempt)
 
     async def _call(self, fn: Callable[[], Awaitable[T]]) -> tuple[T, int]:
         retrying = tenacity.AsyncRetrying(

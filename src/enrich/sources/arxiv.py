@@ -24,8 +24,10 @@ How the client is configured, and why:
   that changes them fails loudly.
 * Its `requests.Session` is replaced by `_Session`: the package sends no timeout, so a
   server that accepts the connection and never answers would hold a worker thread forever;
-  and `arxiv.HTTPError` carries only the status, so a response hook keeps the last answer's
-  headers (for `Retry-After` on 429/503) and body (for the well-formedness gate below).
+  the session sends through `enrich.transport` (a total deadline per request, at most the
+  source's answer bytes: a larger feed is malformed, not retried); and `arxiv.HTTPError`
+  carries only the status, so a response hook keeps the last answer's headers (for
+  `Retry-After` on 429/503) and body (for the well-formedness gate below).
 
 How answers are read:
 
@@ -63,6 +65,7 @@ from enrich.models import Author, Kind, PaperMeta, Result, Status, utc
 from enrich.net import Pacer, http_error
 from enrich.sources import FetchContext, Request, result
 from enrich.text import clean, distinct, web_url
+from enrich.transport import Bounds, bounds, mount
 from enrich.urls import ARXIV_ID
 
 WHAT: Final = "arXiv id_list batch"
@@ -84,11 +87,12 @@ _SUBJECT_CLASS = re.compile(r"\.[A-Z]{2}/")
 
 
 class _Session(Session):
-    """A `requests.Session` with a default timeout that remembers its last response and
-    tells `answered` when it is in (read whole: the package does not stream)."""
+    """A `requests.Session` with a default timeout and bounds that remembers its last
+    response and tells `answered` when it is in (read whole: the package does not stream)."""
 
-    def __init__(self, timeout: float, answered: Callable[[], None]) -> None:
+    def __init__(self, timeout: float, limits: Bounds, answered: Callable[[], None]) -> None:
         super().__init__()
+        mount(self, limits)
         self.timeout = timeout
         self.answered = answered
         self.last: Response | None = None
@@ -176,7 +180,8 @@ class _Run:
         endpoint = settings.endpoints.arxiv.replace("{", "{{").replace("}", "}}")
         self.client.query_url_format = endpoint + "?{}"
         self.client._session.close()
-        session = _Session(settings.timeout, self.source.pacer.answered)
+        limits = bounds(settings, self.source.name)
+        session = _Session(settings.timeout, limits, self.source.pacer.answered)
         self.session = self.client._session = session
 
     async def batch(self, ids: list[str]) -> None:

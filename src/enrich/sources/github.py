@@ -50,6 +50,7 @@ from enrich.models import Kind, RepoMeta, Result, Status
 from enrich.net import http_error
 from enrich.sources import FetchContext, Request, result
 from enrich.sources import github_graphql as gql
+from enrich.transport import Bounds, bounds, mount
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -157,7 +158,7 @@ class _Budget:
 
 def make_client(settings: Settings, token: str = "") -> Github:
     """A PyGithub client configured for this project (see the module docstring)."""
-    return Github(
+    client = Github(
         auth=Auth.Token(token) if token else None,
         base_url=settings.endpoints.github,
         # PyGithub insists on whole seconds; round up, never to zero (no timeout at all).
@@ -169,6 +170,24 @@ def make_client(settings: Settings, token: str = "") -> Github:
         seconds_between_writes=None,
         api_version=API_VERSION,
     )
+    _bound(client, bounds(settings, NAME))
+    return client
+
+
+def _bound(client: Github, limits: Bounds) -> None:
+    """Every connection the client makes sends through `enrich.transport` under `limits`
+    (a total deadline, a size cap). PyGithub makes its connection objects from a class its
+    `Requester` keeps (private since PyGithub 2.0; the hostile-server tests of this source
+    fail if that changes): a subclass mounts the adapter on each one's session."""
+    requester = client.requester
+    base = requester._Requester__connectionClass  # type: ignore[attr-defined]
+
+    class Bounded(base):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            mount(self.session, limits)
+
+    requester._Requester__connectionClass = Bounded  # type: ignore[attr-defined]
 
 
 class _Run:

@@ -17,7 +17,9 @@ What huggingface_hub does by itself, and how it is kept in check:
 
 * Its shared httpx2 client has no timeout; only the `*_info` calls take one. The source
   installs once, through the documented `set_client_factory`, a client whose request hook
-  applies `settings.timeout` to every request made for this source.
+  applies `settings.timeout` to every request made for this source, and whose transport
+  (`enrich.transport`) holds each of them to the source's bounds: a total deadline and a
+  size cap of the answer (the hook sets them on the request).
 * The calls used here send one request and raise (`hf_raise_for_status`): only `ctx.policy`
   retries. Not `list_models` (for orgs, or tagged models): its pages go through
   `http_backoff`, which retries 5 times by itself, sleeping up to the whole `RateLimit` reset
@@ -77,7 +79,7 @@ from enrich.models import (
     Result,
     Status,
 )
-from enrich.net import http_error, tls
+from enrich.net import http_error
 from enrich.sources import FetchContext, Request, SourceStats, result
 from enrich.sources.hub_records import (
     SLUG,
@@ -89,6 +91,7 @@ from enrich.sources.hub_records import (
     tagged_model,
     text,
 )
+from enrich.transport import BOUNDS, Bounds, Transport, bounds
 from enrich.urls import ARXIV_ID
 
 NAME: Final = "huggingface"
@@ -133,6 +136,7 @@ class _Run:
 
     endpoint: str
     timeout: httpx2.Timeout
+    bounds: Bounds
     stats: SourceStats
     max_wait: float
     left: int | None = None
@@ -141,7 +145,8 @@ class _Run:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def admit(self, request: httpx2.Request) -> None:
-        """Refuse what is not ours or over budget; count the request, apply the timeout."""
+        """Refuse what is not ours or over budget; count the request, apply the timeout and
+        the bounds."""
         target = str(request.url.copy_with(query=None, fragment=None))
         local = target[len(self.endpoint) :] if target.startswith(self.endpoint) else ""
         if not _API_PATH.match(local):
@@ -155,7 +160,8 @@ class _Run:
                         f"{self.max_wait:.0f} s the retry policy waits): not fetched"
                     )
                 self.left -= 1
-        request.extensions = {**request.extensions, "timeout": self.timeout.as_dict()}
+        extensions = {"timeout": self.timeout.as_dict(), BOUNDS: self.bounds}
+        request.extensions = {**request.extensions, **extensions}
         self.stats.count_request()
 
     def observe(self, response: httpx2.Response) -> None:
@@ -187,10 +193,13 @@ def _on_response(response: httpx2.Response) -> None:
 
 
 def _client() -> httpx2.Client:
-    """The library's default client (no default timeout, redirects followed) + our hooks."""
+    """The library's default client (no default timeout, redirects followed) + our hooks and
+    our transport (which bounds the requests our hook marks, and only those)."""
     hooks: dict[str, list[Callable[..., Any]]] = {"request": [_on_request]}
     hooks["response"] = [_on_response]
-    return httpx2.Client(event_hooks=hooks, follow_redirects=True, timeout=None, verify=tls())
+    return httpx2.Client(
+        event_hooks=hooks, follow_redirects=True, timeout=None, transport=Transport()
+    )
 
 
 def _install_client() -> None:
@@ -231,7 +240,8 @@ class HubSource:
         _install_client()
         timeout = httpx2.Timeout(self._settings.timeout)
         endpoint = str(httpx2.URL(self._api.endpoint))  # as httpx2 spells request URLs
-        run = _Run(endpoint, timeout, ctx.stats, ctx.policy.max_seconds)
+        limits = bounds(self._settings, NAME)
+        run = _Run(endpoint, timeout, limits, ctx.stats, ctx.policy.max_seconds)
         quota = RATE_LIMIT_TOKEN if self._secret else RATE_LIMIT_ANONYMOUS
         if len(requests) > quota:
             ctx.stats.note(f"{NAME}: {len(requests)} items; the Hub allows {quota} per 5 min")
@@ -248,12 +258,11 @@ class HubSource:
 
         async def attempt() -> HubMeta:
             nonlocal attempts
-            async with slots:
-                attempts += 1
-                return await asyncio.to_thread(self._lookup, request.identifier, run)
+            attempts += 1
+            return await asyncio.to_thread(self._lookup, request.identifier, run)
 
         try:
-            meta, _ = await ctx.policy.call(attempt)
+            meta, _ = await ctx.policy.call(attempt, gate=slots)
         except Exception as exc:  # noqa: BLE001 - an item never raises: it ends as its status
             found = self._failed(request, ctx, exc, max(attempts, 1), run)
         else:

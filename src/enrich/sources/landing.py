@@ -16,8 +16,9 @@ resets and cut bodies are retried. Redirects are followed on the same site, at m
 blind OpenReview submission sends its original's forum to its own); a redirect to another
 site is refused. A key that is not a PMLR volume/slug or an OpenReview id is not asked.
 
-How answers are read. 404 (and 410) is `not_found`. At most `MAX_PAGE_BYTES` of the body are
-read, decoded by its charset (else UTF-8, bad bytes replaced), and parsed with the standard
+How answers are read. 404 (and 410) is `not_found`. A page larger than the source's answer
+bytes (`config.ANSWER_BYTES`, `enrich.transport`) is malformed and not read further; a page
+is decoded by its charset (else UTF-8, bad bytes replaced), and parsed with the standard
 library's `html.parser` in a worker thread: every `<meta name="citation_*" content="...">` of
 the document, head or body (script and style contents are text to the parser, comments are
 skipped, so a tag written inside either is not read). Parsing stops at `<body>` once the
@@ -70,13 +71,13 @@ from enrich import __version__
 from enrich.config import LANDING_CONCURRENCY, Endpoints, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.models import LANDING_KINDS, Author, Identifier, Kind, PageMeta, Result, Status
-from enrich.net import http_error, tls
+from enrich.net import http_error
 from enrich.sources import FetchContext, Request, result
 from enrich.text import one_line, plausible_year, web_url
+from enrich.transport import AsyncTransport, bounds
 
 NAME: Final = "landing"
 USER_AGENT: Final = f"enrich/{__version__} (httpx2)"
-MAX_PAGE_BYTES: Final = 2_000_000
 MAX_REDIRECTS: Final = 3
 _MAX_TITLE: Final = 1_000
 _MAX_NAME: Final = 300
@@ -116,7 +117,7 @@ class LandingSource:
             headers={"User-Agent": USER_AGENT},
             timeout=self.settings.timeout,
             follow_redirects=False,
-            verify=tls(),
+            transport=AsyncTransport(bounds(self.settings, NAME)),
         ) as client:
             done = await asyncio.gather(
                 *(self._item(client, r, slots, turns, ctx) for r in requests)
@@ -136,13 +137,12 @@ class LandingSource:
 
         async def attempt() -> PageMeta:
             nonlocal attempts
-            async with slots:
-                attempts += 1
-                return await self._read(client, ident, turns[ident.kind], ctx)
+            attempts += 1
+            return await self._read(client, ident, turns[ident.kind], ctx)
 
         try:
             page_url(ident, self._base(ident.kind))  # a key that is not one is not asked
-            meta, _ = await ctx.policy.call(attempt)
+            meta, _ = await ctx.policy.call(attempt, gate=slots)
         except _Missing as exc:
             found = result(
                 request, ctx, NAME, Status.NOT_FOUND, http_status=exc.status, attempts=attempts
@@ -235,14 +235,8 @@ async def _get(
                 raise _Missing(f"{what}: HTTP {status}", status=status)
             if status != 200:
                 raise http_error(status, response.headers, what)
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= MAX_PAGE_BYTES:
-                    break
-            return status, b"".join(chunks)[:MAX_PAGE_BYTES], response.charset_encoding, None
+            body = await response.aread()  # at most the source's bytes (`transport.Bounds`)
+            return status, body, response.charset_encoding, None
     except httpx2.ConnectError as exc:
         raise Unreachable(f"{what}: connection failed ({type(exc).__name__})") from None
     except httpx2.TimeoutException:
