@@ -87,6 +87,8 @@ FETCHED = 169 + 34 + 49
 BOUND = 12.0  # seconds a faulted in-process run may take; the slowest takes about 4.5 s
 CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included
 FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
+HOSTILE = ("drip", "drip-headers", "silent", "huge", "huge-gzip")
+HOSTILE_DEADLINE = 0.4  # seconds a request of the hostile columns may take in all
 HANG = 3.0  # how long a `timeout` fault holds the answer back
 
 # The entity each source's one-entity faults aim at, and the request path that reaches it.
@@ -286,6 +288,14 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
         },
     ),
     "moved": (moved, dict.fromkeys(SOURCES, Expect("moved", TARGET, 0))),
+    # Hostile servers (`tests/fakeapi/hostile.py`), every request held to HOSTILE_DEADLINE:
+    # a byte every 0.05 s after the headers, or of the headers themselves; an answer that
+    # never comes; 3 GB announced by Content-Length; a gzip stream that decodes to 3 GB.
+    "drip": (fault("drip", interval=0.05), dict.fromkeys(SOURCES, STALE1)),
+    "drip-headers": (fault("drip", interval=0.05, headers=True), dict.fromkeys(SOURCES, STALE1)),
+    "silent": (fault("timeout", seconds=3600), dict.fromkeys(SOURCES, STALE1)),
+    "huge": (fault("huge"), dict.fromkeys(SOURCES, STALE1)),
+    "huge-gzip": (fault("huge", gzip=True), dict.fromkeys(SOURCES, STALE1)),
     "empty": (
         fault("empty"),
         {
@@ -367,6 +377,11 @@ class Template:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     """Output and cache of one clean run: the last known values of every case."""
+    return make_template(tmp_path_factory)
+
+
+def make_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """Output and cache of one clean run of the seed against a fake that knows it all."""
     root = tmp_path_factory.mktemp("template")
     (root / "seeds").mkdir()
     shutil.copy(SEED, root / "seeds" / SEED.name)
@@ -456,6 +471,8 @@ def run_column(
         "only": frozenset(s.name for s in chosen),
         "timeout": FAST_TIMEOUT if column.startswith("timeout") else 5.0,
     }
+    if column in HOSTILE:  # the client's timeout stays 5 s: the deadline must cut it short
+        overrides["deadline"] = HOSTILE_DEADLINE
     if any(s.token for s in chosen):
         overrides["github_token"] = Secret("ghp_fault_matrix")
     with FakeAPI() as api:

@@ -35,7 +35,7 @@ import httpx2
 import requests
 import tenacity
 
-from enrich.errors import FetchError, PermanentError, TimedOut, TransientError, Unreachable
+from enrich.errors import FetchError, PermanentError, TransientError, Unreachable
 
 T = TypeVar("T")
 
@@ -141,6 +141,7 @@ _CANNOT_CONNECT: tuple[type[BaseException], ...] = (
     httpx2.ConnectError,
     requests.exceptions.ConnectionError,
 )
+
 
 def unanswered(exc: BaseException) -> bool:
     """True when an attempt got no HTTP answer: it could not connect, timed out, or the

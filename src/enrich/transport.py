@@ -198,7 +198,7 @@ class _Cap:
     """Counts an answer's bytes after decoding; `TooLarge` past `max_bytes`."""
 
     def __init__(self, headers: httpx2.Headers, limit: int, url: httpx2.URL) -> None:
-        self._limit, self._size, self._what = limit, 0, f"answer of {url.host}"
+        self._limit, self._size, self._raw, self._what = limit, 0, 0, f"answer of {url.host}"
         declared = headers.get("content-length", "")
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if declared.isdigit() and int(declared) > limit:
@@ -214,6 +214,8 @@ class _Cap:
         return TooLarge(f"{self._what}: malformed (larger than {self._limit:,} bytes)", status=200)
 
     def take(self, chunk: bytes) -> bytes:
+        """`chunk` decoded; the answer so far (on the wire, decoded) must fit the cap."""
+        self._raw += len(chunk)  # what the decoder may hold back (after a gzip stream's end)
         room = self._limit - self._size
         if self._decoder is not None:
             try:
@@ -221,7 +223,11 @@ class _Cap:
             except zlib.error:
                 raise PermanentError(f"{self._what}: malformed (bad compression)") from None
         self._size += len(chunk)
-        if self._size > self._limit:
+        if max(self._size, self._raw) > self._limit:
+            # Nothing of the answer stays referenced from the traceback (its frames live as
+            # long as the error, which the retry policy keeps): the piece and the decoder go.
+            del chunk
+            self._decoder = None
             raise self._too_large()
         return chunk
 

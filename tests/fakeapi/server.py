@@ -326,7 +326,8 @@ class FakeAPI(LoopbackServer):
         """Make the next `times` matching requests (all, if None) fail as `kind`.
 
         Kinds: 429, 403_rate_limit, 500, 502, 503, timeout (params: seconds), reset, malformed,
-        truncated, 404, empty. `retry_after` sets Retry-After; for GitHub `reset` and
+        truncated, 404, empty; hostile: drip (interval, headers), huge (size, declared, gzip):
+        see `hostile`. `retry_after` sets Retry-After; for GitHub `reset` and
         `remaining` set the X-RateLimit values. `path_contains` matches path + query string.
         """
         if kind not in FAULT_KINDS:

@@ -242,17 +242,17 @@ def test_tags_in_the_body_are_read_when_the_head_has_none() -> None:
     assert (data.title, [a.name for a in data.authors]) == ("Streamed", ["A B"])
 
 
-@pytest.mark.parametrize("filler", [330_000, 1_000_000])  # 4.3 MB and 13 MB: over the cap
+@pytest.mark.parametrize("filler", [162_000, 1_000_000])  # 2.1 MB and 13 MB: over the cap
 def test_a_page_over_the_cap_is_malformed_and_not_retried(api: FakeAPI, filler: int) -> None:
     api.add_landing_page("pmlr", JSQ, extra_body="<p>filler</p>" * filler)
     found = one(api, Kind.PMLR, JSQ)
     assert found.status is Status.ERROR
     assert found.provenance.attempts == 1
-    assert "larger than 4,194,304 bytes" in (found.provenance.error or "")
+    assert "larger than 2,097,152 bytes" in (found.provenance.error or "")
 
 
 def test_a_page_under_the_cap_is_read_whole(api: FakeAPI) -> None:
-    api.add_landing_page("pmlr", JSQ, extra_body="<p>filler</p>" * 300_000)  # 3.9 MB
+    api.add_landing_page("pmlr", JSQ, extra_body="<p>filler</p>" * 150_000)  # 1.95 MB
     data = meta(one(api, Kind.PMLR, JSQ))
     assert data.title == "Paper guo24g"
 
