@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -219,3 +220,42 @@ def test_a_run_against_3gb_answers_stays_small(
     assert elapsed < 30.0, f"the run took {elapsed:.1f} s"
     check_all_stale(template, done)
     assert "malformed" in (Path(tmp_path / "run" / "output" / "enriched.json").read_text())
+
+
+# ------------------------------------------------------------------------- a dead network
+
+
+def refused_url() -> str:
+    """A loopback address where nothing listens: every connection is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize(
+    "base", [lambda: "http://api.example.invalid", refused_url], ids=["unresolvable", "refused"]
+)
+def test_a_dead_network_costs_seconds(
+    template: Template, tmp_path: Path, base: Callable[[], str]
+) -> None:
+    """No host resolves (or every connection is refused): a connection that cannot be made
+    is not retried, and it opens its source's breaker at once. The whole process ends within
+    5 s with exit 1, the first hint is the --offline one, every value is kept stale, and
+    report.md says once per source that nothing could be fetched, not once per link."""
+    root = template.copy_to(tmp_path / "run")
+    env = api_env(base(), ENRICH_RETRY_WAIT="1")  # the real policy: waits would show
+    code, stderr, elapsed, _ = run_process(root, env)
+    print(f"dead network ({base()}): {elapsed:.1f} s")
+    assert code == 1, stderr
+    assert elapsed <= 5.0, f"the run took {elapsed:.1f} s"
+    hints = [line for line in stderr.splitlines() if "item(s) failed" in line or "--" in line]
+    assert "--offline" in hints[0], stderr
+    done = check_rows_kept(template, root)
+    check_all_stale(template, done)
+    report = (root / "output" / "report.md").read_text(encoding="utf-8")
+    said = [line for line in report.splitlines() if "could be fetched" in line]
+    # arxiv, github, huggingface: once each (Semantic Scholar's records are no row's links)
+    assert len(said) == 3
+    assert "## source-failed (3)" in report
+    assert report.count("could not be fetched") == 1  # the seed's one landing page
