@@ -18,7 +18,7 @@ import pytest
 
 from enrich.cache import Cache
 from enrich.config import Settings
-from enrich.errors import TransientError
+from enrich.errors import FetchError, TransientError
 from enrich.fetch import Entity, FetchReport, Progress, entities, fetch_all
 from enrich.models import (
     Author,
@@ -923,3 +923,38 @@ def test_a_report_repr_is_a_summary_not_every_result() -> None:
     report = FetchReport(results=results, failed={"arxiv": 1})
     assert repr(report).startswith("FetchReport(2000 results")
     assert len(repr(report)) < 200
+
+
+class Policed(FakeSource):
+    """A `FakeSource` whose every item goes through the retry policy, as real sources do."""
+
+    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+        out: dict[str, Result] = {}
+        for request in requests:
+
+            async def attempt(request: Request = request) -> Result:
+                return ok(request, ctx, self.name)
+
+            try:
+                out[request.ref], _ = await ctx.policy.call(attempt)
+            except FetchError as exc:
+                out[request.ref] = result(request, ctx, self.name, Status.ERROR, error=str(exc))
+        return out
+
+
+@pytest.mark.parametrize("limit", [0.0, 1800.0])
+def test_past_the_run_limit_no_request_starts_and_the_report_says_so(
+    settings: Settings, cache: Cache, limit: float
+) -> None:
+    source = Policed("github", {Kind.GITHUB_REPO})
+    previous = {G1: known(G1, "github")}
+    report = fetch(wanted(G1, G2), [source], replace(settings, run_limit=limit), cache, previous)
+    assert report.run_limit == limit
+    if limit:
+        assert report.late == {}
+        assert {r.status for r in report.results.values()} == {Status.OK}
+        return
+    assert report.late == {"github": 2}
+    assert report.results[G1].status is Status.STALE  # the last known value kept
+    assert report.results[G2].status is Status.ERROR
+    assert "time limit" in (report.results[G2].provenance.error or "")

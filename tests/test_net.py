@@ -17,10 +17,19 @@ import httpx2
 import pytest
 import requests
 
-from enrich.errors import FetchError, PermanentError, TimedOut, TransientError, Unreachable
+from enrich.config import Settings
+from enrich.errors import (
+    FetchError,
+    InputError,
+    PermanentError,
+    TimedOut,
+    TransientError,
+    Unreachable,
+)
 from enrich.net import (
     RETRYABLE_STATUS,
     CircuitOpen,
+    OutOfTime,
     Pacer,
     RetryPolicy,
     cannot_connect,
@@ -621,3 +630,72 @@ def test_the_shared_tls_context_verifies_certificates_and_hostnames() -> None:
     assert context is tls()  # made once a process
     assert context.verify_mode is ssl.CERT_REQUIRED
     assert context.check_hostname
+
+
+# ------------------------------------------------------------------- the run's time limit
+
+
+def test_past_the_run_limit_no_attempt_starts() -> None:
+    policy = RetryPolicy(wait=False, until=time.monotonic() - 1)
+    fn = Always(None)
+    with pytest.raises(OutOfTime, match="time limit"):
+        run(policy, fn)
+    assert fn.calls == 0
+    assert policy.breaker.late == 1
+    assert not should_retry(OutOfTime("x"))
+
+
+def test_the_run_limit_stops_retries_in_progress() -> None:
+    """The limit passes during an item's first attempt: no retry follows it."""
+    policy = RetryPolicy(attempts=4, wait=False, until=time.monotonic() + 0.05)
+
+    async def slow() -> str:
+        await asyncio.sleep(0.1)  # outlives the limit (a short real wait: no backoff)
+        raise TransientError("503", status=503)
+
+    calls = []
+
+    async def counted() -> str:
+        calls.append(1)
+        return await slow()
+
+    with pytest.raises(TransientError):
+        run(policy, counted)
+    assert len(calls) == 1
+
+
+# ------------------------------------------------------------------------ the settings
+
+
+@pytest.mark.parametrize(
+    ("env", "field", "value"),
+    [
+        ({}, "deadline", 60.0),
+        ({"ENRICH_DEADLINE": "2.5"}, "deadline", 2.5),
+        ({"ENRICH_DEADLINE": "0"}, "deadline", 60.0),  # no deadline is not an option
+        ({}, "run_limit", 1800.0),
+        ({"ENRICH_RUN_LIMIT": "90"}, "run_limit", 90.0),
+        ({}, "retry_wait", True),
+        ({"ENRICH_RETRY_WAIT": "0"}, "retry_wait", False),
+        ({"ENRICH_RETRY_WAIT": "1"}, "retry_wait", True),
+    ],
+)
+def test_network_settings_from_the_environment(
+    env: dict[str, str], field: str, value: object
+) -> None:
+    assert getattr(Settings.from_env(env), field) == value
+
+
+@pytest.mark.parametrize("name", ["ENRICH_DEADLINE", "ENRICH_RUN_LIMIT"])
+@pytest.mark.parametrize("raw", ["soon", "-1"])
+def test_bad_network_settings_are_refused(name: str, raw: str) -> None:
+    with pytest.raises(InputError, match=name):
+        Settings.from_env({name: raw})
+
+
+def test_every_source_has_an_answer_cap() -> None:
+    from enrich.sources import registry
+
+    settings = Settings()
+    assert {s.name for s in registry(settings)} == set(settings.answer_bytes)
+    assert all(0 < cap <= 16 << 20 for cap in settings.answer_bytes.values())
