@@ -58,6 +58,7 @@ How each column maps onto the APIs (fake fault kinds in brackets):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import shutil
 import subprocess
@@ -65,14 +66,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from enrich import pipeline
+from enrich import fetch, pipeline
 from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
 from enrich.progress import hints
+from enrich.sources import FetchContext
 from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
 
@@ -385,14 +388,16 @@ def make_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     root = tmp_path_factory.mktemp("template")
     (root / "seeds").mkdir()
     shutil.copy(SEED, root / "seeds" / SEED.name)
-    with FakeAPI() as api:
+    # fetched_at has whole seconds: the template's facts are dated an hour back (the sources'
+    # clock, `FetchContext.now`), so that every case fetches in a later second than it.
+    an_hour_ago = lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)  # noqa: E731
+    with FakeAPI() as api, pytest.MonkeyPatch.context() as patch:
         populate(api)
+        patch.setattr(fetch, "FetchContext", functools.partial(FetchContext, now=an_hour_ago))
         result = pipeline.run(settings(api, root))
     assert result.failed_sources() == {}
     done = read_dataset(root)
     assert {e["provenance"]["status"] for e in done["entities"].values()} == {"ok", "skipped"}
-    # fetched_at has whole seconds: the cases must fetch in a later second than this run.
-    time.sleep(max(0.0, int(time.time()) + 1.05 - time.time()))
     return Template(root, done)
 
 

@@ -10,6 +10,7 @@ import email.utils
 import itertools
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Awaitable, Callable
 
@@ -570,59 +571,103 @@ def test_an_http_answer_breaks_the_row() -> None:
 # ------------------------------------------------------------------------------ the pacer
 
 
-def test_the_pacer_spaces_calls_from_the_end_of_the_previous_one() -> None:
+class Clock:
+    """A clock for the pacer: time passes only when someone waits on it or works."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[tuple[float, bool]] = []  # (seconds, waited in a worker thread)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append((seconds, threading.current_thread() is not threading.main_thread()))
+        self.advance(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+def paced(clock: Clock, delay: float) -> Pacer:
+    return Pacer(delay, clock=clock, sleep=clock.sleep, asleep=clock.asleep)
+
+
+@pytest.mark.parametrize("work", [0.0, 0.05, 1.0])
+def test_the_pacer_spaces_calls_from_the_end_of_the_previous_one(work: float) -> None:
+    clock = Clock()
     spans: list[tuple[float, float]] = []
 
     def call() -> None:
-        started = time.monotonic()
-        time.sleep(0.05)
-        spans.append((started, time.monotonic()))
+        started = clock()
+        clock.advance(work)
+        spans.append((started, clock()))
 
     async def main() -> None:
-        pacer = Pacer(0.2)
+        pacer = paced(clock, 0.2)
         await asyncio.gather(pacer.run(call), pacer.run(call), pacer.run(call))
 
     asyncio.run(main())
     gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(spans)]
-    assert len(gaps) == 2
-    assert all(gap >= 0.2 for gap in gaps)
+    assert gaps == pytest.approx([0.2, 0.2])
 
 
-def test_a_busy_event_loop_does_not_hold_a_paced_call_back() -> None:
-    """The pause before a blocking call is slept in its thread: a loop blocked meanwhile
-    (other sources' answers being read) does not delay it."""
-    moments: list[float] = []
+def test_the_pacer_spaces_async_blocks_from_their_end() -> None:
+    clock = Clock()
+    spans: list[tuple[float, float]] = []
 
     async def main() -> None:
-        pacer = Pacer(0.3)
-        await pacer.run(lambda: moments.append(time.monotonic()))
-        second = asyncio.ensure_future(pacer.run(lambda: moments.append(time.monotonic())))
-        await asyncio.sleep(0)  # the second call is in its thread, sleeping its pause
-        time.sleep(0.8)  # the loop busy far past the pause
-        await second
+        pacer = paced(clock, 0.5)
+        for work in (0.1, 0.7, 0.0):
+            async with pacer:
+                started = clock()
+                clock.advance(work)
+                spans.append((started, clock()))
 
     asyncio.run(main())
-    assert len(moments) == 2
-    assert 0.3 <= moments[1] - moments[0] < 0.6
+    gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(spans)]
+    assert gaps == pytest.approx([0.5, 0.5])
+    assert all(not in_thread for _, in_thread in clock.waits)  # awaited on the loop
+
+
+def test_the_pause_before_a_blocking_call_is_slept_in_its_thread() -> None:
+    """So a loop busy meanwhile (other sources' answers being read) does not delay it."""
+    clock = Clock()
+
+    async def main() -> None:
+        pacer = paced(clock, 0.3)
+        await pacer.run(lambda: None)
+        clock.advance(0.1)
+        await pacer.run(lambda: None)
+
+    asyncio.run(main())
+    assert clock.waits == [(pytest.approx(0.2), True)]
 
 
 def test_a_call_that_says_its_answer_is_in_is_spaced_from_then() -> None:
     """Reading an answer is not the provider's time: the next call counts from `answered`."""
+    clock = Clock()
     moments: list[float] = []
 
     async def main() -> None:
-        pacer = Pacer(0.3)
+        pacer = paced(clock, 0.3)
 
         def call() -> None:
-            moments.append(time.monotonic())
+            moments.append(clock())
             pacer.answered()
-            time.sleep(0.25)  # reading the answer
+            clock.advance(0.25)  # reading the answer
 
         await pacer.run(call)
         await pacer.run(call)
 
     asyncio.run(main())
-    assert 0.3 <= moments[1] - moments[0] < 0.5  # not 0.55: 0.25 of reading + 0.3
+    assert moments[1] - moments[0] == pytest.approx(0.3)  # not 0.55: 0.25 of reading + 0.3
 
 
 def test_the_shared_tls_context_verifies_certificates_and_hostnames() -> None:

@@ -169,41 +169,50 @@ class Pacer:
       provider's time (the arxiv package spaces its own requests from there too).
     """
 
-    def __init__(self, delay: float) -> None:
+    def __init__(
+        self,
+        delay: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """`clock`, `sleep` (in a worker thread) and `asleep` (on the event loop) are the
+        clock and the two ways of waiting on it: tests give a clock of their own."""
         self._delay = delay
+        self._clock, self._sleep, self._asleep = clock, sleep, asleep
         self._free_at = 0.0
         self._answered: float | None = None
         self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> None:
         await self._lock.acquire()
-        pause = self._free_at - time.monotonic()
+        pause = self._free_at - self._clock()
         if pause > 0:
-            await asyncio.sleep(pause)
+            await self._asleep(pause)
 
     async def __aexit__(self, *exc: object) -> None:
-        self._free_at = time.monotonic() + self._delay
+        self._free_at = self._clock() + self._delay
         self._lock.release()
 
     async def run(self, func: Callable[..., T], /, *args: object) -> T:
         """`func(*args)` in a worker thread, in its turn (see the class docstring)."""
 
         def paced() -> T:
-            pause = self._free_at - time.monotonic()
+            pause = self._free_at - self._clock()
             if pause > 0:
-                time.sleep(pause)
+                self._sleep(pause)
             self._answered = None
             try:
                 return func(*args)
             finally:
-                self._free_at = (self._answered or time.monotonic()) + self._delay
+                self._free_at = (self._answered or self._clock()) + self._delay
 
         async with self._lock:
             return await asyncio.to_thread(paced)
 
     def answered(self) -> None:
         """Within `run`'s `func`: the answer is in; the next request is spaced from now."""
-        self._answered = time.monotonic()
+        self._answered = self._clock()
 
 
 @functools.cache
