@@ -30,23 +30,14 @@ from enrich.config import (
     S2_BATCH_SIZE,
     Settings,
 )
-from enrich.gaps import gap
-from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, ScholarMeta, Status
+from enrich.lastknown import failed, fallback, from_cache, offline, skipped
+from enrich.models import Identifier, Kind, Result, ScholarMeta, Status
 from enrich.net import Breaker, RetryPolicy
+from enrich.plan import Entity, discovery, entities
 from enrich.sources import FetchContext, Request, Source, SourceStats
 from enrich.urls import ARXIV_ID
 
-
-@dataclass(frozen=True)
-class Entity:
-    """A unique entity of the run and the subpaths linked for it."""
-
-    identifier: Identifier
-    subpaths: tuple[str, ...] = ()
-
-    @property
-    def ref(self) -> str:
-        return self.identifier.ref
+__all__ = ["Entity", "FetchReport", "Progress", "discovery", "entities", "fetch_all"]
 
 
 @dataclass(repr=False)
@@ -82,48 +73,6 @@ FACTS = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
 
 Progress = Callable[[str, int, int], None]
 """`progress(source, advanced_by, total)`: called as items of a source finish."""
-
-
-def entities(records: Iterable[RowRecord]) -> dict[str, Entity]:
-    """The unique entities linked from `records`, each with every subpath linked for it."""
-    found: dict[str, Entity] = {}
-    for record in records:
-        for link in record.links:
-            ref = link.ref  # an entity's identifier is that of the first link naming it
-            entity = found.get(ref)
-            if entity is None:
-                ident = Identifier(kind=link.kind, key=link.key, version=link.version)
-                entity = found[ref] = Entity(ident)
-            if link.subpath and link.subpath not in entity.subpaths:
-                found[ref] = Entity(entity.identifier, (*entity.subpaths, link.subpath))
-            for also in link.also:
-                if also not in found:
-                    kind, key = also.split(":", 1)  # the kind is validated from its value
-                    found[also] = Entity(Identifier(kind=kind, key=key))
-    return _by_ref(found)
-
-
-def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
-    """What discovery asks the Hub about, beyond what is linked: for each row with an arXiv
-    paper and an empty Code cell, the paper's Hub page (its linked repository); with an empty
-    Model Card cell, the models tagged with the paper. Rows with both cells filled cost
-    nothing. See `gaps.gap`."""
-    found: dict[str, Entity] = {}
-    for record in records:
-        missing = gap(record)
-        if missing is None:
-            continue
-        for kind in missing.kinds:
-            ref = f"{kind.value}:{missing.arxiv_id}"
-            if ref not in found:  # a paper in several rows: its identifier is made once
-                found[ref] = Entity(Identifier(kind=kind, key=missing.arxiv_id))
-    return _by_ref(found)
-
-
-def _by_ref(found: dict[str, Entity]) -> dict[str, Entity]:
-    """`found` in order of ref. The refs alone are sorted: a sort of strings compares them
-    directly, twice as fast as a sort of (ref, entity) pairs."""
-    return {ref: found[ref] for ref in sorted(found)}
 
 
 def _last_known(
@@ -168,7 +117,7 @@ async def fetch_all(
             source = _source_for(entity.identifier.kind, sources)
             if source is None or not settings.wants(source.name):
                 last = _last_known(cache, source, entity.ref, previous)
-                report.results[entity.ref] = _skipped(entity, source, last)
+                report.results[entity.ref] = skipped(entity, source, last)
             else:
                 groups[source.name].append(entity)
         return groups
@@ -299,7 +248,7 @@ async def _run_source(
             progress(source.name, n, total)
 
     if settings.offline:
-        _offline(source.name, items, cache, previous, report.results)
+        offline(source.name, items, cache, previous, report.results)
         advance(total)
         return
     todo = _partition(source.name, items, settings, cache, previous, report.results)
@@ -346,12 +295,12 @@ def _conclude(
         for request in todo:
             got = fetched.get(request.ref)
             if got is None:
-                got = _failed(request, name, "the source returned no result for it")
+                got = failed(request, name, "the source returned no result for it")
             if got.status is Status.ERROR:
                 optional = request.ref in report.optional
                 counts = report.optional_failed if optional else report.failed
                 counts[name] = counts.get(name, 0) + 1
-                got = _fallback(request, name, got.provenance.error or "failed", got)
+                got = fallback(request, name, got.provenance.error or "failed", got)
             elif kept.get(request.ref) is not got:
                 cache.put(name, got)
             report.results[request.ref] = got
@@ -386,27 +335,9 @@ def _within_budget(
         source = _source_for(entity.identifier.kind, sources)
         name = source.name if source is not None else "none"
         reason = f"discovery: over this run's {limit} lookups, asked on a later run"
-        report.results[ref] = _fallback(Request(entity.identifier, last), name, reason)
+        report.results[ref] = fallback(Request(entity.identifier, last), name, reason)
     report.deferred = max(0, len(due) - limit)
     return [*free, *(item[2] for item in due[:limit])]
-
-
-def _offline(
-    name: str,
-    items: list[Entity],
-    cache: Cache,
-    previous: Mapping[str, Result],
-    results: dict[str, Result],
-) -> None:
-    """No request: the previous dataset's result as it was (so `check` reproduces the
-    output), else the cache's, else `skipped`."""
-    for entity in items:
-        last = previous.get(entity.ref)
-        if last is None:
-            entry = cache.get(name, entity.ref)
-            last = entry.result if entry is not None else None
-        request = Request(entity.identifier, last, entity.subpaths)
-        results[entity.ref] = _fallback(request, name, "offline: not fetched")
 
 
 def _partition(
@@ -422,7 +353,7 @@ def _partition(
     for entity in items:
         entry = cache.get(name, entity.ref)
         if entry is not None and entry.fresh and not settings.refresh:
-            results[entity.ref] = _from_cache(entry.result)
+            results[entity.ref] = from_cache(entry.result)
             continue
         last = entry.result if entry is not None else previous.get(entity.ref)
         todo.append(Request(entity.identifier, last, entity.subpaths))
@@ -435,49 +366,4 @@ async def _call(source: Source, todo: list[Request], ctx: FetchContext) -> Mappi
     except Exception as exc:  # noqa: BLE001 - a crashing source must not lose the run's data
         message = f"{source.name} failed: {type(exc).__name__}: {exc}"
         ctx.stats.note(message)
-        return {r.ref: _failed(r, source.name, message) for r in todo}
-
-
-def _from_cache(cached: Result) -> Result:
-    provenance = cached.provenance.model_copy(update={"from_cache": True, "attempts": 0})
-    return cached.model_copy(update={"provenance": provenance})
-
-
-def _failed(request: Request, source: str, error: str) -> Result:
-    return Result(
-        ref=request.ref,
-        provenance=Provenance(source=source, status=Status.ERROR, error=error),
-    )
-
-
-def _fallback(request: Request, source: str, error: str, failed: Result | None = None) -> Result:
-    """After a failure: the last known value marked `stale`, else the failure itself.
-
-    Without a failure (offline, the source left out with --only/--skip, a discovery lookup
-    left for a later run): the last known result as it was, whatever it was — a value, a
-    fact, or the failure or skip that left it without one: nothing was learnt, nothing
-    failed, and `check` reproduces the output of the run before — else `skipped`.
-    """
-    last = request.previous
-    if failed is None:
-        if last is not None:
-            return _from_cache(last)
-        provenance = Provenance(source=source, status=Status.SKIPPED, error=error)
-        return Result(ref=request.ref, provenance=provenance)
-    if last is not None and last.data is not None:
-        provenance = last.provenance.model_copy(
-            update={"status": Status.STALE, "error": error, "from_cache": True, "attempts": 0}
-        )
-        return last.model_copy(update={"provenance": provenance})
-    return failed
-
-
-def _skipped(entity: Entity, source: Source | None, last: Result | None) -> Result:
-    if source is None:
-        reason = f"no source fetches {entity.identifier.kind.value} links"
-        return Result(
-            ref=entity.ref,
-            provenance=Provenance(source="none", status=Status.SKIPPED, error=reason),
-        )
-    request = Request(entity.identifier, last, entity.subpaths)
-    return _fallback(request, source.name, f"skipped: --only/--skip left out {source.name}")
+        return {r.ref: failed(r, source.name, message) for r in todo}
