@@ -7,10 +7,10 @@ transport adapter that sends with `Transport`. Each request is held to its `Boun
 
 * a deadline for the whole exchange — connect, send, headers and the whole body. Every
   socket operation's timeout is the client's timeout clipped to what is left of the
-  deadline (`_Backend`), so a server that sends its headers, or its body, a byte at a time
-  is cut off at the deadline as surely as one that never answers. A deadline passed is a
-  timeout (httpx2's `ReadTimeout`, `requests`' `ReadTimeout`): retryable for the policy, and
-  counted by the circuit breaker (`net.Breaker`).
+  deadline (`enrich.deadline`), so a server that sends its headers, or its body, a byte at
+  a time is cut off at the deadline as surely as one that never answers. A deadline passed
+  is a timeout (httpx2's `ReadTimeout`, `requests`' `ReadTimeout`): retryable for the
+  policy, and counted by the circuit breaker (`net.Breaker`).
 * at most `max_bytes` of answer, counted after decompression: a larger answer (announced by
   its `Content-Length` or found while reading) is `TooLarge`, a malformed answer that is not
   retried, and nothing more is read. Only `gzip` and `deflate` are accepted (asked for with
@@ -25,19 +25,17 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpcore2
 import httpx2
 import requests
-from httpcore2._backends.auto import AutoBackend
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
+from enrich import deadline
 from enrich.config import Settings
 from enrich.errors import PermanentError
 from enrich.net import tls
@@ -62,133 +60,6 @@ def bounds(settings: Settings, source: str) -> Bounds:
 
 class TooLarge(PermanentError):
     """The answer is larger than the source ever needs: malformed, not read further."""
-
-
-_UNTIL: ContextVar[float | None] = ContextVar("enrich_deadline", default=None)
-
-
-@contextmanager
-def _until(moment: float) -> Iterator[None]:
-    token = _UNTIL.set(moment)
-    try:
-        yield
-    finally:
-        _UNTIL.reset(token)
-
-
-def _clip(timeout: float | None, expired: type[Exception]) -> float | None:
-    """`timeout` clipped to what is left of the current request's deadline."""
-    until = _UNTIL.get()
-    if until is None:
-        return timeout
-    left = until - time.monotonic()
-    if left <= 0:
-        raise expired("the request's deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
-# ----------------------------------------------------------------------- the sockets
-
-
-class _Stream(httpcore2.NetworkStream):
-    def __init__(self, inner: httpcore2.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clip(timeout, httpcore2.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clip(timeout, httpcore2.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore2.NetworkStream:
-        clipped = _clip(timeout, httpcore2.ConnectTimeout)
-        return _Stream(self._inner.start_tls(ssl_context, server_hostname, clipped))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _Backend(httpcore2.NetworkBackend):
-    """httpcore2's socket backend, every timeout clipped to the request's deadline."""
-
-    def __init__(self) -> None:
-        self._inner = httpcore2.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore2.NetworkStream:
-        clipped = _clip(timeout, httpcore2.ConnectTimeout)
-        return _Stream(self._inner.connect_tcp(host, port, clipped, local_address, socket_options))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore2.NetworkStream:
-        clipped = _clip(timeout, httpcore2.ConnectTimeout)
-        return _Stream(self._inner.connect_unix_socket(path, clipped, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _AsyncStream(httpcore2.AsyncNetworkStream):
-    def __init__(self, inner: httpcore2.AsyncNetworkStream) -> None:
-        self._inner = inner
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, _clip(timeout, httpcore2.ReadTimeout))
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, _clip(timeout, httpcore2.WriteTimeout))
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore2.AsyncNetworkStream:
-        clipped = _clip(timeout, httpcore2.ConnectTimeout)
-        return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, clipped))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _AsyncBackend(httpcore2.AsyncNetworkBackend):
-    """The async twin of `_Backend`."""
-
-    def __init__(self) -> None:
-        self._inner = AutoBackend()  # what httpcore2's async pool uses by default
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore2.AsyncNetworkStream:
-        clipped = _clip(timeout, httpcore2.ConnectTimeout)
-        inner = await self._inner.connect_tcp(host, port, clipped, local_address, socket_options)
-        return _AsyncStream(inner)
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore2.AsyncNetworkStream:
-        clipped = _clip(timeout, httpcore2.ConnectTimeout)
-        return _AsyncStream(await self._inner.connect_unix_socket(path, clipped, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
 
 
 # ------------------------------------------------------------------------ the answers
@@ -246,7 +117,7 @@ class _Body(httpx2.SyncByteStream):
     def __iter__(self) -> Iterator[bytes]:
         chunks = iter(self._inner)
         while True:
-            with _until(self._until):
+            with deadline.until(self._until):
                 chunk = next(chunks, None)
             if chunk is None:
                 return
@@ -263,7 +134,7 @@ class _AsyncBody(httpx2.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         chunks = aiter(self._inner)
         while True:
-            with _until(self._until):
+            with deadline.until(self._until):
                 chunk = await anext(chunks, None)
             if chunk is None:
                 return
@@ -297,13 +168,13 @@ class Transport(httpx2.BaseTransport):
     def __init__(self, default: Bounds | None = None) -> None:
         self._default = default
         self._inner = httpx2.HTTPTransport(verify=tls())
-        self._inner._pool = httpcore2.ConnectionPool(network_backend=_Backend(), **_pool())
+        self._inner._pool = httpcore2.ConnectionPool(network_backend=deadline.Backend(), **_pool())
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         found, until = _prepare(request, self._default)
         if found is None:
             return self._inner.handle_request(request)
-        with _until(until):
+        with deadline.until(until):
             response = self._inner.handle_request(request)
         try:
             cap = _Cap(response.headers, found.max_bytes, request.url)
@@ -324,14 +195,14 @@ class AsyncTransport(httpx2.AsyncBaseTransport):
         self._default = default
         self._inner = httpx2.AsyncHTTPTransport(verify=tls())
         self._inner._pool = httpcore2.AsyncConnectionPool(
-            network_backend=_AsyncBackend(), **_pool()
+            network_backend=deadline.AsyncBackend(), **_pool()
         )
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         found, until = _prepare(request, self._default)
         if found is None:
             return await self._inner.handle_async_request(request)
-        with _until(until):
+        with deadline.until(until):
             response = await self._inner.handle_async_request(request)
         try:
             cap = _Cap(response.headers, found.max_bytes, request.url)

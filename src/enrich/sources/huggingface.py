@@ -56,15 +56,13 @@ import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Final, cast, get_args
+from typing import Any, Final, get_args
 
 import httpx2
 from huggingface_hub import HfApi, Organization, User, hf_api
 from huggingface_hub.errors import (
-    GatedRepoError,
     HfHubHTTPError,
     HFValidationError,
-    RepositoryNotFoundError,
 )
 from huggingface_hub.utils import _http as hub_http
 
@@ -79,17 +77,19 @@ from enrich.models import (
     Result,
     Status,
 )
-from enrich.net import http_error
 from enrich.sources import FetchContext, Request, SourceStats, result
 from enrich.sources.hub_records import (
     SLUG,
-    HubKind,
+    Missing,
+    check,
     count,
+    failure,
     github_repo,
     moment,
     repo_meta,
     tagged_model,
     text,
+    what,
 )
 from enrich.transport import BOUNDS, Bounds, Transport, bounds
 from enrich.urls import ARXIV_ID
@@ -115,11 +115,6 @@ _API_PATH = re.compile(
     r"/api/(?:(?:models|datasets|spaces|collections|papers|organizations|users)/|models$)"
 )
 _NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}")
-_BAD_TOKEN: Final = "Invalid credentials in Authorization header"
-
-
-class _Missing(PermanentError):
-    """The Hub says the entity does not exist (or no reader may see it)."""
 
 
 class _Exhausted(PermanentError):
@@ -274,7 +269,7 @@ class HubSource:
         self, request: Request, ctx: FetchContext, exc: Exception, attempts: int, run: _Run
     ) -> Result:
         status = exc.status if isinstance(exc, FetchError) else None
-        if isinstance(exc, _Missing):
+        if isinstance(exc, Missing):
             return result(
                 request, ctx, NAME, Status.NOT_FOUND, http_status=status, attempts=attempts
             )
@@ -282,9 +277,9 @@ class HubSource:
         if isinstance(exc, FetchError):
             message = str(exc)
         elif isinstance(exc, httpx2.HTTPError | OSError):
-            message = f"{_what(request.identifier)}: {type(exc).__name__}: {str(exc)[:200]}"
+            message = f"{what(request.identifier)}: {type(exc).__name__}: {str(exc)[:200]}"
         else:
-            message = f"{_what(request.identifier)}: unexpected {type(exc).__name__}"
+            message = f"{what(request.identifier)}: unexpected {type(exc).__name__}"
         if self._secret:
             message = message.replace(self._secret, "***")
         return result(
@@ -296,15 +291,15 @@ class HubSource:
     def _lookup(self, ident: Identifier, run: _Run) -> HubMeta:
         """One attempt: the library call, its errors as `FetchError`s."""
         token = _RUN.set(run)
-        what = _what(ident)
+        named = what(ident)
         try:
             return self._calls[ident.kind](ident.key)
         except HfHubHTTPError as exc:
-            raise _failure(exc, what) from None
+            raise failure(exc, named) from None
         except HFValidationError:
-            raise PermanentError(f"{what}: not a valid Hub id") from None
+            raise PermanentError(f"{named}: not a valid Hub id") from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise PermanentError(f"{what}: malformed answer ({type(exc).__name__})") from None
+            raise PermanentError(f"{named}: malformed answer ({type(exc).__name__})") from None
         finally:
             _RUN.reset(token)
 
@@ -321,7 +316,7 @@ class HubSource:
         return repo_meta("space", info)
 
     def _collection(self, key: str) -> HubMeta:
-        _check(SLUG, key, "collection slug")
+        check(SLUG, key, "collection slug")
         found = self._api.get_collection(key)
         upvotes, modified = count(found.upvotes), moment(found.last_updated)
         return HubMeta(
@@ -334,7 +329,7 @@ class HubSource:
         )
 
     def _paper(self, key: str) -> HubMeta:
-        _check(ARXIV_ID, key, "arXiv id")
+        check(ARXIV_ID, key, "arXiv id")
         found = self._api.paper_info(key)
         upvotes, repo = count(found.upvotes), github_repo(found.github_repo)
         return HubMeta(
@@ -343,7 +338,7 @@ class HubSource:
 
     def _paper_models(self, key: str) -> HubMeta:
         """The models tagged `arxiv:<key>`, most downloaded first (none is a fact: `ok`)."""
-        _check(ARXIV_ID, key, "arXiv id")
+        check(ARXIV_ID, key, "arXiv id")
         params: dict[str, str | int] = {
             "filter": f"arxiv:{key}",
             "sort": "downloads",
@@ -368,7 +363,7 @@ class HubSource:
 
     def _owner(self, key: str) -> HubMeta:
         """An org, else a user of that name: `numModels` of its overview."""
-        _check(_NAME, key, "org or user name")
+        check(_NAME, key, "org or user name")
         found: Organization | User
         try:
             found = self._api.get_organization_overview(key)
@@ -378,36 +373,6 @@ class HubSource:
             found = self._api.get_user_overview(key)
         models = count(found.num_models)
         return HubMeta(hub_kind="org", id=key, title=text(found.fullname), models=models)
-
-
-def _hub_kind(kind: Kind) -> HubKind:
-    return cast(HubKind, kind.value.removeprefix("hf_"))
-
-
-def _what(ident: Identifier) -> str:
-    if ident.kind is Kind.HF_PAPER_MODELS:
-        return f"Hub models tagged arxiv:{ident.key[:120]}"
-    return f"Hub {_hub_kind(ident.kind)} {ident.key[:120]}"
-
-
-def _check(pattern: re.Pattern[str], key: str, what: str) -> None:
-    if not pattern.fullmatch(key):
-        raise PermanentError(f"{key[:120]!r} is not a valid {what}")
-
-
-def _failure(exc: HfHubHTTPError, what: str) -> FetchError:
-    """The `FetchError` for an error answer the library raised."""
-    response = exc.response
-    status = response.status_code
-    if isinstance(exc, GatedRepoError):
-        return PermanentError(f"{what}: gated, metadata refused (HTTP {status})", status=status)
-    if isinstance(exc, RepositoryNotFoundError) or status == 404:
-        return _Missing(f"{what}: not found (HTTP {status})", status=status)
-    if status == 401 and response.headers.get("X-Error-Message") == _BAD_TOKEN:
-        return PermanentError(f"{what}: the Hub refused the token (HTTP 401)", status=status)
-    if status == 401:
-        return _Missing(f"{what}: private or missing (HTTP 401)", status=status)
-    return http_error(status, response.headers, what)
 
 
 def _done(request: Request, ctx: FetchContext, meta: HubMeta, tries: int) -> Result:
