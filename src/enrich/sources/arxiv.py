@@ -238,7 +238,7 @@ class _Run:
 
     def fail(self, ids: list[str], answer: _Answer, failure: BaseException) -> None:
         status = failure.status if isinstance(failure, FetchError) else None
-        message = _describe(failure, self.source.settings.timeout)
+        message = _describe(failure, self.source.settings)
         if status == 400 and len(ids) == 1:
             message = "arXiv refused this id (HTTP 400)"
         batch = {
@@ -320,12 +320,13 @@ def _well_formed(body: bytes) -> bool:
     return True
 
 
-def _describe(exc: BaseException, timeout: float) -> str:
+def _describe(exc: BaseException, settings: Settings) -> str:
     """A short, token-free message for a failed batch."""
     if isinstance(exc, FetchError):
         return str(exc)
     if isinstance(exc, Timeout):
-        return f"{WHAT}: no answer within {timeout:g} s"
+        limits = f"{settings.timeout:g} s a read, {settings.deadline:g} s in all"
+        return f"{WHAT}: no whole answer in time ({limits})"
     if isinstance(exc, RequestsConnectionError | ChunkedEncodingError | OSError):
         return f"{WHAT}: connection failed ({type(exc).__name__})"
     return f"{WHAT}: {type(exc).__name__}"
