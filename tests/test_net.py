@@ -33,6 +33,7 @@ from enrich.net import (
     OutOfTime,
     Pacer,
     RetryPolicy,
+    TooLarge,
     cannot_connect,
     http_error,
     server_wait,
@@ -499,6 +500,27 @@ def test_the_breaker_opens_after_five_attempts_that_timed_out(
     with pytest.raises(CircuitOpen, match="no answer"):
         run(policy, fn)
     assert fn.calls == 5
+
+
+def test_answers_too_large_to_read_open_the_breaker() -> None:
+    """A host that answers 3 GB to every request is broken or hostile: each answer costs a
+    cap's worth of transfer, so five in a row stop the source (another answer resets)."""
+    policy = RetryPolicy(attempts=4, wait=False)
+    huge = Always(lambda: TooLarge("answer of h: malformed (larger than 2 bytes)", status=200))
+    for _ in range(4):
+        with pytest.raises(TooLarge):
+            run(policy, huge)
+    assert not policy.breaker.open
+    assert huge.calls == 4  # not retried
+    with pytest.raises(PermanentError):
+        run(policy, Always(lambda: PermanentError("404", status=404)))
+    for _ in range(5):
+        with pytest.raises(TooLarge):
+            run(policy, huge)
+    assert policy.breaker.open
+    assert policy.breaker.unanswered == 0  # the host answered: no network hint
+    with pytest.raises(CircuitOpen, match="too large"):
+        run(policy, huge)
 
 
 def test_a_success_closes_the_row() -> None:

@@ -223,6 +223,12 @@ def tls() -> ssl.SSLContext:
     return httpx2.create_ssl_context()
 
 
+class TooLarge(PermanentError):
+    """An answer larger than its source ever needs (`enrich.transport`): malformed, not read
+    further, not retried; and counted by the circuit breaker, since a host that sends them
+    is broken or hostile, and each one costs a cap's worth of transfer."""
+
+
 class CircuitOpen(TransientError):
     """Raised at once, without a request, once a host has proved unreachable."""
 
@@ -246,6 +252,7 @@ class Breaker:
     unanswered: int = 0  # attempts of the whole run that got no answer, for the summary
     unreachable: bool = False  # an attempt could not connect at all (DNS, refused)
     late: int = 0  # calls not made because the run's time limit had passed
+    reason: str = "got no answer"  # what the attempts that opened it met
     troubled: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     """Set at the first failed attempt: work waiting on this host's answers need not wait."""
 
@@ -254,17 +261,23 @@ class Breaker:
         return self.failures >= self.threshold
 
     def record(self, exc: BaseException | None) -> None:
-        """Count an attempt that got no answer; any answer (even an error) resets."""
+        """Count an attempt that got no answer (or one too large to read); any other answer,
+        even an error, resets."""
         answered = isinstance(exc, FetchError) and exc.status is not None
         if exc is not None:
             self.troubled.set()
-        if exc is None or answered:
+        if isinstance(exc, TooLarge):
+            self.failures += 1
+            self.reason = "sent answers too large to read"
+        elif exc is None or answered:
             self.failures = 0
         elif unanswered(exc):
             self.unanswered += 1
             self.failures += 1
+            self.reason = "got no answer"
             if cannot_connect(exc):
                 self.unreachable = True
+                self.reason = "could not connect"
                 self.failures = max(self.failures, self.threshold)
 
 
@@ -321,8 +334,7 @@ class RetryPolicy:
             self.breaker.late += 1
             raise OutOfTime("not asked: the run's time limit passed (ENRICH_RUN_LIMIT)")
         if self.breaker.open:
-            why = "could not connect" if self.breaker.unreachable else "got no answer"
-            raise CircuitOpen(f"not tried: the host {why} on earlier attempts")
+            raise CircuitOpen(f"not tried: the host {self.breaker.reason} on earlier attempts")
 
     async def call(
         self, fn: Callable[[], Awaitable[T]], gate: asyncio.Semaphore | None = None

@@ -38,7 +38,7 @@ from requests.utils import get_encoding_from_headers
 from enrich import deadline
 from enrich.config import Settings
 from enrich.errors import PermanentError
-from enrich.net import tls
+from enrich.net import TooLarge, tls
 
 BOUNDS = "enrich.bounds"
 """A request extension: the `Bounds` of that request, over the transport's own."""
@@ -56,10 +56,6 @@ class Bounds:
 def bounds(settings: Settings, source: str) -> Bounds:
     """The bounds of `source`'s requests (`Settings.deadline`, `Settings.answer_bytes`)."""
     return Bounds(settings.deadline, settings.answer_bytes[source])
-
-
-class TooLarge(PermanentError):
-    """The answer is larger than the source ever needs: malformed, not read further."""
 
 
 # ------------------------------------------------------------------------ the answers
