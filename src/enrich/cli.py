@@ -134,6 +134,8 @@ Environment:
   ENRICH_S2_DELAY     seconds between Semantic Scholar requests (default 1)
   ENRICH_LANDING_DELAY
                       seconds between PMLR/OpenReview page requests per site (default 0.5)
+  ENRICH_DEADLINE     seconds one request may take in all (default 60)
+  ENRICH_RUN_LIMIT    seconds after which no request starts (default 1800)
 
 \b
 Examples:

@@ -54,10 +54,9 @@ S2_DELAY_SECONDS = 1.0
 # runs (each lookup then stays fresh for the Hub's TTL).
 DISCOVERY_PER_RUN = 100
 # Landing pages (PMLR's static proceedings, OpenReview's forum pages): neither site publishes
-# a rule for crawlers reading a page per paper, so ask as a polite reader would: at most 4
-# pages at once, each request starting at least half a second after the last one to the
-# same site.
-LANDING_CONCURRENCY = 4
+# a rule for crawlers reading a page per paper, so ask as a polite reader would: one page
+# at a time from each site, each request starting at least half a second after the last
+# answer from that site was read.
 LANDING_DELAY_SECONDS = 0.5
 
 # What one request may cost (`transport.Bounds`): the whole exchange (connect, send, headers,

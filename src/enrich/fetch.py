@@ -26,7 +26,6 @@ from enrich.cache import Cache
 from enrich.config import (
     GITHUB_CONCURRENCY,
     HF_CONCURRENCY,
-    LANDING_CONCURRENCY,
     S2_BATCH_SIZE,
     Settings,
 )
@@ -65,7 +64,7 @@ class FetchReport:
         )
 
 
-WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + LANDING_CONCURRENCY + 2  # + arXiv's, + a spare
+WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + 4  # + arXiv's, a landing page per site, a spare
 # (Semantic Scholar needs no thread: its client is async; the landing pages' client is async
 # too, and a thread parses each page.)
 
