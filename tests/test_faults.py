@@ -33,10 +33,8 @@ How each column maps onto the APIs (fake fault kinds in brackets):
 * 5xx-burst: [502], [503], [500] once each, then answers. 5xx-always: [503] every time.
 * timeout-once / timeout-always: [timeout] holding the answer 3 s against a 0.3 s client
   timeout (GitHub: 1 s, PyGithub takes whole seconds). GitHub REST and the Hub send one
-  request per entity, so "always" hangs one entity there: a whole-source hang costs
-  attempts × timeout × items / concurrency (measured at a 1 s timeout: 24 s for GitHub REST,
-  12 s for the Hub; timeouts do not open the circuit breaker) — too slow for CI, and the
-  single entity goes through the same retry path.
+  request per entity, so "always" hangs one entity there (a whole source that never
+  answers is the `silent` column below: five timeouts open its circuit breaker).
 * reset-*, truncated-*: [reset] (RST), [truncated] (half the promised body).
 * malformed-*: [malformed] (a cut XML feed; a broken JSON body).
 * 404: [404] on every request. arXiv and GraphQL: the endpoint itself is gone, the source
@@ -53,6 +51,10 @@ How each column maps onto the APIs (fake fault kinds in brackets):
   retried; `404` and `gone` are `not_found`; `moved`: N/A (a PMLR key is a volume and a
   slug, which stay).
 * empty: [empty] (a feed without entries; an empty body).
+* drip, drip-headers, silent, huge, huge-gzip: hostile servers (`tests/fakeapi/hostile.py`)
+  against a request deadline of HOSTILE_DEADLINE and the client's usual 5 s timeout: every
+  entity of every source ends stale, the run in bounded time (`test_hostile.py` runs whole
+  processes against them and measures their memory).
 """
 
 from __future__ import annotations
