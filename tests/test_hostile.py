@@ -24,6 +24,9 @@ import httpx2
 import pytest
 import requests
 
+from enrich import pipeline
+from enrich.config import Settings
+from enrich.progress import hints
 from enrich.transport import AsyncTransport, Bounds, TooLarge, Transport, mount
 from tests.conftest import api_env
 from tests.fakeapi import FakeAPI
@@ -35,6 +38,7 @@ from tests.test_faults import (
     make_template,
     populate,
 )
+from tests.test_faults import settings as fault_settings
 
 DEADLINE = 0.4
 CAP = 1 << 20
@@ -268,3 +272,23 @@ def test_a_dead_network_costs_seconds(
     assert len(said) == 3
     assert "## source-failed (3)" in report
     assert report.count("could not be fetched") == 1  # the seed's one landing page
+
+
+# ---------------------------------------------------------------------- the run's limit
+
+
+def test_past_the_run_limit_every_item_keeps_its_value_and_the_summary_says_so(
+    template: Template, tmp_path: Path
+) -> None:
+    """`ENRICH_RUN_LIMIT` passed before a source asks (here: a limit of 0): no request is
+    made, every value is kept stale, the run fails (exit 1), and the hints say why."""
+    root = template.copy_to(tmp_path / "run")
+    with FakeAPI() as api:
+        populate(api)
+        result = pipeline.run(fault_settings(api, root, refresh=True, run_limit=0.0))
+        assert api.count() == 0
+    assert result.fetch.late
+    assert not result.succeeded
+    check_all_stale(template, check_rows_kept(template, root))
+    said = list(hints(result, Settings()))
+    assert "the run's time limit (0 s, ENRICH_RUN_LIMIT) was reached" in said[0]
