@@ -193,7 +193,7 @@ def hang(api: FakeAPI, source: Source) -> None:
 
 
 def gone(api: FakeAPI, source: Source) -> None:
-    with api._lock:
+    with api.editing():
         if source.name == "arxiv":
             del api.papers[source.key]
         elif source.name == "scholar":
@@ -212,7 +212,7 @@ def moved(api: FakeAPI, source: Source) -> None:
     elif source.name == "huggingface":
         # The Hub redirects a renamed repo's old id to the new one, which answers with its
         # new `id`: the same answer as the old path serving a repo of the new id.
-        with api._lock:
+        with api.editing():
             old = api.hub.repos[("model", source.key)]
             api.hub.repos[("model", source.key)] = dataclasses.replace(old, repo_id=RENAMED_MODEL)
 
@@ -412,7 +412,7 @@ def populate(api: FakeAPI) -> None:
 
 def advance_upstream(api: FakeAPI) -> None:
     """Change a fact of every entity the seed links, in every API."""
-    with api._lock:
+    with api.editing():
         for key, paper in list(api.papers.items()):
             api.papers[key] = dataclasses.replace(paper, title=paper.title + " (revised)")
         for repo in api.github.repos.values():
