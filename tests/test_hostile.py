@@ -187,7 +187,7 @@ def hostile_run(
         advance_upstream(api)
         for name in APIS:
             api.fault(name, kind, **params)  # type: ignore[arg-type]
-        env = api_env(api.base_url, ENRICH_DEADLINE="1", ENRICH_RETRY_WAIT="0")
+        env = api_env(api.base_url, ENRICH_DEADLINE="0.5", ENRICH_RETRY_WAIT="0")
         code, stderr, elapsed, rss = run_process(root, env)
     done = check_rows_kept(template, root)
     return code, stderr, elapsed, rss, done
@@ -208,7 +208,7 @@ def check_all_stale(template: Template, done: dict[str, Any]) -> None:
 def test_a_run_against_hanging_servers_ends_in_bounded_time(
     template: Template, tmp_path: Path, kind: str, params: dict[str, Any]
 ) -> None:
-    """Every API drips, or never answers: with a 1 s deadline a request, the whole process
+    """Every API drips, or never answers: with a 0.5 s deadline a request, the whole process
     ends in seconds (each source's breaker opens after 5 requests without an answer), exit 1,
     every row kept, every value its last known one, stale."""
     code, stderr, elapsed, rss, done = hostile_run(template, tmp_path, kind, **params)
