@@ -141,7 +141,7 @@ def _upstream_changes(api: FakeAPI) -> None:
     api.rename_repo("jongwooko/distillm", "jongwooko/distillm-2")
     api.fault("github", "404", path_contains="nyu-dl/dl4marco-bert")
     api.fault("hub", "500", path_contains="codegemma")
-    with api._lock:  # DPO is cited more, and now in a journal (Semantic Scholar)
+    with api.editing():  # DPO is cited more, and now in a journal (Semantic Scholar)
         dpo = api.scholar.papers["ARXIV:2305.18290"]
         dpo.citations += 1_234
 
