@@ -245,9 +245,11 @@ def test_tags_in_the_body_are_read_when_the_head_has_none() -> None:
 @pytest.mark.parametrize("filler", [162_000, 1_000_000])  # 2.1 MB and 13 MB: over the cap
 def test_a_page_over_the_cap_is_malformed_and_not_retried(api: FakeAPI, filler: int) -> None:
     api.add_landing_page("pmlr", JSQ, extra_body="<p>filler</p>" * filler)
-    found = one(api, Kind.PMLR, JSQ)
+    results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
+    found = results[f"{Kind.PMLR.value}:{JSQ}"]
     assert found.status is Status.ERROR
-    assert found.provenance.attempts == 1
+    assert ctx.stats.answers[found.ref].attempts == 1
+    assert len(pages(api)) == 1
     assert "larger than 2,097,152 bytes" in (found.provenance.error or "")
 
 
