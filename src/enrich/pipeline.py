@@ -315,7 +315,7 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
         files[out / CHANGES_NAME] = changes.encode()
     columns = select(settings.columns, settings.headers)
     for seed in done.seeds:
-        records = {r.line: r for r in dataset.records if r.file == seed.document.path}
+        records = [r for r in dataset.records if r.file == seed.document.path]
         target = done.documents[seed.path]
         base = _relative(seed.path.parent, target.parent)
         # a document with rows shows the timeline
