@@ -12,6 +12,7 @@ import pytest
 from enrich import pipeline
 from enrich.columns import select
 from enrich.config import Settings
+from enrich.jsonout import json_bytes
 from enrich.models import Dataset, Kind, PaperMeta, Provenance, Result, Severity, Status
 from enrich.parse import diagnose, parse
 from enrich.render import render_document
@@ -181,7 +182,7 @@ def test_run_on_its_own_regenerated_document_keeps_the_curators_title(tmp_path: 
     seed.write_text(table(f"[p]({URL} (accepted at ICML)) [q]({OTHER})"), encoding="utf-8")
     previous = Dataset(seeds=[], records=[], entities=facts(), diagnostics=[])
     out.mkdir()
-    (out / "enriched.json").write_bytes(pipeline.json_bytes(previous))
+    (out / "enriched.json").write_bytes(json_bytes(previous))
     settings = Settings(seeds=seed, out=out, cache=tmp_path / "cache", offline=True)
     first = pipeline.run(settings, sources=(Arxiv(),))
     for _ in range(2):
@@ -202,7 +203,7 @@ def test_a_regenerated_document_run_into_another_folder_keeps_the_curators_title
     (seeds / "list.md").write_text(table(f"[p]({URL} 'mine') [q]({OTHER})"), encoding="utf-8")
     out.mkdir()
     previous = Dataset(seeds=[], records=[], entities=facts(), diagnostics=[])
-    (out / "enriched.json").write_bytes(pipeline.json_bytes(previous))
+    (out / "enriched.json").write_bytes(json_bytes(previous))
     cache = tmp_path / "cache"
     first = pipeline.run(
         Settings(seeds=seeds / "list.md", out=out, cache=cache, offline=True), sources=(Arxiv(),)
