@@ -3,4 +3,8 @@
 parse -> resolve -> fetch -> merge -> render; see README.md for the design notes.
 """
 
+DISTRIBUTION = "enrich-papers"
+"""The distribution's name; `enrich` on the package index is another project (README)."""
+
 __version__ = "0.1.0"
+"""The version: pyproject.toml reads it from here, `enrich --version` prints it."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import click
 
-from enrich import pipeline
+from enrich import DISTRIBUTION, __version__, pipeline
 from enrich.cli_seeds import lint, parse_command, suggest
 from enrich.config import Settings
 from enrich.edge import (
@@ -44,7 +44,7 @@ SOURCE_NAMES = tuple(source.name for source in registry(Settings()))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="enrich")
+@click.version_option(__version__, prog_name=DISTRIBUTION, message="%(prog)s %(version)s")
 def cli() -> None:
     """Keep a curated paper list alive.
 
