@@ -134,6 +134,44 @@ def test_actions_are_pinned_to_commits_with_the_version_in_a_comment(name: str) 
         assert re.fullmatch(r" ?v\d+\.\d+\.\d+", comment.rstrip()), use
 
 
+NODE24_MAJORS = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/cache": 5,
+    "actions/cache/restore": 5,
+    "actions/cache/save": 5,
+    "actions/deploy-pages": 5,
+    "actions/upload-pages-artifact": 5,
+}
+"""The first major of each action that runs on Node 24 (Node 20 is gone from the runners)."""
+
+
+def pinned_uses(path: Path) -> list[tuple[str, int]]:
+    """Each `uses:` of a workflow or action file that names a remote action: (action, major)."""
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        use = line.split("uses:", 1)[1].strip() if "uses:" in line else ""
+        if use and not use.startswith("./"):
+            major = re.search(r"# v(\d+)\.", use)
+            assert major, use
+            found.append((use.split("@")[0], int(major[1])))
+    return found
+
+
+def test_no_action_is_a_node20_major() -> None:
+    files = [*sorted(WORKFLOWS.glob("*.yml")), ROOT / "action.yml"]
+    uses = [use for path in files if path.exists() for use in pinned_uses(path)]
+    assert {action for action, _ in uses} <= set(NODE24_MAJORS), "a new action: add its major"
+    old = [(action, major) for action, major in uses if major < NODE24_MAJORS[action]]
+    assert old == []
+
+
+def test_dependabot_keeps_the_action_pins_current() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    ecosystems = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
+    assert ("github-actions", "/") in ecosystems  # / covers .github/workflows and action.yml
+
+
 def test_refresh_triggers_permissions_concurrency_and_cache() -> None:
     data = workflow("refresh.yml")
     assert data["on"]["schedule"][0]["cron"]
