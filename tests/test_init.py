@@ -1,4 +1,5 @@
-"""Adopting enrich: its name on the package index, `--version`, and `python -m enrich init`."""
+"""Adopting enrich: its name on the package index, `--version`, and `python -m enrich init`
+(run as a subprocess in a scratch git repository)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,17 @@ import subprocess
 import sys
 import tomllib
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
+import yaml
 
 from enrich import DISTRIBUTION, __version__
 from enrich.cli import main
+from enrich.config import Settings
+from enrich.init import workflow
 from tests.conftest import ROOT
+from tests.test_workflows import readme_workflow
 
 # ----------------------------------------------------------------------------- name, version
 
@@ -37,3 +43,115 @@ def test_python_m_enrich_version() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, f"{DISTRIBUTION} {__version__}\n"), done.stderr
+
+
+# ----------------------------------------------------------------------------- init
+
+
+class List:
+    """A scratch git repository of a list (README.md), where `init` runs as a subprocess."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        subprocess.run(["git", "init", "--quiet", str(path)], check=True, timeout=30)
+        (path / "README.md").write_text("# A list\n", encoding="utf-8")
+
+    def init(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "enrich", "init", *args],
+            cwd=cwd or self.path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def files(self) -> dict[str, str]:
+        return {
+            str(p.relative_to(self.path)): p.read_text(encoding="utf-8")
+            for p in sorted(self.path.rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(self.path).parts[:1]
+        }
+
+
+@pytest.fixture
+def listing(tmp_path: Path) -> List:
+    return List(tmp_path / "list")
+
+
+def test_init_writes_the_workflow_the_config_and_ignores_the_cache(listing: List) -> None:
+    done = listing.init()
+    assert done.returncode == 0, done.stderr
+    files = listing.files()
+    assert set(files) == {"README.md", ".github/workflows/refresh.yml", "enrich.toml", ".gitignore"}
+    assert files[".github/workflows/refresh.yml"] == workflow("README.md")
+    assert files[".gitignore"] == "cache/\n"
+    config = tomllib.loads(files["enrich.toml"])
+    assert tuple(config["columns"]) == Settings().columns  # the defaults, spelled out
+    assert Settings().with_project_config(listing.path).columns == Settings().columns
+    assert done.stdout == ""  # what it did is said on stderr
+    assert "wrote .github/workflows/refresh.yml" in done.stderr
+
+
+def test_init_dry_run_prints_everything_and_writes_nothing(listing: List) -> None:
+    (listing.path / ".gitignore").write_text("*.pyc", encoding="utf-8")  # no final newline
+    before = listing.files()
+    done = listing.init("--dry-run", "--seeds", "README.md")
+    assert done.returncode == 0, done.stderr
+    assert listing.files() == before
+    assert (
+        "----- would write .github/workflows/refresh.yml\n" + workflow("README.md") in done.stdout
+    )
+    assert "----- would write enrich.toml\n" in done.stdout
+    assert "----- would append to .gitignore\ncache/\n" in done.stdout
+
+    real = listing.init()
+    assert real.returncode == 0, real.stderr
+    assert listing.files()[".gitignore"] == "*.pyc\ncache/\n"  # appended on a line of its own
+
+
+@pytest.mark.parametrize("existing", [".github/workflows/refresh.yml", "enrich.toml"])
+def test_init_never_overwrites_a_file_and_says_so(listing: List, existing: str) -> None:
+    mine = listing.path / existing
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_text("mine\n", encoding="utf-8")
+    (listing.path / ".gitignore").write_text("/cache/\n", encoding="utf-8")
+    done = listing.init()
+    assert done.returncode == 1
+    assert f"{existing} exists: left as it is" in done.stderr
+    files = listing.files()
+    assert files[existing] == "mine\n"
+    assert files[".gitignore"] == "/cache/\n"  # already ignored: not added twice
+    other = {".github/workflows/refresh.yml", "enrich.toml"} - {existing}
+    assert other <= set(files)  # the rest was written
+
+    again = listing.init()  # now both exist: nothing changes
+    assert again.returncode == 1
+    assert listing.files() == files
+
+
+def test_init_works_from_a_subfolder_at_the_repository_top(listing: List) -> None:
+    (listing.path / "papers").mkdir()
+    (listing.path / "papers" / "a list.md").write_text("# A\n", encoding="utf-8")
+    done = listing.init("--seeds", "papers/a list.md", cwd=listing.path / "papers")
+    assert done.returncode == 0, done.stderr
+    written = yaml.safe_load(listing.files()[".github/workflows/refresh.yml"])
+    assert written["jobs"]["refresh"]["steps"][0]["with"]["seeds"] == "papers/a list.md"
+
+
+def test_init_refuses_outside_a_repository_or_without_the_seeds(
+    listing: List, tmp_path: Path
+) -> None:
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    done = listing.init(cwd=outside)
+    assert done.returncode == 2
+    assert "not in a git repository" in done.stderr
+    missing = listing.init("--seeds", "nowhere.md")
+    assert missing.returncode == 2
+    assert "--seeds nowhere.md: no such file or folder" in missing.stderr
+    assert set(listing.files()) == {"README.md"}
+
+
+def test_the_readme_shows_the_workflow_init_writes() -> None:
+    assert readme_workflow() == workflow("README.md")

@@ -36,6 +36,7 @@ from enrich.edge import (
 )
 from enrich.errors import EnrichError, InputError
 from enrich.folders import DATASET_NAME
+from enrich.init import init
 from enrich.progress import print_summary, progress_bars, summary_markdown
 from enrich.sources import registry
 
@@ -225,6 +226,7 @@ def _append(path: Path, text: str) -> None:
 cli.add_command(lint)
 cli.add_command(parse_command)
 cli.add_command(suggest)
+cli.add_command(init)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
