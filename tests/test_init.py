@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -155,3 +157,64 @@ def test_init_refuses_outside_a_repository_or_without_the_seeds(
 
 def test_the_readme_shows_the_workflow_init_writes() -> None:
     assert readme_workflow() == workflow("README.md")
+
+
+# ----------------------------------------------------------------------------- pre-commit hook
+
+TABLE = "# L\n\n| Method | Year | Paper | Code |\n|---|---|---|---|\n| A | 2024 | {paper} | |\n"
+
+
+def test_the_hook_is_enrich_lint_on_markdown() -> None:
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "enrich-lint"
+    assert hook["entry"] == "enrich lint"  # the console script of pyproject's [project.scripts]
+    assert hook["language"] == "python"  # pre-commit installs this repository: enrich-papers
+    assert hook["types"] == ["markdown"]
+    assert hook["verbose"] is True  # warnings are shown, though they do not fail the commit
+
+
+def hook_repository(path: Path) -> Path:
+    """A git repository of what pre-commit installs from this one, as the working tree has it
+    (try-repo would leave out files not yet committed)."""
+    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+        path.mkdir(exist_ok=True)
+        shutil.copy(ROOT / name, path / name)
+    shutil.copytree(
+        ROOT / "src", path / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__")
+    )
+    git = ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    for args in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "-m", "hooks"]):
+        subprocess.run([*git, *args], check=True, timeout=30, capture_output=True)
+    return path
+
+
+def test_pre_commit_try_repo_runs_the_hook_on_the_files_given(listing: List) -> None:
+    pre_commit = shutil.which("pre-commit", path=str(Path(sys.executable).parent))
+    if pre_commit is None:
+        pytest.skip("pre-commit is not installed here (`pip install pre-commit`)")
+    bad_id = "[p](https://arxiv.org/abs/2401.1234567)"
+    (listing.path / "warned.md").write_text(TABLE.format(paper=bad_id), encoding="utf-8")
+    script = "[p](javascript:alert(1))"
+    (listing.path / "broken.md").write_text(TABLE.format(paper=script), encoding="utf-8")
+    (listing.path / "notes.txt").write_text("not markdown\n", encoding="utf-8")
+    home = listing.path.parent / "pre-commit-home"
+    hooks = hook_repository(listing.path.parent / "hooks")
+
+    def try_repo(*files: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [pre_commit, "try-repo", str(hooks), "enrich-lint", "--files", *files],
+            cwd=listing.path,
+            env={**os.environ, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    warned = try_repo("warned.md", "notes.txt")
+    assert warned.returncode == 0, warned.stdout + warned.stderr
+    assert "warned.md:5: warning: malformed arXiv id '2401.1234567'" in warned.stdout
+    assert "notes.txt" not in warned.stdout  # markdown files only
+    broken = try_repo("broken.md", "warned.md")
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "broken.md:5: error:" in broken.stdout
