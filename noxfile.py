@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import nox
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
+UV = re.search(r"^UV_VERSION=(\S+)", Path(".github/scripts/install.sh").read_text(), re.M)[1]  # type: ignore[index]
+"""The uv the action installs with (one home: the install script)."""
+
 nox.options.reuse_existing_virtualenvs = True
 # A machine that has only some of the supported Pythons still runs the sessions it can.
 nox.options.error_on_missing_interpreters = False
@@ -44,3 +50,14 @@ def bench(session: nox.Session) -> None:
     """
     session.install("-e", ".")
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def lock(session: nox.Session) -> None:
+    """Refresh uv.lock, which the action installs from, to the newest versions pyproject allows.
+
+    `nox -s lock -- --upgrade-package arxiv` moves one package only. Dependabot proposes the
+    same weekly, as a pull request CI tests.
+    """
+    session.install(f"uv=={UV}")
+    session.run("uv", "lock", *(session.posargs or ["--upgrade"]))
