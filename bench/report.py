@@ -12,6 +12,7 @@ from bench.seed import BASELINE, STARTUP, Row
 COLD_MAX_S = 2.0
 COLD_SPEEDUP = 50.0
 WARM_MAX_S = 1.0
+ANONYMOUS_PER_HOUR = 60  # GitHub's REST limit without a token
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,12 @@ def checks(row: Row, baseline: float | None) -> list[Check]:
     if row.scenario == "warm refresh":
         return [Check(f"0 requests, ≤ {WARM_MAX_S:g} s", counts.total == 0 and wall <= WARM_MAX_S)]
     if row.scenario == "revalidation" and row.token == "no":
-        return [Check("0 GitHub points (304s)", counts.points == 0)]
+        # Without a token a 304 is charged like a 200 (GitHub waives it only for a request
+        # with an Authorization header): the target is one request, so one point, per
+        # repository (no subpath checked again), within the anonymous 60 an hour.
+        asked = counts.requests.get("github", 0)
+        within = counts.points == asked <= ANONYMOUS_PER_HOUR
+        return [Check(f"1 GitHub point per request ({asked}), ≤ {ANONYMOUS_PER_HOUR}", within)]
     return []
 
 

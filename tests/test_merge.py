@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from enrich.jsonout import render_json
 from enrich.merge import carry, merge
 from enrich.models import (
     Author,
@@ -20,7 +21,6 @@ from enrich.models import (
     Status,
 )
 from enrich.parse import parse
-from enrich.render import render_json
 from enrich.resolve import resolve
 
 T_OLD = datetime(2024, 1, 1, 0, 0, tzinfo=UTC)

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from enrich import migrate, pipeline
 from enrich.cache import Cache, _key
+from enrich.jsonout import dataset_schema, render_json
 from enrich.models import (
     SCHEMA_VERSION,
     Dataset,
@@ -30,7 +31,6 @@ from enrich.models import (
     TaggedModel,
     TaggedModels,
 )
-from enrich.render import dataset_schema, render_json
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from enrich.columns import Facts
+from enrich.jsonout import render_json
 from enrich.models import (
     Author,
     Dataset,
@@ -40,7 +41,6 @@ from enrich.models import (
     Status,
 )
 from enrich.page import json_for_script, link_kinds, plain, render_page, row_data, safe_url
-from enrich.render import render_json
 from tests.conftest import ROOT
 from tests.test_render import dataset as golden_dataset
 

@@ -11,9 +11,9 @@ import pytest
 from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
+from enrich.jsonout import render_json
 from enrich.models import Dataset, HubMeta, Provenance, Result, Status, TaggedModel, TaggedModels
 from enrich.parse import split_cells, split_lines
-from enrich.render import render_json
 from tests.conftest import SEED
 
 SEED_PATH = Path("seeds") / SEED.name

@@ -12,9 +12,9 @@ from rich.console import Console
 
 from enrich import pipeline
 from enrich.edge import EXIT_OK, EXIT_PROBLEMS, messages, print_diagnostics, results
+from enrich.jsonout import render_json
 from enrich.lint import missing_files
 from enrich.models import Severity
-from enrich.render import render_json
 from enrich.suggest import Suggestion, narrow
 
 

@@ -4,6 +4,7 @@ rendering an untouched document reproduces it byte for byte. No I/O here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 GENERATED_MARK = "<!-- enrich -->"
@@ -13,20 +14,69 @@ regenerated document can be read back as a seed: generated columns are not curat
 
 @dataclass(frozen=True, slots=True)
 class TableLine:
-    """One source line of a table: its raw text and the cells split out of it.
+    """One source line of a table: its raw text and where its cells lie in it.
 
     `raw` is the line exactly as in the file, including its line ending (which is empty only
-    for a last line without a final newline). `cells` hold each cell's raw text between the
-    pipes, whitespace included; `values` the stripped, unescaped text a reader sees.
+    for a last line without a final newline). `spans` are each cell's (start, end) offsets in
+    `raw`, between its pipes: the line scanned once, by the parser (`parse.cell_spans`), and
+    every later cut or edit of the line goes by them. `cells` hold each cell's raw text,
+    whitespace included; `values` the stripped, unescaped text a reader sees.
     """
 
     line: int
     raw: str
-    cells: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        raw = self.raw
+        return tuple(raw[begin:end] for begin, end in self.spans)
 
     @property
     def values(self) -> tuple[str, ...]:
         return tuple(cell.strip().replace("\\|", "|") for cell in self.cells)
+
+    @property
+    def content(self) -> str:
+        """`raw` without its line ending."""
+        return self.raw.rstrip("\r\n")
+
+    def split(self, cells: int) -> tuple[str, str]:
+        """(the line up to and including the pipe that closes its first `cells` cells, the
+        text after it), line ending left out. A line without that pipe is completed: the
+        pipe after its last cell added if it has none, missing cells padded. With `cells`
+        0, the head ends at the first cell (a leading pipe added if it has none)."""
+        content, spans = self.content, self.spans
+        first = spans[0][0]
+        if cells == 0:
+            leading = first > 0 and content[first - 1] == "|"
+            return content[:first] + ("" if leading else "|"), content[first:]
+        if cells <= len(spans) and spans[cells - 1][1] < len(content):
+            end = spans[cells - 1][1] + 1
+            return content[:end], content[end:]
+        closed = spans[-1][1] < len(content)
+        text = content.rstrip() + ("" if closed else " |")
+        return text + "  |" * max(0, cells - len(spans)), ""
+
+    def replace_cells(self, edit: Callable[[int, str], str]) -> TableLine:
+        """This line with each cell `i` replaced by `edit(i, cell)`, every other byte kept
+        (a cell that comes back the same is not copied); the spans follow the edits."""
+        raw = self.raw
+        parts: list[str] = []
+        spans: list[tuple[int, int]] = []
+        at, shift, changed = 0, 0, False
+        for index, (begin, end) in enumerate(self.spans):
+            old = raw[begin:end]
+            new = edit(index, old)
+            changed = changed or new != old
+            parts += (raw[at:begin], new)
+            spans.append((begin + shift, begin + shift + len(new)))
+            shift += len(new) - len(old)
+            at = end
+        if not changed:
+            return self
+        parts.append(raw[at:])
+        return TableLine(line=self.line, raw="".join(parts), spans=tuple(spans))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +106,12 @@ class Table:
         return unique_columns(values[: len(values) - self.generated])
 
     @property
+    def lines(self) -> tuple[TableLine, ...]:
+        return (self.header, self.delimiter, *self.rows)
+
+    @property
     def raw(self) -> str:
-        return self.header.raw + self.delimiter.raw + "".join(r.raw for r in self.rows)
+        return "".join(line.raw for line in self.lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +137,12 @@ class Document:
     generated_lines: frozenset[int] = frozenset()
     """1-based prose lines an earlier run added (an image and GENERATED_MARK alone on a line,
     such as the timeline figure): not the curator's, dropped when the document is rendered."""
+    too_deep: tuple[int, ...] = ()
+    """1-based lines where blocks nest deeper than the parser follows (`parse.MAX_NESTING`):
+    what follows them, to the end of their enclosing block, is not read."""
+    titles: Mapping[str, str] = field(default_factory=dict)
+    """URL -> the link title an earlier run wrote on its links (`titles.earlier_titles`): in
+    a regenerated table, that title is not the curator's (`titles.strip_titles`)."""
 
     @property
     def tables(self) -> tuple[Table, ...]:

@@ -7,8 +7,10 @@ concurrently under one event loop.
 
 After the call: facts (`ok`, `not_found`, `moved`) are stored in the cache; an `error`
 becomes `stale` when a last known value exists (from the cache, else the previous dataset),
-keeping that value and its old `fetched_at`. Nothing here raises per item: a source that
-crashes marks its items as failed and the run goes on.
+keeping that value and its old `fetched_at`; a `skipped` (not sent by design: GitHub's rate
+limit left it for a later run) keeps the last known result as it was, not stored again.
+Nothing here raises per item: a source that crashes marks its items as failed and the run
+goes on.
 
 Offline, no source is called: entities keep their last known result as it was, or end
 `skipped` when nothing is known.
@@ -323,6 +325,8 @@ def _conclude(
                 counts = report.optional_failed if optional else report.failed
                 counts[name] = counts.get(name, 0) + 1
                 got = _fallback(request, name, got.provenance.error or "failed", got)
+            elif got.status is Status.SKIPPED:  # not sent by design: kept as it was
+                got = _fallback(request, name, got.provenance.error or "not sent")
             elif kept.get(request.ref) is not got:
                 cache.put(name, got)
             report.results[request.ref] = got

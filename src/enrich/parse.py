@@ -6,14 +6,17 @@ then taken from the source itself, never from the tokens, so an untouched docume
 back byte for byte: CRLF, trailing spaces, tabs, a missing final newline and all.
 
 Cells are split the way markdown-it (and GFM) split them: on every pipe not escaped with a
-backslash, pipes inside inline code included. Rows with fewer or more cells than the header
-are kept as they are; `diagnose` reports them.
+backslash, pipes inside inline code included (`pipes`, the one rule). Each table line is
+scanned once, here, into its cells' spans (`TableLine.spans`), by which render and `suggest
+--apply` cut and edit it. Rows with fewer or more cells than the header are kept as they
+are; `diagnose` reports them. A byte order mark stays the text's first character, but
+markdown is read after it, as GitHub reads it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import mdTrim
@@ -35,10 +38,17 @@ _GENERATED_LINE = re.compile(
     + re.escape(GENERATED_MARK)
     + r"[ \t]*(?:\r\n|\r|\n)?"
 )
+BOM = "\ufeff"
+"""A byte order mark: kept as the first character of the text (and of the first line), but
+markdown is read after it, as GitHub reads it."""
 # What stands before a table row inside a container: indentation and blockquote markers.
-_CONTAINER = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*")
+_CONTAINER = re.compile(r"^\ufeff?[ \t]*(?:>[ \t]?)*[ \t]*")
 # The same, plus list markers: what stands before a table that starts on a list item's line.
-_ITEM_START = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
+_ITEM_START = re.compile(r"^\ufeff?[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
+MAX_NESTING = 100
+"""Block nesting markdown-it follows (its `maxNesting`; GitHub has none): a list 50 levels
+deep, or 100 blockquotes. Its commonmark preset stops at 20, a list 10 levels deep, and reads
+nothing after it; deeper than this, the parser cannot follow and says where (`too-deep`)."""
 
 
 def markdown() -> MarkdownIt:
@@ -47,7 +57,7 @@ def markdown() -> MarkdownIt:
     `validateLink` accepts everything, so that a `javascript:` link reaches the resolver and is
     reported there instead of silently turning into text.
     """
-    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable("table")
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     return md
 
@@ -55,17 +65,25 @@ def markdown() -> MarkdownIt:
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
+def pipes(text: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Offsets of the unescaped pipes of `text[start:end]`: the one rule of where a table line
+    splits (markdown-it's `escapedSplit`, GFM's): a pipe is escaped when the character before
+    it is a backslash, whatever precedes that, and inline code does not protect it."""
+    end = len(text) if end is None else end
+    if "\\" not in text:  # no escapes: every pipe counts (the pattern is slow to search)
+        found, at = [], start - 1
+        for part in text[start:end].split("|")[:-1]:
+            at += len(part) + 1
+            found.append(at)
+        return found
+    return [m.start() for m in _UNESCAPED_PIPE.finditer(text, start, end)]
+
+
 def _row_width(text: str) -> int:
     """The cells markdown-it's `escapedSplit` finds in a trimmed row, outer empty ones dropped."""
-    if "\\" not in text:  # no escapes: every pipe counts (the pattern is slow to search)
-        width = text.count("|") + 1 - text.startswith("|")
-        return width - 1 if width and text.endswith("|") else width
-    width = len(_UNESCAPED_PIPE.findall(text)) + 1
-    if text.startswith("|"):
-        width -= 1
-    if width and _UNESCAPED_PIPE.search(text, len(text) - 1):
-        width -= 1
-    return width
+    found = pipes(text)
+    width = len(found) + 1 - text.startswith("|")
+    return width - 1 if width and found and found[-1] == len(text) - 1 else width
 
 
 def _table_extent(state: StateBlock, start: int, end: int, silent: bool) -> bool:
@@ -120,16 +138,6 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-# Generated titles are written in parentheses, `[x](url (title))`, a form curators hardly
-# use: a curated `"title"` or `'title'` survives a regenerated document read back as a seed.
-_LINK_TITLE = re.compile(r"(\]\(\s*<?[^\s()<>]+>?)\s+\((?:[^()\\]|\\.)*\)\s*\)")
-
-
-def strip_link_titles(text: str) -> str:
-    """`[x](url (title))` -> `[x](url)`: the titles `enrich` gave a regenerated table's links."""
-    return _LINK_TITLE.sub(r"\1)", text)
-
-
 def item_prefix(line: str) -> str:
     """What stands before a table header that is also a list item's first line: `- `, `1. `."""
     match = _ITEM_START.match(line)
@@ -142,40 +150,40 @@ def container_prefix(line: str) -> str:
     return match.group(0) if match else ""
 
 
+def cell_spans(line: str, start: int | None = None) -> tuple[tuple[int, int], ...]:
+    """Where each cell of a table line lies in `line`: (start, end) offsets between its pipes,
+    whitespace included. `start` is where the cells begin (default: after the container
+    prefix); the text before a leading pipe and after a trailing pipe is not a cell when it
+    is blank. The line's one scan: `TableLine.spans` holds it, and the cells, the rows
+    `render` regenerates and the cells `suggest --apply` fills are all cut by it."""
+    end = len(line.rstrip("\r\n"))
+    if start is None:
+        start = len(container_prefix(line[:end]))
+    bounds = [start - 1, *pipes(line, start, end), end]
+    spans = [(bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
+    if len(spans) > 1 and not line[slice(*spans[0])].strip():
+        del spans[0]
+    if len(spans) > 1 and not line[slice(*spans[-1])].strip():
+        del spans[-1]
+    return tuple(spans)
+
+
 def split_cells(line: str) -> tuple[str, ...]:
-    """The raw cells of a table line, as markdown-it's `escapedSplit` finds them.
-
-    The text before a leading pipe and after a trailing pipe is not a cell when it is blank.
-    """
-    content = line.rstrip("\r\n")
-    content = content[len(container_prefix(content)) :]
-    cells = _UNESCAPED_PIPE.split(content) if "\\" in content else content.split("|")
-    if len(cells) > 1 and not cells[0].strip():
-        cells.pop(0)
-    if len(cells) > 1 and not cells[-1].strip():
-        cells.pop()
-    return tuple(cells)
+    """The raw cells of a table line, as markdown-it's `escapedSplit` finds them."""
+    return tuple(line[begin:end] for begin, end in cell_spans(line))
 
 
-def cell_spans(line: str) -> list[tuple[int, int]]:
-    """Where each cell of `split_cells(line)` lies in `line`: (start, end) offsets, so a
-    cell can be rewritten in place (`suggest --apply`) with every other byte kept."""
-    content = line.rstrip("\r\n")
-    start = len(container_prefix(content))
-    pipes = [m.start() for m in _UNESCAPED_PIPE.finditer(content, start)]
-    spans = list(zip([start, *(p + 1 for p in pipes)], [*pipes, len(content)], strict=True))
-    if len(spans) > 1 and not content[slice(*spans[0])].strip():
-        spans.pop(0)
-    if len(spans) > 1 and not content[slice(*spans[-1])].strip():
-        spans.pop()
-    return spans
+def table_line(number: int, raw: str, start: int | None = None) -> TableLine:
+    """Line `number` (1-based) of a table, scanned: see `cell_spans`."""
+    return TableLine(line=number, raw=raw, spans=cell_spans(raw, start))
 
 
 @collector.paused
-def parse(text: str, path: str = "<string>") -> Document:
-    """Parse `text` into a `Document` whose blocks concatenate back to `text`."""
+def parse(text: str, path: str = "<string>", titles: Mapping[str, str] | None = None) -> Document:
+    """Parse `text` into a `Document` whose blocks concatenate back to `text`. `titles` are
+    the link titles an earlier run wrote (`titles.earlier_titles`), kept on the document."""
     env: dict[str, object] = {}
-    tokens = _MD.parse(text, env)
+    tokens = _MD.parse(text.removeprefix(BOM), env)  # the lines (and their numbers) stay
     lines = split_lines(text)
     blocks: list[Prose | Table] = []
     cursor = 0
@@ -199,7 +207,7 @@ def parse(text: str, path: str = "<string>") -> Document:
         for block in blocks
         if isinstance(block, Prose)
         for n, text in enumerate(split_lines(block.raw), block.line)
-        if n not in code and _GENERATED_LINE.fullmatch(text)
+        if n not in code and _GENERATED_LINE.fullmatch(text.removeprefix(BOM))
     )
     return Document(
         path=path,
@@ -207,7 +215,17 @@ def parse(text: str, path: str = "<string>") -> Document:
         references=references,
         code_lines=code,
         generated_lines=generated,
+        titles=dict(titles or {}),
+        too_deep=tuple(
+            t.map[0] + 1
+            for t in tokens
+            if t.type in _NESTING and t.level + 1 >= MAX_NESTING and t.map is not None
+        ),
     )
+
+
+# The tokens whose content markdown-it parses one level deeper (a nested block tokenize).
+_NESTING = frozenset({"blockquote_open", "list_item_open"})
 
 
 def _table_spans(tokens: list[Token]) -> Iterator[tuple[tuple[str, ...], int, int, bool]]:
@@ -245,13 +263,14 @@ def _table(
     in_item: bool,
 ) -> Table:
     def line(n: int) -> TableLine:
-        return TableLine(line=n + 1, raw=lines[n], cells=split_cells(lines[n]))
+        return table_line(n + 1, lines[n])
 
     start, end = span
     header = line(start)
     if in_item:  # the list marker is not a cell
-        content = lines[start][len(item_prefix(lines[start])) :]
-        header = TableLine(line=start + 1, raw=lines[start], cells=split_cells(content))
+        marker = len(item_prefix(lines[start]))
+        marker += len(container_prefix(lines[start][marker:]))
+        header = table_line(start + 1, lines[start], marker)
     prefix = container_prefix(lines[start + 1])
     return Table(
         index=index,
@@ -275,6 +294,18 @@ def diagnose(document: Document) -> list[Diagnostic]:
                 code="empty-file",
                 message="the file is empty",
                 hint="add a markdown table with a header row and a delimiter row",
+            )
+        )
+    for line in document.too_deep:
+        found.append(
+            Diagnostic(
+                file=document.path,
+                line=line,
+                severity=Severity.ERROR,
+                code="too-deep",
+                message=f"lists or quotes nested over {MAX_NESTING} levels deep from here: the "
+                "rest of this block is not read, and tables in it or after it are missed",
+                hint="flatten the nesting; GitHub shows what follows, enrich cannot read it",
             )
         )
     for table in document.tables:

@@ -36,17 +36,19 @@ from enrich.folders import (
     TIMELINE_NAME,
 )
 from enrich.ids import unique_across_files
+from enrich.jsonout import dataset_schema, json_bytes
 from enrich.merge import merge
 from enrich.migrate import load_dataset
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
 from enrich.page import render_page
 from enrich.parse import diagnose, parse, split_lines
-from enrich.render import dataset_schema, json_bytes, render_document
+from enrich.render import render_document
 from enrich.report import report_markdown
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
 from enrich.suggest import Filled, Suggestion, fill, suggestions
 from enrich.timeline import render_timeline
+from enrich.titles import earlier_titles
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,11 @@ def display_path(path: Path) -> str:
     return _relative(path, Path.cwd())
 
 
-def load_seed(path: Path) -> Seed:
+def load_seed(path: Path, titles: Mapping[str, str] | None = None) -> Seed:
+    """A seed parsed and resolved; `titles` are those an earlier run wrote on its links
+    (`titles.earlier_titles`), not curated text when the seed is a regenerated document."""
     name = display_path(path)
-    document = parse(read_seed(path), name)
+    document = parse(read_seed(path), name, titles)
     resolved = resolve(document)
     diagnostics = sorted(
         (*diagnose(document), *resolved.diagnostics), key=lambda d: (d.line, d.code, d.message)
@@ -139,9 +143,9 @@ def load_seed(path: Path) -> Seed:
     return Seed(path, document, resolved.records, tuple(diagnostics))
 
 
-def load_seeds(paths: Iterable[Path]) -> tuple[Seed, ...]:
+def load_seeds(paths: Iterable[Path], titles: Mapping[str, str] | None = None) -> tuple[Seed, ...]:
     """The seeds of one run, their row ids unique across them (`ids.unique_across_files`)."""
-    seeds = [load_seed(path) for path in paths]
+    seeds = [load_seed(path, titles) for path in paths]
     records = unique_across_files([seed.records for seed in seeds])
     return tuple(replace(s, records=r) for s, r in zip(seeds, records, strict=True))
 
@@ -164,6 +168,18 @@ def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
     except (OSError, ValidationError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
+
+
+def written_titles(previous: Dataset | None, seeds: Iterable[Path], out: Path) -> dict[str, str]:
+    """The link titles earlier runs wrote (`titles.earlier_titles`): those of the previous
+    dataset, and of the dataset beside a seed that is itself a regenerated document (it was
+    written with that document: `run --seeds output/list.md --out elsewhere`)."""
+    titles = earlier_titles(previous)
+    for folder in sorted({path.parent.resolve() for path in seeds} - {out.resolve()}):
+        if (folder / DATASET_NAME).is_file():
+            beside, _ = read_previous(folder)
+            titles = {**earlier_titles(beside), **titles}
+    return titles
 
 
 def plan(settings: Settings) -> dict[Path, Path]:
@@ -194,11 +210,13 @@ def refresh(
 ) -> Refreshed:
     """Parse, resolve, fetch and merge the seeds of `documents` (from `plan`). Call it under
     `folders.run_lock`."""
-    seeds = load_seeds(documents)
-    records = [r for s in seeds for r in s.records]
+    paths = list(documents)
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
     warnings = recovered + warnings
+    titles = written_titles(previous, paths, settings.out)
+    seeds = load_seeds(paths, titles)
+    records = [r for s in seeds for r in s.records]
     last = dict(previous.entities) if previous else {}
     collector.settle()
     with Cache(settings.cache, settings.ttls) as cache:

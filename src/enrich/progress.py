@@ -97,19 +97,25 @@ def source_rows(result: RunResult, settings: Settings) -> list[SourceRow]:
     carried over from the run that fetched them say."""
     rows = []
     for source, served in sorted(result.fetch.served.items()):
-        statuses = Counter(
-            r.status for r in result.fetch.results.values() if r.provenance.source == source
-        )
+        mine = [r for r in result.fetch.results.values() if r.provenance.source == source]
+        statuses = Counter(r.status for r in mine)
         stats = result.fetch.stats.get(source)
+        # `ok` and asked now: not a cache hit, nor a value kept as it was (rate limit)
+        answers = stats.answers if stats else {}
+        fetched_ok = sum(
+            1
+            for r in mine
+            if r.status is Status.OK and (a := answers.get(r.ref)) is not None and a.attempts
+        )
         cached = served if settings.offline else result.fetch.from_cache.get(source, 0)
         revalidated = stats.revalidated if stats else 0
-        refreshed = 0 if settings.offline else statuses[Status.OK] - cached - revalidated
+        refreshed = 0 if settings.offline else max(0, fetched_ok - revalidated)
         rows.append(
             SourceRow(
                 source=source,
                 items=served,
                 cached=cached,
-                refreshed=max(0, refreshed),
+                refreshed=refreshed,
                 revalidated=revalidated,
                 not_found=statuses[Status.NOT_FOUND],
                 moved=statuses[Status.MOVED],

@@ -1,4 +1,4 @@
-"""Stage 5: records + `Document` -> markdown and JSON text. Pure: it never fetches or writes.
+"""Stage 5: records + `Document` -> the regenerated markdown. Pure: it never fetches or writes.
 
 The regenerated document is the seed with its tables regenerated: prose is kept byte for
 byte (relative links and images are re-pointed so they resolve from the output folder; code
@@ -7,7 +7,8 @@ the generated columns (`columns.py`), and each paper link shows its paper's titl
 as its title attribute.
 
 Rows are rebuilt from the source text, not from parsed values: the curated part of a row is
-cut from its raw line after the pipe that closes its last curated cell, so spacing, escapes
+cut from its raw line (by the cell spans the parser found, `TableLine.split`) after the pipe
+that closes its last curated cell, so spacing, escapes
 and HTML stay as the curator wrote them. A row with fewer cells is padded, a row with more
 keeps its extra cells after the generated ones (where GitHub hides them, as before).
 
@@ -28,51 +29,31 @@ renders exactly as the seed it came from.
 
 from __future__ import annotations
 
-import functools
 import html
-import json
-import math
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from typing import Any
-
-from pydantic import BaseModel
-from pydantic_core import PydanticSerializationError, SchemaSerializer, core_schema
+from collections.abc import Mapping, Sequence
 
 from enrich.columns import GENERATED_MARK, Column, Entities, Facts
 from enrich.document import Document, Prose, Table, TableLine
 from enrich.models import (
-    PAPER_KINDS,
-    Dataset,
-    Link,
-    PageMeta,
-    PaperMeta,
     RowRecord,
-    ScholarMeta,
 )
-from enrich.parse import (
-    container_prefix,
-    item_prefix,
-    split_cells,
-    split_lines,
-    strip_link_titles,
-)
+from enrich.parse import BOM, split_lines
 from enrich.text import one_line
+from enrich.titles import TITLE_LIMIT, add_titles, strip_titles
+from enrich.urls import in_page
 
-TITLE_LIMIT = 200
 _EOL = re.compile(r"(\r\n|\r|\n)$")
-_RELATIVE = re.compile(
-    r"(?P<pre>\]\(\s*<?|\b(?:src|href)\s*=\s*[\"']|^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?)"
-    r"(?P<target>(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]+)",
-    re.MULTILINE,
-)
+# Where a relative target starts: after `](`, `src=` or `href=`; in prose also after a
+# reference definition's `[label]:` (a table cell holds none).
+_INLINE_PRE = r"\]\(\s*<?|\b(?:src|href)\s*=\s*[\"']"
+_DEFINITION_PRE = r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?"
+_TARGET = r"(?P<target>(?![a-zA-Z][a-zA-Z0-9+.\-]*:|/)[^\s()\"'<>\[\]]+)"
+_RELATIVE = re.compile(rf"(?P<pre>{_INLINE_PRE}|{_DEFINITION_PRE}){_TARGET}", re.MULTILINE)
+_RELATIVE_INLINE = re.compile(rf"(?P<pre>{_INLINE_PRE}){_TARGET}")
+# A cheap first look (an in-page `#anchor` is never re-pointed: `urls.in_page`).
 _INLINE_RELATIVE = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]")
 _BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
-_PIPE = re.compile(r"(?<!\\)\|")
-# `[^\s<>]+?` (stop at the first `)` after one character), written without a lazy quantifier:
-# the same matches, without trying the rest of the pattern at every character of a URL.
-_TITLELESS = re.compile(r"(\]\(\s*<?([^\s<>][^\s<>)]*)>?)\s*\)")
 # Where GitHub (GFM autolinks, also applied to text after escapes) and the resolver find a
 # bare link: `scheme://`, `www.`, `user@host`. A word joiner (invisible) goes there.
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
@@ -103,17 +84,20 @@ def render_document(
     `entities`, when worked out already.
     """
     facts = facts or Facts(entities or {})
-    code = document.code_lines
     figure = timeline_line(document, timeline) if timeline else None
-    parts: list[str] = [figure[1]] if figure and figure[0] == 0 else []
+    parts: list[str] = []
     for block in document.blocks:
         if isinstance(block, Prose):
             parts.append(_prose(block, document, link_base, figure))
         elif not columns and block.generated == 0:
-            parts.append(_repoint_lines(block.raw, block.header.line, link_base, code))
+            parts.append("".join(_source(line, link_base).raw for line in block.lines))
         else:
-            parts.append(_table(block, records or {}, facts, columns, link_base))
-    return "".join(parts)
+            parts.append(_table(block, records or {}, facts, columns, (link_base, document.titles)))
+    text = "".join(parts)
+    if figure is None or figure[0] != 0:
+        return text
+    bom = BOM if text.startswith(BOM) else ""  # the figure goes before the first line, after it
+    return bom + figure[1] + text[len(bom) :]
 
 
 def timeline_line(document: Document, path: str) -> tuple[int, str]:
@@ -128,7 +112,7 @@ def timeline_line(document: Document, path: str) -> tuple[int, str]:
     ]
     ended = [(n, text) for n, text in lines if _EOL.search(text)]
     figure = (n for n, t in ended if any("timeline" in m[0].lower() for m in _IMAGE.finditer(t)))
-    heading = (n for n, t in ended if _ATX_HEADING.match(t))
+    heading = (n for n, t in ended if _ATX_HEADING.match(t.removeprefix(BOM)))
     anchor = next(figure, None) or next(heading, None) or 0
     before = dict(ended)[anchor] if anchor else next(iter(split_lines(document.text)), "")
     eol = _EOL.search(before)
@@ -146,24 +130,27 @@ def _prose(block: Prose, document: Document, link_base: str, figure: tuple[int, 
     for n, text in enumerate(split_lines(block.raw), block.line):
         if n not in document.generated_lines:
             parts.append(_repoint_lines(text, n, link_base, document.code_lines))
+        elif text.startswith(BOM):  # the file's, not the generated line's
+            parts.append(BOM)
         if figure is not None and n == figure[0]:
             parts.append(figure[1])
     return "".join(parts)
 
 
-def repoint(text: str, link_base: str) -> str:
+def repoint(text: str, link_base: str, *, definitions: bool = True) -> str:
     """Relative link and image targets re-pointed below `link_base`, but not in code spans
-    nor in footnotes (`[^1]: text`)."""
+    nor in footnotes (`[^1]: text`); with `definitions` (prose) in reference definitions
+    too."""
     if link_base in ("", ".") or not _may_be_relative(text):
         return text
     code = _code_spans(text)
 
     def target(m: re.Match[str]) -> str:
-        if any(start <= m.start() < end for start, end in code):
+        if in_page(m["target"]) or any(start <= m.start() < end for start, end in code):
             return m[0]
         return m["pre"] + join_below(link_base, m["target"])
 
-    return _RELATIVE.sub(target, text)
+    return (_RELATIVE if definitions else _RELATIVE_INLINE).sub(target, text)
 
 
 def relative_targets(text: str) -> list[str]:
@@ -175,7 +162,7 @@ def relative_targets(text: str) -> list[str]:
     return [
         m["target"]
         for m in _RELATIVE.finditer(text)
-        if not any(start <= m.start() < end for start, end in code)
+        if not in_page(m["target"]) and not any(start <= m.start() < end for start, end in code)
     ]
 
 
@@ -232,14 +219,17 @@ def _table(
     records: Mapping[int, RowRecord],
     facts: Facts,
     columns: Sequence[Column],
-    link_base: str,
+    read_back: tuple[str, Mapping[str, str]],
 ) -> str:
+    """A table with the generated columns: the curated cells as written (the titles an
+    earlier run gave its links, `titles`, taken off), then the new cells; paper links
+    titled. `read_back` is (the link base, the document's earlier titles)."""
+    link_base, titles = read_back
     generated = table.generated
     curated = len(table.header.cells) - generated
     header = [f" {escape_cell(c.header)}{GENERATED_MARK} " for c in columns]
-    marker = _item_marker(table.header)
     lines = [
-        _line(_source(table.header, link_base), curated, generated, header, marker),
+        _line(_source(table.header, link_base), curated, generated, header),
         _line(table.delimiter, curated, generated, [f" {c.align} " for c in columns]),
     ]
     for row in table.rows:
@@ -248,7 +238,7 @@ def _table(
         values = [f" {escape_cell(c.value(known))} " if known is not None else " " for c in columns]
         text = _line(_source(row, link_base), curated, generated, values)
         if generated:
-            text = strip_link_titles(text)
+            text = strip_titles(text, titles)
         if record is not None and columns:
             text = add_titles(text, record, facts.entities)
         lines.append(text)
@@ -256,115 +246,24 @@ def _table(
 
 
 def _source(line: TableLine, link_base: str) -> TableLine:
-    """`line` with its relative links re-pointed, before anything fetched is added to it."""
-    raw = repoint(line.raw, link_base)
-    return line if raw == line.raw else replace(line, raw=raw)
+    """`line` with the relative links of its cells re-pointed, before anything fetched is
+    added to it."""
+    if link_base in ("", ".") or not _may_be_relative(line.raw):
+        return line
+    return line.replace_cells(lambda _, cell: repoint(cell, link_base, definitions=False))
 
 
-def _item_marker(line: TableLine) -> str | None:
-    """The list marker a header line starts with when the table opens a list item."""
-    if split_cells(line.raw) == line.cells:
-        return None
-    return item_prefix(line.raw) or None
-
-
-def _line(
-    line: TableLine, curated: int, old_generated: int, new: list[str], prefix: str | None = None
-) -> str:
+def _line(line: TableLine, curated: int, old_generated: int, new: list[str]) -> str:
     """The curated part of `line`, the new generated cells, then any extra cells."""
     if not new and not old_generated:
         return line.raw
-    eol_match = _EOL.search(line.raw)
-    eol = eol_match.group(1) if eol_match else ""
-    content = line.raw[: len(line.raw) - len(eol)]
-    head, rest = split_after(content, curated, prefix)
+    eol = line.raw[len(line.content) :]
+    head, rest = line.split(curated)
     if old_generated:
-        _, rest = split_after(content, curated + old_generated, prefix)
+        _, rest = line.split(curated + old_generated)
     if not new:
         return head + rest + eol
     return head + "|".join(new) + "|" + rest + eol
-
-
-def split_after(content: str, cells: int, prefix: str | None = None) -> tuple[str, str]:
-    """(text up to and including the pipe closing cell `cells`, the text after it).
-
-    `prefix` is what stands before the first cell (default: the container prefix). Rows
-    without that pipe are completed: a closing pipe is added, missing cells padded.
-    """
-    prefix = container_prefix(content) if prefix is None else prefix
-    body = content[len(prefix) :]
-    pipes = _pipes(body)
-    leading = body.lstrip().startswith("|")
-    index = cells if leading else cells - 1
-    if cells == 0 and not leading:
-        return prefix + "|", body
-    if index < len(pipes):
-        end = len(prefix) + pipes[index] + 1
-        return content[:end], content[end:]
-    present = len(pipes) - (1 if leading else 0) + (0 if body.rstrip().endswith("|") else 1)
-    text = content.rstrip()
-    if not body.rstrip().endswith("|") or not pipes:
-        text += " |"
-    return text + "  |" * max(0, cells - present), ""
-
-
-def _pipes(body: str) -> list[int]:
-    """Positions of the unescaped pipes of a table line (markdown-it's `escapedSplit`: a pipe
-    is escaped when the character before it is a backslash, whatever precedes that)."""
-    if "\\|" in body:
-        return [m.start() for m in _PIPE.finditer(body)]
-    positions, at = [], -1
-    for cell in body.split("|")[:-1]:
-        at += len(cell) + 1
-        positions.append(at)
-    return positions
-
-
-def add_titles(text: str, record: RowRecord, entities: Entities) -> str:
-    """Each paper link carries its paper's title as its title attribute (shown on hover).
-
-    A link that already has a title keeps it: the pattern wants `)` right after the URL.
-    A URL linked twice takes the title of its first link that has one.
-    """
-    titles: dict[str, str] = {}
-    for link in record.links:
-        title = _paper_title(link, entities) if link.kind in PAPER_KINDS else None
-        if title is not None:
-            titles.setdefault(link.url, title)
-    return _with_titles(text, titles) if titles else text
-
-
-def _with_titles(text: str, titles: Mapping[str, str]) -> str:
-    """Links in `text` to a URL of `titles` that have no title given its title (already
-    escaped). A title cannot form a new untitled link: its parentheses are escaped.
-
-    One precompiled pattern for every row (a pattern per URL overflows `re`'s cache on a
-    large list), the URL looked up in the callback."""
-
-    def titled(match: re.Match[str]) -> str:
-        title = titles.get(match.group(2))
-        return match.group(0) if title is None else f"{match.group(1)} ({title}))"
-
-    return _TITLELESS.sub(titled, text)
-
-
-def _paper_title(link: Link, entities: Entities) -> str | None:
-    """The escaped title of the paper `link` names: its arXiv paper (itself, or via a Hub
-    paper page), else its Semantic Scholar record (a paper linked by DOI or ACL id), else its
-    landing page (a PMLR or OpenReview paper)."""
-    refs = (link.ref, *link.also)
-    for ref in refs:
-        if not ref.startswith("arxiv:"):
-            continue
-        found = entities.get(ref)
-        if found is not None and isinstance(found.data, PaperMeta):
-            return escape_title(found.data.title) or None
-    for ref in refs:
-        found = entities.get(ref)
-        data = found.data if found is not None else None
-        if isinstance(data, ScholarMeta | PageMeta) and data.title:
-            return escape_title(data.title) or None
-    return None
 
 
 def escape_cell(text: str, limit: int = TITLE_LIMIT, *, autolinks: bool = False) -> str:
@@ -383,141 +282,3 @@ def escape_cell(text: str, limit: int = TITLE_LIMIT, *, autolinks: bool = False)
     for char in "|[]`*_":
         text = text.replace(char, "\\" + char)
     return text if autolinks else _AUTOLINK.sub(_WORD_JOINER, text)
-
-
-def escape_title(text: str) -> str:
-    """Untrusted text made inert inside a link title `(...)` inside a table cell.
-
-    Entities are decoded in a title, so `&`, `<` and `>` are written as entities; a backtick
-    too, so that it cannot close a code span opened before the link.
-    """
-    text = one_line(text, TITLE_LIMIT).replace("\\", "\\\\")
-    for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("`", "&#96;")):
-        text = text.replace(char, escaped)
-    for char in "()|":
-        text = text.replace(char, "\\" + char)
-    return text
-
-
-def render_json(value: BaseModel | dict[str, Any]) -> str:
-    """Deterministic JSON: sorted keys, `indent=2`, UTF-8 text, trailing newline."""
-    return json_bytes(value).decode("utf-8")
-
-
-def json_bytes(value: BaseModel | dict[str, Any]) -> bytes:
-    """`render_json`'s text, encoded: the same bytes as `json.dumps(value.model_dump(
-    mode="json"), indent=2, sort_keys=True, ensure_ascii=False)` and a newline.
-
-    A model is written by pydantic-core, in one pass and without a Python copy of its data,
-    through a serializer that sorts every object's keys (`_sorted_serializer`): at 10,000
-    rows, 0.4 s and 26 MB where the standard library's indenting encoder needs the whole
-    dataset as plain Python data first (seconds, and memory as large again).
-    """
-    if isinstance(value, BaseModel):
-        serializer = _sorted_serializer(type(value))
-        if serializer is not None:
-            try:
-                return serializer.to_json(value, indent=2, warnings="error") + b"\n"
-            except PydanticSerializationError:
-                pass  # a float json.dumps spells differently (1e+16, NaN), or anything
-                # pydantic-core would warn about: the exact path
-        value = value.model_dump(mode="json")
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
-class _Unsupported(Exception):
-    """A schema construct `_sorted_schema` does not rewrite: such a model is dumped exactly."""
-
-
-class _FloatSpelling(ValueError):
-    """A float that pydantic-core and `json.dumps` write differently."""
-
-
-@functools.cache
-def _sorted_serializer(model: type[BaseModel]) -> SchemaSerializer | None:
-    """A serializer of `model` that writes what `json.dumps(..., sort_keys=True)` writes.
-
-    pydantic-core writes a model's fields in declaration order and a dict in insertion order.
-    Here every model becomes a function that lists its fields in sorted order, serialized as
-    a typed dict of the same field schemas (excluded fields stay excluded), and every dict a
-    function that sorts it. None when the schema holds something this does not rewrite
-    (aliases, computed fields, custom serializers): those models take the exact, slow path.
-    """
-    try:
-        return SchemaSerializer(_sorted_schema(model.__pydantic_core_schema__))
-    except _Unsupported:
-        return None
-
-
-_OPAQUE = frozenset({"cls", "config", "default", "default_factory", "expected", "members"})
-
-
-def _sorted_schema(schema: Any) -> Any:
-    if isinstance(schema, list):
-        return [_sorted_schema(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    kind = schema.get("type")
-    if kind == "model":
-        return _sorted_model(schema)
-    if "serialization" in schema or kind in ("dataclass", "typed-dict", "model-fields"):
-        raise _Unsupported(kind)
-    found = {k: v if k in _OPAQUE else _sorted_schema(v) for k, v in schema.items()}
-    if kind == "dict":
-        found["serialization"] = core_schema.plain_serializer_function_ser_schema(
-            _sorted_dict, return_schema=dict(found)
-        )
-    elif kind == "float":
-        found["serialization"] = core_schema.plain_serializer_function_ser_schema(_float)
-    return found
-
-
-def _sorted_model(schema: dict[str, Any]) -> core_schema.CoreSchema:
-    inner = schema["schema"]
-    if (
-        "serialization" in schema
-        or inner.get("type") != "model-fields"
-        or inner.get("computed_fields")
-        or schema.get("root_model")
-    ):
-        raise _Unsupported(schema.get("cls"))
-    fields: dict[str, Any] = {}
-    for name in sorted(inner["fields"]):
-        field = inner["fields"][name]
-        if field.get("serialization_exclude"):
-            continue
-        if set(field) - {"type", "schema", "metadata"}:
-            raise _Unsupported(f"{schema.get('cls')}.{name}")  # an alias, an exclude_if...
-        fields[name] = core_schema.typed_dict_field(_sorted_schema(field["schema"]))
-    as_dict = core_schema.plain_serializer_function_ser_schema(
-        _members(tuple(fields)), return_schema=core_schema.typed_dict_schema(fields)
-    )
-    return core_schema.any_schema(ref=schema.get("ref"), serialization=as_dict)
-
-
-def _members(names: tuple[str, ...]) -> Callable[[BaseModel], dict[str, Any]]:
-    def members(model: BaseModel) -> dict[str, Any]:
-        values = model.__dict__
-        return {name: values[name] for name in names}
-
-    return members
-
-
-def _sorted_dict(value: dict[str, Any]) -> dict[str, Any]:
-    return dict(sorted(value.items()))
-
-
-def _float(value: Any) -> Any:
-    """Floats are written by `repr` in json.dumps (`1e+16`, `1e-05`, `Infinity`) and by a
-    shortest-digits writer in pydantic-core (`1e16`, `0.00001`): alike but for exponents
-    and non-finite values, which send the whole value to the exact path."""
-    if isinstance(value, float) and (not math.isfinite(value) or "e" in repr(value)):
-        raise _FloatSpelling(repr(value))
-    return value
-
-
-def dataset_schema() -> dict[str, Any]:
-    """The JSON Schema of `output/enriched.json`, generated from the record types."""
-    schema = Dataset.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return schema

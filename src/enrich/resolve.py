@@ -9,6 +9,7 @@ wrong with a row, is a diagnostic (`checks`); the rows' ids are `ids.row_ids`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from enrich import checks, collector
@@ -16,8 +17,8 @@ from enrich.document import Document, Table, TableLine
 from enrich.extract import Found, extract_links
 from enrich.ids import row_ids
 from enrich.models import Diagnostic, Kind, Link, RowRecord
-from enrich.parse import strip_link_titles
 from enrich.roles import column_role, date_columns, fits, is_placeholder
+from enrich.titles import strip_titles
 from enrich.urls import Named, UnsupportedURL, identify, in_page, malformed, scholar_also
 
 
@@ -56,7 +57,7 @@ def resolve(document: Document) -> Resolved:
         columns, generated = table.columns, table.generated
         dates = date_columns(columns)
         for line in table.rows:
-            cells = _cells(line, columns, generated)
+            cells = _cells(line, columns, generated, document.titles)
             links = _row_links(document.path, line.line, cells, references, diagnostics, memo)
             rows.append((table, line, cells, links))
             diagnostics.extend(
@@ -105,13 +106,15 @@ def _row_links(
     return links
 
 
-def _cells(line: TableLine, columns: tuple[str, ...], generated: int) -> dict[str, str]:
+def _cells(
+    line: TableLine, columns: tuple[str, ...], generated: int, titles: Mapping[str, str]
+) -> dict[str, str]:
     """Curated cells by column name. In a regenerated table (`generated` trailing columns),
-    generated cells and the link titles `enrich` added are left out, so that it reads back
-    as the seed it came from. A short row's missing cells are empty."""
+    generated cells and the link titles `enrich` added (`titles`) are left out, so that it
+    reads back as the seed it came from. A short row's missing cells are empty."""
     values = line.values
     if generated:
-        values = tuple(strip_link_titles(v) for v in values)
+        values = tuple(strip_titles(v, titles) for v in values)
         values = values[: len(columns)] + values[len(columns) + generated :]
     cells = dict(zip(columns, values, strict=False))
     if len(values) < len(columns):

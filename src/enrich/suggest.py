@@ -25,11 +25,11 @@ from enum import Enum
 from typing import TypeVar
 
 from enrich.columns import humanise
-from enrich.document import Document
+from enrich.document import Document, TableLine
 from enrich.errors import InputError
 from enrich.gaps import gap
 from enrich.models import HubMeta, Kind, Result, RowRecord, Status, TaggedModels
-from enrich.parse import cell_spans, split_lines
+from enrich.parse import split_lines
 from enrich.roles import is_blank
 from enrich.rows import name_or_id
 
@@ -221,7 +221,7 @@ def fill(document: Document, records: Sequence[RowRecord], chosen: Sequence[Sugg
     text stays as it was.
     """
     by_id = {r.id: r for r in records}
-    rows = {row.line: table for table in document.tables for row in table.rows}
+    rows = {row.line: (table, row) for table in document.tables for row in table.rows}
     lines = split_lines(document.text)
     applied: list[Suggestion] = []
     done: list[Suggestion] = []
@@ -240,13 +240,15 @@ def fill(document: Document, records: Sequence[RowRecord], chosen: Sequence[Sugg
         if record is None or state is not Cell.EMPTY:
             skipped.append((suggestion, state.why(suggestion.column)))
             continue
-        index = rows[record.line].columns.index(suggestion.column)
-        text = _link_text(records, record, suggestion.column)
-        edited = _write_cell(lines[record.line - 1], index, f"[{text}]({suggestion.url})")
-        if edited is None:
+        table, row = rows[record.line]
+        index = table.columns.index(suggestion.column)
+        if index >= len(row.spans):
             skipped.append((suggestion, Cell.SHORT_ROW.why(suggestion.column)))
             continue
-        lines[record.line - 1] = edited
+        text = _link_text(records, record, suggestion.column)
+        row = _write_cell(row, index, f"[{text}]({suggestion.url})")
+        rows[record.line] = table, row
+        lines[record.line - 1] = row.raw
         filled.add(suggestion.cell)
         applied.append(suggestion)
     return Filled("".join(lines), tuple(applied), tuple(done), tuple(skipped))
@@ -262,12 +264,7 @@ def _link_text(records: Sequence[RowRecord], record: RowRecord, column: str) -> 
     return ranked[0] if ranked else DEFAULT_TEXT
 
 
-def _write_cell(line: str, index: int, link: str) -> str | None:
-    """`line` with cell `index` (0-based, as `parse.split_cells` counts) holding `link`, or
-    None when the line has no such cell."""
-    body = line.rstrip("\r\n")
-    spans = cell_spans(body)
-    if index >= len(spans):
-        return None
-    begin, end = spans[index]
-    return body[:begin] + f" {link} ".ljust(end - begin) + body[end:] + line[len(body) :]
+def _write_cell(row: TableLine, index: int, link: str) -> TableLine:
+    """`row` with cell `index` (0-based, one of its spans) holding `link`, padded to the
+    cell's old width when it fits."""
+    return row.replace_cells(lambda at, cell: f" {link} ".ljust(len(cell)) if at == index else cell)

@@ -1,8 +1,11 @@
 """Untrusted text made safe to store: the one place that says how.
 
 API payloads can carry newlines, control characters, bidirectional overrides (which can make
-a title display as something else) and megabytes of text. Every source normalises what it
-keeps with `one_line`; the renderer escapes it again for markdown.
+a title display as something else) and megabytes of text. Every source reads an untrusted
+string through `clean`, the one contract for it: a string becomes one line of at most
+`limit` characters (`one_line`), anything that is not a string is absent (empty); a field
+that may be missing is `clean(value, limit) or None`. The renderer escapes it again for
+markdown.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-_.]*)$")
 # What looks like a paper link of a paper host but holds no valid id, by host.
 _ARXIV_SHAPE = re.compile(r"^/(?:abs|pdf|html)/(?P<id>[^/]+?)(?:\.pdf)?/?$")
 _SLASHES = re.compile(r"//+")
-_IN_PAGE = re.compile(r"^(?:\./)?#")
+_IN_PAGE = re.compile(r"^(?:\./)*#")
 
 # First path segments of github.com that are site pages, not users or organisations.
 _GITHUB_RESERVED = frozenset(

@@ -4,8 +4,8 @@
     POST /_fake/reset   forget recorded requests and refill every rate-limit budget
 
 Control requests are neither recorded nor delayed, and spend no budget. GitHub points are
-what the budgets lost since they were last refilled (a 304 is free, a GraphQL query is one
-point); Hub calls are what the current window lost.
+what the budgets lost since they were last refilled (a 304 is free to a token caller only, a
+GraphQL query is one point); Hub calls are what the current window lost.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 Shapes and headers follow the PyGithub replays in `shared/api-samples/github/`: a weak ETag
 over the body hash, `Last-Modified`, the X-RateLimit-* set, and a 304 that repeats the ETag in
-its strong form (as recorded) and costs nothing.
+its strong form (as recorded). A 304 costs nothing only when the request carried an
+`Authorization` header; an anonymous one is charged like a 200 (docs.github.com, "Best
+practices for using the REST API": conditional requests are free "if the request was made
+while correctly authorized with an Authorization header").
 """
 
 from __future__ import annotations
@@ -165,18 +168,21 @@ def conditional_hit(request: Request, etag: str, last_modified: datetime) -> boo
 
 
 def repo_reply(request: Request, budget: Budget, repo: Repo) -> Reply:
-    """200 or 304 for a resolved repository; decrements the budget only on 200."""
+    """200 or 304 for a resolved repository. Every answer costs one request of the budget,
+    but a 304 to a request with an `Authorization` header; a spent budget answers 403."""
     body = compact_json(repo_json(repo, request.base))
     digest = hashlib.sha256(body).hexdigest()
     etag, last_modified = f'W/"{digest}"', repo.updated_at
     validators = [("ETag", etag), ("Last-Modified", http_date(last_modified))]
-    if conditional_hit(request, etag, last_modified):
+    hit = conditional_hit(request, etag, last_modified)
+    if not (hit and "authorization" in request.headers):
+        if budget.remaining <= 0:
+            return rate_limited(request, budget)
+        budget.remaining -= 1
+    if hit:
         headers = [h for h in common_headers(request) if h[0] != "Content-Type"]
         headers += [("ETag", f'"{digest}"'), validators[1], *budget.headers(), request_id(request)]
         return Reply(304, headers, b"", server="github.com")
-    if budget.remaining <= 0:
-        return rate_limited(request, budget)
-    budget.remaining -= 1
     headers = common_headers(request) + validators + budget.headers() + [request_id(request)]
     return Reply(200, headers, body, server="github.com")
 

@@ -1,7 +1,8 @@
 """GitHub state (repos, renames, rate budgets) and its router: REST + `POST /graphql`.
 
 Rate budgets are per caller class: anonymous (no `Authorization`, 60/h) and token (5000/h),
-like GitHub's primary limits; a 304 is free, `/rate_limit` is free; GraphQL has its own
+like GitHub's primary limits; a 304 is free only to a token caller (an anonymous one pays for
+it like a 200), `/rate_limit` is free; GraphQL has its own
 bucket (`X-RateLimit-Resource: graphql`) and needs a token.
 """
 

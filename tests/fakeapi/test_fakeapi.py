@@ -166,20 +166,38 @@ def test_pygithub_404_is_unknown_object(api: FakeAPI, gh: Github) -> None:
     }
 
 
-def test_conditional_get_304_does_not_spend_rate_limit(api: FakeAPI, gh: Github) -> None:
+@pytest.mark.parametrize("authorized", [False, True])
+def test_a_304_is_free_only_to_an_authorized_request(api: FakeAPI, authorized: bool) -> None:
+    """GitHub: a 304 does not count against the primary rate limit only "if the request was
+    made while correctly authorized with an Authorization header"; anonymous, it costs one."""
     api.add_repo("a/b")
-    first = requests.get(api.base_url + "/repos/a/b", timeout=5)
+    auth = {"Authorization": "token t"} if authorized else {}
+    first = requests.get(api.base_url + "/repos/a/b", headers=auth, timeout=5)
     left = int(first.headers["X-RateLimit-Remaining"])
-    assert left == api.rate_limit_remaining(token=False) == 59
-    again = requests.get(
-        api.base_url + "/repos/a/b", headers={"If-None-Match": first.headers["ETag"]}, timeout=5
-    )
+    assert left == api.rate_limit_remaining(token=authorized) == (4999 if authorized else 59)
+    etag = {"If-None-Match": first.headers["ETag"]}
+    again = requests.get(api.base_url + "/repos/a/b", headers={**auth, **etag}, timeout=5)
     assert again.status_code == 304
     assert again.content == b""
-    assert int(again.headers["X-RateLimit-Remaining"]) == left == api.rate_limit_remaining(False)
+    after = left if authorized else left - 1
+    assert int(again.headers["X-RateLimit-Remaining"]) == after
+    assert api.rate_limit_remaining(token=authorized) == after
+
+
+def test_an_anonymous_conditional_request_on_a_spent_budget_is_refused(api: FakeAPI) -> None:
+    api.add_repo("a/b")
+    first = requests.get(api.base_url + "/repos/a/b", timeout=5)
+    api.set_rate_limit(0, token=False)
+    etag = {"If-None-Match": first.headers["ETag"]}
+    assert requests.get(api.base_url + "/repos/a/b", headers=etag, timeout=5).status_code == 403
+
+
+def test_pygithub_update_sends_validators_and_reads_a_304(api: FakeAPI, gh: Github) -> None:
+    api.add_repo("a/b")
     repo = gh.get_repo("a/b")
+    left = api.rate_limit_remaining(token=False)
     assert repo.update() is False  # PyGithub sends If-None-Match / If-Modified-Since; 304 -> False
-    assert api.rate_limit_remaining(token=False) == left - 1
+    assert api.rate_limit_remaining(token=False) == left - 1  # anonymous: charged
 
 
 def test_rate_limit_exhausted_gives_403_and_rate_limit_is_free(api: FakeAPI, gh: Github) -> None:

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import re
+import subprocess
+import sys
 import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from enrich.cache import Cache
 from enrich.config import Endpoints, Secret, Settings
-from enrich.models import Identifier, Kind, RepoMeta, Result, Status
+from enrich.fetch import Entity, FetchReport, fetch_all
+from enrich.models import Identifier, Kind, Provenance, RepoMeta, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources import github_graphql as gql
 from enrich.sources.github import GitHubSource
+from enrich.sources.github_run import WAITS
+from enrich.text import clean
+from tests.conftest import api_env
 from tests.fakeapi import FakeAPI
 
 TOKEN = "ghp_FAKE_test_token_not_real_SECRET"
@@ -43,6 +55,7 @@ def fetch(
     *,
     token: str = "",
     policy: RetryPolicy | None = None,
+    now: datetime | None = None,
     **overrides: Any,
 ) -> tuple[dict[str, Result], FetchContext, list[int]]:
     settings = make_settings(api, token, **overrides)
@@ -53,6 +66,8 @@ def fetch(
         stats=SourceStats(),
         advance=advanced.append,
     )
+    if now is not None:  # a clock of the test's: `fetched_at` of what is fetched
+        ctx = dataclasses.replace(ctx, now=lambda: now)
     asked = [r if isinstance(r, Request) else ask(r) for r in requests]
     results = asyncio.run(GitHubSource(settings).fetch(asked, ctx))
     return results, ctx, advanced
@@ -198,7 +213,9 @@ def test_rest_case_only_difference_is_not_a_move(api: FakeAPI) -> None:
     assert results["github_repo:camelcase/repo"].status is Status.OK
 
 
-def test_revalidation_answers_304_without_spending_budget(api: FakeAPI) -> None:
+def test_anonymous_revalidation_answers_304_and_is_charged(api: FakeAPI) -> None:
+    """Without a token a 304 saves the body, not the budget: GitHub waives its cost only
+    for a request with an `Authorization` header."""
     api.add_repo("keep/me", paths=["docs"])
     first, _, _ = fetch(api, [ask("keep/me", "tree/main/docs")])
     previous = first["github_repo:keep/me"]
@@ -215,11 +232,11 @@ def test_revalidation_answers_304_without_spending_budget(api: FakeAPI) -> None:
     assert got.data == previous.data
     assert got.provenance.etag == previous.provenance.etag
     assert got.provenance.last_modified == previous.provenance.last_modified
-    assert api.rate_limit_remaining(token=False) == before
+    assert api.rate_limit_remaining(token=False) == before - 1
     assert [r.path for r in api.requests] == ["/repos/keep/me"]  # subpath known: no recheck
     assert api.requests[0].headers["if-none-match"] == previous.provenance.etag
     assert ctx.stats.revalidated == 1
-    assert ctx.stats.rate_limit_spent == 0
+    assert ctx.stats.rate_limit_spent == 1
 
 
 def test_revalidating_a_moved_repository_keeps_it_moved(api: FakeAPI) -> None:
@@ -249,79 +266,184 @@ def test_changed_repository_answers_200_with_new_data(api: FakeAPI) -> None:
     assert ctx.stats.revalidated == 0
 
 
-def test_budget_too_small_stops_early_without_403(api: FakeAPI) -> None:
+RESET = int(datetime(2030, 1, 1, 13, 37, tzinfo=UTC).timestamp())
+
+
+def summary_row(stderr: str, source: str) -> dict[str, str]:
+    """A source's row of the plain summary table (columns apart by two spaces or more)."""
+    lines = stderr.splitlines()
+    header = next(line for line in lines if line.lstrip().startswith("source "))
+    row = next(line for line in lines if line.lstrip().startswith(f"{source} "))
+    return dict(
+        zip(re.split(r"\s{2,}", header.strip()), re.split(r"\s{2,}", row.strip()), strict=True)
+    )
+
+
+def waiting(results: dict[str, Result], ctx: FetchContext) -> list[str]:
+    """The refs left for a later run: not sent, `skipped` with the budget's reason."""
+    found = [ref for ref, r in results.items() if r.status is Status.SKIPPED]
+    assert all(results[ref].provenance.error == WAITS for ref in found)
+    assert all(ctx.stats.answers[ref].attempts == 0 for ref in found)
+    return sorted(found)
+
+
+@pytest.mark.parametrize(("budget", "sent"), [(1, 1), (6, 1), (8, 3), (12, 7), (16, 10)])
+def test_a_budget_smaller_than_the_list_is_spent_and_the_rest_wait(
+    api: FakeAPI, budget: int, sent: int
+) -> None:
+    """Without a token: the probe, then as many repositories as the budget allows beyond
+    the reserve of 5; the others are not sent, not failed: they wait for a later run."""
     names = [f"many/repo-{i}" for i in range(10)]
     for name in names:
         api.add_repo(name)
-    api.set_rate_limit(3, reset_epoch=int(datetime(2030, 1, 1, 13, 37, tzinfo=UTC).timestamp()))
+    api.set_rate_limit(budget, reset_epoch=RESET)
     results, ctx, advanced = fetch(api, names)
 
-    assert api.count("github") == 1  # the probe that learnt the budget
-    assert all(r.status != 403 for r in api.requests)
-    errors = [r for r in results.values() if r.status is Status.ERROR]
-    assert len(errors) == 9
-    message = "GitHub rate limit: 2 requests left, 9 needed; resets at 13:37 UTC"
-    message += " — set GITHUB_TOKEN for 5,000/hour"
-    assert {e.provenance.error for e in errors} == {message}
-    assert {ctx.stats.answers[e.ref].attempts for e in errors} == {0}
-    assert ctx.stats.notes == [message]
+    assert api.count("github") == sent
+    assert all(r.status == 200 for r in api.requests)  # never burnt into 403s
+    assert [r.status for r in results.values()].count(Status.OK) == sent
+    assert waiting(results, ctx) == sorted(f"github_repo:{n}" for n in names[sent:])
+    assert ctx.stats.waiting == 10 - sent
+    notes = [
+        f"github: {10 - sent} repositories wait for a later run (rate limit:"
+        f" {max(0, budget - sent)} requests left, resets at 13:37 UTC), oldest values first"
+        " — set GITHUB_TOKEN for 5,000/hour"
+    ]
+    assert ctx.stats.notes == (notes if sent < 10 else [])
     assert sum(advanced) == 10
 
 
-def test_revalidation_needs_no_budget_for_its_conditional_requests(api: FakeAPI) -> None:
-    """Without a token, ten repositories with ETags revalidate on a budget of 3: a 304
-    costs nothing, so the run does not stop (it reserved a point per repository before)."""
+def aged(result: Result, when: datetime) -> Result:
+    """`result` as if fetched at `when`."""
+    provenance = result.provenance.model_copy(update={"fetched_at": when})
+    return result.model_copy(update={"provenance": provenance})
+
+
+def test_the_budget_goes_to_the_oldest_values_first(api: FakeAPI) -> None:
+    """Never fetched first, then the oldest `fetched_at`, whatever the order asked in."""
+    names = [f"age/repo-{i}" for i in range(8)]
+    for name in names:
+        api.add_repo(name)
+    first, _, _ = fetch(api, names)
+    hours = [5, 1, 7, 3, 2, 6, 4]  # repo-7 was never fetched
+    asked = [
+        ask(name, previous=aged(first[f"github_repo:{name}"], datetime(2026, 1, 1, h, tzinfo=UTC)))
+        for name, h in zip(names, hours, strict=False)
+    ]
+    asked.append(ask(names[7]))
+    api.set_rate_limit(9)  # the probe and 3 more
+    api.reset_requests()
+    results, ctx, _ = fetch(api, list(reversed(asked)))
+
+    sent = [r.path.removeprefix("/repos/") for r in api.requests]
+    assert sent[0] == "age/repo-7"  # never fetched: the probe
+    assert sorted(sent[1:]) == ["age/repo-1", "age/repo-3", "age/repo-4"]  # 1, 2, 3 o'clock
+    assert waiting(results, ctx) == sorted(f"github_repo:age/repo-{i}" for i in (0, 2, 5, 6))
+
+
+@pytest.mark.parametrize(("repos", "runs"), [(130, 3), (56, 2), (40, 1)])
+def test_consecutive_runs_fetch_every_repository_oldest_first(
+    api: FakeAPI, repos: int, runs: int
+) -> None:
+    """Hourly runs without a token on 60 requests an hour: each run spends its budget on
+    the values that waited longest, the rest keep theirs; every repository is fetched."""
+    names = [f"hourly/repo-{i:03d}" for i in range(repos)]
+    for name in names:
+        api.add_repo(name)
+    known: dict[str, Result] = {}  # what the dataset holds between runs
+    fetched_in: dict[str, list[int]] = {f"github_repo:{n}": [] for n in names}
+    start = datetime(2020, 3, 1, 8, 0, tzinfo=UTC)  # before the fake's resets
+    for run in range(runs + 1):
+        api.refill_budgets()  # an hour later: a new window of 60
+        clock = start + timedelta(hours=run)
+        asked = [ask(n, previous=known.get(f"github_repo:{n}")) for n in names]
+        due = sorted(asked, key=lambda r: (_stamp(r.previous), r.ref))[: min(repos, 55)]
+        results, ctx, _ = fetch(api, asked, now=clock)
+        sent = sorted(ref for ref, r in results.items() if r.status is Status.OK)
+        assert sent == sorted(r.ref for r in due)  # exactly the oldest 55 (or all)
+        assert not [r for r in results.values() if r.status is Status.ERROR]
+        assert ctx.stats.requests == len(sent) <= 60
+        for ref in sent:
+            known[ref] = results[ref]
+            fetched_in[ref].append(run)
+    assert all(fetched_in[ref] and fetched_in[ref][0] < runs for ref in fetched_in)
+    for ref, fetched in fetched_in.items():  # no value waits longer than `runs` runs
+        gaps = [b - a for a, b in zip([-1, *fetched], [*fetched, runs + 1], strict=True)]
+        assert max(gaps) <= runs + 1, ref
+
+
+def _stamp(previous: Result | None) -> float:
+    when = previous.provenance.fetched_at if previous is not None else None
+    return when.timestamp() if when is not None else 0.0
+
+
+def test_revalidation_costs_a_point_per_conditional_request(api: FakeAPI) -> None:
+    """Without a token, ten repositories with ETags on a budget of 8: each conditional
+    request costs a point (a 304 too), so 3 revalidate and 7 wait."""
     names = [f"many/repo-{i}" for i in range(10)]
     for name in names:
         api.add_repo(name)
     first, _, _ = fetch(api, names)
-    api.set_rate_limit(3)
+    api.set_rate_limit(8)
     api.reset_requests()
     asked = [ask(name, previous=first[f"github_repo:{name}"]) for name in names]
     second, ctx, _ = fetch(api, asked)
-    assert {ctx.stats.answers[r.ref].http_status for r in second.values()} == {304}
-    assert {r.status for r in second.values()} == {Status.OK}
-    assert api.count("github") == 10
-    assert ctx.stats.notes == []
-    assert api.rate_limit_remaining(token=False) == 3
+    assert api.count("github") == 3
+    assert all(r.headers["if-none-match"] for r in api.requests)
+    assert [ctx.stats.answers[r].http_status for r in second].count(304) == 3
+    assert len(waiting(second, ctx)) == 7
+    assert ctx.stats.revalidated == 3
+    assert ctx.stats.rate_limit_spent == 3
+    assert api.rate_limit_remaining(token=False) == 5
 
 
-def test_a_spent_budget_stops_even_conditional_requests(api: FakeAPI) -> None:
-    """Once the budget is known to be spent no request is sent, conditional or not (whether
-    GitHub would answer a 304 then is not documented: do not count on it)."""
+def test_a_spent_budget_refuses_even_a_conditional_request_and_all_wait(api: FakeAPI) -> None:
+    """The probe's conditional request is refused (403: without a token a 304 is no
+    exception) and tells the budget: nothing more is sent, nothing fails."""
     names = [f"many/repo-{i}" for i in range(4)]
     for name in names:
         api.add_repo(name)
     first, _, _ = fetch(api, names)
-    api.set_rate_limit(0, reset_epoch=int(datetime(2030, 1, 1, 13, 37, tzinfo=UTC).timestamp()))
+    api.set_rate_limit(0, reset_epoch=RESET)
     api.reset_requests()
     asked = [ask(name, previous=first[f"github_repo:{name}"]) for name in names]
     second, ctx, _ = fetch(api, asked)
     assert api.count("github") == 1  # the probe, whose answer tells the budget
-    errors = [r for r in second.values() if r.status is Status.ERROR]
-    assert len(errors) == 3
-    assert all("0 requests left" in (e.provenance.error or "") for e in errors)
+    assert len(waiting(second, ctx)) == 4
     assert ctx.stats.rate_limit_remaining == 0
+    assert ctx.stats.notes[0].startswith("github: 4 repositories wait")
 
 
-def test_rate_limited_403_with_distant_reset_fails_fast(api: FakeAPI) -> None:
+def test_rate_limited_403_with_distant_reset_waits_without_delay(api: FakeAPI) -> None:
+    """Someone else spent the budget: the 403 costs no wait and fails nothing."""
     api.add_repo("slow/down")
     api.add_repo("slow/other")
     api.fault("github", "403_rate_limit", reset=int(time.time()) + 3600)
-    waiting = RetryPolicy(attempts=3, max_seconds=60, wait=True)
+    patient = RetryPolicy(attempts=3, max_seconds=60, wait=True)
     started = time.monotonic()
-    results, ctx, _ = fetch(api, ["slow/down", "slow/other"], policy=waiting)
+    results, ctx, _ = fetch(api, ["slow/down", "slow/other"], policy=patient)
 
     assert time.monotonic() - started < 2
     assert api.count("github") == 1
-    first = results["github_repo:slow/down"]
-    assert first.status is Status.ERROR
-    assert ctx.stats.answers[first.ref].http_status == 403
-    assert "rate limited" in (first.provenance.error or "")
-    other = results["github_repo:slow/other"]
-    assert other.status is Status.ERROR
-    assert "GITHUB_TOKEN" in (other.provenance.error or "")
+    assert waiting(results, ctx) == ["github_repo:slow/down", "github_repo:slow/other"]
+    assert "GITHUB_TOKEN" in ctx.stats.notes[0]
     assert ctx.stats.rate_limit_remaining == 0
+
+
+def test_a_retry_without_budget_is_not_sent_and_fails(api: FakeAPI) -> None:
+    """A unit that was sent and got no answer (which may have been charged) is not retried
+    on the reserve: it fails, and the fetch stage keeps its last value as stale. A refusal
+    or a server error costs nothing: see `test_fault_matrix`."""
+    api.add_repo("flaky/one")
+    api.add_repo("flaky/two")
+    api.set_rate_limit(7)
+    api.fault("github", "reset", times=1, path_contains="flaky/two")
+    results, _, _ = fetch(api, ["flaky/one", "flaky/two"])
+    assert api.count("github") == 2  # the probe (one), two; no retry: 5 left is the reserve
+    assert results["github_repo:flaky/one"].status is Status.OK
+    failed = results["github_repo:flaky/two"]
+    assert failed.status is Status.ERROR
+    assert "no requests left to retry" in (failed.provenance.error or "")
 
 
 def test_429_with_retry_after_is_retried(api: FakeAPI) -> None:
@@ -530,7 +652,7 @@ def test_graphql_checks_subpaths_in_the_same_query(api: FakeAPI) -> None:
     assert api.count("github") == 1
 
 
-def test_graphql_budget_too_small_stops_early(api: FakeAPI) -> None:
+def test_graphql_budget_too_small_sends_what_it_can_and_the_rest_wait(api: FakeAPI) -> None:
     names = [f"batch/repo-{i:03d}" for i in range(120)]
     for name in names:
         api.add_repo(name)
@@ -539,9 +661,10 @@ def test_graphql_budget_too_small_stops_early(api: FakeAPI) -> None:
     assert api.count("github", "/graphql") == 1
     counts = list(statuses(results).values())
     assert counts.count(Status.OK) == 50
-    assert counts.count(Status.ERROR) == 70
+    assert len(waiting(results, ctx)) == 70
     (note,) = ctx.stats.notes
-    assert note.startswith("GitHub rate limit: 2 points left, 2 needed; resets at ")
+    assert note.startswith("github: 70 repositories wait for a later run")
+    assert "2 points left" in note
     assert "GITHUB_TOKEN" not in note
 
 
@@ -569,6 +692,47 @@ def test_graphql_partial_errors_are_read_alias_by_alias() -> None:
     assert outcomes[2].error == "e/f: missing from the GraphQL answer"
 
 
+NODE = {"nameWithOwner": "own/er", "stargazerCount": 1, "forkCount": 0}
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("  spaced\tout\n text ", "spaced out text"),
+        ("\u202eevil\u202c", "evil"),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        (42, None),  # not text: absent, as every source reads untrusted text (`text.clean`)
+        (["a", "list"], None),
+    ],
+)
+def test_strings_of_either_transport_go_through_the_one_clean(
+    value: object, kept: str | None
+) -> None:
+    """REST bodies and GraphQL nodes end in `build_meta`, whose strings are `text.clean`ed:
+    one contract (cleaned, capped, None when empty or not a string) for every field."""
+    node = {
+        **NODE,
+        "description": value,
+        "homepageUrl": value,
+        "licenseInfo": {"spdxId": value, "name": value},
+        "primaryLanguage": {"name": value},
+        "defaultBranchRef": {"name": value},
+        "repositoryTopics": {"nodes": [{"topic": {"name": value}}]},
+    }
+    meta = gql.meta_from_node(node, [])
+    fields = (meta.license_spdx, meta.license_name, meta.language, meta.default_branch)
+    assert {meta.description, meta.homepage, *fields} == {kept}
+    assert meta.topics == ([kept] if kept else [])
+    assert meta.description == (clean(value, 1_000) or None)
+
+
+def test_a_capped_string_ends_in_an_ellipsis() -> None:
+    meta = gql.meta_from_node({**NODE, "description": "x" * 5_000}, [])
+    assert meta.description == "x" * 999 + "…"
+
+
 # ---------------------------------------------------------------------------- secrets
 
 
@@ -589,3 +753,103 @@ def test_token_never_appears_in_results_or_notes(api: FakeAPI) -> None:
     assert {r.status for r in results.values()} == {Status.ERROR}
     # The exhausted budget is said (the policy gives up at once on a far reset).
     assert all("rate limit" in (r.provenance.error or "") for r in later.values())
+
+
+# ------------------------------------------------------------------ the fetch stage's view
+
+
+def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_run(
+    api: FakeAPI, tmp_path: Path
+) -> None:
+    """Through `fetch_all`, with a cache: a repository left for a later run keeps its last
+    value as it was (or ends `skipped`), counts as no failure, and is not stored in the
+    cache again (which would make it look fresh): the next run asks it first."""
+    names = [f"stage/repo-{i}" for i in range(12)]
+    for name in names:
+        api.add_repo(name, stars=1)
+    settings = make_settings(api, cache=tmp_path / "cache")
+    wanted = {f"github_repo:{n}": Entity(Identifier(kind=Kind.GITHUB_REPO, key=n)) for n in names}
+    old = datetime(2026, 1, 1, tzinfo=UTC)
+    known = {
+        "github_repo:stage/repo-11": Result(
+            ref="github_repo:stage/repo-11",
+            provenance=Provenance(source="github", status=Status.OK, fetched_at=old),
+            data=RepoMeta(full_name="stage/repo-11", stars=0),
+        )
+    }
+
+    def run(previous: Mapping[str, Result]) -> FetchReport:
+        api.set_rate_limit(10)  # the probe and 4 more
+        with Cache(settings.cache, settings.ttls) as cache:
+            job = fetch_all(wanted, [GitHubSource(settings)], settings, cache, previous)
+            return asyncio.run(job)
+
+    first = run(known)
+    answers = first.stats["github"].answers
+    fetched = sorted(r for r in first.results if r in answers and answers[r].http_status == 200)
+    assert fetched == [f"github_repo:stage/repo-{i}" for i in (0, 1, 10, 2, 3)]  # by ref
+    assert first.failed == {}
+    kept = first.results["github_repo:stage/repo-11"]
+    assert kept.status is Status.OK
+    assert kept.data == known[kept.ref].data
+    assert kept.provenance.fetched_at == old
+    rest = [first.results[f"github_repo:stage/repo-{i}"] for i in range(4, 10)]
+    assert {r.status for r in rest} == {Status.SKIPPED}
+    assert first.stats["github"].waiting == 7
+
+    api.reset_requests()
+    second = run({**known, **first.results})
+    asked = sorted(r.path.removeprefix("/repos/") for r in api.requests)
+    assert asked == [f"stage/repo-{i}" for i in (4, 5, 6, 7, 8)]  # never fetched first
+    assert second.failed == {}
+
+    api.reset_requests()
+    third = run({**known, **first.results, **second.results})
+    asked = sorted(r.path.removeprefix("/repos/") for r in api.requests)
+    assert asked == ["stage/repo-11", "stage/repo-9"]  # the last two: every one fetched
+    assert (
+        third.results["github_repo:stage/repo-11"].data != known["github_repo:stage/repo-11"].data
+    )
+    assert third.stats["github"].waiting == 0
+
+
+# ------------------------------------------------------------------------- the process
+
+
+def test_a_long_list_without_a_token_fills_in_over_runs_and_exits_0(
+    api: FakeAPI, tmp_path: Path
+) -> None:
+    """`python -m enrich run` on a list of 70 repositories without a token, 60 requests an
+    hour: the first run fetches 55 and exits 0, saying once that 15 wait (and why, with the
+    GITHUB_TOKEN hint); the next hour's run fetches those 15."""
+    names = [f"long-list/repo-{i:02d}" for i in range(70)]
+    for name in names:
+        api.add_repo(name, stars=7)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    rows = "".join(f"| R{i} | [code](https://github.com/{n}) |\n" for i, n in enumerate(names))
+    (seeds / "list.md").write_text(f"# L\n\n| Name | Code |\n|---|---|\n{rows}", encoding="utf-8")
+    command = [sys.executable, "-m", "enrich", "run", "--only", "github", "--seeds", str(seeds)]
+    command += ["--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+
+    def run() -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+        env = api_env(api.base_url)
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        data = json.loads((tmp_path / "out" / "enriched.json").read_text(encoding="utf-8"))
+        return done, {ref: e["provenance"]["status"] for ref, e in data["entities"].items()}
+
+    first, statuses = run()
+    assert first.returncode == 0, first.stderr
+    assert sorted(statuses.values()).count("ok") == 55
+    assert sorted(statuses.values()).count("skipped") == 15
+    assert first.stderr.count("github: 15 repositories wait for a later run") == 1
+    assert "set GITHUB_TOKEN" in first.stderr
+    assert summary_row(first.stderr, "github")["failed"] == "0"
+
+    api.refill_budgets()  # an hour later
+    second, statuses = run()
+    assert second.returncode == 0, second.stderr
+    assert set(statuses.values()) == {"ok"}
+    assert "wait for a later run" not in second.stderr

@@ -1,56 +1,49 @@
-"""GitHub GraphQL batches, and the normalisation both GitHub transports share.
-
-REST bodies go through PyGithub's own `Repository`/`License` models (`meta_from_rest`);
-GraphQL nodes are mapped by hand (`meta_from_node`); both end in `build_meta`.
+"""GitHub over GraphQL, with a token: repositories in aliased batches.
 
 One query asks for up to `GITHUB_GRAPHQL_BATCH` repositories, each under an alias
 (`r0: repository(owner: $o0, name: $n0) { ...repo }`), plus `rateLimit { cost remaining
-resetAt }`. Every value travels as a variable, never spliced into the query text. Linked
-subpaths ride along in the same query (`s0: object(expression: "main:docs") { __typename }`):
-checking them costs nothing extra.
+resetAt }`: 50 repositories for one point of the 5,000/hour GraphQL budget. Every value
+travels as a variable, never spliced into the query text. Linked subpaths ride along in the
+same query (`s0: object(expression: "main:docs") { __typename }`): checking them costs
+nothing extra. ETags do not apply: every batch is asked in full. Batches are made oldest
+values first and sent while the budget (`github_budget`) lasts; the rest wait.
 
 A GraphQL answer can be partial: `data.r3 = null` plus an error whose `path` is `["r3"]`.
 So the answer is read alias by alias (`parse_batch`), never through PyGithub's
-`graphql_query`, which raises on the first error and would lose the whole batch.
-
-Everything a provider sends is untrusted: strings are cleaned (no control or bidi-override
-characters, whitespace collapsed) and capped, names are checked, and the record is validated
-by `RepoMeta` before it leaves this module.
+`graphql_query`, which raises on the first error and would lose the whole batch. Nodes are
+mapped by hand (`meta_from_node`) and end in `github_meta.build_meta`, as REST bodies do.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
-from urllib.parse import unquote
 
-from github import Github, GithubException
-from github.GithubException import BadAttributeException
-from github.License import License
-from github.Repository import Repository
-from pydantic import ValidationError
+from github import Github
 
+from enrich.config import GITHUB_GRAPHQL_BATCH, Settings
 from enrich.errors import FetchError, PermanentError, TransientError
-from enrich.models import RepoMeta, Status, utc
+from enrich.models import RepoMeta, Result, Status
 from enrich.net import http_error, server_wait
-from enrich.text import one_line
+from enrich.sources import FetchContext, Request
+from enrich.sources import github_run as gr
+from enrich.sources.github_budget import Budget, NotSent, RateLimit
+from enrich.sources.github_client import exchange, graphql_url
+from enrich.sources.github_meta import (
+    MAX_SHORT,
+    build_meta,
+    checkable,
+    json_object,
+    moved_to,
+    split_key,
+    split_subpath,
+)
+from enrich.text import clean
 
-# Caps on untrusted strings: GitHub's own limits where it has them, a repository has at most
-# 20 topics of at most 50 characters each (docs.github.com, "Classifying your repository with
-# topics"), an account name at most 39 characters, a repository name 100; the project's
-# ceiling elsewhere (a description of 1,000 characters is already a paragraph).
-MAX_DESCRIPTION = 1_000
-MAX_HOMEPAGE = 500
-MAX_SHORT = 200
-MAX_TOPICS = 20
-MAX_TOPIC = 50
-_FULL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # The GraphQL errors that mean "that name resolves to nothing": `NOT_FOUND` (GitHub's type).
 _NOT_FOUND = "NOT_FOUND"
 # GitHub answers an exhausted GraphQL budget with 200 and an error of type RATE_LIMITED.
@@ -70,118 +63,60 @@ fragment repo on Repository {
 }"""
 
 
-# ------------------------------------------------------------------------- shared helpers
+# --------------------------------------------------------------------------- transport
 
 
-def clean(value: object, limit: int) -> str | None:
-    """An untrusted string made safe to store and render: None when empty."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise PermanentError(f"malformed answer: expected text, got {type(value).__name__}")
-    return one_line(value, limit) or None
+async def fetch(
+    settings: Settings, models: Github, requests: Sequence[Request], ctx: FetchContext
+) -> dict[str, Result]:
+    """One result per request, in batches of `GITHUB_GRAPHQL_BATCH` while the budget lasts."""
+    ordered = gr.oldest_first(requests)
+    size = GITHUB_GRAPHQL_BATCH
+    batches = [ordered[i : i + size] for i in range(0, len(ordered), size)]
+    run = gr.Run(ctx, settings, Budget(ctx.stats, ctx.now, len(batches), "points", ""))
+    url = graphql_url(models)
+    out: dict[str, Result] = {}
+
+    async def work(batch: Sequence[Request]) -> None:
+        out.update(await _batch(run, url, batch))
+        ctx.advance(len(batch))
+
+    try:
+        await gr.in_order(batches, work)
+    finally:
+        run.close()
+    return out
 
 
-def clean_homepage(value: object) -> str | None:
-    """A homepage, unless it names a scheme other than http(s) (`javascript:`, `data:`)."""
-    text = clean(value, MAX_HOMEPAGE)
-    if text and _SCHEME.match(text) and not text.lower().startswith(("http://", "https://")):
-        return None
-    return text
-
-
-def split_subpath(subpath: str) -> tuple[str, str] | None:
-    """`tree/<ref>/<path>` or `blob/<ref>/<path>` -> (ref, path); None for other subpaths.
-
-    A ref containing `/` (`feature/x`) cannot be told from a path by the URL alone; the
-    first segment is taken as the ref, as the common case (`main`, `master`, a tag).
-    """
-    parts = [unquote(p) for p in subpath.strip("/").split("/")]
-    if len(parts) < 2 or parts[0] not in ("tree", "blob") or not parts[1]:
-        return None
-    return parts[1], "/".join(parts[2:])
-
-
-def checkable(subpaths: Sequence[str]) -> list[str]:
-    """The subpaths whose existence can be checked, in order, without duplicates."""
-    return [s for s in dict.fromkeys(subpaths) if split_subpath(s) is not None]
-
-
-def split_key(key: str) -> tuple[str, str]:
-    """`owner/name` -> (owner, name); PermanentError when the key is not one."""
-    if not _FULL_NAME.match(key):
-        raise PermanentError(f"not a GitHub owner/name: {key[:MAX_SHORT]!r}")
-    owner, name = key.split("/", 1)
-    return owner, name
-
-
-def build_meta(fields: Mapping[str, Any]) -> RepoMeta:
-    """A validated `RepoMeta` from raw provider values; PermanentError when malformed."""
-    full_name = fields.get("full_name")
-    if not isinstance(full_name, str) or not _FULL_NAME.match(full_name):
-        raise PermanentError("malformed answer: no valid full_name")
-    topics = fields.get("topics") or []
-    if not isinstance(topics, list):
-        raise PermanentError("malformed answer: topics is not a list")
-    cleaned = {
-        **fields,
-        "description": clean(fields.get("description"), MAX_DESCRIPTION),
-        "homepage": clean_homepage(fields.get("homepage")),
-        "license_spdx": clean(fields.get("license_spdx"), MAX_SHORT),
-        "license_name": clean(fields.get("license_name"), MAX_SHORT),
-        "default_branch": clean(fields.get("default_branch"), MAX_SHORT),
-        "language": clean(fields.get("language"), MAX_SHORT),
-        "topics": [t for t in (clean(t, MAX_TOPIC) for t in topics[:MAX_TOPICS]) if t],
-        **{k: _moment(fields.get(k)) for k in ("created_at", "pushed_at", "updated_at")},
+async def _batch(run: gr.Run, url: str, batch: Sequence[Request]) -> dict[str, Result]:
+    keys = [r.identifier.key for r in batch]
+    subpaths = [checkable(r.subpaths) for r in batch]
+    try:
+        outcomes, n = await gr.call(run, gr.take(run), partial(_post, run, url, keys, subpaths))
+    except NotSent:
+        return {r.ref: run.wait(r) for r in batch}
+    except gr.Failed as failed:
+        return {r.ref: run.failed(r, failed) for r in batch}
+    return {
+        r.ref: run.result(r, o.status, http_status=200, attempts=n, **o.fields())
+        for r, o in zip(batch, outcomes, strict=True)
     }
+
+
+def _post(run: gr.Run, url: str, keys: list[str], subpaths: list[list[str]]) -> list[Outcome]:
+    """One attempt at one aliased query (in a worker thread)."""
+    query, variables = build_query(keys, subpaths)
+    payload = {"query": query, "variables": variables}
+    run.ctx.stats.count_request()
+    answer = exchange(run.clients.mine(), "POST", url, "POST /graphql", input=payload)
     try:
-        return RepoMeta.model_validate(cleaned)
-    except ValidationError as exc:
-        problems = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
-        raise PermanentError(f"malformed answer: bad {problems}") from None
-
-
-def meta_from_rest(models: Github, data: dict[str, Any], headers: Mapping[str, str]) -> RepoMeta:
-    """A REST repository body through PyGithub's `Repository` model, normalised."""
-    repo = models.create_from_raw_data(Repository, data, dict(headers))
-    raw = data.get("license")
-    # Built complete, so reading it never sends a request; `repo.license` would be
-    # incomplete and fill a missing field with a request of its own.
-    lic = models.create_from_raw_data(License, raw) if isinstance(raw, dict) else None
-    try:
-        fields: dict[str, Any] = {
-            "full_name": repo.full_name,
-            "description": repo.description,
-            "stars": repo.stargazers_count,
-            "forks": repo.forks_count,
-            "watchers": repo.subscribers_count,
-            "open_issues": repo.open_issues_count,
-            "license_spdx": lic.spdx_id if lic else None,
-            "license_name": lic.name if lic else None,
-            "archived": bool(repo.archived),
-            "fork": bool(repo.fork),
-            "created_at": repo.created_at,
-            "pushed_at": repo.pushed_at,
-            "updated_at": repo.updated_at,
-            "default_branch": repo.default_branch,
-            "topics": repo.topics,
-            "homepage": repo.homepage,
-            "language": repo.language,
-        }
-    except (GithubException, BadAttributeException):
-        raise PermanentError("malformed answer: a field has the wrong type") from None
-    return build_meta(fields)
-
-
-def _moment(value: object) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return utc(value) if value is not None else None
-    if not isinstance(value, str):
-        raise PermanentError("malformed answer: a date is not text")
-    try:
-        return utc(datetime.fromisoformat(value))
-    except ValueError:
-        raise PermanentError("malformed answer: a date is not ISO 8601") from None
+        data = decode(*answer)
+    except FetchError:
+        run.budget.observe(answer[1], 0)
+        raise
+    limit = rate_limit(data)
+    run.budget.observe(answer[1], limit.cost or 1, limit)
+    return parse_batch(data, keys, subpaths)
 
 
 # ----------------------------------------------------------------------------- the query
@@ -229,24 +164,6 @@ class Outcome:
         return {"data": self.meta, "moved_to": self.moved_to, "error": self.error}
 
 
-@dataclass(frozen=True)
-class RateLimit:
-    cost: int | None
-    remaining: int | None
-    reset: int | None  # epoch seconds
-
-
-def json_object(body: str, what: str) -> dict[str, Any]:
-    """The JSON object `body` holds; PermanentError when it holds anything else."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise PermanentError(f"{what}: malformed answer (not JSON)") from None
-    if not isinstance(data, dict):
-        raise PermanentError(f"{what}: malformed answer (not an object)")
-    return data
-
-
 def decode(status: int, headers: Mapping[str, str], body: str) -> dict[str, Any]:
     """The JSON object of a GraphQL answer; FetchError for an error status or a bad body."""
     if status != 200:
@@ -273,7 +190,7 @@ def rate_limit(payload: Mapping[str, Any]) -> RateLimit:
     data = payload.get("data")
     node = data.get("rateLimit") if isinstance(data, dict) else None
     if not isinstance(node, dict):
-        return RateLimit(None, None, None)
+        return RateLimit()
     cost, remaining = node.get("cost"), node.get("remaining")
     reset = None
     with contextlib.suppress(ValueError):
@@ -315,14 +232,13 @@ def _outcome(
         if error is None or error.get("type") == _NOT_FOUND:
             return Outcome(Status.NOT_FOUND)
         kind = clean(error.get("type"), MAX_SHORT) or "error"
-        message = clean(error.get("message"), MAX_SHORT) or ""
+        message = clean(error.get("message"), MAX_SHORT)
         return Outcome(Status.ERROR, error=f"{key}: GraphQL {kind}: {message}".rstrip(": "))
     if not isinstance(node, dict):
         raise PermanentError("malformed answer: a repository is not an object")
     meta = meta_from_node(node, subpaths)
-    if meta.full_name.lower() != key.lower():
-        return Outcome(Status.MOVED, meta, moved_to=f"github_repo:{meta.full_name.lower()}")
-    return Outcome(Status.OK, meta)
+    moved = moved_to(meta, key)
+    return Outcome(Status.MOVED, meta, moved_to=moved) if moved else Outcome(Status.OK, meta)
 
 
 def _errors_by_alias(errors: object) -> dict[str, Mapping[str, Any]]:
