@@ -43,7 +43,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Benchmarks against the loopback fake API (README, Performance).
+    """Benchmarks against the loopback fake API (docs/performance.md).
 
     `nox -s bench` prints the seed table (about 4 minutes, 3 of them the naive baseline);
     `-- --quick` skips the baseline; `-- --scale` runs the 10,000-row list instead.
@@ -61,3 +61,13 @@ def lock(session: nox.Session) -> None:
     """
     session.install(f"uv=={UV}")
     session.run("uv", "lock", *(session.posargs or ["--upgrade"]))
+
+
+@nox.session(python=PYTHONS[0])
+def screenshots(session: nox.Session) -> None:
+    """Regenerate docs/page.png and docs/timeline.png from a run against the loopback API.
+
+    Needs Debian's chromium (`apt-get install chromium`); see docs/screenshots.py.
+    """
+    session.install("-e", ".[test]")
+    session.run("python", "docs/screenshots.py")

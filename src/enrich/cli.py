@@ -127,8 +127,8 @@ def run(
       SEED.md               each seed regenerated, with the fetched columns
 
     Prints progress and a summary per source on stderr. Tokens (GITHUB_TOKEN, HF_TOKEN,
-    S2_API_KEY), API endpoints and request delays come from environment variables: see the
-    README, Configuration.
+    S2_API_KEY), API endpoints and request delays come from environment variables: see
+    docs/configuration.md.
 
     \b
     Examples:

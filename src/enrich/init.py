@@ -1,7 +1,7 @@
 """`python -m enrich init`: set up another list's repository to be refreshed by the action.
 
 Plans three changes at the top of the git repository that holds the working folder: the
-workflow that uses the action (`WORKFLOW_PATH`, the README's "Adopting it for your list"
+workflow that uses the action (`WORKFLOW_PATH`; the README's "Adopting it for your list"
 shows the same text), an `enrich.toml` with the default generated columns, and `cache/` in
 `.gitignore`. A file that exists is never overwritten (the `.gitignore` is appended to);
 `--dry-run` prints the plan instead of carrying it out.
@@ -69,7 +69,7 @@ def config_text(settings: Settings) -> str:
     """An enrich.toml that spells out `settings`' generated columns."""
     names = ", ".join(f'"{name}"' for name in settings.columns)
     return (
-        "# enrich's settings for this list (README, Configuration).\n"
+        "# enrich's settings for this list (docs/configuration.md in enrich's repository).\n"
         "# The generated columns of the regenerated document, in order.\n"
         f"# Known columns: {', '.join(COLUMNS)}.\n"
         f"columns = [{names}]\n"
