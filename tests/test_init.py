@@ -17,7 +17,7 @@ import yaml
 from enrich import DISTRIBUTION, __version__
 from enrich.cli import main
 from enrich.config import Settings
-from enrich.init import workflow
+from enrich.init import Change, apply, workflow
 from tests.conftest import ROOT
 from tests.test_workflows import readme_workflow
 
@@ -130,6 +130,13 @@ def test_init_never_overwrites_a_file_and_says_so(listing: List, existing: str) 
     again = listing.init()  # now both exist: nothing changes
     assert again.returncode == 1
     assert listing.files() == files
+
+
+def test_a_file_made_after_the_plan_is_not_overwritten_either(tmp_path: Path) -> None:
+    (tmp_path / "enrich.toml").write_text("mine\n", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        apply(tmp_path, Change(Path("enrich.toml"), "theirs\n"))
+    assert (tmp_path / "enrich.toml").read_text(encoding="utf-8") == "mine\n"
 
 
 def test_init_works_from_a_subfolder_at_the_repository_top(listing: List) -> None:

@@ -159,9 +159,13 @@ def init(seeds: str, action: str, dry_run: bool) -> None:
         if dry_run:
             out.print(f"----- would {verb} {change.path}", markup=False)
             out.print(change.text, end="", markup=False)
-        else:
+            continue
+        try:
             apply(top, change)
-            say.print(f"{'appended to' if change.append else 'wrote'} {change.path}", markup=False)
+        except FileExistsError:  # made since the plan: still never overwritten
+            existing.append(change.path)
+            continue
+        say.print(f"{'appended to' if change.append else 'wrote'} {change.path}", markup=False)
     for path in existing:
         say.print(f"{path} exists: left as it is (init never overwrites a file)", markup=False)
     raise SystemExit(EXIT_PROBLEMS if existing else EXIT_OK)
