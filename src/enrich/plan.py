@@ -1,16 +1,37 @@
-"""What a run fetches, planned from its rows: the entities they link, and discovery's lookups.
+"""What a run fetches, planned from its rows: the entities they link, the companions each
+link names (`companions`: a paper's Semantic Scholar record, a Hub paper page's arXiv paper),
+and discovery's lookups.
 
 Pure: rows in, `Entity`s out (each with its subpaths), ordered by ref. The fetch stage
-(`fetch.py`) asks the sources for them.
+(`fetch.py`) asks the sources for them. `companions` is the one rule of what else a link
+names: resolve writes it into the link's JSON form (`Link.also`), and every stage that reads
+a link's companions asks it here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from enrich.gaps import gap
-from enrich.models import Identifier, RowRecord
+from enrich.models import Identifier, Kind, RowRecord
+
+SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL})
+"""Paper kinds with a Semantic Scholar record (`scholar:<kind>:<key>`) named as a companion:
+the ones its API can look up (it has no lookup by PMLR or OpenReview id)."""
+
+
+@lru_cache(maxsize=4096)  # a list links a few thousand entities, many of them twice
+def companions(ident: Identifier) -> tuple[Identifier, ...]:
+    """The other entities a link to `ident` names, fetched with it: a Hub paper page names
+    its arXiv paper; every paper Semantic Scholar can look up names its record there."""
+    if ident.kind is Kind.HF_PAPER:
+        paper = Identifier(Kind.ARXIV, ident.key)
+        return (paper, Identifier(Kind.SCHOLAR, paper.ref))
+    if ident.kind in SCHOLAR_KINDS:
+        return (Identifier(Kind.SCHOLAR, ident.ref),)
+    return ()
 
 
 @dataclass(frozen=True)
@@ -26,21 +47,20 @@ class Entity:
 
 
 def entities(records: Iterable[RowRecord]) -> dict[str, Entity]:
-    """The unique entities linked from `records`, each with every subpath linked for it."""
+    """The unique entities linked from `records` and their companions, each with every
+    subpath linked for it."""
     found: dict[str, Entity] = {}
     for record in records:
         for link in record.links:
-            ref = link.ref  # an entity's identifier is that of the first link naming it
-            entity = found.get(ref)
-            if entity is None:
-                ident = Identifier(kind=link.kind, key=link.key, version=link.version)
-                entity = found[ref] = Entity(ident)
-            if link.subpath and link.subpath not in entity.subpaths:
-                found[ref] = Entity(entity.identifier, (*entity.subpaths, link.subpath))
-            for also in link.also:
-                if also not in found:
-                    kind, key = also.split(":", 1)  # the kind is validated from its value
-                    found[also] = Entity(Identifier(kind=kind, key=key))
+            ident = link.id
+            entity = found.get(ident.ref)
+            if entity is None:  # an entity's identifier is that of the first link naming it
+                entity = found[ident.ref] = Entity(Identifier(ident.kind, ident.key, ident.version))
+            if ident.subpath and ident.subpath not in entity.subpaths:
+                found[ident.ref] = Entity(entity.identifier, (*entity.subpaths, ident.subpath))
+            for other in companions(ident):
+                if other.ref not in found:
+                    found[other.ref] = Entity(other)
     return _by_ref(found)
 
 
@@ -54,10 +74,9 @@ def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
         missing = gap(record)
         if missing is None:
             continue
-        for kind in missing.kinds:
-            ref = f"{kind.value}:{missing.arxiv_id}"
-            if ref not in found:  # a paper in several rows: its identifier is made once
-                found[ref] = Entity(Identifier(kind=kind, key=missing.arxiv_id))
+        for ident in missing.identifiers:
+            if ident.ref not in found:  # a paper in several rows: asked once
+                found[ident.ref] = Entity(ident)
     return _by_ref(found)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from enrich.models import (
     PAPER_KINDS,
     Dataset,
+    Kind,
     Link,
     PageMeta,
     PaperMeta,
@@ -27,6 +28,7 @@ from enrich.models import (
     RowRecord,
     ScholarMeta,
 )
+from enrich.plan import companions
 from enrich.text import one_line
 
 TITLE_LIMIT = 200
@@ -62,15 +64,15 @@ def paper_title(link: Link, entities: Entities) -> str | None:
     landing page (a PMLR or OpenReview paper). None for a link that is not a paper's."""
     if link.kind not in PAPER_KINDS:
         return None
-    refs = (link.ref, *link.also)
-    for ref in refs:
-        if not ref.startswith("arxiv:"):
+    named = (link.id, *companions(link.id))
+    for ident in named:
+        if ident.kind is not Kind.ARXIV:
             continue
-        found = entities.get(ref)
+        found = entities.get(ident.ref)
         if found is not None and isinstance(found.data, PaperMeta):
             return escape_title(found.data.title) or None
-    for ref in refs:
-        found = entities.get(ref)
+    for ident in named:
+        found = entities.get(ident.ref)
         data = found.data if found is not None else None
         if isinstance(data, ScholarMeta | PageMeta) and data.title:
             return escape_title(data.title) or None
