@@ -1,6 +1,7 @@
 """What a run fetches, planned from its rows: the entities they link, the companions each
 link names (`companions`: a paper's Semantic Scholar record, a Hub paper page's arXiv paper),
-and discovery's lookups.
+discovery's lookups, and the phases a fetch runs in (`PAPERS`: Semantic Scholar names the
+arXiv papers of the papers linked by DOI, so it goes first).
 
 Pure: rows in, `Entity`s out (each with its subpaths), ordered by ref. The fetch stage
 (`fetch.py`) asks the sources for them. `companions` is the one rule of what else a link
@@ -10,12 +11,14 @@ a link's companions asks it here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from enrich.config import S2_BATCH_SIZE
 from enrich.gaps import gap
-from enrich.models import Identifier, Kind, RowRecord
+from enrich.models import Identifier, Kind, Result, RowRecord, ScholarMeta
+from enrich.urls import ARXIV_ID
 
 SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL})
 """Paper kinds with a Semantic Scholar record (`scholar:<kind>:<key>`) named as a companion:
@@ -84,3 +87,40 @@ def _by_ref(found: dict[str, Entity]) -> dict[str, Entity]:
     """`found` in order of ref. The refs alone are sorted: a sort of strings compares them
     directly, twice as fast as a sort of (ref, entity) pairs."""
     return {ref: found[ref] for ref in sorted(found)}
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A phase declared as data: the `leader`'s answers name entities the `follower` fetches.
+
+    The leader's entities that may name new ones (`may_name`) are asked first, in whole
+    batches of `batch`; the follower starts when they are answered, or at the leader's
+    first failed attempt (then what they name later gets a call of its own). The rest of
+    the leader's entities are asked after the follower's first request.
+    """
+
+    leader: Kind
+    follower: Kind
+    batch: int
+    may_name: Callable[[Identifier], bool]
+    names: Callable[[Result], Identifier | None]
+
+
+def named_on_arxiv(result: Result) -> Identifier | None:
+    data = result.data
+    if isinstance(data, ScholarMeta) and data.arxiv_id and ARXIV_ID.fullmatch(data.arxiv_id):
+        return Identifier(Kind.ARXIV, data.arxiv_id)
+    return None
+
+
+PAPERS = Lead(
+    leader=Kind.SCHOLAR,
+    follower=Kind.ARXIV,
+    batch=S2_BATCH_SIZE,
+    may_name=lambda ident: not ident.key.startswith(f"{Kind.ARXIV.value}:"),
+    names=named_on_arxiv,
+)
+"""The papers first: Semantic Scholar, then arXiv with the papers it found (a paper linked
+by its DOI whose record names an arXiv id is fetched from arXiv in the same run). arXiv,
+paced 3 s a request, is the run's critical path: its first request goes out before the other
+sources' cache lookups and client imports. The seed costs one request of each."""
