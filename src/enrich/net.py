@@ -26,6 +26,7 @@ import functools
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -213,6 +214,45 @@ class Pacer:
     def answered(self) -> None:
         """Within `run`'s `func`: the answer is in; the next request is spaced from now."""
         self._answered = self._clock()
+
+
+class Quota:
+    """A server's rate limit as one run spends it: the calls left in the window it last
+    reported, counted down by each request sent since (requests in flight when the report
+    was sent may make it optimistic by a few), and when that window resets. Used where a
+    provider states a quota per window in its answers (the Hub's `RateLimit` header);
+    `Pacer` is the one mechanism for a stated spacing, and GitHub's budget
+    (`sources/github_budget.py`) adds to this its reservations for the rest of a run.
+
+    Shared by worker threads (which `report` and `take`), hence the lock. `clock` is
+    `time.monotonic` unless a test gives its own.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.left: int | None = None  # unknown until the first report
+        self._reset_at = 0.0
+
+    def report(self, left: int, resets_in: float) -> None:
+        """What an answer said: `left` calls, the window resetting in `resets_in` seconds."""
+        with self._lock:
+            self.left = left
+            self._reset_at = self._clock() + resets_in
+
+    def take(self, patience: float) -> float | None:
+        """Count a request about to be sent. When no call is left and the window resets in
+        more than `patience` seconds (longer than a retry would wait), nothing is counted
+        and the seconds until the reset are returned: the request must not be sent. An
+        unknown quota, or a window already past, lets every request go."""
+        with self._lock:
+            wait = self._reset_at - self._clock()
+            if self.left is None or wait <= 0:
+                return None
+            if self.left <= 0 and wait > patience:
+                return wait
+            self.left -= 1
+            return None
 
 
 @functools.cache
