@@ -31,8 +31,6 @@ from enrich.net import (
     RETRYABLE_STATUS,
     CircuitOpen,
     OutOfTime,
-    Pacer,
-    Quota,
     RetryPolicy,
     TooLarge,
     cannot_connect,
@@ -41,6 +39,7 @@ from enrich.net import (
     should_retry,
     tls,
 )
+from enrich.rate import Pacer, Quota
 
 NOW = 1_700_000_000.0  # a fixed "now" for every header computation
 

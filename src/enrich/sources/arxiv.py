@@ -6,7 +6,7 @@ one after the other, never two at once, each request (retries included) at least
 spaces its own; reading the answer is not arXiv's time): the arXiv API terms of use, "make
 no more than one request every three seconds, and limit requests to a single connection at
 a time" (https://info.arxiv.org/help/api/tou.html). The blocking client runs in a worker
-thread, which also sleeps the spacing (`net.Pacer.run`): the event loop keeps serving the
+thread, which also sleeps the spacing (`rate.Pacer.run`): the event loop keeps serving the
 other sources, and however busy they keep it, no request starts late. Ids are asked
 without version, so the latest version comes back; the entry id tells which it is. The
 arXiv API has no validators (ETag), so there is no revalidation.
@@ -47,7 +47,7 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from enrich.config import Settings
 from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.models import Author, Kind, PaperMeta, Result, Status, utc
-from enrich.net import Pacer
+from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
 from enrich.sources.arxiv_client import ArxivClient
 from enrich.text import clean, distinct, web_url

@@ -23,7 +23,7 @@ the wait); timeouts and resets reach the policy as retryable; an answer that doe
 is a permanent error. A repo answering under another id (a rename, redirected) is `moved`.
 
 Rate limit: each answer's `RateLimit` header (`"api";r=<left>;t=<reset s>`) goes to
-`ctx.stats` and to the run's `net.Quota`. Once no call is left and the window resets later
+`ctx.stats` and to the run's `rate.Quota`. Once no call is left and the window resets later
 than the policy would wait, no more requests are sent: those items end `error` (the fetch
 stage keeps their last known value), with one note. Values are untrusted: checked, cleaned,
 capped. Messages are scrubbed of the configured token.
@@ -55,7 +55,7 @@ from enrich.models import (
     Status,
     TaggedModels,
 )
-from enrich.net import Quota
+from enrich.rate import Quota
 from enrich.sources import FetchContext, Request, SourceStats, result
 from enrich.sources.hub_client import (
     DATASET_EXPAND,
