@@ -261,8 +261,8 @@ async def _lead(
     outcomes = [_Outcome(follower.name, found.left, 0)]
     try:
         if groups[follower.name] or found.entities:
-            mine = [*groups[follower.name], *found.entities]
-            outcomes.append(await run.call(follower, mine))
+            papers = [*groups[follower.name], *found.entities]
+            outcomes.append(await run.call(follower, papers))
         if not ready and asked is not None:
             outcomes.append(await asked)
             late = _named(lead, [*left.values(), *outcomes[-1].results.values()], linked, run)

@@ -141,6 +141,7 @@ class Link(_Record):
         "an arXiv paper).",
     )
     misplaced: bool = Field(default=False, description="The link's kind does not fit its column.")
+
     @classmethod
     def to(
         cls,
