@@ -111,6 +111,20 @@ def _step(python: str, folder: Path, env: dict[str, str], step: str, seeds: str)
         raise RuntimeError(f"{folder} {step}: exit {done.returncode}\n{tail}")
 
 
+def _seeds(step: str, listing: Path, out: Path) -> str:
+    """What `--seeds` names in `step`: the regenerated document (or, for a folder of seeds,
+    copies of the regenerated documents in `reseeds/`) in the reseeded step."""
+    if step != "reseeded":
+        return "seeds"
+    if not listing.is_dir():
+        return f"output/{listing.name}"
+    again = listing.parent / "reseeds"
+    again.mkdir(exist_ok=True)
+    for seed in listing.glob("*.md"):
+        shutil.copy(out / seed.name, again / seed.name)
+    return again.name
+
+
 def run_case(case: Case, python: str, folder: Path) -> dict[str, bytes]:
     """Every step of `case` in `folder`; every output file as `<step>/<path under output/>`."""
     if folder.exists():
@@ -121,9 +135,7 @@ def run_case(case: Case, python: str, folder: Path) -> dict[str, bytes]:
     with fake_api(registered, latency=0.0, hub_limit=100_000) as fake:
         env = _env(case, fake, folder)
         for step in STEPS:
-            if step == "reseeded" and listing.is_dir():
-                continue  # several regenerated documents: no one list to maintain in place
-            seeds = f"output/{listing.name}" if step == "reseeded" else "seeds"
+            seeds = _seeds(step, listing, out)
             fake.reset()
             _step(python, folder, env, step, seeds)
             shutil.copytree(out, folder / "steps" / step)
