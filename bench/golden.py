@@ -66,7 +66,7 @@ class Case:
             for path in sorted(CORPUS.glob("*__*.md")):
                 shutil.copy(path, seeds / path.name)
             return seeds
-        if self.name == "seed":
+        if self.name.startswith("seed"):
             shutil.copy(ROOT / "seeds" / "slm-survey.md", seeds / "slm-survey.md")
             shutil.copytree(ROOT / "seeds" / "images", seeds / "images")
             return seeds / "slm-survey.md"
@@ -77,9 +77,13 @@ class Case:
 CASES = (Case("seed", token=False, all_columns=False), Case("list-1000", token=True))
 CORPUS = ROOT.parent / "shared" / "corpus"
 PINNED = frozenset(case.name for case in CASES)
-EXTRA = {"corpus": Case("corpus", token=True)}
-"""Not pinned (`../shared` is not part of the project): `--case corpus` runs the 20 real lists
-of `../shared/corpus` as one folder of seeds, to compare two checkouts with `--diff`."""
+EXTRA = {
+    "corpus": Case("corpus", token=True),
+    "seed-token": Case("seed-token", token=True, all_columns=False),
+}
+"""Not pinned, to compare two checkouts with `--diff`: `--case corpus` runs the 20 real lists
+of `../shared/corpus` (not part of the project) as one folder of seeds, `--case seed-token`
+the seed with a token (GraphQL)."""
 
 
 STEPS = ("cold", "refresh", "reseeded", "offline")
