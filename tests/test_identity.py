@@ -122,3 +122,14 @@ def test_plan_reads_the_identifier_not_the_json_also() -> None:
     link = Link(url="u", text="t", column="Paper", kind=Kind.PMLR, key="v1/x", also=["scholar:x"])
     record = RowRecord(id="r", file="f.md", line=1, section=[], table=0, cells={}, links=[link])
     assert list(entities([record])) == ["pmlr:v1/x"]
+
+
+def test_links_to_one_entity_as_linked_share_one_identifier() -> None:
+    """`Link.id` is made once for the fields a link spells, not at every read."""
+    link = Link(url="u", text="t", column="Code", kind=Kind.GITHUB_REPO, key="a/b", subpath="x")
+    again = Link.model_validate_json(link.model_dump_json())
+    assert link.id is again.id
+    assert link.id.subpath == "x"
+    other = Link(url="v", text="t", column="Code", kind=Kind.GITHUB_REPO, key="a/b")
+    assert other.id == link.id  # one entity: the subpath is how it was linked
+    assert other.id.subpath is None
