@@ -19,7 +19,8 @@ from enrich.cli import main
 from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.jsonout import render_json
-from enrich.models import SCHEMA_VERSION, Dataset, Kind, PaperMeta, Provenance, Result, Status
+from enrich.metadata import PaperMeta
+from enrich.models import SCHEMA_VERSION, Dataset, Kind, Provenance, Result, Status
 
 SEED = Path(__file__).parents[1] / "seeds" / "slm-survey.md"
 # Every test runs on a copy in its tmp_path/seeds (see _seed_layout).

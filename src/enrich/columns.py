@@ -18,19 +18,8 @@ from typing import NamedTuple, TypeVar, cast
 
 from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
-from enrich.models import (
-    LANDING_KINDS,
-    HubMeta,
-    Kind,
-    PageMeta,
-    PaperMeta,
-    RepoMeta,
-    Result,
-    RowRecord,
-    ScholarMeta,
-    Status,
-    utc,
-)
+from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
+from enrich.models import LANDING_KINDS, Kind, Result, RowRecord, Status, utc
 from enrich.text import plausible_year
 
 __all__ = ["GENERATED_MARK", "Column", "humanise", "select"]

@@ -14,20 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from enrich.columns import Facts, RowFacts
-from enrich.models import (
-    Dataset,
-    HubMeta,
-    Kind,
-    Link,
-    PageMeta,
-    PaperMeta,
-    RepoMeta,
-    Result,
-    RowRecord,
-    ScholarMeta,
-    Severity,
-    Status,
-)
+from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
+from enrich.models import Dataset, Kind, Link, Result, RowRecord, Severity, Status
 from enrich.render import escape_cell
 from enrich.roles import column_role, row_year
 from enrich.suggest import Suggestion, suggestions

@@ -17,16 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from enrich.models import (
-    PAPER_KINDS,
-    Dataset,
-    Link,
-    PageMeta,
-    PaperMeta,
-    Result,
-    RowRecord,
-    ScholarMeta,
-)
+from enrich.metadata import PageMeta, PaperMeta, ScholarMeta
+from enrich.models import PAPER_KINDS, Dataset, Link, Result, RowRecord
 from enrich.text import one_line
 
 TITLE_LIMIT = 200

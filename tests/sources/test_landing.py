@@ -13,7 +13,8 @@ import pytest
 
 from enrich.config import LANDING_CONCURRENCY, Endpoints, Settings
 from enrich.errors import PermanentError
-from enrich.models import Identifier, Kind, PageMeta, Result, Status
+from enrich.metadata import PageMeta
+from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources.landing import MAX_REDIRECTS, LandingSource, page_meta, page_url
