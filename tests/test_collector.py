@@ -15,15 +15,16 @@ def _thawed() -> None:
 
 
 def test_paused_runs_with_the_collector_off_and_turns_it_back_on() -> None:
-    seen = collector.paused(gc.isenabled)()
-    assert seen is False
+    with collector.paused():
+        assert not gc.isenabled()
     assert gc.isenabled()
 
 
 def test_paused_leaves_a_collector_paused_by_the_caller_paused() -> None:
     gc.disable()
     try:
-        collector.paused(lambda: None)()
+        with collector.paused():
+            pass
         assert not gc.isenabled()
     finally:
         gc.enable()

@@ -25,7 +25,6 @@ from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, getLine
 from markdown_it.rules_block.table import table as gfm_table
 from markdown_it.token import Token
 
-from enrich import collector
 from enrich.document import GENERATED_MARK, Document, Prose, Table, TableLine
 from enrich.models import Diagnostic, Severity
 from enrich.text import one_line
@@ -178,7 +177,6 @@ def table_line(number: int, raw: str, start: int | None = None) -> TableLine:
     return TableLine(line=number, raw=raw, spans=cell_spans(raw, start))
 
 
-@collector.paused
 def parse(text: str, path: str = "<string>", titles: Mapping[str, str] | None = None) -> Document:
     """Parse `text` into a `Document` whose blocks concatenate back to `text`. `titles` are
     the link titles an earlier run wrote (`titles.earlier_titles`), kept on the document."""

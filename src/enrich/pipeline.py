@@ -135,8 +135,10 @@ def load_seed(path: Path, titles: Mapping[str, str] | None = None) -> Seed:
     """A seed parsed and resolved; `titles` are those an earlier run wrote on its links
     (`titles.earlier_titles`), not curated text when the seed is a regenerated document."""
     name = display_path(path)
-    document = parse(read_seed(path), name, titles)
-    resolved = resolve(document)
+    text = read_seed(path)
+    with collector.paused():  # what they build lives on: see `enrich.collector`
+        document = parse(text, name, titles)
+        resolved = resolve(document)
     diagnostics = sorted(
         (*diagnose(document), *resolved.diagnostics), key=lambda d: (d.line, d.code, d.message)
     )
@@ -300,7 +302,7 @@ def _lines(data: bytes) -> list[str]:
 
 def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
     """Every output file's path and content (UTF-8). The dataset is kept as the bytes its
-    serializer wrote: no text copy of it (26 MB at 10,000 rows) is made on the way to disk."""
+    serializer wrote: no text copy of it is made on the way to disk."""
     out, dataset = settings.out, done.dataset
     facts = Facts(dataset.entities)  # each row's, worked out once for every output
     files: dict[Path, bytes] = {

@@ -1,0 +1,283 @@
+"""What each speed trick of `enrich` buys, measured with and without it, in this process.
+
+    python -m bench.tricks LIST DATASET [--repeat 5]
+
+LIST is a generated list (`bench.generate`, 10,000 rows for the README's figures) and DATASET
+the `enriched.json` a cold run of it wrote (`nox -s bench -- --scale --workdir DIR` keeps
+both). Each trick is switched off by patching it out here, never by an option of `enrich`.
+Times are CPU seconds (`time.process_time`), the best of `--repeat` passes: other processes
+on a shared machine stretch wall time, hardly the CPU time of a pass. Memory is what
+`tracemalloc` counts. Prints one JSON object, a figure with and without each trick:
+
+- `collector`: parse + resolve of LIST with the previous dataset in memory (as `pipeline.
+  refresh` has it): the cyclic collector on, paused around them, or kept off the previous
+  dataset (`collector.settle`, as `pipeline.refresh` does); then every output rendered
+  (`pipeline.outputs`) with what the stages built set aside (`collector.settle`) or not.
+- `table_rule`: parse alone, with `parse._table_extent` or markdown-it's own table rule.
+- `fields_sets`: DATASET read (`Dataset.model_validate_json`), the records' sets of set
+  fields shared (`record.Record.model_post_init`) or each its own: memory held and time.
+- `jsonout`: DATASET written, by `jsonout.json_bytes` (the sorted pydantic-core serializer)
+  or by `json.dumps` of `model_dump`: time and peak memory.
+- `facts`: every output rendered with each row's facts worked out once (`columns.Facts`) or
+  each time an output asks.
+- `exit`: a process importing what `run` uses (the seed table's start-up row), and an
+  offline `run` of LIST into a copy of DATASET's folder, each ending through the
+  interpreter's teardown or without it (`os._exit`, as `enrich/__main__.py` ends): CPU
+  seconds of the whole process (`os.wait4`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from enrich import collector, columns, parse, pipeline, record
+from enrich.config import Settings
+from enrich.jsonout import json_bytes
+from enrich.models import Dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def best(func: Callable[[], object], repeat: int) -> float:
+    """The least CPU seconds of `repeat` calls of `func`."""
+    found = []
+    for _ in range(repeat):
+        started = time.process_time()
+        func()
+        found.append(time.process_time() - started)
+    return round(min(found), 3)
+
+
+@contextlib.contextmanager
+def patched(owner: Any, name: str, value: object) -> Iterator[None]:
+    old = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, old)
+
+
+def settings_for(listing: Path, out: Path) -> Settings:
+    base = Settings().with_project_config(ROOT)
+    return replace(base, seeds=listing, out=out, cache=out / "cache", offline=True)
+
+
+def refreshed(
+    listing: Path, seeds: tuple[pipeline.Seed, ...], previous: Dataset, settings: Settings
+) -> pipeline.Refreshed:
+    """What an offline refresh of `listing` computes when nothing changed: its rows with the
+    entities of `previous`."""
+    records = [r for s in seeds for r in s.records]
+    paths = [s.document.path for s in seeds]
+    dataset = Dataset(seeds=paths, records=records, entities=previous.entities, diagnostics=[])
+    documents = {listing: settings.out / listing.name}
+    return pipeline.Refreshed(seeds, documents, dataset, previous, None, ())  # type: ignore[arg-type]
+
+
+def collector_cost(
+    listing: Path, dataset: bytes, settings: Settings, repeat: int
+) -> dict[str, float]:
+    load = lambda: pipeline.load_seeds([listing])  # noqa: E731
+    found = measured("cold: parse+resolve, collector on", load, repeat)
+    with gc_paused():
+        found |= measured("cold: parse+resolve, collector paused", load, repeat)
+    previous = Dataset.model_validate_json(dataset)  # alive, as in `pipeline.refresh`
+    found |= measured("parse+resolve, collector on", load, repeat)
+    with gc_paused():
+        found |= measured("parse+resolve, collector paused", load, repeat)
+    with collector.run_scope():
+        collector.settle()  # the previous dataset set aside, as `pipeline.refresh` does
+        found |= measured("parse+resolve, previous settled", load, repeat)
+    done = refreshed(listing, pipeline.load_seeds([listing]), previous, settings)
+    render = lambda: pipeline.outputs(settings, done)  # noqa: E731
+    found |= measured("outputs, collector on", render, repeat)
+    with collector.run_scope():
+        collector.settle()
+        found |= measured("outputs, what the stages built settled", render, repeat)
+    return found
+
+
+def measured(name: str, func: Callable[[], object], repeat: int) -> dict[str, float]:
+    """CPU seconds (best of `repeat` calls), and the objects the collector's full collections
+    walked, a call on average: a count the machine's load does not change."""
+    walked = [0]
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            walked[0] += sum(len(gc.get_objects(g)) for g in range(3))
+
+    gc.callbacks.append(count)
+    try:
+        seconds = best(func, repeat)
+    finally:
+        gc.callbacks.remove(count)
+    millions = round(walked[0] / repeat / 1e6, 2)
+    return {f"{name}: CPU s": seconds, f"{name}: objects walked (millions)": millions}
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def table_rule_cost(text: str, repeat: int) -> dict[str, float]:
+    run = lambda: parse.parse(text, "list.md")  # noqa: E731
+    with collector.paused():
+        found = {"parse with _table_extent": best(run, repeat)}
+        with patched(parse, "_MD", parse.markdown().disable(["inline", "text_join"])):
+            assert parse.parse(text, "list.md") == run(), "the two rules parse alike"
+            found["parse with markdown-it's rule"] = best(run, repeat)
+    return found
+
+
+def fields_sets_cost(dataset: bytes) -> dict[str, float]:
+    def held() -> tuple[float, float]:
+        gc.collect()
+        tracemalloc.start()
+        started = time.process_time()
+        loaded = Dataset.model_validate_json(dataset)
+        seconds = time.process_time() - started
+        size = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        del loaded
+        return round(size / 2**20, 1), round(seconds, 3)
+
+    shared = held()
+    with patched(record.Record, "model_post_init", lambda self, context, /: None):
+        own = held()
+    return {
+        "dataset MB, sets shared": shared[0],
+        "dataset MB, a set each": own[0],
+        "read s (traced), sets shared": shared[1],
+        "read s (traced), a set each": own[1],
+    }
+
+
+def jsonout_cost(dataset: bytes, repeat: int) -> dict[str, float]:
+    value = Dataset.model_validate_json(dataset)
+
+    def plain() -> bytes:
+        dumped = value.model_dump(mode="json")
+        return (json.dumps(dumped, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+    assert plain() == json_bytes(value), "the two writers write the same bytes"
+
+    def peak(func: Callable[[], object]) -> float:
+        tracemalloc.start()
+        func()
+        found = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return round(found / 2**20, 1)
+
+    return {
+        "write s, jsonout": best(lambda: json_bytes(value), repeat),
+        "write s, json.dumps": best(plain, repeat),
+        "write peak MB, jsonout": peak(lambda: json_bytes(value)),
+        "write peak MB, json.dumps": peak(plain),
+    }
+
+
+class _Uncached(columns.Facts):
+    """`Facts` that works a row's facts out each time it is asked."""
+
+    def of(self, record: Any) -> columns.RowFacts:
+        return columns.row_facts(record, self.entities)
+
+
+def facts_cost(listing: Path, dataset: bytes, settings: Settings, repeat: int) -> dict[str, float]:
+    previous = Dataset.model_validate_json(dataset)
+    seeds = pipeline.load_seeds([listing])
+    done = refreshed(listing, seeds, previous, settings)
+    render = lambda: pipeline.outputs(settings, done)  # noqa: E731
+    found = {"outputs, facts once a row": best(render, repeat)}
+    with patched(pipeline, "Facts", _Uncached):
+        found["outputs, facts each time"] = best(render, repeat)
+    return found
+
+
+IMPORTS = (
+    "import enrich.cli, enrich.sources.arxiv, enrich.sources.github, enrich.sources.huggingface"
+)
+RUN = "import sys; from enrich.cli import main; code = main(sys.argv[1:])"
+ENDS = {
+    "teardown": "; sys.exit(code)",
+    "os._exit": "; sys.stdout.flush(); import os; os._exit(code)",
+}
+
+
+def process_cpu(argv: list[str], repeat: int) -> float:
+    """The least CPU seconds (user + system) of `repeat` runs of the process `argv`."""
+    found = []
+    for _ in range(repeat):
+        process = subprocess.Popen(
+            argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        assert process.returncode == 0, argv
+        found.append(usage.ru_utime + usage.ru_stime)
+    return round(min(found), 3)
+
+
+def exit_cost(listing: Path, dataset: Path, repeat: int) -> dict[str, float]:
+    found = {}
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out"
+        out.mkdir()
+        shutil.copy(dataset, out / dataset.name)
+        run = ["run", "--offline", "--seeds", str(listing), "--out", str(out)]
+        run += ["--cache", str(Path(folder) / "cache")]
+        for end, code in ENDS.items():
+            imports = IMPORTS + ("; import sys" + code.replace("code", "0"))
+            found[f"imports, {end}"] = process_cpu([sys.executable, "-c", imports], repeat)
+            found[f"offline run, {end}"] = process_cpu(
+                [sys.executable, "-c", RUN + code, *run], repeat
+            )
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.tricks", description=__doc__)
+    parser.add_argument("list", type=Path)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args(argv)
+    text = args.list.read_text(encoding="utf-8")
+    dataset = args.dataset.read_bytes()
+    settings = settings_for(args.list, args.dataset.parent)
+    runs: dict[str, Callable[[], dict[str, float]]] = {
+        "table_rule": lambda: table_rule_cost(text, args.repeat),
+        "fields_sets": lambda: fields_sets_cost(dataset),
+        "jsonout": lambda: jsonout_cost(dataset, args.repeat),
+        "facts": lambda: facts_cost(args.list, dataset, settings, args.repeat),
+        "collector": lambda: collector_cost(args.list, dataset, settings, args.repeat),
+        "exit": lambda: exit_cost(args.list, args.dataset, args.repeat),
+    }
+    found = {name: run() for name, run in runs.items() if not args.only or name in args.only}
+    json.dump(found, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
