@@ -44,7 +44,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from enrich import collector, columns, parse, pipeline, record
+from enrich import columns, parse, pipeline, record
 from enrich.config import Settings
 from enrich.jsonout import json_bytes
 from enrich.models import Dataset
@@ -100,15 +100,13 @@ def collector_cost(
     found |= measured("parse+resolve, collector on", load, repeat)
     with gc_paused():
         found |= measured("parse+resolve, collector paused", load, repeat)
-    with collector.run_scope():
-        collector.settle()  # the previous dataset set aside, as `pipeline.refresh` does
-        found |= measured("parse+resolve, previous settled", load, repeat)
+    with gc_frozen():
+        found |= measured("parse+resolve, previous frozen", load, repeat)
     done = refreshed(listing, pipeline.load_seeds([listing]), previous, settings)
     render = lambda: pipeline.outputs(settings, done)  # noqa: E731
     found |= measured("outputs, collector on", render, repeat)
-    with collector.run_scope():
-        collector.settle()
-        found |= measured("outputs, what the stages built settled", render, repeat)
+    with gc_frozen():
+        found |= measured("outputs, what the stages built frozen", render, repeat)
     return found
 
 
@@ -131,6 +129,16 @@ def measured(name: str, func: Callable[[], object], repeat: int) -> dict[str, fl
 
 
 @contextlib.contextmanager
+def gc_frozen() -> Iterator[None]:
+    """What is alive now kept off the collector (`gc.freeze`) for the block."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
     gc.disable()
     try:
@@ -141,7 +149,7 @@ def gc_paused() -> Iterator[None]:
 
 def table_rule_cost(text: str, repeat: int) -> dict[str, float]:
     run = lambda: parse.parse(text, "list.md")  # noqa: E731
-    with collector.paused():
+    with gc_paused():
         found = {"parse with _table_extent": best(run, repeat)}
         with patched(parse, "_MD", parse.markdown().disable(["inline", "text_join"])):
             assert parse.parse(text, "list.md") == run(), "the two rules parse alike"

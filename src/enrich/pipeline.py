@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from enrich import collector, folders, output
+from enrich import folders, output
 from enrich.cache import Cache
 from enrich.changes import changes_markdown
 from enrich.columns import Facts, select
@@ -135,10 +135,8 @@ def load_seed(path: Path, titles: Mapping[str, str] | None = None) -> Seed:
     """A seed parsed and resolved; `titles` are those an earlier run wrote on its links
     (`titles.earlier_titles`), not curated text when the seed is a regenerated document."""
     name = display_path(path)
-    text = read_seed(path)
-    with collector.paused():  # what they build lives on: see `enrich.collector`
-        document = parse(text, name, titles)
-        resolved = resolve(document)
+    document = parse(read_seed(path), name, titles)
+    resolved = resolve(document)
     diagnostics = sorted(
         (*diagnose(document), *resolved.diagnostics), key=lambda d: (d.line, d.code, d.message)
     )
@@ -220,7 +218,6 @@ def refresh(
     seeds = load_seeds(paths, titles)
     records = [r for s in seeds for r in s.records]
     last = dict(previous.entities) if previous else {}
-    collector.settle()
     with Cache(settings.cache, settings.ttls) as cache:
         chosen = sources if sources is not None else registry(settings)
         linked = entities(records)  # first: discovery must not spend the budget they need
@@ -229,7 +226,6 @@ def refresh(
         report = asyncio.run(fetching)
         warnings += cache.warnings
         failure = cache.failure
-    collector.settle()
     dataset = merge(
         [s.document.path for s in seeds],
         records,
@@ -249,7 +245,7 @@ def run(
     """The main job: parse, resolve, fetch, merge, render, and write `settings.out`."""
     documents = plan(settings)
     locked = {settings.cache: "--cache", settings.out: "--out"}
-    with folders.run_lock(locked, on_wait), collector.run_scope():
+    with folders.run_lock(locked, on_wait):
         done = refresh(settings, documents, progress, sources)
         files = outputs(settings, done)
         written = output.commit(files, settings.out)
@@ -270,7 +266,7 @@ def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: N
     locked = {settings.cache: "--cache"} | (
         {settings.out: "--out"} if settings.out.is_dir() else {}
     )
-    with folders.run_lock(locked, on_wait), collector.run_scope():
+    with folders.run_lock(locked, on_wait):
         done = refresh(offline, documents, None, None)
         files = outputs(offline, done)
     changes = settings.out / CHANGES_NAME  # history of the last refresh, not of the seeds
@@ -304,7 +300,7 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
     """Every output file's path and content (UTF-8). The dataset is kept as the bytes its
     serializer wrote: no text copy of it is made on the way to disk."""
     out, dataset = settings.out, done.dataset
-    facts = Facts(dataset.entities)  # each row's, worked out once for every output
+    facts = Facts(dataset.entities)
     files: dict[Path, bytes] = {
         out / DATASET_NAME: json_bytes(dataset),
         out / SCHEMA_NAME: json_bytes(dataset_schema()),
