@@ -23,6 +23,7 @@ from markdown_it.token import Token
 
 from enrich.document import GENERATED_MARK, Document, Prose, Table, TableLine
 from enrich.models import Diagnostic, Severity
+from enrich.tablerule import extent_rule
 from enrich.text import one_line
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -74,9 +75,18 @@ def pipes(text: str, start: int = 0, end: int | None = None) -> list[int]:
     return [m.start() for m in _UNESCAPED_PIPE.finditer(text, start, end)]
 
 
+def _row_width(text: str) -> int:
+    """The cells markdown-it's `escapedSplit` finds in a trimmed row, outer empty ones dropped."""
+    found = pipes(text)
+    width = len(found) + 1 - text.startswith("|")
+    return width - 1 if width and found and found[-1] == len(text) - 1 else width
+
+
 # Finding blocks needs no inline parsing (heading text is set by the block rules), and the
-# inline pass is most of markdown-it's time on a large list.
+# inline pass is most of markdown-it's time on a large list; nor a token per table cell
+# (`tablerule`).
 _MD = markdown().disable(["inline", "text_join"])
+_MD.block.ruler.at("table", extent_rule(_row_width), {"alt": ["paragraph", "reference"]})
 _INLINE = markdown()
 # A cell with none of these is plain text already: no markdown parse needed.
 _MARKUP = re.compile(r"[\[\]*_`<>&\\!~]")

@@ -57,8 +57,8 @@ def problems(dataset: Dataset, facts: Facts | None = None) -> list[Problem]:
 
 
 def _place(problem: Problem) -> tuple[str, int, str, str, str]:
-    """The order of `Problem`s (their fields in turn), as a key: sorting 10,000 of them by
-    the generated comparison methods is several times slower."""
+    """The order of `Problem`s (their fields in turn), as a key: a tuple compares in C, where
+    the dataclass's generated comparison methods build two tuples in Python each time."""
     return (problem.file, problem.line, problem.code, problem.message, problem.fix)
 
 
