@@ -2,7 +2,8 @@
 
     python -m bench.inprocess LIST [--dataset enriched.json] [--out DIR] [--repeat 5]
 
-Renders as `enrich run` renders a seed into its output folder: the rows' records, the
+Renders as `enrich run` renders a seed into its output folder, the collector kept off what
+the earlier stages built as a run keeps it (`enrich.collector.settle`): the rows' records, the
 entities of `--dataset` (the output of a run of that list; none without it), the columns of
 the project's `[tool.enrich]`, links re-pointed from `--out` to the list's folder. Prints
 JSON: the median wall seconds of each stage and of their sum, the median CPU seconds of the
@@ -20,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from enrich import collector
 from enrich.columns import Entities, select
 from enrich.config import Settings
 from enrich.models import Dataset
@@ -38,6 +40,7 @@ def once(text: str, name: str, entities: Entities, base: str) -> dict[str, float
     document = parse(text, name)
     parsed = time.perf_counter()
     records = {r.line: r for r in resolve(document).records}
+    collector.settle()  # what the run sets aside before it renders (`pipeline.refresh`)
     resolved = time.perf_counter()
     render_document(document, records, entities, columns, base)
     rendered = time.perf_counter()
@@ -61,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.dataset is not None and args.dataset.is_file():
         entities = Dataset.model_validate_json(args.dataset.read_bytes()).entities
     base = Path(os.path.relpath(args.list.parent.resolve(), args.out.resolve())).as_posix()
-    passes = [once(text, args.list.name, entities, base) for _ in range(args.repeat)]
+    with collector.run_scope():  # the collector as a run keeps it (`enrich.collector`)
+        collector.settle()
+        passes = [once(text, args.list.name, entities, base) for _ in range(args.repeat)]
     found = {stage: statistics.median(p[stage] for p in passes) for stage in passes[0]}
     found["total"] = statistics.median(p["parse"] + p["resolve"] + p["render"] for p in passes)
     found["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

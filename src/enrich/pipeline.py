@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from enrich import folders, output
+from enrich import collector, folders, output
 from enrich.cache import Cache
 from enrich.changes import changes_markdown
 from enrich.columns import Facts, select
@@ -213,9 +213,11 @@ def refresh(
     paths = list(documents)
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
+    collector.settle()  # after each stage: see `enrich.collector`
     warnings = recovered + warnings
     titles = written_titles(previous, paths, settings.out)
     seeds = load_seeds(paths, titles)
+    collector.settle()
     records = [r for s in seeds for r in s.records]
     last = dict(previous.entities) if previous else {}
     with Cache(settings.cache, settings.ttls) as cache:
@@ -226,6 +228,7 @@ def refresh(
         report = asyncio.run(fetching)
         warnings += cache.warnings
         failure = cache.failure
+    collector.settle()
     dataset = merge(
         [s.document.path for s in seeds],
         records,
@@ -245,7 +248,7 @@ def run(
     """The main job: parse, resolve, fetch, merge, render, and write `settings.out`."""
     documents = plan(settings)
     locked = {settings.cache: "--cache", settings.out: "--out"}
-    with folders.run_lock(locked, on_wait):
+    with folders.run_lock(locked, on_wait), collector.run_scope():
         done = refresh(settings, documents, progress, sources)
         files = outputs(settings, done)
         written = output.commit(files, settings.out)
@@ -266,7 +269,7 @@ def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: N
     locked = {settings.cache: "--cache"} | (
         {settings.out: "--out"} if settings.out.is_dir() else {}
     )
-    with folders.run_lock(locked, on_wait):
+    with folders.run_lock(locked, on_wait), collector.run_scope():
         done = refresh(offline, documents, None, None)
         files = outputs(offline, done)
     changes = settings.out / CHANGES_NAME  # history of the last refresh, not of the seeds
