@@ -9,17 +9,20 @@ Times are CPU seconds (`time.process_time`), the best of `--repeat` passes: othe
 on a shared machine stretch wall time, hardly the CPU time of a pass. Memory is what
 `tracemalloc` counts. Prints one JSON object, a figure with and without each trick:
 
-- `collector`: parse + resolve of LIST with the previous dataset in memory (as `pipeline.
-  refresh` has it): the cyclic collector on, paused around them, or kept off the previous
-  dataset (`collector.settle`, as `pipeline.refresh` does); then every output rendered
-  (`pipeline.outputs`) with what the stages built set aside (`collector.settle`) or not.
-- `table_rule`: parse alone, with `parse._table_extent` or markdown-it's own table rule.
+- `collector`: parse + resolve of LIST, alone and with the previous dataset in memory (as
+  `pipeline.refresh` has it): the cyclic collector on, paused around them (as `enrich` no
+  longer does), or kept off the previous dataset (`gc.freeze`, what `collector.settle`
+  does); then every output rendered (`pipeline.outputs`) with what the stages built frozen
+  or not. With the objects the collector's full collections walked, a count the load of
+  the machine does not change.
+- `run`: a whole offline `run` of LIST, with `collector.settle` between the stages or not.
+- `table_rule`: parse alone, with `tablerule` or markdown-it's own table rule.
 - `fields_sets`: DATASET read (`Dataset.model_validate_json`), the records' sets of set
   fields shared (`record.Record.model_post_init`) or each its own: memory held and time.
 - `jsonout`: DATASET written, by `jsonout.json_bytes` (the sorted pydantic-core serializer)
   or by `json.dumps` of `model_dump`: time and peak memory.
-- `facts`: every output rendered with each row's facts worked out once (`columns.Facts`) or
-  each time an output asks.
+- `facts`: every output rendered with each row's facts worked out each time an output asks
+  (`columns.Facts`), or once a row, kept by `id()` of its record (as `enrich` no longer does).
 - `exit`: a process importing what `run` uses (the seed table's start-up row), and an
   offline `run` of LIST into a copy of DATASET's folder, each ending through the
   interpreter's teardown or without it (`os._exit`, as `enrich/__main__.py` ends): CPU
@@ -34,6 +37,7 @@ import gc
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -246,11 +250,18 @@ def jsonout_cost(dataset: bytes, repeat: int) -> dict[str, float]:
     }
 
 
-class _Uncached(columns.Facts):
-    """`Facts` that works a row's facts out each time it is asked."""
+class _Cached(columns.Facts):
+    """`Facts` that keeps each row's facts, by `id()` of its record (kept with them)."""
+
+    def __init__(self, entities: columns.Entities) -> None:
+        super().__init__(entities)
+        self.rows: dict[int, tuple[Any, columns.RowFacts]] = {}
 
     def of(self, record: Any) -> columns.RowFacts:
-        return columns.row_facts(record, self.entities)
+        known = self.rows.get(id(record))
+        if known is None:
+            known = self.rows[id(record)] = (record, columns.row_facts(record, self.entities))
+        return known[1]
 
 
 def facts_cost(listing: Path, dataset: bytes, settings: Settings, repeat: int) -> dict[str, float]:
@@ -258,9 +269,9 @@ def facts_cost(listing: Path, dataset: bytes, settings: Settings, repeat: int) -
     seeds = pipeline.load_seeds([listing])
     done = refreshed(listing, seeds, previous, settings)
     render = lambda: pipeline.outputs(settings, done)  # noqa: E731
-    found = {"outputs, facts once a row": best(render, repeat)}
-    with patched(pipeline, "Facts", _Uncached):
-        found["outputs, facts each time"] = best(render, repeat)
+    found = {"outputs, facts each time": best(render, repeat)}
+    with patched(pipeline, "Facts", _Cached):
+        found["outputs, facts once a row"] = best(render, repeat)
     return found
 
 
@@ -274,35 +285,35 @@ ENDS = {
 }
 
 
-def process_cpu(argv: list[str], repeat: int) -> float:
-    """The least CPU seconds (user + system) of `repeat` runs of the process `argv`."""
-    found = []
-    for _ in range(repeat):
-        process = subprocess.Popen(
-            argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        assert process.returncode == 0, argv
-        found.append(usage.ru_utime + usage.ru_stime)
-    return round(min(found), 3)
+def process_cpu(argv: list[str]) -> float:
+    """The CPU seconds (user + system) of one run of the process `argv`."""
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 0, argv
+    return usage.ru_utime + usage.ru_stime
 
 
 def exit_cost(listing: Path, dataset: Path, repeat: int) -> dict[str, float]:
-    found = {}
+    """Each process `repeat` times, the two ends taking turns (a change of the machine's load
+    falls on both): the least and the median CPU seconds."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "out"
         out.mkdir()
         shutil.copy(dataset, out / dataset.name)
         run = ["run", "--offline", "--seeds", str(listing), "--out", str(out)]
         run += ["--cache", str(Path(folder) / "cache")]
+        commands = {}
         for end, code in ENDS.items():
             imports = IMPORTS + ("; import sys" + code.replace("code", "0"))
-            found[f"imports, {end}"] = process_cpu([sys.executable, "-c", imports], repeat)
-            found[f"offline run, {end}"] = process_cpu(
-                [sys.executable, "-c", RUN + code, *run], repeat
-            )
-    return found
+            commands[f"imports, {end}"] = [sys.executable, "-c", imports]
+            commands[f"offline run, {end}"] = [sys.executable, "-c", RUN + code, *run]
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(repeat):
+            for name, argv in commands.items():
+                times[name].append(process_cpu(argv))
+    found = {f"{name}: least": round(min(t), 3) for name, t in times.items()}
+    return found | {f"{name}: median": round(statistics.median(t), 3) for name, t in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
