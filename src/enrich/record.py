@@ -1,5 +1,6 @@
 """The base of every dataset record (`models.py`, `metadata.py`): a frozen pydantic model that
-refuses fields it does not declare. No I/O here."""
+refuses fields it does not declare, and shares one set of set field names per type and
+fields (pydantic's private `__pydantic_fields_set__`: memory, kept for a target). No I/O."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ class Record(BaseModel):
 
     def model_post_init(self, context: Any, /) -> None:
         """Share the set of explicitly set field names with every record of the same type
-        and fields: pydantic gives each instance its own (about 700 bytes for 5 or more
-        fields, a third of a 10,000-row dataset's memory). The records are frozen, and
+        and fields: pydantic gives each instance its own, as large as a small record's
+        values, and the 10,000-row run's peak memory stays within its target only with them
+        shared (README, Performance; `python -m bench.tricks`). The records are frozen, and
         pydantic copies the set before changing it (`model_copy(update=...)`), so a shared
         set is never changed."""
         key = (type(self), frozenset(self.__pydantic_fields_set__))

@@ -1,11 +1,11 @@
 """markdown-it's GFM table rule, finding the same tables with the same line maps without a
 token per row and cell: only `table_open` (with its map) and `table_close` are pushed.
 
-Kept for a target: parsing a 10,000-row list with markdown-it's own rule, which makes a
-token for every row and cell, takes three times as long and puts parse + render of it near
-its 1 s limit (README, Performance; `python -m bench.tricks`). It leans on markdown-it's
-internals (`StateBlock`, the rule's `getLine` and `MAX_AUTOCOMPLETED_CELLS`), so it lives here,
-alone, and `tests/test_tablerule.py` checks it finds what markdown-it's own rule finds.
+Kept for a target: with markdown-it's own rule, which makes a token for every row and cell,
+parse + render of a 10,000-row list missed its limit (README, Performance; `python -m
+bench.tricks`). It leans on markdown-it's internals (`StateBlock`, the rule's `getLine` and
+`MAX_AUTOCOMPLETED_CELLS`), so it lives here, alone, and `tests/test_tablerule.py` checks
+that it finds what markdown-it's own rule finds.
 """
 
 from __future__ import annotations
