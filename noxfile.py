@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import nox
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
+UV = re.search(r"^UV_VERSION=(\S+)", Path(".github/scripts/install.sh").read_text(), re.M)[1]  # type: ignore[index]
+"""The uv the action installs with (one home: the install script)."""
+
 nox.options.reuse_existing_virtualenvs = True
 # A machine that has only some of the supported Pythons still runs the sessions it can.
 nox.options.error_on_missing_interpreters = False
@@ -37,10 +43,31 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Benchmarks against the loopback fake API (README, Performance).
+    """Benchmarks against the loopback fake API (docs/performance.md).
 
     `nox -s bench` prints the seed table (about 4 minutes, 3 of them the naive baseline);
     `-- --quick` skips the baseline; `-- --scale` runs the 10,000-row list instead.
     """
     session.install("-e", ".")
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def lock(session: nox.Session) -> None:
+    """Refresh uv.lock, which the action installs from, to the newest versions pyproject allows.
+
+    `nox -s lock -- --upgrade-package arxiv` moves one package only. Dependabot proposes the
+    same weekly, as a pull request CI tests.
+    """
+    session.install(f"uv=={UV}")
+    session.run("uv", "lock", *(session.posargs or ["--upgrade"]))
+
+
+@nox.session(python=PYTHONS[0])
+def screenshots(session: nox.Session) -> None:
+    """Regenerate docs/page.png and docs/timeline.png from a run against the loopback API.
+
+    Needs Debian's chromium (`apt-get install chromium`); see docs/screenshots.py.
+    """
+    session.install("-e", ".[test]")
+    session.run("python", "docs/screenshots.py")

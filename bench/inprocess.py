@@ -39,7 +39,7 @@ def once(text: str, name: str, entities: Entities, base: str) -> dict[str, float
     cpu, started = time.process_time(), time.perf_counter()
     document = parse(text, name)
     parsed = time.perf_counter()
-    records = {r.line: r for r in resolve(document).records}
+    records = resolve(document).records
     collector.settle()  # what the run sets aside before it renders (`pipeline.refresh`)
     resolved = time.perf_counter()
     render_document(document, records, entities, columns, base)

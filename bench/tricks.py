@@ -73,7 +73,7 @@ KEPT = (
     ),
 )
 """The speed work `enrich` keeps, where it lives, and the target that needs it; every other
-trick was removed when this module showed no target needed it (README, Performance)."""
+trick was removed when this module showed no target needed it (docs/performance.md)."""
 
 
 def kept_note() -> str:

@@ -127,7 +127,7 @@ def timeless(files: dict[str, bytes]) -> dict[str, bytes]:
 
 def change_upstream(api: FakeAPI) -> None:
     """New stars and downloads everywhere, so the next run writes a different output."""
-    with api._lock:
+    with api.editing():
         for repo in api.github.repos.values():
             repo.stars += 1000
         for hub_key, hub in list(api.hub.repos.items()):

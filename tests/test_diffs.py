@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -53,3 +54,25 @@ def test_a_huge_differing_region_is_summarised_at_once() -> None:
     new = ["same\n", *(f"{n}!\n" for n in range(200_000)), "end\n"]
     diff = diffs.unified_diff(old, new, "a", "b")  # difflib alone: hours
     assert "@@ -2,200000 +2,200000 @@ 200,000 line(s) replaced by 200,000" in diff
+
+
+NAMES = ("a (committed)", "a (from seeds and cache)")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shows"),
+    [
+        (b"x\ny\n", b"x\nz\n", ["-y\n", "+z\n"]),
+        (b"x\ny\n", b"x\r\ny\r\n", ["-x\n", "+x\r\n"]),  # line endings alone
+        (b"x\n", b"", ["-x\n"]),  # a file gone
+        (b"", b"x\n", ["+x\n"]),  # a new file
+        (b"\xff\n", b"\xfe\n", ["@@ the bytes differ (not UTF-8) @@\n"]),
+        (b"x\xff\n", b"x\xfe\n", ["@@ the bytes differ (not UTF-8) @@\n"]),
+    ],
+)
+def test_bytes_that_differ_always_give_a_diff(old: bytes, new: bytes, shows: list[str]) -> None:
+    diff = diffs.bytes_diff(old, new, NAMES)
+    assert diff.startswith(f"--- {NAMES[0]}\n+++ {NAMES[1]}\n")
+    lines = diff.splitlines(keepends=True)
+    assert all(line in lines for line in shows)
+    assert diffs.bytes_diff(new, new, NAMES) == diffs.bytes_diff(old, old, NAMES) == ""

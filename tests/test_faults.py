@@ -33,10 +33,8 @@ How each column maps onto the APIs (fake fault kinds in brackets):
 * 5xx-burst: [502], [503], [500] once each, then answers. 5xx-always: [503] every time.
 * timeout-once / timeout-always: [timeout] holding the answer 3 s against a 0.3 s client
   timeout (GitHub: 1 s, PyGithub takes whole seconds). GitHub REST and the Hub send one
-  request per entity, so "always" hangs one entity there: a whole-source hang costs
-  attempts × timeout × items / concurrency (measured at a 1 s timeout: 24 s for GitHub REST,
-  12 s for the Hub; timeouts do not open the circuit breaker) — too slow for CI, and the
-  single entity goes through the same retry path.
+  request per entity, so "always" hangs one entity there (a whole source that never
+  answers is the `silent` column below: five timeouts open its circuit breaker).
 * reset-*, truncated-*: [reset] (RST), [truncated] (half the promised body).
 * malformed-*: [malformed] (a cut XML feed; a broken JSON body).
 * 404: [404] on every request. arXiv and GraphQL: the endpoint itself is gone, the source
@@ -53,11 +51,16 @@ How each column maps onto the APIs (fake fault kinds in brackets):
   retried; `404` and `gone` are `not_found`; `moved`: N/A (a PMLR key is a volume and a
   slug, which stay).
 * empty: [empty] (a feed without entries; an empty body).
+* drip, drip-headers, silent, huge, huge-gzip: hostile servers (`tests/fakeapi/hostile.py`)
+  against a request deadline of HOSTILE_DEADLINE and the client's usual 5 s timeout: every
+  entity of every source ends stale, the run in bounded time (`test_hostile.py` runs whole
+  processes against them and measures their memory).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import shutil
 import subprocess
@@ -65,14 +68,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from enrich import pipeline
+from enrich import fetch, pipeline
 from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
 from enrich.progress import hints
+from enrich.sources import FetchContext
 from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
 
@@ -87,6 +92,8 @@ FETCHED = 169 + 34 + 49
 BOUND = 12.0  # seconds a faulted in-process run may take; the slowest takes about 4.5 s
 CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included
 FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
+HOSTILE = ("drip", "drip-headers", "silent", "huge", "huge-gzip")
+HOSTILE_DEADLINE = 0.4  # seconds a request of the hostile columns may take in all
 HANG = 3.0  # how long a `timeout` fault holds the answer back
 
 # The entity each source's one-entity faults aim at, and the request path that reaches it.
@@ -186,7 +193,7 @@ def hang(api: FakeAPI, source: Source) -> None:
 
 
 def gone(api: FakeAPI, source: Source) -> None:
-    with api._lock:
+    with api.editing():
         if source.name == "arxiv":
             del api.papers[source.key]
         elif source.name == "scholar":
@@ -205,7 +212,7 @@ def moved(api: FakeAPI, source: Source) -> None:
     elif source.name == "huggingface":
         # The Hub redirects a renamed repo's old id to the new one, which answers with its
         # new `id`: the same answer as the old path serving a repo of the new id.
-        with api._lock:
+        with api.editing():
             old = api.hub.repos[("model", source.key)]
             api.hub.repos[("model", source.key)] = dataclasses.replace(old, repo_id=RENAMED_MODEL)
 
@@ -287,6 +294,14 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
         },
     ),
     "moved": (moved, dict.fromkeys(SOURCES, Expect("moved", TARGET, 0))),
+    # Hostile servers (`tests/fakeapi/hostile.py`), every request held to HOSTILE_DEADLINE:
+    # a byte every 0.05 s after the headers, or of the headers themselves; an answer that
+    # never comes; 3 GB announced by Content-Length; a gzip stream that decodes to 3 GB.
+    "drip": (fault("drip", interval=0.05), dict.fromkeys(SOURCES, STALE1)),
+    "drip-headers": (fault("drip", interval=0.05, headers=True), dict.fromkeys(SOURCES, STALE1)),
+    "silent": (fault("timeout", seconds=3600), dict.fromkeys(SOURCES, STALE1)),
+    "huge": (fault("huge"), dict.fromkeys(SOURCES, STALE1)),
+    "huge-gzip": (fault("huge", gzip=True), dict.fromkeys(SOURCES, STALE1)),
     "empty": (
         fault("empty"),
         {
@@ -368,17 +383,24 @@ class Template:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     """Output and cache of one clean run: the last known values of every case."""
+    return make_template(tmp_path_factory)
+
+
+def make_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """Output and cache of one clean run of the seed against a fake that knows it all."""
     root = tmp_path_factory.mktemp("template")
     (root / "seeds").mkdir()
     shutil.copy(SEED, root / "seeds" / SEED.name)
-    with FakeAPI() as api:
+    # fetched_at has whole seconds: the template's facts are dated an hour back (the sources'
+    # clock, `FetchContext.now`), so that every case fetches in a later second than it.
+    an_hour_ago = lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)  # noqa: E731
+    with FakeAPI() as api, pytest.MonkeyPatch.context() as patch:
         populate(api)
+        patch.setattr(fetch, "FetchContext", functools.partial(FetchContext, now=an_hour_ago))
         result = pipeline.run(settings(api, root))
     assert result.failed_sources() == {}
     done = read_dataset(root)
     assert {e["provenance"]["status"] for e in done["entities"].values()} == {"ok", "skipped"}
-    # fetched_at has whole seconds: the cases must fetch in a later second than this run.
-    time.sleep(max(0.0, int(time.time()) + 1.05 - time.time()))
     return Template(root, done)
 
 
@@ -391,7 +413,7 @@ def populate(api: FakeAPI) -> None:
 
 def advance_upstream(api: FakeAPI) -> None:
     """Change a fact of every entity the seed links, in every API."""
-    with api._lock:
+    with api.editing():
         for key, paper in list(api.papers.items()):
             api.papers[key] = dataclasses.replace(paper, title=paper.title + " (revised)")
         for repo in api.github.repos.values():
@@ -457,6 +479,8 @@ def run_column(
         "only": frozenset(s.name for s in chosen),
         "timeout": FAST_TIMEOUT if column.startswith("timeout") else 5.0,
     }
+    if column in HOSTILE:  # the client's timeout stays 5 s: the deadline must cut it short
+        overrides["deadline"] = HOSTILE_DEADLINE
     if any(s.token for s in chosen):
         overrides["github_token"] = Secret("ghp_fault_matrix")
     with FakeAPI() as api:

@@ -18,6 +18,7 @@ import pytest
 
 from enrich.cache import Cache
 from enrich.config import Settings
+from enrich.errors import FetchError, TransientError
 from enrich.fetch import Entity, FetchReport, Progress, entities, fetch_all
 from enrich.metadata import Author, HubMeta, PaperMeta, RepoMeta, ScholarMeta
 from enrich.models import Identifier, Kind, Link, Provenance, Result, RowRecord, Status
@@ -787,6 +788,49 @@ def test_with_only_arxiv_papers_semantic_scholar_does_not_hold_arxiv_back(
     assert report.results[S_A1].status is Status.OK
 
 
+def test_a_failing_semantic_scholar_does_not_hold_arxiv_back(
+    settings: Settings, cache: Cache
+) -> None:
+    """Semantic Scholar's first attempt fails (a 500); its retry then waits for arXiv's call
+    to start: it deadlocks if arXiv waits for Semantic Scholar's whole call. The papers that
+    Semantic Scholar names when it does answer are fetched from arXiv in a call of their own."""
+    arxiv_called = asyncio.Event()
+
+    class Failing(FakeSource):
+        async def fetch(
+            self, requests: Sequence[Request], ctx: FetchContext
+        ) -> Mapping[str, Result]:
+            tries = 0
+
+            async def attempt() -> None:
+                nonlocal tries
+                tries += 1
+                if tries == 1:
+                    raise TransientError("Semantic Scholar paper batch: HTTP 500", status=500)
+                await arxiv_called.wait()
+
+            await ctx.policy.call(attempt)
+            return await super().fetch(requests, ctx)
+
+    class Arxiv(FakeSource):
+        async def fetch(
+            self, requests: Sequence[Request], ctx: FetchContext
+        ) -> Mapping[str, Result]:
+            arxiv_called.set()
+            return await super().fetch(requests, ctx)
+
+    async def main() -> FetchReport:
+        scholar = Failing("scholar", {Kind.SCHOLAR}, scholar_answer({S_DOI: "2305.14314"}))
+        job = fetch_all(wanted(A1, S_A1, S_DOI), [arxiv, scholar], settings, cache, {})
+        return await asyncio.wait_for(job, timeout=5)
+
+    arxiv = Arxiv("arxiv", {Kind.ARXIV})
+    report = asyncio.run(main())
+    assert arxiv.refs == [[A1], ["arxiv:2305.14314"]]
+    assert report.results["arxiv:2305.14314"].status is Status.OK
+    assert report.results[S_DOI].status is Status.OK
+
+
 def test_the_named_arxiv_papers_are_kept_when_semantic_scholar_is_left_out(
     settings: Settings, cache: Cache
 ) -> None:
@@ -867,3 +911,38 @@ def test_a_report_repr_is_a_summary_not_every_result() -> None:
     report = FetchReport(results=results, failed={"arxiv": 1})
     assert repr(report).startswith("FetchReport(2000 results")
     assert len(repr(report)) < 200
+
+
+class Policed(FakeSource):
+    """A `FakeSource` whose every item goes through the retry policy, as real sources do."""
+
+    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+        out: dict[str, Result] = {}
+        for request in requests:
+
+            async def attempt(request: Request = request) -> Result:
+                return ok(request, ctx, self.name)
+
+            try:
+                out[request.ref], _ = await ctx.policy.call(attempt)
+            except FetchError as exc:
+                out[request.ref] = result(request, ctx, self.name, Status.ERROR, error=str(exc))
+        return out
+
+
+@pytest.mark.parametrize("limit", [0.0, 1800.0])
+def test_past_the_run_limit_no_request_starts_and_the_report_says_so(
+    settings: Settings, cache: Cache, limit: float
+) -> None:
+    source = Policed("github", {Kind.GITHUB_REPO})
+    previous = {G1: known(G1, "github")}
+    report = fetch(wanted(G1, G2), [source], replace(settings, run_limit=limit), cache, previous)
+    assert report.run_limit == limit
+    if limit:
+        assert report.late == {}
+        assert {r.status for r in report.results.values()} == {Status.OK}
+        return
+    assert report.late == {"github": 2}
+    assert report.results[G1].status is Status.STALE  # the last known value kept
+    assert report.results[G2].status is Status.ERROR
+    assert "time limit" in (report.results[G2].provenance.error or "")

@@ -12,6 +12,7 @@ import pytest
 from enrich import pipeline
 from enrich.columns import select
 from enrich.config import Settings
+from enrich.jsonout import json_bytes
 from enrich.metadata import PaperMeta
 from enrich.models import Dataset, Kind, Provenance, Result, Severity, Status
 from enrich.parse import diagnose, parse
@@ -50,7 +51,7 @@ def run_once(
     """One run on `text` (offline, with `entities`): the regenerated document and dataset."""
     document = parse(text, "list.md", earlier_titles(previous))
     records = resolve(document).records
-    out = render_document(document, {r.line: r for r in records}, entities, select(("stars",)))
+    out = render_document(document, records, entities, select(("stars",)))
     dataset = Dataset(seeds=["list.md"], records=list(records), entities=entities, diagnostics=[])
     return out, dataset
 
@@ -182,7 +183,7 @@ def test_run_on_its_own_regenerated_document_keeps_the_curators_title(tmp_path: 
     seed.write_text(table(f"[p]({URL} (accepted at ICML)) [q]({OTHER})"), encoding="utf-8")
     previous = Dataset(seeds=[], records=[], entities=facts(), diagnostics=[])
     out.mkdir()
-    (out / "enriched.json").write_bytes(pipeline.json_bytes(previous))
+    (out / "enriched.json").write_bytes(json_bytes(previous))
     settings = Settings(seeds=seed, out=out, cache=tmp_path / "cache", offline=True)
     first = pipeline.run(settings, sources=(Arxiv(),))
     for _ in range(2):
@@ -203,7 +204,7 @@ def test_a_regenerated_document_run_into_another_folder_keeps_the_curators_title
     (seeds / "list.md").write_text(table(f"[p]({URL} 'mine') [q]({OTHER})"), encoding="utf-8")
     out.mkdir()
     previous = Dataset(seeds=[], records=[], entities=facts(), diagnostics=[])
-    (out / "enriched.json").write_bytes(pipeline.json_bytes(previous))
+    (out / "enriched.json").write_bytes(json_bytes(previous))
     cache = tmp_path / "cache"
     first = pipeline.run(
         Settings(seeds=seeds / "list.md", out=out, cache=cache, offline=True), sources=(Arxiv(),)
@@ -250,9 +251,7 @@ def test_a_bom_stays_first_through_every_run(text: str) -> None:
     for _ in range(3):
         document = parse(text, "list.md", earlier_titles(previous))
         records = resolve(document).records
-        out = render_document(
-            document, {r.line: r for r in records}, facts(), select(("stars",)), ".", "t.svg"
-        )
+        out = render_document(document, records, facts(), select(("stars",)), ".", "t.svg")
         assert out.startswith(BOM)
         assert out.count(BOM) == 1
         assert out.count('<img src="t.svg"') == 1
@@ -268,7 +267,7 @@ def test_a_bom_document_renders_unchanged_without_columns() -> None:
 
 def test_the_timeline_figure_goes_after_a_heading_behind_a_bom() -> None:
     document = parse(BOM + "# Title\n\n" + TABLE)
-    out = render_document(document, {}, {}, (), ".", "t.svg")
+    out = render_document(document, (), {}, (), ".", "t.svg")
     assert out.splitlines()[:2] == [BOM + "# Title", out.splitlines()[1]]
     assert out.splitlines()[1].startswith('<img src="t.svg"')
 
@@ -329,7 +328,7 @@ def test_lint_fails_on_a_list_too_deep_to_read(tmp_path: Path) -> None:
 )
 def test_an_in_page_anchor_is_left_exactly_as_written(text: str) -> None:
     document = parse(text, "list.md")
-    records = {r.line: r for r in resolve(document).records}
+    records = resolve(document).records
     assert render_document(document, records, {}, (), "../seeds") == text
     out = render_document(document, records, facts(), select(("stars",)), "../seeds")
     assert "../seeds" not in out
@@ -346,4 +345,4 @@ def test_an_in_page_anchor_is_left_exactly_as_written(text: str) -> None:
 )
 def test_a_relative_link_with_a_fragment_is_still_re_pointed(written: str, repointed: str) -> None:
     document = parse(f"{written}\n", "list.md")
-    assert render_document(document, {}, {}, (), "../seeds") == f"{repointed}\n"
+    assert render_document(document, (), {}, (), "../seeds") == f"{repointed}\n"

@@ -8,7 +8,9 @@ import asyncio
 import contextlib
 import email.utils
 import itertools
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Awaitable, Callable
 
@@ -16,12 +18,23 @@ import httpx2
 import pytest
 import requests
 
-from enrich.errors import FetchError, PermanentError, TimedOut, TransientError
+from enrich.config import Settings
+from enrich.errors import (
+    FetchError,
+    InputError,
+    PermanentError,
+    TimedOut,
+    TransientError,
+    Unreachable,
+)
 from enrich.net import (
     RETRYABLE_STATUS,
     CircuitOpen,
+    OutOfTime,
     Pacer,
     RetryPolicy,
+    TooLarge,
+    cannot_connect,
     http_error,
     server_wait,
     should_retry,
@@ -60,9 +73,8 @@ def test_a_bare_fetch_error_is_not_retried() -> None:
     [
         httpx2.ConnectTimeout("connect timed out"),
         httpx2.ReadTimeout("read timed out"),
-        httpx2.ConnectError("connection refused"),
         httpx2.RemoteProtocolError("peer closed connection"),
-        requests.exceptions.ConnectionError("reset"),
+        requests.exceptions.ConnectTimeout("connect timed out"),
         requests.exceptions.Timeout("timed out"),
         requests.exceptions.ReadTimeout("timed out"),
         requests.exceptions.ChunkedEncodingError("broken chunk"),
@@ -73,6 +85,26 @@ def test_a_bare_fetch_error_is_not_retried() -> None:
 )
 def test_network_failures_are_retried(exc: BaseException) -> None:
     assert should_retry(exc)
+    assert not cannot_connect(exc)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        httpx2.ConnectError("[Errno -2] Name or service not known"),
+        httpx2.ConnectError("[Errno 111] Connection refused"),
+        requests.exceptions.ConnectionError("connection refused"),
+        ConnectionRefusedError(111, "refused"),
+        socket.gaierror(-2, "Name or service not known"),
+        Unreachable("GET /x: connection failed (ConnectError)"),
+    ],
+    ids=lambda e: type(e).__module__.split(".")[0] + "." + type(e).__name__,
+)
+def test_a_connection_that_cannot_be_made_is_not_retried(exc: BaseException) -> None:
+    """A name that does not resolve or a refused connection: a fact about the host that
+    the next attempt meets too (a dead network must cost seconds, not a backoff per item)."""
+    assert cannot_connect(exc)
+    assert not should_retry(exc)
 
 
 @pytest.mark.parametrize(
@@ -268,7 +300,7 @@ def test_success_after_transient_failures(failures: int) -> None:
 
 
 def test_success_after_network_errors() -> None:
-    fn = Flaky([httpx2.ReadTimeout("slow"), requests.exceptions.ConnectionError("reset")])
+    fn = Flaky([httpx2.ReadTimeout("slow"), requests.exceptions.ChunkedEncodingError("reset")])
     assert run(RetryPolicy(wait=False), fn) == ("ok", 3)
 
 
@@ -429,7 +461,32 @@ UNREACHABLE: list[Callable[[], BaseException]] = [
 
 
 @pytest.mark.parametrize("make", UNREACHABLE, ids=["httpx2", "requests", "builtin"])
-def test_the_breaker_opens_after_five_attempts_that_could_not_connect(
+def test_the_breaker_opens_at_the_first_attempt_that_could_not_connect(
+    make: Callable[[], BaseException],
+) -> None:
+    policy = RetryPolicy(attempts=4, wait=False)
+    fn = Always(make)
+    with pytest.raises(type(make())):
+        run(policy, fn)
+    assert fn.calls == 1  # not retried
+    assert policy.breaker.open
+    assert policy.breaker.unreachable
+    assert policy.breaker.unanswered == 1
+    with pytest.raises(CircuitOpen, match="could not connect"):
+        run(policy, fn)
+    assert fn.calls == 1  # no request once open
+    assert isinstance(CircuitOpen("x"), TransientError)
+
+
+SILENT: list[Callable[[], BaseException]] = [
+    lambda: httpx2.ReadTimeout("slow"),
+    lambda: requests.exceptions.ReadTimeout("slow"),
+    lambda: TimedOut("GET /x: timed out"),
+]
+
+
+@pytest.mark.parametrize("make", SILENT, ids=["httpx2", "requests", "timed-out"])
+def test_the_breaker_opens_after_five_attempts_that_timed_out(
     make: Callable[[], BaseException],
 ) -> None:
     policy = RetryPolicy(attempts=2, wait=False)
@@ -439,17 +496,38 @@ def test_the_breaker_opens_after_five_attempts_that_could_not_connect(
             run(policy, fn)
     assert fn.calls == 5
     assert policy.breaker.open
-    with pytest.raises(CircuitOpen, match="not tried"):
+    assert not policy.breaker.unreachable
+    with pytest.raises(CircuitOpen, match="no answer"):
         run(policy, fn)
-    assert fn.calls == 5  # no request once open
-    assert isinstance(CircuitOpen("x"), TransientError)
+    assert fn.calls == 5
+
+
+def test_answers_too_large_to_read_open_the_breaker() -> None:
+    """A host that answers 3 GB to every request is broken or hostile: each answer costs a
+    cap's worth of transfer, so five in a row stop the source (another answer resets)."""
+    policy = RetryPolicy(attempts=4, wait=False)
+    huge = Always(lambda: TooLarge("answer of h: malformed (larger than 2 bytes)", status=200))
+    for _ in range(4):
+        with pytest.raises(TooLarge):
+            run(policy, huge)
+    assert not policy.breaker.open
+    assert huge.calls == 4  # not retried
+    with pytest.raises(PermanentError):
+        run(policy, Always(lambda: PermanentError("404", status=404)))
+    for _ in range(5):
+        with pytest.raises(TooLarge):
+            run(policy, huge)
+    assert policy.breaker.open
+    assert policy.breaker.unanswered == 0  # the host answered: no network hint
+    with pytest.raises(CircuitOpen, match="too large"):
+        run(policy, huge)
 
 
 def test_a_success_closes_the_row() -> None:
     policy = RetryPolicy(attempts=1, wait=False)
-    down, up = Always(UNREACHABLE[0]), Always(None)
+    down, up = Always(SILENT[0]), Always(None)
     for fn in (down, down, down, down, up, down, down, down, down):
-        with contextlib.suppress(httpx2.ConnectError):
+        with contextlib.suppress(httpx2.ReadTimeout):
             run(policy, fn)
     assert not policy.breaker.open
     assert run(policy, up) == ("ok", 1)
@@ -496,9 +574,8 @@ def test_http_errors_do_not_open_the_breaker(
 
 def test_each_policy_has_its_own_breaker() -> None:
     first, second = RetryPolicy(attempts=1, wait=False), RetryPolicy(attempts=1, wait=False)
-    for _ in range(5):
-        with pytest.raises(httpx2.ConnectError):
-            run(first, Always(UNREACHABLE[0]))
+    with pytest.raises(httpx2.ConnectError):
+        run(first, Always(UNREACHABLE[0]))
     assert first.breaker.open
     assert not second.breaker.open
     assert run(second, Always(None)) == ("ok", 1)
@@ -506,9 +583,9 @@ def test_each_policy_has_its_own_breaker() -> None:
 
 def test_an_http_answer_breaks_the_row() -> None:
     policy = RetryPolicy(attempts=1, wait=False)
-    down, answering = Always(UNREACHABLE[0]), Always(lambda: PermanentError("404", status=404))
+    down, answering = Always(SILENT[0]), Always(lambda: PermanentError("404", status=404))
     for fn in (down, down, down, down, answering, down, down, down, down):
-        with contextlib.suppress(httpx2.ConnectError, PermanentError):
+        with contextlib.suppress(httpx2.ReadTimeout, PermanentError):
             run(policy, fn)
     assert not policy.breaker.open
 
@@ -516,59 +593,103 @@ def test_an_http_answer_breaks_the_row() -> None:
 # ------------------------------------------------------------------------------ the pacer
 
 
-def test_the_pacer_spaces_calls_from_the_end_of_the_previous_one() -> None:
+class Clock:
+    """A clock for the pacer: time passes only when someone waits on it or works."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[tuple[float, bool]] = []  # (seconds, waited in a worker thread)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append((seconds, threading.current_thread() is not threading.main_thread()))
+        self.advance(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+def paced(clock: Clock, delay: float) -> Pacer:
+    return Pacer(delay, clock=clock, sleep=clock.sleep, asleep=clock.asleep)
+
+
+@pytest.mark.parametrize("work", [0.0, 0.05, 1.0])
+def test_the_pacer_spaces_calls_from_the_end_of_the_previous_one(work: float) -> None:
+    clock = Clock()
     spans: list[tuple[float, float]] = []
 
     def call() -> None:
-        started = time.monotonic()
-        time.sleep(0.05)
-        spans.append((started, time.monotonic()))
+        started = clock()
+        clock.advance(work)
+        spans.append((started, clock()))
 
     async def main() -> None:
-        pacer = Pacer(0.2)
+        pacer = paced(clock, 0.2)
         await asyncio.gather(pacer.run(call), pacer.run(call), pacer.run(call))
 
     asyncio.run(main())
     gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(spans)]
-    assert len(gaps) == 2
-    assert all(gap >= 0.2 for gap in gaps)
+    assert gaps == pytest.approx([0.2, 0.2])
 
 
-def test_a_busy_event_loop_does_not_hold_a_paced_call_back() -> None:
-    """The pause before a blocking call is slept in its thread: a loop blocked meanwhile
-    (other sources' answers being read) does not delay it."""
-    moments: list[float] = []
+def test_the_pacer_spaces_async_blocks_from_their_end() -> None:
+    clock = Clock()
+    spans: list[tuple[float, float]] = []
 
     async def main() -> None:
-        pacer = Pacer(0.3)
-        await pacer.run(lambda: moments.append(time.monotonic()))
-        second = asyncio.ensure_future(pacer.run(lambda: moments.append(time.monotonic())))
-        await asyncio.sleep(0)  # the second call is in its thread, sleeping its pause
-        time.sleep(0.8)  # the loop busy far past the pause
-        await second
+        pacer = paced(clock, 0.5)
+        for work in (0.1, 0.7, 0.0):
+            async with pacer:
+                started = clock()
+                clock.advance(work)
+                spans.append((started, clock()))
 
     asyncio.run(main())
-    assert len(moments) == 2
-    assert 0.3 <= moments[1] - moments[0] < 0.6
+    gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(spans)]
+    assert gaps == pytest.approx([0.5, 0.5])
+    assert all(not in_thread for _, in_thread in clock.waits)  # awaited on the loop
+
+
+def test_the_pause_before_a_blocking_call_is_slept_in_its_thread() -> None:
+    """So a loop busy meanwhile (other sources' answers being read) does not delay it."""
+    clock = Clock()
+
+    async def main() -> None:
+        pacer = paced(clock, 0.3)
+        await pacer.run(lambda: None)
+        clock.advance(0.1)
+        await pacer.run(lambda: None)
+
+    asyncio.run(main())
+    assert clock.waits == [(pytest.approx(0.2), True)]
 
 
 def test_a_call_that_says_its_answer_is_in_is_spaced_from_then() -> None:
     """Reading an answer is not the provider's time: the next call counts from `answered`."""
+    clock = Clock()
     moments: list[float] = []
 
     async def main() -> None:
-        pacer = Pacer(0.3)
+        pacer = paced(clock, 0.3)
 
         def call() -> None:
-            moments.append(time.monotonic())
+            moments.append(clock())
             pacer.answered()
-            time.sleep(0.25)  # reading the answer
+            clock.advance(0.25)  # reading the answer
 
         await pacer.run(call)
         await pacer.run(call)
 
     asyncio.run(main())
-    assert 0.3 <= moments[1] - moments[0] < 0.5  # not 0.55: 0.25 of reading + 0.3
+    assert moments[1] - moments[0] == pytest.approx(0.3)  # not 0.55: 0.25 of reading + 0.3
 
 
 def test_the_shared_tls_context_verifies_certificates_and_hostnames() -> None:
@@ -576,3 +697,72 @@ def test_the_shared_tls_context_verifies_certificates_and_hostnames() -> None:
     assert context is tls()  # made once a process
     assert context.verify_mode is ssl.CERT_REQUIRED
     assert context.check_hostname
+
+
+# ------------------------------------------------------------------- the run's time limit
+
+
+def test_past_the_run_limit_no_attempt_starts() -> None:
+    policy = RetryPolicy(wait=False, until=time.monotonic() - 1)
+    fn = Always(None)
+    with pytest.raises(OutOfTime, match="time limit"):
+        run(policy, fn)
+    assert fn.calls == 0
+    assert policy.breaker.late == 1
+    assert not should_retry(OutOfTime("x"))
+
+
+def test_the_run_limit_stops_retries_in_progress() -> None:
+    """The limit passes during an item's first attempt: no retry follows it."""
+    policy = RetryPolicy(attempts=4, wait=False, until=time.monotonic() + 0.05)
+
+    async def slow() -> str:
+        await asyncio.sleep(0.1)  # outlives the limit (a short real wait: no backoff)
+        raise TransientError("503", status=503)
+
+    calls = []
+
+    async def counted() -> str:
+        calls.append(1)
+        return await slow()
+
+    with pytest.raises(TransientError):
+        run(policy, counted)
+    assert len(calls) == 1
+
+
+# ------------------------------------------------------------------------ the settings
+
+
+@pytest.mark.parametrize(
+    ("env", "field", "value"),
+    [
+        ({}, "deadline", 60.0),
+        ({"ENRICH_DEADLINE": "2.5"}, "deadline", 2.5),
+        ({"ENRICH_DEADLINE": "0"}, "deadline", 60.0),  # no deadline is not an option
+        ({}, "run_limit", 1800.0),
+        ({"ENRICH_RUN_LIMIT": "90"}, "run_limit", 90.0),
+        ({}, "retry_wait", True),
+        ({"ENRICH_RETRY_WAIT": "0"}, "retry_wait", False),
+        ({"ENRICH_RETRY_WAIT": "1"}, "retry_wait", True),
+    ],
+)
+def test_network_settings_from_the_environment(
+    env: dict[str, str], field: str, value: object
+) -> None:
+    assert getattr(Settings.from_env(env), field) == value
+
+
+@pytest.mark.parametrize("name", ["ENRICH_DEADLINE", "ENRICH_RUN_LIMIT"])
+@pytest.mark.parametrize("raw", ["soon", "-1"])
+def test_bad_network_settings_are_refused(name: str, raw: str) -> None:
+    with pytest.raises(InputError, match=name):
+        Settings.from_env({name: raw})
+
+
+def test_every_source_has_an_answer_cap() -> None:
+    from enrich.sources import registry
+
+    settings = Settings()
+    assert {s.name for s in registry(settings)} == set(settings.answer_bytes)
+    assert all(0 < cap <= 16 << 20 for cap in settings.answer_bytes.values())

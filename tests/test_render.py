@@ -130,7 +130,7 @@ def _upstream_changes(api: FakeAPI) -> None:
     api.rename_repo("jongwooko/distillm", "jongwooko/distillm-2")
     api.fault("github", "404", path_contains="nyu-dl/dl4marco-bert")
     api.fault("hub", "500", path_contains="codegemma")
-    with api._lock:  # DPO is cited more, and now in a journal (Semantic Scholar)
+    with api.editing():  # DPO is cited more, and now in a journal (Semantic Scholar)
         dpo = api.scholar.papers["ARXIV:2305.18290"]
         dpo.citations += 1_234
 
@@ -193,7 +193,7 @@ def rendered() -> str:
     figure's line after the seed's figure (line 42), so rows sit a line lower than in the
     seed (`at` gives their lines there)."""
     data = dataset()
-    records = {r.line: r for r in data.records if r.file == SEED_PATH}
+    records = [r for r in data.records if r.file == SEED_PATH]
     columns = select(Settings().columns)
     return render_document(
         seed_document(), records, data.entities, columns, "../seeds", TIMELINE_NAME
@@ -476,7 +476,7 @@ def test_regenerated_document_reads_back_as_the_seed_rows() -> None:
 def test_regenerated_document_renders_to_itself() -> None:
     data = dataset()
     document = parse(rendered(), "output/slm-survey.md")
-    records = {r.line: r for r in resolve(document).records}
+    records = resolve(document).records
     columns = select(Settings().columns)
     again = render_document(document, records, data.entities, columns, ".", TIMELINE_NAME)
     assert again == rendered()
@@ -512,13 +512,13 @@ def test_regenerated_document_rendered_without_columns_is_its_seed_again() -> No
 
 def render_all(document: Document, columns: tuple[str, ...]) -> str:
     """`document` rendered with the fixture's facts, re-pointing nothing."""
-    records = {r.line: r for r in resolve(document).records}
+    records = resolve(document).records
     return render_document(document, records, dataset().entities, select(columns), ".")
 
 
 def test_no_columns_and_no_re_pointing_give_back_the_source() -> None:
     data = dataset()
-    records = {r.line: r for r in data.records}
+    records = data.records
     seed = SEED.read_text(encoding="utf-8")
     assert render_document(seed_document(), records, data.entities, (), ".") == seed
 
@@ -528,7 +528,7 @@ def test_no_columns_and_no_re_pointing_give_back_the_source() -> None:
 
 def render_text(text: str, columns: tuple[str, ...] = ("stars",), base: str = ".") -> str:
     document = parse(text, "x.md")
-    records = {r.line: r for r in resolve(document).records}
+    records = resolve(document).records
     return render_document(document, records, ENTITIES, select(columns), base)
 
 
@@ -705,7 +705,7 @@ def test_a_fetched_title_is_not_re_pointed() -> None:
     holding `](img/x)` was rewritten as if it were a link of the seed."""
     entities = {**ENTITIES, "arxiv:2306.07629": _paper("2306.07629", "see ](img/x) 'src='a'")}
     document = parse(f"| A |\n|---|\n| {PAPER} |\n")
-    records = {r.line: r for r in resolve(document).records}
+    records = resolve(document).records
     out = render_document(document, records, entities, select(["stars"]), "../seeds")
     row = out.splitlines()[2]
     assert link_titles(row)["https://arxiv.org/abs/2306.07629"] == "see ](img/x) 'src='a'"
@@ -723,7 +723,7 @@ def test_columns_order_and_headers_as_configured(tmp_path: Path) -> None:
     config = Settings().with_project_config(tmp_path)
     columns = select(config.columns, config.headers)
     document = parse(f"| A |\n|---|\n| {PAPER} [c](https://github.com/a/b) |\n")
-    records = {r.line: r for r in resolve(document).records}
+    records = resolve(document).records
     out = render_document(document, records, ENTITIES, columns, ".").splitlines()
     assert out[0] == (
         "| A | Published<!-- enrich --> | GitHub ★<!-- enrich --> | License<!-- enrich --> |"
@@ -750,7 +750,7 @@ def test_a_header_override_is_escaped() -> None:
 
 def render_with(text: str, columns: tuple[Column, ...]) -> str:
     document = parse(text)
-    records = {r.line: r for r in resolve(document).records}
+    records = resolve(document).records
     return render_document(document, records, ENTITIES, columns, ".")
 
 
@@ -872,7 +872,7 @@ def test_fetched_text_never_changes_the_cell_count_nor_injects_html_or_links(
 ) -> None:
     entities = _fetched_entities(title, license_, description, hub)
     document = parse(ROW, "p.md")
-    records = {r.line: r for r in resolve(document).records}
+    records = resolve(document).records
     out = render_document(document, records, entities, select(list(COLUMNS)), ".")
     again = parse(out, "p.md", titles_of(document, entities))
     [table] = again.tables

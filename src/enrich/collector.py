@@ -6,7 +6,7 @@ A run builds a few hundred thousand objects per 10,000 rows that all stay alive 
 Python's collector runs a full collection each time the objects that survived grow by a
 quarter; such a collection frees nothing here and walks every object of the process, again
 and again as the run goes on. Kept for a target: without it the 10,000-row cold run came
-near its limit (README, Performance; `python -m bench.tricks`).
+near its limit (docs/performance.md; `python -m bench.tricks`).
 """
 
 from __future__ import annotations

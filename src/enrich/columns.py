@@ -134,7 +134,7 @@ def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
 class Facts:
     """The rows' facts from one dataset's entities: what the document's columns, the page,
     the report and the timeline ask of every row. Worked out each time they are asked: keeping
-    them once a row bought too little for any target (README, Performance)."""
+    them once a row bought too little for any target (docs/performance.md)."""
 
     def __init__(self, entities: Entities) -> None:
         self.entities = entities

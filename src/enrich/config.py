@@ -54,11 +54,40 @@ S2_DELAY_SECONDS = 1.0
 # runs (each lookup then stays fresh for the Hub's TTL).
 DISCOVERY_PER_RUN = 100
 # Landing pages (PMLR's static proceedings, OpenReview's forum pages): neither site publishes
-# a rule for crawlers reading a page per paper, so ask as a polite reader would: at most 4
-# pages at once, each request starting at least half a second after the last one to the
-# same site.
-LANDING_CONCURRENCY = 4
+# a rule for crawlers reading a page per paper, so ask as a polite reader would: one page
+# at a time from each site, each request starting at least half a second after the last
+# answer from that site was read.
 LANDING_DELAY_SECONDS = 0.5
+
+# What one request may cost (`transport.Bounds`): the whole exchange (connect, send, headers,
+# body) within DEADLINE_SECONDS, whatever the server does (the per-read `timeout` alone lets a
+# server that drips a byte at a time hold a request forever); ENRICH_DEADLINE sets it.
+DEADLINE_SECONDS = 60.0
+# The bytes of one answer a source reads at most (after decompression); a larger answer is
+# malformed. Each is sized from the largest genuine answer (shared/api-samples) with ample
+# room: an arXiv feed is about 2.5 KB an entry, 1.3 MB for a page of 500 (the most asked),
+# a few entries with thousands of authors add 0.4 MB each; a Semantic Scholar batch of 500
+# is about 0.9 MB (1.7 KB a paper); a GitHub REST repository is 16 KB, a GraphQL batch of 50
+# under 0.1 MB, a contents listing under 1 MB; a Hub model's info (its card's metadata
+# included) is a few KB, the largest cards' metadata a few hundred KB; a PMLR page 30 KB, an
+# OpenReview forum page a few hundred KB (a subpath's contents listing over the cap only
+# leaves that subpath unchecked). An answer is held twice while it is read (its pieces,
+# then joined), and the Hub has 16 requests in flight, GitHub 8, the landing pages 4: at
+# most 160 MB in all, so a run answered by 3 GB everywhere stays under 300 MB
+# (tests/test_hostile.py measures it).
+MB = 1 << 20
+ANSWER_BYTES: Mapping[str, int] = {
+    "arxiv": 16 * MB,
+    "github": 2 * MB,
+    "huggingface": 2 * MB,
+    "scholar": 8 * MB,
+    "landing": 2 * MB,
+}
+# The fetch stage starts no request after RUN_LIMIT_SECONDS (ENRICH_RUN_LIMIT); requests in
+# flight end within their deadline. So a run's fetching ends within RUN_LIMIT_SECONDS +
+# DEADLINE_SECONDS whatever the servers do; the items not asked keep their last known values.
+# Half an hour covers a cold 10,000-row list with room (docs/performance.md).
+RUN_LIMIT_SECONDS = 1800.0
 
 DAY = 24 * 3600
 # Papers change rarely (a new version, a journal ref): a week. Stars and downloads: a day.
@@ -130,10 +159,13 @@ class Settings:
     arxiv_delay: float = ARXIV_DELAY_SECONDS
     arxiv_batch: int = ARXIV_BATCH_SIZE
     ttls: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TTLS))
-    timeout: float = 20.0
+    timeout: float = 20.0  # per socket operation; the whole request: `deadline`
+    deadline: float = DEADLINE_SECONDS
+    answer_bytes: Mapping[str, int] = field(default_factory=lambda: dict(ANSWER_BYTES))
+    run_limit: float = RUN_LIMIT_SECONDS
     retry_attempts: int = 4
     retry_max_seconds: float = 60.0
-    retry_wait: bool = True  # False: the retry policy does not sleep (tests)
+    retry_wait: bool = True  # False: the retry policy does not sleep (tests; ENRICH_RETRY_WAIT=0)
     columns: tuple[str, ...] = ("stars", "downloads", "published")
     headers: Mapping[str, str] = field(default_factory=dict)
     discover: bool = True  # ask the Hub for links to suggest for empty cells (`suggest.py`)
@@ -160,6 +192,10 @@ class Settings:
             landing_delay=_float(env, "ENRICH_LANDING_DELAY", LANDING_DELAY_SECONDS),
             arxiv_delay=_float(env, "ENRICH_ARXIV_DELAY", ARXIV_DELAY_SECONDS),
             arxiv_batch=_batch(env.get("ENRICH_ARXIV_BATCH")),
+            deadline=_float(env, "ENRICH_DEADLINE", DEADLINE_SECONDS) or DEADLINE_SECONDS,
+            run_limit=_float(env, "ENRICH_RUN_LIMIT", RUN_LIMIT_SECONDS),
+            # For tests only: `0` keeps the retry policy's decisions and skips its sleeps.
+            retry_wait=env.get("ENRICH_RETRY_WAIT", "1") != "0",
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 

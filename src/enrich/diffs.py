@@ -12,6 +12,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from enrich.parse import split_lines
+
 LIMIT = 2_000
 """Lines a side of the differing region beyond which it is summarised, not compared."""
 CONTEXT = 3
@@ -38,6 +40,23 @@ def unified_diff(old: list[str], new: list[str], fromfile: str, tofile: str) -> 
         old[start:end_old], new[start:end_new], fromfile, tofile, n=CONTEXT
     )
     return "".join(_shifted(line, start) for line in lines)
+
+
+def bytes_diff(old: bytes, new: bytes, names: tuple[str, str]) -> str:
+    """A unified diff from `old` to `new` (files named `names`); "" when they are the same
+    bytes. Never "" when they differ, even in bytes that are not UTF-8 or in line endings
+    alone."""
+    if old == new:
+        return ""
+    before, after = _lines(old), _lines(new)
+    if before == after:  # the bytes that differ do not decode
+        return f"--- {names[0]}\n+++ {names[1]}\n@@ the bytes differ (not UTF-8) @@\n"
+    return unified_diff(before, after, *names)
+
+
+def _lines(data: bytes) -> list[str]:
+    """`data` as lines with their own endings, bytes that are not UTF-8 shown as U+FFFD."""
+    return split_lines(data.decode("utf-8", errors="replace"))
 
 
 def _shared(a: list[str], b: list[str]) -> int:

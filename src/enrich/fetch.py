@@ -19,6 +19,7 @@ Offline, no source is called: entities keep their last known result as it was, o
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,27 +28,17 @@ from enrich.cache import Cache
 from enrich.config import (
     GITHUB_CONCURRENCY,
     HF_CONCURRENCY,
-    LANDING_CONCURRENCY,
     S2_BATCH_SIZE,
     Settings,
 )
-from enrich.gaps import gap
-from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, ScholarMeta, Status
-from enrich.net import RetryPolicy
+from enrich.lastknown import failed, fallback, offline, skipped
+from enrich.models import Identifier, Kind, Result, ScholarMeta, Status
+from enrich.net import Breaker, RetryPolicy
+from enrich.plan import Entity, discovery, entities
 from enrich.sources import FetchContext, Request, Source, SourceStats
 from enrich.urls import ARXIV_ID
 
-
-@dataclass(frozen=True)
-class Entity:
-    """A unique entity of the run and the subpaths linked for it."""
-
-    identifier: Identifier
-    subpaths: tuple[str, ...] = ()
-
-    @property
-    def ref(self) -> str:
-        return self.identifier.ref
+__all__ = ["Entity", "FetchReport", "Progress", "discovery", "entities", "fetch_all"]
 
 
 @dataclass(repr=False)
@@ -58,6 +49,9 @@ class FetchReport:
     from_cache: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)  # items whose fetch failed this run
     unanswered: dict[str, int] = field(default_factory=dict)  # attempts that got no answer
+    unreachable: tuple[str, ...] = ()  # sources whose host could not be connected to at all
+    late: dict[str, int] = field(default_factory=dict)  # calls not made: run limit passed
+    run_limit: float = 0.0  # the run's time limit (`Settings.run_limit`), for the summary
     optional: frozenset[str] = frozenset()  # discovery: refs whose failure fails nothing
     optional_failed: dict[str, int] = field(default_factory=dict)
     deferred: int = 0  # discovery lookups left for a later run (over the budget)
@@ -72,7 +66,7 @@ class FetchReport:
         )
 
 
-WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + LANDING_CONCURRENCY + 2  # + arXiv's, + a spare
+WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + 4  # + arXiv's, a landing page per site, a spare
 # (Semantic Scholar needs no thread: its client is async; the landing pages' client is async
 # too, and a thread parses each page.)
 
@@ -80,48 +74,6 @@ FACTS = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
 
 Progress = Callable[[str, int, int], None]
 """`progress(source, advanced_by, total)`: called as items of a source finish."""
-
-
-def entities(records: Iterable[RowRecord]) -> dict[str, Entity]:
-    """The unique entities linked from `records`, each with every subpath linked for it."""
-    found: dict[str, Entity] = {}
-    for record in records:
-        for link in record.links:
-            ref = link.ref  # an entity's identifier is that of the first link naming it
-            entity = found.get(ref)
-            if entity is None:
-                ident = Identifier(kind=link.kind, key=link.key, version=link.version)
-                entity = found[ref] = Entity(ident)
-            if link.subpath and link.subpath not in entity.subpaths:
-                found[ref] = Entity(entity.identifier, (*entity.subpaths, link.subpath))
-            for also in link.also:
-                if also not in found:
-                    kind, key = also.split(":", 1)  # the kind is validated from its value
-                    found[also] = Entity(Identifier(kind=kind, key=key))
-    return _by_ref(found)
-
-
-def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
-    """What discovery asks the Hub about, beyond what is linked: for each row with an arXiv
-    paper and an empty Code cell, the paper's Hub page (its linked repository); with an empty
-    Model Card cell, the models tagged with the paper. Rows with both cells filled cost
-    nothing. See `gaps.gap`."""
-    found: dict[str, Entity] = {}
-    for record in records:
-        missing = gap(record)
-        if missing is None:
-            continue
-        for kind in missing.kinds:
-            ref = f"{kind.value}:{missing.arxiv_id}"
-            if ref not in found:  # a paper in several rows: its identifier is made once
-                found[ref] = Entity(Identifier(kind=kind, key=missing.arxiv_id))
-    return _by_ref(found)
-
-
-def _by_ref(found: dict[str, Entity]) -> dict[str, Entity]:
-    """`found` in order of ref. The refs alone are sorted: a sort of strings compares them
-    directly, twice as fast as a sort of (ref, entity) pairs."""
-    return {ref: found[ref] for ref in sorted(found)}
 
 
 def _last_known(
@@ -156,7 +108,8 @@ async def fetch_all(
         ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="enrich")
     )
     optional = {r: e for r, e in (optional or {}).items() if r not in wanted}
-    report = FetchReport(results={}, optional=frozenset(optional))
+    report = FetchReport(results={}, optional=frozenset(optional), run_limit=settings.run_limit)
+    until = time.monotonic() + settings.run_limit  # no request starts after it
 
     def admit(found: Iterable[Entity]) -> dict[str, list[Entity]]:
         """`found` by the source to fetch them; the others answered `skipped` now."""
@@ -165,7 +118,7 @@ async def fetch_all(
             source = _source_for(entity.identifier.kind, sources)
             if source is None or not settings.wants(source.name):
                 last = _last_known(cache, source, entity.ref, previous)
-                report.results[entity.ref] = _skipped(entity, source, last)
+                report.results[entity.ref] = skipped(entity, source, last)
             else:
                 groups[source.name].append(entity)
         return groups
@@ -178,6 +131,7 @@ async def fetch_all(
             attempts=settings.retry_attempts,
             max_seconds=settings.retry_max_seconds,
             wait=settings.retry_wait,
+            until=until,
         )
 
     policies = {s.name: policy() for s in sources}
@@ -200,8 +154,9 @@ async def fetch_all(
         # lookups, 16 at a time, outlast its 28 repositories).
         others = [s for s in sources if s not in (arxiv, scholar) and groups[s.name]]
         others.sort(key=lambda s: len(groups[s.name]), reverse=True)
+        troubled = policies[scholar.name].breaker.troubled
         await asyncio.gather(
-            _papers(arxiv, scholar, groups, wanted, report, run, admit),
+            _papers(arxiv, scholar, groups, wanted, report, run, admit, troubled),
             *(run(s, groups[s.name]) for s in others),
         )
     report.results = dict(sorted(report.results.items()))
@@ -216,6 +171,7 @@ async def _papers(
     report: FetchReport,
     run: Callable[[Source, list[Entity], int | None], Awaitable[None]],
     admit: Callable[[Iterable[Entity]], dict[str, list[Entity]]],
+    troubled: asyncio.Event,
 ) -> None:
     """Semantic Scholar, then arXiv with the papers it found: a paper linked by its DOI
     whose record names an arXiv id is fetched from arXiv in the same run.
@@ -224,17 +180,23 @@ async def _papers(
     batches filled up with the others), and arXiv starts when they are in; the rest of the
     batches go on while arXiv is asked. So the seed costs one request of each, and arXiv,
     the slowest source, waits for as many Semantic Scholar requests as there are 500s of
-    papers not linked on arXiv (one for the seed, none for a list of arXiv links only),
-    each bounded by the retry policy.
+    papers not linked on arXiv (one for the seed, none for a list of arXiv links only).
+    It waits only while Semantic Scholar answers: at its first failed attempt (`troubled`),
+    arXiv starts with the papers linked on arXiv, and the papers Semantic Scholar names
+    later get an arXiv call of their own.
     """
     papers = groups[scholar.name]
     first = sorted(papers, key=lambda e: e.identifier.key.startswith("arxiv:"))
     others = sum(1 for e in first if not e.identifier.key.startswith("arxiv:"))
     size = -(-others // S2_BATCH_SIZE) * S2_BATCH_SIZE  # whole batches holding them all
     head, tail = first[:size], first[size:]
-    if head:
-        await run(scholar, head, len(papers))
-    found = admit(_found_on_arxiv(report.results, wanted))[arxiv.name]
+    asked = asyncio.ensure_future(run(scholar, head, len(papers))) if head else None
+    if asked is not None:
+        trouble = asyncio.ensure_future(troubled.wait())
+        await asyncio.wait({asked, trouble}, return_when=asyncio.FIRST_COMPLETED)
+        trouble.cancel()
+    ready = asked is None or asked.done()
+    found = admit(_found_on_arxiv(report.results, wanted))[arxiv.name] if ready else []
     # The rest of Semantic Scholar as a task of its own, queued behind the other sources;
     # arXiv is awaited here, in this task, the first of `fetch_all`'s: its first request
     # goes out before the other sources' cache lookups and imports, not after them.
@@ -242,9 +204,15 @@ async def _papers(
     try:
         if groups[arxiv.name] or found:
             await run(arxiv, [*groups[arxiv.name], *found], None)
+        if not ready and asked is not None:
+            await asked
+            late = admit(_found_on_arxiv(report.results, wanted))[arxiv.name]
+            if late:
+                await run(arxiv, late, None)
     except BaseException:
-        if rest is not None:
-            rest.cancel()
+        for task in (asked, rest):
+            if task is not None:
+                task.cancel()
         raise
     if rest is not None:
         await rest
@@ -281,7 +249,7 @@ async def _run_source(
             progress(source.name, n, total)
 
     if settings.offline:
-        _offline(source.name, items, cache, previous, report.results)
+        offline(source.name, items, cache, previous, report.results)
         advance(total)
         return
     todo = _partition(source.name, items, settings, cache, previous, report.results)
@@ -300,9 +268,18 @@ async def _run_source(
 
     ctx = FetchContext(settings=settings, policy=policy, stats=stats, advance=advance, keep=keep)
     fetched = await _call(source, todo, ctx)
-    if policy.breaker.unanswered:
-        report.unanswered[source.name] = policy.breaker.unanswered
+    _note_host(source.name, policy.breaker, report)
     _conclude(source.name, todo, fetched, kept, cache, report)
+
+
+def _note_host(name: str, breaker: Breaker, report: FetchReport) -> None:
+    """What the source's circuit breaker saw, for the summary."""
+    if breaker.unanswered:
+        report.unanswered[name] = breaker.unanswered
+    if breaker.unreachable:
+        report.unreachable = tuple(sorted({*report.unreachable, name}))
+    if breaker.late:
+        report.late[name] = breaker.late
 
 
 def _conclude(
@@ -319,14 +296,14 @@ def _conclude(
         for request in todo:
             got = fetched.get(request.ref)
             if got is None:
-                got = _failed(request, name, "the source returned no result for it")
+                got = failed(request, name, "the source returned no result for it")
             if got.status is Status.ERROR:
                 optional = request.ref in report.optional
                 counts = report.optional_failed if optional else report.failed
                 counts[name] = counts.get(name, 0) + 1
-                got = _fallback(request, name, got.provenance.error or "failed", got)
+                got = fallback(request, name, got.provenance.error or "failed", got)
             elif got.status is Status.SKIPPED:  # not sent by design: kept as it was
-                got = _fallback(request, name, got.provenance.error or "not sent")
+                got = fallback(request, name, got.provenance.error or "not sent")
             elif kept.get(request.ref) is not got:
                 cache.put(name, got)
             report.results[request.ref] = got
@@ -361,27 +338,9 @@ def _within_budget(
         source = _source_for(entity.identifier.kind, sources)
         name = source.name if source is not None else "none"
         reason = f"discovery: over this run's {limit} lookups, asked on a later run"
-        report.results[ref] = _fallback(Request(entity.identifier, last), name, reason)
+        report.results[ref] = fallback(Request(entity.identifier, last), name, reason)
     report.deferred = max(0, len(due) - limit)
     return [*free, *(item[2] for item in due[:limit])]
-
-
-def _offline(
-    name: str,
-    items: list[Entity],
-    cache: Cache,
-    previous: Mapping[str, Result],
-    results: dict[str, Result],
-) -> None:
-    """No request: the previous dataset's result as it was (so `check` reproduces the
-    output), else the cache's, else `skipped`."""
-    for entity in items:
-        last = previous.get(entity.ref)
-        if last is None:
-            entry = cache.get(name, entity.ref)
-            last = entry.result if entry is not None else None
-        request = Request(entity.identifier, last, entity.subpaths)
-        results[entity.ref] = _fallback(request, name, "offline: not fetched")
 
 
 def _partition(
@@ -410,42 +369,4 @@ async def _call(source: Source, todo: list[Request], ctx: FetchContext) -> Mappi
     except Exception as exc:  # noqa: BLE001 - a crashing source must not lose the run's data
         message = f"{source.name} failed: {type(exc).__name__}: {exc}"
         ctx.stats.note(message)
-        return {r.ref: _failed(r, source.name, message) for r in todo}
-
-
-def _failed(request: Request, source: str, error: str) -> Result:
-    return Result(
-        ref=request.ref,
-        provenance=Provenance(source=source, status=Status.ERROR, error=error),
-    )
-
-
-def _fallback(request: Request, source: str, error: str, failed: Result | None = None) -> Result:
-    """After a failure: the last known value marked `stale`, else the failure itself.
-
-    Without a failure (offline, the source left out with --only/--skip, a discovery lookup
-    left for a later run): the last known result as it was, whatever it was — a value, a
-    fact, or the failure or skip that left it without one: nothing was learnt, nothing
-    failed, and `check` reproduces the output of the run before — else `skipped`.
-    """
-    last = request.previous
-    if failed is None:
-        if last is not None:
-            return last
-        provenance = Provenance(source=source, status=Status.SKIPPED, error=error)
-        return Result(ref=request.ref, provenance=provenance)
-    if last is not None and last.data is not None:
-        provenance = last.provenance.model_copy(update={"status": Status.STALE, "error": error})
-        return last.model_copy(update={"provenance": provenance})
-    return failed
-
-
-def _skipped(entity: Entity, source: Source | None, last: Result | None) -> Result:
-    if source is None:
-        reason = f"no source fetches {entity.identifier.kind.value} links"
-        return Result(
-            ref=entity.ref,
-            provenance=Provenance(source="none", status=Status.SKIPPED, error=reason),
-        )
-    request = Request(entity.identifier, last, entity.subpaths)
-    return _fallback(request, source.name, f"skipped: --only/--skip left out {source.name}")
+        return {r.ref: failed(r, source.name, message) for r in todo}

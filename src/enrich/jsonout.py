@@ -4,7 +4,7 @@ Sorted keys, two-space indents, UTF-8 text, a trailing newline: the bytes of
 `json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)`. A pydantic model is
 written by pydantic-core through a serializer rebuilt to sort every object's keys
 (`_sorted_serializer`), which is what keeps writing a large dataset fast and small in memory
-(README, Performance); anything it does not rewrite takes the exact, slow path.
+(docs/performance.md); anything it does not rewrite takes the exact, slow path.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
 """The one retry policy and the one predicate of what is retryable. The only tenacity import.
 
-What is retried (`should_retry`): 408, 425, 429 and 5xx answers, timeouts and broken
-connections — failures that a later attempt can cure. Everything else (other 4xx, a
-malformed answer) fails at once: retrying a 404 or a 400 only burns rate limit.
+What is retried (`should_retry`): 408, 425, 429 and 5xx answers, timeouts (a request's
+deadline passed is one: `enrich.transport`) and connections broken mid-answer — failures
+that a later attempt can cure. Everything else (other 4xx, a malformed or oversized answer)
+fails at once: retrying a 404 or a 400 only burns rate limit. A connection that cannot be
+made at all (a name that does not resolve, a refused connection: `cannot_connect`) is not
+retried either: it opens the host's circuit breaker at once, so a dead network costs one
+attempt per source, not a backoff per item.
 
 How long to wait (`RetryPolicy`): what the server asked for when it said so — `Retry-After`,
 GitHub's `x-ratelimit-reset` when `x-ratelimit-remaining` is 0, the Hub's `RateLimit` header
@@ -16,9 +20,11 @@ the call fails at once with the reason, and the item keeps its last known value.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import functools
 import re
+import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,7 +35,7 @@ import httpx2
 import requests
 import tenacity
 
-from enrich.errors import FetchError, PermanentError, TimedOut, TransientError, Unreachable
+from enrich.errors import FetchError, PermanentError, TransientError, Unreachable
 
 T = TypeVar("T")
 
@@ -49,8 +55,18 @@ _NETWORK_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def cannot_connect(exc: BaseException) -> bool:
+    """True when no connection could be made: the name did not resolve, or the host refused
+    it. A connection that timed out is a timeout (a silent host), not this."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return False
+    return isinstance(exc, _CANNOT_CONNECT)
+
+
 def should_retry(exc: BaseException) -> bool:
     """True for failures a later attempt can cure."""
+    if cannot_connect(exc):
+        return False
     if isinstance(exc, TransientError):
         return True
     if isinstance(exc, FetchError):
@@ -118,16 +134,23 @@ def _hub_ratelimit(value: str | None) -> float | None:
     return float(reset.group(1))
 
 
-_NO_ANSWER: tuple[type[BaseException], ...] = (
+_CANNOT_CONNECT: tuple[type[BaseException], ...] = (
     Unreachable,
-    TimedOut,
     ConnectionRefusedError,
-    TimeoutError,
+    socket.gaierror,
     httpx2.ConnectError,
-    httpx2.TimeoutException,
     requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
 )
+
+
+def unanswered(exc: BaseException) -> bool:
+    """True when an attempt got no HTTP answer: it could not connect, timed out, or the
+    connection broke before the answer was whole (what the circuit breaker counts)."""
+    if isinstance(exc, CircuitOpen):
+        return False
+    if isinstance(exc, FetchError):
+        return isinstance(exc, TransientError) and exc.status is None
+    return isinstance(exc, _NETWORK_ERRORS)
 
 
 class Pacer:
@@ -146,41 +169,50 @@ class Pacer:
       provider's time (the arxiv package spaces its own requests from there too).
     """
 
-    def __init__(self, delay: float) -> None:
+    def __init__(
+        self,
+        delay: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """`clock`, `sleep` (in a worker thread) and `asleep` (on the event loop) are the
+        clock and the two ways of waiting on it: tests give a clock of their own."""
         self._delay = delay
+        self._clock, self._sleep, self._asleep = clock, sleep, asleep
         self._free_at = 0.0
         self._answered: float | None = None
         self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> None:
         await self._lock.acquire()
-        pause = self._free_at - time.monotonic()
+        pause = self._free_at - self._clock()
         if pause > 0:
-            await asyncio.sleep(pause)
+            await self._asleep(pause)
 
     async def __aexit__(self, *exc: object) -> None:
-        self._free_at = time.monotonic() + self._delay
+        self._free_at = self._clock() + self._delay
         self._lock.release()
 
     async def run(self, func: Callable[..., T], /, *args: object) -> T:
         """`func(*args)` in a worker thread, in its turn (see the class docstring)."""
 
         def paced() -> T:
-            pause = self._free_at - time.monotonic()
+            pause = self._free_at - self._clock()
             if pause > 0:
-                time.sleep(pause)
+                self._sleep(pause)
             self._answered = None
             try:
                 return func(*args)
             finally:
-                self._free_at = (self._answered or time.monotonic()) + self._delay
+                self._free_at = (self._answered or self._clock()) + self._delay
 
         async with self._lock:
             return await asyncio.to_thread(paced)
 
     def answered(self) -> None:
         """Within `run`'s `func`: the answer is in; the next request is spaced from now."""
-        self._answered = time.monotonic()
+        self._answered = self._clock()
 
 
 @functools.cache
@@ -191,40 +223,71 @@ def tls() -> ssl.SSLContext:
     return httpx2.create_ssl_context()
 
 
+class TooLarge(PermanentError):
+    """An answer larger than its source ever needs (`enrich.transport`): malformed, not read
+    further, not retried; and counted by the circuit breaker, since a host that sends them
+    is broken or hostile, and each one costs a cap's worth of transfer."""
+
+
 class CircuitOpen(TransientError):
     """Raised at once, without a request, once a host has proved unreachable."""
 
 
+class OutOfTime(FetchError):
+    """Raised at once, without a request, once the run's time limit has passed."""
+
+
 @dataclass
 class Breaker:
-    """Stops calling a host that does not answer: after `threshold` attempts in a row could
-    not connect or timed out, retries stop and every further call fails at once. A machine
-    without network, or a host that accepts connections and never answers, then costs
-    seconds instead of a backoff for every item."""
+    """Stops calling a host that does not answer: after `threshold` attempts in a row got no
+    answer (`unanswered`: timed out, connection broken), or one could not connect at all
+    (`cannot_connect`), retries stop and every further
+    attempt fails at once. A machine without network, or a host that accepts connections
+    and never answers, then costs seconds instead of a backoff for every item.
+
+    Mutated on the event loop only (by the policy, between attempts)."""
 
     threshold: int = 5
     failures: int = 0
     unanswered: int = 0  # attempts of the whole run that got no answer, for the summary
+    unreachable: bool = False  # an attempt could not connect at all (DNS, refused)
+    late: int = 0  # calls not made because the run's time limit had passed
+    reason: str = "got no answer"  # what the attempts that opened it met
+    troubled: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    """Set at the first failed attempt: work waiting on this host's answers need not wait."""
 
     @property
     def open(self) -> bool:
         return self.failures >= self.threshold
 
     def record(self, exc: BaseException | None) -> None:
-        """Count a call that could not connect; any answer (even an error) resets."""
+        """Count an attempt that got no answer (or one too large to read); any other answer,
+        even an error, resets."""
         answered = isinstance(exc, FetchError) and exc.status is not None
-        if exc is None or answered:
-            self.failures = 0
-        elif isinstance(exc, _NO_ANSWER):
+        if exc is not None:
+            self.troubled.set()
+        if isinstance(exc, TooLarge):
             self.failures += 1
+            self.reason = "sent answers too large to read"
+        elif exc is None or answered:
+            self.failures = 0
+        elif unanswered(exc):
             self.unanswered += 1
+            self.failures += 1
+            self.reason = "got no answer"
+            if cannot_connect(exc):
+                self.unreachable = True
+                self.reason = "could not connect"
+                self.failures = max(self.failures, self.threshold)
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with jitter, bounded in attempts and total time.
 
-    Each source gets its own policy, and so its own `Breaker`.
+    Each source gets its own policy, and so its own `Breaker`. `until` (a `time.monotonic`
+    moment) is the run's time limit, shared by every policy of the run: past it, no attempt
+    starts (`OutOfTime`), and the item keeps its last known value.
     """
 
     attempts: int = 4
@@ -234,6 +297,7 @@ class RetryPolicy:
     jitter: float = 0.5
     wait: bool = True
     breaker: Breaker = field(default_factory=Breaker, compare=False)
+    until: float | None = None
 
     def _asked(self, state: tenacity.RetryCallState) -> float | None:
         exc = state.outcome.exception() if state.outcome else None
@@ -253,31 +317,49 @@ class RetryPolicy:
 
         The same decision with and without `wait`: the testing switch only skips sleeping.
         """
-        exc = state.outcome.exception() if state.outcome else None
-        self.breaker.record(exc)
-        if state.attempt_number >= self.attempts or self.breaker.open:
+        if state.attempt_number >= self.attempts or self.breaker.open or self._late():
             return True
         backoff = min(self.max_backoff, self.initial * 2 ** (state.attempt_number - 1))
         planned = max(backoff + self.jitter, self._asked(state) or 0.0)
         elapsed = state.seconds_since_start or 0.0
         return bool(elapsed + planned > self.max_seconds)
 
-    async def call(self, fn: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+    def _late(self) -> bool:
+        return self.until is not None and time.monotonic() >= self.until
+
+    def admit(self) -> None:
+        """Raise, without a request, when no attempt may start now: the host has proved
+        unreachable (`CircuitOpen`), or the run's time limit has passed (`OutOfTime`)."""
+        if self._late():
+            self.breaker.late += 1
+            raise OutOfTime("not asked: the run's time limit passed (ENRICH_RUN_LIMIT)")
+        if self.breaker.open:
+            raise CircuitOpen(f"not tried: the host {self.breaker.reason} on earlier attempts")
+
+    async def call(
+        self, fn: Callable[[], Awaitable[T]], gate: asyncio.Semaphore | None = None
+    ) -> tuple[T, int]:
         """Await `fn()` under the policy; return its value and the number of attempts.
 
-        Raises the last exception when the policy gives up or the failure is not retryable,
-        and `CircuitOpen` without trying once the host has proved unreachable.
+        Each attempt is admitted (`admit`) when it starts — inside `gate`, the source's
+        concurrency slots, when given: an attempt queued for a slot while the breaker
+        opened is not sent. Raises the last exception when the policy gives up or the
+        failure is not retryable.
         """
-        if self.breaker.open:
-            raise CircuitOpen(f"not tried: {self.breaker.failures} attempts in a row got no answer")
-        try:
-            value, attempts = await self._call(fn)
-        except FetchError as exc:
-            if exc.status is not None:  # an answer, even an error, shows the host is up
-                self.breaker.record(exc)
-            raise
-        self.breaker.record(None)
-        return value, attempts
+
+        async def attempt() -> T:
+            async with gate if gate is not None else contextlib.nullcontext():
+                self.admit()
+                try:
+                    value = await fn()
+                except Exception as exc:
+                    self.breaker.record(exc)
+                    raise
+                self.breaker.record(None)
+                return value
+
+        self.admit()
+        return await self._call(attempt)
 
     async def _call(self, fn: Callable[[], Awaitable[T]]) -> tuple[T, int]:
         retrying = tenacity.AsyncRetrying(

@@ -1,5 +1,6 @@
 """Wires the stages: parse -> resolve -> fetch -> merge -> render. The only module that
-reads seeds and the previous dataset and writes outputs (and, for `suggest --apply`, seeds).
+reads seeds and the previous dataset and writes outputs (and, for `suggest --apply`, seeds);
+what it writes is put together, in memory, by the stages and `artifacts`.
 
 At the start of a run the previous `output/enriched.json` is read as the store of last known
 values, so a fresh clone with an empty cache still knows them. Outputs are written
@@ -19,35 +20,24 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from enrich import collector, folders, output
+from enrich.artifacts import Regenerated, output_files
 from enrich.cache import Cache
-from enrich.changes import changes_markdown
-from enrich.columns import Facts, select
+from enrich.columns import select
 from enrich.config import Settings
-from enrich.diffs import unified_diff
+from enrich.diffs import bytes_diff, unified_diff
 from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
-from enrich.folders import (
-    CHANGES_NAME,
-    DATASET_NAME,
-    PAGE_NAME,
-    REPORT_NAME,
-    SCHEMA_NAME,
-    TIMELINE_NAME,
-)
+from enrich.folders import CHANGES_NAME, DATASET_NAME, TIMELINE_NAME
 from enrich.ids import unique_across_files
-from enrich.jsonout import dataset_schema, json_bytes
 from enrich.merge import merge
 from enrich.migrate import load_dataset
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
-from enrich.page import render_page
 from enrich.parse import diagnose, parse, split_lines
 from enrich.render import render_document
-from enrich.report import report_markdown
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
 from enrich.suggest import Filled, Suggestion, fill, suggestions
-from enrich.timeline import render_timeline
 from enrich.titles import earlier_titles
 
 
@@ -278,53 +268,31 @@ def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: N
 
 
 def difference(path: Path, data: bytes) -> str:
-    """A unified diff from the bytes of `path` (none when missing) to `data`; "" when they
-    are the same bytes. Never "" when they differ, even in bytes that are not UTF-8 or in
-    line endings alone."""
+    """A unified diff from the bytes of `path` (none when missing) to `data`
+    (`diffs.bytes_diff`)."""
     try:
         current = path.read_bytes() if path.exists() else b""
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if current == data:
-        return ""
-    old, new = _lines(current), _lines(data)
-    names = f"{path} (committed)", f"{path} (from seeds and cache)"
-    if old == new:  # the bytes that differ do not decode
-        return f"--- {names[0]}\n+++ {names[1]}\n@@ the bytes differ (not UTF-8) @@\n"
-    return unified_diff(old, new, *names)
-
-
-def _lines(data: bytes) -> list[str]:
-    """`data` as lines with their own endings, bytes that are not UTF-8 shown as U+FFFD."""
-    return split_lines(data.decode("utf-8", errors="replace"))
+    return bytes_diff(current, data, (f"{path} (committed)", f"{path} (from seeds and cache)"))
 
 
 def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
-    """Every output file's path and content (UTF-8). The dataset is kept as the bytes its
-    serializer wrote: no text copy of it is made on the way to disk."""
-    out, dataset = settings.out, done.dataset
-    facts = Facts(dataset.entities)
-    files: dict[Path, bytes] = {
-        out / DATASET_NAME: json_bytes(dataset),
-        out / SCHEMA_NAME: json_bytes(dataset_schema()),
-        out / REPORT_NAME: report_markdown(dataset, facts).encode(),
-        out / PAGE_NAME: render_page(dataset, facts).encode(),
-        out / TIMELINE_NAME: render_timeline(dataset, facts).encode(),
-    }
-    changes = changes_markdown(done.previous, dataset)
-    if changes is not None:
-        files[out / CHANGES_NAME] = changes.encode()
+    """Every output file's path and content (`artifacts.output_files`), each seed's
+    regenerated document where `plan` put it."""
+    out = settings.out
+    documents = [
+        Regenerated(
+            seed.document,
+            target,
+            _relative(seed.path.parent, target.parent),
+            _relative(out / TIMELINE_NAME, target.parent),
+        )
+        for seed in done.seeds
+        for target in (done.documents[seed.path],)
+    ]
     columns = select(settings.columns, settings.headers)
-    for seed in done.seeds:
-        records = {r.line: r for r in dataset.records if r.file == seed.document.path}
-        target = done.documents[seed.path]
-        base = _relative(seed.path.parent, target.parent)
-        # a document with rows shows the timeline
-        timeline = _relative(out / TIMELINE_NAME, target.parent) if records else None
-        files[target] = render_document(
-            seed.document, records, dataset.entities, columns, base, timeline, facts
-        ).encode()
-    return files
+    return output_files(out, done.dataset, done.previous, columns, documents)
 
 
 def _relative(path: Path, start: Path) -> str:

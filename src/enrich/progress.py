@@ -166,6 +166,16 @@ def headline(result: RunResult, settings: Settings, seconds: float) -> str:
 def hints(result: RunResult, settings: Settings) -> Iterator[str]:
     """What to do about this run's failures, one line each."""
     failed = result.failed_sources()
+    if failed and result.fetch.unanswered and not settings.offline:
+        yield (
+            "some sources could not be reached; their items keep any last known values. "
+            "If this machine has no network, run with --offline."
+        )
+    if result.fetch.late:
+        yield (
+            f"the run's time limit ({result.fetch.run_limit:g} s, ENRICH_RUN_LIMIT) was reached: "
+            f"{sum(result.fetch.late.values())} request(s) not made; retried next run"
+        )
     for source, stats in sorted(result.fetch.stats.items()):
         for note in stats.notes:
             yield note if note.startswith(f"{source}:") else f"{source}: {note}"
@@ -173,11 +183,6 @@ def hints(result: RunResult, settings: Settings) -> Iterator[str]:
         yield (
             "github: no GITHUB_TOKEN, so 60 requests per hour and no GraphQL batching; "
             "set GITHUB_TOKEN for 5,000 per hour"
-        )
-    if failed and result.fetch.unanswered and not settings.offline:
-        yield (
-            "some sources could not be reached; their items keep any last known values. "
-            "If this machine has no network, run with --offline."
         )
     for source, count in sorted(result.fetch.optional_failed.items()):
         yield f"{source}: {count} discovery lookup(s) failed; retried next run (not a failure)"

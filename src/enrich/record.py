@@ -16,7 +16,7 @@ class Record(BaseModel):
         """Share the set of explicitly set field names with every record of the same type
         and fields: pydantic gives each instance its own, as large as a small record's
         values, and the 10,000-row run's peak memory stays within its target only with them
-        shared (README, Performance; `python -m bench.tricks`). The records are frozen, and
+        shared (docs/performance.md; `python -m bench.tricks`). The records are frozen, and
         pydantic copies the set before changing it (`model_copy(update=...)`), so a shared
         set is never changed."""
         key = (type(self), frozenset(self.__pydantic_fields_set__))

@@ -35,10 +35,9 @@ from collections.abc import Mapping, Sequence
 
 from enrich.columns import GENERATED_MARK, Column, Entities, Facts
 from enrich.document import Document, Prose, Table, TableLine
-from enrich.models import (
-    RowRecord,
-)
+from enrich.models import RowRecord
 from enrich.parse import BOM, split_lines
+from enrich.rows import Place, row_records
 from enrich.text import one_line
 from enrich.titles import TITLE_LIMIT, add_titles, strip_titles
 from enrich.urls import in_page
@@ -68,7 +67,7 @@ _INERT = re.compile(r"[0-9A-Za-z.\-\u2020]*")
 
 def render_document(
     document: Document,
-    records: Mapping[int, RowRecord] | None = None,
+    records: Sequence[RowRecord] = (),
     entities: Entities | None = None,
     columns: Sequence[Column] = (),
     link_base: str = ".",
@@ -78,12 +77,14 @@ def render_document(
     """The document as markdown. With no columns, `link_base` "." and no `timeline`,
     exactly its source (less the lines an earlier run added).
 
-    `records` maps a row's 1-based line to its record; `link_base` is the seed's folder seen
+    `records` are the records of the document's rows, as `resolve` gave them (one per row,
+    in document order: `rows.row_records`), or none; `link_base` is the seed's folder seen
     from the output folder (e.g. "../seeds"); `timeline` the timeline image's path seen from
     the output document, to reference it in a generated line; `facts` the rows' facts from
     `entities`, when worked out already.
     """
     facts = facts or Facts(entities or {})
+    placed = row_records(document, records)
     figure = timeline_line(document, timeline) if timeline else None
     parts: list[str] = []
     for block in document.blocks:
@@ -92,7 +93,7 @@ def render_document(
         elif not columns and block.generated == 0:
             parts.append("".join(_source(line, link_base).raw for line in block.lines))
         else:
-            parts.append(_table(block, records or {}, facts, columns, (link_base, document.titles)))
+            parts.append(_table(block, placed, facts, columns, (link_base, document.titles)))
     text = "".join(parts)
     if figure is None or figure[0] != 0:
         return text
@@ -216,14 +217,15 @@ def _repoint_lines(raw: str, first: int, link_base: str, code: frozenset[int]) -
 
 def _table(
     table: Table,
-    records: Mapping[int, RowRecord],
+    records: Mapping[Place, RowRecord],
     facts: Facts,
     columns: Sequence[Column],
     read_back: tuple[str, Mapping[str, str]],
 ) -> str:
     """A table with the generated columns: the curated cells as written (the titles an
     earlier run gave its links, `titles`, taken off), then the new cells; paper links
-    titled. `read_back` is (the link base, the document's earlier titles)."""
+    titled. `records` are the document's, by place (`rows.row_records`); `read_back` is (the
+    link base, the document's earlier titles)."""
     link_base, titles = read_back
     generated = table.generated
     curated = len(table.header.cells) - generated
@@ -232,8 +234,8 @@ def _table(
         _line(_source(table.header, link_base), curated, generated, header),
         _line(table.delimiter, curated, generated, [f" {c.align} " for c in columns]),
     ]
-    for row in table.rows:
-        record = records.get(row.line)
+    for index, row in enumerate(table.rows):
+        record = records.get((table.index, index))
         known = facts.of(record) if record is not None and columns else None
         values = [f" {escape_cell(c.value(known))} " if known is not None else " " for c in columns]
         text = _line(_source(row, link_base), curated, generated, values)

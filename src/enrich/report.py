@@ -48,12 +48,42 @@ def problems(dataset: Dataset, facts: Facts | None = None) -> list[Problem]:
         for d in dataset.diagnostics
         if d.severity is not Severity.INFO or d.code == "duplicate-entity"
     ]
+    down = _failed_sources(dataset)
+    found.extend(down.values())
     for record in dataset.records:
         found.extend(_year(record, facts))
         found.extend(_venue(record, facts))
-        found.extend(_entity_problems(record, dataset.entities))
+        found.extend(_entity_problems(record, dataset.entities, frozenset(down)))
         found.extend(_model_card(record))
     return sorted(set(found), key=_place)
+
+
+def _failed_sources(dataset: Dataset) -> dict[str, Problem]:
+    """One problem per source none of whose linked entities (two or more) could be fetched
+    (a network down, a host that does not answer): said once, not once per link."""
+    by_source: dict[str, dict[str, Result]] = {}
+    for record in dataset.records:
+        for link in record.links:
+            result = dataset.entities.get(link.ref)
+            if result is not None:
+                by_source.setdefault(result.provenance.source, {})[link.ref] = result
+    down: dict[str, Problem] = {}
+    for source, results in sorted(by_source.items()):
+        failed = [r for r in results.values() if r.status in (Status.ERROR, Status.STALE)]
+        if len(results) < 2 or len(failed) < len(results):
+            continue
+        stale = sum(1 for r in failed if r.status is Status.STALE)
+        first = min(failed, key=lambda r: r.ref).provenance.error
+        down[source] = Problem(
+            source,
+            0,
+            "source-failed",
+            f"none of the {len(failed)} links {source} serves could be fetched "
+            f"({stale} keep their last known value), e.g. {first}",
+            "check the network or the service (run with --offline without one); "
+            "they are retried on the next refresh",
+        )
+    return down
 
 
 def _place(problem: Problem) -> tuple[str, int, str, str, str]:
@@ -164,7 +194,11 @@ def _published_doi(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str |
     return None
 
 
-def _entity_problems(record: RowRecord, entities: Mapping[str, Result]) -> Iterator[Problem]:
+def _entity_problems(
+    record: RowRecord, entities: Mapping[str, Result], down: frozenset[str]
+) -> Iterator[Problem]:
+    """The problems of `record`'s links; a failed fetch only when its source was not
+    `down` as a whole (`_failed_sources` says that once)."""
     for link in record.links:
         result = entities.get(link.ref)
         if result is None:
@@ -187,7 +221,7 @@ def _entity_problems(record: RowRecord, entities: Mapping[str, Result]) -> Itera
                 f"repository {result.data.full_name} is archived",
                 "keep it if the code is still the reference; consider a maintained fork",
             )
-        if result.status in (Status.ERROR, Status.STALE):
+        if result.status in (Status.ERROR, Status.STALE) and result.provenance.source not in down:
             yield Problem(
                 record.file,
                 record.line,

@@ -11,6 +11,10 @@
   `# Title`) say nothing about a row; a row's section is what its heading path adds to them
   (`section_label`). The page's section filter and the timeline's colour groups are both
   cut by this one rule, so that a section has one label in both.
+- **Place.** A row's record is found by where the row sits in its document, (table index,
+  0-based row index), never by its line: `resolve` gives one record per table row, in
+  document order, so a document's rows and its records pair up in order (`row_records`).
+  Render and `suggest --apply` find each row's record, and each record's row, this way.
 """
 
 from __future__ import annotations
@@ -23,7 +27,11 @@ from enrich.models import column_named
 from enrich.parse import plain
 
 if TYPE_CHECKING:
+    from enrich.document import Document
     from enrich.models import RowRecord
+
+Place = tuple[int, int]
+"""Where a row sits in its document: (its table's index, its 0-based index in the table)."""
 
 NAME_COLUMNS = ("method", "name", "model", "title")
 """Columns that name a row, in order of preference (lower case)."""
@@ -79,3 +87,19 @@ def shared_headings(paths: Sequence[Sequence[str]]) -> int:
 def section_label(path: Sequence[str], shared: int) -> str:
     """The section of a row under heading `path`, below the `shared` headings."""
     return SECTION_SEPARATOR.join(path[shared:])
+
+
+def row_records(document: Document, records: Sequence[RowRecord]) -> dict[Place, RowRecord]:
+    """Each table row of `document`, by its place, with its record: `records` are those
+    `resolve` gave for `document` (one per row, in document order), or none (no row has a
+    record). A `ValueError` when they are not: a record of another file or table, or too few
+    or too many records."""
+    if not records:
+        return {}
+    places = [(table.index, row) for table in document.tables for row in range(len(table.rows))]
+    if len(places) != len(records) or any(
+        (record.file, record.table) != (document.path, table)
+        for (table, _), record in zip(places, records, strict=True)
+    ):
+        raise ValueError(f"{document.path}: these records are not those of its table rows")
+    return dict(zip(places, records, strict=True))

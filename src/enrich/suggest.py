@@ -25,14 +25,13 @@ from enum import Enum
 from typing import TypeVar
 
 from enrich.columns import humanise
-from enrich.document import Document, TableLine
+from enrich.document import Document, Prose, TableLine
 from enrich.errors import InputError
 from enrich.gaps import gap
 from enrich.metadata import HubMeta, TaggedModels
 from enrich.models import Kind, Result, RowRecord, Status
-from enrich.parse import split_lines
 from enrich.roles import is_blank
-from enrich.rows import name_or_id
+from enrich.rows import Place, name_or_id, row_records
 
 PER_ROW = 3
 """Suggestions per row at most."""
@@ -216,14 +215,15 @@ def fill(document: Document, records: Sequence[RowRecord], chosen: Sequence[Sugg
     """`document`'s text with each chosen suggestion (one per cell) written into its cell;
     `records` are the document's rows as resolved now.
 
-    Rows are found by id, where they are now; a cell is written only while it is empty, as
+    Rows are found by id, where they are now (the record's place in the document,
+    `rows.row_records`); a cell is written only while it is empty, as
     `[text](url)` with the link text most used in that column of the table (else in the
     table, else `Link`), padded to the cell's old width when it fits. Every other byte of the
     text stays as it was.
     """
-    by_id = {r.id: r for r in records}
-    rows = {row.line: (table, row) for table in document.tables for row in table.rows}
-    lines = split_lines(document.text)
+    placed = row_records(document, records)
+    where = {record.id: place for place, record in placed.items()}
+    edited: dict[Place, TableLine] = {}
     applied: list[Suggestion] = []
     done: list[Suggestion] = []
     skipped: list[tuple[Suggestion, str]] = []
@@ -231,28 +231,40 @@ def fill(document: Document, records: Sequence[RowRecord], chosen: Sequence[Sugg
     for suggestion in chosen:
         if suggestion.file != document.path:
             continue
-        record = by_id.get(suggestion.row)
+        place = where.get(suggestion.row)
+        record = placed[place] if place is not None else None
         state = _state(record, suggestion)
         if state is Cell.EMPTY and suggestion.cell in filled:
             state = Cell.TAKEN
         if state is Cell.LINKED:
             done.append(suggestion)
             continue
-        if record is None or state is not Cell.EMPTY:
+        if place is None or record is None or state is not Cell.EMPTY:
             skipped.append((suggestion, state.why(suggestion.column)))
             continue
-        table, row = rows[record.line]
+        table = document.tables[place[0]]
+        row = edited.get(place, table.rows[place[1]])
         index = table.columns.index(suggestion.column)
         if index >= len(row.spans):
             skipped.append((suggestion, Cell.SHORT_ROW.why(suggestion.column)))
             continue
         text = _link_text(records, record, suggestion.column)
-        row = _write_cell(row, index, f"[{text}]({suggestion.url})")
-        rows[record.line] = table, row
-        lines[record.line - 1] = row.raw
+        edited[place] = _write_cell(row, index, f"[{text}]({suggestion.url})")
         filled.add(suggestion.cell)
         applied.append(suggestion)
-    return Filled("".join(lines), tuple(applied), tuple(done), tuple(skipped))
+    return Filled(_text(document, edited), tuple(applied), tuple(done), tuple(skipped))
+
+
+def _text(document: Document, edited: Mapping[Place, TableLine]) -> str:
+    """`document`'s text with the rows at the places of `edited` replaced."""
+    parts: list[str] = []
+    for block in document.blocks:
+        if isinstance(block, Prose):
+            parts.append(block.raw)
+            continue
+        rows = (edited.get((block.index, i), row) for i, row in enumerate(block.rows))
+        parts.extend(line.raw for line in (block.header, block.delimiter, *rows))
+    return "".join(parts)
 
 
 def _link_text(records: Sequence[RowRecord], record: RowRecord, column: str) -> str:

@@ -2,7 +2,7 @@
 token per row and cell: only `table_open` (with its map) and `table_close` are pushed.
 
 Kept for a target: with markdown-it's own rule, which makes a token for every row and cell,
-parse + render of a 10,000-row list missed its limit (README, Performance; `python -m
+parse + render of a 10,000-row list missed its limit (docs/performance.md; `python -m
 bench.tricks`). It leans on markdown-it's internals (`StateBlock`, the rule's `getLine` and
 `MAX_AUTOCOMPLETED_CELLS`), so it lives here, alone, and `tests/test_tablerule.py` checks
 that it finds what markdown-it's own rule finds.

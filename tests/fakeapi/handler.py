@@ -3,7 +3,7 @@
 Faults are the failure modes fetchers must survive, produced at the socket where that matters:
 `reset` closes with SO_LINGER 0 (the peer sees ECONNRESET), `truncated` promises the full
 Content-Length and sends half, `timeout` waits on the server's stop event (so stopping the
-server never hangs on a sleeping handler).
+server never hangs on a sleeping handler); `drip` and `huge` are hostile answers (`hostile`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 from urllib.parse import parse_qs, urlsplit
 
-from . import arxiv_feed, control, github, hub, landing, scholar
+from . import arxiv_feed, control, github, hostile, hub, landing, scholar
 from .wire import Api, Reply, Request
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ FAULT_KINDS = frozenset(
         "truncated",
         "404",
         "empty",
+        *hostile.HOSTILE_KINDS,
     }
 )
 _GITHUB_PREFIXES = (
@@ -255,6 +256,11 @@ class Handler(BaseHTTPRequestHandler):
         record.fault = fault.kind if fault else None
         if fault is not None and fault.kind == "reset":
             self._reset()
+            return
+        if fault is not None and fault.kind in hostile.HOSTILE_KINDS:
+            record.status = 200
+            hostile.serve(self, fault, api)
+            record.done = time.time()
             return
         if fault is not None and fault.kind == "timeout":
             if not app.pause(float(fault.params.get("seconds", 30))):

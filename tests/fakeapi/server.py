@@ -12,12 +12,13 @@ guarded by one lock; latency and the `timeout` fault sleep outside it, on an eve
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from . import arxiv_feed, fixtures, landing, scholar
 from .fixtures import Author, CollectionItem, Org, Paper
@@ -305,6 +306,13 @@ class FakeAPI(LoopbackServer):
                     self.add_org(name)
 
     # ------------------------------------------------------------------------ controls
+    @contextlib.contextmanager
+    def editing(self) -> Iterator[Self]:
+        """`with api.editing():` change the registered entities (`api.papers`, `api.github`,
+        `api.hub`, `api.scholar`, `api.landing`) as one change no request sees half done."""
+        with self._lock:
+            yield self
+
     def set_latency(self, seconds: float, api: ApiName | None = None) -> None:
         """Sleep `seconds` before answering each request (of `api`, or of every API)."""
         with self._lock:
@@ -326,7 +334,8 @@ class FakeAPI(LoopbackServer):
         """Make the next `times` matching requests (all, if None) fail as `kind`.
 
         Kinds: 429, 403_rate_limit, 500, 502, 503, timeout (params: seconds), reset, malformed,
-        truncated, 404, empty. `retry_after` sets Retry-After; for GitHub `reset` and
+        truncated, 404, empty; hostile: drip (interval, headers), huge (size, declared, gzip):
+        see `hostile`. `retry_after` sets Retry-After; for GitHub `reset` and
         `remaining` set the X-RateLimit values. `path_contains` matches path + query string.
         """
         if kind not in FAULT_KINDS:

@@ -169,6 +169,12 @@ def test_one_client_per_thread_and_all_closed(
     assert len({ident for ident, _ in seen.values()}) == len(names)
 
     closed: list[int] = []
-    monkeypatch.setattr(Github, "close", lambda self: closed.append(id(self)))
+    real_close = Github.close
+
+    def close(self: Github) -> None:
+        closed.append(id(self))
+        real_close(self)
+
+    monkeypatch.setattr(Github, "close", close)
     clients.close()
     assert sorted(closed) == sorted(ident for ident, _ in seen.values())

@@ -478,3 +478,23 @@ def test_renamed_repo_is_moved_and_case_is_not_a_rename(api: FakeAPI) -> None:
         "acme/new-name",
     )
     assert (cased.status, cased.moved_to, meta(cased).id) == (Status.OK, None, "Acme/Tiny-LM")
+
+
+@pytest.mark.parametrize("items", [6, 95, 3 * HF_CONCURRENCY])
+def test_a_silent_host_trips_the_breaker_in_one_wave(items: int) -> None:
+    """A Hub that accepts connections and never answers: the requests in flight end at their
+    deadline, five of them open the breaker, and the items still queued for a slot are not
+    sent (they are admitted when they get one, not when they were queued)."""
+    with FakeAPI() as api:
+        api.fault("hub", "timeout", seconds=3600)
+        names = [f"acme/m{i}" for i in range(items)]
+        started = time.monotonic()
+        results, ctx, _ = fetch(api, [(Kind.HF_MODEL, n) for n in names], timeout=5.0, deadline=0.3)
+        elapsed = time.monotonic() - started
+        sent = api.count("hub")
+    assert all(r.status is Status.ERROR for r in results.values())
+    assert ctx.policy.breaker.open
+    assert sent <= max(HF_CONCURRENCY, 5) + 5  # one wave (and the retries of a few)
+    assert elapsed < 0.3 * 4 + 1.0  # a handful of deadlines, not one per item
+    queued = [r for r in results.values() if "not tried" in (r.provenance.error or "")]
+    assert len(queued) >= items - sent

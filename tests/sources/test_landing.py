@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import pytest
 
-from enrich.config import LANDING_CONCURRENCY, Endpoints, Settings
+from enrich.config import Endpoints, Settings
 from enrich.errors import PermanentError
 from enrich.metadata import PageMeta
 from enrich.models import Identifier, Kind, Result, Status
-from enrich.net import RetryPolicy
+from enrich.net import Pacer, RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources.landing import MAX_REDIRECTS, LandingSource, page_meta, page_url
 from tests.fakeapi import FakeAPI, PeakFakeAPI
 from tests.fakeapi.landing import KNOWN
+from tests.test_net import Clock
 
 JSQ = "v235/guo24g"
 FORUM = "tEYskw1VY2"
@@ -243,8 +243,19 @@ def test_tags_in_the_body_are_read_when_the_head_has_none() -> None:
     assert (data.title, [a.name for a in data.authors]) == ("Streamed", ["A B"])
 
 
-def test_a_huge_page_is_read_up_to_the_cap(api: FakeAPI) -> None:
-    api.add_landing_page("pmlr", JSQ, extra_body="<p>filler</p>" * 400_000)  # 5 MB
+@pytest.mark.parametrize("filler", [162_000, 1_000_000])  # 2.1 MB and 13 MB: over the cap
+def test_a_page_over_the_cap_is_malformed_and_not_retried(api: FakeAPI, filler: int) -> None:
+    api.add_landing_page("pmlr", JSQ, extra_body="<p>filler</p>" * filler)
+    results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
+    found = results[f"{Kind.PMLR.value}:{JSQ}"]
+    assert found.status is Status.ERROR
+    assert ctx.stats.answers[found.ref].attempts == 1
+    assert len(pages(api)) == 1
+    assert "larger than 2,097,152 bytes" in (found.provenance.error or "")
+
+
+def test_a_page_under_the_cap_is_read_whole(api: FakeAPI) -> None:
+    api.add_landing_page("pmlr", JSQ, extra_body="<p>filler</p>" * 150_000)  # 1.95 MB
     data = meta(one(api, Kind.PMLR, JSQ))
     assert data.title == "Paper guo24g"
 
@@ -332,27 +343,39 @@ def test_one_failing_page_fails_alone(api: FakeAPI) -> None:
 # ------------------------------------------------------------------------------ limits
 
 
-def test_at_most_landing_concurrency_pages_in_flight() -> None:
-    with PeakFakeAPI(latency=0.3) as api:
-        keys = [f"v1/p{i}" for i in range(3 * LANDING_CONCURRENCY)]
+def test_one_page_at_a_time_from_each_site() -> None:
+    with PeakFakeAPI(latency=0.2) as api:
+        keys = [f"v1/p{i}" for i in range(4)]
+        forums = [f"forum{i}" for i in range(4)]
         for key in keys:
             api.add_landing_page("pmlr", key)
-        results, _, _ = fetch(api, [(Kind.PMLR, k) for k in keys])
+        for forum in forums:
+            api.add_landing_page("openreview", forum)
+        items = [(Kind.PMLR, k) for k in keys] + [(Kind.OPENREVIEW, f) for f in forums]
+        results, _, _ = fetch(api, items)
         assert all(r.status is Status.OK for r in results.values())
-        assert api.peak == LANDING_CONCURRENCY
+        assert api.peak == 2  # the two sites at once, each one page at a time
 
 
-def test_requests_to_a_site_start_a_delay_apart_across_calls(api: FakeAPI) -> None:
+@pytest.mark.parametrize("reading", [0.0, 0.3])
+def test_requests_to_a_site_are_spaced_from_the_last_answer_across_calls(
+    api: FakeAPI, reading: float
+) -> None:
+    """The pace is the source's own `net.Pacer` per site (an injected clock here): the next
+    request starts `landing_delay` after the previous answer was read, however long the
+    answer took, and in the next call of the source too."""
     for key in ("v1/a", "v1/b"):
         api.add_landing_page("pmlr", key)
     settings = Settings(endpoints=Endpoints(pmlr=api.base_url), landing_delay=0.4)
     source = LandingSource(settings)
-    started = time.monotonic()
+    clock = Clock()
+    source._pacers[Kind.PMLR] = Pacer(0.4, clock=clock, sleep=clock.sleep, asleep=clock.asleep)
+    api.set_latency(0.0)
     fetch(api, [(Kind.PMLR, "v1/a")], source=source)
+    clock.advance(reading)  # time passes between the calls: it counts toward the pause
     fetch(api, [(Kind.PMLR, "v1/b")], source=source)
-    first, second = [r for r in api.requests if r.api == "landing"]
-    assert second.at - first.at >= 0.35
-    assert time.monotonic() - started >= 0.35
+    assert [seconds for seconds, _ in clock.waits] == [pytest.approx(0.4 - reading)]
+    assert len([r for r in api.requests if r.api == "landing"]) == 2
 
 
 @pytest.mark.parametrize("charset", ["base64", "zlib", "rot13", "no-such-codec"])

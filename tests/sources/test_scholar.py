@@ -227,6 +227,45 @@ def test_a_batch_refused_because_of_one_id_is_halved_until_the_others_are_answer
     assert len(batches(api)) <= 4 * (1 + 16)  # attempts x (the call + its split budget)
 
 
+@pytest.mark.parametrize("poisoned", [(0,), (13,), (3, 12), (0, 15)])
+def test_refused_ids_are_isolated_wherever_they_sit(
+    api: FakeAPI, poisoned: tuple[int, ...]
+) -> None:
+    keys = [f"arxiv:2305.{n:05d}" for n in range(16)]
+    for key in keys:
+        api.add_scholar(key.replace("arxiv:", "ARXIV:"))
+    bad = {keys[n] for n in poisoned}
+    api.scholar.poison.update(k.replace("arxiv:", "ARXIV:") for k in bad)
+    results, _ = fetch(api, keys)
+    assert {k for k, r in results.items() if r.status is Status.ERROR} >= {
+        f"scholar:{k}" for k in bad
+    }
+    answered = {k for k, r in results.items() if r.status is Status.OK}
+    if len(poisoned) == 1:  # one refused id: halving isolates it, every other is answered
+        assert answered == {f"scholar:{k}" for k in keys if k not in bad}
+    else:  # in both halves: that looks like the server's failure, and halving stops there
+        assert len(results) == 16
+
+
+@pytest.mark.parametrize("status", ["500", "503"])
+@pytest.mark.parametrize("size", [2, 8, 500])
+def test_a_server_failing_every_batch_is_not_halved_down(
+    api: FakeAPI, status: str, size: int
+) -> None:
+    """500 on the batch and on both of its halves: the server's failure, not an id's. The
+    ids end `error` after three batches (each retried by the policy), not 16 halvings."""
+    api.fault("scholar", status)
+    keys = [f"arxiv:2305.{n:05d}" for n in range(size)]
+    results, _ = fetch(api, keys)
+    assert all(r.status is Status.ERROR for r in results.values())
+    attempts = RetryPolicy().attempts
+    halved = status == "500"  # 503 is not a refusal halving can cure
+    assert len(batches(api)) == attempts * (3 if halved else 1)
+    assert {len(b) for b in batches(api)} == (
+        {size, size // 2, size - size // 2} if halved else {size}
+    )
+
+
 def test_a_rate_limited_batch_is_not_halved(api: FakeAPI) -> None:
     api.fault("scholar", "429")
     fetch(api, ["arxiv:2305.00001", "arxiv:2305.00002"])

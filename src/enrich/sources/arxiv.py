@@ -24,8 +24,10 @@ How the client is configured, and why:
   that changes them fails loudly.
 * Its `requests.Session` is replaced by `_Session`: the package sends no timeout, so a
   server that accepts the connection and never answers would hold a worker thread forever;
-  and `arxiv.HTTPError` carries only the status, so a response hook keeps the last answer's
-  headers (for `Retry-After` on 429/503) and body (for the well-formedness gate below).
+  the session sends through `enrich.transport` (a total deadline per request, at most the
+  source's answer bytes: a larger feed is malformed, not retried); and `arxiv.HTTPError`
+  carries only the status, so a response hook keeps the last answer's headers (for
+  `Retry-After` on 429/503) and body (for the well-formedness gate below).
 
 How answers are read:
 
@@ -63,6 +65,7 @@ from enrich.models import Author, Kind, PaperMeta, Result, Status, utc
 from enrich.net import Pacer, http_error
 from enrich.sources import FetchContext, Request, result
 from enrich.text import clean, distinct, web_url
+from enrich.transport import Bounds, bounds, mount
 from enrich.urls import ARXIV_ID
 
 WHAT: Final = "arXiv id_list batch"
@@ -84,11 +87,12 @@ _SUBJECT_CLASS = re.compile(r"\.[A-Z]{2}/")
 
 
 class _Session(Session):
-    """A `requests.Session` with a default timeout that remembers its last response and
-    tells `answered` when it is in (read whole: the package does not stream)."""
+    """A `requests.Session` with a default timeout and bounds that remembers its last
+    response and tells `answered` when it is in (read whole: the package does not stream)."""
 
-    def __init__(self, timeout: float, answered: Callable[[], None]) -> None:
+    def __init__(self, timeout: float, limits: Bounds, answered: Callable[[], None]) -> None:
         super().__init__()
+        mount(self, limits)
         self.timeout = timeout
         self.answered = answered
         self.last: Response | None = None
@@ -176,7 +180,8 @@ class _Run:
         endpoint = settings.endpoints.arxiv.replace("{", "{{").replace("}", "}}")
         self.client.query_url_format = endpoint + "?{}"
         self.client._session.close()
-        session = _Session(settings.timeout, self.source.pacer.answered)
+        limits = bounds(settings, self.source.name)
+        session = _Session(settings.timeout, limits, self.source.pacer.answered)
         self.session = self.client._session = session
 
     async def batch(self, ids: list[str]) -> None:
@@ -233,7 +238,7 @@ class _Run:
 
     def fail(self, ids: list[str], answer: _Answer, failure: BaseException) -> None:
         status = failure.status if isinstance(failure, FetchError) else None
-        message = _describe(failure, self.source.settings.timeout)
+        message = _describe(failure, self.source.settings)
         if status == 400 and len(ids) == 1:
             message = "arXiv refused this id (HTTP 400)"
         batch = {
@@ -315,12 +320,13 @@ def _well_formed(body: bytes) -> bool:
     return True
 
 
-def _describe(exc: BaseException, timeout: float) -> str:
+def _describe(exc: BaseException, settings: Settings) -> str:
     """A short, token-free message for a failed batch."""
     if isinstance(exc, FetchError):
         return str(exc)
     if isinstance(exc, Timeout):
-        return f"{WHAT}: no answer within {timeout:g} s"
+        limits = f"{settings.timeout:g} s a read, {settings.deadline:g} s in all"
+        return f"{WHAT}: no whole answer in time ({limits})"
     if isinstance(exc, RequestsConnectionError | ChunkedEncodingError | OSError):
         return f"{WHAT}: connection failed ({type(exc).__name__})"
     return f"{WHAT}: {type(exc).__name__}"

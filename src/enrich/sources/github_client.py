@@ -40,6 +40,7 @@ from enrich.config import Settings
 from enrich.errors import PermanentError, TimedOut, TransientError, Unreachable
 from enrich.models import RepoMeta
 from enrich.sources.github_meta import build_meta
+from enrich.transport import Bounds, bounds, mount
 
 # Pins the REST answer shape (docs.github.com, "API Versions"); the version GitHub selects
 # by default and the one the recordings in shared/api-samples/github answer with.
@@ -50,7 +51,7 @@ Answer = tuple[int, Mapping[str, str], str]  # status, lowercase headers, body
 
 def make_client(settings: Settings, token: str = "") -> Github:
     """A PyGithub client configured for this project (see the module docstring)."""
-    return Github(
+    client = Github(
         auth=Auth.Token(token) if token else None,
         base_url=settings.endpoints.github,
         # PyGithub insists on whole seconds; round up, never to zero (no timeout at all).
@@ -62,6 +63,25 @@ def make_client(settings: Settings, token: str = "") -> Github:
         seconds_between_writes=None,
         api_version=API_VERSION,
     )
+    _bound(client, bounds(settings, "github"))
+    return client
+
+
+def _bound(client: Github, limits: Bounds) -> None:
+    """Every connection the client makes sends through `enrich.transport` under `limits`
+    (a total deadline, a size cap). PyGithub makes its connection objects from a class its
+    `Requester` keeps (private since PyGithub 2.0; the contract test and the hostile-server
+    tests of this source fail if that changes): a subclass mounts the adapter on each one's
+    session."""
+    requester = client.requester
+    base = requester._Requester__connectionClass  # type: ignore[attr-defined]
+
+    class Bounded(base):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            mount(self.session, limits)
+
+    requester._Requester__connectionClass = Bounded  # type: ignore[attr-defined]
 
 
 class Clients:

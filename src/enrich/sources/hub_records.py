@@ -1,5 +1,6 @@
 """Hugging Face Hub answers normalised into `HubMeta`: the values of huggingface_hub's info
-objects (and of the models list) cleaned, capped and checked. Pure; `huggingface.py` fetches.
+objects (and of the models list) cleaned, capped and checked; its error answers as the
+project's `FetchError`s. Pure; `huggingface.py` fetches.
 
 Values are untrusted: strings are cleaned (`text.one_line`) and capped, ids and terms must
 match the Hub's own patterns, counts must be non-negative integers, links must be GitHub
@@ -10,11 +11,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from huggingface_hub import CardData
+from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
 
-from enrich.models import HubKind, HubMeta, TaggedModel, utc
+from enrich.errors import FetchError, PermanentError
+from enrich.models import HubKind, HubMeta, Identifier, Kind, TaggedModel, utc
+from enrich.net import http_error
 from enrich.text import clean
 from enrich.urls import ARXIV_ID
 
@@ -24,6 +28,42 @@ _TERM = re.compile(r"[\w.+:-]{1,64}")
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/([A-Za-z0-9][\w-]*)/([\w.-]+?)(?:\.git)?/?")
 _MAX_TITLE: Final = 300
 _MAX_IDS: Final = 50
+BAD_TOKEN: Final = "Invalid credentials in Authorization header"
+
+
+class Missing(PermanentError):
+    """The Hub says the entity does not exist (or no reader may see it)."""
+
+
+def hub_kind(kind: Kind) -> HubKind:
+    return cast(HubKind, kind.value.removeprefix("hf_"))
+
+
+def what(ident: Identifier) -> str:
+    """How messages name the entity `ident`."""
+    if ident.kind is Kind.HF_PAPER_MODELS:
+        return f"Hub models tagged arxiv:{ident.key[:120]}"
+    return f"Hub {hub_kind(ident.kind)} {ident.key[:120]}"
+
+
+def check(pattern: re.Pattern[str], key: str, what: str) -> None:
+    if not pattern.fullmatch(key):
+        raise PermanentError(f"{key[:120]!r} is not a valid {what}")
+
+
+def failure(exc: HfHubHTTPError, what: str) -> FetchError:
+    """The `FetchError` for an error answer the library raised."""
+    response = exc.response
+    status = response.status_code
+    if isinstance(exc, GatedRepoError):
+        return PermanentError(f"{what}: gated, metadata refused (HTTP {status})", status=status)
+    if isinstance(exc, RepositoryNotFoundError) or status == 404:
+        return Missing(f"{what}: not found (HTTP {status})", status=status)
+    if status == 401 and response.headers.get("X-Error-Message") == BAD_TOKEN:
+        return PermanentError(f"{what}: the Hub refused the token (HTTP 401)", status=status)
+    if status == 401:
+        return Missing(f"{what}: private or missing (HTTP 401)", status=status)
+    return http_error(status, response.headers, what)
 
 
 def repo_meta(kind: HubKind, info: Any) -> HubMeta:

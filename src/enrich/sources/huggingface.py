@@ -17,7 +17,9 @@ What huggingface_hub does by itself, and how it is kept in check:
 
 * Its shared httpx2 client has no timeout; only the `*_info` calls take one. The source
   installs once, through the documented `set_client_factory`, a client whose request hook
-  applies `settings.timeout` to every request made for this source.
+  applies `settings.timeout` to every request made for this source, and whose transport
+  (`enrich.transport`) holds each of them to the source's bounds: a total deadline and a
+  size cap of the answer (the hook sets them on the request).
 * The calls used here send one request and raise (`hf_raise_for_status`): only `ctx.policy`
   retries. Not `list_models` (for orgs, or tagged models): its pages go through
   `http_backoff`, which retries 5 times by itself, sleeping up to the whole `RateLimit` reset
@@ -54,15 +56,13 @@ import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Final, cast, get_args
+from typing import Any, Final, get_args
 
 import httpx2
 from huggingface_hub import HfApi, Organization, User, hf_api
 from huggingface_hub.errors import (
-    GatedRepoError,
     HfHubHTTPError,
     HFValidationError,
-    RepositoryNotFoundError,
 )
 from huggingface_hub.utils import _http as hub_http
 
@@ -71,7 +71,6 @@ from enrich.config import HF_CONCURRENCY, Settings
 from enrich.errors import FetchError, PermanentError
 from enrich.models import (
     HUB_FETCHED,
-    HubKind,
     HubMeta,
     Identifier,
     Kind,
@@ -79,17 +78,21 @@ from enrich.models import (
     Status,
     TaggedModels,
 )
-from enrich.net import http_error, tls
 from enrich.sources import FetchContext, Request, SourceStats, result
 from enrich.sources.hub_records import (
     SLUG,
+    Missing,
+    check,
     count,
+    failure,
     github_repo,
     moment,
     repo_meta,
     tagged_model,
     text,
+    what,
 )
+from enrich.transport import BOUNDS, Bounds, Transport, bounds
 from enrich.urls import ARXIV_ID
 
 NAME: Final = "huggingface"
@@ -113,11 +116,6 @@ _API_PATH = re.compile(
     r"/api/(?:(?:models|datasets|spaces|collections|papers|organizations|users)/|models$)"
 )
 _NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}")
-_BAD_TOKEN: Final = "Invalid credentials in Authorization header"
-
-
-class _Missing(PermanentError):
-    """The Hub says the entity does not exist (or no reader may see it)."""
 
 
 class _Exhausted(PermanentError):
@@ -134,6 +132,7 @@ class _Run:
 
     endpoint: str
     timeout: httpx2.Timeout
+    bounds: Bounds
     stats: SourceStats
     max_wait: float
     left: int | None = None
@@ -142,7 +141,8 @@ class _Run:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def admit(self, request: httpx2.Request) -> None:
-        """Refuse what is not ours or over budget; count the request, apply the timeout."""
+        """Refuse what is not ours or over budget; count the request, apply the timeout and
+        the bounds."""
         target = str(request.url.copy_with(query=None, fragment=None))
         local = target[len(self.endpoint) :] if target.startswith(self.endpoint) else ""
         if not _API_PATH.match(local):
@@ -156,7 +156,8 @@ class _Run:
                         f"{self.max_wait:.0f} s the retry policy waits): not fetched"
                     )
                 self.left -= 1
-        request.extensions = {**request.extensions, "timeout": self.timeout.as_dict()}
+        extensions = {"timeout": self.timeout.as_dict(), BOUNDS: self.bounds}
+        request.extensions = {**request.extensions, **extensions}
         self.stats.count_request()
 
     def observe(self, response: httpx2.Response) -> None:
@@ -188,10 +189,13 @@ def _on_response(response: httpx2.Response) -> None:
 
 
 def _client() -> httpx2.Client:
-    """The library's default client (no default timeout, redirects followed) + our hooks."""
+    """The library's default client (no default timeout, redirects followed) + our hooks and
+    our transport (which bounds the requests our hook marks, and only those)."""
     hooks: dict[str, list[Callable[..., Any]]] = {"request": [_on_request]}
     hooks["response"] = [_on_response]
-    return httpx2.Client(event_hooks=hooks, follow_redirects=True, timeout=None, verify=tls())
+    return httpx2.Client(
+        event_hooks=hooks, follow_redirects=True, timeout=None, transport=Transport()
+    )
 
 
 def _install_client() -> None:
@@ -232,7 +236,8 @@ class HubSource:
         _install_client()
         timeout = httpx2.Timeout(self._settings.timeout)
         endpoint = str(httpx2.URL(self._api.endpoint))  # as httpx2 spells request URLs
-        run = _Run(endpoint, timeout, ctx.stats, ctx.policy.max_seconds)
+        limits = bounds(self._settings, NAME)
+        run = _Run(endpoint, timeout, limits, ctx.stats, ctx.policy.max_seconds)
         quota = RATE_LIMIT_TOKEN if self._secret else RATE_LIMIT_ANONYMOUS
         if len(requests) > quota:
             ctx.stats.note(f"{NAME}: {len(requests)} items; the Hub allows {quota} per 5 min")
@@ -249,12 +254,11 @@ class HubSource:
 
         async def attempt() -> HubMeta | TaggedModels:
             nonlocal attempts
-            async with slots:
-                attempts += 1
-                return await asyncio.to_thread(self._lookup, request.identifier, run)
+            attempts += 1
+            return await asyncio.to_thread(self._lookup, request.identifier, run)
 
         try:
-            meta, _ = await ctx.policy.call(attempt)
+            meta, _ = await ctx.policy.call(attempt, gate=slots)
         except Exception as exc:  # noqa: BLE001 - an item never raises: it ends as its status
             found = self._failed(request, ctx, exc, max(attempts, 1), run)
         else:
@@ -266,7 +270,7 @@ class HubSource:
         self, request: Request, ctx: FetchContext, exc: Exception, attempts: int, run: _Run
     ) -> Result:
         status = exc.status if isinstance(exc, FetchError) else None
-        if isinstance(exc, _Missing):
+        if isinstance(exc, Missing):
             return result(
                 request, ctx, NAME, Status.NOT_FOUND, http_status=status, attempts=attempts
             )
@@ -274,9 +278,9 @@ class HubSource:
         if isinstance(exc, FetchError):
             message = str(exc)
         elif isinstance(exc, httpx2.HTTPError | OSError):
-            message = f"{_what(request.identifier)}: {type(exc).__name__}: {str(exc)[:200]}"
+            message = f"{what(request.identifier)}: {type(exc).__name__}: {str(exc)[:200]}"
         else:
-            message = f"{_what(request.identifier)}: unexpected {type(exc).__name__}"
+            message = f"{what(request.identifier)}: unexpected {type(exc).__name__}"
         if self._secret:
             message = message.replace(self._secret, "***")
         return result(
@@ -288,15 +292,15 @@ class HubSource:
     def _lookup(self, ident: Identifier, run: _Run) -> HubMeta | TaggedModels:
         """One attempt: the library call, its errors as `FetchError`s."""
         token = _RUN.set(run)
-        what = _what(ident)
+        named = what(ident)
         try:
             return self._calls[ident.kind](ident.key)
         except HfHubHTTPError as exc:
-            raise _failure(exc, what) from None
+            raise failure(exc, named) from None
         except HFValidationError:
-            raise PermanentError(f"{what}: not a valid Hub id") from None
+            raise PermanentError(f"{named}: not a valid Hub id") from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise PermanentError(f"{what}: malformed answer ({type(exc).__name__})") from None
+            raise PermanentError(f"{named}: malformed answer ({type(exc).__name__})") from None
         finally:
             _RUN.reset(token)
 
@@ -313,7 +317,7 @@ class HubSource:
         return repo_meta("space", info)
 
     def _collection(self, key: str) -> HubMeta:
-        _check(SLUG, key, "collection slug")
+        check(SLUG, key, "collection slug")
         found = self._api.get_collection(key)
         upvotes, modified = count(found.upvotes), moment(found.last_updated)
         return HubMeta(
@@ -326,7 +330,7 @@ class HubSource:
         )
 
     def _paper(self, key: str) -> HubMeta:
-        _check(ARXIV_ID, key, "arXiv id")
+        check(ARXIV_ID, key, "arXiv id")
         found = self._api.paper_info(key)
         upvotes, repo = count(found.upvotes), github_repo(found.github_repo)
         return HubMeta(
@@ -335,7 +339,7 @@ class HubSource:
 
     def _paper_models(self, key: str) -> TaggedModels:
         """The models tagged `arxiv:<key>`, most downloaded first (none is a fact: `ok`)."""
-        _check(ARXIV_ID, key, "arXiv id")
+        check(ARXIV_ID, key, "arXiv id")
         params: dict[str, str | int] = {
             "filter": f"arxiv:{key}",
             "sort": "downloads",
@@ -360,7 +364,7 @@ class HubSource:
 
     def _owner(self, key: str) -> HubMeta:
         """An org, else a user of that name: `numModels` of its overview."""
-        _check(_NAME, key, "org or user name")
+        check(_NAME, key, "org or user name")
         found: Organization | User
         try:
             found = self._api.get_organization_overview(key)
@@ -370,36 +374,6 @@ class HubSource:
             found = self._api.get_user_overview(key)
         models = count(found.num_models)
         return HubMeta(hub_kind="org", id=key, title=text(found.fullname), models=models)
-
-
-def _hub_kind(kind: Kind) -> HubKind:
-    return cast(HubKind, kind.value.removeprefix("hf_"))
-
-
-def _what(ident: Identifier) -> str:
-    if ident.kind is Kind.HF_PAPER_MODELS:
-        return f"Hub models tagged arxiv:{ident.key[:120]}"
-    return f"Hub {_hub_kind(ident.kind)} {ident.key[:120]}"
-
-
-def _check(pattern: re.Pattern[str], key: str, what: str) -> None:
-    if not pattern.fullmatch(key):
-        raise PermanentError(f"{key[:120]!r} is not a valid {what}")
-
-
-def _failure(exc: HfHubHTTPError, what: str) -> FetchError:
-    """The `FetchError` for an error answer the library raised."""
-    response = exc.response
-    status = response.status_code
-    if isinstance(exc, GatedRepoError):
-        return PermanentError(f"{what}: gated, metadata refused (HTTP {status})", status=status)
-    if isinstance(exc, RepositoryNotFoundError) or status == 404:
-        return _Missing(f"{what}: not found (HTTP {status})", status=status)
-    if status == 401 and response.headers.get("X-Error-Message") == _BAD_TOKEN:
-        return PermanentError(f"{what}: the Hub refused the token (HTTP 401)", status=status)
-    if status == 401:
-        return _Missing(f"{what}: private or missing (HTTP 401)", status=status)
-    return http_error(status, response.headers, what)
 
 
 def _done(request: Request, ctx: FetchContext, meta: HubMeta | TaggedModels, tries: int) -> Result:

@@ -7,17 +7,19 @@ OpenReview id). Their landing pages carry the Highwire Press meta tags Google Sc
 (`<meta name="citation_title" content="...">`), and those are what is kept, as a `PageMeta`.
 
 How it asks. `GET {ENRICH_PMLR_URL}/<key>.html` and `GET {ENRICH_OPENREVIEW_URL}/forum?id=<id>`
-with httpx2's async client (the project's one HTTP stack), one request per page, at most
-`LANDING_CONCURRENCY` (4) at once, and each request to a site starting at least
-`settings.landing_delay` seconds (0.5 s) after the previous one to that site started, across
-calls of the source. Every attempt goes through the shared retry policy (`ctx.policy.call`):
-429 and 5xx answers (`enrich.net.http_error`, so `Retry-After` sets the wait), timeouts,
-resets and cut bodies are retried. Redirects are followed on the same site, at most 3 (a
-blind OpenReview submission sends its original's forum to its own); a redirect to another
-site is refused. A key that is not a PMLR volume/slug or an OpenReview id is not asked.
+with httpx2's async client (the project's one HTTP stack), one request per page; to each
+site one request at a time, each starting at least `settings.landing_delay` seconds (0.5 s)
+after the previous answer from that site was read (`net.Pacer`, the project's one way of
+spacing requests), across calls of the source. Every attempt goes through the shared retry
+policy (`ctx.policy.call`): 429 and 5xx answers (`enrich.net.http_error`, so `Retry-After`
+sets the wait), timeouts, resets and cut bodies are retried. Redirects are followed on the
+same site, at most 3 (a blind OpenReview submission sends its original's forum to its own);
+a redirect to another site is refused. A key that is not a PMLR volume/slug or an
+OpenReview id is not asked.
 
-How answers are read. 404 (and 410) is `not_found`. At most `MAX_PAGE_BYTES` of the body are
-read, decoded by its charset (else UTF-8, bad bytes replaced), and parsed with the standard
+How answers are read. 404 (and 410) is `not_found`. A page larger than the source's answer
+bytes (`config.ANSWER_BYTES`, `enrich.transport`) is malformed and not read further; a page
+is decoded by its charset (else UTF-8, bad bytes replaced), and parsed with the standard
 library's `html.parser` in a worker thread: every `<meta name="citation_*" content="...">` of
 the document, head or body (script and style contents are text to the parser, comments are
 skipped, so a tag written inside either is not read). Parsing stops at `<body>` once the
@@ -57,7 +59,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import re
-import time
 from collections.abc import Mapping, Sequence
 from datetime import date
 from html.parser import HTMLParser
@@ -67,16 +68,16 @@ from urllib.parse import quote, urljoin
 import httpx2
 
 from enrich import __version__
-from enrich.config import LANDING_CONCURRENCY, Endpoints, Settings
+from enrich.config import Endpoints, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.models import LANDING_KINDS, Author, Identifier, Kind, PageMeta, Result, Status
-from enrich.net import http_error, tls
+from enrich.net import Pacer, http_error
 from enrich.sources import FetchContext, Request, result
 from enrich.text import one_line, plausible_year, web_url
+from enrich.transport import AsyncTransport, bounds
 
 NAME: Final = "landing"
 USER_AGENT: Final = f"enrich/{__version__} (httpx2)"
-MAX_PAGE_BYTES: Final = 2_000_000
 MAX_REDIRECTS: Final = 3
 _MAX_TITLE: Final = 1_000
 _MAX_NAME: Final = 300
@@ -105,30 +106,24 @@ class LandingSource:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        # When the next request to each site may start: the pace holds across calls.
-        self._free_at: dict[Kind, float] = {}
+        # One pacer per site, kept across calls: the pace holds across them.
+        self._pacers = {kind: Pacer(settings.landing_delay) for kind in self.kinds}
 
     async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
         """One result per request, keyed by ref. Never raises for an item."""
-        slots = asyncio.Semaphore(LANDING_CONCURRENCY)
-        turns = {kind: asyncio.Lock() for kind in self.kinds}
         async with httpx2.AsyncClient(
             headers={"User-Agent": USER_AGENT},
             timeout=self.settings.timeout,
             follow_redirects=False,
-            verify=tls(),
+            transport=AsyncTransport(bounds(self.settings, NAME)),
         ) as client:
-            done = await asyncio.gather(
-                *(self._item(client, r, slots, turns, ctx) for r in requests)
-            )
+            done = await asyncio.gather(*(self._item(client, r, ctx) for r in requests))
         return {r.ref: found for r, found in zip(requests, done, strict=True)}
 
     async def _item(
         self,
         client: httpx2.AsyncClient,
         request: Request,
-        slots: asyncio.Semaphore,
-        turns: Mapping[Kind, asyncio.Lock],
         ctx: FetchContext,
     ) -> Result:
         ident = request.identifier
@@ -136,9 +131,8 @@ class LandingSource:
 
         async def attempt() -> PageMeta:
             nonlocal attempts
-            async with slots:
-                attempts += 1
-                return await self._read(client, ident, turns[ident.kind], ctx)
+            attempts += 1
+            return await self._read(client, ident, ctx)
 
         try:
             page_url(ident, self._base(ident.kind))  # a key that is not one is not asked
@@ -173,25 +167,19 @@ class LandingSource:
         endpoints = self.settings.endpoints
         return endpoints.pmlr if kind is Kind.PMLR else endpoints.openreview
 
-    async def _pace(self, kind: Kind, turn: asyncio.Lock) -> None:
-        """Wait for this site's turn: request starts `landing_delay` apart."""
-        async with turn:
-            pause = self._free_at.get(kind, 0.0) - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)
-            self._free_at[kind] = time.monotonic() + self.settings.landing_delay
-
     async def _read(
-        self, client: httpx2.AsyncClient, ident: Identifier, turn: asyncio.Lock, ctx: FetchContext
+        self, client: httpx2.AsyncClient, ident: Identifier, ctx: FetchContext
     ) -> PageMeta:
-        """One attempt: the page (following same-site redirects), its meta tags read."""
+        """One attempt: the page (following same-site redirects), its meta tags read. Each
+        request in the site's turn, admitted then (the breaker may have opened meanwhile)."""
         what = f"{SITES[ident.kind]} {ident.key}"
         url = httpx2.URL(page_url(ident, self._base(ident.kind)))
         site = (url.scheme, url.host, url.port)
         for _ in range(MAX_REDIRECTS + 1):
-            await self._pace(ident.kind, turn)
-            ctx.stats.count_request()
-            status, body, charset, target = await _get(client, url, what)
+            async with self._pacers[ident.kind]:
+                ctx.policy.admit()
+                ctx.stats.count_request()
+                status, body, charset, target = await _get(client, url, what)
             if target is None:
                 text = _decode(body, charset)
                 public = page_url(ident, _public(ident.kind))
@@ -235,14 +223,8 @@ async def _get(
                 raise _Missing(f"{what}: HTTP {status}", status=status)
             if status != 200:
                 raise http_error(status, response.headers, what)
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= MAX_PAGE_BYTES:
-                    break
-            return status, b"".join(chunks)[:MAX_PAGE_BYTES], response.charset_encoding, None
+            body = await response.aread()  # at most the source's bytes (`transport.Bounds`)
+            return status, body, response.charset_encoding, None
     except httpx2.ConnectError as exc:
         raise Unreachable(f"{what}: connection failed ({type(exc).__name__})") from None
     except httpx2.TimeoutException:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
@@ -35,9 +36,10 @@ import httpx2
 from enrich.config import S2_BATCH_SIZE, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.models import Author, Kind, Result, ScholarMeta, Status
-from enrich.net import Pacer, http_error, tls
+from enrich.net import Pacer, http_error
 from enrich.sources import FetchContext, Request, result
 from enrich.text import clean, distinct, plausible_year, web_url
+from enrich.transport import AsyncTransport, bounds
 
 WHAT: Final = "Semantic Scholar paper batch"
 PATH: Final = "/graph/v1/paper/batch"
@@ -54,6 +56,14 @@ _MAX_FIELD: Final = 500
 # batch of about 4 (and bound what an API refusing everything costs: 1 s a request).
 _MAX_SPLIT_REQUESTS: Final = 16
 _SPLIT_ON: Final = frozenset({400, 500})
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A batch that failed after the retry policy, and the attempts it took."""
+
+    error: Exception
+    attempts: int
 
 
 def s2_id(key: str) -> str | None:
@@ -98,7 +108,7 @@ class ScholarSource:
             base_url=self.settings.endpoints.scholar,
             headers=headers,
             timeout=self.settings.timeout,
-            verify=tls(),
+            transport=AsyncTransport(bounds(self.settings, self.name)),
         ) as client:
             ids = list(wanted)
             splits = [_MAX_SPLIT_REQUESTS]  # for the whole call: a refusing API costs little
@@ -116,9 +126,50 @@ class ScholarSource:
         ctx: FetchContext,
         splits: list[int],
     ) -> None:
-        """Ask `ids`; record a result for each. A batch the API refuses with 400 or 500 —
-        answers that one malformed or unlucky id can cause for the whole batch (allenai/
-        s2-folks#38, #103) — is halved while `splits` lasts, so the other ids are answered."""
+        """Ask `ids`; record a result for each (see `_split` for a refused batch)."""
+        failed = await self._ask(client, ids, wanted, results, ctx)
+        if failed is not None:
+            await self._split(client, ids, failed, wanted, results, ctx, splits)
+
+    async def _split(
+        self,
+        client: httpx2.AsyncClient,
+        ids: list[str],
+        failed: _Failed,
+        wanted: Mapping[str, list[Request]],
+        results: dict[str, Result],
+        ctx: FetchContext,
+        splits: list[int],
+    ) -> None:
+        """A batch the API refused with 400 or 500 — answers that one malformed or unlucky
+        id can cause for the whole batch (allenai/s2-folks#38, #103) — is halved while
+        `splits` lasts, so the other ids are answered. Both halves are asked before either
+        is halved again, and halving goes on only into a half refused while its sibling was
+        answered: when both fail, the failure is the server's, not an id's, and their ids
+        end `error` without more requests. Any other failure ends the batch at once."""
+        status = failed.error.status if isinstance(failed.error, FetchError) else None
+        if status not in _SPLIT_ON or len(ids) < 2 or splits[0] < 2:
+            self._fail(ids, failed, wanted, results, ctx)
+            return
+        splits[0] -= 2
+        halves = (ids[: len(ids) // 2], ids[len(ids) // 2 :])
+        outcomes = [await self._ask(client, half, wanted, results, ctx) for half in halves]
+        servers = all(outcome is not None for outcome in outcomes)
+        for half, outcome in zip(halves, outcomes, strict=True):
+            if outcome is not None and servers:
+                self._fail(half, outcome, wanted, results, ctx)
+            elif outcome is not None:
+                await self._split(client, half, outcome, wanted, results, ctx, splits)
+
+    async def _ask(
+        self,
+        client: httpx2.AsyncClient,
+        ids: list[str],
+        wanted: Mapping[str, list[Request]],
+        results: dict[str, Result],
+        ctx: FetchContext,
+    ) -> _Failed | None:
+        """One batch under the retry policy: its ids' results recorded, or the failure."""
         attempts = 0
 
         async def once() -> list[Any]:
@@ -131,33 +182,39 @@ class ScholarSource:
         try:
             answer, _ = await ctx.policy.call(once)
         except Exception as exc:  # noqa: BLE001 - a batch never raises: its ids end `error`
-            status = exc.status if isinstance(exc, FetchError) else None
-            if status in _SPLIT_ON and len(ids) > 1 and splits[0] >= 2:
-                splits[0] -= 2
-                half = len(ids) // 2
-                await self._batch(client, ids[:half], wanted, results, ctx, splits)
-                await self._batch(client, ids[half:], wanted, results, ctx, splits)
-                return
-            error = _describe(exc)
-            batch = {
-                request.ref: result(
-                    request,
-                    ctx,
-                    self.name,
-                    Status.ERROR,
-                    http_status=status,
-                    attempts=attempts,
-                    error=error,
-                )
-                for ident in ids
-                for request in wanted[ident]
-            }
-        else:
-            batch = {
-                request.ref: self._one(request, item, attempts, ctx)
-                for ident, item in zip(ids, answer, strict=True)
-                for request in wanted[ident]
-            }
+            return _Failed(exc, attempts)
+        batch = {
+            request.ref: self._one(request, item, attempts, ctx)
+            for ident, item in zip(ids, answer, strict=True)
+            for request in wanted[ident]
+        }
+        results.update(batch)
+        ctx.settled(batch)
+        return None
+
+    def _fail(
+        self,
+        ids: list[str],
+        failed: _Failed,
+        wanted: Mapping[str, list[Request]],
+        results: dict[str, Result],
+        ctx: FetchContext,
+    ) -> None:
+        status = failed.error.status if isinstance(failed.error, FetchError) else None
+        error = _describe(failed.error)
+        batch = {
+            request.ref: result(
+                request,
+                ctx,
+                self.name,
+                Status.ERROR,
+                http_status=status,
+                attempts=failed.attempts,
+                error=error,
+            )
+            for ident in ids
+            for request in wanted[ident]
+        }
         results.update(batch)
         ctx.settled(batch)
 

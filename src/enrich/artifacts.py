@@ -1,0 +1,75 @@
+"""Stage 5 for a whole run: the merged dataset -> every output file's bytes. Pure.
+
+Each output is rendered by its own module (`jsonout`, `report`, `page`, `timeline`,
+`changes`, `render`); this one puts them together under the names `folders` gives them,
+with the rows' facts asked of one `columns.Facts` by all of them. Nothing is read or
+written here: `pipeline` reads the inputs, then writes these files as one change
+(`output.commit`) or compares them with the files there (`check`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from enrich.changes import changes_markdown
+from enrich.columns import Column, Facts
+from enrich.document import Document
+from enrich.folders import (
+    CHANGES_NAME,
+    DATASET_NAME,
+    PAGE_NAME,
+    REPORT_NAME,
+    SCHEMA_NAME,
+    TIMELINE_NAME,
+)
+from enrich.jsonout import dataset_schema, json_bytes
+from enrich.models import Dataset
+from enrich.page import render_page
+from enrich.render import render_document
+from enrich.report import report_markdown
+from enrich.timeline import render_timeline
+
+
+@dataclass(frozen=True)
+class Regenerated:
+    """A seed's document, and where its regenerated copy goes."""
+
+    document: Document
+    path: Path
+    link_base: str
+    """The seed's folder seen from the folder of `path` (e.g. "../seeds")."""
+    timeline: str
+    """The timeline image seen from the folder of `path`."""
+
+
+def output_files(
+    out: Path,
+    dataset: Dataset,
+    previous: Dataset | None,
+    columns: Sequence[Column],
+    documents: Sequence[Regenerated],
+) -> dict[Path, bytes]:
+    """Every output file's path (in `out`, and each regenerated document's) and content
+    (UTF-8); CHANGES.md only when `previous` gives it something to say. The dataset is kept
+    as the bytes its serializer wrote: no text copy of it is made on the way to disk."""
+    facts = Facts(dataset.entities)
+    files: dict[Path, bytes] = {
+        out / DATASET_NAME: json_bytes(dataset),
+        out / SCHEMA_NAME: json_bytes(dataset_schema()),
+        out / REPORT_NAME: report_markdown(dataset, facts).encode(),
+        out / PAGE_NAME: render_page(dataset, facts).encode(),
+        out / TIMELINE_NAME: render_timeline(dataset, facts).encode(),
+    }
+    changes = changes_markdown(previous, dataset)
+    if changes is not None:
+        files[out / CHANGES_NAME] = changes.encode()
+    for target in documents:
+        document = target.document
+        records = [r for r in dataset.records if r.file == document.path]
+        timeline = target.timeline if records else None  # a document with rows shows it
+        files[target.path] = render_document(
+            document, records, dataset.entities, columns, target.link_base, timeline, facts
+        ).encode()
+    return files
