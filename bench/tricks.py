@@ -48,7 +48,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from enrich import collector, columns, parse, pipeline, record
+from enrich import artifacts, collector, columns, parse, pipeline, record
 from enrich.config import Settings
 from enrich.jsonout import json_bytes
 from enrich.models import Dataset
@@ -196,7 +196,7 @@ def run_cost(listing: Path, dataset: Path, repeat: int) -> dict[str, float]:
 def table_rule_cost(text: str, repeat: int) -> dict[str, float]:
     run = lambda: parse.parse(text, "list.md")  # noqa: E731
     with gc_paused():
-        found = {"parse with _table_extent": best(run, repeat)}
+        found = {"parse with tablerule": best(run, repeat)}
         with patched(parse, "_MD", parse.markdown().disable(["inline", "text_join"])):
             assert parse.parse(text, "list.md") == run(), "the two rules parse alike"
             found["parse with markdown-it's rule"] = best(run, repeat)
@@ -270,7 +270,7 @@ def facts_cost(listing: Path, dataset: bytes, settings: Settings, repeat: int) -
     done = refreshed(listing, seeds, previous, settings)
     render = lambda: pipeline.outputs(settings, done)  # noqa: E731
     found = {"outputs, facts each time": best(render, repeat)}
-    with patched(pipeline, "Facts", _Cached):
+    with patched(artifacts, "Facts", _Cached):
         found["outputs, facts once a row"] = best(render, repeat)
     return found
 
