@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import gc
 import json
 import os
 import threading
@@ -489,8 +490,6 @@ def test_a_run_keeps_the_collector_off_what_each_stage_left_and_hands_it_back(
     """`collector.settle` is applied by the pipeline between its stages: the previous dataset
     is set aside before the seeds are parsed, the parsed seeds before fetching; after the
     run nothing stays set aside."""
-    import gc
-
     pipeline.run(settings(tmp_path, offline=True), sources=())  # a previous dataset
     frozen: dict[str, int] = {}
     parse, fetch_all = pipeline.parse, pipeline.fetch_all
