@@ -163,9 +163,9 @@ class Pacer:
       serves other sources meanwhile;
     * `await pacer.run(func, ...)` for a blocking client: `func` runs in a worker thread,
       and the pause is slept in that thread and the end taken there, so a request is not
-      held back by an event loop busy with other sources' answers (a 10,000-row run spent
-      a second late on one arXiv request that way). A request ends when `func` returns,
-      or when it calls `answered()`: the answer is in, and reading it is not the
+      held back by an event loop busy with other sources' answers (a 10,000-row run
+      started an arXiv request late that way: docs/performance.md). A request ends when
+      `func` returns, or when it calls `answered()`: the answer is in, and reading it is not the
       provider's time (the arxiv package spaces its own requests from there too).
     """
 
@@ -219,7 +219,8 @@ class Pacer:
 def tls() -> ssl.SSLContext:
     """The TLS context every HTTP client of the run shares: what httpx2 makes for
     `verify=True` (its CA bundle; `SSL_CERT_FILE` and `SSL_CERT_DIR` honoured). Making one
-    reads the bundle, 0.04 s: once a process, not once a client."""
+    reads and parses the whole bundle (docs/performance.md): once a process, not once a
+    client."""
     return httpx2.create_ssl_context()
 
 
