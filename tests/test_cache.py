@@ -14,7 +14,8 @@ import pytest
 
 from enrich.cache import KEEP_FACTOR, Cache, _key
 from enrich.config import Secret, Settings
-from enrich.models import Author, PaperMeta, Provenance, RepoMeta, Result, Status
+from enrich.metadata import Author, PaperMeta, RepoMeta
+from enrich.models import Provenance, Result, Status
 
 TTL = 3600
 TTLS = {"arxiv": TTL, "github": 60}

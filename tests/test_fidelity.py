@@ -13,7 +13,8 @@ from enrich import pipeline
 from enrich.columns import select
 from enrich.config import Settings
 from enrich.jsonout import json_bytes
-from enrich.models import Dataset, Kind, PaperMeta, Provenance, Result, Severity, Status
+from enrich.metadata import PaperMeta
+from enrich.models import Dataset, Kind, Provenance, Result, Severity, Status
 from enrich.parse import diagnose, parse
 from enrich.render import render_document
 from enrich.resolve import resolve

@@ -25,21 +25,8 @@ import pytest
 
 from enrich.columns import Facts
 from enrich.jsonout import render_json
-from enrich.models import (
-    Author,
-    Dataset,
-    HubMeta,
-    Kind,
-    Link,
-    PageMeta,
-    PaperMeta,
-    Provenance,
-    RepoMeta,
-    Result,
-    RowRecord,
-    ScholarMeta,
-    Status,
-)
+from enrich.metadata import Author, HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
+from enrich.models import Dataset, Kind, Link, Provenance, Result, RowRecord, Status
 from enrich.page import json_for_script, link_kinds, plain, render_page, row_data, safe_url
 from tests.conftest import ROOT
 from tests.test_render import dataset as golden_dataset

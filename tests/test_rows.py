@@ -9,16 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from enrich.columns import Facts
-from enrich.models import (
-    Dataset,
-    Kind,
-    Provenance,
-    Result,
-    RowRecord,
-    Status,
-    TaggedModel,
-    TaggedModels,
-)
+from enrich.metadata import TaggedModel, TaggedModels
+from enrich.models import Dataset, Kind, Provenance, Result, RowRecord, Status
 from enrich.page import _Sections
 from enrich.parse import parse
 from enrich.resolve import resolve

@@ -13,16 +13,8 @@ from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.fetch import discovery
 from enrich.gaps import Gap, gap
-from enrich.models import (
-    HubMeta,
-    Kind,
-    Provenance,
-    Result,
-    RowRecord,
-    Status,
-    TaggedModel,
-    TaggedModels,
-)
+from enrich.metadata import HubMeta, TaggedModel, TaggedModels
+from enrich.models import Kind, Provenance, Result, RowRecord, Status
 from enrich.parse import parse, split_cells, split_lines
 from enrich.render import render_document
 from enrich.resolve import resolve

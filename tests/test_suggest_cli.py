@@ -12,7 +12,8 @@ from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
 from enrich.jsonout import render_json
-from enrich.models import Dataset, HubMeta, Provenance, Result, Status, TaggedModel, TaggedModels
+from enrich.metadata import HubMeta, TaggedModel, TaggedModels
+from enrich.models import Dataset, Provenance, Result, Status
 from enrich.parse import split_cells, split_lines
 from tests.conftest import SEED
 

@@ -15,17 +15,8 @@ from pathlib import Path
 from enrich import pipeline
 from enrich.columns import Facts, row_facts
 from enrich.config import Settings
-from enrich.models import (
-    Dataset,
-    Kind,
-    Link,
-    PaperMeta,
-    Provenance,
-    Result,
-    RowRecord,
-    ScholarMeta,
-    Status,
-)
+from enrich.metadata import PaperMeta, ScholarMeta
+from enrich.models import Dataset, Kind, Link, Provenance, Result, RowRecord, Status
 from enrich.parse import parse
 from enrich.render import render_document
 from enrich.resolve import resolve
