@@ -492,7 +492,7 @@ def test_a_run_keeps_the_collector_off_what_each_stage_left_and_hands_it_back(
     run nothing stays set aside."""
     pipeline.run(settings(tmp_path, offline=True), sources=())  # a previous dataset
     frozen: dict[str, int] = {}
-    parse, fetch_all = pipeline.parse, pipeline.fetch_all
+    parse, fetch = pipeline.parse, pipeline.fetch
 
     def parsing(*args: object, **kwargs: object) -> object:
         frozen["parse"] = gc.get_freeze_count()
@@ -500,10 +500,10 @@ def test_a_run_keeps_the_collector_off_what_each_stage_left_and_hands_it_back(
 
     def fetching(*args: object, **kwargs: object) -> object:
         frozen["fetch"] = gc.get_freeze_count()
-        return fetch_all(*args, **kwargs)  # type: ignore[arg-type]
+        return fetch(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline, "parse", parsing)
-    monkeypatch.setattr(pipeline, "fetch_all", fetching)
+    monkeypatch.setattr(pipeline, "fetch", fetching)
     gc.unfreeze()
     pipeline.run(settings(tmp_path, offline=True), sources=())
     assert 0 < frozen["parse"] < frozen["fetch"]

@@ -129,13 +129,12 @@ GITHUB_REPOS = [
 
 
 @pytest.mark.parametrize(("url", "display", "subpath"), GITHUB_REPOS)
-def test_github_repo_key_is_lowercased_owner_repo_and_display_keeps_case(
+def test_github_repo_key_is_lowercased_owner_repo(
     url: str, display: str, subpath: str | None
 ) -> None:
     found = identify(url)
     assert found.kind is Kind.GITHUB_REPO
     assert found.key == display.lower()
-    assert found.display == display
     assert found.subpath == subpath
     assert found.version is None
 
@@ -153,12 +152,8 @@ def test_github_repo_key_is_lowercased_owner_repo_and_display_keeps_case(
 )
 def test_github_user_and_org_pages(url: str, key: str, display: str) -> None:
     found = identify(url)
-    assert (found.kind, found.key, found.display, found.subpath) == (
-        Kind.GITHUB_USER,
-        key,
-        display,
-        None,
-    )
+    assert (found.kind, found.key, found.subpath) == (Kind.GITHUB_USER, key, None)
+    assert key == display.lower()
 
 
 @pytest.mark.parametrize(
@@ -184,7 +179,9 @@ def test_github_repo_case_variants_share_one_key() -> None:
     a = identify("https://github.com/SqueezeAILab/SqueezeLLM")
     b = identify("https://github.com/squeezeailab/squeezellm/tree/main")
     assert a.ref == b.ref == "github_repo:squeezeailab/squeezellm"
-    assert a.display != b.display
+    assert a == b
+    assert hash(a) == hash(b)
+    assert (a.subpath, b.subpath) == (None, "tree/main")
 
 
 # --------------------------------------------------------------------------- Hugging Face
@@ -350,13 +347,9 @@ def test_doi_and_venue_pages(url: str, kind: Kind, key: str) -> None:
     assert (found.kind, found.key, found.subpath, found.version) == (kind, key, None, None)
 
 
-def test_doi_key_is_lowercased_and_display_keeps_case() -> None:
+def test_doi_key_is_lowercased() -> None:
     found = identify("https://doi.org/10.48550/arXiv.2305.18403")
-    assert (found.kind, found.key, found.display) == (
-        Kind.DOI,
-        "10.48550/arxiv.2305.18403",
-        "10.48550/arXiv.2305.18403",
-    )
+    assert (found.kind, found.key) == (Kind.DOI, "10.48550/arxiv.2305.18403")
 
 
 def test_acl_versioned_pdf_keeps_the_version() -> None:

@@ -13,9 +13,9 @@ from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from enrich.document import Table
-from enrich.models import Diagnostic, Link, RowRecord, Severity
+from enrich.models import Diagnostic, Kind, Link, RowRecord, Severity
+from enrich.plan import companions
 from enrich.roles import column_role, is_blank, is_date, role_of_kind
-from enrich.urls import SCHOLAR_PREFIX
 
 _DANGEROUS = ("javascript:", "data:", "vbscript:")
 
@@ -123,7 +123,7 @@ def _listed(links: Sequence[Link]) -> dict[str, None]:
     which every paper names (its paper is listed already)."""
     named: dict[str, None] = {}
     for link in links:
-        for ref in (link.ref, *link.also):
-            if not ref.startswith(SCHOLAR_PREFIX):
-                named[ref] = None
+        for ident in (link.id, *companions(link.id)):
+            if ident.kind is not Kind.SCHOLAR:
+                named[ident.ref] = None
     return named

@@ -20,6 +20,7 @@ from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
 from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
 from enrich.models import LANDING_KINDS, Kind, Result, RowRecord, Status, utc
+from enrich.plan import companions
 from enrich.text import plausible_year
 
 __all__ = ["GENERATED_MARK", "Column", "humanise", "select"]
@@ -91,12 +92,12 @@ class RowFacts(NamedTuple):
 
 
 # The role an entity plays for its row, by the kind its ref starts with, and its data type.
-_ROLES: dict[str, tuple[str, type]] = {
-    Kind.ARXIV.value: ("paper", PaperMeta),
-    Kind.SCHOLAR.value: ("scholar", ScholarMeta),
-    **{kind.value: ("landing", PageMeta) for kind in LANDING_KINDS},
-    Kind.GITHUB_REPO.value: ("repo", RepoMeta),
-    **{k.value: ("hub", HubMeta) for k in (Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE)},
+_ROLES: dict[Kind, tuple[str, type]] = {
+    Kind.ARXIV: ("paper", PaperMeta),
+    Kind.SCHOLAR: ("scholar", ScholarMeta),
+    **dict.fromkeys(LANDING_KINDS, ("landing", PageMeta)),
+    Kind.GITHUB_REPO: ("repo", RepoMeta),
+    **dict.fromkeys((Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE), ("hub", HubMeta)),
 }
 
 
@@ -104,11 +105,11 @@ def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
     """The row's facts, in one pass over its links."""
     found: dict[str, Result] = {}
     for link in record.links:
-        for ref in (f"{link.kind.value}:{link.key}", *link.also):
-            role = _ROLES.get(ref.partition(":")[0])
+        for ident in (link.id, *companions(link.id)):
+            role = _ROLES.get(ident.kind)
             if role is None or role[0] in found:
                 continue
-            result = entities.get(ref)
+            result = entities.get(ident.ref)
             if result is not None and isinstance(result.data, role[1]):
                 found[role[0]] = result
     scholar = found.get("scholar")

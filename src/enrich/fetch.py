@@ -1,59 +1,53 @@
-"""Stage 3: identifiers -> results. Dedupe, cache lookup, sources run concurrently.
+"""Stage 3: the planned entities -> results. Cache lookup, dedupe, sources run concurrently.
 
 For each source, the entities it serves are split into those fresh in the cache (answered
 from it, no request) and the rest, which go to the source in one call, with their last known
-result so it can revalidate (ETag) and so a failure can fall back to it. Sources run
-concurrently under one event loop.
+result so it can revalidate (ETag) and so a failure can fall back to it. The sources run
+concurrently under one event loop, in the phases `plan.py` declares (`plan.PAPERS` first).
+Each call returns its outcome; `fetch_all` returns them as one frozen `FetchReport`.
 
-After the call: facts (`ok`, `not_found`, `moved`) are stored in the cache; an `error`
-becomes `stale` when a last known value exists (from the cache, else the previous dataset),
-keeping that value and its old `fetched_at`; a `skipped` (not sent by design: GitHub's rate
-limit left it for a later run) keeps the last known result as it was, not stored again.
-Nothing here raises per item: a source that crashes marks its items as failed and the run
-goes on.
-
-Offline, no source is called: entities keep their last known result as it was, or end
-`skipped` when nothing is known.
+After a call its facts are stored in the cache, and what each item ends as (a failure
+never overwrites a known value) is `lastknown.settle`'s. Nothing here raises per item: a
+source that crashes marks its items as failed and the run goes on. Offline, no source is
+called: entities keep their last known result as it was, or end `skipped`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from enrich.cache import Cache
-from enrich.config import (
-    GITHUB_CONCURRENCY,
-    HF_CONCURRENCY,
-    S2_BATCH_SIZE,
-    Settings,
-)
-from enrich.lastknown import failed, fallback, offline, skipped
-from enrich.models import Identifier, Kind, Result, ScholarMeta, Status
-from enrich.net import Breaker, RetryPolicy
-from enrich.plan import Entity, discovery, entities
+from enrich.budget import within_budget
+from enrich.cache import CACHEABLE, Cache, Entry
+from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, Settings
+from enrich.lastknown import failed, offline, settle, skipped
+from enrich.models import Kind, Result, Status
+from enrich.net import RetryPolicy
+from enrich.plan import PAPERS, Entity, Lead, discovery, entities
 from enrich.sources import FetchContext, Request, Source, SourceStats
-from enrich.urls import ARXIV_ID
 
-__all__ = ["Entity", "FetchReport", "Progress", "discovery", "entities", "fetch_all"]
+__all__ = ["Entity", "FetchReport", "Progress", "discovery", "entities", "fetch", "fetch_all"]
 
 
-@dataclass(repr=False)
+@dataclass(frozen=True, repr=False)
 class FetchReport:
-    results: dict[str, Result]
-    stats: dict[str, SourceStats] = field(default_factory=dict)
-    served: dict[str, int] = field(default_factory=dict)  # items per source
-    from_cache: dict[str, int] = field(default_factory=dict)
-    failed: dict[str, int] = field(default_factory=dict)  # items whose fetch failed this run
-    unanswered: dict[str, int] = field(default_factory=dict)  # attempts that got no answer
+    """What the fetch stage returns: a result per entity, and how each source's calls went."""
+
+    results: Mapping[str, Result]
+    stats: Mapping[str, SourceStats] = field(default_factory=dict)
+    served: Mapping[str, int] = field(default_factory=dict)  # items per source
+    from_cache: Mapping[str, int] = field(default_factory=dict)
+    failed: Mapping[str, int] = field(default_factory=dict)  # items whose fetch failed this run
+    unanswered: Mapping[str, int] = field(default_factory=dict)  # attempts without an answer
     unreachable: tuple[str, ...] = ()  # sources whose host could not be connected to at all
-    late: dict[str, int] = field(default_factory=dict)  # calls not made: run limit passed
+    late: Mapping[str, int] = field(default_factory=dict)  # calls not made: run limit passed
     run_limit: float = 0.0  # the run's time limit (`Settings.run_limit`), for the summary
     optional: frozenset[str] = frozenset()  # discovery: refs whose failure fails nothing
-    optional_failed: dict[str, int] = field(default_factory=dict)
+    optional_failed: Mapping[str, int] = field(default_factory=dict)
     deferred: int = 0  # discovery lookups left for a later run (over the budget)
 
     def __repr__(self) -> str:
@@ -70,21 +64,123 @@ WORKERS = GITHUB_CONCURRENCY + HF_CONCURRENCY + 4  # + arXiv's, a landing page p
 # (Semantic Scholar needs no thread: its client is async; the landing pages' client is async
 # too, and a thread parses each page.)
 
-FACTS = frozenset({Status.OK, Status.NOT_FOUND, Status.MOVED})
-
 Progress = Callable[[str, int, int], None]
 """`progress(source, advanced_by, total)`: called as items of a source finish."""
 
 
-def _last_known(
-    cache: Cache, source: Source | None, ref: str, previous: Mapping[str, Result]
-) -> Result | None:
-    entry = cache.get(source.name, ref) if source is not None else None
-    return entry.result if entry is not None else previous.get(ref)
+@dataclass(frozen=True)
+class _Outcome:
+    """What one call of a source gave: its results and their counts."""
+
+    source: str
+    results: Mapping[str, Result]
+    served: int  # 0: results no source was asked for (`_Run.admit`'s skipped)
+    from_cache: int | None = None  # None offline: no cache lookup
+    failed: int = 0
+    optional_failed: int = 0
 
 
-def _source_for(kind: Kind, sources: Sequence[Source]) -> Source | None:
-    return next((s for s in sources if kind in s.kinds), None)
+@dataclass(frozen=True)
+class _Run:
+    """What every call of one run shares."""
+
+    sources: Sequence[Source]
+    settings: Settings
+    cache: Cache
+    previous: Mapping[str, Result]
+    optional: frozenset[str]
+    policies: Mapping[str, RetryPolicy]  # one per source: each has its own circuit breaker
+    stats: Mapping[str, SourceStats]
+    progress: Progress | None
+    known: Mapping[str, Entry | None]  # cache entries looked up already (discovery's)
+
+    def source_for(self, kind: Kind) -> Source | None:
+        return next((s for s in self.sources if kind in s.kinds), None)
+
+    def last_known(self, source: Source | None, ref: str) -> Result | None:
+        entry = self.cache.get(source.name, ref) if source is not None else None
+        return entry.result if entry is not None else self.previous.get(ref)
+
+    def admit(self, found: Iterable[Entity]) -> tuple[dict[str, list[Entity]], dict[str, Result]]:
+        """`found` by the source to fetch them, and the results of those no source fetches
+        this run (`skipped`)."""
+        groups: dict[str, list[Entity]] = {s.name: [] for s in self.sources}
+        left: dict[str, Result] = {}
+        for entity in found:
+            source = self.source_for(entity.identifier.kind)
+            if source is None or not self.settings.wants(source.name):
+                left[entity.ref] = skipped(entity, source, self.last_known(source, entity.ref))
+            else:
+                groups[source.name].append(entity)
+        return groups, left
+
+    async def call(self, source: Source, items: list[Entity], total: int | None = None) -> _Outcome:
+        """The results of `items` from the cache, else from `source`: facts stored, a
+        failure turned into the last known value (`lastknown.settle`)."""
+        total = len(items) if total is None else total
+
+        def advance(n: int) -> None:
+            if self.progress is not None:
+                self.progress(source.name, n, total)
+
+        if self.settings.offline:
+            advance(total)
+            return _Outcome(
+                source.name, offline(source.name, items, self.cache, self.previous), len(items)
+            )
+        hits, todo = self._partition(source.name, items)
+        advance(len(hits))
+        if not todo:
+            return _Outcome(source.name, hits, len(items), len(hits))
+        kept: dict[str, Result] = {}  # facts the source handed early (`FetchContext.settled`)
+
+        def keep(results: Mapping[str, Result]) -> None:
+            with self.cache.transaction():
+                for ref, got in results.items():
+                    if got.status in CACHEABLE and self.cache.put(source.name, got):
+                        kept[ref] = got
+
+        policy, stats = self.policies[source.name], self.stats[source.name]
+        ctx = FetchContext(self.settings, policy, stats, advance=advance, keep=keep)
+        fetched = await _call(source, todo, ctx)
+        return self._conclude(source.name, len(items), hits, todo, fetched, kept)
+
+    def _conclude(
+        self,
+        name: str,
+        served: int,
+        hits: Mapping[str, Result],
+        todo: list[Request],
+        fetched: Mapping[str, Result],
+        kept: Mapping[str, Result],
+    ) -> _Outcome:
+        """Each request's result as `lastknown.settle` ends it; the facts not `kept` already
+        stored, the failures counted."""
+        results, failed, optional = dict(hits), 0, 0
+        with self.cache.transaction():  # one commit for the source's facts, not one each
+            for request in todo:
+                got = fetched.get(request.ref)
+                ended = results[request.ref] = settle(request, name, got)
+                if got is None or got.status is Status.ERROR:
+                    optional += request.ref in self.optional
+                    failed += request.ref not in self.optional
+                elif ended is got and kept.get(request.ref) is not got:
+                    self.cache.put(name, got)
+        return _Outcome(name, results, served, len(hits), failed, optional)
+
+    def _partition(self, name: str, items: list[Entity]) -> tuple[dict[str, Result], list[Request]]:
+        """Fresh cache hits answered; the requests for the rest."""
+        hits: dict[str, Result] = {}
+        todo: list[Request] = []
+        for entity in items:
+            ref = entity.ref
+            entry = self.known[ref] if ref in self.known else self.cache.get(name, ref)
+            if entry is not None and entry.fresh and not self.settings.refresh:
+                hits[ref] = entry.result
+                continue
+            last = entry.result if entry is not None else self.previous.get(ref)
+            todo.append(Request(entity.identifier, last, entity.subpaths))
+        return hits, todo
 
 
 async def fetch_all(
@@ -100,267 +196,172 @@ async def fetch_all(
 
     `optional` entities (discovery's lookups) are asked within a budget of
     `settings.discover_limit` requests a run, and a failure among them fails nothing: the
-    run's exit code is about the linked entities.
+    run's exit code is about the linked entities. The phases: `PAPERS` first when both its
+    sources take part, then the others, the one with the most items first (its share of the
+    run is the longest: a seed's 95 Hub lookups, 16 at a time, outlast its 28 repositories).
     """
-    # Sync clients run in worker threads (`asyncio.to_thread`): the default pool has
-    # cpu + 4 of them, fewer than the sources' own limits together on a small machine.
-    asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="enrich")
-    )
     optional = {r: e for r, e in (optional or {}).items() if r not in wanted}
-    report = FetchReport(results={}, optional=frozenset(optional), run_limit=settings.run_limit)
     until = time.monotonic() + settings.run_limit  # no request starts after it
-
-    def admit(found: Iterable[Entity]) -> dict[str, list[Entity]]:
-        """`found` by the source to fetch them; the others answered `skipped` now."""
-        groups: dict[str, list[Entity]] = {s.name: [] for s in sources}
-        for entity in found:
-            source = _source_for(entity.identifier.kind, sources)
-            if source is None or not settings.wants(source.name):
-                last = _last_known(cache, source, entity.ref, previous)
-                report.results[entity.ref] = skipped(entity, source, last)
-            else:
-                groups[source.name].append(entity)
-        return groups
-
-    asked = _within_budget(optional, sources, settings, cache, previous, report)
-    groups = admit([*wanted.values(), *asked])
-
-    def policy() -> RetryPolicy:  # one per source: each has its own circuit breaker
-        return RetryPolicy(
-            attempts=settings.retry_attempts,
-            max_seconds=settings.retry_max_seconds,
-            wait=settings.retry_wait,
-            until=until,
-        )
-
-    policies = {s.name: policy() for s in sources}
-
-    def run(source: Source, items: list[Entity], total: int | None = None) -> Awaitable[None]:
-        total = len(items) if total is None else total
-        return _run_source(
-            source, items, total, settings, cache, previous, policies[source.name], report, progress
-        )
-
-    by_name = {s.name: s for s in sources}
-    arxiv, scholar = by_name.get("arxiv"), by_name.get("scholar")
-    if arxiv is None or scholar is None:
-        await asyncio.gather(*(run(s, groups[s.name]) for s in sources if groups[s.name]))
-    else:
-        # The papers first: the gathered coroutines start in this order, and arXiv, paced
-        # 3 s a request, is the run's critical path; the others' cache lookups and client
-        # imports come after its first request, not before it. Of the others, the one with
-        # the most items first: its share of the run is the longest (a seed's 95 Hub
-        # lookups, 16 at a time, outlast its 28 repositories).
-        others = [s for s in sources if s not in (arxiv, scholar) and groups[s.name]]
-        others.sort(key=lambda s: len(groups[s.name]), reverse=True)
-        troubled = policies[scholar.name].breaker.troubled
-        await asyncio.gather(
-            _papers(arxiv, scholar, groups, wanted, report, run, admit, troubled),
-            *(run(s, groups[s.name]) for s in others),
-        )
-    report.results = dict(sorted(report.results.items()))
-    return report
+    policies = {s.name: _policy(settings, until) for s in sources}
+    budget = within_budget(optional, sources, settings, cache, previous)
+    run = _Run(
+        sources, settings, cache, previous, frozenset(optional), policies,
+        {s.name: SourceStats() for s in sources}, progress, budget.known,
+    )  # fmt: skip
+    groups, left = run.admit([*wanted.values(), *budget.asked])
+    leader, follower = run.source_for(PAPERS.leader), run.source_for(PAPERS.follower)
+    first: list[Coroutine[Any, Any, list[_Outcome]]] = []
+    rest = [s for s in sources if groups[s.name]]
+    if leader is not None and follower is not None:
+        first.append(_lead(PAPERS, (leader, follower), groups, wanted, left, run))
+        rest = [s for s in rest if s not in (leader, follower)]
+        rest.sort(key=lambda s: len(groups[s.name]), reverse=True)
+    outcomes = await asyncio.gather(*first, *(_one(run.call(s, groups[s.name])) for s in rest))
+    return _report(
+        run, [o for some in outcomes for o in some], {**budget.later, **left}, len(budget.later)
+    )
 
 
-async def _papers(
-    arxiv: Source,
-    scholar: Source,
+async def _one(call: Coroutine[Any, Any, _Outcome]) -> list[_Outcome]:
+    return [await call]
+
+
+async def _lead(
+    lead: Lead,
+    pair: tuple[Source, Source],
     groups: Mapping[str, list[Entity]],
-    wanted: Mapping[str, Entity],
-    report: FetchReport,
-    run: Callable[[Source, list[Entity], int | None], Awaitable[None]],
-    admit: Callable[[Iterable[Entity]], dict[str, list[Entity]]],
-    troubled: asyncio.Event,
-) -> None:
-    """Semantic Scholar, then arXiv with the papers it found: a paper linked by its DOI
-    whose record names an arXiv id is fetched from arXiv in the same run.
+    linked: Mapping[str, Entity],
+    left: Mapping[str, Result],
+    run: _Run,
+) -> list[_Outcome]:
+    """The leader's entities that may name new ones first (their batches filled up with the
+    others), then the follower with what they named, while the rest of the leader's go on.
 
-    The Semantic Scholar records of papers not linked on arXiv are asked first (their
-    batches filled up with the others), and arXiv starts when they are in; the rest of the
-    batches go on while arXiv is asked. So the seed costs one request of each, and arXiv,
-    the slowest source, waits for as many Semantic Scholar requests as there are 500s of
-    papers not linked on arXiv (one for the seed, none for a list of arXiv links only).
-    It waits only while Semantic Scholar answers: at its first failed attempt (`troubled`),
-    arXiv starts with the papers linked on arXiv, and the papers Semantic Scholar names
-    later get an arXiv call of their own.
-    """
-    papers = groups[scholar.name]
-    first = sorted(papers, key=lambda e: e.identifier.key.startswith("arxiv:"))
-    others = sum(1 for e in first if not e.identifier.key.startswith("arxiv:"))
-    size = -(-others // S2_BATCH_SIZE) * S2_BATCH_SIZE  # whole batches holding them all
-    head, tail = first[:size], first[size:]
-    asked = asyncio.ensure_future(run(scholar, head, len(papers))) if head else None
+    The follower waits only while the leader answers: at its first failed attempt
+    (`troubled`), it starts with its own entities, and what the leader names later gets a
+    call of its own. The results of entities no source fetches this run (`left`) name
+    entities too (a record known from an earlier run)."""
+    leader, follower = pair
+    mine = groups[leader.name]
+    ordered = sorted(mine, key=lambda e: not lead.may_name(e.identifier))
+    naming = sum(1 for e in ordered if lead.may_name(e.identifier))
+    size = -(-naming // lead.batch) * lead.batch  # whole batches holding them all
+    head, tail = ordered[:size], ordered[size:]
+    asked = asyncio.ensure_future(run.call(leader, head, len(mine))) if head else None
     if asked is not None:
-        trouble = asyncio.ensure_future(troubled.wait())
+        trouble = asyncio.ensure_future(run.policies[leader.name].breaker.troubled.wait())
         await asyncio.wait({asked, trouble}, return_when=asyncio.FIRST_COMPLETED)
         trouble.cancel()
     ready = asked is None or asked.done()
-    found = admit(_found_on_arxiv(report.results, wanted))[arxiv.name] if ready else []
-    # The rest of Semantic Scholar as a task of its own, queued behind the other sources;
-    # arXiv is awaited here, in this task, the first of `fetch_all`'s: its first request
-    # goes out before the other sources' cache lookups and imports, not after them.
-    rest = asyncio.ensure_future(run(scholar, tail, len(papers))) if tail else None
+    answered = asked.result().results.values() if ready and asked is not None else ()
+    found = _named(lead, [*left.values(), *answered], linked, run) if ready else _Named([], {})
+    # The rest of the leader's as a task of its own, queued behind the other sources; the
+    # follower is awaited here, in the first task of `fetch_all`'s.
+    rest = asyncio.ensure_future(run.call(leader, tail, len(mine))) if tail else None
+    outcomes = [_Outcome(follower.name, found.left, 0)]
     try:
-        if groups[arxiv.name] or found:
-            await run(arxiv, [*groups[arxiv.name], *found], None)
+        if groups[follower.name] or found.entities:
+            papers = [*groups[follower.name], *found.entities]
+            outcomes.append(await run.call(follower, papers))
         if not ready and asked is not None:
-            await asked
-            late = admit(_found_on_arxiv(report.results, wanted))[arxiv.name]
-            if late:
-                await run(arxiv, late, None)
+            outcomes.append(await asked)
+            late = _named(lead, [*left.values(), *outcomes[-1].results.values()], linked, run)
+            outcomes.append(_Outcome(follower.name, late.left, 0))
+            if late.entities:
+                outcomes.append(await run.call(follower, late.entities))
+        elif asked is not None:
+            outcomes.append(asked.result())
+        if rest is not None:
+            outcomes.append(await rest)
     except BaseException:
         for task in (asked, rest):
             if task is not None:
                 task.cancel()
         raise
-    if rest is not None:
-        await rest
+    return outcomes
 
 
-def _found_on_arxiv(results: Mapping[str, Result], wanted: Mapping[str, Entity]) -> list[Entity]:
-    """arXiv papers named by Semantic Scholar records and not linked themselves."""
+@dataclass(frozen=True)
+class _Named:
+    entities: list[Entity]  # for the follower to fetch
+    left: Mapping[str, Result]  # skipped: the follower is left out this run
+
+
+def _named(
+    lead: Lead, results: Iterable[Result], linked: Mapping[str, Entity], run: _Run
+) -> _Named:
+    """The follower's entities named by `results` and not linked themselves, admitted."""
     found: dict[str, Entity] = {}
-    for result in results.values():
-        data = result.data
-        if isinstance(data, ScholarMeta) and data.arxiv_id and ARXIV_ID.fullmatch(data.arxiv_id):
-            entity = Entity(Identifier(kind=Kind.ARXIV, key=data.arxiv_id))
-            if entity.ref not in wanted:
-                found[entity.ref] = entity
-    return [found[ref] for ref in sorted(found)]
+    for result in results:
+        ident = lead.names(result)
+        if ident is not None and ident.ref not in linked:
+            found[ident.ref] = Entity(ident)
+    groups, left = run.admit(found[ref] for ref in sorted(found))
+    follower = run.source_for(lead.follower)
+    return _Named(groups[follower.name] if follower is not None else [], left)
 
 
-async def _run_source(
-    source: Source,
-    items: list[Entity],
-    total: int,
-    settings: Settings,
-    cache: Cache,
-    previous: Mapping[str, Result],
-    policy: RetryPolicy,
-    report: FetchReport,
-    progress: Progress | None,
-) -> None:
-    stats = report.stats.setdefault(source.name, SourceStats())
-    report.served[source.name] = report.served.get(source.name, 0) + len(items)
-
-    def advance(n: int) -> None:
-        if progress is not None:
-            progress(source.name, n, total)
-
-    if settings.offline:
-        offline(source.name, items, cache, previous, report.results)
-        advance(total)
-        return
-    todo = _partition(source.name, items, settings, cache, previous, report.results)
-    hits = len(items) - len(todo)
-    report.from_cache[source.name] = report.from_cache.get(source.name, 0) + hits
-    advance(hits)
-    if not todo:
-        return
-    kept: dict[str, Result] = {}  # facts the source handed early (`FetchContext.settled`)
-
-    def keep(results: Mapping[str, Result]) -> None:
-        with cache.transaction():
-            for ref, got in results.items():
-                if got.status in FACTS and cache.put(source.name, got):
-                    kept[ref] = got
-
-    ctx = FetchContext(settings=settings, policy=policy, stats=stats, advance=advance, keep=keep)
-    fetched = await _call(source, todo, ctx)
-    _note_host(source.name, policy.breaker, report)
-    _conclude(source.name, todo, fetched, kept, cache, report)
+def _policy(settings: Settings, until: float) -> RetryPolicy:
+    return RetryPolicy(
+        attempts=settings.retry_attempts,
+        max_seconds=settings.retry_max_seconds,
+        wait=settings.retry_wait,
+        until=until,
+    )
 
 
-def _note_host(name: str, breaker: Breaker, report: FetchReport) -> None:
-    """What the source's circuit breaker saw, for the summary."""
-    if breaker.unanswered:
-        report.unanswered[name] = breaker.unanswered
-    if breaker.unreachable:
-        report.unreachable = tuple(sorted({*report.unreachable, name}))
-    if breaker.late:
-        report.late[name] = breaker.late
+def _report(
+    run: _Run, outcomes: Iterable[_Outcome], left: Mapping[str, Result], deferred: int
+) -> FetchReport:
+    """The run's outcomes, and what its sources' circuit breakers saw, as one report."""
+    results = dict(left)
+    served: dict[str, int] = {}
+    counts: dict[str, dict[str, int]] = {"cache": {}, "failed": {}, "optional": {}}
+    for o in outcomes:
+        results.update(o.results)
+        if not o.served:
+            continue
+        served[o.source] = served.get(o.source, 0) + o.served
+        for name, n in (
+            ("cache", o.from_cache),
+            ("failed", o.failed),
+            ("optional", o.optional_failed),
+        ):
+            if n is not None and (n or name == "cache"):
+                counts[name][o.source] = counts[name].get(o.source, 0) + n
+    breakers = {name: policy.breaker for name, policy in run.policies.items()}
+    return FetchReport(
+        results=dict(sorted(results.items())),
+        stats={name: run.stats[name] for name in served},
+        served=served,
+        from_cache=counts["cache"],
+        failed=counts["failed"],
+        unanswered={n: b.unanswered for n, b in breakers.items() if b.unanswered},
+        unreachable=tuple(sorted(n for n, b in breakers.items() if b.unreachable)),
+        late={n: b.late for n, b in breakers.items() if b.late},
+        run_limit=run.settings.run_limit,
+        optional=run.optional,
+        optional_failed=counts["optional"],
+        deferred=deferred,
+    )
 
 
-def _conclude(
-    name: str,
-    todo: list[Request],
-    fetched: Mapping[str, Result],
-    kept: Mapping[str, Result],
-    cache: Cache,
-    report: FetchReport,
-) -> None:
-    """Each request's result into `report`: facts stored (those not `kept` already), a
-    failure counted and turned into the last known value, marked stale."""
-    with cache.transaction():  # one commit for the source's facts, not one each
-        for request in todo:
-            got = fetched.get(request.ref)
-            if got is None:
-                got = failed(request, name, "the source returned no result for it")
-            if got.status is Status.ERROR:
-                optional = request.ref in report.optional
-                counts = report.optional_failed if optional else report.failed
-                counts[name] = counts.get(name, 0) + 1
-                got = fallback(request, name, got.provenance.error or "failed", got)
-            elif got.status is Status.SKIPPED:  # not sent by design: kept as it was
-                got = fallback(request, name, got.provenance.error or "not sent")
-            elif kept.get(request.ref) is not got:
-                cache.put(name, got)
-            report.results[request.ref] = got
-
-
-def _within_budget(
-    optional: Mapping[str, Entity],
+def fetch(
+    wanted: Mapping[str, Entity],
     sources: Sequence[Source],
     settings: Settings,
     cache: Cache,
     previous: Mapping[str, Result],
-    report: FetchReport,
-) -> list[Entity]:
-    """The optional entities to ask this run: every one fresh in the cache (free), and of
-    the others at most `settings.discover_limit`, never asked ones first, then the longest
-    unasked; the rest keep their last known result (or end `skipped`) until a later run."""
-    free: list[Entity] = []
-    due: list[tuple[float, str, Entity, Result | None]] = []
-    for ref, entity in optional.items():
-        source = _source_for(entity.identifier.kind, sources)
-        entry = cache.get(source.name, ref) if source is not None else None
-        fresh = entry is not None and entry.fresh and not settings.refresh
-        if source is None or settings.offline or fresh:
-            free.append(entity)
-            continue
-        last = entry.result if entry is not None else previous.get(ref)
-        when = last.provenance.fetched_at if last is not None else None
-        due.append((when.timestamp() if when else 0.0, ref, entity, last))
-    due.sort(key=lambda item: item[:2])
-    limit = settings.discover_limit  # `--refresh` too: it re-asks, within the same budget
-    for _, ref, entity, last in due[limit:]:
-        source = _source_for(entity.identifier.kind, sources)
-        name = source.name if source is not None else "none"
-        reason = f"discovery: over this run's {limit} lookups, asked on a later run"
-        report.results[ref] = fallback(Request(entity.identifier, last), name, reason)
-    report.deferred = max(0, len(due) - limit)
-    return [*free, *(item[2] for item in due[:limit])]
-
-
-def _partition(
-    name: str,
-    items: list[Entity],
-    settings: Settings,
-    cache: Cache,
-    previous: Mapping[str, Result],
-    results: dict[str, Result],
-) -> list[Request]:
-    """Answer fresh cache hits into `results`; return the requests for the rest."""
-    todo: list[Request] = []
-    for entity in items:
-        entry = cache.get(name, entity.ref)
-        if entry is not None and entry.fresh and not settings.refresh:
-            results[entity.ref] = entry.result
-            continue
-        last = entry.result if entry is not None else previous.get(entity.ref)
-        todo.append(Request(entity.identifier, last, entity.subpaths))
-    return todo
+    progress: Progress | None = None,
+    optional: Mapping[str, Entity] | None = None,
+) -> FetchReport:
+    """`fetch_all` on an event loop of its own, whose worker threads (`asyncio.to_thread`,
+    for the sync clients) are enough for the sources' own limits together: the default pool
+    has cpu + 4 of them, fewer on a small machine."""
+    with asyncio.Runner() as runner:
+        pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="enrich")
+        runner.get_loop().set_default_executor(pool)
+        return runner.run(fetch_all(wanted, sources, settings, cache, previous, progress, optional))
 
 
 async def _call(source: Source, todo: list[Request], ctx: FetchContext) -> Mapping[str, Result]:

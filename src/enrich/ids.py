@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from enrich.document import Table
-from enrich.models import Kind, Link, RowRecord
+from enrich.models import Identifier, Kind, Link, RowRecord
 from enrich.roles import ROLES
 from enrich.rows import name_cell
 
@@ -33,9 +33,10 @@ def row_identity(links: Sequence[Link], cells: dict[str, str], columns: Sequence
     """What a row is: its first paper, repository or entity, else its name's slug."""
     for kinds in ROLES.values():  # papers, then repositories, then Hub entities
         for link in links:
-            if link.kind in kinds:
-                kind = Kind.ARXIV if link.kind is Kind.HF_PAPER else link.kind
-                return f"{kind.value}:{link.key}"
+            ident = link.id
+            if ident.kind in kinds:  # a Hub paper page is its arXiv paper
+                paper = ident.kind is Kind.HF_PAPER
+                return Identifier(Kind.ARXIV, ident.key).ref if paper else ident.ref
     if links:
         return links[0].ref
     return f"row:{slug(name_cell(cells, columns)) or 'empty'}"

@@ -1,8 +1,10 @@
-"""What an item of the fetch stage ends as when nothing new is learnt about it.
+"""What an item of the fetch stage ends as: the one home of "a failure never overwrites a
+known value". Pure but for `offline`'s cache lookup.
 
-After a failure: its last known value, marked `stale` (never overwritten by the failure).
-Without one (offline, left out with `--only`/`--skip`, a lookup left for a later run): the
-last known result as it was, else `skipped`.
+A fact (`ok`, `not_found`, `moved`) as it came (`settle`). After a failure: its last known
+value, marked `stale`, with its old `fetched_at`. Without a failure and with nothing new
+learnt (offline, left out with `--only`/`--skip`, not sent by design, a lookup left for a
+later run): the last known result as it was, else `skipped`.
 """
 
 from __future__ import annotations
@@ -16,14 +18,11 @@ from enrich.sources import Request, Source
 
 
 def offline(
-    name: str,
-    items: list[Entity],
-    cache: Cache,
-    previous: Mapping[str, Result],
-    results: dict[str, Result],
-) -> None:
+    name: str, items: list[Entity], cache: Cache, previous: Mapping[str, Result]
+) -> dict[str, Result]:
     """No request: the previous dataset's result as it was (so `check` reproduces the
     output), else the cache's, else `skipped`."""
+    results: dict[str, Result] = {}
     for entity in items:
         last = previous.get(entity.ref)
         if last is None:
@@ -31,6 +30,21 @@ def offline(
             last = entry.result if entry is not None else None
         request = Request(entity.identifier, last, entity.subpaths)
         results[entity.ref] = fallback(request, name, "offline: not fetched")
+    return results
+
+
+def settle(request: Request, source: str, got: Result | None) -> Result:
+    """What `request` ends as, given what its source answered (`got`; None: no result for
+    it): a fact as it came; an `error` (or no result) the last known value marked `stale`,
+    else the error; a `skipped` (not sent by design, e.g. a rate limit spent) the last
+    known result as it was."""
+    if got is None:
+        got = failed(request, source, "the source returned no result for it")
+    if got.status is Status.ERROR:
+        return fallback(request, source, got.provenance.error or "failed", got)
+    if got.status is Status.SKIPPED:
+        return fallback(request, source, got.provenance.error or "not sent")
+    return got
 
 
 def failed(request: Request, source: str, error: str) -> Result:

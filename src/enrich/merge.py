@@ -4,7 +4,8 @@ Rules, one test each:
 - the seed decides membership: entities no row links to any more are dropped;
 - a new `ok` replaces the old value;
 - a new `error` never overwrites an old `ok`: the fetch stage already turned it into
-  `stale`, keeping the old value and its old `fetched_at`;
+  `stale`, keeping the old value and its old `fetched_at` (the rule's one home is
+  `lastknown.settle`);
 - `not_found` and `moved` are facts and replace the old value;
 - a value that did not change keeps its original `fetched_at` (and its `changes`), so a
   refresh that found nothing new rewrites no byte of the output;

@@ -1,9 +1,11 @@
 """The dataset contract: the records that flow between the stages. No I/O here.
 
-`Link`, `Identifier`, `Diagnostic`, `RowRecord`, `Result`, `Dataset` (and the entity data a
-`Result` holds, `metadata.py`) are frozen pydantic models, because
-`output/enriched.schema.json` is generated from them and consumers validate against it. (The
-parsed document, frozen dataclasses, is in `document.py`.)
+`Link`, `Diagnostic`, `RowRecord`, `Result`, `Dataset` (and the entity data a `Result`
+holds, `metadata.py`) are frozen pydantic models, because `output/enriched.schema.json` is
+generated from them and consumers validate against it. `Identifier`, an entity's one
+identity from resolve to render, is a frozen, hashable dataclass that `Link.id` holds; its
+`kind:key` text (`ref`) is the JSON's name for it. (The parsed document, frozen dataclasses,
+is in `document.py`.)
 
 Records are immutable: a later stage builds new records, it never mutates earlier ones.
 """
@@ -11,6 +13,7 @@ Records are immutable: a later stage builds new records, it never mutates earlie
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -83,24 +86,41 @@ HUB_FETCHED = (HUB_KINDS - {Kind.HF_DOCS}) | {Kind.HF_PAPER, Kind.HF_PAPER_MODEL
 """What the Hub source fetches: every Hub kind but docs pages, and discovery's lookups."""
 
 
-class Identifier(Record):
-    """A typed, canonical name of an entity: `(kind, key)` is its identity."""
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    """An entity's one identity, from resolve to render: `(kind, key)`, hashable.
+
+    `version` (an arXiv version as linked) and `subpath` (what a URL adds to the entity, e.g.
+    `tree/master/adalm`) say how a link names it; they are not part of the identity. `ref`,
+    the `kind:key` text, is made once, here: it is the entity's name in `enriched.json` and
+    in the cache (the JSON boundary), and `Identifier.of_ref` reads it back.
+    """
 
     kind: Kind
-    key: str = Field(description="Canonical key, e.g. '2306.07629' or 'mit-han-lab/llm-awq'.")
-    version: str | None = Field(default=None, description="arXiv version as linked, e.g. 'v4'.")
-    subpath: str | None = Field(
-        default=None, description="What the URL adds to the entity, e.g. 'tree/master/adalm'."
-    )
+    key: str
+    version: str | None = field(default=None, compare=False)
+    subpath: str | None = field(default=None, compare=False)
+    ref: str = field(init=False, compare=False, repr=False)
+    """`kind:key`, the entity's name across the dataset."""
 
-    @property
-    def ref(self) -> str:
-        """`kind:key`, the entity's name across the dataset."""
-        return f"{self.kind.value}:{self.key}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", f"{self.kind.value}:{self.key}")
+
+    @classmethod
+    def of_ref(cls, ref: str) -> Identifier:
+        """The identifier named `kind:key` (raises ValueError for an unknown kind)."""
+        kind, _, key = ref.partition(":")
+        return cls(Kind(kind), key)
 
 
 class Link(Record):
     """One link found in a cell, resolved."""
+
+    # `id` is the entity it names. The flat fields `kind`, `key`, `version`, `subpath` and
+    # `also` are its JSON form (`enriched.json` keeps that shape, and this docstring is the
+    # schema's description): `Link.to` writes them from the identifier, `id` is made from
+    # them once (`_identifier`), and code reads `link.id` (and `plan.companions(link.id)`,
+    # not `also`).
 
     url: str
     text: str = Field(description="The link's visible text.")
@@ -116,9 +136,45 @@ class Link(Record):
     )
     misplaced: bool = Field(default=False, description="The link's kind does not fit its column.")
 
+    @classmethod
+    def to(
+        cls,
+        ident: Identifier,
+        also: tuple[Identifier, ...] = (),
+        *,
+        url: str,
+        text: str,
+        column: str,
+        misplaced: bool = False,
+    ) -> Link:
+        """The link at `url` to `ident`, naming `also` besides (`plan.companions`)."""
+        return cls(
+            url=url,
+            text=text,
+            column=column,
+            kind=ident.kind,
+            key=ident.key,
+            version=ident.version,
+            subpath=ident.subpath,
+            also=[other.ref for other in also],
+            misplaced=misplaced,
+        )
+
+    @property
+    def id(self) -> Identifier:
+        """The entity this link names: one `Identifier` for every link with these fields."""
+        return _identifier(self.kind, self.key, self.version, self.subpath)
+
     @property
     def ref(self) -> str:
-        return f"{self.kind.value}:{self.key}"
+        return self.id.ref
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a list links a few thousand entities, many twice
+def _identifier(kind: Kind, key: str, version: str | None, subpath: str | None) -> Identifier:
+    """The identifier a link's JSON fields spell, made once: not a field of `Link`, so that
+    a link costs what its JSON does to read (half as much as with a private attribute)."""
+    return Identifier(kind, key, version, subpath)
 
 
 class Severity(StrEnum):

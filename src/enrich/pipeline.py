@@ -11,7 +11,6 @@ concurrent runs on the same cache.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -27,7 +26,7 @@ from enrich.config import Settings
 from enrich.diffs import bytes_diff, unified_diff
 from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
-from enrich.fetch import FetchReport, Progress, discovery, entities, fetch_all
+from enrich.fetch import FetchReport, Progress, discovery, entities, fetch
 from enrich.folders import CHANGES_NAME, DATASET_NAME, TIMELINE_NAME
 from enrich.ids import unique_across_files
 from enrich.merge import merge
@@ -214,8 +213,7 @@ def refresh(
         chosen = sources if sources is not None else registry(settings)
         linked = entities(records)  # first: discovery must not spend the budget they need
         found = discovery(records) if settings.discover else {}
-        fetching = fetch_all(linked, chosen, settings, cache, last, progress, found)
-        report = asyncio.run(fetching)
+        report = fetch(linked, chosen, settings, cache, last, progress, found)
         warnings += cache.warnings
         failure = cache.failure
     collector.settle()

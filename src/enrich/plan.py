@@ -1,16 +1,40 @@
-"""What a run fetches, planned from its rows: the entities they link, and discovery's lookups.
+"""What a run fetches, planned from its rows: the entities they link, the companions each
+link names (`companions`: a paper's Semantic Scholar record, a Hub paper page's arXiv paper),
+discovery's lookups, and the phases a fetch runs in (`PAPERS`: Semantic Scholar names the
+arXiv papers of the papers linked by DOI, so it goes first).
 
 Pure: rows in, `Entity`s out (each with its subpaths), ordered by ref. The fetch stage
-(`fetch.py`) asks the sources for them.
+(`fetch.py`) asks the sources for them. `companions` is the one rule of what else a link
+names: resolve writes it into the link's JSON form (`Link.also`), and every stage that reads
+a link's companions asks it here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from enrich.config import S2_BATCH_SIZE
 from enrich.gaps import gap
-from enrich.models import Identifier, RowRecord
+from enrich.models import Identifier, Kind, Result, RowRecord, ScholarMeta
+from enrich.urls import ARXIV_ID
+
+SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL})
+"""Paper kinds with a Semantic Scholar record (`scholar:<kind>:<key>`) named as a companion:
+the ones its API can look up (it has no lookup by PMLR or OpenReview id)."""
+
+
+@lru_cache(maxsize=4096)  # a list links a few thousand entities, many of them twice
+def companions(ident: Identifier) -> tuple[Identifier, ...]:
+    """The other entities a link to `ident` names, fetched with it: a Hub paper page names
+    its arXiv paper; every paper Semantic Scholar can look up names its record there."""
+    if ident.kind is Kind.HF_PAPER:
+        paper = Identifier(Kind.ARXIV, ident.key)
+        return (paper, Identifier(Kind.SCHOLAR, paper.ref))
+    if ident.kind in SCHOLAR_KINDS:
+        return (Identifier(Kind.SCHOLAR, ident.ref),)
+    return ()
 
 
 @dataclass(frozen=True)
@@ -26,21 +50,20 @@ class Entity:
 
 
 def entities(records: Iterable[RowRecord]) -> dict[str, Entity]:
-    """The unique entities linked from `records`, each with every subpath linked for it."""
+    """The unique entities linked from `records` and their companions, each with every
+    subpath linked for it."""
     found: dict[str, Entity] = {}
     for record in records:
         for link in record.links:
-            ref = link.ref  # an entity's identifier is that of the first link naming it
-            entity = found.get(ref)
-            if entity is None:
-                ident = Identifier(kind=link.kind, key=link.key, version=link.version)
-                entity = found[ref] = Entity(ident)
-            if link.subpath and link.subpath not in entity.subpaths:
-                found[ref] = Entity(entity.identifier, (*entity.subpaths, link.subpath))
-            for also in link.also:
-                if also not in found:
-                    kind, key = also.split(":", 1)  # the kind is validated from its value
-                    found[also] = Entity(Identifier(kind=kind, key=key))
+            ident = link.id
+            entity = found.get(ident.ref)
+            if entity is None:  # an entity's identifier is that of the first link naming it
+                entity = found[ident.ref] = Entity(Identifier(ident.kind, ident.key, ident.version))
+            if ident.subpath and ident.subpath not in entity.subpaths:
+                found[ident.ref] = Entity(entity.identifier, (*entity.subpaths, ident.subpath))
+            for other in companions(ident):
+                if other.ref not in found:
+                    found[other.ref] = Entity(other)
     return _by_ref(found)
 
 
@@ -54,10 +77,9 @@ def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
         missing = gap(record)
         if missing is None:
             continue
-        for kind in missing.kinds:
-            ref = f"{kind.value}:{missing.arxiv_id}"
-            if ref not in found:  # a paper in several rows: its identifier is made once
-                found[ref] = Entity(Identifier(kind=kind, key=missing.arxiv_id))
+        for ident in missing.identifiers:
+            if ident.ref not in found:  # a paper in several rows: asked once
+                found[ident.ref] = Entity(ident)
     return _by_ref(found)
 
 
@@ -65,3 +87,40 @@ def _by_ref(found: dict[str, Entity]) -> dict[str, Entity]:
     """`found` in order of ref. The refs alone are sorted: a sort of strings compares them
     directly, twice as fast as a sort of (ref, entity) pairs."""
     return {ref: found[ref] for ref in sorted(found)}
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A phase declared as data: the `leader`'s answers name entities the `follower` fetches.
+
+    The leader's entities that may name new ones (`may_name`) are asked first, in whole
+    batches of `batch`; the follower starts when they are answered, or at the leader's
+    first failed attempt (then what they name later gets a call of its own). The rest of
+    the leader's entities are asked after the follower's first request.
+    """
+
+    leader: Kind
+    follower: Kind
+    batch: int
+    may_name: Callable[[Identifier], bool]
+    names: Callable[[Result], Identifier | None]
+
+
+def named_on_arxiv(result: Result) -> Identifier | None:
+    data = result.data
+    if isinstance(data, ScholarMeta) and data.arxiv_id and ARXIV_ID.fullmatch(data.arxiv_id):
+        return Identifier(Kind.ARXIV, data.arxiv_id)
+    return None
+
+
+PAPERS = Lead(
+    leader=Kind.SCHOLAR,
+    follower=Kind.ARXIV,
+    batch=S2_BATCH_SIZE,
+    may_name=lambda ident: not ident.key.startswith(f"{Kind.ARXIV.value}:"),
+    names=named_on_arxiv,
+)
+"""The papers first: Semantic Scholar, then arXiv with the papers it found (a paper linked
+by its DOI whose record names an arXiv id is fetched from arXiv in the same run). arXiv,
+paced 3 s a request, is the run's critical path: its first request goes out before the other
+sources' cache lookups and client imports. The seed costs one request of each."""

@@ -16,10 +16,11 @@ from enrich import checks
 from enrich.document import Document, Table, TableLine
 from enrich.extract import Found, extract_links
 from enrich.ids import row_ids
-from enrich.models import Diagnostic, Kind, Link, RowRecord
+from enrich.models import Diagnostic, Identifier, Kind, Link, RowRecord
+from enrich.plan import companions
 from enrich.roles import column_role, date_columns, fits, is_placeholder
 from enrich.titles import strip_titles
-from enrich.urls import Named, UnsupportedURL, identify, in_page, malformed, scholar_also
+from enrich.urls import UnsupportedURL, identify, in_page, malformed
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class _Memo:
     """What one `resolve` call has worked out already: a URL's identifier (or why it has
     none), and the `Link` made for a (URL, text, column); a list links many things twice."""
 
-    identifiers: dict[str, Named | UnsupportedURL]
+    identifiers: dict[str, Identifier | UnsupportedURL]
     links: dict[tuple[str, str, str], Link]
 
 
@@ -123,7 +124,7 @@ def _cells(
     return cells
 
 
-def _identify(url: str, known: dict[str, Named | UnsupportedURL]) -> Named:
+def _identify(url: str, known: dict[str, Identifier | UnsupportedURL]) -> Identifier:
     """`identify(url)`, remembered in `known` (an unsupported URL too)."""
     found = known.get(url)
     if found is None:
@@ -142,7 +143,7 @@ def _resolve_link(
     cell: str,
     found: Found,
     diagnostics: list[Diagnostic],
-    known: dict[str, Named | UnsupportedURL],
+    known: dict[str, Identifier | UnsupportedURL],
 ) -> Link | None:
     """The link `found` in `cell`, or None (with a diagnostic when it is a problem)."""
     path, line, column = where.path, where.line, where.column
@@ -159,14 +160,11 @@ def _resolve_link(
         return None
     if named.kind is Kind.URL and (why := malformed(found.url)) is not None:
         diagnostics.append(checks.malformed_link(path, line, column, why))
-    return Link(
+    return Link.to(
+        named,
+        companions(named),
         url=found.url,
         text=found.text,
         column=column,
-        kind=named.kind,
-        key=named.key,
-        version=named.version,
-        subpath=named.subpath,
-        also=scholar_also(named),
         misplaced=not fits(column_role(column), named.kind, named.subpath),
     )

@@ -21,8 +21,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from enrich.metadata import PageMeta, PaperMeta, ScholarMeta
-from enrich.models import PAPER_KINDS, Dataset, Link, Result, RowRecord
+from enrich.models import PAPER_KINDS, Dataset, Kind, Link, Result, RowRecord
 from enrich.parse import code_spans
+from enrich.plan import companions
 from enrich.text import one_line
 
 TITLE_LIMIT = 200
@@ -58,15 +59,15 @@ def paper_title(link: Link, entities: Entities) -> str | None:
     landing page (a PMLR or OpenReview paper). None for a link that is not a paper's."""
     if link.kind not in PAPER_KINDS:
         return None
-    refs = (link.ref, *link.also)
-    for ref in refs:
-        if not ref.startswith("arxiv:"):
+    named = (link.id, *companions(link.id))
+    for ident in named:
+        if ident.kind is not Kind.ARXIV:
             continue
-        found = entities.get(ref)
+        found = entities.get(ident.ref)
         if found is not None and isinstance(found.data, PaperMeta):
             return escape_title(found.data.title) or None
-    for ref in refs:
-        found = entities.get(ref)
+    for ident in named:
+        found = entities.get(ident.ref)
         data = found.data if found is not None else None
         if isinstance(data, ScholarMeta | PageMeta) and data.title:
             return escape_title(data.title) or None

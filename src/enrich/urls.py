@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import NamedTuple
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit, urlunsplit
 
 from enrich.models import Identifier, Kind
@@ -70,25 +69,7 @@ class UnsupportedURL(ValueError):
     """A link that is not an absolute http(s) URL. `str()` says why."""
 
 
-class Named(NamedTuple):
-    """What a URL names: the fields of its `Identifier`, as the classifiers find them.
-
-    A plain tuple, because resolving a list makes a `Link` of it directly: a validated
-    `Identifier` made only to be copied into the link would be validated for nothing.
-    """
-
-    kind: Kind
-    key: str
-    version: str | None = None
-    subpath: str | None = None
-    display: str | None = None
-
-    @property
-    def ref(self) -> str:
-        return f"{self.kind.value}:{self.key}"
-
-
-def identify(url: str) -> Named:
+def identify(url: str) -> Identifier:
     """What `url` names. Raises `UnsupportedURL` for non-http(s) or hostless URLs."""
     scheme, netloc, path, query = _split(url.strip())
     if scheme not in ("http", "https"):
@@ -99,7 +80,7 @@ def identify(url: str) -> Named:
         raise UnsupportedURL(f"link '{_short(url)}' has no host")
     classifier = _CLASSIFIER_OF_HOST.get(host)
     found = classifier(_path(path), query) if classifier is not None else None
-    return Named(Kind.URL, normalise_url(url)) if found is None else found
+    return Identifier(Kind.URL, normalise_url(url)) if found is None else found
 
 
 def _split(url: str) -> tuple[str, str, str, str]:
@@ -129,7 +110,7 @@ def malformed(url: str) -> str | None:
     _, netloc, path, _ = _split(url.strip())
     if _host(netloc) in _ARXIV_HOSTS:
         shape = _ARXIV_SHAPE.match(_path(path))
-        if shape is not None and _arxiv_id(shape["id"]) is None:
+        if shape is not None and parse_arxiv_id(shape["id"]) is None:
             return f"malformed arXiv id '{shape['id']}' in link '{_short(url)}'"
     return None
 
@@ -143,17 +124,8 @@ def _host(netloc: str) -> str:
 
 def parse_arxiv_id(text: str) -> Identifier | None:
     """`2306.17256v4` -> arXiv identifier with key `2306.17256` and version `v4`."""
-    found = _arxiv_id(text)
-    return (
-        None if found is None else Identifier(kind=found.kind, key=found.key, version=found.version)
-    )
-
-
-def _arxiv_id(text: str) -> Named | None:
     match = ARXIV_ID.match(text.strip())
-    if match is None:
-        return None
-    return Named(Kind.ARXIV, match["id"], version=match["version"])
+    return None if match is None else Identifier(Kind.ARXIV, match["id"], match["version"])
 
 
 def normalise_url(url: str) -> str:
@@ -166,33 +138,33 @@ def _short(url: str, limit: int = 80) -> str:
     return url if len(url) <= limit else url[: limit - 1] + "…"
 
 
-def _arxiv(path: str, query: str) -> Named | None:
+def _arxiv(path: str, query: str) -> Identifier | None:
     match = _ARXIV_PATH.match(path) or _ARXIV_FTP.match(path)
     if match is None:
         return None
-    return Named(Kind.ARXIV, match["id"], version=match["version"])
+    return Identifier(Kind.ARXIV, match["id"], version=match["version"])
 
 
-def _github(path: str, query: str) -> Named | None:
+def _github(path: str, query: str) -> Identifier | None:
     segments = [s for s in path.split("/") if s]
     if not segments or not _GITHUB_NAME.match(segments[0]):
         return None
     owner = segments[0]
     if owner.lower() in _GITHUB_RESERVED:
         if owner.lower() in ("orgs", "users") and len(segments) >= 2:
-            return Named(Kind.GITHUB_USER, segments[1].lower(), display=segments[1])
+            return Identifier(Kind.GITHUB_USER, segments[1].lower())
         return None
     if len(segments) == 1:
-        return Named(Kind.GITHUB_USER, owner.lower(), display=owner)
+        return Identifier(Kind.GITHUB_USER, owner.lower())
     repo = segments[1].removesuffix(".git")
     if not _GITHUB_NAME.match(repo):
         return None
     subpath = "/".join(segments[2:]) or None
     full = f"{owner}/{repo}"
-    return Named(Kind.GITHUB_REPO, full.lower(), display=full, subpath=subpath)
+    return Identifier(Kind.GITHUB_REPO, full.lower(), subpath=subpath)
 
 
-def _huggingface(path: str, query: str) -> Named | None:
+def _huggingface(path: str, query: str) -> Identifier | None:
     segments = [s for s in path.split("/") if s]
     if not segments:
         return None
@@ -206,28 +178,28 @@ def _huggingface(path: str, query: str) -> Named | None:
         return _hf_repo(kind, segments[1:])
     if head == "collections" and len(segments) >= 3:
         key = f"{segments[1]}/{segments[2]}"
-        return Named(Kind.HF_COLLECTION, key, display=key)
+        return Identifier(Kind.HF_COLLECTION, key)
     if head in _HF_RESERVED or head in ("papers", "collections"):
         return None
     if len(segments) == 1:
-        return Named(Kind.HF_ORG, head, display=head)
+        return Identifier(Kind.HF_ORG, head)
     return _hf_repo(Kind.HF_MODEL, segments)
 
 
-def _hf_docs(segments: list[str]) -> Named:
+def _hf_docs(segments: list[str]) -> Identifier:
     """A documentation page: keyed by its path below `/docs` (`transformers/index`), or by
     its whole path elsewhere (`blog/llama2`, `transformers/model_doc/bert.html`)."""
     if segments[0] == "docs":
-        return Named(Kind.HF_DOCS, "/".join(segments[1:]) or "docs")
-    return Named(Kind.HF_DOCS, "/".join(segments))
+        return Identifier(Kind.HF_DOCS, "/".join(segments[1:]) or "docs")
+    return Identifier(Kind.HF_DOCS, "/".join(segments))
 
 
-def _hf_paper(text: str) -> Named | None:
-    paper = _arxiv_id(text)
-    return None if paper is None else paper._replace(kind=Kind.HF_PAPER)
+def _hf_paper(text: str) -> Identifier | None:
+    paper = parse_arxiv_id(text)
+    return None if paper is None else Identifier(Kind.HF_PAPER, paper.key, paper.version)
 
 
-def _hf_repo(kind: Kind, segments: list[str]) -> Named | None:
+def _hf_repo(kind: Kind, segments: list[str]) -> Identifier | None:
     """`org/name[/tree/...]` (or a legacy `name` without org) as a Hub repo id."""
     if not segments:
         return None
@@ -235,42 +207,42 @@ def _hf_repo(kind: Kind, segments: list[str]) -> Named | None:
         repo_id, rest = "/".join(segments[:2]), segments[2:]
     else:
         repo_id, rest = segments[0], segments[1:]
-    return Named(kind, repo_id, display=repo_id, subpath="/".join(rest) or None)
+    return Identifier(kind, repo_id, subpath="/".join(rest) or None)
 
 
-def _doi(path: str, query: str) -> Named | None:
+def _doi(path: str, query: str) -> Identifier | None:
     match = _DOI.search(path)
     if match is None:
         return None
     doi = match.group(1).rstrip(".")
-    return Named(Kind.DOI, doi.lower(), display=doi)
+    return Identifier(Kind.DOI, doi.lower())
 
 
-def _acl(path: str, query: str) -> Named | None:
+def _acl(path: str, query: str) -> Identifier | None:
     """A paper page or PDF; event, volume and people pages are not papers."""
     segments = [s for s in path.split("/") if s]
     match = _ACL_ID.match(segments[-1]) if segments else None
     if match is None:
         return None
-    return Named(Kind.ACL, match["id"], version=match["version"])
+    return Identifier(Kind.ACL, match["id"], version=match["version"])
 
 
-def _pmlr(path: str, query: str) -> Named | None:
+def _pmlr(path: str, query: str) -> Identifier | None:
     match = re.match(r"^/(v\d+)/([A-Za-z0-9\-_]+)(?:\.html|\.pdf|/.*)?$", path)
     if match is None:
         return None
-    return Named(Kind.PMLR, f"{match[1]}/{match[2]}")
+    return Identifier(Kind.PMLR, f"{match[1]}/{match[2]}")
 
 
-def _openreview(path: str, query: str) -> Named | None:
+def _openreview(path: str, query: str) -> Identifier | None:
     ids = parse_qs(query).get("id")
     if not ids or path.rstrip("/") not in ("/forum", "/pdf", "/attachment"):
         return None
-    return Named(Kind.OPENREVIEW, ids[0])
+    return Identifier(Kind.OPENREVIEW, ids[0])
 
 
 _ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org", "ar5iv.org", "ar5iv.labs.arxiv.org"})
-_CLASSIFIERS: tuple[tuple[frozenset[str], Callable[[str, str], Named | None]], ...] = (
+_CLASSIFIERS: tuple[tuple[frozenset[str], Callable[[str, str], Identifier | None]], ...] = (
     (_ARXIV_HOSTS, _arxiv),
     (frozenset({"github.com"}), _github),
     (frozenset({"huggingface.co", "hf.co"}), _huggingface),
@@ -280,18 +252,3 @@ _CLASSIFIERS: tuple[tuple[frozenset[str], Callable[[str, str], Named | None]], .
     (frozenset({"openreview.net"}), _openreview),
 )
 _CLASSIFIER_OF_HOST = {host: classifier for hosts, classifier in _CLASSIFIERS for host in hosts}
-
-
-SCHOLAR_PREFIX = f"{Kind.SCHOLAR.value}:"
-SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL})
-"""Paper kinds with a Semantic Scholar record (`scholar:<kind>:<key>`) named in `also`: the
-ones its API can look up (it has no lookup by PMLR or OpenReview id)."""
-
-
-def scholar_also(named: Identifier | Named) -> list[str]:
-    """The other entities a link to `named` names: a Hub paper page names its arXiv paper;
-    every paper names its Semantic Scholar record."""
-    if named.kind is Kind.HF_PAPER:
-        paper = f"{Kind.ARXIV.value}:{named.key}"
-        return [paper, f"{SCHOLAR_PREFIX}{paper}"]
-    return [f"{SCHOLAR_PREFIX}{named.ref}"] if named.kind in SCHOLAR_KINDS else []

@@ -7,7 +7,7 @@ every attempt; `in_order` sends the first unit alone (its answer tells the budge
 the rest `GITHUB_CONCURRENCY` at a time, in the order given.
 
 A unit left for a later run ends `skipped`, with the reason: the fetch stage keeps its last
-known result as it was (`fetch._conclude`), so it is no failure and is not cached again.
+known result as it was (`lastknown.settle`), so it is no failure and is not cached again.
 """
 
 from __future__ import annotations

@@ -1,0 +1,59 @@
+"""Discovery's budget: which of its lookups a run asks, and what the others keep.
+
+Every lookup fresh in the cache is free; of the others at most `settings.discover_limit` are
+asked a run, never asked ones first, then the longest unasked; the rest keep their last known
+result (or end `skipped`) until a later run. The cache entries looked up here are handed on
+(`Budgeted.known`), so the fetch stage does not look them up again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from enrich.cache import Cache, Entry
+from enrich.config import Settings
+from enrich.lastknown import fallback
+from enrich.models import Result
+from enrich.plan import Entity
+from enrich.sources import Request, Source
+
+
+@dataclass(frozen=True)
+class Budgeted:
+    known: Mapping[str, Entry | None]  # the cache entries looked up, by ref
+    asked: list[Entity]  # the lookups to make this run
+    later: Mapping[str, Result]  # the results of those left for a later run
+
+
+def within_budget(
+    optional: Mapping[str, Entity],
+    sources: Sequence[Source],
+    settings: Settings,
+    cache: Cache,
+    previous: Mapping[str, Result],
+) -> Budgeted:
+    """The optional entities to ask this run, within the budget (see the module)."""
+    known: dict[str, Entry | None] = {}
+    free: list[Entity] = []
+    due: list[tuple[float, str, Entity, Result | None, str]] = []
+    for ref, entity in optional.items():
+        source = next((s for s in sources if entity.identifier.kind in s.kinds), None)
+        if source is None or settings.offline:
+            free.append(entity)
+            continue
+        entry = known[ref] = cache.get(source.name, ref)
+        if entry is not None and entry.fresh and not settings.refresh:
+            free.append(entity)
+            continue
+        last = entry.result if entry is not None else previous.get(ref)
+        when = last.provenance.fetched_at if last is not None else None
+        due.append((when.timestamp() if when else 0.0, ref, entity, last, source.name))
+    due.sort(key=lambda item: item[:2])
+    limit = settings.discover_limit  # `--refresh` too: it re-asks, within the same budget
+    reason = f"discovery: over this run's {limit} lookups, asked on a later run"
+    later = {
+        ref: fallback(Request(entity.identifier, last), name, reason)
+        for _, ref, entity, last, name in due[limit:]
+    }
+    return Budgeted(known, [*free, *(item[2] for item in due[:limit])], later)
