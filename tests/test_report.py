@@ -14,6 +14,7 @@ import pytest
 from enrich.changes import LIMIT, changes_markdown
 from enrich.models import Dataset, HubMeta, PageMeta, Provenance, RepoMeta, Result, Status
 from enrich.report import Problem, problems, report_markdown
+from tests.builders import repo
 from tests.test_render import SEED_PATH, assert_golden, fixture
 
 
@@ -342,14 +343,6 @@ def test_changes_are_deterministic_whatever_the_order_of_entities() -> None:
     assert changes_markdown(previous(), shuffled) == changes()
 
 
-def _repo(name: str, stars: int, forks: int) -> Result:
-    return Result(
-        ref=f"github_repo:{name}",
-        provenance=Provenance(source="github", status=Status.OK),
-        data=RepoMeta(full_name=name, stars=stars, forks=forks),
-    )
-
-
 @pytest.mark.parametrize("count", [LIMIT - 1, LIMIT, LIMIT + 15])
 def test_every_section_is_capped(count: int) -> None:
     """Regression: only "Biggest movers" was capped; a day of fork and like counts moving, or
@@ -357,13 +350,13 @@ def test_every_section_is_capped(count: int) -> None:
     old = Dataset(
         seeds=[],
         records=[],
-        entities={r.ref: r for r in (_repo(f"o/r{i:02}", 100, 1) for i in range(count))},
+        entities={r.ref: r for r in (repo(f"o/r{i:02}", 100, forks=1) for i in range(count))},
         diagnostics=[],
     )
     new = old.model_copy(
         update={
             "entities": {
-                r.ref: r for r in (_repo(f"o/r{i:02}", 110 + i * 10, 2) for i in range(count))
+                r.ref: r for r in (repo(f"o/r{i:02}", 110 + i * 10, forks=2) for i in range(count))
             }
         }
     )

@@ -12,12 +12,9 @@ from enrich.columns import Facts
 from enrich.models import (
     Dataset,
     Kind,
-    Provenance,
     Result,
     RowRecord,
-    Status,
     TaggedModel,
-    TaggedModels,
 )
 from enrich.page import _Sections
 from enrich.parse import parse
@@ -33,6 +30,7 @@ from enrich.rows import (
 from enrich.suggest import row_suggestions
 from enrich.timeline import groups
 from enrich.timeline import row_name as timeline_name
+from tests.builders import hub
 
 
 def rows_of(text: str) -> tuple[RowRecord, ...]:
@@ -91,10 +89,7 @@ def test_every_consumer_names_a_row_read_back_from_json_alike(method: str, shown
 
 
 def _tagged_models() -> Result:
-    ref = f"{Kind.HF_PAPER_MODELS.value}:2401.02385"
-    data = TaggedModels(arxiv_id="2401.02385", models=[TaggedModel(id="a/b")])
-    provenance = Provenance(source="huggingface", status=Status.OK)
-    return Result(ref=ref, provenance=provenance, data=data)
+    return hub(f"{Kind.HF_PAPER_MODELS.value}:2401.02385", models=[TaggedModel(id="a/b")])
 
 
 def test_a_row_without_links_is_identified_by_its_name_cell() -> None:
