@@ -23,7 +23,10 @@ def api() -> Iterator[FakeAPI]:
 
 
 def api_env(base_url: str, **extra: str) -> dict[str, str]:
-    """The process environment of a run against the API at `base_url`, with no token."""
+    """The process environment of a run against the API at `base_url`, with no token.
+
+    Retries decide as in production but do not sleep (`ENRICH_RETRY_WAIT=0`, the testing
+    switch): a test that wants the real waits passes `ENRICH_RETRY_WAIT="1"`."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "HF_TOKEN", "S2_API_KEY")
     }
@@ -39,6 +42,7 @@ def api_env(base_url: str, **extra: str) -> dict[str, str]:
         ENRICH_LANDING_DELAY="0",
         HF_HUB_OFFLINE="0",
         HF_HUB_DISABLE_TELEMETRY="1",
+        ENRICH_RETRY_WAIT="0",
     )
     env.update(extra)
     return env

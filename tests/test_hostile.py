@@ -187,7 +187,7 @@ def hostile_run(
         advance_upstream(api)
         for name in APIS:
             api.fault(name, kind, **params)  # type: ignore[arg-type]
-        env = api_env(api.base_url, ENRICH_DEADLINE="0.5", ENRICH_RETRY_WAIT="0")
+        env = api_env(api.base_url, ENRICH_DEADLINE="0.5")
         code, stderr, elapsed, rss = run_process(root, env)
     done = check_rows_kept(template, root)
     return code, stderr, elapsed, rss, done
