@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from arxiv import _feed
 
 from enrich.config import Endpoints, Settings
@@ -284,9 +285,10 @@ def test_timeout_ends_in_error_within_bounded_time(api: FakeAPI) -> None:
     assert api.count("arxiv") == 3
 
 
-def test_connection_reset_is_retried(api: FakeAPI) -> None:
+@pytest.mark.parametrize("kind", ["reset", "malformed", "truncated"])
+def test_a_transport_fault_once_is_retried(api: FakeAPI, kind: str) -> None:
     api.add_paper("2301.00001")
-    api.fault("arxiv", "reset", times=1)
+    api.fault("arxiv", kind, times=1)
 
     results, ctx = fetch(api, ["2301.00001"])
 
@@ -294,60 +296,28 @@ def test_connection_reset_is_retried(api: FakeAPI) -> None:
     assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
 
 
-def test_connection_reset_every_time_is_an_error(api: FakeAPI) -> None:
-    api.fault("arxiv", "reset")
+@pytest.mark.parametrize(
+    ("kind", "error", "http_status", "requests"),
+    [
+        ("reset", "arXiv id_list batch: connection failed", None, 3),
+        # one retry, then the answer is believed broken (an error, not not_found)
+        ("malformed", "arXiv id_list batch: malformed answer", 200, 2),
+        ("truncated", "arXiv id_list batch: connection failed", None, 3),
+    ],
+)
+def test_a_transport_fault_every_time_is_an_error(
+    api: FakeAPI, kind: str, error: str, http_status: int | None, requests: int
+) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", kind)
 
     results, ctx = fetch(api, ["2301.00001"])
 
     got = results["arxiv:2301.00001"]
     assert got.status is Status.ERROR
-    assert (got.provenance.error or "").startswith("arXiv id_list batch: connection failed")
-    assert ctx.stats.answers[got.ref].http_status is None
-    assert api.count("arxiv") == 3
-
-
-def test_malformed_xml_is_retried_once(api: FakeAPI) -> None:
-    api.add_paper("2301.00001")
-    api.fault("arxiv", "malformed", times=1)
-
-    results, ctx = fetch(api, ["2301.00001"])
-
-    assert results["arxiv:2301.00001"].status is Status.OK
-    assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
-
-
-def test_malformed_xml_twice_is_an_error_not_not_found(api: FakeAPI) -> None:
-    api.add_paper("2301.00001")
-    api.fault("arxiv", "malformed")
-
-    results, _ = fetch(api, ["2301.00001"])
-
-    got = results["arxiv:2301.00001"]
-    assert got.status is Status.ERROR
-    assert "malformed answer" in (got.provenance.error or "")
-    assert api.count("arxiv") == 2  # one retry, then the answer is believed broken
-
-
-def test_truncated_body_is_retried(api: FakeAPI) -> None:
-    api.add_paper("2301.00001")
-    api.fault("arxiv", "truncated", times=1)
-
-    results, ctx = fetch(api, ["2301.00001"])
-
-    assert results["arxiv:2301.00001"].status is Status.OK
-    assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
-
-
-def test_truncated_body_every_time_is_an_error(api: FakeAPI) -> None:
-    api.add_paper("2301.00001")
-    api.fault("arxiv", "truncated")
-
-    results, _ = fetch(api, ["2301.00001"])
-
-    got = results["arxiv:2301.00001"]
-    assert got.status is Status.ERROR
-    assert "connection failed" in (got.provenance.error or "")
-    assert api.count("arxiv") == 3
+    assert (got.provenance.error or "").startswith(error)
+    assert ctx.stats.answers[got.ref].http_status == http_status
+    assert api.count("arxiv") == requests
 
 
 def test_a_cut_document_parses_but_is_not_well_formed() -> None:

@@ -456,14 +456,34 @@ def test_429_with_retry_after_is_retried(api: FakeAPI) -> None:
     assert [r.status for r in api.requests] == [429, 200]
 
 
-def test_5xx_burst_then_recovery(api: FakeAPI) -> None:
-    api.add_repo("flaky/repo")
-    api.fault("github", "502", times=1)
-    api.fault("github", "503", times=1)
-    results, ctx, _ = fetch(api, ["flaky/repo"])
-    got = results["github_repo:flaky/repo"]
-    assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 3
+@pytest.mark.parametrize(
+    ("faults", "status", "error", "attempts"),
+    [
+        pytest.param(["502", "503"], Status.OK, None, 3, id="5xx-burst-then-recovery"),
+        pytest.param(["reset"], Status.OK, None, 2, id="reset-once-is-retried"),
+        pytest.param(["truncated"], Status.OK, None, 2, id="truncated-once-is-retried"),
+        pytest.param(
+            "malformed",
+            Status.ERROR,
+            "GET /repos/o/r: malformed answer (not JSON)",
+            1,
+            id="malformed-json-fails-at-once",
+        ),
+        pytest.param("truncated", Status.ERROR, "connection failed", 3, id="truncated-always"),
+    ],
+)
+def test_a_transport_fault_is_retried_or_ends_in_error(
+    api: FakeAPI, faults: list[str] | str, status: Status, error: str | None, attempts: int
+) -> None:
+    """A list of faults: each once, in turn; a single fault: every time."""
+    api.add_repo("o/r")
+    for kind in [faults] if isinstance(faults, str) else faults:
+        api.fault("github", kind, times=None if isinstance(faults, str) else 1)
+    results, ctx, _ = fetch(api, ["o/r"])
+    got = results["github_repo:o/r"]
+    assert got.status is status
+    assert error is None if status is Status.OK else error in (got.provenance.error or "")
+    assert ctx.stats.answers[got.ref].attempts == attempts
 
 
 def test_permanent_500_ends_in_error(api: FakeAPI) -> None:
@@ -499,44 +519,6 @@ def test_persistent_timeout_ends_in_error(api: FakeAPI) -> None:
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/sleepy/repo: timed out"
     assert ctx.stats.answers[got.ref].attempts == 2
-
-
-def test_connection_reset_is_retried(api: FakeAPI) -> None:
-    api.add_repo("reset/repo")
-    api.fault("github", "reset", times=1)
-    results, ctx, _ = fetch(api, ["reset/repo"])
-    got = results["github_repo:reset/repo"]
-    assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 2
-
-
-def test_malformed_json_fails_at_once(api: FakeAPI) -> None:
-    api.add_repo("broken/json")
-    api.fault("github", "malformed")
-    results, ctx, _ = fetch(api, ["broken/json"])
-    got = results["github_repo:broken/json"]
-    assert got.status is Status.ERROR
-    assert got.provenance.error == "GET /repos/broken/json: malformed answer (not JSON)"
-    assert ctx.stats.answers[got.ref].attempts == 1
-
-
-def test_truncated_body_is_retried(api: FakeAPI) -> None:
-    api.add_repo("cut/short")
-    api.fault("github", "truncated", times=1)
-    results, ctx, _ = fetch(api, ["cut/short"])
-    got = results["github_repo:cut/short"]
-    assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 2
-
-
-def test_truncated_every_time_ends_in_error(api: FakeAPI) -> None:
-    api.add_repo("cut/short")
-    api.fault("github", "truncated")
-    results, ctx, _ = fetch(api, ["cut/short"])
-    got = results["github_repo:cut/short"]
-    assert got.status is Status.ERROR
-    assert "connection failed" in (got.provenance.error or "")
-    assert ctx.stats.answers[got.ref].attempts == 3
 
 
 def test_subpaths_checked_over_rest(api: FakeAPI) -> None:
