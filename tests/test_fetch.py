@@ -30,13 +30,13 @@ from enrich.models import (
     Provenance,
     RepoMeta,
     Result,
-    RowRecord,
     ScholarMeta,
     Status,
 )
 from enrich.parse import parse
 from enrich.resolve import resolve
 from enrich.sources import FetchContext, Request, SourceStats, result
+from tests import builders as build
 
 OLD = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 DAY = 24 * 3600
@@ -136,10 +136,13 @@ def wanted(*refs: str) -> dict[str, Entity]:
 
 def known(ref: str, source: str, title: str = "old", status: Status = Status.OK) -> Result:
     """A last known result, fetched at OLD."""
-    return Result(
-        ref=ref,
-        provenance=Provenance(source=source, status=status, fetched_at=OLD, etag='"old"'),
-        data=data_for(ident(ref), title) if status in (Status.OK, Status.MOVED) else None,
+    return build.result(
+        ref,
+        data_for(ident(ref), title) if status in (Status.OK, Status.MOVED) else None,
+        status,
+        source=source,
+        fetched_at=OLD,
+        etag='"old"',
         moved_to="new/name" if status is Status.MOVED else None,
     )
 
@@ -218,24 +221,16 @@ def test_entities_keeps_the_first_linked_version() -> None:
 
 
 def test_entities_from_records_built_directly() -> None:
-    def link(url: str, kind: Kind, key: str, subpath: str | None = None) -> Link:
-        return Link(url=url, text="x", column="Code", kind=kind, key=key, subpath=subpath)
+    def link(key: str, subpath: str | None = None) -> Link:
+        return build.link("u", Kind.GITHUB_REPO, key, subpath=subpath)
 
     records = [
-        RowRecord(
-            id=f"row{n}",
-            file="f.md",
-            line=n,
-            section=[],
-            table=0,
-            cells={},
-            links=links,
-        )
+        build.record(*links, id=f"row{n}", line=n, cells={})
         for n, links in enumerate(
             [
-                [link("u", Kind.GITHUB_REPO, "b/b", "blob/main/x.py")],
-                [link("u", Kind.GITHUB_REPO, "a/a"), link("u", Kind.GITHUB_REPO, "b/b")],
-                [link("u", Kind.GITHUB_REPO, "b/b", "blob/main/x.py")],
+                [link("b/b", "blob/main/x.py")],
+                [link("a/a"), link("b/b")],
+                [link("b/b", "blob/main/x.py")],
             ]
         )
     ]

@@ -22,6 +22,7 @@ from enrich.models import (
 )
 from enrich.parse import parse
 from enrich.resolve import resolve
+from tests import builders as build
 
 T_OLD = datetime(2024, 1, 1, 0, 0, tzinfo=UTC)
 T_NEW = datetime(2024, 6, 1, 12, 30, tzinfo=UTC)
@@ -52,19 +53,15 @@ def repo(
     moved_to: str | None = None,
     etag: str | None = None,
 ) -> Result:
-    has_data = status in (Status.OK, Status.STALE, Status.MOVED)
-    return Result(
+    name = moved_to or ref.split(":", 1)[1]
+    return build.repo(
+        name,
+        stars,
+        status,
         ref=ref,
-        provenance=Provenance(
-            source="github",
-            status=status,
-            fetched_at=fetched_at,
-            error=error,
-            etag=etag,
-        ),
-        data=RepoMeta(full_name=moved_to or ref.split(":", 1)[1], stars=stars)
-        if has_data
-        else None,
+        fetched_at=fetched_at,
+        error=error,
+        etag=etag,
         moved_to=moved_to,
     )
 

@@ -19,7 +19,8 @@ from enrich.cli import main
 from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.jsonout import render_json
-from enrich.models import SCHEMA_VERSION, Dataset, Kind, PaperMeta, Provenance, Result, Status
+from enrich.models import SCHEMA_VERSION, Dataset, Kind, Result, Status
+from tests import builders as build
 
 SEED = Path(__file__).parents[1] / "seeds" / "slm-survey.md"
 # Every test runs on a copy in its tmp_path/seeds (see _seed_layout).
@@ -105,22 +106,10 @@ def test_crlf_seed_without_final_newline_round_trips(tmp_path: Path) -> None:
 
 def test_previous_dataset_supplies_last_known_values_offline(tmp_path: Path) -> None:
     fetched = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    paper = PaperMeta(
-        arxiv_id="2306.07629",
-        title="SqueezeLLM",
-        authors=[],
-        abstract="a",
-        published=fetched,
-        updated=fetched,
-    )
-    old = Result(
-        ref="arxiv:2306.07629",
-        provenance=Provenance(source="arxiv", status=Status.OK, fetched_at=fetched),
-        data=paper,
-    )
+    old = build.paper("2306.07629", "SqueezeLLM", fetched, fetched_at=fetched)
     out = tmp_path / "out"
     out.mkdir()
-    previous = Dataset(seeds=[], records=[], entities={old.ref: old}, diagnostics=[])
+    previous = build.dataset((), old, seeds=())
     (out / "enriched.json").write_text(render_json(previous), encoding="utf-8")
 
     class Arxiv:
@@ -133,7 +122,7 @@ def test_previous_dataset_supplies_last_known_values_offline(tmp_path: Path) -> 
     result = pipeline.run(settings(tmp_path, offline=True), sources=(Arxiv(),))
     kept = result.dataset.entities["arxiv:2306.07629"]
     assert kept.status is Status.OK  # nothing was learnt offline, nothing failed
-    assert kept.data == paper
+    assert kept.data == old.data
     assert kept.provenance.fetched_at == fetched
     assert result.failed_sources() == {}
     others = [r for ref, r in result.dataset.entities.items() if ref.startswith("arxiv:")]

@@ -265,16 +265,10 @@ def _one_dump(value: Dataset) -> str:
 
 
 def _dataset_with(cells: dict[str, str], change: Scalar) -> Dataset:
-    provenance = Provenance(source="arxiv", status=Status.OK)
-    found = Result(
-        ref="arxiv:2306.07629",
-        provenance=provenance,
-        changes=[Change(field="stars", old=change, new=None)],
-    )
-    record = RowRecord(
-        id="row:x", file="s.md", line=3, section=["B", "A"], table=0, cells=cells, links=[]
-    )
-    return Dataset(seeds=["s.md"], records=[record], entities={found.ref: found}, diagnostics=[])
+    changes = [Change(field="stars", old=change, new=None)]
+    found = build.result("arxiv:2306.07629", source="arxiv", changes=changes)
+    record = build.record(id="row:x", file="s.md", section=["B", "A"], cells=cells)
+    return build.dataset([record], found, seeds=["s.md"])
 
 
 @pytest.mark.parametrize(

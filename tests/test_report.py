@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from enrich.changes import LIMIT, changes_markdown
-from enrich.models import Dataset, HubMeta, PageMeta, Provenance, RepoMeta, Result, Status
+from enrich.models import Dataset, HubMeta, PageMeta, Provenance, Result, Status
 from enrich.report import Problem, problems, report_markdown
 from tests.builders import repo
 from tests.test_render import SEED_PATH, assert_golden, fixture
@@ -205,11 +205,8 @@ def test_fetched_text_in_the_report_is_escaped() -> None:
     """Regression: the suggested fix of a moved repository (its new name, as fetched) was
     written into report.md unescaped."""
     evil = "x/<img src=x onerror=alert(1)>|y"
-    moved = Result(
-        ref="github_repo:jongwooko/distillm",
-        provenance=Provenance(source="github", status=Status.MOVED),
-        data=RepoMeta(full_name=evil, stars=1),
-        moved_to=f"github_repo:{evil}",
+    moved = repo(
+        evil, 1, Status.MOVED, ref="github_repo:jongwooko/distillm", moved_to=f"github_repo:{evil}"
     )
     failed = current().entities["hf_model:google/codegemma-7b-it"]
     failed = failed.model_copy(

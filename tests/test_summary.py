@@ -14,7 +14,7 @@ from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Endpoints, Settings
 from enrich.fetch import FetchReport
-from enrich.models import Dataset, Provenance, Result, Status
+from enrich.models import Dataset, Result, Status
 from enrich.pipeline import RunResult
 from enrich.progress import (
     COLUMNS,
@@ -25,6 +25,7 @@ from enrich.progress import (
     summary_markdown,
 )
 from enrich.sources import SourceStats
+from tests import builders as build
 from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
 
@@ -91,7 +92,7 @@ def test_an_unwritable_summary_is_a_warning_not_a_failure(
 
 
 def outcome(ref: str, status: Status, source: str = "github") -> Result:
-    return Result(ref=ref, provenance=Provenance(source=source, status=status))
+    return build.result(ref, None, status, source=source)
 
 
 def result_with(stats: SourceStats, warnings: tuple[str, ...] = ()) -> RunResult:
