@@ -434,7 +434,9 @@ def test_a_run_started_while_another_rebuilds_the_cache_still_waits(
     (folder / "cache" / "cache.db").write_bytes(b"garbage\n" * 512)
     fresh_budget(api)
     api.reset_requests()
-    api.set_latency(0.5)
+    # Slow answers keep the first run alive until the second has started, however long a
+    # loaded machine takes to start a process; they are made quick once the second waits.
+    api.set_latency(2.0)
     # The first run fetches GitHub only, the second arXiv only: an arXiv request while the
     # first is alive means the second did not wait.
     first = spawn(enrich_command("--only", "github", "--refresh"), folder, env)
