@@ -213,16 +213,21 @@ def test_a_refused_id_is_isolated_by_halving_the_batch(api: FakeAPI) -> None:
     assert all(results[f"arxiv:{k}"].status is Status.OK for k in keys if k != "abc")
 
 
-def test_429_with_retry_after_then_success(api: FakeAPI) -> None:
+@pytest.mark.parametrize(
+    ("kind", "times", "requests"),
+    [("429", 1, 2), ("503", 2, 3)],  # the 429 asks for a wait (Retry-After: 2)
+    ids=["429-with-retry-after-then-success", "503-burst-then-recovery"],
+)
+def test_answers_after_refusals(api: FakeAPI, kind: str, times: int, requests: int) -> None:
     api.add_paper("2301.00001")
-    api.fault("arxiv", "429", times=1, retry_after=2)
+    api.fault("arxiv", kind, times=times, retry_after=2 if kind == "429" else None)
 
     results, ctx = fetch(api, ["2301.00001"])
 
     got = results["arxiv:2301.00001"]
     assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 2
-    assert ctx.stats.requests == 2
+    assert ctx.stats.answers[got.ref].attempts == requests
+    assert ctx.stats.requests == requests
 
 
 # `enrich.net.RetryPolicy(wait=True)` passes tenacity's deprecated `initial`.
@@ -241,18 +246,6 @@ def test_retry_after_is_read_from_the_answer(api: FakeAPI) -> None:
     assert got.status is Status.ERROR
     assert got.provenance.error == "arXiv id_list batch: HTTP 429"
     assert ctx.stats.answers[got.ref] == Answer(429, 1)
-
-
-def test_503_burst_then_recovery(api: FakeAPI) -> None:
-    api.add_paper("2301.00001")
-    api.fault("arxiv", "503", times=2)
-
-    results, ctx = fetch(api, ["2301.00001"])
-
-    got = results["arxiv:2301.00001"]
-    assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 3
-    assert ctx.stats.requests == 3
 
 
 def test_permanent_5xx_fails_every_id_of_the_batch(api: FakeAPI) -> None:
