@@ -7,7 +7,6 @@ import dataclasses
 import json
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from enrich.cache import Cache
+from enrich.cli import main
 from enrich.config import Endpoints, Secret, Settings
 from enrich.fetch import Entity, FetchReport, fetch_all
 from enrich.models import Identifier, Kind, Provenance, RepoMeta, Result, Status
@@ -799,9 +799,12 @@ def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_
 
 
 def test_a_long_list_without_a_token_fills_in_over_runs_and_exits_0(
-    api: FakeAPI, tmp_path: Path
+    api: FakeAPI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`python -m enrich run` on a list of 70 repositories without a token, 60 requests an
+    """`enrich run` on a list of 70 repositories without a token, 60 requests an
     hour: the first run fetches 55 and exits 0, saying once that 15 wait (and why, with the
     GITHUB_TOKEN hint); the next hour's run fetches those 15."""
     names = [f"long-list/repo-{i:02d}" for i in range(70)]
@@ -811,14 +814,17 @@ def test_a_long_list_without_a_token_fills_in_over_runs_and_exits_0(
     seeds.mkdir()
     rows = "".join(f"| R{i} | [code](https://github.com/{n}) |\n" for i, n in enumerate(names))
     (seeds / "list.md").write_text(f"# L\n\n| Name | Code |\n|---|---|\n{rows}", encoding="utf-8")
-    command = [sys.executable, "-m", "enrich", "run", "--only", "github", "--seeds", str(seeds)]
-    command += ["--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    args = ["run", "--only", "github", "--seeds", str(seeds)]
+    args += ["--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    for key in ("GITHUB_TOKEN", "HF_TOKEN", "S2_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in api_env(api.base_url).items():
+        monkeypatch.setenv(key, value)
 
     def run() -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
-        env = api_env(api.base_url)
-        done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=120, check=False
-        )
+        capsys.readouterr()
+        code = main(args)
+        done = subprocess.CompletedProcess(args, code, *capsys.readouterr())
         data = json.loads((tmp_path / "out" / "enriched.json").read_text(encoding="utf-8"))
         return done, {ref: e["provenance"]["status"] for ref, e in data["entities"].items()}
 
