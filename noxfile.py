@@ -72,3 +72,12 @@ def screenshots(session: nox.Session) -> None:
     """
     session.install("-e", ".[test]")
     session.run("python", "docs/screenshots.py")
+
+
+@nox.session(python=PYTHONS[0])
+def golden(session: nox.Session) -> None:
+    """Golden runs (`bench/golden.py`): every output file of the seed and a 1,000-row list
+    against the loopback fake, compared with bench/golden.sha256 (pass `--keep DIR`,
+    `--diff OLD`, `--write` after --)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "bench.golden", *session.posargs)

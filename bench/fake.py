@@ -85,6 +85,8 @@ class FakeProcess:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait(timeout=10)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
     def _call(self, method: str, path: str) -> dict[str, Any]:
         request = urllib.request.Request(self.base + path, method=method)

@@ -1,4 +1,4 @@
-"""Tables as markdown (they paste into docs/performance.md as they are) and the targets' verdicts."""
+"""Tables as markdown (they paste into docs/performance.md as is) and the targets' verdicts."""
 
 from __future__ import annotations
 

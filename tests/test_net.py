@@ -31,7 +31,6 @@ from enrich.net import (
     RETRYABLE_STATUS,
     CircuitOpen,
     OutOfTime,
-    Pacer,
     RetryPolicy,
     TooLarge,
     cannot_connect,
@@ -40,6 +39,7 @@ from enrich.net import (
     should_retry,
     tls,
 )
+from enrich.rate import Pacer, Quota
 
 NOW = 1_700_000_000.0  # a fixed "now" for every header computation
 
@@ -760,3 +760,56 @@ def test_every_source_has_an_answer_cap() -> None:
     settings = Settings()
     assert {s.name for s in registry(settings)} == set(settings.answer_bytes)
     assert all(0 < cap <= 16 << 20 for cap in settings.answer_bytes.values())
+
+
+# ---------------------------------------------------------------------- the quota
+
+
+class Ticks:
+    """A clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_quota_unknown_lets_every_request_go() -> None:
+    quota = Quota(clock=Ticks())
+    assert [quota.take(patience=0.0) for _ in range(3)] == [None, None, None]
+    assert quota.left is None
+
+
+@pytest.mark.parametrize("left", [1, 3, 10])
+def test_quota_counts_down_then_refuses_until_the_reset(left: int) -> None:
+    clock = Ticks()
+    quota = Quota(clock=clock)
+    quota.report(left, resets_in=60.0)
+    assert [quota.take(patience=5.0) for _ in range(left)] == [None] * left
+    assert quota.left == 0
+    clock.now += 20.0
+    assert quota.take(patience=5.0) == pytest.approx(40.0)  # the seconds to the reset
+    assert quota.left == 0  # a refused request is not counted
+    clock.now += 40.0  # the window is past: requests go again
+    assert quota.take(patience=5.0) is None
+
+
+@pytest.mark.parametrize(("resets_in", "patience"), [(5.0, 5.0), (3.0, 10.0)])
+def test_quota_spent_but_resetting_within_patience_lets_the_request_go(
+    resets_in: float, patience: float
+) -> None:
+    """The server will answer 429 and say how long to wait; the retry policy waits it out."""
+    quota = Quota(clock=Ticks())
+    quota.report(0, resets_in=resets_in)
+    assert quota.take(patience=patience) is None
+    assert quota.left == -1
+
+
+def test_quota_report_replaces_the_count() -> None:
+    quota = Quota(clock=Ticks())
+    quota.report(0, resets_in=60.0)
+    assert quota.take(patience=1.0) == pytest.approx(60.0)
+    quota.report(2, resets_in=60.0)  # the server says otherwise: it is believed
+    assert quota.take(patience=1.0) is None
+    assert quota.left == 1

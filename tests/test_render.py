@@ -600,6 +600,46 @@ def test_each_paper_link_of_a_row_carries_its_own_title() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "SigLIP2-so400m/14](https://arxiv.org/abs/2306.07629)",  # a stray `]` (a real list)
+        "x] (see](https://arxiv.org/abs/2306.07629))",
+        "\\[q](https://arxiv.org/abs/2306.07629)",  # an escaped `[`: no link text
+        "[a\\](https://arxiv.org/abs/2306.07629)",  # an escaped `]`: no link text closed
+        f"`[q](https://arxiv.org/abs/2306.07629)` {PAPER}",  # in a code span: text
+        f"``a ` [q](https://arxiv.org/abs/2306.07629)`` {PAPER}",
+        f"`[q`](https://arxiv.org/abs/2306.07629) {PAPER}",  # its `[` in a code span
+    ],
+)
+def test_a_paper_url_that_is_no_inline_link_is_not_given_a_title(cell: str) -> None:
+    """Regression (golden run over the corpus, since bare URLs after `(` are links): a
+    paper URL GitHub autolinks after a stray `]` got ` (title)` written into the curated
+    text (shown as text on GitHub); so did the same URL in a code span beside a real link.
+    Only a `](url)` that closes a link text is an inline link, and only one gets a title."""
+    row = render_text(f"| A |\n|---|\n| {cell} |\n").splitlines()[2]
+    curated = row.rsplit("|", 2)[0]
+    untitled = cell.replace(PAPER, f"{PAPER[:-1]} (First paper))")
+    assert curated == f"| {untitled} "
+    assert curated.count("(First paper)") == cell.count(PAPER)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "[a [b] c](https://arxiv.org/abs/2306.07629)",  # nested brackets
+        "[a \\] c](https://arxiv.org/abs/2306.07629)",  # an escaped `]` inside the text
+        "\\\\[q](https://arxiv.org/abs/2306.07629)",  # an escaped backslash, then a link
+        "`code` [q](https://arxiv.org/abs/2306.07629)",  # a code span before the link
+        "[`q`](https://arxiv.org/abs/2306.07629)",  # a code span inside the link text
+    ],
+)
+def test_an_inline_paper_link_is_titled_however_its_text_is_written(cell: str) -> None:
+    row = render_text(f"| A |\n|---|\n| {cell} |\n").splitlines()[2]
+    assert link_titles(row) == {"https://arxiv.org/abs/2306.07629": "First paper"}
+    assert row.startswith(f"| {cell[:-1]} (First paper)) |")
+
+
 CURATED_TITLE = '| A |\n|---|\n| [p](https://arxiv.org/abs/2306.07629 "mine") |\n'
 
 

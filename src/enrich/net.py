@@ -153,68 +153,6 @@ def unanswered(exc: BaseException) -> bool:
     return isinstance(exc, _NETWORK_ERRORS)
 
 
-class Pacer:
-    """One request at a time, each starting at least `delay` seconds after the last one
-    ended. Used where a provider states a rate in requests per second (arXiv, Semantic
-    Scholar); keep one per source so it holds across calls. Two ways in, around every
-    attempt (retries included):
-
-    * `async with pacer:` around an async request: the pause is awaited, so the event loop
-      serves other sources meanwhile;
-    * `await pacer.run(func, ...)` for a blocking client: `func` runs in a worker thread,
-      and the pause is slept in that thread and the end taken there, so a request is not
-      held back by an event loop busy with other sources' answers (a 10,000-row run spent
-      a second late on one arXiv request that way). A request ends when `func` returns,
-      or when it calls `answered()`: the answer is in, and reading it is not the
-      provider's time (the arxiv package spaces its own requests from there too).
-    """
-
-    def __init__(
-        self,
-        delay: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        """`clock`, `sleep` (in a worker thread) and `asleep` (on the event loop) are the
-        clock and the two ways of waiting on it: tests give a clock of their own."""
-        self._delay = delay
-        self._clock, self._sleep, self._asleep = clock, sleep, asleep
-        self._free_at = 0.0
-        self._answered: float | None = None
-        self._lock = asyncio.Lock()
-
-    async def __aenter__(self) -> None:
-        await self._lock.acquire()
-        pause = self._free_at - self._clock()
-        if pause > 0:
-            await self._asleep(pause)
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._free_at = self._clock() + self._delay
-        self._lock.release()
-
-    async def run(self, func: Callable[..., T], /, *args: object) -> T:
-        """`func(*args)` in a worker thread, in its turn (see the class docstring)."""
-
-        def paced() -> T:
-            pause = self._free_at - self._clock()
-            if pause > 0:
-                self._sleep(pause)
-            self._answered = None
-            try:
-                return func(*args)
-            finally:
-                self._free_at = (self._answered or self._clock()) + self._delay
-
-        async with self._lock:
-            return await asyncio.to_thread(paced)
-
-    def answered(self) -> None:
-        """Within `run`'s `func`: the answer is in; the next request is spaced from now."""
-        self._answered = self._clock()
-
-
 @functools.cache
 def tls() -> ssl.SSLContext:
     """The TLS context every HTTP client of the run shares: what httpx2 makes for

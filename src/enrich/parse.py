@@ -130,6 +130,25 @@ _MARKUP = re.compile(r"[\[\]*_`<>&\\!~]")
 _MD.block.ruler.at("table", _table_extent, {"alt": ["paragraph", "reference"]})
 
 
+_BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
+
+
+def code_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the code spans of `text`: a backtick run up to the next run as long."""
+    runs = list(_BACKTICKS.finditer(text))
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(runs):
+        opener = runs[i]
+        closer = next((r for r in runs[i + 1 :] if r[0] == opener[0]), None)
+        if closer is None:
+            i += 1
+            continue
+        spans.append((opener.start(), closer.end()))
+        i = runs.index(closer) + 1
+    return spans
+
+
 def split_lines(text: str) -> list[str]:
     """Lines with their own endings (`\\r\\n`, `\\n` or `\\r`); joined they give `text` back.
 

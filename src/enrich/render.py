@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from enrich.columns import GENERATED_MARK, Column, Entities, Facts
 from enrich.document import Document, Prose, Table, TableLine
 from enrich.models import RowRecord
-from enrich.parse import BOM, split_lines
+from enrich.parse import BOM, code_spans, split_lines
 from enrich.rows import Place, row_records
 from enrich.text import one_line
 from enrich.titles import TITLE_LIMIT, add_titles, strip_titles
@@ -52,7 +52,6 @@ _RELATIVE = re.compile(rf"(?P<pre>{_INLINE_PRE}|{_DEFINITION_PRE}){_TARGET}", re
 _RELATIVE_INLINE = re.compile(rf"(?P<pre>{_INLINE_PRE}){_TARGET}")
 # A cheap first look (an in-page `#anchor` is never re-pointed: `urls.in_page`).
 _INLINE_RELATIVE = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.\-]*:|#|/)[^\s()\"'<>\[\]]")
-_BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
 # Where GitHub (GFM autolinks, also applied to text after escapes) and the resolver find a
 # bare link: `scheme://`, `www.`, `user@host`. A word joiner (invisible) goes there.
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
@@ -144,7 +143,7 @@ def repoint(text: str, link_base: str, *, definitions: bool = True) -> str:
     too."""
     if link_base in ("", ".") or not _may_be_relative(text):
         return text
-    code = _code_spans(text)
+    code = code_spans(text)
 
     def target(m: re.Match[str]) -> str:
         if in_page(m["target"]) or any(start <= m.start() < end for start, end in code):
@@ -159,7 +158,7 @@ def relative_targets(text: str) -> list[str]:
     (none in code spans). For `lint`, which checks that each names a file beside the seed."""
     if not _may_be_relative(text):
         return []
-    code = _code_spans(text)
+    code = code_spans(text)
     return [
         m["target"]
         for m in _RELATIVE.finditer(text)
@@ -174,22 +173,6 @@ def _may_be_relative(text: str) -> bool:
     return (
         _INLINE_RELATIVE.search(text) is not None or "src" in text or "href" in text or "]:" in text
     )
-
-
-def _code_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the code spans of `text`: a backtick run up to the next run as long."""
-    runs = list(_BACKTICKS.finditer(text))
-    spans: list[tuple[int, int]] = []
-    i = 0
-    while i < len(runs):
-        opener = runs[i]
-        closer = next((r for r in runs[i + 1 :] if r[0] == opener[0]), None)
-        if closer is None:
-            i += 1
-            continue
-        spans.append((opener.start(), closer.end()))
-        i = runs.index(closer) + 1
-    return spans
 
 
 def join_below(base: str, target: str) -> str:

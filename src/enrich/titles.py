@@ -3,19 +3,22 @@ back tells them from the curator's own. Pure.
 
 The one rule of what a generated title is lives here. `enrich` writes a title in one form
 only, `[text](url (title))`: one space, the escaped title (`escape_title`) in parentheses,
-`)` right after it; and only on a link that had none. Read back (a regenerated document used
-as a seed), a title is the tool's when, in a table with generated columns, it is written in
-exactly that form and is the title the previous dataset gives that link (`earlier_titles`),
-unless that dataset's curated cells hold that same title on that same link (a curator who
-wrote the fetched title down). Anything else is curated text and stays through any number of
-runs: `"…"` and `'…'` titles, any other parenthesised title, and every title when there is
-no previous dataset to tell them apart.
+`)` right after it; and only on a link that had none, written as an inline link: a `](url)`
+that closes a link text `[...]`, outside code spans (`is_inline_link`). A URL that is a link
+only as GitHub autolinks it (`x](https://…)`, `\\[q](https://…)`) has no place for a title,
+and the same URL in a code span is text: both are curated text, left as written. Read back
+(a regenerated document used as a seed), a title is the tool's when, in a table with
+generated columns, it is written in exactly that form and is the title the previous dataset
+gives that link (`earlier_titles`), unless that dataset's curated cells hold that same title
+on that same link (a curator who wrote the fetched title down). Anything else is curated
+text and stays through any number of runs: `"…"` and `'…'` titles, any other parenthesised
+title, and every title when there is no previous dataset to tell them apart.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from enrich.models import (
     PAPER_KINDS,
@@ -27,6 +30,7 @@ from enrich.models import (
     RowRecord,
     ScholarMeta,
 )
+from enrich.parse import code_spans
 from enrich.text import one_line
 
 TITLE_LIMIT = 200
@@ -99,12 +103,42 @@ def add_titles(text: str, record: RowRecord, entities: Entities) -> str:
     titles = link_titles((record,), entities)
     if not titles:
         return text
+    code = code_spans(text) if "`" in text else []
 
     def titled(match: re.Match[str]) -> str:
         title = titles.get(match.group(2))
-        return match.group(0) if title is None else f"{match.group(1)} ({title}))"
+        if title is None or not is_inline_link(text, match.start(), code):
+            return match.group(0)
+        return f"{match.group(1)} ({title}))"
 
     return _TITLELESS.sub(titled, text)
+
+
+def is_inline_link(text: str, at: int, code: Sequence[tuple[int, int]] = ()) -> bool:
+    """Whether the `](` at `text[at]` ends the text of an inline link: a `[` before it that
+    it closes (nested brackets balanced, backslash-escaped ones not brackets), and neither
+    in a code span (`code`: `parse.code_spans(text)`)."""
+    if _escaped(text, at) or any(start <= at < end for start, end in code):
+        return False
+    depth = 0
+    for i in range(at - 1, -1, -1):
+        if text[i] not in "[]" or _escaped(text, i):
+            continue
+        if text[i] == "]":
+            depth += 1
+        elif depth:
+            depth -= 1
+        else:
+            return not any(start <= i < end for start, end in code)
+    return False
+
+
+def _escaped(text: str, i: int) -> bool:
+    """Whether `text[i]` follows an odd number of backslashes."""
+    run = 0
+    while i - run > 0 and text[i - run - 1] == "\\":
+        run += 1
+    return run % 2 == 1
 
 
 def earlier_titles(previous: Dataset | None) -> dict[str, str]:

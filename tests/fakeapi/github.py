@@ -23,6 +23,7 @@ from .fixtures import Repo
 from .github_json import repo_json
 from .wire import Reply, Request, compact_json, http_date
 
+CANONICAL_BASE = "https://api.github.com"
 API_VERSION = "2022-11-28"
 _EXPOSE = (
     "ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining,"
@@ -171,7 +172,9 @@ def repo_reply(request: Request, budget: Budget, repo: Repo) -> Reply:
     """200 or 304 for a resolved repository. Every answer costs one request of the budget,
     but a 304 to a request with an `Authorization` header; a spent budget answers 403."""
     body = compact_json(repo_json(repo, request.base))
-    digest = hashlib.sha256(body).hexdigest()
+    # Over the body as api.github.com would send it: the same facts have the same ETag on any
+    # port the fake happens to listen on (a golden run compares the ETags it stores).
+    digest = hashlib.sha256(compact_json(repo_json(repo, CANONICAL_BASE))).hexdigest()
     etag, last_modified = f'W/"{digest}"', repo.updated_at
     validators = [("ETag", etag), ("Last-Modified", http_date(last_modified))]
     hit = conditional_hit(request, etag, last_modified)

@@ -13,7 +13,8 @@ import pytest
 from enrich.config import Endpoints, Settings
 from enrich.errors import PermanentError
 from enrich.models import Identifier, Kind, PageMeta, Result, Status
-from enrich.net import Pacer, RetryPolicy
+from enrich.net import RetryPolicy
+from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources.landing import MAX_REDIRECTS, LandingSource, page_meta, page_url
 from tests.fakeapi import FakeAPI, PeakFakeAPI
@@ -360,7 +361,7 @@ def test_one_page_at_a_time_from_each_site() -> None:
 def test_requests_to_a_site_are_spaced_from_the_last_answer_across_calls(
     api: FakeAPI, reading: float
 ) -> None:
-    """The pace is the source's own `net.Pacer` per site (an injected clock here): the next
+    """The pace is the source's own `rate.Pacer` per site (an injected clock here): the next
     request starts `landing_delay` after the previous answer was read, however long the
     answer took, and in the next call of the source too."""
     for key in ("v1/a", "v1/b"):

@@ -6,28 +6,14 @@ one after the other, never two at once, each request (retries included) at least
 spaces its own; reading the answer is not arXiv's time): the arXiv API terms of use, "make
 no more than one request every three seconds, and limit requests to a single connection at
 a time" (https://info.arxiv.org/help/api/tou.html). The blocking client runs in a worker
-thread, which also sleeps the spacing (`net.Pacer.run`): the event loop keeps serving the
+thread, which also sleeps the spacing (`rate.Pacer.run`): the event loop keeps serving the
 other sources, and however busy they keep it, no request starts late. Ids are asked
 without version, so the latest version comes back; the entry id tells which it is. The
 arXiv API has no validators (ETag), so there is no revalidation.
 
-How the client is configured, and why:
-
-* `arxiv.Client(page_size=batch, delay_seconds=0, num_retries=0)`. The package's own
-  spacing is a `time.sleep` in the thread and its own retries know neither `Retry-After`
-  nor the project's retryable set. Both are switched off: `ctx.policy` (`enrich.net`)
-  decides what to retry and how long to wait, and our pacer spaces every attempt.
-* One page per batch: the client's one-page fetch (`_format_url` + `_parse_feed`), not
-  `Client.results`, which follows `totalResults` into further pages on its own (extra,
-  unspaced requests when an entry is dropped by the parser). Both are private but have
-  been stable since arxiv 2.0; the tests drive them against a real socket, so an upgrade
-  that changes them fails loudly.
-* Its `requests.Session` is replaced by `_Session`: the package sends no timeout, so a
-  server that accepts the connection and never answers would hold a worker thread forever;
-  the session sends through `enrich.transport` (a total deadline per request, at most the
-  source's answer bytes: a larger feed is malformed, not retried); and `arxiv.HTTPError`
-  carries only the status, so a response hook keeps the last answer's headers (for
-  `Retry-After` on 429/503) and body (for the well-formedness gate below).
+How the package is bent to the project's timeouts, bounds, retries and spacing (no spacing
+or retries of its own, one page per query, a session of ours) lives in one adapter,
+`sources/arxiv_client.py`, whose contract test fails on an upgrade that breaks it.
 
 How answers are read:
 
@@ -39,33 +25,33 @@ How answers are read:
   is isolated (that id `error`, the others fetched), within `_MAX_SPLIT_REQUESTS`.
 * The package's parser runs lxml with `recover=True`: a cut or broken document parses as
   a shorter feed, and would turn the missing ids into `not_found`. So the body must also be
-  well-formed XML (expat). A malformed answer is usually a transport accident (a proxy
-  cutting the body) and is retried once; malformed twice, it is the server's answer and
-  the batch fails (`PermanentError`). A cut body with a wrong `Content-Length` already
-  fails in `requests` (`ChunkedEncodingError`), which the retry policy retries.
+  well-formed XML (expat, `ArxivClient.get`). A malformed answer is usually a transport
+  accident (a proxy cutting the body) and is retried once; malformed twice, it is the
+  server's answer and the batch fails (`PermanentError`). A cut body with a wrong
+  `Content-Length` already fails in `requests` (`ChunkedEncodingError`), which the retry
+  policy retries.
 * Values are untrusted: control characters removed, whitespace collapsed, lengths capped.
 """
 
 from __future__ import annotations
 
 import re
-import xml.parsers.expat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import arxiv
-from requests import RequestException, Response, Session
+from requests import RequestException
 from requests.exceptions import ChunkedEncodingError, Timeout
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from enrich.config import Settings
 from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.models import Author, Kind, PaperMeta, Result, Status, utc
-from enrich.net import Pacer, http_error
+from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
+from enrich.sources.arxiv_client import ArxivClient
 from enrich.text import clean, distinct, web_url
-from enrich.transport import Bounds, bounds, mount
+from enrich.transport import bounds
 from enrich.urls import ARXIV_ID
 
 WHAT: Final = "arXiv id_list batch"
@@ -84,30 +70,6 @@ _MAX_FIELD: Final = 2_000  # comment, journal ref, affiliation, URL
 _MAX_TERM: Final = 300  # category, DOI
 # `math.AG/0601001`: an old-style id's subject class, which arXiv's entry ids leave out.
 _SUBJECT_CLASS = re.compile(r"\.[A-Z]{2}/")
-
-
-class _Session(Session):
-    """A `requests.Session` with a default timeout and bounds that remembers its last
-    response and tells `answered` when it is in (read whole: the package does not stream)."""
-
-    def __init__(self, timeout: float, limits: Bounds, answered: Callable[[], None]) -> None:
-        super().__init__()
-        mount(self, limits)
-        self.timeout = timeout
-        self.answered = answered
-        self.last: Response | None = None
-        self.hooks["response"].append(self._record)
-
-    def request(self, *args: Any, **kwargs: Any) -> Response:
-        # The arxiv package calls `session.get(url, headers=...)` without a timeout.
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        response = super().request(*args, **kwargs)
-        self.answered()
-        return response
-
-    def _record(self, response: Response, *args: Any, **kwargs: Any) -> None:
-        self.last = response
 
 
 @dataclass
@@ -158,7 +120,7 @@ class ArxivSource:
                 for start in range(0, len(ids), size):
                     await run.batch(ids[start : start + size])
             finally:
-                run.session.close()
+                run.client.close()
         return results
 
 
@@ -171,18 +133,17 @@ class _Run:
     wanted: dict[str, list[Request]]
     results: dict[str, Result]
     split_budget: int = _MAX_SPLIT_REQUESTS
-    session: _Session = field(init=False)
-    client: Any = field(init=False)
+    client: ArxivClient = field(init=False)
 
     def __post_init__(self) -> None:
         settings = self.source.settings
-        self.client = arxiv.Client(page_size=settings.arxiv_batch, delay_seconds=0, num_retries=0)
-        endpoint = settings.endpoints.arxiv.replace("{", "{{").replace("}", "}}")
-        self.client.query_url_format = endpoint + "?{}"
-        self.client._session.close()
-        limits = bounds(settings, self.source.name)
-        session = _Session(settings.timeout, limits, self.source.pacer.answered)
-        self.session = self.client._session = session
+        self.client = ArxivClient(
+            settings.endpoints.arxiv,
+            settings.arxiv_batch,
+            settings.timeout,
+            bounds(settings, self.source.name),
+            self.source.pacer.answered,
+        )
 
     async def batch(self, ids: list[str]) -> None:
         """Fetch `ids` (one query, or halves of it after a 400) and record their results."""
@@ -204,9 +165,7 @@ class _Run:
     async def query(self, ids: list[str]) -> _Answer:
         """One id_list query under the retry policy, each attempt spaced and counted."""
         answer = _Answer()
-        size = self.source.settings.arxiv_batch  # max_results: the API's default is 10
-        search = arxiv.Search(id_list=ids, max_results=size)
-        url = str(self.client._format_url(search, 0, size))
+        url = self.client.url(ids)
 
         async def once() -> Any:
             answer.attempts += 1
@@ -222,19 +181,7 @@ class _Run:
     def get(self, url: str) -> tuple[Any, bool]:
         """In a worker thread: the parsed feed of `url` and whether its body is well-formed."""
         self.ctx.stats.count_request()
-        self.session.last = None
-        try:
-            feed = self.client._parse_feed(url, first_page=True)
-        except arxiv.HTTPError as exc:
-            last = self.session.last
-            headers: Mapping[str, str] = last.headers if last is not None else {}
-            raise http_error(int(exc.status), headers, WHAT) from None
-        except RequestException:
-            raise  # some are ValueErrors (InvalidURL): not a parse failure
-        except ValueError:  # the package's date parser on a broken entry
-            return None, False
-        body = self.session.last.content if self.session.last is not None else b""
-        return feed, _well_formed(body)
+        return self.client.get(url, WHAT)
 
     def fail(self, ids: list[str], answer: _Answer, failure: BaseException) -> None:
         status = failure.status if isinstance(failure, FetchError) else None
@@ -309,15 +256,6 @@ def _check(feed: Any, well_formed: bool, answer: _Answer) -> Any:
         answer.suspect += 1
         raise TransientError(f"{WHAT}: empty answer, asking once more", status=200)
     return feed
-
-
-def _well_formed(body: bytes) -> bool:
-    parser = xml.parsers.expat.ParserCreate()
-    try:
-        parser.Parse(body, True)
-    except xml.parsers.expat.ExpatError:
-        return False
-    return True
 
 
 def _describe(exc: BaseException, settings: Settings) -> str:

@@ -1,36 +1,18 @@
 """Hugging Face Hub: models, datasets, spaces, collections, paper pages, orgs and users.
 
-How it asks. One `HfApi(endpoint=settings.endpoints.huggingface, token=<token> or False)`:
-the library reads `HF_ENDPOINT` once, at import, so the endpoint is explicit; `token=False`
-keeps it from using `HF_TOKEN` or `~/.cache/huggingface/token` when none is configured.
-One request per item: `model_info`/`dataset_info`/`space_info` with `expand=` the
-properties read below (`downloadsAllTime` only comes back when asked for), `get_collection`,
-`paper_info`, and for a bare name the org overview, else the user overview (`numModels`:
-the exact public count in one request). For discovery (`Kind.HF_PAPER_MODELS`), the models
-tagged `arxiv:<id>`, most downloaded first: `GET /api/models?filter=arxiv:<id>&sort=downloads
-&direction=-1&limit=5`, the request `list_models` sends, sent the way `paper_info` sends its
-own (the shared session, HfApi's headers, `hf_raise_for_status`). The blocking calls run in
-worker threads, at most `HF_CONCURRENCY` at once; a slot is held per attempt, not across the
-policy's waits.
+How it asks. One `HfApi` on `settings.endpoints.huggingface`, with the configured token or
+none (`hub_client.make_api`). One request per item: `model_info`/`dataset_info`/`space_info`
+with `expand=` the properties read (`hub_client.MODEL_EXPAND`...), `get_collection`, `paper_info`,
+and for a bare name the org overview, else the user overview (`numModels`: the exact public
+count in one request). For discovery (`Kind.HF_PAPER_MODELS`), the models tagged
+`arxiv:<id>`, most downloaded first: `GET /api/models?filter=arxiv:<id>&sort=downloads
+&direction=-1&limit=5`, the request `list_models` sends, in one request
+(`hub_client.tagged_models`). The blocking calls run in worker threads, at most
+`HF_CONCURRENCY` at once; a slot is held per attempt, not across the policy's waits.
 
-What huggingface_hub does by itself, and how it is kept in check:
-
-* Its shared httpx2 client has no timeout; only the `*_info` calls take one. The source
-  installs once, through the documented `set_client_factory`, a client whose request hook
-  applies `settings.timeout` to every request made for this source, and whose transport
-  (`enrich.transport`) holds each of them to the source's bounds: a total deadline and a
-  size cap of the answer (the hook sets them on the request).
-* The calls used here send one request and raise (`hf_raise_for_status`): only `ctx.policy`
-  retries. Not `list_models` (for orgs, or tagged models): its pages go through
-  `http_backoff`, which retries 5 times by itself, sleeping up to the whole `RateLimit` reset
-  in the worker thread.
-* Its own request hook fails every request (a retryable `ConnectionError`) when
-  `HF_HUB_OFFLINE` is set; it does not run for this source: `--offline` governs.
-* Building headers may fetch an "agent harness" registry from the import-time endpoint and
-  cache it in `HF_HOME`. Our hook refuses any request but the Hub API paths used here on
-  the configured endpoint: no hidden request is made.
-* The hooks find the current run through a `ContextVar` set in the worker thread; other
-  code in the process keeps the library's behaviour.
+How the library is bent to the project's timeouts, bounds, retries and quota lives in one
+adapter, `sources/hub_client.py` (its client factory replaced, a request hook per run, the
+tagged-models request), whose contract test fails on an upgrade that breaks it.
 
 Answers. 404 (`RepositoryNotFoundError`) is `not_found`; so is a 401 on a repo: the Hub
 answers it for private (and, anonymously, missing) repos, and a link no reader can open is
@@ -41,32 +23,27 @@ the wait); timeouts and resets reach the policy as retryable; an answer that doe
 is a permanent error. A repo answering under another id (a rename, redirected) is `moved`.
 
 Rate limit: each answer's `RateLimit` header (`"api";r=<left>;t=<reset s>`) goes to
-`ctx.stats`. Once no call is left and the window resets later than the policy would wait,
-no more requests are sent: those items end `error` (the fetch stage keeps their last known
-value), with one note. Values are untrusted: checked, cleaned, capped. Messages are
-scrubbed of the configured token.
+`ctx.stats` and to the run's `rate.Quota`. Once no call is left and the window resets later
+than the policy would wait, no more requests are sent: those items end `error` (the fetch
+stage keeps their last known value), with one note. Values are untrusted: checked, cleaned,
+capped. Messages are scrubbed of the configured token.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import threading
-import time
 from collections.abc import Callable, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, Final, get_args
+from dataclasses import dataclass
+from typing import Final
 
 import httpx2
-from huggingface_hub import HfApi, Organization, User, hf_api
+from huggingface_hub import Organization, User
 from huggingface_hub.errors import (
     HfHubHTTPError,
     HFValidationError,
 )
-from huggingface_hub.utils import _http as hub_http
 
-from enrich import __version__
 from enrich.config import HF_CONCURRENCY, Settings
 from enrich.errors import FetchError, PermanentError
 from enrich.models import (
@@ -78,7 +55,18 @@ from enrich.models import (
     Status,
     TaggedModels,
 )
+from enrich.rate import Quota
 from enrich.sources import FetchContext, Request, SourceStats, result
+from enrich.sources.hub_client import (
+    DATASET_EXPAND,
+    MODEL_EXPAND,
+    SPACE_EXPAND,
+    confine,
+    hooked,
+    make_api,
+    rate_limit,
+    tagged_models,
+)
 from enrich.sources.hub_records import (
     SLUG,
     Missing,
@@ -92,7 +80,7 @@ from enrich.sources.hub_records import (
     text,
     what,
 )
-from enrich.transport import BOUNDS, Bounds, Transport, bounds
+from enrich.transport import Bounds, bounds
 from enrich.urls import ARXIV_ID
 
 NAME: Final = "huggingface"
@@ -103,18 +91,6 @@ RATE_LIMIT_TOKEN: Final = 1_000
 TAGGED_MODELS: Final = 5
 """Models tagged with a paper asked for, most downloaded first (discovery suggests 3 at most,
 after leaving out those the row links already)."""
-# The properties read, asked with `expand=`; each repo type gets those its API accepts.
-_WANTED = frozenset(
-    "downloads downloadsAllTime likes lastModified pipeline_tag library_name cardData gated "
-    "tags sdk".split()
-)
-_MODEL_EXPAND = [p for p in get_args(hf_api.ExpandModelProperty_T) if p in _WANTED]
-_DATASET_EXPAND = [p for p in get_args(hf_api.ExpandDatasetProperty_T) if p in _WANTED]
-_SPACE_EXPAND = [p for p in get_args(hf_api.ExpandSpaceProperty_T) if p in _WANTED]
-# The only requests this source makes, relative to the endpoint.
-_API_PATH = re.compile(
-    r"/api/(?:(?:models|datasets|spaces|collections|papers|organizations|users)/|models$)"
-)
 _NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}")
 
 
@@ -124,84 +100,34 @@ class _Exhausted(PermanentError):
 
 @dataclass
 class _Run:
-    """One `fetch` call: what the HTTP hooks of its worker threads need, and the budget.
-
-    `left` is what the last `RateLimit` header said, counted down by each request sent
-    since (requests in flight when it was sent may make it optimistic by a few).
-    """
+    """One `fetch` call: what the request hooks of its worker threads need, and the quota."""
 
     endpoint: str
     timeout: httpx2.Timeout
     bounds: Bounds
     stats: SourceStats
     max_wait: float
-    left: int | None = None
-    reset_at: float = 0.0
+    quota: Quota
     stopped: int = 0  # items not fetched for want of rate limit (event loop only)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def admit(self, request: httpx2.Request) -> None:
-        """Refuse what is not ours or over budget; count the request, apply the timeout and
-        the bounds."""
-        target = str(request.url.copy_with(query=None, fragment=None))
-        local = target[len(self.endpoint) :] if target.startswith(self.endpoint) else ""
-        if not _API_PATH.match(local):
-            raise PermanentError(f"refused a request outside the Hub API ({request.url.host})")
-        with self._lock:
-            wait = self.reset_at - time.monotonic()
-            if self.left is not None and wait > 0:
-                if self.left <= 0 and wait > self.max_wait:
-                    raise _Exhausted(
-                        f"Hub rate limit exhausted for {wait:.0f} s more (longer than the "
-                        f"{self.max_wait:.0f} s the retry policy waits): not fetched"
-                    )
-                self.left -= 1
-        extensions = {"timeout": self.timeout.as_dict(), BOUNDS: self.bounds}
-        request.extensions = {**request.extensions, **extensions}
+        """Refuse what is not ours or over the quota; count the request, apply the timeout
+        and the bounds."""
+        confine(request, self.endpoint, self.timeout, self.bounds)
+        wait = self.quota.take(patience=self.max_wait)
+        if wait is not None:
+            raise _Exhausted(
+                f"Hub rate limit exhausted for {wait:.0f} s more (longer than the "
+                f"{self.max_wait:.0f} s the retry policy waits): not fetched"
+            )
         self.stats.count_request()
 
     def observe(self, response: httpx2.Response) -> None:
-        info = hub_http.parse_ratelimit_headers(response.headers)
+        info = rate_limit(response)
         spent = 0 if response.status_code == 429 else 1
-        self.stats.rate_limit(info.remaining if info else None, spent=spent)
+        self.stats.rate_limit(info[0] if info else None, spent=spent)
         if info is not None:
-            with self._lock:
-                self.left = info.remaining
-                self.reset_at = time.monotonic() + info.reset_in_seconds
-
-
-_RUN: ContextVar[_Run | None] = ContextVar("enrich_hub_run", default=None)
-_INSTALL_LOCK = threading.Lock()
-
-
-def _on_request(request: httpx2.Request) -> None:
-    run = _RUN.get()
-    if run is None:
-        hub_http.hf_request_event_hook(request)  # someone else's request: the library's behaviour
-    else:
-        run.admit(request)
-
-
-def _on_response(response: httpx2.Response) -> None:
-    run = _RUN.get()
-    if run is not None:
-        run.observe(response)
-
-
-def _client() -> httpx2.Client:
-    """The library's default client (no default timeout, redirects followed) + our hooks and
-    our transport (which bounds the requests our hook marks, and only those)."""
-    hooks: dict[str, list[Callable[..., Any]]] = {"request": [_on_request]}
-    hooks["response"] = [_on_response]
-    return httpx2.Client(
-        event_hooks=hooks, follow_redirects=True, timeout=None, transport=Transport()
-    )
-
-
-def _install_client() -> None:
-    with _INSTALL_LOCK:
-        if _on_request not in hub_http.get_session().event_hooks["request"]:
-            hub_http.set_client_factory(_client)
+            self.quota.report(*info)
 
 
 class HubSource:
@@ -214,13 +140,7 @@ class HubSource:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._secret = settings.hf_token.reveal()
-        endpoint = settings.endpoints.huggingface.rstrip("/")
-        self._api = HfApi(
-            endpoint=endpoint,
-            token=self._secret or False,
-            library_name="enrich",
-            library_version=__version__,
-        )
+        self._api = make_api(settings.endpoints.huggingface, self._secret)
         self._calls: dict[Kind, Callable[[str], HubMeta | TaggedModels]] = {
             Kind.HF_MODEL: self._model,
             Kind.HF_DATASET: self._dataset,
@@ -233,11 +153,10 @@ class HubSource:
 
     async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
         """One result per request, keyed by ref; never raises for an item."""
-        _install_client()
         timeout = httpx2.Timeout(self._settings.timeout)
         endpoint = str(httpx2.URL(self._api.endpoint))  # as httpx2 spells request URLs
         limits = bounds(self._settings, NAME)
-        run = _Run(endpoint, timeout, limits, ctx.stats, ctx.policy.max_seconds)
+        run = _Run(endpoint, timeout, limits, ctx.stats, ctx.policy.max_seconds, Quota())
         quota = RATE_LIMIT_TOKEN if self._secret else RATE_LIMIT_ANONYMOUS
         if len(requests) > quota:
             ctx.stats.note(f"{NAME}: {len(requests)} items; the Hub allows {quota} per 5 min")
@@ -291,29 +210,27 @@ class HubSource:
 
     def _lookup(self, ident: Identifier, run: _Run) -> HubMeta | TaggedModels:
         """One attempt: the library call, its errors as `FetchError`s."""
-        token = _RUN.set(run)
         named = what(ident)
         try:
-            return self._calls[ident.kind](ident.key)
+            with hooked(run):
+                return self._calls[ident.kind](ident.key)
         except HfHubHTTPError as exc:
             raise failure(exc, named) from None
         except HFValidationError:
             raise PermanentError(f"{named}: not a valid Hub id") from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise PermanentError(f"{named}: malformed answer ({type(exc).__name__})") from None
-        finally:
-            _RUN.reset(token)
 
     def _model(self, key: str) -> HubMeta:
-        info = self._api.model_info(key, expand=_MODEL_EXPAND, timeout=self._settings.timeout)
+        info = self._api.model_info(key, expand=MODEL_EXPAND, timeout=self._settings.timeout)
         return repo_meta("model", info)
 
     def _dataset(self, key: str) -> HubMeta:
-        info = self._api.dataset_info(key, expand=_DATASET_EXPAND, timeout=self._settings.timeout)
+        info = self._api.dataset_info(key, expand=DATASET_EXPAND, timeout=self._settings.timeout)
         return repo_meta("dataset", info)
 
     def _space(self, key: str) -> HubMeta:
-        info = self._api.space_info(key, expand=_SPACE_EXPAND, timeout=self._settings.timeout)
+        info = self._api.space_info(key, expand=SPACE_EXPAND, timeout=self._settings.timeout)
         return repo_meta("space", info)
 
     def _collection(self, key: str) -> HubMeta:
@@ -340,19 +257,7 @@ class HubSource:
     def _paper_models(self, key: str) -> TaggedModels:
         """The models tagged `arxiv:<key>`, most downloaded first (none is a fact: `ok`)."""
         check(ARXIV_ID, key, "arXiv id")
-        params: dict[str, str | int] = {
-            "filter": f"arxiv:{key}",
-            "sort": "downloads",
-            "direction": -1,
-            "limit": TAGGED_MODELS,
-        }
-        answer = hub_http.get_session().get(
-            f"{self._api.endpoint}/api/models",
-            params=params,
-            headers=self._api._build_hf_headers(),  # the token (or none), as HfApi's calls
-        )
-        hub_http.hf_raise_for_status(answer)
-        items = answer.json()
+        items = tagged_models(self._api, key, TAGGED_MODELS)
         if not isinstance(items, list):
             raise ValueError("not a list of models")
         models = [tagged_model(item) for item in items]

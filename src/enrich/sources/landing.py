@@ -9,7 +9,7 @@ OpenReview id). Their landing pages carry the Highwire Press meta tags Google Sc
 How it asks. `GET {ENRICH_PMLR_URL}/<key>.html` and `GET {ENRICH_OPENREVIEW_URL}/forum?id=<id>`
 with httpx2's async client (the project's one HTTP stack), one request per page; to each
 site one request at a time, each starting at least `settings.landing_delay` seconds (0.5 s)
-after the previous answer from that site was read (`net.Pacer`, the project's one way of
+after the previous answer from that site was read (`rate.Pacer`, the project's one way of
 spacing requests), across calls of the source. Every attempt goes through the shared retry
 policy (`ctx.policy.call`): 429 and 5xx answers (`enrich.net.http_error`, so `Retry-After`
 sets the wait), timeouts, resets and cut bodies are retried. Redirects are followed on the
@@ -71,7 +71,8 @@ from enrich import __version__
 from enrich.config import Endpoints, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.models import LANDING_KINDS, Author, Identifier, Kind, PageMeta, Result, Status
-from enrich.net import Pacer, http_error
+from enrich.net import http_error
+from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
 from enrich.text import one_line, plausible_year, web_url
 from enrich.transport import AsyncTransport, bounds

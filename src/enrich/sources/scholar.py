@@ -36,7 +36,8 @@ import httpx2
 from enrich.config import S2_BATCH_SIZE, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.models import Author, Kind, Result, ScholarMeta, Status
-from enrich.net import Pacer, http_error
+from enrich.net import http_error
+from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
 from enrich.text import clean, distinct, plausible_year, web_url
 from enrich.transport import AsyncTransport, bounds

@@ -1,0 +1,56 @@
+"""Whole runs of the seed and of a generated 1,000-row list against the loopback fake: every
+output file of every step (cold, `--refresh`, the regenerated document as the seed,
+`--offline`) has the digest recorded in `bench/golden.sha256` (`bench.golden`).
+
+A change that moves an output on purpose records the new digests with
+`python -m bench.golden --write`, after looking at what moved: `python -m bench.golden --keep
+OLD` on the commit before, then `python -m bench.golden --keep NEW --diff OLD` on the change.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bench import golden
+
+
+def test_every_output_file_of_the_golden_runs_is_as_recorded(tmp_path: Path) -> None:
+    found = golden.run_all(golden.CASES, sys.executable, tmp_path)
+    expected = golden.read_digests()
+    assert len(expected) == 56  # 2 cases x 4 steps x 7 files: the record is complete
+    changed = golden.moved(expected, found)
+    assert not changed, (
+        f"{len(changed)} output file(s) moved: {', '.join(changed)}. If on purpose, see what "
+        "moved with `python -m bench.golden --keep NEW --diff OLD` (OLD: a --keep of the commit "
+        "before) and record it with `python -m bench.golden --write`."
+    )
+
+
+def test_the_golden_digests_name_each_case_step_and_file_once() -> None:
+    text = golden.DIGESTS.read_text(encoding="utf-8")
+    names = [line.split("  ", 1)[1] for line in text.splitlines()]
+    assert names == sorted(set(names))
+    assert {name.split("/")[0] for name in names} == golden.PINNED
+    assert {name.split("/")[1] for name in names} == set(golden.STEPS)
+    assert text == golden.format_digests(golden.read_digests())
+
+
+def test_moved_names_a_changed_a_missing_and_a_new_file() -> None:
+    expected = {"a/cold/x": "1", "a/cold/y": "2", "a/cold/z": "3"}
+    found = {"a/cold/x": "1", "a/cold/y": "9", "a/cold/w": "4"}
+    assert golden.moved(expected, found) == ["a/cold/w", "a/cold/y", "a/cold/z"]
+    assert golden.moved(expected, dict(expected)) == []
+
+
+def test_diff_shows_the_changed_lines_of_each_file_and_only_those(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    for root, stars in ((old, "12"), (new, "13")):
+        (root / "cold").mkdir(parents=True)
+        (root / "cold" / "report.md").write_text("same\n", encoding="utf-8")
+        (root / "cold" / "list.md").write_text(f"| a | {stars} |\n", encoding="utf-8")
+    (new / "cold" / "timeline.svg").write_bytes(b"\xff")
+    shown = golden.diff(old, new)
+    assert "-| a | 12 |\n+| a | 13 |\n" in shown
+    assert "report.md" not in shown
+    assert "timeline.svg differ" in shown
