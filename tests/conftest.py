@@ -12,6 +12,18 @@ from tests.fakeapi import FakeAPI
 
 ROOT = Path(__file__).parents[1]
 SEED = ROOT / "seeds" / "slm-survey.md"
+OUTPUTS = frozenset(
+    {
+        "CHANGES.md",
+        "enriched.json",
+        "enriched.schema.json",
+        "index.html",
+        "report.md",
+        SEED.name,
+        "timeline.svg",
+    }
+)
+"""The files a run on the seed writes into its output folder (the regenerated seed among them)."""
 
 
 @pytest.fixture

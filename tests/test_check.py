@@ -17,7 +17,7 @@ import pytest
 from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
-from tests.conftest import SEED, api_env
+from tests.conftest import OUTPUTS, SEED, api_env
 from tests.fakeapi import FakeAPI
 
 ENV = (
@@ -125,15 +125,7 @@ def test_check_fails_when_an_output_file_was_edited_or_removed(
 
 def test_two_runs_in_a_row_leave_every_output_file_untouched(project: Path, api: FakeAPI) -> None:
     first = snapshot(project / "output")
-    assert set(first) == {
-        "CHANGES.md",
-        "enriched.json",
-        "enriched.schema.json",
-        "index.html",
-        "report.md",
-        "slm-survey.md",
-        "timeline.svg",
-    }
+    assert set(first) == OUTPUTS
     before = api.count()
     assert main(["run", "-q"]) == 0  # within the cache's time-to-live
     assert api.count() == before

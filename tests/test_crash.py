@@ -38,7 +38,7 @@ import pytest
 from enrich import output, pipeline
 from enrich.cache import Cache
 from enrich.config import Endpoints, Settings
-from tests.conftest import SEED, api_env
+from tests.conftest import OUTPUTS, SEED, api_env
 from tests.fakeapi import FakeAPI
 
 RECORDS = 75
@@ -172,15 +172,7 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_output(
     )
     assert pipeline.run(relative).failed_sources() == {}
     old = snapshot(pristine / "output")
-    assert old.keys() == {
-        "CHANGES.md",
-        "enriched.json",
-        "enriched.schema.json",
-        "index.html",
-        "report.md",
-        SEED.name,
-        "timeline.svg",
-    }
+    assert old.keys() == OUTPUTS
 
     # The new version: facts changed upstream, refreshed to the end in a copy.
     change_upstream(api)

@@ -21,8 +21,8 @@ from enrich.errors import InputError
 from enrich.jsonout import render_json
 from enrich.models import SCHEMA_VERSION, Dataset, Kind, Result, Status
 from tests import builders as build
+from tests.conftest import OUTPUTS, SEED
 
-SEED = Path(__file__).parents[1] / "seeds" / "slm-survey.md"
 # Every test runs on a copy in its tmp_path/seeds (see _seed_layout).
 
 
@@ -46,15 +46,7 @@ def _seed_layout(tmp_path: Path) -> None:
 def test_run_writes_dataset_schema_and_document(tmp_path: Path) -> None:
     result = pipeline.run(settings(tmp_path, offline=True, columns=()), sources=())
     out = tmp_path / "out"
-    assert {p.name for p in result.written} == {
-        "enriched.json",
-        "enriched.schema.json",
-        "slm-survey.md",
-        "index.html",
-        "report.md",
-        "CHANGES.md",
-        "timeline.svg",
-    }
+    assert {p.name for p in result.written} == OUTPUTS
     expected = SEED.read_text(encoding="utf-8").replace("](images/", "](../seeds/images/")
     lines = (out / "slm-survey.md").read_text(encoding="utf-8").splitlines(keepends=True)
     assert lines.pop(42).startswith('<img src="timeline.svg" ')  # after the seed's figure
