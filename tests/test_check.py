@@ -17,33 +17,16 @@ import pytest
 from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
-from tests.conftest import OUTPUTS, SEED, api_env
+from tests.conftest import OUTPUTS, SEED, point_at
 from tests.fakeapi import FakeAPI
 
-ENV = (
-    "ENRICH_ARXIV_URL",
-    "ENRICH_GITHUB_URL",
-    "HF_ENDPOINT",
-    "ENRICH_S2_URL",
-    "ENRICH_PMLR_URL",
-    "ENRICH_OPENREVIEW_URL",
-    "ENRICH_ARXIV_DELAY",
-    "ENRICH_S2_DELAY",
-    "ENRICH_LANDING_DELAY",
-    "HF_HUB_OFFLINE",
-    "HF_HUB_DISABLE_TELEMETRY",
-)
 Snapshot = dict[str, tuple[bytes, int]]
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeAPI) -> Path:
     """A checkout after `python -m enrich run`, as the working folder."""
-    env = api_env(api.base_url)
-    for name in ENV:
-        monkeypatch.setenv(name, env[name])
-    for name in ("GITHUB_TOKEN", "HF_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
+    point_at(api, monkeypatch)
     api.set_rate_limit(5000)  # several anonymous runs in the same hour
     monkeypatch.chdir(tmp_path)
     (tmp_path / "seeds").mkdir()

@@ -26,7 +26,7 @@ from enrich.progress import (
 )
 from enrich.sources import SourceStats
 from tests import builders as build
-from tests.conftest import SEED, api_env
+from tests.conftest import SEED, point_at
 from tests.fakeapi import FakeAPI
 
 
@@ -50,10 +50,7 @@ def markdown_rows(text: str) -> list[list[str]]:
 
 @pytest.fixture
 def env(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in api_env(api.base_url).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
-    monkeypatch.delenv("HF_TOKEN", raising=False)
+    point_at(api, monkeypatch)
 
 
 @pytest.mark.usefixtures("env")

@@ -26,7 +26,7 @@ from enrich.sources import github_graphql as gql
 from enrich.sources.github import GitHubSource
 from enrich.sources.github_run import WAITS
 from enrich.text import clean
-from tests.conftest import api_env
+from tests.conftest import point_at
 from tests.fakeapi import FakeAPI
 
 TOKEN = "ghp_FAKE_test_token_not_real_SECRET"
@@ -816,10 +816,7 @@ def test_a_long_list_without_a_token_fills_in_over_runs_and_exits_0(
     (seeds / "list.md").write_text(f"# L\n\n| Name | Code |\n|---|---|\n{rows}", encoding="utf-8")
     args = ["run", "--only", "github", "--seeds", str(seeds)]
     args += ["--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
-    for key in ("GITHUB_TOKEN", "HF_TOKEN", "S2_API_KEY"):
-        monkeypatch.delenv(key, raising=False)
-    for key, value in api_env(api.base_url).items():
-        monkeypatch.setenv(key, value)
+    point_at(api, monkeypatch)
 
     def run() -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
         capsys.readouterr()
