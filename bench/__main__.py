@@ -24,6 +24,7 @@ from bench.fake import ROOT, fake_api
 from bench.measure import base_env
 from bench.report import Check, seed_table, verdict
 from bench.seed import baseline_row, seed_rows, startup_row
+from bench.tricks import kept_note
 
 DEFAULT_SEED = ROOT / "seeds" / "slm-survey.md"
 
@@ -103,8 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.workdir or Path(scratch)
         if args.scale:
             found, exit_codes = scale.run(args, workdir, context(args))
-            return outcome(args, found, exit_codes)
-        return seed_benchmark(args, workdir)
+            code = outcome(args, found, exit_codes)
+        else:
+            code = seed_benchmark(args, workdir)
+    print(kept_note())
+    return code
 
 
 if __name__ == "__main__":

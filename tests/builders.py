@@ -10,22 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from enrich.models import (
-    Author,
-    Change,
-    Dataset,
-    EntityData,
-    HubMeta,
-    Kind,
-    Link,
-    PaperMeta,
-    Provenance,
-    RepoMeta,
-    Result,
-    RowRecord,
-    Status,
-    TaggedModels,
-)
+from enrich.metadata import Author, EntityData, HubMeta, PaperMeta, RepoMeta, TaggedModels
+from enrich.models import Change, Dataset, Kind, Link, Provenance, Result, RowRecord, Status
 
 MOMENT = datetime(2024, 2, 3, tzinfo=UTC)
 """The default time of a fetch and of a paper's publication."""

@@ -14,7 +14,8 @@ import pytest
 
 from enrich.cache import KEEP_FACTOR, Cache, _key
 from enrich.config import Secret, Settings
-from enrich.models import Author, PaperMeta, RepoMeta, Result, Status
+from enrich.metadata import Author, PaperMeta, RepoMeta
+from enrich.models import Result, Status
 from tests import builders as build
 
 TTL = 3600

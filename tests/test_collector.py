@@ -1,4 +1,4 @@
-"""The collector helpers: paused while a stage builds, results set aside for the run."""
+"""The collector helper: what the stages leave for the next set aside for the run."""
 
 from __future__ import annotations
 
@@ -12,21 +12,6 @@ from enrich import collector
 @pytest.fixture(autouse=True)
 def _thawed() -> None:
     gc.unfreeze()
-
-
-def test_paused_runs_with_the_collector_off_and_turns_it_back_on() -> None:
-    seen = collector.paused(gc.isenabled)()
-    assert seen is False
-    assert gc.isenabled()
-
-
-def test_paused_leaves_a_collector_paused_by_the_caller_paused() -> None:
-    gc.disable()
-    try:
-        collector.paused(lambda: None)()
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
 
 
 def test_settled_objects_are_handed_back_when_the_run_ends() -> None:

@@ -19,15 +19,8 @@ from enrich.columns import (
 )
 from enrich.config import Settings
 from enrich.errors import InputError
-from enrich.models import (
-    Kind,
-    PageMeta,
-    PaperMeta,
-    RepoMeta,
-    Result,
-    RowRecord,
-    Status,
-)
+from enrich.metadata import PageMeta, PaperMeta, RepoMeta
+from enrich.models import Kind, Result, RowRecord, Status
 from tests.builders import link, record, repo, result
 
 MOMENT = datetime(2023, 5, 29, 17, 0, tzinfo=UTC)

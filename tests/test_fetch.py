@@ -20,19 +20,8 @@ from enrich.cache import Cache
 from enrich.config import Settings
 from enrich.errors import FetchError, TransientError
 from enrich.fetch import Entity, FetchReport, Progress, entities, fetch_all
-from enrich.models import (
-    Author,
-    HubMeta,
-    Identifier,
-    Kind,
-    Link,
-    PaperMeta,
-    Provenance,
-    RepoMeta,
-    Result,
-    ScholarMeta,
-    Status,
-)
+from enrich.metadata import Author, HubMeta, PaperMeta, RepoMeta, ScholarMeta
+from enrich.models import Identifier, Kind, Link, Provenance, Result, Status
 from enrich.parse import parse
 from enrich.resolve import resolve
 from enrich.sources import FetchContext, Request, SourceStats, result

@@ -7,14 +7,12 @@ from datetime import UTC, datetime
 
 from enrich.jsonout import render_json
 from enrich.merge import carry, merge
+from enrich.metadata import Author, PaperMeta, RepoMeta
 from enrich.models import (
-    Author,
     Change,
     Dataset,
     Diagnostic,
-    PaperMeta,
     Provenance,
-    RepoMeta,
     Result,
     RowRecord,
     Severity,

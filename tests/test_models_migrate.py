@@ -21,16 +21,8 @@ from pydantic import ValidationError
 from enrich import migrate, pipeline
 from enrich.cache import Cache, _key
 from enrich.jsonout import dataset_schema, render_json
-from enrich.models import (
-    SCHEMA_VERSION,
-    Dataset,
-    HubMeta,
-    Provenance,
-    Result,
-    Status,
-    TaggedModel,
-    TaggedModels,
-)
+from enrich.metadata import HubMeta, TaggedModel, TaggedModels
+from enrich.models import SCHEMA_VERSION, Dataset, Provenance, Result, Status
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -25,19 +25,8 @@ import pytest
 
 from enrich.columns import Facts
 from enrich.jsonout import render_json
-from enrich.models import (
-    Author,
-    Dataset,
-    HubMeta,
-    Kind,
-    Link,
-    PageMeta,
-    RepoMeta,
-    Result,
-    RowRecord,
-    ScholarMeta,
-    Status,
-)
+from enrich.metadata import Author, HubMeta, PageMeta, RepoMeta, ScholarMeta
+from enrich.models import Dataset, Kind, Link, Result, RowRecord, Status
 from enrich.page import json_for_script, link_kinds, plain, render_page, row_data, safe_url
 from tests import builders as build
 from tests.conftest import ROOT

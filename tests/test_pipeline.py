@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import gc
 import json
 import os
 import threading
@@ -461,3 +462,29 @@ def test_relative_links_resolve_from_the_document_however_the_seed_is_named(
     assert (out / target).resolve() == (tmp_path / "notes" / "x.md").resolve()
     dataset = json.loads((out / "enriched.json").read_bytes())
     assert dataset["seeds"] == ["s.md"]
+
+
+def test_a_run_keeps_the_collector_off_what_each_stage_left_and_hands_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`collector.settle` is applied by the pipeline between its stages: the previous dataset
+    is set aside before the seeds are parsed, the parsed seeds before fetching; after the
+    run nothing stays set aside."""
+    pipeline.run(settings(tmp_path, offline=True), sources=())  # a previous dataset
+    frozen: dict[str, int] = {}
+    parse, fetch_all = pipeline.parse, pipeline.fetch_all
+
+    def parsing(*args: object, **kwargs: object) -> object:
+        frozen["parse"] = gc.get_freeze_count()
+        return parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    def fetching(*args: object, **kwargs: object) -> object:
+        frozen["fetch"] = gc.get_freeze_count()
+        return fetch_all(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "parse", parsing)
+    monkeypatch.setattr(pipeline, "fetch_all", fetching)
+    gc.unfreeze()
+    pipeline.run(settings(tmp_path, offline=True), sources=())
+    assert 0 < frozen["parse"] < frozen["fetch"]
+    assert gc.get_freeze_count() == 0

@@ -33,18 +33,8 @@ from enrich.config import Endpoints, Settings
 from enrich.document import Document, Table
 from enrich.errors import InputError
 from enrich.jsonout import render_json
-from enrich.models import (
-    Change,
-    Dataset,
-    HubMeta,
-    Link,
-    Provenance,
-    RepoMeta,
-    Result,
-    RowRecord,
-    Scalar,
-    Status,
-)
+from enrich.metadata import HubMeta, RepoMeta
+from enrich.models import Change, Dataset, Link, Provenance, Result, RowRecord, Scalar, Status
 from enrich.parse import markdown, parse
 from enrich.pipeline import TIMELINE_NAME
 from enrich.render import escape_cell, render_document

@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from enrich.changes import LIMIT, changes_markdown
-from enrich.models import Dataset, HubMeta, PageMeta, Provenance, Result, Status
+from enrich.metadata import HubMeta, PageMeta
+from enrich.models import Dataset, Provenance, Result, Status
 from enrich.report import Problem, problems, report_markdown
 from tests.builders import repo
 from tests.test_render import SEED_PATH, assert_golden, fixture

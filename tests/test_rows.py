@@ -9,13 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from enrich.columns import Facts
-from enrich.models import (
-    Dataset,
-    Kind,
-    Result,
-    RowRecord,
-    TaggedModel,
-)
+from enrich.metadata import TaggedModel
+from enrich.models import Dataset, Kind, Result, RowRecord
 from enrich.page import _Sections
 from enrich.parse import parse
 from enrich.resolve import resolve

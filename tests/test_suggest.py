@@ -13,12 +13,8 @@ from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.fetch import discovery
 from enrich.gaps import Gap, gap
-from enrich.models import (
-    Kind,
-    RowRecord,
-    Status,
-    TaggedModel,
-)
+from enrich.metadata import TaggedModel
+from enrich.models import Kind, RowRecord, Status
 from enrich.parse import parse, split_cells, split_lines
 from enrich.render import render_document
 from enrich.resolve import resolve

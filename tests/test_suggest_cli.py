@@ -12,7 +12,8 @@ from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
 from enrich.jsonout import render_json
-from enrich.models import Dataset, TaggedModel
+from enrich.metadata import TaggedModel
+from enrich.models import Dataset
 from enrich.parse import split_cells, split_lines
 from tests.builders import hub
 from tests.conftest import SEED

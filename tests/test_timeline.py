@@ -15,14 +15,8 @@ from pathlib import Path
 from enrich import pipeline
 from enrich.columns import Facts, row_facts
 from enrich.config import Settings
-from enrich.models import (
-    Dataset,
-    Kind,
-    Link,
-    Result,
-    RowRecord,
-    ScholarMeta,
-)
+from enrich.metadata import ScholarMeta
+from enrich.models import Dataset, Kind, Link, Result, RowRecord
 from enrich.parse import parse
 from enrich.render import render_document
 from enrich.resolve import resolve

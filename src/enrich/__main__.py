@@ -2,9 +2,9 @@
 
 The process ends the way a normal exit begins — output flushed, `atexit` handlers run (the
 libraries' own clean-ups: logging, HTTP sessions) — and then at once (`os._exit`), without
-the interpreter's teardown, which frees every module and object one by one: 0.2 s of every
-run for the client libraries alone, more after a 10,000-row run, and nothing to clean up
-that the OS does not (outputs and the cache are written and closed before `main` returns).
+the interpreter's teardown, which frees every module and object one by one, a large part of
+a short run (docs/performance.md), and has nothing to clean up that the OS does not (outputs
+and the cache are written and closed before `main` returns).
 
 The first Ctrl-C (SIGINT) ends the process with exit code 130. It raises `KeyboardInterrupt`
 in the main thread, so the command unwinds (progress bars closed, locks released) and the

@@ -2,7 +2,7 @@
 
 Each output is rendered by its own module (`jsonout`, `report`, `page`, `timeline`,
 `changes`, `render`); this one puts them together under the names `folders` gives them,
-with each row's facts worked out once for all of them (`columns.Facts`). Nothing is read or
+with the rows' facts asked of one `columns.Facts` by all of them. Nothing is read or
 written here: `pipeline` reads the inputs, then writes these files as one change
 (`output.commit`) or compares them with the files there (`check`).
 """
@@ -53,9 +53,8 @@ def output_files(
 ) -> dict[Path, bytes]:
     """Every output file's path (in `out`, and each regenerated document's) and content
     (UTF-8); CHANGES.md only when `previous` gives it something to say. The dataset is kept
-    as the bytes its serializer wrote: no text copy of it (26 MB at 10,000 rows) is made on
-    the way to disk."""
-    facts = Facts(dataset.entities)  # each row's, worked out once for every output
+    as the bytes its serializer wrote: no text copy of it is made on the way to disk."""
+    facts = Facts(dataset.entities)
     files: dict[Path, bytes] = {
         out / DATASET_NAME: json_bytes(dataset),
         out / SCHEMA_NAME: json_bytes(dataset_schema()),

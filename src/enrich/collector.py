@@ -1,41 +1,19 @@
-"""The cyclic garbage collector: paused while a stage builds a large structure, and kept
-off what earlier stages built.
+"""The cyclic garbage collector kept off what the stages leave for the next: applied by the
+pipeline between its stage calls (`pipeline.refresh`), never inside a stage.
 
-Parsing and resolving a 10,000-row list create a few hundred thousand objects that all stay
-alive and form no reference cycle. Python's collector runs a full collection each time the
-objects that survived grow by a quarter; such a collection frees nothing here, and walks
-every object of the process: 0.2 to 0.3 s when a dataset that size is already in memory
-(`enrich check`, the previous dataset, a caller's own data). Whatever cycles there are wait
-for the next collection after the pause.
+A run builds a few hundred thousand objects per 10,000 rows that all stay alive to its end
+(the previous dataset, the parsed seeds, the fetched results) and form no reference cycle.
+Python's collector runs a full collection each time the objects that survived grow by a
+quarter; such a collection frees nothing here and walks every object of the process, again
+and again as the run goes on. Kept for a target: without it the 10,000-row cold run came
+near its limit (docs/performance.md; `python -m bench.tricks`).
 """
 
 from __future__ import annotations
 
-import functools
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def paused(func: Callable[P, T]) -> Callable[P, T]:
-    """`func` runs with the cyclic collector paused (left as it was if already paused)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        if not gc.isenabled():
-            return func(*args, **kwargs)
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return wrapper
-
 
 _scopes = 0  # how many `run_scope`s are open
 
@@ -58,7 +36,7 @@ def run_scope() -> Iterator[None]:
 def settle() -> None:
     """Set every object alive now aside from the collector until the run ends (`gc.freeze`):
     what a stage leaves for the next (parsed seeds, the previous dataset, fetched results)
-    lives to the end of the run, and every full collection would walk it again, 0.2 to
-    0.4 s each at 10,000 rows, a dozen times in a run. Outside a `run_scope`, nothing."""
+    lives to the end of the run, and every full collection would walk it again. Outside a
+    `run_scope`, nothing."""
     if _scopes:
         gc.freeze()

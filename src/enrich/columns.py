@@ -18,19 +18,8 @@ from typing import NamedTuple, TypeVar, cast
 
 from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
-from enrich.models import (
-    LANDING_KINDS,
-    HubMeta,
-    Kind,
-    PageMeta,
-    PaperMeta,
-    RepoMeta,
-    Result,
-    RowRecord,
-    ScholarMeta,
-    Status,
-    utc,
-)
+from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
+from enrich.models import LANDING_KINDS, Kind, Result, RowRecord, Status, utc
 from enrich.text import plausible_year
 
 __all__ = ["GENERATED_MARK", "Column", "humanise", "select"]
@@ -112,7 +101,7 @@ _ROLES: dict[str, tuple[str, type]] = {
 
 
 def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
-    """The row's facts, in one pass over its links (see `Facts` to ask once per row)."""
+    """The row's facts, in one pass over its links."""
     found: dict[str, Result] = {}
     for link in record.links:
         for ref in (f"{link.kind.value}:{link.key}", *link.also):
@@ -143,20 +132,15 @@ def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
 
 
 class Facts:
-    """The rows' facts from one dataset's entities, each row's worked out once: the
-    document's columns, the page, the report and the timeline all ask them of every row
-    (about four times a row in a run, before they shared them)."""
+    """The rows' facts from one dataset's entities: what the document's columns, the page,
+    the report and the timeline ask of every row. Worked out each time they are asked: keeping
+    them once a row bought too little for any target (docs/performance.md)."""
 
     def __init__(self, entities: Entities) -> None:
         self.entities = entities
-        # By id(record); the record is kept with its facts, so its id is not reused.
-        self._rows: dict[int, tuple[RowRecord, RowFacts]] = {}
 
     def of(self, record: RowRecord) -> RowFacts:
-        known = self._rows.get(id(record))
-        if known is None:
-            known = self._rows[id(record)] = (record, row_facts(record, self.entities))
-        return known[1]
+        return row_facts(record, self.entities)
 
 
 def _first_published(described: list[tuple[Result, Described]]) -> Published | None:

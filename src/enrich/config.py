@@ -86,7 +86,7 @@ ANSWER_BYTES: Mapping[str, int] = {
 # The fetch stage starts no request after RUN_LIMIT_SECONDS (ENRICH_RUN_LIMIT); requests in
 # flight end within their deadline. So a run's fetching ends within RUN_LIMIT_SECONDS +
 # DEADLINE_SECONDS whatever the servers do; the items not asked keep their last known values.
-# Half an hour covers a cold 10,000-row list with room (README, Performance).
+# Half an hour covers a cold 10,000-row list with room (docs/performance.md).
 RUN_LIMIT_SECONDS = 1800.0
 
 DAY = 24 * 3600

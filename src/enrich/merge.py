@@ -16,19 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from enrich.models import (
-    Change,
-    Dataset,
-    Diagnostic,
-    HubMeta,
-    PageMeta,
-    PaperMeta,
-    RepoMeta,
-    Result,
-    RowRecord,
-    Scalar,
-    ScholarMeta,
-)
+from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
+from enrich.models import Change, Dataset, Diagnostic, Result, RowRecord, Scalar
 
 TRACKED: dict[type, tuple[str, ...]] = {
     PaperMeta: ("latest_version", "title", "journal_ref", "doi"),

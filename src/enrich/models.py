@@ -1,8 +1,9 @@
 """The dataset contract: the records that flow between the stages. No I/O here.
 
-`Link`, `Identifier`, `Diagnostic`, `RowRecord`, `Result`, `Dataset` are frozen pydantic
-models, because `output/enriched.schema.json` is generated from them and consumers validate
-against it. (The parsed document, frozen dataclasses, is in `document.py`.)
+`Link`, `Identifier`, `Diagnostic`, `RowRecord`, `Result`, `Dataset` (and the entity data a
+`Result` holds, `metadata.py`) are frozen pydantic models, because
+`output/enriched.schema.json` is generated from them and consumers validate against it. (The
+parsed document, frozen dataclasses, is in `document.py`.)
 
 Records are immutable: a later stage builds new records, it never mutates earlier ones.
 """
@@ -10,11 +11,24 @@ Records are immutable: a later stage builds new records, it never mutates earlie
 from __future__ import annotations
 
 import functools
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
+
+# The entity data records' home is `metadata.py`; `fetch` and the sources still import them
+# from here.
+from enrich.metadata import Author as Author
+from enrich.metadata import EntityData
+from enrich.metadata import HubKind as HubKind
+from enrich.metadata import HubMeta as HubMeta
+from enrich.metadata import PageMeta as PageMeta
+from enrich.metadata import PaperMeta as PaperMeta
+from enrich.metadata import RepoMeta as RepoMeta
+from enrich.metadata import ScholarMeta as ScholarMeta
+from enrich.metadata import TaggedModel as TaggedModel
+from enrich.metadata import TaggedModels as TaggedModels
+from enrich.record import Record
 
 SCHEMA_VERSION = 2
 """Bumped on any incompatible change of `output/enriched.json`; `migrate.py` brings a dataset
@@ -22,26 +36,6 @@ of every earlier version to this one. 2: the models tagged with a paper are a re
 own (`TaggedModels`), no longer a kind of `HubMeta`."""
 
 # --------------------------------------------------------------------------- dataset contract
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def model_post_init(self, context: Any, /) -> None:
-        """Share the set of explicitly set field names with every record of the same type
-        and fields: pydantic gives each instance its own (about 700 bytes for 5 or more
-        fields, a third of a 10,000-row dataset's memory). The records are frozen, and
-        pydantic copies the set before changing it (`model_copy(update=...)`), so a shared
-        set is never changed."""
-        key = (type(self), frozenset(self.__pydantic_fields_set__))
-        shared = _FIELDS_SETS.get(key)
-        if shared is None:
-            shared = _FIELDS_SETS.setdefault(key, set(key[1]))
-        object.__setattr__(self, "__pydantic_fields_set__", shared)
-
-
-_FIELDS_SETS: dict[tuple[type, frozenset[str]], set[str]] = {}
-"""One set per (record type, fields set): a few dozen in all."""
 
 
 class Kind(StrEnum):
@@ -89,7 +83,7 @@ HUB_FETCHED = (HUB_KINDS - {Kind.HF_DOCS}) | {Kind.HF_PAPER, Kind.HF_PAPER_MODEL
 """What the Hub source fetches: every Hub kind but docs pages, and discovery's lookups."""
 
 
-class Identifier(_Record):
+class Identifier(Record):
     """A typed, canonical name of an entity: `(kind, key)` is its identity."""
 
     kind: Kind
@@ -105,7 +99,7 @@ class Identifier(_Record):
         return f"{self.kind.value}:{self.key}"
 
 
-class Link(_Record):
+class Link(Record):
     """One link found in a cell, resolved."""
 
     url: str
@@ -133,7 +127,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-class Diagnostic(_Record):
+class Diagnostic(Record):
     """A problem in a seed, with where it is and what to do about it."""
 
     file: str
@@ -152,7 +146,7 @@ class Diagnostic(_Record):
         return f"{self.where}: {self.severity.value}: {self.message} [{self.code}]{hint}"
 
 
-class RowRecord(_Record):
+class RowRecord(Record):
     """A curated row of a seed table, with its resolved links."""
 
     id: str = Field(description="Stable id derived from what the row is, not where it sits.")
@@ -212,142 +206,7 @@ class Status(StrEnum):
     out. (When something earlier is known, such a run keeps it as it was.)"""
 
 
-class Author(_Record):
-    name: str
-    affiliations: list[str] = Field(default_factory=list)
-
-
-class PaperMeta(_Record):
-    """An arXiv paper, normalised."""
-
-    type: Literal["paper"] = "paper"
-    arxiv_id: str
-    latest_version: str | None = None
-    title: str
-    authors: list[Author]
-    abstract: str
-    published: AwareDatetime
-    updated: AwareDatetime
-    primary_category: str | None = None
-    categories: list[str] = Field(default_factory=list)
-    comment: str | None = None
-    journal_ref: str | None = None
-    doi: str | None = None
-    pdf_url: str | None = None
-
-
-class RepoMeta(_Record):
-    """A GitHub repository, normalised."""
-
-    type: Literal["repo"] = "repo"
-    full_name: str = Field(description="Canonical owner/name as GitHub spells it now.")
-    description: str | None = None
-    stars: int
-    forks: int | None = None
-    watchers: int | None = None
-    open_issues: int | None = None
-    license_spdx: str | None = None
-    license_name: str | None = None
-    archived: bool = False
-    fork: bool = False
-    created_at: AwareDatetime | None = None
-    pushed_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
-    default_branch: str | None = None
-    topics: list[str] = Field(default_factory=list)
-    homepage: str | None = None
-    language: str | None = None
-    subpaths: dict[str, bool] = Field(
-        default_factory=dict, description="Linked /tree or /blob subpaths and whether they exist."
-    )
-
-
-class TaggedModel(_Record):
-    """A Hub model tagged with a paper's arXiv id."""
-
-    id: str = Field(description="The model's repo id, e.g. 'TinyLlama/TinyLlama-1.1B'.")
-    downloads: int | None = Field(default=None, description="Downloads in the last 30 days.")
-    likes: int | None = None
-
-
-HubKind = Literal["model", "dataset", "space", "collection", "paper", "org"]
-
-
-class HubMeta(_Record):
-    """A Hugging Face Hub model, dataset, space, collection, paper page or org, normalised."""
-
-    type: Literal["hub"] = "hub"
-    hub_kind: HubKind
-    id: str
-    title: str | None = None
-    downloads: int | None = Field(default=None, description="Downloads in the last 30 days.")
-    downloads_all_time: int | None = None
-    likes: int | None = None
-    upvotes: int | None = None
-    last_modified: AwareDatetime | None = None
-    pipeline_tag: str | None = None
-    library: str | None = None
-    license: str | None = None
-    gated: bool | str | None = None
-    arxiv_ids: list[str] = Field(default_factory=list)
-    items: int | None = Field(default=None, description="Items of a collection.")
-    github_repo: str | None = Field(default=None, description="A paper page's linked repository.")
-    models: int | None = Field(default=None, description="Public models of an org or user.")
-
-
-class TaggedModels(_Record):
-    """The Hub's models tagged `arxiv:<id>` (`hf_paper_models:<id>`), most downloaded first."""
-
-    type: Literal["paper_models"] = "paper_models"
-    arxiv_id: str
-    models: list[TaggedModel] = Field(
-        default_factory=list, description="Models tagged arxiv:<id>, most downloaded first."
-    )
-
-
-class ScholarMeta(_Record):
-    """A paper as Semantic Scholar knows it: citations, venue, and its other identifiers."""
-
-    type: Literal["scholar"] = "scholar"
-    paper_id: str = Field(description="Semantic Scholar's paper id.")
-    title: str | None = None
-    authors: list[Author] = Field(default_factory=list)
-    year: int | None = None
-    publication_date: date | None = None
-    venue: str | None = Field(default=None, description="Where it was published, if anywhere.")
-    journal: str | None = Field(default=None, description="Journal name, volume and pages.")
-    publication_types: list[str] = Field(default_factory=list)
-    arxiv_id: str | None = Field(default=None, description="Its arXiv id, when it has one.")
-    doi: str | None = None
-    acl_id: str | None = None
-    citations: int | None = None
-    influential_citations: int | None = None
-    url: str | None = None
-
-
-class PageMeta(_Record):
-    """A paper as its landing page describes it (PMLR, OpenReview): the Highwire Press
-    `citation_*` meta tags that Google Scholar reads."""
-
-    type: Literal["page"] = "page"
-    title: str
-    authors: list[Author] = Field(default_factory=list)
-    year: int | None = None
-    publication_date: date | None = Field(
-        default=None, description="The page's publication (or online) date, when it gives a day."
-    )
-    venue: str | None = Field(default=None, description="Conference or journal title.")
-    pdf_url: str | None = None
-    url: str = Field(description="The landing page.")
-
-
-EntityData = Annotated[
-    PaperMeta | RepoMeta | HubMeta | TaggedModels | ScholarMeta | PageMeta,
-    Field(discriminator="type"),
-]
-
-
-class Provenance(_Record):
+class Provenance(Record):
     """Where a value comes from and how fetching it ended. (How this run's requests went,
     which differs between two runs that found the same facts, is the run's: the source's
     `SourceStats.answers`, and the fetch report's counts.)"""
@@ -367,7 +226,7 @@ class Provenance(_Record):
 Scalar = int | float | str | bool | None
 
 
-class Change(_Record):
+class Change(Record):
     """One field that changed between two refreshes."""
 
     field: str
@@ -375,7 +234,7 @@ class Change(_Record):
     new: Scalar
 
 
-class Result(_Record):
+class Result(Record):
     """What fetching one identifier gave: provenance, and data iff usable."""
 
     ref: str = Field(description="'kind:key' of the entity.")
@@ -393,7 +252,7 @@ class Result(_Record):
         return self.provenance.status
 
 
-class Dataset(_Record):
+class Dataset(Record):
     """`output/enriched.json`."""
 
     schema_version: int = SCHEMA_VERSION

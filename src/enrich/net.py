@@ -157,7 +157,8 @@ def unanswered(exc: BaseException) -> bool:
 def tls() -> ssl.SSLContext:
     """The TLS context every HTTP client of the run shares: what httpx2 makes for
     `verify=True` (its CA bundle; `SSL_CERT_FILE` and `SSL_CERT_DIR` honoured). Making one
-    reads the bundle, 0.04 s: once a process, not once a client."""
+    reads and parses the whole bundle (docs/performance.md): once a process, not once a
+    client."""
     return httpx2.create_ssl_context()
 
 

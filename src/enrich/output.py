@@ -93,7 +93,7 @@ def _utf8(content: str | bytes) -> bytes:
 
 def differs(path: Path, data: bytes) -> bool:
     """Whether `path` does not hold `data`: sizes first, then the content a block at a time
-    (never a second copy of a 26 MB dataset in memory)."""
+    (never a second copy of a large dataset in memory)."""
     try:
         if path.stat().st_size != len(data):
             return True

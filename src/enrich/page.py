@@ -34,18 +34,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from enrich.columns import Facts, RowFacts, humanise, mark_stale
-from enrich.models import (
-    CODE_KINDS,
-    PAPER_KINDS,
-    Dataset,
-    HubMeta,
-    Kind,
-    Link,
-    RepoMeta,
-    Result,
-    RowRecord,
-    utc,
-)
+from enrich.metadata import HubMeta, RepoMeta
+from enrich.models import CODE_KINDS, PAPER_KINDS, Dataset, Kind, Link, Result, RowRecord, utc
 from enrich.parse import plain
 from enrich.rows import name_or_id, section_label, shared_headings
 from enrich.text import one_line

@@ -19,15 +19,11 @@ import re
 from collections.abc import Iterator, Mapping
 
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import mdTrim
-from markdown_it.rules_block import StateBlock
-from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, getLine
-from markdown_it.rules_block.table import table as gfm_table
 from markdown_it.token import Token
 
-from enrich import collector
 from enrich.document import GENERATED_MARK, Document, Prose, Table, TableLine
 from enrich.models import Diagnostic, Severity
+from enrich.tablerule import extent_rule
 from enrich.text import one_line
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -86,48 +82,14 @@ def _row_width(text: str) -> int:
     return width - 1 if width and found and found[-1] == len(text) - 1 else width
 
 
-def _table_extent(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    """markdown-it's GFM table rule, finding the same tables with the same line maps, without
-    a token per row and cell: only `table_open` (with its map) and `table_close` are pushed.
-
-    Where a table starts and whether it is one is decided by markdown-it's own rule (run
-    silently); where it ends follows that rule's body loop line for line.
-    """
-    if not gfm_table(state, start, end, True):
-        return False
-    if silent:
-        return True
-    header = mdTrim(getLine(state, start))
-    width = _row_width(header)
-    old_parent, state.parentType = state.parentType, "table"
-    terminators = state.md.block.ruler.getRules("blockquote")
-    opened = state.push("table_open", "table", 1)
-    autocompleted = 0
-    line = start + 2
-    while line < end and state.sCount[line] >= state.blkIndent:
-        if any(rule(state, line, end, True) for rule in terminators):
-            break
-        text = mdTrim(getLine(state, line))
-        if not text or state.is_code_block(line):
-            break
-        autocompleted += width - _row_width(text)
-        if autocompleted > MAX_AUTOCOMPLETED_CELLS:
-            break
-        line += 1
-    opened.map = [start, line]
-    state.push("table_close", "table", -1)
-    state.parentType = old_parent
-    state.line = line
-    return True
-
-
 # Finding blocks needs no inline parsing (heading text is set by the block rules), and the
-# inline pass is most of markdown-it's time on a large list; nor a token per table cell.
+# inline pass is most of markdown-it's time on a large list; nor a token per table cell
+# (`tablerule`).
 _MD = markdown().disable(["inline", "text_join"])
+_MD.block.ruler.at("table", extent_rule(_row_width), {"alt": ["paragraph", "reference"]})
 _INLINE = markdown()
 # A cell with none of these is plain text already: no markdown parse needed.
 _MARKUP = re.compile(r"[\[\]*_`<>&\\!~]")
-_MD.block.ruler.at("table", _table_extent, {"alt": ["paragraph", "reference"]})
 
 
 _BACKTICKS = re.compile(r"(?<![`\\])`+(?!`)")
@@ -197,7 +159,6 @@ def table_line(number: int, raw: str, start: int | None = None) -> TableLine:
     return TableLine(line=number, raw=raw, spans=cell_spans(raw, start))
 
 
-@collector.paused
 def parse(text: str, path: str = "<string>", titles: Mapping[str, str] | None = None) -> Document:
     """Parse `text` into a `Document` whose blocks concatenate back to `text`. `titles` are
     the link titles an earlier run wrote (`titles.earlier_titles`), kept on the document."""

@@ -203,12 +203,13 @@ def refresh(
     paths = list(documents)
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
+    collector.settle()  # after each stage: see `enrich.collector`
     warnings = recovered + warnings
     titles = written_titles(previous, paths, settings.out)
     seeds = load_seeds(paths, titles)
+    collector.settle()
     records = [r for s in seeds for r in s.records]
     last = dict(previous.entities) if previous else {}
-    collector.settle()
     with Cache(settings.cache, settings.ttls) as cache:
         chosen = sources if sources is not None else registry(settings)
         linked = entities(records)  # first: discovery must not spend the budget they need

@@ -24,8 +24,9 @@ class Pacer:
       serves other sources meanwhile;
     * `await pacer.run(func, ...)` for a blocking client: `func` runs in a worker thread,
       and the pause is slept in that thread and the end taken there, so a request is not
-      held back by an event loop busy with other sources' answers (a 10,000-row run spent
-      a second late on one arXiv request that way). A request ends when `func` returns,
+      held back by an event loop busy with other sources' answers (a 10,000-row run
+      started an arXiv request late that way: docs/performance.md). A request ends when
+      `func` returns,
       or when it calls `answered()`: the answer is in, and reading it is not the
       provider's time (the arxiv package spaces its own requests from there too).
     """

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from enrich import checks, collector
+from enrich import checks
 from enrich.document import Document, Table, TableLine
 from enrich.extract import Found, extract_links
 from enrich.ids import row_ids
@@ -46,7 +46,6 @@ class _Where:
     column: str
 
 
-@collector.paused
 def resolve(document: Document) -> Resolved:
     """All rows of all tables of `document`, with links and the problems found on the way."""
     references = {k: {"href": v, "title": ""} for k, v in document.references.items()}

@@ -28,7 +28,8 @@ from enrich.columns import humanise
 from enrich.document import Document, Prose, TableLine
 from enrich.errors import InputError
 from enrich.gaps import gap
-from enrich.models import HubMeta, Kind, Result, RowRecord, Status, TaggedModels
+from enrich.metadata import HubMeta, TaggedModels
+from enrich.models import Kind, Result, RowRecord, Status
 from enrich.roles import is_blank
 from enrich.rows import Place, name_or_id, row_records
 

@@ -20,16 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from enrich.models import (
-    PAPER_KINDS,
-    Dataset,
-    Link,
-    PageMeta,
-    PaperMeta,
-    Result,
-    RowRecord,
-    ScholarMeta,
-)
+from enrich.metadata import PageMeta, PaperMeta, ScholarMeta
+from enrich.models import PAPER_KINDS, Dataset, Link, Result, RowRecord
 from enrich.parse import code_spans
 from enrich.text import one_line
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from enrich.config import Endpoints, Settings
-from enrich.models import Author, Identifier, Kind, PaperMeta, Result, Status
+from enrich.metadata import Author, PaperMeta
+from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import Answer, FetchContext, Request, SourceStats
 from enrich.sources.arxiv import ArxivSource

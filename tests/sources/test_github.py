@@ -19,7 +19,8 @@ from enrich.cache import Cache
 from enrich.cli import main
 from enrich.config import Endpoints, Secret, Settings
 from enrich.fetch import Entity, FetchReport, fetch_all
-from enrich.models import Identifier, Kind, Provenance, RepoMeta, Result, Status
+from enrich.metadata import RepoMeta
+from enrich.models import Identifier, Kind, Provenance, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources import github_graphql as gql

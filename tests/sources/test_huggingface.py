@@ -17,7 +17,8 @@ from huggingface_hub.utils import _detect_agent
 
 from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
 from enrich.fetch import WORKERS
-from enrich.models import HubMeta, Identifier, Kind, Result, Status, TaggedModel, TaggedModels
+from enrich.metadata import HubMeta, TaggedModel, TaggedModels
+from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import Answer, FetchContext, Request, SourceStats
 from enrich.sources.huggingface import TAGGED_MODELS, HubSource

@@ -12,7 +12,8 @@ import pytest
 
 from enrich.config import Endpoints, Settings
 from enrich.errors import PermanentError
-from enrich.models import Identifier, Kind, PageMeta, Result, Status
+from enrich.metadata import PageMeta
+from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, SourceStats

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from enrich.config import S2_BATCH_SIZE, Endpoints, Secret, Settings
-from enrich.models import Identifier, Kind, Result, ScholarMeta, Status
+from enrich.metadata import ScholarMeta
+from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources.scholar import FIELDS, ScholarSource, record, s2_id
