@@ -506,9 +506,7 @@ def test_offline_keeps_an_old_error_as_it_was_and_not_as_a_failure_of_this_run(
     settings: Settings, cache: Cache
 ) -> None:
     """So `check` after a run in which a fetch failed reproduces that run's dataset."""
-    old_error = Result(
-        ref=A1, provenance=Provenance(source="arxiv", status=Status.ERROR, error="HTTP 503")
-    )
+    old_error = build.result(A1, None, Status.ERROR, source="arxiv", error="HTTP 503")
     report = fetch(
         wanted(A1), [arxiv_source()], replace(settings, offline=True), cache, {A1: old_error}
     )
@@ -518,9 +516,7 @@ def test_offline_keeps_an_old_error_as_it_was_and_not_as_a_failure_of_this_run(
 
 def test_offline_keeps_an_old_skip_with_its_reason(settings: Settings, cache: Cache) -> None:
     later = "discovery: over this run's 100 lookups, asked on a later run"
-    old_skip = Result(
-        ref=A1, provenance=Provenance(source="arxiv", status=Status.SKIPPED, error=later)
-    )
+    old_skip = build.result(A1, None, Status.SKIPPED, source="arxiv", error=later)
     report = fetch(
         wanted(A1), [arxiv_source()], replace(settings, offline=True), cache, {A1: old_skip}
     )
@@ -546,7 +542,7 @@ def test_unknown_kinds_are_skipped_even_with_a_previous_value(
     settings: Settings, cache: Cache
 ) -> None:
     docs = "hf_docs:transformers"
-    old = Result(ref=docs, provenance=Provenance(source="none", status=Status.SKIPPED))
+    old = build.result(docs, None, Status.SKIPPED, source="none")
     report = fetch(wanted(docs), [], settings, cache, previous={docs: old})
     assert report.results[docs].status is Status.SKIPPED
 

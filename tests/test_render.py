@@ -34,7 +34,7 @@ from enrich.document import Document, Table
 from enrich.errors import InputError
 from enrich.jsonout import render_json
 from enrich.metadata import HubMeta, RepoMeta
-from enrich.models import Change, Dataset, Link, Provenance, Result, RowRecord, Scalar, Status
+from enrich.models import Change, Dataset, Link, Result, RowRecord, Scalar, Status
 from enrich.parse import markdown, parse
 from enrich.pipeline import TIMELINE_NAME
 from enrich.render import escape_cell, render_document
@@ -870,10 +870,9 @@ def _fetched_entities(title: str, license_: str, description: str, hub: str) -> 
     repository = build.repo(
         "a/b", 12_345, license_spdx=license_, description=description, homepage=description
     )
-    model = Result(
-        ref="hf_model:o/m",
-        provenance=Provenance(source="huggingface", status=Status.STALE, error=description),
-        data=HubMeta(hub_kind="model", id="o/m", title=hub, license=hub, downloads=7, likes=9),
+    data = HubMeta(hub_kind="model", id="o/m", title=hub, license=hub, downloads=7, likes=9)
+    model = build.result(
+        "hf_model:o/m", data, Status.STALE, source="huggingface", error=description
     )
     return {r.ref: r for r in (paper, repository, model)}
 

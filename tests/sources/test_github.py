@@ -20,13 +20,14 @@ from enrich.cli import main
 from enrich.config import Endpoints, Secret, Settings
 from enrich.fetch import Entity, FetchReport, fetch_all
 from enrich.metadata import RepoMeta
-from enrich.models import Identifier, Kind, Provenance, Result, Status
+from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources import github_graphql as gql
 from enrich.sources.github import GitHubSource
 from enrich.sources.github_run import WAITS
 from enrich.text import clean
+from tests import builders as build
 from tests.conftest import point_at
 from tests.fakeapi import FakeAPI
 
@@ -753,13 +754,7 @@ def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_
     settings = make_settings(api, cache=tmp_path / "cache")
     wanted = {f"github_repo:{n}": Entity(Identifier(kind=Kind.GITHUB_REPO, key=n)) for n in names}
     old = datetime(2026, 1, 1, tzinfo=UTC)
-    known = {
-        "github_repo:stage/repo-11": Result(
-            ref="github_repo:stage/repo-11",
-            provenance=Provenance(source="github", status=Status.OK, fetched_at=old),
-            data=RepoMeta(full_name="stage/repo-11", stars=0),
-        )
-    }
+    known = {"github_repo:stage/repo-11": build.repo("stage/repo-11", 0, fetched_at=old)}
 
     def run(previous: Mapping[str, Result]) -> FetchReport:
         api.set_rate_limit(10)  # the probe and 4 more
