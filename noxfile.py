@@ -21,9 +21,10 @@ nox.options.error_on_missing_interpreters = False
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (pass pytest arguments after --)."""
+    """Run the test suite on every core (pass pytest arguments after --, e.g. `-- -k x`;
+    `-- -n0` runs it in one process)."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-n", "auto", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])

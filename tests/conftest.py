@@ -12,6 +12,18 @@ from tests.fakeapi import FakeAPI
 
 ROOT = Path(__file__).parents[1]
 SEED = ROOT / "seeds" / "slm-survey.md"
+OUTPUTS = frozenset(
+    {
+        "CHANGES.md",
+        "enriched.json",
+        "enriched.schema.json",
+        "index.html",
+        "report.md",
+        SEED.name,
+        "timeline.svg",
+    }
+)
+"""The files a run on the seed writes into its output folder (the regenerated seed among them)."""
 
 
 @pytest.fixture
@@ -22,23 +34,41 @@ def api() -> Iterator[FakeAPI]:
         yield server
 
 
-def api_env(base_url: str, **extra: str) -> dict[str, str]:
-    """The process environment of a run against the API at `base_url`, with no token."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "HF_TOKEN", "S2_API_KEY")
+TOKENS = ("GITHUB_TOKEN", "HF_TOKEN", "S2_API_KEY")
+"""The credentials a test run never has."""
+
+
+def api_vars(base_url: str) -> dict[str, str]:
+    """The variables that point a run at the API at `base_url`, without pacing.
+
+    Retries decide as in production but do not sleep (`ENRICH_RETRY_WAIT=0`, the testing
+    switch): a test that wants the real waits sets `ENRICH_RETRY_WAIT="1"`."""
+    return {
+        "ENRICH_ARXIV_URL": f"{base_url}/api/query",
+        "ENRICH_GITHUB_URL": base_url,
+        "HF_ENDPOINT": base_url,
+        "ENRICH_S2_URL": base_url,
+        "ENRICH_PMLR_URL": base_url,
+        "ENRICH_OPENREVIEW_URL": base_url,
+        "ENRICH_ARXIV_DELAY": "0",
+        "ENRICH_S2_DELAY": "0",
+        "ENRICH_LANDING_DELAY": "0",
+        "HF_HUB_OFFLINE": "0",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "ENRICH_RETRY_WAIT": "0",
     }
-    env.update(
-        ENRICH_ARXIV_URL=f"{base_url}/api/query",
-        ENRICH_GITHUB_URL=base_url,
-        HF_ENDPOINT=base_url,
-        ENRICH_S2_URL=base_url,
-        ENRICH_PMLR_URL=base_url,
-        ENRICH_OPENREVIEW_URL=base_url,
-        ENRICH_ARXIV_DELAY="0",
-        ENRICH_S2_DELAY="0",
-        ENRICH_LANDING_DELAY="0",
-        HF_HUB_OFFLINE="0",
-        HF_HUB_DISABLE_TELEMETRY="1",
-    )
-    env.update(extra)
-    return env
+
+
+def api_env(base_url: str, **extra: str) -> dict[str, str]:
+    """The process environment of a run against the API at `base_url`, with no token
+    (`api_vars`, then `extra`)."""
+    env = {k: v for k, v in os.environ.items() if k not in TOKENS}
+    return {**env, **api_vars(base_url), **extra}
+
+
+def point_at(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point this process's runs (`main`, `Settings.from_env`) at `api`, with no token."""
+    for name in TOKENS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in api_vars(api.base_url).items():
+        monkeypatch.setenv(name, value)

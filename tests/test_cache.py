@@ -15,7 +15,8 @@ import pytest
 from enrich.cache import KEEP_FACTOR, Cache, _key
 from enrich.config import Secret, Settings
 from enrich.metadata import Author, PaperMeta, RepoMeta
-from enrich.models import Provenance, Result, Status
+from enrich.models import Result, Status
+from tests import builders as build
 
 TTL = 3600
 TTLS = {"arxiv": TTL, "github": 60}
@@ -25,37 +26,34 @@ HF_TOKEN = "hf_FAKE_test_token_aB3cD4eF5"
 
 
 def paper_result(arxiv_id: str = "2306.07629", title: str = "SqueezeLLM") -> Result:
-    return Result(
-        ref=f"arxiv:{arxiv_id}",
-        provenance=Provenance(
-            source="arxiv",
-            status=Status.OK,
-            fetched_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
-            etag='W/"abc123"',
-            last_modified="Wed, 01 May 2024 12:00:00 GMT",
-        ),
-        data=PaperMeta(
-            arxiv_id=arxiv_id,
-            latest_version="v4",
-            title=title,
-            authors=[Author(name="Sehoon Kim", affiliations=["UC Berkeley"])],
-            abstract="Dense-and-sparse quantization.",
-            published=datetime(2023, 6, 13, tzinfo=UTC),
-            updated=datetime(2024, 6, 5, tzinfo=UTC),
-            categories=["cs.CL"],
-        ),
+    data = PaperMeta(
+        arxiv_id=arxiv_id,
+        latest_version="v4",
+        title=title,
+        authors=[Author(name="Sehoon Kim", affiliations=["UC Berkeley"])],
+        abstract="Dense-and-sparse quantization.",
+        published=datetime(2023, 6, 13, tzinfo=UTC),
+        updated=datetime(2024, 6, 5, tzinfo=UTC),
+        categories=["cs.CL"],
+    )
+    return build.result(
+        f"arxiv:{arxiv_id}",
+        data,
+        source="arxiv",
+        fetched_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+        etag='W/"abc123"',
+        last_modified="Wed, 01 May 2024 12:00:00 GMT",
     )
 
 
 def status_result(status: Status, ref: str = "arxiv:1234.5678") -> Result:
-    return Result(
-        ref=ref,
-        provenance=Provenance(
-            source="arxiv",
-            status=status,
-            fetched_at=None if status is Status.ERROR else datetime(2024, 5, 1, tzinfo=UTC),
-            error="boom" if status in (Status.ERROR, Status.STALE) else None,
-        ),
+    return build.result(
+        ref,
+        None,
+        status,
+        source="arxiv",
+        fetched_at=None if status is Status.ERROR else datetime(2024, 5, 1, tzinfo=UTC),
+        error="boom" if status in (Status.ERROR, Status.STALE) else None,
     )
 
 

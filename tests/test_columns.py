@@ -20,7 +20,8 @@ from enrich.columns import (
 from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.metadata import PageMeta, PaperMeta, RepoMeta
-from enrich.models import Kind, Link, Result, RowRecord, Status
+from enrich.models import Kind, Result, RowRecord, Status
+from tests.builders import link, record, repo, result
 
 MOMENT = datetime(2023, 5, 29, 17, 0, tzinfo=UTC)
 
@@ -95,31 +96,6 @@ def test_unknown_columns_are_named_with_the_known_ones() -> None:
 # ------------------------------------------------------------------------------ values
 
 
-def link(url: str, kind: Kind, key: str, also: list[str] | None = None) -> Link:
-    return Link(url=url, text="Link", column="Code", kind=kind, key=key, also=also or [])
-
-
-def record(*links: Link) -> RowRecord:
-    return RowRecord(
-        id="r", file="f.md", line=3, section=[], table=0, cells={"A": "x"}, links=list(links)
-    )
-
-
-def result(ref: str, data: object, status: Status = Status.OK) -> Result:
-    return Result.model_validate(
-        {
-            "ref": ref,
-            "provenance": {"source": "test", "status": status},
-            "data": data,
-        }
-    )
-
-
-def repo_result(name: str, stars: int, status: Status = Status.OK, **extra: object) -> Result:
-    data = RepoMeta(full_name=name, stars=stars, **extra).model_dump()
-    return result(f"github_repo:{name.lower()}", data, status)
-
-
 PAPER = PaperMeta(
     arxiv_id="2305.18290",
     title="DPO",
@@ -129,13 +105,13 @@ PAPER = PaperMeta(
     updated=MOMENT,
 ).model_dump()
 ARXIV = link(
-    "https://arxiv.org/abs/2305.18290", Kind.ARXIV, "2305.18290", ["scholar:arxiv:2305.18290"]
+    "https://arxiv.org/abs/2305.18290", Kind.ARXIV, "2305.18290", also=["scholar:arxiv:2305.18290"]
 )
 DOI = link(
     "https://doi.org/10.5555/3666122.3666563",
     Kind.DOI,
     "10.5555/3666122.3666563",
-    ["scholar:doi:10.5555/3666122.3666563"],
+    also=["scholar:doi:10.5555/3666122.3666563"],
 )
 SCHOLAR = {"type": "scholar", "paper_id": "p", "citations": 12_345, "arxiv_id": "2305.18290"}
 REPO = link("https://github.com/a/b", Kind.GITHUB_REPO, "a/b")
@@ -150,7 +126,7 @@ def values(row: RowRecord, entities: dict[str, Result]) -> dict[str, str]:
 def test_each_column_shows_its_fact() -> None:
     entities = {
         "arxiv:2305.18290": result("arxiv:2305.18290", PAPER),
-        "github_repo:a/b": repo_result("a/b", 12_345, license_spdx="Apache-2.0", pushed_at=MOMENT),
+        "github_repo:a/b": repo("a/b", 12_345, license_spdx="Apache-2.0", pushed_at=MOMENT),
         "hf_model:o/m": result(
             "hf_model:o/m",
             {"type": "hub", "hub_kind": "model", "id": "o/m", "downloads": 2_500_000, "likes": 42},
@@ -209,7 +185,7 @@ def test_a_paper_without_arxiv_is_dated_by_semantic_scholar_else_its_landing_pag
 
 def test_missing_facts_are_blank() -> None:
     entities = {
-        "github_repo:a/b": repo_result("a/b", 5),
+        "github_repo:a/b": repo("a/b", 5),
         "hf_model:o/m": result("hf_model:o/m", None, Status.NOT_FOUND),
     }
     shown = values(record(REPO, MODEL), entities)
@@ -249,7 +225,7 @@ def test_a_column_shows_only_data_of_its_own_type(facts: RowFacts) -> None:
 
 
 def test_stale_values_are_marked_blank_ones_are_not() -> None:
-    entities = {"github_repo:a/b": repo_result("a/b", 1_500, Status.STALE)}
+    entities = {"github_repo:a/b": repo("a/b", 1_500, Status.STALE)}
     shown = values(record(REPO), entities)
     assert shown["stars"] == f"1.5k{STALE_MARK}"
     assert shown["license"] == ""  # nothing known: no mark on nothing
@@ -257,7 +233,7 @@ def test_stale_values_are_marked_blank_ones_are_not() -> None:
 
 
 def test_a_moved_repository_shows_its_new_facts_unmarked() -> None:
-    entities = {"github_repo:a/b": repo_result("a/c", 77, Status.MOVED)}
+    entities = {"github_repo:a/b": repo("a/c", 77, Status.MOVED)}
     entities["github_repo:a/b"] = entities["github_repo:a/b"].model_copy(
         update={"ref": "github_repo:a/b", "moved_to": "github_repo:a/c"}
     )
@@ -268,8 +244,8 @@ def test_the_first_linked_entity_with_facts_counts() -> None:
     gone = link("https://github.com/x/gone", Kind.GITHUB_REPO, "x/gone")
     entities = {
         "github_repo:x/gone": result("github_repo:x/gone", None, Status.NOT_FOUND),
-        "github_repo:a/b": repo_result("a/b", 9),
-        "github_repo:c/d": repo_result("c/d", 1_000_000),
+        "github_repo:a/b": repo("a/b", 9),
+        "github_repo:c/d": repo("c/d", 1_000_000),
     }
     other = link("https://github.com/c/d", Kind.GITHUB_REPO, "c/d")
     assert values(record(gone, REPO, other), entities)["stars"] == "9"

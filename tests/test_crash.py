@@ -38,7 +38,7 @@ import pytest
 from enrich import output, pipeline
 from enrich.cache import Cache
 from enrich.config import Endpoints, Settings
-from tests.conftest import SEED, api_env
+from tests.conftest import OUTPUTS, SEED, api_env
 from tests.fakeapi import FakeAPI
 
 RECORDS = 75
@@ -172,15 +172,7 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_output(
     )
     assert pipeline.run(relative).failed_sources() == {}
     old = snapshot(pristine / "output")
-    assert old.keys() == {
-        "CHANGES.md",
-        "enriched.json",
-        "enriched.schema.json",
-        "index.html",
-        "report.md",
-        SEED.name,
-        "timeline.svg",
-    }
+    assert old.keys() == OUTPUTS
 
     # The new version: facts changed upstream, refreshed to the end in a copy.
     change_upstream(api)
@@ -434,7 +426,9 @@ def test_a_run_started_while_another_rebuilds_the_cache_still_waits(
     (folder / "cache" / "cache.db").write_bytes(b"garbage\n" * 512)
     fresh_budget(api)
     api.reset_requests()
-    api.set_latency(0.5)
+    # Slow answers keep the first run alive until the second has started, however long a
+    # loaded machine takes to start a process; they are made quick once the second waits.
+    api.set_latency(2.0)
     # The first run fetches GitHub only, the second arXiv only: an arXiv request while the
     # first is alive means the second did not wait.
     first = spawn(enrich_command("--only", "github", "--refresh"), folder, env)

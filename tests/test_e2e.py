@@ -109,8 +109,8 @@ def test_a_failing_source_keeps_last_known_values_stale_and_exits_1(
     assert run(tmp_path, api_env(api.base_url)).returncode == 0
     first = dataset(tmp_path)["entities"]
     api.fault("github", "500")
-    # The retry policy's decisions, without its sleeps (ENRICH_RETRY_WAIT is for tests).
-    done = run(tmp_path, api_env(api.base_url, ENRICH_RETRY_WAIT="0"), "--refresh")
+    # The retry policy's decisions, without its sleeps (api_env sets ENRICH_RETRY_WAIT=0).
+    done = run(tmp_path, api_env(api.base_url), "--refresh")
     assert done.returncode == 1
     entities = dataset(tmp_path)["entities"]
     repo = entities["github_repo:mit-han-lab/llm-awq"]

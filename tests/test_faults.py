@@ -688,7 +688,7 @@ def test_cli_exit_codes_under_faults(
     advance_upstream(api)
     for source_id, inject in faults.items():
         inject(api, SOURCES[source_id])
-    done, elapsed = cli_run(root, api_env(api.base_url))
+    done, elapsed = cli_run(root, api_env(api.base_url, ENRICH_RETRY_WAIT="1"))
     assert elapsed < CLI_BOUND, f"the run took {elapsed:.1f} s"
     assert done.returncode == code, done.stderr
     for text in says:

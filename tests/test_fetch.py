@@ -21,10 +21,11 @@ from enrich.config import Settings
 from enrich.errors import FetchError, TransientError
 from enrich.fetch import Entity, FetchReport, Progress, entities, fetch_all
 from enrich.metadata import Author, HubMeta, PaperMeta, RepoMeta, ScholarMeta
-from enrich.models import Identifier, Kind, Link, Provenance, Result, RowRecord, Status
+from enrich.models import Identifier, Kind, Link, Provenance, Result, Status
 from enrich.parse import parse
 from enrich.resolve import resolve
 from enrich.sources import FetchContext, Request, SourceStats, result
+from tests import builders as build
 
 OLD = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 DAY = 24 * 3600
@@ -124,10 +125,13 @@ def wanted(*refs: str) -> dict[str, Entity]:
 
 def known(ref: str, source: str, title: str = "old", status: Status = Status.OK) -> Result:
     """A last known result, fetched at OLD."""
-    return Result(
-        ref=ref,
-        provenance=Provenance(source=source, status=status, fetched_at=OLD, etag='"old"'),
-        data=data_for(ident(ref), title) if status in (Status.OK, Status.MOVED) else None,
+    return build.result(
+        ref,
+        data_for(ident(ref), title) if status in (Status.OK, Status.MOVED) else None,
+        status,
+        source=source,
+        fetched_at=OLD,
+        etag='"old"',
         moved_to="new/name" if status is Status.MOVED else None,
     )
 
@@ -206,24 +210,16 @@ def test_entities_keeps_the_first_linked_version() -> None:
 
 
 def test_entities_from_records_built_directly() -> None:
-    def link(url: str, kind: Kind, key: str, subpath: str | None = None) -> Link:
-        return Link(url=url, text="x", column="Code", kind=kind, key=key, subpath=subpath)
+    def link(key: str, subpath: str | None = None) -> Link:
+        return build.link("u", Kind.GITHUB_REPO, key, subpath=subpath)
 
     records = [
-        RowRecord(
-            id=f"row{n}",
-            file="f.md",
-            line=n,
-            section=[],
-            table=0,
-            cells={},
-            links=links,
-        )
+        build.record(*links, id=f"row{n}", line=n, cells={})
         for n, links in enumerate(
             [
-                [link("u", Kind.GITHUB_REPO, "b/b", "blob/main/x.py")],
-                [link("u", Kind.GITHUB_REPO, "a/a"), link("u", Kind.GITHUB_REPO, "b/b")],
-                [link("u", Kind.GITHUB_REPO, "b/b", "blob/main/x.py")],
+                [link("b/b", "blob/main/x.py")],
+                [link("a/a"), link("b/b")],
+                [link("b/b", "blob/main/x.py")],
             ]
         )
     ]
@@ -510,9 +506,7 @@ def test_offline_keeps_an_old_error_as_it_was_and_not_as_a_failure_of_this_run(
     settings: Settings, cache: Cache
 ) -> None:
     """So `check` after a run in which a fetch failed reproduces that run's dataset."""
-    old_error = Result(
-        ref=A1, provenance=Provenance(source="arxiv", status=Status.ERROR, error="HTTP 503")
-    )
+    old_error = build.result(A1, None, Status.ERROR, source="arxiv", error="HTTP 503")
     report = fetch(
         wanted(A1), [arxiv_source()], replace(settings, offline=True), cache, {A1: old_error}
     )
@@ -522,9 +516,7 @@ def test_offline_keeps_an_old_error_as_it_was_and_not_as_a_failure_of_this_run(
 
 def test_offline_keeps_an_old_skip_with_its_reason(settings: Settings, cache: Cache) -> None:
     later = "discovery: over this run's 100 lookups, asked on a later run"
-    old_skip = Result(
-        ref=A1, provenance=Provenance(source="arxiv", status=Status.SKIPPED, error=later)
-    )
+    old_skip = build.result(A1, None, Status.SKIPPED, source="arxiv", error=later)
     report = fetch(
         wanted(A1), [arxiv_source()], replace(settings, offline=True), cache, {A1: old_skip}
     )
@@ -550,7 +542,7 @@ def test_unknown_kinds_are_skipped_even_with_a_previous_value(
     settings: Settings, cache: Cache
 ) -> None:
     docs = "hf_docs:transformers"
-    old = Result(ref=docs, provenance=Provenance(source="none", status=Status.SKIPPED))
+    old = build.result(docs, None, Status.SKIPPED, source="none")
     report = fetch(wanted(docs), [], settings, cache, previous={docs: old})
     assert report.results[docs].status is Status.SKIPPED
 

@@ -13,36 +13,21 @@ from enrich import pipeline
 from enrich.columns import select
 from enrich.config import Settings
 from enrich.jsonout import json_bytes
-from enrich.metadata import PaperMeta
-from enrich.models import Dataset, Kind, Provenance, Result, Severity, Status
+from enrich.models import Dataset, Kind, Result, Severity
 from enrich.parse import diagnose, parse
 from enrich.render import render_document
 from enrich.resolve import resolve
 from enrich.titles import earlier_titles, strip_titles
+from tests.builders import paper
 
 URL = "https://arxiv.org/abs/2305.14320"
 OTHER = "https://arxiv.org/abs/2306.07629"
 MOMENT = datetime(2024, 2, 3, tzinfo=UTC)
 
 
-def paper(url: str, title: str) -> Result:
-    arxiv_id = url.rsplit("/", 1)[1]
-    return Result(
-        ref=f"arxiv:{arxiv_id}",
-        provenance=Provenance(source="arxiv", status=Status.OK, fetched_at=MOMENT),
-        data=PaperMeta(
-            arxiv_id=arxiv_id,
-            title=title,
-            authors=[],
-            abstract="",
-            published=MOMENT,
-            updated=MOMENT,
-        ),
-    )
-
-
 def facts(first: str = "Fetched title", second: str = "Other title") -> dict[str, Result]:
-    return {r.ref: r for r in (paper(URL, first), paper(OTHER, second))}
+    papers = (paper(url.rsplit("/", 1)[1], title) for url, title in ((URL, first), (OTHER, second)))
+    return {r.ref: r for r in papers}
 
 
 def run_once(

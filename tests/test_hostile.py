@@ -160,9 +160,12 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def run_process(root: Path, env: dict[str, str]) -> tuple[int, str, float, int]:
-    """`python -m enrich run --refresh` in `root`: exit code, stderr, seconds, peak RSS (KB)."""
-    command = [sys.executable, "-m", "enrich", "run", "--refresh"]
+def run_process(
+    root: Path, env: dict[str, str], mode: str = "--refresh"
+) -> tuple[int, str, float, int]:
+    """`python -m enrich run --refresh` (or another `mode`) in `root`: exit code, stderr,
+    seconds, peak RSS (KB)."""
+    command = [sys.executable, "-m", "enrich", "run", mode]
     command += ["--seeds", str(root / "seeds"), "--out", str(root / "output")]
     command += ["--cache", str(root / "cache")]
     peak = root / "peak-rss.txt"
@@ -187,7 +190,7 @@ def hostile_run(
         advance_upstream(api)
         for name in APIS:
             api.fault(name, kind, **params)  # type: ignore[arg-type]
-        env = api_env(api.base_url, ENRICH_DEADLINE="0.5", ENRICH_RETRY_WAIT="0")
+        env = api_env(api.base_url, ENRICH_DEADLINE="0.5")
         code, stderr, elapsed, rss = run_process(root, env)
     done = check_rows_kept(template, root)
     return code, stderr, elapsed, rss, done
@@ -253,15 +256,19 @@ def test_a_dead_network_costs_seconds(
     template: Template, tmp_path: Path, base: Callable[[], str]
 ) -> None:
     """No host resolves (or every connection is refused): a connection that cannot be made
-    is not retried, and it opens its source's breaker at once. The whole process ends within
-    5 s with exit 1, the first hint is the --offline one, every value is kept stale, and
-    report.md says once per source that nothing could be fetched, not once per link."""
+    is not retried, and it opens its source's breaker at once. The whole process takes at
+    most 3.5 s more than an offline run of the same list (about 0.3 s more here), ends with
+    exit 1, the first hint is the --offline one, every value is kept stale, and report.md
+    says once per source that nothing could be fetched, not once per link."""
     root = template.copy_to(tmp_path / "run")
     env = api_env(base(), ENRICH_RETRY_WAIT="1")  # the real policy: waits would show
+    # What the same process costs with no network at all, on this machine as loaded now:
+    # the bound is on the time the dead network adds, not on how fast a process starts.
+    baseline = run_process(template.copy_to(tmp_path / "offline"), env, "--offline")[2]
     code, stderr, elapsed, _ = run_process(root, env)
-    print(f"dead network ({base()}): {elapsed:.1f} s")
+    print(f"dead network ({base()}): {elapsed:.1f} s, offline {baseline:.1f} s")
     assert code == 1, stderr
-    assert elapsed <= 5.0, f"the run took {elapsed:.1f} s"
+    assert elapsed - baseline <= 3.5, f"the run took {elapsed:.1f} s, offline {baseline:.1f} s"
     hints = [line for line in stderr.splitlines() if "item(s) failed" in line or "--" in line]
     assert "--offline" in hints[0], stderr
     done = check_rows_kept(template, root)

@@ -1,5 +1,6 @@
-"""Adopting enrich: its name on the package index, `--version`, and `python -m enrich init`
-(run as a subprocess in a scratch git repository)."""
+"""Adopting enrich: its name on the package index, `--version`, and `enrich init` (run in
+process, in a scratch git repository; `python -m enrich` as a process is proven once, by
+`--version`)."""
 
 from __future__ import annotations
 
@@ -51,22 +52,25 @@ def test_python_m_enrich_version() -> None:
 
 
 class List:
-    """A scratch git repository of a list (README.md), where `init` runs as a subprocess."""
+    """A scratch git repository of a list (README.md), where `init` runs."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         self.path = path
+        self._monkeypatch, self._capsys = monkeypatch, capsys
         subprocess.run(["git", "init", "--quiet", str(path)], check=True, timeout=30)
         (path / "README.md").write_text("# A list\n", encoding="utf-8")
 
     def init(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "enrich", "init", *args],
-            cwd=cwd or self.path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        """`enrich init *args` in `cwd` (the repository's top by default), as a process
+        would end: its exit code, stdout and stderr."""
+        self._capsys.readouterr()
+        with self._monkeypatch.context() as patch:
+            patch.chdir(cwd or self.path)
+            code = main(["init", *args])
+        out, err = self._capsys.readouterr()
+        return subprocess.CompletedProcess(["enrich", "init", *args], code, out, err)
 
     def files(self) -> dict[str, str]:
         return {
@@ -77,8 +81,10 @@ class List:
 
 
 @pytest.fixture
-def listing(tmp_path: Path) -> List:
-    return List(tmp_path / "list")
+def listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> List:
+    return List(tmp_path / "list", monkeypatch, capsys)
 
 
 def test_init_writes_the_workflow_the_config_and_ignores_the_cache(listing: List) -> None:

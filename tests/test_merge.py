@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from enrich.jsonout import render_json
 from enrich.merge import carry, merge
-from enrich.metadata import Author, PaperMeta, RepoMeta
+from enrich.metadata import RepoMeta
 from enrich.models import (
     Change,
     Dataset,
@@ -20,6 +20,7 @@ from enrich.models import (
 )
 from enrich.parse import parse
 from enrich.resolve import resolve
+from tests import builders as build
 
 T_OLD = datetime(2024, 1, 1, 0, 0, tzinfo=UTC)
 T_NEW = datetime(2024, 6, 1, 12, 30, tzinfo=UTC)
@@ -50,19 +51,15 @@ def repo(
     moved_to: str | None = None,
     etag: str | None = None,
 ) -> Result:
-    has_data = status in (Status.OK, Status.STALE, Status.MOVED)
-    return Result(
+    name = moved_to or ref.split(":", 1)[1]
+    return build.repo(
+        name,
+        stars,
+        status,
         ref=ref,
-        provenance=Provenance(
-            source="github",
-            status=status,
-            fetched_at=fetched_at,
-            error=error,
-            etag=etag,
-        ),
-        data=RepoMeta(full_name=moved_to or ref.split(":", 1)[1], stars=stars)
-        if has_data
-        else None,
+        fetched_at=fetched_at,
+        error=error,
+        etag=etag,
         moved_to=moved_to,
     )
 
@@ -155,19 +152,14 @@ def test_a_new_entity_has_no_changes() -> None:
 
 def test_a_new_arxiv_version_is_a_change() -> None:
     def paper(version: str, at: datetime) -> Result:
-        return Result(
-            ref="arxiv:2306.00978",
-            provenance=Provenance(source="arxiv", status=Status.OK, fetched_at=at),
-            data=PaperMeta(
-                arxiv_id="2306.00978",
-                latest_version=version,
-                title="AWQ",
-                authors=[Author(name="Ji Lin")],
-                abstract="Activation-aware weight quantization.",
-                published=datetime(2023, 6, 1, tzinfo=UTC),
-                updated=at,
-            ),
-        )
+        data = build.paper_meta(
+            "2306.00978",
+            "AWQ",
+            datetime(2023, 6, 1, tzinfo=UTC),
+            ["Ji Lin"],
+            latest_version=version,
+        ).model_copy(update={"updated": at})
+        return build.result("arxiv:2306.00978", data, source="arxiv", fetched_at=at)
 
     old, new = paper("v4", T_OLD), paper("v5", T_NEW)
     merged = run({old.ref: new}, {old.ref: old}).entities[old.ref]

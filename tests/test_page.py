@@ -25,9 +25,10 @@ import pytest
 
 from enrich.columns import Facts
 from enrich.jsonout import render_json
-from enrich.metadata import Author, HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
-from enrich.models import Dataset, Kind, Link, Provenance, Result, RowRecord, Status
+from enrich.metadata import Author, HubMeta, PageMeta, RepoMeta, ScholarMeta
+from enrich.models import Dataset, Kind, Link, Result, RowRecord, Status
 from enrich.page import json_for_script, link_kinds, plain, render_page, row_data, safe_url
+from tests import builders as build
 from tests.conftest import ROOT
 from tests.test_render import dataset as golden_dataset
 
@@ -39,44 +40,27 @@ DATA_BLOCK = re.compile(r'<script type="application/json" id="data">(.*?)</scrip
 
 
 def result(ref: str, data: Any, status: Status = Status.OK) -> Result:
-    provenance = Provenance(source="test", status=status, fetched_at=MOMENT)
-    return Result(ref=ref, provenance=provenance, data=data)
-
-
-def link(url: str, column: str, kind: Kind, key: str, also: tuple[str, ...] = ()) -> Link:
-    return Link(url=url, text="Link", column=column, kind=kind, key=key, also=list(also))
+    return build.result(ref, data, status, fetched_at=MOMENT)
 
 
 def arxiv(key: str) -> Link:
     url = f"https://arxiv.org/abs/{key}"
-    return link(url, "Paper", Kind.ARXIV, key, (f"scholar:arxiv:{key}",))
+    return build.link(url, Kind.ARXIV, key, column="Paper", also=[f"scholar:arxiv:{key}"])
 
 
 def github(name: str) -> Link:
-    return link(f"https://github.com/{name}", "Code", Kind.GITHUB_REPO, name.lower())
+    return build.link(f"https://github.com/{name}", Kind.GITHUB_REPO, name.lower())
 
 
 def hf(name: str) -> Link:
-    return link(f"https://huggingface.co/{name}", "Model Card", Kind.HF_MODEL, name)
+    url = f"https://huggingface.co/{name}"
+    return build.link(url, Kind.HF_MODEL, name, column="Model Card")
 
 
 def record(method: str, section: list[str], links: list[Link], year: str = "2024") -> RowRecord:
     cells = {"Method": method, "Year": year, "Paper": "", "Code": ""}
     rid = links[0].ref if links else method.lower()
-    return RowRecord(
-        id=rid, file="seeds/x.md", line=0, section=section, table=0, cells=cells, links=links
-    )
-
-
-def paper_meta(key: str, title: str, published: datetime, authors: list[str]) -> PaperMeta:
-    return PaperMeta(
-        arxiv_id=key,
-        title=title,
-        authors=[Author(name=a) for a in authors],
-        abstract="",
-        published=published,
-        updated=published,
-    )
+    return build.record(*links, id=rid, file="seeds/x.md", line=0, section=section, cells=cells)
 
 
 QUANT = ["Survey", "Methods", "Quantization"]
@@ -96,11 +80,11 @@ def small() -> Dataset:
     entities = {
         "arxiv:2306.07629": result(
             "arxiv:2306.07629",
-            paper_meta("2306.07629", "Dense-and-Sparse Quantization", MOMENT, ["Sehoon Kim"]),
+            build.paper_meta("2306.07629", "Dense-and-Sparse Quantization", MOMENT, ["Sehoon Kim"]),
         ),
         "arxiv:2306.00978": result(
             "arxiv:2306.00978",
-            paper_meta(
+            build.paper_meta(
                 "2306.00978",
                 "Activation-aware Weight Quantization",
                 datetime(2023, 6, 1, tzinfo=UTC),
@@ -144,12 +128,14 @@ def small() -> Dataset:
 def hostile() -> Dataset:
     """Untrusted strings everywhere a string goes, and links that are not http(s)."""
     evil = [
-        link("javascript:alert(1)", "Code", Kind.GITHUB_REPO, "evil/js"),
-        link("data:text/html,<script>alert(1)</script>", "Model Card", Kind.HF_MODEL, "e/d"),
-        link("https://arxiv.org/abs/2306.07629", "Paper", Kind.ARXIV, "2306.07629"),
+        build.link("javascript:alert(1)", Kind.GITHUB_REPO, "evil/js", column="Code"),
+        build.link(
+            "data:text/html,<script>alert(1)</script>", Kind.HF_MODEL, "e/d", column="Model Card"
+        ),
+        build.link("https://arxiv.org/abs/2306.07629", Kind.ARXIV, "2306.07629", column="Paper"),
     ]
     row = record(HOSTILE, [HOSTILE, "ok"], evil, year=HOSTILE)
-    meta = paper_meta("2306.07629", HOSTILE, MOMENT, [HOSTILE])
+    meta = build.paper_meta("2306.07629", HOSTILE, MOMENT, [HOSTILE])
     entities = {"arxiv:2306.07629": result("arxiv:2306.07629", meta)}
     return Dataset(seeds=[HOSTILE], records=[row], entities=entities, diagnostics=[])
 
@@ -233,7 +219,9 @@ def test_a_row_shows_the_facts_of_its_entities() -> None:
 
 
 def test_a_pmlr_paper_shows_what_its_landing_page_says() -> None:
-    pmlr = link("https://proceedings.mlr.press/v235/guo24g.html", "Paper", Kind.PMLR, "v235/guo24g")
+    pmlr = build.link(
+        "https://proceedings.mlr.press/v235/guo24g.html", Kind.PMLR, "v235/guo24g", column="Paper"
+    )
     page = PageMeta(
         title="Compressing Large Language Models by Joint Sparsification and Quantization",
         authors=[Author(name="Jinyang Guo"), Author(name="Jianyu Wu")],

@@ -20,10 +20,10 @@ from enrich.cli import main
 from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.jsonout import render_json
-from enrich.metadata import PaperMeta
-from enrich.models import SCHEMA_VERSION, Dataset, Kind, Provenance, Result, Status
+from enrich.models import SCHEMA_VERSION, Dataset, Kind, Result, Status
+from tests import builders as build
+from tests.conftest import OUTPUTS, SEED
 
-SEED = Path(__file__).parents[1] / "seeds" / "slm-survey.md"
 # Every test runs on a copy in its tmp_path/seeds (see _seed_layout).
 
 
@@ -47,15 +47,7 @@ def _seed_layout(tmp_path: Path) -> None:
 def test_run_writes_dataset_schema_and_document(tmp_path: Path) -> None:
     result = pipeline.run(settings(tmp_path, offline=True, columns=()), sources=())
     out = tmp_path / "out"
-    assert {p.name for p in result.written} == {
-        "enriched.json",
-        "enriched.schema.json",
-        "slm-survey.md",
-        "index.html",
-        "report.md",
-        "CHANGES.md",
-        "timeline.svg",
-    }
+    assert {p.name for p in result.written} == OUTPUTS
     expected = SEED.read_text(encoding="utf-8").replace("](images/", "](../seeds/images/")
     lines = (out / "slm-survey.md").read_text(encoding="utf-8").splitlines(keepends=True)
     assert lines.pop(42).startswith('<img src="timeline.svg" ')  # after the seed's figure
@@ -107,22 +99,10 @@ def test_crlf_seed_without_final_newline_round_trips(tmp_path: Path) -> None:
 
 def test_previous_dataset_supplies_last_known_values_offline(tmp_path: Path) -> None:
     fetched = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    paper = PaperMeta(
-        arxiv_id="2306.07629",
-        title="SqueezeLLM",
-        authors=[],
-        abstract="a",
-        published=fetched,
-        updated=fetched,
-    )
-    old = Result(
-        ref="arxiv:2306.07629",
-        provenance=Provenance(source="arxiv", status=Status.OK, fetched_at=fetched),
-        data=paper,
-    )
+    old = build.paper("2306.07629", "SqueezeLLM", fetched, fetched_at=fetched)
     out = tmp_path / "out"
     out.mkdir()
-    previous = Dataset(seeds=[], records=[], entities={old.ref: old}, diagnostics=[])
+    previous = build.dataset((), old, seeds=())
     (out / "enriched.json").write_text(render_json(previous), encoding="utf-8")
 
     class Arxiv:
@@ -135,7 +115,7 @@ def test_previous_dataset_supplies_last_known_values_offline(tmp_path: Path) -> 
     result = pipeline.run(settings(tmp_path, offline=True), sources=(Arxiv(),))
     kept = result.dataset.entities["arxiv:2306.07629"]
     assert kept.status is Status.OK  # nothing was learnt offline, nothing failed
-    assert kept.data == paper
+    assert kept.data == old.data
     assert kept.provenance.fetched_at == fetched
     assert result.failed_sources() == {}
     others = [r for ref, r in result.dataset.entities.items() if ref.startswith("arxiv:")]

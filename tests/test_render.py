@@ -33,14 +33,15 @@ from enrich.config import Endpoints, Settings
 from enrich.document import Document, Table
 from enrich.errors import InputError
 from enrich.jsonout import render_json
-from enrich.metadata import HubMeta, PaperMeta, RepoMeta
-from enrich.models import Change, Dataset, Link, Provenance, Result, RowRecord, Scalar, Status
+from enrich.metadata import HubMeta, RepoMeta
+from enrich.models import Change, Dataset, Link, Result, RowRecord, Scalar, Status
 from enrich.parse import markdown, parse
 from enrich.pipeline import TIMELINE_NAME
 from enrich.render import escape_cell, render_document
 from enrich.resolve import resolve
 from enrich.text import one_line
 from enrich.titles import TITLE_LIMIT, earlier_titles, escape_title
+from tests import builders as build
 from tests.conftest import SEED
 from tests.fakeapi import FakeAPI
 
@@ -254,16 +255,10 @@ def _one_dump(value: Dataset) -> str:
 
 
 def _dataset_with(cells: dict[str, str], change: Scalar) -> Dataset:
-    provenance = Provenance(source="arxiv", status=Status.OK)
-    found = Result(
-        ref="arxiv:2306.07629",
-        provenance=provenance,
-        changes=[Change(field="stars", old=change, new=None)],
-    )
-    record = RowRecord(
-        id="row:x", file="s.md", line=3, section=["B", "A"], table=0, cells=cells, links=[]
-    )
-    return Dataset(seeds=["s.md"], records=[record], entities={found.ref: found}, diagnostics=[])
+    changes = [Change(field="stars", old=change, new=None)]
+    found = build.result("arxiv:2306.07629", source="arxiv", changes=changes)
+    record = build.record(id="row:x", file="s.md", section=["B", "A"], cells=cells)
+    return build.dataset([record], found, seeds=["s.md"])
 
 
 @pytest.mark.parametrize(
@@ -532,36 +527,12 @@ def render_text(text: str, columns: tuple[str, ...] = ("stars",), base: str = ".
     return render_document(document, records, ENTITIES, select(columns), base)
 
 
-def _paper(arxiv_id: str, title: str) -> Result:
-    moment = datetime(2024, 2, 3, tzinfo=UTC)
-    return Result(
-        ref=f"arxiv:{arxiv_id}",
-        provenance=Provenance(source="arxiv", status=Status.OK, fetched_at=moment),
-        data=PaperMeta(
-            arxiv_id=arxiv_id,
-            title=title,
-            authors=[],
-            abstract="",
-            published=moment,
-            updated=moment,
-        ),
-    )
-
-
-def _repo(name: str, stars: int, license_spdx: str | None = "MIT", **extra: object) -> Result:
-    return Result(
-        ref=f"github_repo:{name}",
-        provenance=Provenance(source="github", status=Status.OK),
-        data=RepoMeta(full_name=name, stars=stars, license_spdx=license_spdx, **extra),
-    )
-
-
 ENTITIES = {
     r.ref: r
     for r in (
-        _paper("2306.07629", "First paper"),
-        _paper("2401.00001", "Second paper"),
-        _repo("a/b", 1234),
+        build.paper("2306.07629", "First paper"),
+        build.paper("2401.00001", "Second paper"),
+        build.repo("a/b", 1234, license_spdx="MIT"),
     )
 }
 PAPER = "[p](https://arxiv.org/abs/2306.07629)"
@@ -743,7 +714,7 @@ def test_code_spans_and_footnotes_are_not_re_pointed() -> None:
 def test_a_fetched_title_is_not_re_pointed() -> None:
     """Regression: titles were added before relative links were re-pointed, so a title
     holding `](img/x)` was rewritten as if it were a link of the seed."""
-    entities = {**ENTITIES, "arxiv:2306.07629": _paper("2306.07629", "see ](img/x) 'src='a'")}
+    entities = {**ENTITIES, "arxiv:2306.07629": build.paper("2306.07629", "see ](img/x) 'src='a'")}
     document = parse(f"| A |\n|---|\n| {PAPER} |\n")
     records = resolve(document).records
     out = render_document(document, records, entities, select(["stars"]), "../seeds")
@@ -895,12 +866,13 @@ ROW = (
 
 
 def _fetched_entities(title: str, license_: str, description: str, hub: str) -> dict[str, Result]:
-    paper = _paper("2306.07629", title)
-    repository = _repo("a/b", 12_345, license_, description=description, homepage=description)
-    model = Result(
-        ref="hf_model:o/m",
-        provenance=Provenance(source="huggingface", status=Status.STALE, error=description),
-        data=HubMeta(hub_kind="model", id="o/m", title=hub, license=hub, downloads=7, likes=9),
+    paper = build.paper("2306.07629", title)
+    repository = build.repo(
+        "a/b", 12_345, license_spdx=license_, description=description, homepage=description
+    )
+    data = HubMeta(hub_kind="model", id="o/m", title=hub, license=hub, downloads=7, likes=9)
+    model = build.result(
+        "hf_model:o/m", data, Status.STALE, source="huggingface", error=description
     )
     return {r.ref: r for r in (paper, repository, model)}
 

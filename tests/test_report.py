@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from enrich.changes import LIMIT, changes_markdown
-from enrich.metadata import HubMeta, PageMeta, RepoMeta
+from enrich.metadata import HubMeta, PageMeta
 from enrich.models import Dataset, Provenance, Result, Status
 from enrich.report import Problem, problems, report_markdown
+from tests.builders import repo
 from tests.test_render import SEED_PATH, assert_golden, fixture
 
 
@@ -205,11 +206,8 @@ def test_fetched_text_in_the_report_is_escaped() -> None:
     """Regression: the suggested fix of a moved repository (its new name, as fetched) was
     written into report.md unescaped."""
     evil = "x/<img src=x onerror=alert(1)>|y"
-    moved = Result(
-        ref="github_repo:jongwooko/distillm",
-        provenance=Provenance(source="github", status=Status.MOVED),
-        data=RepoMeta(full_name=evil, stars=1),
-        moved_to=f"github_repo:{evil}",
+    moved = repo(
+        evil, 1, Status.MOVED, ref="github_repo:jongwooko/distillm", moved_to=f"github_repo:{evil}"
     )
     failed = current().entities["hf_model:google/codegemma-7b-it"]
     failed = failed.model_copy(
@@ -343,14 +341,6 @@ def test_changes_are_deterministic_whatever_the_order_of_entities() -> None:
     assert changes_markdown(previous(), shuffled) == changes()
 
 
-def _repo(name: str, stars: int, forks: int) -> Result:
-    return Result(
-        ref=f"github_repo:{name}",
-        provenance=Provenance(source="github", status=Status.OK),
-        data=RepoMeta(full_name=name, stars=stars, forks=forks),
-    )
-
-
 @pytest.mark.parametrize("count", [LIMIT - 1, LIMIT, LIMIT + 15])
 def test_every_section_is_capped(count: int) -> None:
     """Regression: only "Biggest movers" was capped; a day of fork and like counts moving, or
@@ -358,13 +348,13 @@ def test_every_section_is_capped(count: int) -> None:
     old = Dataset(
         seeds=[],
         records=[],
-        entities={r.ref: r for r in (_repo(f"o/r{i:02}", 100, 1) for i in range(count))},
+        entities={r.ref: r for r in (repo(f"o/r{i:02}", 100, forks=1) for i in range(count))},
         diagnostics=[],
     )
     new = old.model_copy(
         update={
             "entities": {
-                r.ref: r for r in (_repo(f"o/r{i:02}", 110 + i * 10, 2) for i in range(count))
+                r.ref: r for r in (repo(f"o/r{i:02}", 110 + i * 10, forks=2) for i in range(count))
             }
         }
     )

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from enrich.models import RowRecord
+from tests import builders as build
 from tests.test_resolve import one_row, run
 
 # --------------------------------------------------------------------------- placeholders
@@ -65,9 +66,7 @@ def test_row_year_reads_the_first_date_column_with_a_date(
 ) -> None:
     from enrich.roles import row_year
 
-    record = RowRecord(
-        id="x", file="x.md", line=3, section=[], table=0, cells=cells, columns=[], links=[]
-    )
+    record = build.record(id="x", file="x.md", cells=cells)
     assert row_year(record) == said
     again = read_back(record.model_copy(update={"columns": list(cells)}))
     assert row_year(again) == said

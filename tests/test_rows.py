@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from enrich.columns import Facts
-from enrich.metadata import TaggedModel, TaggedModels
-from enrich.models import Dataset, Kind, Provenance, Result, RowRecord, Status
+from enrich.metadata import TaggedModel
+from enrich.models import Dataset, Kind, Result, RowRecord
 from enrich.page import _Sections
 from enrich.parse import parse
 from enrich.resolve import resolve
@@ -25,6 +25,7 @@ from enrich.rows import (
 from enrich.suggest import row_suggestions
 from enrich.timeline import groups
 from enrich.timeline import row_name as timeline_name
+from tests.builders import hub
 
 
 def rows_of(text: str) -> tuple[RowRecord, ...]:
@@ -83,10 +84,7 @@ def test_every_consumer_names_a_row_read_back_from_json_alike(method: str, shown
 
 
 def _tagged_models() -> Result:
-    ref = f"{Kind.HF_PAPER_MODELS.value}:2401.02385"
-    data = TaggedModels(arxiv_id="2401.02385", models=[TaggedModel(id="a/b")])
-    provenance = Provenance(source="huggingface", status=Status.OK)
-    return Result(ref=ref, provenance=provenance, data=data)
+    return hub(f"{Kind.HF_PAPER_MODELS.value}:2401.02385", models=[TaggedModel(id="a/b")])
 
 
 def test_a_row_without_links_is_identified_by_its_name_cell() -> None:

@@ -13,8 +13,8 @@ from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.fetch import discovery
 from enrich.gaps import Gap, gap
-from enrich.metadata import HubMeta, TaggedModel, TaggedModels
-from enrich.models import Kind, Provenance, Result, RowRecord, Status
+from enrich.metadata import TaggedModel
+from enrich.models import Kind, RowRecord, Status
 from enrich.parse import parse, split_cells, split_lines
 from enrich.render import render_document
 from enrich.resolve import resolve
@@ -27,6 +27,7 @@ from enrich.suggest import (
     row_suggestions,
     suggestions,
 )
+from tests.builders import hub
 
 ARXIV, GITHUB, HF = "https://arxiv.org/abs/", "https://github.com/", "https://huggingface.co/"
 WIDE = " " * 45
@@ -53,21 +54,6 @@ def records(text: str = SEED, path: str = "list.md") -> tuple[RowRecord, ...]:
 def row(name: str, text: str = SEED) -> RowRecord:
     [found] = [r for r in records(text) if r.cells["Method"].startswith(name)]
     return found
-
-
-def hub(ref: str, status: Status = Status.OK, **data: object) -> Result:
-    key = ref.split(":", 1)[1]
-    meta = (
-        HubMeta(hub_kind="paper", id=key, **data)
-        if ref.startswith("hf_paper:")
-        else TaggedModels(arxiv_id=key, **data)
-    )
-    usable = status in (Status.OK, Status.STALE)
-    return Result(
-        ref=ref,
-        provenance=Provenance(source="huggingface", status=status),
-        data=meta if usable else None,
-    )
 
 
 def tagged(*models: tuple[str, int | None]) -> list[TaggedModel]:

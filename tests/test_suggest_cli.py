@@ -12,9 +12,10 @@ from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
 from enrich.jsonout import render_json
-from enrich.metadata import HubMeta, TaggedModel, TaggedModels
-from enrich.models import Dataset, Provenance, Result, Status
+from enrich.metadata import TaggedModel
+from enrich.models import Dataset
 from enrich.parse import split_cells, split_lines
+from tests.builders import hub
 from tests.conftest import SEED
 
 SEED_PATH = Path("seeds") / SEED.name
@@ -24,16 +25,6 @@ GGUF, OFFICIAL = (
     "https://huggingface.co/community/onebit-gguf",
     "https://huggingface.co/onebit/OneBit-7B",
 )
-
-
-def _hub(ref: str, **data: object) -> Result:
-    key = ref.split(":", 1)[1]
-    meta = (
-        HubMeta(hub_kind="paper", id=key, **data)
-        if ref.startswith("hf_paper:")
-        else TaggedModels(arxiv_id=key, **data)
-    )
-    return Result(ref=ref, provenance=Provenance(source="huggingface", status=Status.OK), data=meta)
 
 
 @pytest.fixture(autouse=True)
@@ -47,15 +38,15 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = Path("output/enriched.json")
     dataset = Dataset.model_validate_json(path.read_bytes())
     facts = [
-        _hub("hf_paper:2402.11295", github_repo=REPO),
-        _hub(
+        hub("hf_paper:2402.11295", github_repo=REPO),
+        hub(
             "hf_paper_models:2402.11295",
             models=[
                 TaggedModel(id="community/onebit-gguf", downloads=15_000),
                 TaggedModel(id="onebit/OneBit-7B", downloads=1_200),
             ],
         ),
-        _hub(
+        hub(
             "hf_paper_models:2306.07629",
             models=[TaggedModel(id="squeeze/SqueezeLLM-7B", downloads=99)],
         ),

@@ -14,7 +14,7 @@ from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Endpoints, Settings
 from enrich.fetch import FetchReport
-from enrich.models import Dataset, Provenance, Result, Status
+from enrich.models import Dataset, Result, Status
 from enrich.pipeline import RunResult
 from enrich.progress import (
     COLUMNS,
@@ -25,7 +25,8 @@ from enrich.progress import (
     summary_markdown,
 )
 from enrich.sources import SourceStats
-from tests.conftest import SEED, api_env
+from tests import builders as build
+from tests.conftest import SEED, point_at
 from tests.fakeapi import FakeAPI
 
 
@@ -49,10 +50,7 @@ def markdown_rows(text: str) -> list[list[str]]:
 
 @pytest.fixture
 def env(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in api_env(api.base_url).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
-    monkeypatch.delenv("HF_TOKEN", raising=False)
+    point_at(api, monkeypatch)
 
 
 @pytest.mark.usefixtures("env")
@@ -91,7 +89,7 @@ def test_an_unwritable_summary_is_a_warning_not_a_failure(
 
 
 def outcome(ref: str, status: Status, source: str = "github") -> Result:
-    return Result(ref=ref, provenance=Provenance(source=source, status=status))
+    return build.result(ref, None, status, source=source)
 
 
 def result_with(stats: SourceStats, warnings: tuple[str, ...] = ()) -> RunResult:

@@ -15,8 +15,8 @@ from pathlib import Path
 from enrich import pipeline
 from enrich.columns import Facts, row_facts
 from enrich.config import Settings
-from enrich.metadata import PaperMeta, ScholarMeta
-from enrich.models import Dataset, Kind, Link, Provenance, Result, RowRecord, Status
+from enrich.metadata import ScholarMeta
+from enrich.models import Dataset, Kind, Link, Result, RowRecord
 from enrich.parse import parse
 from enrich.render import render_document
 from enrich.resolve import resolve
@@ -32,6 +32,7 @@ from enrich.timeline import (
     render_timeline,
     text_width,
 )
+from tests import builders as build
 from tests.test_render import SEED_PATH, dataset, seed_document
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -74,59 +75,18 @@ def legend(root: ET.Element) -> dict[str, str]:
 # ------------------------------------------------------------------------------ records
 
 
-def _paper(arxiv_id: str, published: datetime = MOMENT, title: str = "A paper") -> Result:
-    return Result(
-        ref=f"arxiv:{arxiv_id}",
-        provenance=Provenance(source="arxiv", status=Status.OK),
-        data=PaperMeta(
-            arxiv_id=arxiv_id,
-            title=title,
-            authors=[],
-            abstract="",
-            published=published,
-            updated=published,
-        ),
-    )
-
-
 def _scholar(key: str, **facts: object) -> Result:
-    return Result(
-        ref=f"scholar:{key}",
-        provenance=Provenance(source="scholar", status=Status.OK),
-        data=ScholarMeta(paper_id=key, **facts),  # type: ignore[arg-type]
-    )
+    data = ScholarMeta(paper_id=key, **facts)  # type: ignore[arg-type]
+    return build.result(f"scholar:{key}", data, source="scholar")
 
 
 def _link(kind: Kind, key: str, *also: str) -> Link:
-    return Link(
-        url=f"https://x.example/{key}",
-        text="Link",
-        column="Paper",
-        kind=kind,
-        key=key,
-        also=list(also),
-    )
+    return build.link(f"https://x.example/{key}", kind, key, column="Paper", also=also)
 
 
 def _row(line: int, name: str, section: list[str], *links: Link) -> RowRecord:
-    return RowRecord(
-        id=f"row-{line}",
-        file="list.md",
-        line=line,
-        section=section,
-        table=0,
-        cells={"Year": "2023", "Method": name, "Paper": "[Link](https://x.example)"},
-        links=list(links),
-    )
-
-
-def _dataset(records: list[RowRecord], *results: Result) -> Dataset:
-    return Dataset(
-        seeds=["list.md"],
-        records=records,
-        entities={r.ref: r for r in results},
-        diagnostics=[],
-    )
+    cells = {"Year": "2023", "Method": name, "Paper": "[Link](https://x.example)"}
+    return build.record(*links, id=f"row-{line}", line=line, section=section, cells=cells)
 
 
 SECTION = ["List", "Papers", "Quantization"]
@@ -254,9 +214,9 @@ def test_same_bytes_whatever_the_order_of_records_and_entities() -> None:
 
 def test_no_dated_papers() -> None:
     for data, detail in (
-        (_dataset([]), "The dataset has no rows."),
+        (build.dataset([]), "The dataset has no rows."),
         (
-            _dataset([_row(3, "X", SECTION, _link(Kind.ARXIV, "2301.00001"))]),
+            build.dataset([_row(3, "X", SECTION, _link(Kind.ARXIV, "2301.00001"))]),
             "1 row, none with a known first-published date yet",
         ),
     ):
@@ -275,7 +235,11 @@ def test_hostile_names_are_escaped_and_truncated() -> None:
         _row(3, hostile, section, _link(Kind.ARXIV, "2301.00001")),
         _row(4, "", ["List", "Other"], _link(Kind.ARXIV, "2301.00002")),
     ]
-    data = _dataset(records, _paper("2301.00001"), _paper("2301.00002", title="<i>T</i> & co"))
+    data = build.dataset(
+        records,
+        build.paper("2301.00001", published=MOMENT),
+        build.paper("2301.00002", "<i>T</i> & co", MOMENT),
+    )
     text = render_timeline(data)
     root = ET.fromstring(text)  # well-formed, whatever the names
     for markup in ("<script", "<b>", "<i>", "< b"):
@@ -297,9 +261,9 @@ def test_semantic_scholar_dates_when_there_is_no_arxiv_paper() -> None:
         _row(5, "YearOnly", SECTION, _link(Kind.ACL, "2020.acl-1", "scholar:acl:2020.acl-1")),
         _row(6, "SameAsFirst", SECTION, _link(Kind.DOI, "10.1/b", "scholar:doi:10.1/b")),
     ]
-    data = _dataset(
+    data = build.dataset(
         records,
-        _paper("2301.00001", datetime(2023, 1, 9, tzinfo=UTC)),
+        build.paper("2301.00001", published=datetime(2023, 1, 9, tzinfo=UTC)),
         _scholar("arxiv:2301.00001", publication_date=date(2024, 4, 1)),
         _scholar("doi:10.1/a", publication_date=date(2022, 7, 14), year=2022),
         _scholar("acl:2020.acl-1", year=2020),
@@ -322,7 +286,9 @@ def test_sections_past_the_palette_share_one_grey() -> None:
         _row(n, f"P{n}", ["List", "Papers", f"Section {n}"], _link(Kind.ARXIV, f"2301.{n:05d}"))
         for n in range(1, 14)
     ]
-    data = _dataset(records, *(_paper(f"2301.{n:05d}") for n in range(1, 14)))
+    data = build.dataset(
+        records, *(build.paper(f"2301.{n:05d}", published=MOMENT) for n in range(1, 14))
+    )
     keys = legend(svg(data))
     assert len(keys) == len(PALETTE)
     assert list(keys)[-1] == "Other sections (4)"

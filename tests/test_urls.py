@@ -68,9 +68,14 @@ def test_arxiv_key_is_the_versionless_id_and_the_version_is_kept(
         "https://arxiv.org/abs/",
         "https://arxiv.org/",
         "https://arxiv.org/abs/not-an-id",
+        # venue pages without a paper
+        "https://openreview.net/group?id=ICLR.cc/2024/Conference",
+        "https://openreview.net/forum",
+        "https://proceedings.mlr.press/v235/",
+        "https://doi.org/",
     ],
 )
-def test_arxiv_pages_that_are_not_papers_are_generic(url: str) -> None:
+def test_pages_that_are_not_papers_are_generic(url: str) -> None:
     assert identify(url).kind is Kind.URL
 
 
@@ -369,19 +374,6 @@ def test_acl_versioned_pdf_keeps_the_version() -> None:
 def test_acl_pages_that_are_not_papers_are_generic(url: str) -> None:
     """Regression: `_acl` took the last path segment of *any* Anthology URL as a paper id, so
     an event, volume or author page became an `acl` paper keyed `acl-2023` or `jacob-devlin`."""
-    assert identify(url).kind is Kind.URL
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "https://openreview.net/group?id=ICLR.cc/2024/Conference",
-        "https://openreview.net/forum",
-        "https://proceedings.mlr.press/v235/",
-        "https://doi.org/",
-    ],
-)
-def test_venue_pages_without_a_paper_are_generic(url: str) -> None:
     assert identify(url).kind is Kind.URL
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SEED, api_env
+from tests.conftest import OUTPUTS, ROOT, SEED, api_env
 from tests.fakeapi import FakeAPI
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -458,18 +458,8 @@ def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(rep
     assert log.startswith("Refresh output/: First refresh:")
     assert changes.strip() in log  # CHANGES.md is the body, pushed to origin
     files = repo.git("--git-dir", str(repo.origin), "show", "--name-only", "--format=", "main")
-    assert files.split() == sorted(
-        f"output/{name}"
-        for name in (
-            "CHANGES.md",
-            "enriched.json",
-            "enriched.schema.json",
-            "index.html",
-            "report.md",
-            "slm-survey.md",
-            "timeline.svg",
-        )
-    )  # output/ and only it: not cache/, not the scratch files of the run
+    # output/ and only it: not cache/, not the scratch files of the run
+    assert files.split() == sorted(f"output/{name}" for name in OUTPUTS)
     assert repo.git("status", "--porcelain") == ""
     assert "committed `" in repo.summary.read_text(encoding="utf-8")
 

@@ -17,6 +17,7 @@ from github import Github, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 
 from tests.fakeapi import FakeAPI
+from tests.fakeapi.server import ApiName
 from tests.fakeapi.test_fakeapi import UNTHROTTLED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,21 +117,41 @@ def test_timeout_shorter_than_client_timeout_answers(api: FakeAPI) -> None:
     assert requests.get(_url(api, "hub"), timeout=5).status_code == 200
 
 
-def test_reset_fault(api: FakeAPI) -> None:
-    api.fault("github", "reset", times=2)
-    with pytest.raises(requests.exceptions.ConnectionError):
-        requests.get(_url(api, "github"), timeout=5)
-    with httpx2.Client(timeout=5) as client, pytest.raises(httpx2.ReadError):
-        client.get(_url(api, "github"))
-    assert [r.status for r in api.requests] == [None, None]
-
-
-def test_truncated_fault(api: FakeAPI) -> None:
-    api.fault("hub", "truncated", times=2)
-    with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        requests.get(_url(api, "hub"), timeout=5)
-    with httpx2.Client(timeout=5) as client, pytest.raises(httpx2.RemoteProtocolError):
-        client.get(_url(api, "hub"))
+@pytest.mark.parametrize(
+    ("api_name", "kind", "by_requests", "by_httpx", "statuses"),
+    [
+        pytest.param(
+            "github",
+            "reset",
+            requests.exceptions.ConnectionError,
+            httpx2.ReadError,
+            [None, None],  # no status line
+            id="reset",
+        ),
+        pytest.param(
+            "hub",
+            "truncated",
+            requests.exceptions.ChunkedEncodingError,
+            httpx2.RemoteProtocolError,
+            [200, 200],  # a status line, then half the body
+            id="truncated",
+        ),
+    ],
+)
+def test_a_broken_connection_fault_fails_both_clients(
+    api: FakeAPI,
+    api_name: ApiName,
+    kind: str,
+    by_requests: type[Exception],
+    by_httpx: type[Exception],
+    statuses: list[int | None],
+) -> None:
+    api.fault(api_name, kind, times=2)
+    with pytest.raises(by_requests):
+        requests.get(_url(api, api_name), timeout=5)
+    with httpx2.Client(timeout=5) as client, pytest.raises(by_httpx):
+        client.get(_url(api, api_name))
+    assert [r.status for r in api.requests] == statuses
 
 
 def test_malformed_and_empty_faults(api: FakeAPI) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from enrich.config import Endpoints, Settings
 from enrich.metadata import Author, PaperMeta
 from enrich.models import Identifier, Kind, Result, Status
@@ -211,16 +213,21 @@ def test_a_refused_id_is_isolated_by_halving_the_batch(api: FakeAPI) -> None:
     assert all(results[f"arxiv:{k}"].status is Status.OK for k in keys if k != "abc")
 
 
-def test_429_with_retry_after_then_success(api: FakeAPI) -> None:
+@pytest.mark.parametrize(
+    ("kind", "times", "requests"),
+    [("429", 1, 2), ("503", 2, 3)],  # the 429 asks for a wait (Retry-After: 2)
+    ids=["429-with-retry-after-then-success", "503-burst-then-recovery"],
+)
+def test_answers_after_refusals(api: FakeAPI, kind: str, times: int, requests: int) -> None:
     api.add_paper("2301.00001")
-    api.fault("arxiv", "429", times=1, retry_after=2)
+    api.fault("arxiv", kind, times=times, retry_after=2 if kind == "429" else None)
 
     results, ctx = fetch(api, ["2301.00001"])
 
     got = results["arxiv:2301.00001"]
     assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 2
-    assert ctx.stats.requests == 2
+    assert ctx.stats.answers[got.ref].attempts == requests
+    assert ctx.stats.requests == requests
 
 
 # `enrich.net.RetryPolicy(wait=True)` passes tenacity's deprecated `initial`.
@@ -239,18 +246,6 @@ def test_retry_after_is_read_from_the_answer(api: FakeAPI) -> None:
     assert got.status is Status.ERROR
     assert got.provenance.error == "arXiv id_list batch: HTTP 429"
     assert ctx.stats.answers[got.ref] == Answer(429, 1)
-
-
-def test_503_burst_then_recovery(api: FakeAPI) -> None:
-    api.add_paper("2301.00001")
-    api.fault("arxiv", "503", times=2)
-
-    results, ctx = fetch(api, ["2301.00001"])
-
-    got = results["arxiv:2301.00001"]
-    assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 3
-    assert ctx.stats.requests == 3
 
 
 def test_permanent_5xx_fails_every_id_of_the_batch(api: FakeAPI) -> None:
@@ -283,9 +278,10 @@ def test_timeout_ends_in_error_within_bounded_time(api: FakeAPI) -> None:
     assert api.count("arxiv") == 3
 
 
-def test_connection_reset_is_retried(api: FakeAPI) -> None:
+@pytest.mark.parametrize("kind", ["reset", "malformed", "truncated"])
+def test_a_transport_fault_once_is_retried(api: FakeAPI, kind: str) -> None:
     api.add_paper("2301.00001")
-    api.fault("arxiv", "reset", times=1)
+    api.fault("arxiv", kind, times=1)
 
     results, ctx = fetch(api, ["2301.00001"])
 
@@ -293,60 +289,28 @@ def test_connection_reset_is_retried(api: FakeAPI) -> None:
     assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
 
 
-def test_connection_reset_every_time_is_an_error(api: FakeAPI) -> None:
-    api.fault("arxiv", "reset")
+@pytest.mark.parametrize(
+    ("kind", "error", "http_status", "requests"),
+    [
+        ("reset", "arXiv id_list batch: connection failed", None, 3),
+        # one retry, then the answer is believed broken (an error, not not_found)
+        ("malformed", "arXiv id_list batch: malformed answer", 200, 2),
+        ("truncated", "arXiv id_list batch: connection failed", None, 3),
+    ],
+)
+def test_a_transport_fault_every_time_is_an_error(
+    api: FakeAPI, kind: str, error: str, http_status: int | None, requests: int
+) -> None:
+    api.add_paper("2301.00001")
+    api.fault("arxiv", kind)
 
     results, ctx = fetch(api, ["2301.00001"])
 
     got = results["arxiv:2301.00001"]
     assert got.status is Status.ERROR
-    assert (got.provenance.error or "").startswith("arXiv id_list batch: connection failed")
-    assert ctx.stats.answers[got.ref].http_status is None
-    assert api.count("arxiv") == 3
-
-
-def test_malformed_xml_is_retried_once(api: FakeAPI) -> None:
-    api.add_paper("2301.00001")
-    api.fault("arxiv", "malformed", times=1)
-
-    results, ctx = fetch(api, ["2301.00001"])
-
-    assert results["arxiv:2301.00001"].status is Status.OK
-    assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
-
-
-def test_malformed_xml_twice_is_an_error_not_not_found(api: FakeAPI) -> None:
-    api.add_paper("2301.00001")
-    api.fault("arxiv", "malformed")
-
-    results, _ = fetch(api, ["2301.00001"])
-
-    got = results["arxiv:2301.00001"]
-    assert got.status is Status.ERROR
-    assert "malformed answer" in (got.provenance.error or "")
-    assert api.count("arxiv") == 2  # one retry, then the answer is believed broken
-
-
-def test_truncated_body_is_retried(api: FakeAPI) -> None:
-    api.add_paper("2301.00001")
-    api.fault("arxiv", "truncated", times=1)
-
-    results, ctx = fetch(api, ["2301.00001"])
-
-    assert results["arxiv:2301.00001"].status is Status.OK
-    assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
-
-
-def test_truncated_body_every_time_is_an_error(api: FakeAPI) -> None:
-    api.add_paper("2301.00001")
-    api.fault("arxiv", "truncated")
-
-    results, _ = fetch(api, ["2301.00001"])
-
-    got = results["arxiv:2301.00001"]
-    assert got.status is Status.ERROR
-    assert "connection failed" in (got.provenance.error or "")
-    assert api.count("arxiv") == 3
+    assert (got.provenance.error or "").startswith(error)
+    assert ctx.stats.answers[got.ref].http_status == http_status
+    assert api.count("arxiv") == requests
 
 
 def test_untrusted_values_are_cleaned_and_capped(api: FakeAPI) -> None:

@@ -7,7 +7,6 @@ import dataclasses
 import json
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,17 +16,19 @@ from typing import Any
 import pytest
 
 from enrich.cache import Cache
+from enrich.cli import main
 from enrich.config import Endpoints, Secret, Settings
 from enrich.fetch import Entity, FetchReport, fetch_all
 from enrich.metadata import RepoMeta
-from enrich.models import Identifier, Kind, Provenance, Result, Status
+from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources import github_graphql as gql
 from enrich.sources.github import GitHubSource
 from enrich.sources.github_run import WAITS
 from enrich.text import clean
-from tests.conftest import api_env
+from tests import builders as build
+from tests.conftest import point_at
 from tests.fakeapi import FakeAPI
 
 TOKEN = "ghp_FAKE_test_token_not_real_SECRET"
@@ -457,14 +458,34 @@ def test_429_with_retry_after_is_retried(api: FakeAPI) -> None:
     assert [r.status for r in api.requests] == [429, 200]
 
 
-def test_5xx_burst_then_recovery(api: FakeAPI) -> None:
-    api.add_repo("flaky/repo")
-    api.fault("github", "502", times=1)
-    api.fault("github", "503", times=1)
-    results, ctx, _ = fetch(api, ["flaky/repo"])
-    got = results["github_repo:flaky/repo"]
-    assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 3
+@pytest.mark.parametrize(
+    ("faults", "status", "error", "attempts"),
+    [
+        pytest.param(["502", "503"], Status.OK, None, 3, id="5xx-burst-then-recovery"),
+        pytest.param(["reset"], Status.OK, None, 2, id="reset-once-is-retried"),
+        pytest.param(["truncated"], Status.OK, None, 2, id="truncated-once-is-retried"),
+        pytest.param(
+            "malformed",
+            Status.ERROR,
+            "GET /repos/o/r: malformed answer (not JSON)",
+            1,
+            id="malformed-json-fails-at-once",
+        ),
+        pytest.param("truncated", Status.ERROR, "connection failed", 3, id="truncated-always"),
+    ],
+)
+def test_a_transport_fault_is_retried_or_ends_in_error(
+    api: FakeAPI, faults: list[str] | str, status: Status, error: str | None, attempts: int
+) -> None:
+    """A list of faults: each once, in turn; a single fault: every time."""
+    api.add_repo("o/r")
+    for kind in [faults] if isinstance(faults, str) else faults:
+        api.fault("github", kind, times=None if isinstance(faults, str) else 1)
+    results, ctx, _ = fetch(api, ["o/r"])
+    got = results["github_repo:o/r"]
+    assert got.status is status
+    assert error is None if status is Status.OK else error in (got.provenance.error or "")
+    assert ctx.stats.answers[got.ref].attempts == attempts
 
 
 def test_permanent_500_ends_in_error(api: FakeAPI) -> None:
@@ -500,44 +521,6 @@ def test_persistent_timeout_ends_in_error(api: FakeAPI) -> None:
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/sleepy/repo: timed out"
     assert ctx.stats.answers[got.ref].attempts == 2
-
-
-def test_connection_reset_is_retried(api: FakeAPI) -> None:
-    api.add_repo("reset/repo")
-    api.fault("github", "reset", times=1)
-    results, ctx, _ = fetch(api, ["reset/repo"])
-    got = results["github_repo:reset/repo"]
-    assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 2
-
-
-def test_malformed_json_fails_at_once(api: FakeAPI) -> None:
-    api.add_repo("broken/json")
-    api.fault("github", "malformed")
-    results, ctx, _ = fetch(api, ["broken/json"])
-    got = results["github_repo:broken/json"]
-    assert got.status is Status.ERROR
-    assert got.provenance.error == "GET /repos/broken/json: malformed answer (not JSON)"
-    assert ctx.stats.answers[got.ref].attempts == 1
-
-
-def test_truncated_body_is_retried(api: FakeAPI) -> None:
-    api.add_repo("cut/short")
-    api.fault("github", "truncated", times=1)
-    results, ctx, _ = fetch(api, ["cut/short"])
-    got = results["github_repo:cut/short"]
-    assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 2
-
-
-def test_truncated_every_time_ends_in_error(api: FakeAPI) -> None:
-    api.add_repo("cut/short")
-    api.fault("github", "truncated")
-    results, ctx, _ = fetch(api, ["cut/short"])
-    got = results["github_repo:cut/short"]
-    assert got.status is Status.ERROR
-    assert "connection failed" in (got.provenance.error or "")
-    assert ctx.stats.answers[got.ref].attempts == 3
 
 
 def test_subpaths_checked_over_rest(api: FakeAPI) -> None:
@@ -771,13 +754,7 @@ def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_
     settings = make_settings(api, cache=tmp_path / "cache")
     wanted = {f"github_repo:{n}": Entity(Identifier(kind=Kind.GITHUB_REPO, key=n)) for n in names}
     old = datetime(2026, 1, 1, tzinfo=UTC)
-    known = {
-        "github_repo:stage/repo-11": Result(
-            ref="github_repo:stage/repo-11",
-            provenance=Provenance(source="github", status=Status.OK, fetched_at=old),
-            data=RepoMeta(full_name="stage/repo-11", stars=0),
-        )
-    }
+    known = {"github_repo:stage/repo-11": build.repo("stage/repo-11", 0, fetched_at=old)}
 
     def run(previous: Mapping[str, Result]) -> FetchReport:
         api.set_rate_limit(10)  # the probe and 4 more
@@ -818,9 +795,12 @@ def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_
 
 
 def test_a_long_list_without_a_token_fills_in_over_runs_and_exits_0(
-    api: FakeAPI, tmp_path: Path
+    api: FakeAPI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`python -m enrich run` on a list of 70 repositories without a token, 60 requests an
+    """`enrich run` on a list of 70 repositories without a token, 60 requests an
     hour: the first run fetches 55 and exits 0, saying once that 15 wait (and why, with the
     GITHUB_TOKEN hint); the next hour's run fetches those 15."""
     names = [f"long-list/repo-{i:02d}" for i in range(70)]
@@ -830,14 +810,14 @@ def test_a_long_list_without_a_token_fills_in_over_runs_and_exits_0(
     seeds.mkdir()
     rows = "".join(f"| R{i} | [code](https://github.com/{n}) |\n" for i, n in enumerate(names))
     (seeds / "list.md").write_text(f"# L\n\n| Name | Code |\n|---|---|\n{rows}", encoding="utf-8")
-    command = [sys.executable, "-m", "enrich", "run", "--only", "github", "--seeds", str(seeds)]
-    command += ["--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    args = ["run", "--only", "github", "--seeds", str(seeds)]
+    args += ["--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    point_at(api, monkeypatch)
 
     def run() -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
-        env = api_env(api.base_url)
-        done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=120, check=False
-        )
+        capsys.readouterr()
+        code = main(args)
+        done = subprocess.CompletedProcess(args, code, *capsys.readouterr())
         data = json.loads((tmp_path / "out" / "enriched.json").read_text(encoding="utf-8"))
         return done, {ref: e["provenance"]["status"] for ref, e in data["entities"].items()}
 
