@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from enrich.lastknown import settle
-from enrich.models import Identifier, Kind, Provenance, Result, ScholarMeta, Status
+from enrich.metadata import ScholarMeta
+from enrich.models import Identifier, Kind, Provenance, Result, Status
 from enrich.sources import Request
 
 REF = "scholar:arxiv:2306.07629"

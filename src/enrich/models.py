@@ -19,18 +19,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
 
-# The entity data records' home is `metadata.py`; `fetch` and the sources still import them
-# from here.
-from enrich.metadata import Author as Author
 from enrich.metadata import EntityData
-from enrich.metadata import HubKind as HubKind
-from enrich.metadata import HubMeta as HubMeta
-from enrich.metadata import PageMeta as PageMeta
-from enrich.metadata import PaperMeta as PaperMeta
-from enrich.metadata import RepoMeta as RepoMeta
-from enrich.metadata import ScholarMeta as ScholarMeta
-from enrich.metadata import TaggedModel as TaggedModel
-from enrich.metadata import TaggedModels as TaggedModels
 from enrich.record import Record
 
 SCHEMA_VERSION = 2

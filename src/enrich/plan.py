@@ -17,7 +17,8 @@ from functools import lru_cache
 
 from enrich.config import S2_BATCH_SIZE
 from enrich.gaps import gap
-from enrich.models import Identifier, Kind, Result, RowRecord, ScholarMeta
+from enrich.metadata import ScholarMeta
+from enrich.models import Identifier, Kind, Result, RowRecord
 from enrich.urls import ARXIV_ID
 
 SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL})

@@ -46,7 +46,8 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from enrich.config import Settings
 from enrich.errors import FetchError, PermanentError, TransientError
-from enrich.models import Author, Kind, PaperMeta, Result, Status, utc
+from enrich.metadata import Author, PaperMeta
+from enrich.models import Kind, Result, Status, utc
 from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
 from enrich.sources.arxiv_client import ArxivClient

@@ -38,7 +38,7 @@ from requests import exceptions as http_errors
 from enrich import __version__
 from enrich.config import Settings
 from enrich.errors import PermanentError, TimedOut, TransientError, Unreachable
-from enrich.models import RepoMeta
+from enrich.metadata import RepoMeta
 from enrich.sources.github_meta import build_meta
 from enrich.transport import Bounds, bounds, mount
 

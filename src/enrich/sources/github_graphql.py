@@ -27,7 +27,8 @@ from github import Github
 
 from enrich.config import GITHUB_GRAPHQL_BATCH, Settings
 from enrich.errors import FetchError, PermanentError, TransientError
-from enrich.models import RepoMeta, Result, Status
+from enrich.metadata import RepoMeta
+from enrich.models import Result, Status
 from enrich.net import http_error, server_wait
 from enrich.sources import FetchContext, Request
 from enrich.sources import github_run as gr

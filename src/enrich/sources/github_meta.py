@@ -20,7 +20,8 @@ from urllib.parse import unquote
 from pydantic import ValidationError
 
 from enrich.errors import PermanentError
-from enrich.models import RepoMeta, utc
+from enrich.metadata import RepoMeta
+from enrich.models import utc
 from enrich.text import clean
 
 # Caps on untrusted strings: GitHub's own limits where it has them, a repository has at most

@@ -21,7 +21,8 @@ from urllib.parse import quote
 from github import Github
 
 from enrich.config import Settings
-from enrich.models import RepoMeta, Result, Status
+from enrich.metadata import RepoMeta
+from enrich.models import Result, Status
 from enrich.net import http_error
 from enrich.sources import FetchContext, Request
 from enrich.sources import github_run as gr

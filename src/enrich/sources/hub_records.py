@@ -17,7 +17,8 @@ from huggingface_hub import CardData
 from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
 
 from enrich.errors import FetchError, PermanentError
-from enrich.models import HubKind, HubMeta, Identifier, Kind, TaggedModel, utc
+from enrich.metadata import HubKind, HubMeta, TaggedModel
+from enrich.models import Identifier, Kind, utc
 from enrich.net import http_error
 from enrich.text import clean
 from enrich.urls import ARXIV_ID

@@ -46,15 +46,8 @@ from huggingface_hub.errors import (
 
 from enrich.config import HF_CONCURRENCY, Settings
 from enrich.errors import FetchError, PermanentError
-from enrich.models import (
-    HUB_FETCHED,
-    HubMeta,
-    Identifier,
-    Kind,
-    Result,
-    Status,
-    TaggedModels,
-)
+from enrich.metadata import HubMeta, TaggedModels
+from enrich.models import HUB_FETCHED, Identifier, Kind, Result, Status
 from enrich.rate import Quota
 from enrich.sources import FetchContext, Request, SourceStats, result
 from enrich.sources.hub_client import (

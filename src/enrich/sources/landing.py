@@ -70,7 +70,8 @@ import httpx2
 from enrich import __version__
 from enrich.config import Endpoints, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
-from enrich.models import LANDING_KINDS, Author, Identifier, Kind, PageMeta, Result, Status
+from enrich.metadata import Author, PageMeta
+from enrich.models import LANDING_KINDS, Identifier, Kind, Result, Status
 from enrich.net import http_error
 from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result

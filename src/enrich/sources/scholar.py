@@ -35,7 +35,8 @@ import httpx2
 
 from enrich.config import S2_BATCH_SIZE, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
-from enrich.models import Author, Kind, Result, ScholarMeta, Status
+from enrich.metadata import Author, ScholarMeta
+from enrich.models import Kind, Result, Status
 from enrich.net import http_error
 from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
