@@ -34,7 +34,7 @@ from enrich.sources.hub_client import (
 from enrich.transport import BOUNDS, Bounds
 from tests.fakeapi import FakeAPI
 
-TOKEN = "hf_FAKEcontractTokenNotReal0123456789"
+TOKEN = "hf_fake-contract-token-not-real"  # no real token's shape: the leak check stays quiet
 LIMITS = Bounds(deadline=5.0, max_bytes=1 << 20)
 
 
