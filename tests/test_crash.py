@@ -329,16 +329,17 @@ def reaped(*procs: subprocess.Popen[str]) -> Iterator[None]:
                 proc.stderr.close()
 
 
-def test_two_runs_on_one_cache_are_serialised_and_the_second_says_so(
-    tmp_path: Path, api: FakeAPI
-) -> None:
-    folder = new_folder(tmp_path / "run")
+def _second_run_while_the_first_runs(
+    folder: Path, api: FakeAPI, second_command: list[str]
+) -> tuple[bool, str, int]:
+    """Start a run, then `second_command` while it fetches; both must succeed. (Whether the
+    second said it waited, its stderr, and the requests made when the first one ended.)"""
     env = api_env(api.base_url)
     api.set_latency(0.5)  # the first run holds the lock until the second one is waiting
     first = spawn(enrich_command(), folder, env)
     with reaped(first):
         assert wait_until(lambda: api.count() > 0, 30), "the first run never fetched"
-        second = spawn(enrich_command(), folder, env)
+        second = spawn(second_command, folder, env)
         with reaped(second):
             waiting = StderrWatch(second)
             wait_until(lambda: waiting.wait(0) or second.poll() is not None, 30)
@@ -347,8 +348,15 @@ def test_two_runs_on_one_cache_are_serialised_and_the_second_says_so(
             assert first.wait(timeout=60) == 0
             requests = api.count()
             assert second.wait(timeout=60) == 0
-            text = waiting.text()
-            assert said, text
+            return said, waiting.text(), requests
+
+
+def test_two_runs_on_one_cache_are_serialised_and_the_second_says_so(
+    tmp_path: Path, api: FakeAPI
+) -> None:
+    folder = new_folder(tmp_path / "run")
+    said, text, requests = _second_run_while_the_first_runs(folder, api, enrich_command())
+    assert said, text
     assert f"{WAIT_MESSAGE} is using cache/; waiting for it to finish" in text
     # It ran after the first one: every fact was fresh in the cache the first one filled.
     assert api.count() == requests
@@ -541,21 +549,8 @@ def test_two_runs_with_one_output_folder_and_two_caches_are_serialised(
     """Different caches, one --out: the second run waits for the first (it would otherwise
     remove the first one's staged files as debris), and both succeed."""
     folder = new_folder(tmp_path / "run")
-    env = api_env(api.base_url)
-    api.set_latency(0.5)  # the first run holds the lock until the second one is waiting
-    first = spawn(enrich_command(), folder, env)
-    with reaped(first):
-        assert wait_until(lambda: api.count() > 0, 30), "the first run never fetched"
-        other = [*enrich_command()[:-1], "other-cache"]
-        second = spawn(other, folder, env)
-        with reaped(second):
-            waiting = StderrWatch(second)
-            wait_until(lambda: waiting.wait(0) or second.poll() is not None, 30)
-            said = waiting.wait(0)
-            api.set_latency(0.0)
-            assert first.wait(timeout=60) == 0
-            assert second.wait(timeout=60) == 0
-            text = waiting.text()
+    other = [*enrich_command()[:-1], "other-cache"]
+    said, text, _ = _second_run_while_the_first_runs(folder, api, other)
     assert said, text
     assert f"{WAIT_MESSAGE} is using output/; waiting for it to finish" in text
     check_complete(folder)
