@@ -16,7 +16,7 @@ from enrich.config import Settings
 from enrich.lastknown import fallback
 from enrich.models import Result
 from enrich.plan import Entity
-from enrich.sources import Request, Source
+from enrich.sources import Request, Source, last_fetched, source_for
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def within_budget(
     free: list[Entity] = []
     due: list[tuple[float, str, Entity, Result | None, str]] = []
     for ref, entity in optional.items():
-        source = next((s for s in sources if entity.identifier.kind in s.kinds), None)
+        source = source_for(entity.identifier.kind, sources)
         if source is None or settings.offline:
             free.append(entity)
             continue
@@ -47,8 +47,7 @@ def within_budget(
             free.append(entity)
             continue
         last = entry.result if entry is not None else previous.get(ref)
-        when = last.provenance.fetched_at if last is not None else None
-        due.append((when.timestamp() if when else 0.0, ref, entity, last, source.name))
+        due.append((last_fetched(last), ref, entity, last, source.name))
     due.sort(key=lambda item: item[:2])
     limit = settings.discover_limit  # `--refresh` too: it re-asks, within the same budget
     reason = f"discovery: over this run's {limit} lookups, asked on a later run"

@@ -28,7 +28,7 @@ from enrich.lastknown import failed, offline, settle, skipped
 from enrich.models import Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.plan import PAPERS, Entity, Lead, discovery, entities
-from enrich.sources import FetchContext, Request, Source, SourceStats
+from enrich.sources import FetchContext, Request, Source, SourceStats, source_for
 
 __all__ = ["Entity", "FetchReport", "Progress", "discovery", "entities", "fetch", "fetch_all"]
 
@@ -95,10 +95,14 @@ class _Run:
     known: Mapping[str, Entry | None]  # cache entries looked up already (discovery's)
 
     def source_for(self, kind: Kind) -> Source | None:
-        return next((s for s in self.sources if kind in s.kinds), None)
+        return source_for(kind, self.sources)
+
+    def entry(self, name: str, ref: str) -> Entry | None:
+        """The cache entry of `ref`: the one discovery's budget looked up, else the cache's."""
+        return self.known[ref] if ref in self.known else self.cache.get(name, ref)
 
     def last_known(self, source: Source | None, ref: str) -> Result | None:
-        entry = self.cache.get(source.name, ref) if source is not None else None
+        entry = self.entry(source.name, ref) if source is not None else None
         return entry.result if entry is not None else self.previous.get(ref)
 
     def admit(self, found: Iterable[Entity]) -> tuple[dict[str, list[Entity]], dict[str, Result]]:
@@ -174,7 +178,7 @@ class _Run:
         todo: list[Request] = []
         for entity in items:
             ref = entity.ref
-            entry = self.known[ref] if ref in self.known else self.cache.get(name, ref)
+            entry = self.entry(name, ref)
             if entry is not None and entry.fresh and not self.settings.refresh:
                 hits[ref] = entry.result
                 continue

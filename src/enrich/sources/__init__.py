@@ -91,6 +91,18 @@ class SourceStats:
             self.rate_limit_spent += spent
 
 
+def source_for(kind: Kind, sources: Sequence[Source]) -> Source | None:
+    """The source that serves `kind`, if any of `sources` does."""
+    return next((s for s in sources if kind in s.kinds), None)
+
+
+def last_fetched(last: Result | None) -> float:
+    """When the last known value was fetched (a POSIX time), 0.0 when never: the key of
+    "oldest values first" wherever a budget is smaller than what waits."""
+    when = last.provenance.fetched_at if last is not None else None
+    return when.timestamp() if when is not None else 0.0
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from enrich.config import GITHUB_CONCURRENCY, Settings
 from enrich.errors import FetchError, PermanentError
 from enrich.models import Result, Status
-from enrich.sources import FetchContext, Request, result
+from enrich.sources import FetchContext, Request, last_fetched, result
 from enrich.sources.github_budget import Budget, BudgetStop, NotSent
 from enrich.sources.github_client import Clients
 
@@ -73,12 +73,7 @@ def oldest_first(requests: Sequence[Request]) -> list[Request]:
     """`requests` by the age of their last value: never fetched first, then the oldest;
     by ref among equals, so the same inputs are always offered in the same order."""
 
-    def age(request: Request) -> tuple[float, str]:
-        previous = request.previous
-        when = previous.provenance.fetched_at if previous is not None else None
-        return (when.timestamp() if when is not None else 0.0, request.ref)
-
-    return sorted(requests, key=age)
+    return sorted(requests, key=lambda request: (last_fetched(request.previous), request.ref))
 
 
 async def in_order(units: Sequence[U], work: Callable[[U], Awaitable[None]]) -> None:
