@@ -50,7 +50,7 @@ def row_ids(rows: Sequence[_Row]) -> list[str]:
     """The ids of a seed file's rows, in order: unique within the file."""
     bases = [
         # The cells only matter for a row without links.
-        row_identity(links, {} if links else cells, table.columns)
+        row_identity(links, {}) if links else row_identity((), cells, table.columns)
         for table, links, cells in rows
     ]
     counts = Counter(bases)

@@ -246,11 +246,7 @@ def _table(
         return table_line(n + 1, lines[n])
 
     start, end = span
-    header = line(start)
-    if in_item:  # the list marker is not a cell
-        marker = len(item_prefix(lines[start]))
-        marker += len(container_prefix(lines[start][marker:]))
-        header = table_line(start + 1, lines[start], marker)
+    header = _item_header(start, lines[start]) if in_item else line(start)
     prefix = container_prefix(lines[start + 1])
     return Table(
         index=index,
@@ -260,6 +256,13 @@ def _table(
         rows=tuple(line(n) for n in range(start + 2, end)),
         prefix=prefix,
     )
+
+
+def _item_header(n: int, raw: str) -> TableLine:
+    """The header line of a table that starts a list item: the list marker is not a cell."""
+    marker = len(item_prefix(raw))
+    marker += len(container_prefix(raw[marker:]))
+    return table_line(n + 1, raw, marker)
 
 
 def diagnose(document: Document) -> list[Diagnostic]:

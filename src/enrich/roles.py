@@ -129,17 +129,23 @@ def date_columns(columns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c for c in dict.fromkeys(columns) if _folded(c) in _DATE_NAMES)
 
 
+def _date_text(value: str) -> str | None:
+    """A date cell's text (HTML comments aside) if it is a date of publication, else None."""
+    text = _COMMENT.sub("", value).strip()
+    return text if _DATE.fullmatch(text) is not None else None
+
+
 def is_date(value: str) -> bool:
     """Whether a date cell holds a date of publication (HTML comments aside)."""
-    return _DATE.fullmatch(_COMMENT.sub("", value).strip()) is not None
+    return _date_text(value) is not None
 
 
 def row_year(record: RowRecord) -> tuple[str, str, int] | None:
     """What the row's first date column (in table order) that holds a date says: the
     column, the date as written (HTML comments aside) and its year; None without one."""
     for column in date_columns(tuple(record.columns or record.cells)):
-        value = _COMMENT.sub("", record.cells.get(column, "")).strip()
-        if _DATE.fullmatch(value) is not None:
+        value = _date_text(record.cells.get(column, ""))
+        if value is not None:
             year = _YEAR_IN.search(value)
             if year is not None:
                 return column.strip(), value, int(year[0])
