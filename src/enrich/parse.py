@@ -9,8 +9,8 @@ Cells are split the way markdown-it (and GFM) split them: on every pipe not esca
 backslash, pipes inside inline code included (`pipes`, the one rule). Each table line is
 split once, here, into its cells' spans (`TableLine.spans`), by which render and `suggest
 --apply` cut and edit it (the table rule, finding where a table ends, counts a line's
-cells with the same `pipes` beforehand). Rows with fewer or more cells than the header are kept as they
-are; `diagnose` reports them. A byte order mark stays the text's first character, but
+cells with the same `pipes` beforehand). Rows with fewer or more cells than the header are
+kept as they are; `diagnose` reports them. A byte order mark stays the text's first character, but
 markdown is read after it, as GitHub reads it.
 """
 
