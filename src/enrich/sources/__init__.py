@@ -55,7 +55,6 @@ class SourceStats:
 
     requests: int = 0
     revalidated: int = 0
-    waiting: int = 0  # items not sent, left for a later run (a rate limit spent): no failure
     rate_limit_remaining: int | None = None
     rate_limit_spent: int = 0
     notes: list[str] = field(default_factory=list)
@@ -74,10 +73,6 @@ class SourceStats:
     def answered(self, ref: str, answer: Answer) -> None:
         with self._lock:
             self.answers[ref] = answer
-
-    def count_waiting(self, n: int = 1) -> None:
-        with self._lock:
-            self.waiting += n
 
     def note(self, message: str) -> None:
         with self._lock:
