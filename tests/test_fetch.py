@@ -895,6 +895,52 @@ def test_refresh_keeps_the_discovery_budget(settings: Settings, cache: Cache) ->
     assert report.deferred == 1
 
 
+@pytest.mark.parametrize(
+    "leave_out",
+    [{"skip": frozenset({"huggingface"})}, {"only": frozenset({"arxiv", "github"})}],
+)
+@pytest.mark.parametrize("limit", [0, 2, 5])
+def test_discovery_lookups_of_a_source_left_out_spend_no_budget(
+    settings: Settings, cache: Cache, leave_out: dict[str, frozenset[str]], limit: int
+) -> None:
+    """`--only`/`--skip` leaving the Hub out: its lookups ask nothing, so none counts against
+    the budget or is said to wait for a later run; each keeps what it had, else is skipped,
+    and the sources taking part still get the whole budget's worth of nothing taken."""
+    hub = FakeSource("huggingface", {Kind.HF_PAPER})
+    refs = [f"hf_paper:2401.0000{n}" for n in range(4)]
+    optional = {ref: Entity(ident(ref)) for ref in refs}
+    previous = {refs[0]: known(refs[0], "huggingface")}
+    chosen = replace(settings, discover_limit=limit, **leave_out)
+    report = asyncio.run(fetch_all({}, [hub], chosen, cache, previous, None, optional))
+    assert hub.calls == []
+    assert report.deferred == 0
+    assert report.results[refs[0]] == previous[refs[0]]  # as it was
+    for ref in refs[1:]:
+        got = report.results[ref]
+        assert (got.status, got.provenance.error) == (
+            Status.SKIPPED,
+            "skipped: --only/--skip left out huggingface",
+        )
+
+
+def test_a_fresh_cache_hit_is_one_rule_for_the_budget_and_the_fetch(
+    settings: Settings, cache: Cache
+) -> None:
+    """A lookup fresh in the cache is free for the budget exactly when the fetch stage serves
+    it from the cache: with a budget of one, the stale and the absent ones compete for it."""
+    hub = FakeSource("huggingface", {Kind.HF_PAPER})
+    fresh, stale, absent = (f"hf_paper:2401.0000{n}" for n in range(3))
+    store(cache, "huggingface", known(fresh, "huggingface"), age=60)
+    store(cache, "huggingface", known(stale, "huggingface"), age=400 * DAY)
+    optional = {ref: Entity(ident(ref)) for ref in (fresh, stale, absent)}
+    limited = replace(settings, discover_limit=1)
+    report = asyncio.run(fetch_all({}, [hub], limited, cache, {}, None, optional))
+    assert hub.refs == [[absent]]  # never asked first; the fresh one cost nothing
+    assert report.deferred == 1  # the stale one, next run
+    assert report.from_cache == {"huggingface": 1}
+    assert report.results[fresh].provenance.fetched_at == OLD
+
+
 def test_a_report_repr_is_a_summary_not_every_result() -> None:
     """`asyncio.run` formats the repr of its result (the report) on the way out: it must
     not cost a second for 10,000 results."""

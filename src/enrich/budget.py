@@ -1,9 +1,11 @@
 """Discovery's budget: which of its lookups a run asks, and what the others keep.
 
-Every lookup fresh in the cache is free; of the others at most `settings.discover_limit` are
-asked a run, never asked ones first, then the longest unasked; the rest keep their last known
-result (or end `skipped`) until a later run. The cache entries looked up here are handed on
-(`Budgeted.known`), so the fetch stage does not look them up again.
+Every lookup fresh in the cache is free (`cache.fresh_hit`), and so is every lookup no source
+asks this run (none serves it, `--offline`, or `--only`/`--skip` leaves its source out); of
+the others at most `settings.discover_limit` are asked a run, never asked ones first, then the
+longest unasked; the rest keep their last known result (or end `skipped`) until a later run.
+The cache entries looked up here are handed on (`Budgeted.known`), so the fetch stage does
+not look them up again.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from enrich.cache import Cache, Entry
+from enrich.cache import Cache, Entry, fresh_hit
 from enrich.config import Settings
 from enrich.lastknown import fallback
 from enrich.models import Result
@@ -39,11 +41,11 @@ def within_budget(
     due: list[tuple[float, str, Entity, Result | None, str]] = []
     for ref, entity in optional.items():
         source = source_for(entity.identifier.kind, sources)
-        if source is None or settings.offline:
-            free.append(entity)
+        if source is None or settings.offline or not settings.wants(source.name):
+            free.append(entity)  # asks nothing: it keeps what it had (`fetch._Run.admit`)
             continue
         entry = known[ref] = cache.get(source.name, ref)
-        if entry is not None and entry.fresh and not settings.refresh:
+        if fresh_hit(entry, settings.refresh) is not None:
             free.append(entity)
             continue
         last = entry.result if entry is not None else previous.get(ref)

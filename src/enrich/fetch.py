@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enrich.budget import within_budget
-from enrich.cache import CACHEABLE, Cache, Entry
+from enrich.cache import CACHEABLE, Cache, Entry, fresh_hit
 from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, Settings
 from enrich.lastknown import failed, offline, settle, skipped
 from enrich.models import Kind, Result, Status
@@ -179,8 +179,9 @@ class _Run:
         for entity in items:
             ref = entity.ref
             entry = self.entry(name, ref)
-            if entry is not None and entry.fresh and not self.settings.refresh:
-                hits[ref] = entry.result
+            hit = fresh_hit(entry, self.settings.refresh)
+            if hit is not None:
+                hits[ref] = hit
                 continue
             last = entry.result if entry is not None else self.previous.get(ref)
             todo.append(Request(entity.identifier, last, entity.subpaths))
