@@ -17,19 +17,18 @@ from enrich.cache import Cache, Entry, fresh_hit
 from enrich.config import Settings
 from enrich.lastknown import fallback
 from enrich.models import Result
-from enrich.plan import Entity
 from enrich.sources import Request, Source, last_fetched, source_for
 
 
 @dataclass(frozen=True)
 class Budgeted:
     known: Mapping[str, Entry | None]  # the cache entries looked up, by ref
-    asked: list[Entity]  # the lookups to make this run
+    asked: list[Request]  # the lookups to make this run
     later: Mapping[str, Result]  # the results of those left for a later run
 
 
 def within_budget(
-    optional: Mapping[str, Entity],
+    optional: Mapping[str, Request],
     sources: Sequence[Source],
     settings: Settings,
     cache: Cache,
@@ -37,8 +36,8 @@ def within_budget(
 ) -> Budgeted:
     """The optional entities to ask this run, within the budget (see the module)."""
     known: dict[str, Entry | None] = {}
-    free: list[Entity] = []
-    due: list[tuple[float, str, Entity, Result | None, str]] = []
+    free: list[Request] = []
+    due: list[tuple[float, str, Request, Result | None, str]] = []
     for ref, entity in optional.items():
         source = source_for(entity.identifier.kind, sources)
         if source is None or settings.offline or not settings.wants(source.name):
@@ -54,7 +53,7 @@ def within_budget(
     limit = settings.discover_limit  # `--refresh` too: it re-asks, within the same budget
     reason = f"discovery: over this run's {limit} lookups, asked on a later run"
     later = {
-        ref: fallback(Request(entity.identifier, last), name, reason)
+        ref: fallback(entity.knowing(last), name, reason)
         for _, ref, entity, last, name in due[limit:]
     }
     return Budgeted(known, [*free, *(item[2] for item in due[:limit])], later)

@@ -18,7 +18,7 @@ import pytest
 from enrich.cache import Cache
 from enrich.cli import main
 from enrich.config import Endpoints, Secret, Settings
-from enrich.fetch import Entity, FetchReport, fetch_all
+from enrich.fetch import FetchReport, fetch_all
 from enrich.metadata import RepoMeta
 from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
@@ -751,7 +751,7 @@ def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_
     for name in names:
         api.add_repo(name, stars=1)
     settings = make_settings(api, cache=tmp_path / "cache")
-    wanted = {f"github_repo:{n}": Entity(Identifier(kind=Kind.GITHUB_REPO, key=n)) for n in names}
+    wanted = {f"github_repo:{n}": Request(Identifier(kind=Kind.GITHUB_REPO, key=n)) for n in names}
     old = datetime(2026, 1, 1, tzinfo=UTC)
     known = {"github_repo:stage/repo-11": build.repo("stage/repo-11", 0, fetched_at=old)}
 

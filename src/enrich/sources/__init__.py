@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -23,13 +23,19 @@ from enrich.net import RetryPolicy
 
 @dataclass(frozen=True)
 class Request:
-    """One entity to fetch."""
+    """One entity to fetch: what the plan makes (`plan.entities`, `plan.discovery`) and a
+    source takes, the one record of it from plan to source."""
 
     identifier: Identifier
     previous: Result | None = None
-    """The last known result (cache or previous dataset): validators and fallback."""
+    """The last known result (cache or previous dataset): validators and fallback. None in
+    the plan; the fetch stage attaches it (`knowing`)."""
     subpaths: tuple[str, ...] = ()
     """Subpaths linked for this entity (`tree/main/docs`), to check where the budget allows."""
+
+    def knowing(self, last: Result | None) -> Request:
+        """This request with `last` as its last known result."""
+        return replace(self, previous=last)
 
     @property
     def ref(self) -> str:
