@@ -11,7 +11,17 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from enrich.metadata import Author, EntityData, HubMeta, PaperMeta, RepoMeta, TaggedModels
-from enrich.models import Change, Dataset, Kind, Link, Provenance, Result, RowRecord, Status
+from enrich.models import (
+    Change,
+    Dataset,
+    Identifier,
+    Kind,
+    Link,
+    Provenance,
+    Result,
+    RowRecord,
+    Status,
+)
 
 MOMENT = datetime(2024, 2, 3, tzinfo=UTC)
 """The default time of a fetch and of a paper's publication."""
@@ -45,6 +55,16 @@ def result(
     return Result(
         ref=ref, provenance=provenance, data=data, moved_to=moved_to, changes=list(changes)
     )
+
+
+def ident(ref: str) -> Identifier:
+    """The identifier named `ref` (`kind:key`): how a test names the entity it looks up."""
+    return Identifier.of_ref(ref)
+
+
+def by_id(*results: Result) -> dict[Identifier, Result]:
+    """`results` keyed as every stage keys them in memory: by `Identifier`."""
+    return {ident(r.ref): r for r in results}
 
 
 def paper_meta(

@@ -14,6 +14,7 @@ from typing import Any
 from enrich.fetch import discovery
 from enrich.models import Kind
 from enrich.pipeline import load_seed
+from tests.builders import ident
 from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
 
@@ -115,10 +116,10 @@ def test_a_failing_source_keeps_last_known_values_stale_and_exits_1(
     entities = dataset(tmp_path)["entities"]
     repo = entities["github_repo:mit-han-lab/llm-awq"]
     assert repo["provenance"]["status"] == "stale"
-    assert repo["data"] == first["github_repo:mit-han-lab/llm-awq"]["data"]
+    assert repo["data"] == first[ident("github_repo:mit-han-lab/llm-awq")]["data"]
     assert (
         repo["provenance"]["fetched_at"]
-        == first["github_repo:mit-han-lab/llm-awq"]["provenance"]["fetched_at"]
+        == first[ident("github_repo:mit-han-lab/llm-awq")]["provenance"]["fetched_at"]
     )
     assert entities["arxiv:2306.07629"]["provenance"]["status"] == "ok"
     assert len(dataset(tmp_path)["records"]) == 75

@@ -12,6 +12,7 @@ from enrich.parse import parse
 from enrich.plan import companions, entities
 from enrich.resolve import resolve
 from enrich.urls import identify
+from tests.builders import ident
 
 URLS = [
     ("https://arxiv.org/abs/2306.07629v2", Kind.ARXIV, "2306.07629", "v2", None),
@@ -113,7 +114,7 @@ def test_resolve_writes_the_companions_plan_fetches() -> None:
         "scholar:arxiv:2401.00001",
         "scholar:doi:10.1234/x",
     ]
-    assert planned["github_repo:a/b"].subpaths == ("tree/main/x",)
+    assert planned[ident("github_repo:a/b")].subpaths == ("tree/main/x",)
 
 
 def test_plan_reads_the_identifier_not_the_json_also() -> None:

@@ -27,7 +27,7 @@ from enrich.suggest import (
     row_suggestions,
     suggestions,
 )
-from tests.builders import hub
+from tests.builders import hub, ident
 
 ARXIV, GITHUB, HF = "https://arxiv.org/abs/", "https://github.com/", "https://huggingface.co/"
 WIDE = " " * 45
@@ -103,8 +103,8 @@ def test_discovery_asks_only_for_what_rows_lack() -> None:
         "hf_paper_models:2401.00002",
         "hf_paper_models:2401.00006",
     ]
-    assert found["hf_paper_models:2401.00001"].identifier.kind is Kind.HF_PAPER_MODELS
-    assert found["hf_paper_models:2401.00001"].identifier.key == "2401.00001"
+    assert found[ident("hf_paper_models:2401.00001")].identifier.kind is Kind.HF_PAPER_MODELS
+    assert found[ident("hf_paper_models:2401.00001")].identifier.key == "2401.00001"
     assert discovery([]) == {}
 
 

@@ -54,7 +54,7 @@ def output_files(
     """Every output file's path (in `out`, and each regenerated document's) and content
     (UTF-8); CHANGES.md only when `previous` gives it something to say. The dataset is kept
     as the bytes its serializer wrote: no text copy of it is made on the way to disk."""
-    facts = Facts(dataset.entities)
+    facts = Facts(dataset.results)
     files: dict[Path, bytes] = {
         out / DATASET_NAME: json_bytes(dataset),
         out / SCHEMA_NAME: json_bytes(dataset_schema()),
@@ -70,6 +70,6 @@ def output_files(
         records = [r for r in dataset.records if r.file == document.path]
         timeline = target.timeline if records else None  # a document with rows shows it
         files[target.path] = render_document(
-            document, records, dataset.entities, columns, target.link_base, timeline, facts
+            document, records, dataset.results, columns, target.link_base, timeline, facts
         ).encode()
     return files

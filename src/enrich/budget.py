@@ -16,44 +16,44 @@ from dataclasses import dataclass
 from enrich.cache import Cache, Entry, fresh_hit
 from enrich.config import Settings
 from enrich.lastknown import fallback
-from enrich.models import Result
+from enrich.models import REF, Entities, Identifier, Result
 from enrich.sources import Request, Source, last_fetched, source_for
 
 
 @dataclass(frozen=True)
 class Budgeted:
-    known: Mapping[str, Entry | None]  # the cache entries looked up, by ref
+    known: Mapping[Identifier, Entry | None]  # the cache entries looked up
     asked: list[Request]  # the lookups to make this run
-    later: Mapping[str, Result]  # the results of those left for a later run
+    later: Entities  # the results of those left for a later run
 
 
 def within_budget(
-    optional: Mapping[str, Request],
+    optional: Mapping[Identifier, Request],
     sources: Sequence[Source],
     settings: Settings,
     cache: Cache,
-    previous: Mapping[str, Result],
+    previous: Entities,
 ) -> Budgeted:
     """The optional entities to ask this run, within the budget (see the module)."""
-    known: dict[str, Entry | None] = {}
+    known: dict[Identifier, Entry | None] = {}
     free: list[Request] = []
     due: list[tuple[float, str, Request, Result | None, str]] = []
-    for ref, entity in optional.items():
+    for ident, entity in optional.items():
         source = source_for(entity.identifier.kind, sources)
         if source is None or settings.offline or not settings.wants(source.name):
             free.append(entity)  # asks nothing: it keeps what it had (`fetch._Run.admit`)
             continue
-        entry = known[ref] = cache.get(source.name, ref)
+        entry = known[ident] = cache.get(source.name, ident)
         if fresh_hit(entry, settings.refresh) is not None:
             free.append(entity)
             continue
-        last = entry.result if entry is not None else previous.get(ref)
-        due.append((last_fetched(last), ref, entity, last, source.name))
+        last = entry.result if entry is not None else previous.get(ident)
+        due.append((last_fetched(last), REF(ident), entity, last, source.name))
     due.sort(key=lambda item: item[:2])
     limit = settings.discover_limit  # `--refresh` too: it re-asks, within the same budget
     reason = f"discovery: over this run's {limit} lookups, asked on a later run"
     later = {
-        ref: fallback(entity.knowing(last), name, reason)
-        for _, ref, entity, last, name in due[limit:]
+        entity.identifier: fallback(entity.knowing(last), name, reason)
+        for _, _, entity, last, name in due[limit:]
     }
     return Budgeted(known, [*free, *(item[2] for item in due[:limit])], later)

@@ -36,7 +36,7 @@ import diskcache
 from pydantic import ValidationError
 
 from enrich.migrate import upgrade_result
-from enrich.models import Result, Status
+from enrich.models import Identifier, Result, Status
 
 KEEP_FACTOR = 30
 _REBUILDS = itertools.count(1)
@@ -131,11 +131,13 @@ class Cache:
         if self.failure is None:
             self.failure = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
 
-    def get(self, source: str, ref: str, now: float | None = None) -> Entry | None:
-        """The stored result for `ref`, fresh or not; None when absent or unreadable."""
+    def get(self, source: str, ident: Identifier, now: float | None = None) -> Entry | None:
+        """The stored result for `ident`, fresh or not; None when absent or unreadable. (The
+        cache names it by its `ref`: a JSON boundary.)"""
         disk = self._disk
         if disk is None:
             return None
+        ref = ident.ref
         try:
             raw = disk.get(_key(source, ref))
         except ValueError:  # a pickle: refused

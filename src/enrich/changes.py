@@ -12,12 +12,15 @@ from collections.abc import Iterator, Mapping
 
 from enrich.columns import humanise
 from enrich.merge import diff, same_facts
-from enrich.models import Change, Dataset, Result, RowRecord, Status
+from enrich.models import REF, Change, Dataset, Identifier, Result, RowRecord, Status
 from enrich.render import escape_cell
 from enrich.rows import record_name_cell
 
 LIMIT = 10
 """Items per section of CHANGES.md at most: it must fit a commit message body."""
+
+Changed = Mapping[Identifier, list[Change]]
+"""What changed, by entity, in order of ref (the entity's name in CHANGES.md)."""
 
 
 def changes_markdown(previous: Dataset | None, dataset: Dataset) -> str | None:
@@ -27,15 +30,16 @@ def changes_markdown(previous: Dataset | None, dataset: Dataset) -> str | None:
     about (a discovery lookup finding no Hub page for a paper, Semantic Scholar having no
     record of one) says nothing is there to suggest or add, not that a link broke: it is
     not listed."""
-    linked = {link.ref for record in dataset.records for link in record.links}
-    old_entities = previous.entities if previous else {}
+    linked = {link.id for record in dataset.records for link in record.links}
+    old_entities = previous.results if previous else {}
     old_ids = {r.id for r in previous.records} if previous else set()
     new_rows = [r for r in dataset.records if r.id not in old_ids] if previous else []
     gone_rows = sorted(old_ids - {r.id for r in dataset.records})
     changed = {
-        ref: facts
-        for ref, new in sorted(dataset.entities.items())
-        if ref in old_entities and (facts := changed_facts(old_entities[ref], new))
+        ident: facts
+        for ident in sorted(dataset.results, key=REF)
+        if ident in old_entities
+        and (facts := changed_facts(old_entities[ident], dataset.results[ident]))
     }
     sections = [
         _section("New rows", [f"{_name(r)} ({r.file}:{r.line})" for r in new_rows]),
@@ -83,10 +87,10 @@ def _section(title: str, items: list[str]) -> str:
 _MOVING = ("stars", "downloads", "citations")
 
 
-def _movers(changed: Mapping[str, list[Change]]) -> str:
+def _movers(changed: Changed) -> str:
     moves = [
-        (ref, c.field, c.old, c.new)
-        for ref, changes in changed.items()
+        (ident.ref, c.field, c.old, c.new)
+        for ident, changes in changed.items()
         for c in changes
         if c.field in _MOVING and isinstance(c.old, int) and isinstance(c.new, int)
     ]
@@ -95,37 +99,37 @@ def _movers(changed: Mapping[str, list[Change]]) -> str:
     return _section("Biggest movers", lines)
 
 
-def _versions(changed: Mapping[str, list[Change]]) -> Iterator[str]:
-    for ref, changes in changed.items():
+def _versions(changed: Changed) -> Iterator[str]:
+    for ident, changes in changed.items():
         for c in changes:
             if c.field == "latest_version":
-                yield f"{ref}: {_short(c.old)} → {_short(c.new)}"
+                yield f"{ident.ref}: {_short(c.old)} → {_short(c.new)}"
 
 
-def _repo_events(changed: Mapping[str, list[Change]], linked: set[str]) -> Iterator[str]:
-    for ref, changes in changed.items():
+def _repo_events(changed: Changed, linked: set[Identifier]) -> Iterator[str]:
+    for ident, changes in changed.items():
         for c in changes:
             if c.field == "archived" and c.new is True:
-                yield f"{ref}: archived"
+                yield f"{ident.ref}: archived"
             elif c.field == "moved_to" and c.new:
-                yield f"{ref}: moved to {_short(c.new)}"
-            elif c.field == "status" and c.new == Status.NOT_FOUND.value and ref in linked:
-                yield f"{ref}: gone (404)"
+                yield f"{ident.ref}: moved to {_short(c.new)}"
+            elif c.field == "status" and c.new == Status.NOT_FOUND.value and ident in linked:
+                yield f"{ident.ref}: gone (404)"
             elif c.field == "license_spdx":
-                yield f"{ref}: license {_short(c.old)} → {_short(c.new)}"
+                yield f"{ident.ref}: license {_short(c.old)} → {_short(c.new)}"
 
 
-def _other(changed: Mapping[str, list[Change]]) -> Iterator[str]:
+def _other(changed: Changed) -> Iterator[str]:
     """Every other change, except what the sections above explain (a move renames)."""
     shown = {*_MOVING, "latest_version", "archived", "moved_to", "license_spdx"}
     explained = {Status.NOT_FOUND.value, Status.MOVED.value}
-    for ref, changes in changed.items():
+    for ident, changes in changed.items():
         moved = any(c.field == "moved_to" and c.new for c in changes)
         for c in changes:
             if c.field in shown or (c.field == "status" and c.new in explained):
                 continue
             if not (moved and c.field == "full_name"):
-                yield f"{ref}: {c.field} {_short(c.old)} → {_short(c.new)}"
+                yield f"{ident.ref}: {c.field} {_short(c.old)} → {_short(c.new)}"
 
 
 def _short(value: object) -> str:

@@ -19,14 +19,13 @@ from typing import NamedTuple, TypeVar, cast
 from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
 from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
-from enrich.models import LANDING_KINDS, Kind, Result, RowRecord, Status, utc
+from enrich.models import LANDING_KINDS, Entities, Identifier, Kind, Result, RowRecord, Status, utc
 from enrich.plan import companions
 from enrich.text import plausible_year
 
 __all__ = ["GENERATED_MARK", "Column", "humanise", "select"]
 STALE_MARK = "†"
 
-Entities = Mapping[str, Result]
 D = TypeVar("D")
 
 
@@ -103,20 +102,20 @@ _ROLES: dict[Kind, tuple[str, type]] = {
 
 def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
     """The row's facts, in one pass over its links."""
-    found: dict[str, Result] = {}
+    found: dict[str, Result] = {}  # by role
     for link in record.links:
         for ident in (link.id, *companions(link.id)):
             role = _ROLES.get(ident.kind)
             if role is None or role[0] in found:
                 continue
-            result = entities.get(ident.ref)
+            result = entities.get(ident)
             if result is not None and isinstance(result.data, role[1]):
                 found[role[0]] = result
     scholar = found.get("scholar")
     paper = found.get("paper")
     if paper is None and scholar is not None:
         named = scholar.data.arxiv_id if isinstance(scholar.data, ScholarMeta) else None
-        other = entities.get(f"{Kind.ARXIV.value}:{named}") if named else None
+        other = entities.get(Identifier(Kind.ARXIV, named)) if named else None
         paper = other if other is not None and isinstance(other.data, PaperMeta) else None
     landing = found.get("landing")
     # Each found for its data's type (the roles above, the fallback checked): no check again.

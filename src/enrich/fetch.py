@@ -25,7 +25,7 @@ from enrich.budget import within_budget
 from enrich.cache import CACHEABLE, Cache, Entry, fresh_hit
 from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, Settings
 from enrich.lastknown import failed, offline, settle, skipped
-from enrich.models import Kind, Result, Status
+from enrich.models import REF, Entities, Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.plan import PAPERS, Lead, discovery, entities
 from enrich.sources import FetchContext, Request, Source, SourceStats, source_for
@@ -37,7 +37,7 @@ __all__ = ["FetchReport", "Progress", "discovery", "entities", "fetch", "fetch_a
 class FetchReport:
     """What the fetch stage returns: a result per entity, and how each source's calls went."""
 
-    results: Mapping[str, Result]
+    results: Entities
     stats: Mapping[str, SourceStats] = field(default_factory=dict)
     served: Mapping[str, int] = field(default_factory=dict)  # items per source
     from_cache: Mapping[str, int] = field(default_factory=dict)
@@ -46,7 +46,7 @@ class FetchReport:
     unreachable: tuple[str, ...] = ()  # sources whose host could not be connected to at all
     late: Mapping[str, int] = field(default_factory=dict)  # calls not made: run limit passed
     run_limit: float = 0.0  # the run's time limit (`Settings.run_limit`), for the summary
-    optional: frozenset[str] = frozenset()  # discovery: refs whose failure fails nothing
+    optional: frozenset[Identifier] = frozenset()  # discovery: whose failure fails nothing
     optional_failed: Mapping[str, int] = field(default_factory=dict)
     deferred: int = 0  # discovery lookups left for a later run (over the budget)
 
@@ -73,7 +73,7 @@ class _Outcome:
     """What one call of a source gave: its results and their counts."""
 
     source: str
-    results: Mapping[str, Result]
+    results: Entities
     served: int  # 0: results no source was asked for (`_Run.admit`'s skipped)
     from_cache: int | None = None  # None offline: no cache lookup
     failed: int = 0
@@ -87,33 +87,36 @@ class _Run:
     sources: Sequence[Source]
     settings: Settings
     cache: Cache
-    previous: Mapping[str, Result]
-    optional: frozenset[str]
+    previous: Entities
+    optional: frozenset[Identifier]
     policies: Mapping[str, RetryPolicy]  # one per source: each has its own circuit breaker
     stats: Mapping[str, SourceStats]
     progress: Progress | None
-    known: Mapping[str, Entry | None]  # cache entries looked up already (discovery's)
+    known: Mapping[Identifier, Entry | None]  # cache entries looked up already (discovery's)
 
     def source_for(self, kind: Kind) -> Source | None:
         return source_for(kind, self.sources)
 
-    def entry(self, name: str, ref: str) -> Entry | None:
-        """The cache entry of `ref`: the one discovery's budget looked up, else the cache's."""
-        return self.known[ref] if ref in self.known else self.cache.get(name, ref)
+    def entry(self, name: str, ident: Identifier) -> Entry | None:
+        """The cache entry of `ident`: the one discovery's budget looked up, else the cache's."""
+        return self.known[ident] if ident in self.known else self.cache.get(name, ident)
 
-    def last_known(self, source: Source | None, ref: str) -> Result | None:
-        entry = self.entry(source.name, ref) if source is not None else None
-        return entry.result if entry is not None else self.previous.get(ref)
+    def last_known(self, source: Source | None, ident: Identifier) -> Result | None:
+        entry = self.entry(source.name, ident) if source is not None else None
+        return entry.result if entry is not None else self.previous.get(ident)
 
-    def admit(self, found: Iterable[Request]) -> tuple[dict[str, list[Request]], dict[str, Result]]:
+    def admit(
+        self, found: Iterable[Request]
+    ) -> tuple[dict[str, list[Request]], dict[Identifier, Result]]:
         """`found` by the source to fetch them, and the results of those no source fetches
         this run (`skipped`)."""
         groups: dict[str, list[Request]] = {s.name: [] for s in self.sources}
-        left: dict[str, Result] = {}
+        left: dict[Identifier, Result] = {}
         for entity in found:
             source = self.source_for(entity.identifier.kind)
             if source is None or not self.settings.wants(source.name):
-                left[entity.ref] = skipped(entity, source, self.last_known(source, entity.ref))
+                last = self.last_known(source, entity.identifier)
+                left[entity.identifier] = skipped(entity, source, last)
             else:
                 groups[source.name].append(entity)
         return groups, left
@@ -138,9 +141,11 @@ class _Run:
         advance(len(hits))
         if not todo:
             return _Outcome(source.name, hits, len(items), len(hits))
-        kept: dict[str, Result] = {}  # facts the source handed early (`FetchContext.settled`)
+        kept: dict[
+            Identifier, Result
+        ] = {}  # facts the source handed early (`FetchContext.settled`)
 
-        def keep(results: Mapping[str, Result]) -> None:
+        def keep(results: Entities) -> None:
             with self.cache.transaction():
                 for ref, got in results.items():
                     if got.status in CACHEABLE and self.cache.put(source.name, got):
@@ -155,51 +160,51 @@ class _Run:
         self,
         name: str,
         served: int,
-        hits: Mapping[str, Result],
+        hits: Entities,
         todo: list[Request],
-        fetched: Mapping[str, Result],
-        kept: Mapping[str, Result],
+        fetched: Entities,
+        kept: Entities,
     ) -> _Outcome:
         """Each request's result as `lastknown.settle` ends it; the facts not `kept` already
         stored, the failures counted."""
         results, failed, optional = dict(hits), 0, 0
         with self.cache.transaction():  # one commit for the source's facts, not one each
             for request in todo:
-                got = fetched.get(request.ref)
-                ended = results[request.ref] = settle(request, name, got)
+                got = fetched.get(request.identifier)
+                ended = results[request.identifier] = settle(request, name, got)
                 if got is None or got.status is Status.ERROR:
-                    optional += request.ref in self.optional
-                    failed += request.ref not in self.optional
-                elif ended is got and kept.get(request.ref) is not got:
+                    optional += request.identifier in self.optional
+                    failed += request.identifier not in self.optional
+                elif ended is got and kept.get(request.identifier) is not got:
                     self.cache.put(name, got)
         return _Outcome(name, results, served, len(hits), failed, optional)
 
     def _partition(
         self, name: str, items: list[Request]
-    ) -> tuple[dict[str, Result], list[Request]]:
+    ) -> tuple[dict[Identifier, Result], list[Request]]:
         """Fresh cache hits answered; the requests for the rest."""
-        hits: dict[str, Result] = {}
+        hits: dict[Identifier, Result] = {}
         todo: list[Request] = []
         for entity in items:
-            ref = entity.ref
-            entry = self.entry(name, ref)
+            ident = entity.identifier
+            entry = self.entry(name, ident)
             hit = fresh_hit(entry, self.settings.refresh)
             if hit is not None:
-                hits[ref] = hit
+                hits[ident] = hit
                 continue
-            last = entry.result if entry is not None else self.previous.get(ref)
+            last = entry.result if entry is not None else self.previous.get(ident)
             todo.append(entity.knowing(last))
         return hits, todo
 
 
 async def fetch_all(
-    wanted: Mapping[str, Request],
+    wanted: Mapping[Identifier, Request],
     sources: Sequence[Source],
     settings: Settings,
     cache: Cache,
-    previous: Mapping[str, Result],
+    previous: Entities,
     progress: Progress | None = None,
-    optional: Mapping[str, Request] | None = None,
+    optional: Mapping[Identifier, Request] | None = None,
 ) -> FetchReport:
     """Results for every entity in `wanted` and `optional`; never raises for an item.
 
@@ -239,8 +244,8 @@ async def _lead(
     lead: Lead,
     pair: tuple[Source, Source],
     groups: Mapping[str, list[Request]],
-    linked: Mapping[str, Request],
-    left: Mapping[str, Result],
+    linked: Mapping[Identifier, Request],
+    left: Entities,
     run: _Run,
 ) -> list[_Outcome]:
     """The leader's entities that may name new ones first (their batches filled up with the
@@ -293,19 +298,19 @@ async def _lead(
 @dataclass(frozen=True)
 class _Named:
     entities: list[Request]  # for the follower to fetch
-    left: Mapping[str, Result]  # skipped: the follower is left out this run
+    left: Entities  # skipped: the follower is left out this run
 
 
 def _named(
-    lead: Lead, results: Iterable[Result], linked: Mapping[str, Request], run: _Run
+    lead: Lead, results: Iterable[Result], linked: Mapping[Identifier, Request], run: _Run
 ) -> _Named:
     """The follower's entities named by `results` and not linked themselves, admitted."""
-    found: dict[str, Request] = {}
+    found: dict[Identifier, Request] = {}
     for result in results:
         ident = lead.names(result)
-        if ident is not None and ident.ref not in linked:
-            found[ident.ref] = Request(ident)
-    groups, left = run.admit(found[ref] for ref in sorted(found))
+        if ident is not None and ident not in linked:
+            found[ident] = Request(ident)
+    groups, left = run.admit(found[ident] for ident in sorted(found, key=REF))
     follower = run.source_for(lead.follower)
     return _Named(groups[follower.name] if follower is not None else [], left)
 
@@ -319,9 +324,7 @@ def _policy(settings: Settings, until: float) -> RetryPolicy:
     )
 
 
-def _report(
-    run: _Run, outcomes: Iterable[_Outcome], left: Mapping[str, Result], deferred: int
-) -> FetchReport:
+def _report(run: _Run, outcomes: Iterable[_Outcome], left: Entities, deferred: int) -> FetchReport:
     """The run's outcomes, and what its sources' circuit breakers saw, as one report."""
     results = dict(left)
     served: dict[str, int] = {}
@@ -340,7 +343,7 @@ def _report(
                 counts[name][o.source] = counts[name].get(o.source, 0) + n
     breakers = {name: policy.breaker for name, policy in run.policies.items()}
     return FetchReport(
-        results=dict(sorted(results.items())),
+        results={ident: results[ident] for ident in sorted(results, key=REF)},
         stats={name: run.stats[name] for name in served},
         served=served,
         from_cache=counts["cache"],
@@ -356,13 +359,13 @@ def _report(
 
 
 def fetch(
-    wanted: Mapping[str, Request],
+    wanted: Mapping[Identifier, Request],
     sources: Sequence[Source],
     settings: Settings,
     cache: Cache,
-    previous: Mapping[str, Result],
+    previous: Entities,
     progress: Progress | None = None,
-    optional: Mapping[str, Request] | None = None,
+    optional: Mapping[Identifier, Request] | None = None,
 ) -> FetchReport:
     """`fetch_all` on an event loop of its own, whose worker threads (`asyncio.to_thread`,
     for the sync clients) are enough for the sources' own limits together: the default pool
@@ -373,10 +376,10 @@ def fetch(
         return runner.run(fetch_all(wanted, sources, settings, cache, previous, progress, optional))
 
 
-async def _call(source: Source, todo: list[Request], ctx: FetchContext) -> Mapping[str, Result]:
+async def _call(source: Source, todo: list[Request], ctx: FetchContext) -> Entities:
     try:
         return await source.fetch(todo, ctx)
     except Exception as exc:  # noqa: BLE001 - a crashing source must not lose the run's data
         message = f"{source.name} failed: {type(exc).__name__}: {exc}"
         ctx.stats.note(message)
-        return {r.ref: failed(r, source.name, message) for r in todo}
+        return {r.identifier: failed(r, source.name, message) for r in todo}

@@ -38,7 +38,7 @@ def row_identity(links: Sequence[Link], cells: dict[str, str], columns: Sequence
                 paper = ident.kind is Kind.HF_PAPER
                 return Identifier(Kind.ARXIV, ident.key).ref if paper else ident.ref
     if links:
-        return links[0].ref
+        return links[0].id.ref
     return f"row:{slug(name_cell(cells, columns)) or 'empty'}"
 
 

@@ -9,26 +9,24 @@ later run): the last known result as it was, else `skipped`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from enrich.cache import Cache
-from enrich.models import Provenance, Result, Status
+from enrich.models import Entities, Identifier, Provenance, Result, Status
 from enrich.sources import Request, Source
 
 
 def offline(
-    name: str, items: list[Request], cache: Cache, previous: Mapping[str, Result]
-) -> dict[str, Result]:
+    name: str, items: list[Request], cache: Cache, previous: Entities
+) -> dict[Identifier, Result]:
     """No request: the previous dataset's result as it was (so `check` reproduces the
     output), else the cache's, else `skipped`."""
-    results: dict[str, Result] = {}
+    results: dict[Identifier, Result] = {}
     for entity in items:
-        last = previous.get(entity.ref)
+        last = previous.get(entity.identifier)
         if last is None:
-            entry = cache.get(name, entity.ref)
+            entry = cache.get(name, entity.identifier)
             last = entry.result if entry is not None else None
         request = entity.knowing(last)
-        results[entity.ref] = fallback(request, name, "offline: not fetched")
+        results[entity.identifier] = fallback(request, name, "offline: not fetched")
     return results
 
 
@@ -48,7 +46,7 @@ def settle(request: Request, source: str, got: Result | None) -> Result:
 
 def failed(request: Request, source: str, error: str) -> Result:
     return Result(
-        ref=request.ref,
+        ref=request.identifier.ref,
         provenance=Provenance(source=source, status=Status.ERROR, error=error),
     )
 
@@ -66,7 +64,7 @@ def fallback(request: Request, source: str, error: str, failed: Result | None = 
         if last is not None:
             return last
         provenance = Provenance(source=source, status=Status.SKIPPED, error=error)
-        return Result(ref=request.ref, provenance=provenance)
+        return Result(ref=request.identifier.ref, provenance=provenance)
     if last is not None and last.data is not None:
         provenance = last.provenance.model_copy(update={"status": Status.STALE, "error": error})
         return last.model_copy(update={"provenance": provenance})
@@ -77,7 +75,7 @@ def skipped(entity: Request, source: Source | None, last: Result | None) -> Resu
     if source is None:
         reason = f"no source fetches {entity.identifier.kind.value} links"
         return Result(
-            ref=entity.ref,
+            ref=entity.identifier.ref,
             provenance=Provenance(source="none", status=Status.SKIPPED, error=reason),
         )
     request = entity.knowing(last)

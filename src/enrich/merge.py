@@ -15,10 +15,10 @@ Rules, one test each:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
-from enrich.models import Change, Dataset, Diagnostic, Result, RowRecord, Scalar
+from enrich.models import Change, Dataset, Diagnostic, Entities, Result, RowRecord, Scalar, by_ref
 
 TRACKED: dict[type, tuple[str, ...]] = {
     PaperMeta: ("latest_version", "title", "journal_ref", "doi"),
@@ -32,15 +32,15 @@ TRACKED: dict[type, tuple[str, ...]] = {
 def merge(
     seeds: Sequence[str],
     records: Sequence[RowRecord],
-    results: Mapping[str, Result],
-    previous: Mapping[str, Result],
+    results: Entities,
+    previous: Entities,
     diagnostics: Sequence[Diagnostic],
 ) -> Dataset:
-    entities = {ref: carry(result, previous.get(ref)) for ref, result in results.items()}
+    entities = {ident: carry(result, previous.get(ident)) for ident, result in results.items()}
     return Dataset(
         seeds=list(seeds),
         records=list(records),
-        entities=dict(sorted(entities.items())),
+        entities=by_ref(entities),
         diagnostics=list(diagnostics),
     )
 

@@ -27,7 +27,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -35,7 +35,17 @@ from urllib.parse import urlsplit
 
 from enrich.columns import Facts, RowFacts, humanise, mark_stale
 from enrich.metadata import HubMeta, RepoMeta
-from enrich.models import CODE_KINDS, PAPER_KINDS, Dataset, Kind, Link, Result, RowRecord, utc
+from enrich.models import (
+    CODE_KINDS,
+    PAPER_KINDS,
+    Dataset,
+    Entities,
+    Kind,
+    Link,
+    Result,
+    RowRecord,
+    utc,
+)
 from enrich.parse import plain
 from enrich.rows import name_or_id, section_label, shared_headings
 from enrich.text import one_line
@@ -73,7 +83,7 @@ _URL_UNSAFE = re.compile(r"[\s\x00-\x1f]")
 def render_page(dataset: Dataset, facts: Facts | None = None) -> str:
     """The page for `dataset` (its rows' `facts`, when worked out already): the same dataset
     always gives the same text."""
-    facts = facts or Facts(dataset.entities)
+    facts = facts or Facts(dataset.results)
     rows, sections = [], _Sections(dataset.records)
     for record in dataset.records:
         where = sections.of(record)
@@ -120,7 +130,7 @@ def row_data(record: RowRecord, facts: Facts) -> dict[str, Any]:
     return {
         "id": record.id,
         "name": name_or_id(record),
-        "title": title or (paper_link.ref if paper_link else ""),
+        "title": title or (paper_link.id.ref if paper_link else ""),
         "paper": safe_url(paper_link.url) if paper_link else None,
         "authors": authors,
         "year": plain(record.cell("year"), 20),
@@ -179,11 +189,11 @@ def _metric(result: Result | None, field: str) -> dict[str, Any] | None:
     return {"n": number, "text": mark_stale(result, humanise(number))}
 
 
-def _link(link: Link | None, entities: Mapping[str, Result], field: str) -> dict[str, str] | None:
+def _link(link: Link | None, entities: Entities, field: str) -> dict[str, str] | None:
     """A code or model link: its URL and the entity's own name for it."""
     if link is None or (url := safe_url(link.url)) is None:
         return None
-    result = entities.get(link.ref)
+    result = entities.get(link.id)
     data = result.data if result else None
     name = getattr(data, field, None) if isinstance(data, RepoMeta | HubMeta) else None
     return {"url": url, "text": one_line(name if isinstance(name, str) else link.key, 120)}

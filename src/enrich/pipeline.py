@@ -208,7 +208,7 @@ def refresh(
     seeds = load_seeds(paths, titles)
     collector.settle()
     records = [r for s in seeds for r in s.records]
-    last = dict(previous.entities) if previous else {}
+    last = previous.results if previous else {}
     with Cache(settings.cache, settings.ttls) as cache:
         chosen = sources if sources is not None else registry(settings)
         linked = entities(records)  # first: discovery must not spend the budget they need
@@ -335,7 +335,7 @@ def proposals(dataset: Dataset) -> Proposals:
     """`dataset`'s suggestions for its seeds (the files it names, read now)."""
     seeds = load_seeds(Path(name) for name in dataset.seeds)
     records = [r for seed in seeds for r in seed.records]
-    return Proposals(suggestions(records, dataset.entities), seeds)
+    return Proposals(suggestions(records, dataset.results), seeds)
 
 
 @dataclass(frozen=True)

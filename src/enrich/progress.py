@@ -97,15 +97,15 @@ def source_rows(result: RunResult, settings: Settings) -> list[SourceRow]:
     carried over from the run that fetched them say."""
     rows = []
     for source, served in sorted(result.fetch.served.items()):
-        mine = [r for r in result.fetch.results.values() if r.provenance.source == source]
-        statuses = Counter(r.status for r in mine)
+        mine = {i: r for i, r in result.fetch.results.items() if r.provenance.source == source}
+        statuses = Counter(r.status for r in mine.values())
         stats = result.fetch.stats.get(source)
         # `ok` and asked now: not a cache hit, nor a value kept as it was (rate limit)
         answers = stats.answers if stats else {}
         fetched_ok = sum(
             1
-            for r in mine
-            if r.status is Status.OK and (a := answers.get(r.ref)) is not None and a.attempts
+            for ident, r in mine.items()
+            if r.status is Status.OK and (a := answers.get(ident)) is not None and a.attempts
         )
         cached = served if settings.offline else result.fetch.from_cache.get(source, 0)
         revalidated = stats.revalidated if stats else 0

@@ -33,9 +33,9 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
-from enrich.columns import GENERATED_MARK, Column, Entities, Facts
+from enrich.columns import GENERATED_MARK, Column, Facts
 from enrich.document import Document, Prose, Table, TableLine
-from enrich.models import RowRecord
+from enrich.models import Entities, RowRecord
 from enrich.parse import BOM, code_spans, split_lines
 from enrich.rows import Place, row_records
 from enrich.text import one_line

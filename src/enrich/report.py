@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from enrich.columns import Facts, RowFacts
 from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
-from enrich.models import Dataset, Kind, Link, Result, RowRecord, Severity, Status
+from enrich.models import (
+    Dataset,
+    Entities,
+    Identifier,
+    Kind,
+    Link,
+    Result,
+    RowRecord,
+    Severity,
+    Status,
+)
 from enrich.render import escape_cell
 from enrich.roles import column_role, row_year
 from enrich.suggest import Suggestion, suggestions
@@ -42,7 +52,7 @@ class Problem:
 def problems(dataset: Dataset, facts: Facts | None = None) -> list[Problem]:
     """Every data problem in the dataset (its rows' `facts`, when worked out already),
     sorted by place."""
-    facts = facts or Facts(dataset.entities)
+    facts = facts or Facts(dataset.results)
     found = [
         Problem(d.file, d.line, d.code, d.message, d.hint)
         for d in dataset.diagnostics
@@ -53,7 +63,7 @@ def problems(dataset: Dataset, facts: Facts | None = None) -> list[Problem]:
     for record in dataset.records:
         found.extend(_year(record, facts))
         found.extend(_venue(record, facts))
-        found.extend(_entity_problems(record, dataset.entities, frozenset(down)))
+        found.extend(_entity_problems(record, dataset.results, frozenset(down)))
         found.extend(_model_card(record))
     return sorted(set(found), key=_place)
 
@@ -61,12 +71,12 @@ def problems(dataset: Dataset, facts: Facts | None = None) -> list[Problem]:
 def _failed_sources(dataset: Dataset) -> dict[str, Problem]:
     """One problem per source none of whose linked entities (two or more) could be fetched
     (a network down, a host that does not answer): said once, not once per link."""
-    by_source: dict[str, dict[str, Result]] = {}
+    by_source: dict[str, dict[Identifier, Result]] = {}
     for record in dataset.records:
         for link in record.links:
-            result = dataset.entities.get(link.ref)
+            result = dataset.results.get(link.id)
             if result is not None:
-                by_source.setdefault(result.provenance.source, {})[link.ref] = result
+                by_source.setdefault(result.provenance.source, {})[link.id] = result
     down: dict[str, Problem] = {}
     for source, results in sorted(by_source.items()):
         failed = [r for r in results.values() if r.status in (Status.ERROR, Status.STALE)]
@@ -195,12 +205,12 @@ def _published_doi(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str |
 
 
 def _entity_problems(
-    record: RowRecord, entities: Mapping[str, Result], down: frozenset[str]
+    record: RowRecord, entities: Entities, down: frozenset[str]
 ) -> Iterator[Problem]:
     """The problems of `record`'s links; a failed fetch only when its source was not
     `down` as a whole (`_failed_sources` says that once)."""
     for link in record.links:
-        result = entities.get(link.ref)
+        result = entities.get(link.id)
         if result is None:
             continue
         if result.status is Status.NOT_FOUND:
@@ -226,7 +236,7 @@ def _entity_problems(
                 record.file,
                 record.line,
                 result.status.value,
-                f"{link.ref} could not be fetched: {result.provenance.error}",
+                f"{link.id.ref} could not be fetched: {result.provenance.error}",
                 "it is retried on the next refresh; check the link if it persists",
             )
 
@@ -294,7 +304,7 @@ def report_markdown(dataset: Dataset, facts: Facts | None = None) -> str:
         lines += [f"## {code} ({len(group)})", ""]
         lines += [f"- `{p.where}`: {_prose(p.message)} — {_prose(p.fix)}" for p in group]
         lines.append("")
-    lines += _suggestions(suggestions(dataset.records, dataset.entities))
+    lines += _suggestions(suggestions(dataset.records, dataset.results))
     return "\n".join(lines)
 
 

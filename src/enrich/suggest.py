@@ -29,7 +29,7 @@ from enrich.document import Document, Prose, TableLine
 from enrich.errors import InputError
 from enrich.gaps import gap
 from enrich.metadata import HubMeta, TaggedModels
-from enrich.models import Kind, Result, RowRecord, Status
+from enrich.models import Entities, Identifier, Kind, RowRecord, Status
 from enrich.roles import is_blank
 from enrich.rows import Place, name_or_id, row_records
 
@@ -73,7 +73,7 @@ class Suggestion:
 
 
 def suggestions(
-    records: Iterable[RowRecord], entities: Mapping[str, Result], per_row: int = PER_ROW
+    records: Iterable[RowRecord], entities: Entities, per_row: int = PER_ROW
 ) -> list[Suggestion]:
     """Every suggestion the fetched `entities` give for the rows, in row order; per row:
     column order, then best first. `records` are a dataset's, or (for `suggest`) the seeds'
@@ -85,7 +85,7 @@ def suggestions(
 
 
 def row_suggestions(
-    record: RowRecord, entities: Mapping[str, Result], per_row: int = PER_ROW
+    record: RowRecord, entities: Entities, per_row: int = PER_ROW
 ) -> list[Suggestion]:
     """At most `per_row` suggestions for the row's empty cells, none already linked."""
     missing = gap(record)
@@ -102,14 +102,14 @@ def row_suggestions(
 
     paper_id = missing.arxiv_id
     if missing.code is not None:
-        page = _usable(entities, f"{Kind.HF_PAPER.value}:{paper_id}", HubMeta)
+        page = _usable(entities, Identifier(Kind.HF_PAPER, paper_id), HubMeta)
         match = _REPO_URL.fullmatch(page.github_repo or "") if page else None
         repo = f"{match[1]}/{match[2]}".lower() if match else ""
         if page is not None and match and (Kind.GITHUB_REPO, repo) not in linked:
             reason = f"the paper's Hugging Face page (huggingface.co/papers/{paper_id}) links it"
             add(missing.code, match[0], reason, page.upvotes or 0)
     if missing.model is not None:
-        listed = _usable(entities, f"{Kind.HF_PAPER_MODELS.value}:{paper_id}", TaggedModels)
+        listed = _usable(entities, Identifier(Kind.HF_PAPER_MODELS, paper_id), TaggedModels)
         models = listed.models if listed else []
         ranked = sorted(models, key=lambda m: (-(m.downloads or 0), m.id.lower()))
         for rank, model in enumerate(ranked, start=1):
@@ -125,9 +125,9 @@ def row_suggestions(
     return sorted(unique.values(), key=found.index)[:per_row]
 
 
-def _usable(entities: Mapping[str, Result], ref: str, of: type[D]) -> D | None:
-    """The data of `ref`, when it is of type `of` and usable (current or last known)."""
-    found = entities.get(ref)
+def _usable(entities: Entities, ident: Identifier, of: type[D]) -> D | None:
+    """The data of `ident`, when it is of type `of` and usable (current or last known)."""
+    found = entities.get(ident)
     if found is None or found.status not in _USABLE or not isinstance(found.data, of):
         return None
     return found.data

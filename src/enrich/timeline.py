@@ -110,7 +110,7 @@ class Groups:
 def render_timeline(dataset: Dataset, facts: Facts | None = None) -> str:
     """The dataset's dated papers by first-published month, as a standalone SVG document
     (`facts`: the rows' facts, when worked out already)."""
-    facts = facts or Facts(dataset.entities)
+    facts = facts or Facts(dataset.results)
     records = ordered(dataset)
     found = groups(records)
     dates = [date_of(r, facts) for r in records]

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from enrich.metadata import PageMeta, PaperMeta, ScholarMeta
-from enrich.models import PAPER_KINDS, Dataset, Kind, Link, Result, RowRecord
+from enrich.models import PAPER_KINDS, Dataset, Entities, Kind, Link, RowRecord
 from enrich.parse import code_spans
 from enrich.plan import companions
 from enrich.text import one_line
@@ -29,7 +29,6 @@ from enrich.text import one_line
 TITLE_LIMIT = 200
 """Characters at most in a generated title (and, by default, a generated cell)."""
 
-Entities = Mapping[str, Result]
 
 # A link without a title: `](url)`. `[^\s<>]+?` (stop at the first `)` after one character),
 # written without a lazy quantifier: the same matches, without trying the rest of the
@@ -63,11 +62,11 @@ def paper_title(link: Link, entities: Entities) -> str | None:
     for ident in named:
         if ident.kind is not Kind.ARXIV:
             continue
-        found = entities.get(ident.ref)
+        found = entities.get(ident)
         if found is not None and isinstance(found.data, PaperMeta):
             return escape_title(found.data.title) or None
     for ident in named:
-        found = entities.get(ident.ref)
+        found = entities.get(ident)
         data = found.data if found is not None else None
         if isinstance(data, ScholarMeta | PageMeta) and data.title:
             return escape_title(data.title) or None
@@ -140,7 +139,7 @@ def earlier_titles(previous: Dataset | None) -> dict[str, str]:
     link are the curator's, and left out."""
     if previous is None:
         return {}
-    written = link_titles(previous.records, previous.entities)
+    written = link_titles(previous.records, previous.results)
     curated = {
         (match.group(2), match.group(3))
         for record in previous.records

@@ -17,6 +17,7 @@ from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import Answer, FetchContext, Request, SourceStats
 from enrich.sources.arxiv import ArxivSource
+from tests.builders import ident
 from tests.fakeapi import FakeAPI
 
 
@@ -84,7 +85,7 @@ def test_success_path_normalises_every_field(api: FakeAPI) -> None:
     request = Request(Identifier(kind=Kind.ARXIV, key="2301.00001", version="v1"))
     results = asyncio.run(ArxivSource(settings).fetch([request], ctx))
 
-    got = results["arxiv:2301.00001"]
+    got = results[ident("arxiv:2301.00001")]
     assert got.status is Status.OK
     assert ctx.stats.answers[got.ref].http_status == 200
     assert ctx.stats.answers[got.ref].attempts == 1
@@ -120,11 +121,11 @@ def test_old_style_ids_match_their_entries(api: FakeAPI) -> None:
 
     results, _ = fetch(api, ["hep-th/9901001", "math.AG/0601001"])
 
-    old = results["arxiv:hep-th/9901001"]
+    old = results[ident("arxiv:hep-th/9901001")]
     assert old.status is Status.OK
     assert isinstance(old.data, PaperMeta)
     assert (old.data.arxiv_id, old.data.latest_version) == ("hep-th/9901001", "v2")
-    assert results["arxiv:math.AG/0601001"].status is Status.OK
+    assert results[ident("arxiv:math.AG/0601001")].status is Status.OK
 
 
 def test_250_ids_go_out_in_three_batches_of_100(api: FakeAPI) -> None:
@@ -140,7 +141,7 @@ def test_250_ids_go_out_in_three_batches_of_100(api: FakeAPI) -> None:
     assert [i for ids in id_lists(api) for i in ids] == keys
     assert {r.query["max_results"] for r in api.requests} == {"100"}
     assert {r.query["start"] for r in api.requests} == {"0"}
-    assert all(results[f"arxiv:{key}"].status is Status.OK for key in keys)
+    assert all(results[ident(f"arxiv:{key}")].status is Status.OK for key in keys)
 
 
 def test_unknown_id_is_not_found(api: FakeAPI) -> None:
@@ -148,11 +149,11 @@ def test_unknown_id_is_not_found(api: FakeAPI) -> None:
 
     results, ctx = fetch(api, ["2301.00001", "2301.99999"])
 
-    missing = results["arxiv:2301.99999"]
+    missing = results[ident("arxiv:2301.99999")]
     assert missing.status is Status.NOT_FOUND
     assert missing.data is None
     assert ctx.stats.answers[missing.ref].http_status == 200
-    assert results["arxiv:2301.00001"].status is Status.OK
+    assert results[ident("arxiv:2301.00001")].status is Status.OK
     assert api.count("arxiv") == 1
 
 
@@ -161,7 +162,7 @@ def test_an_answer_without_any_entry_is_confirmed_once(api: FakeAPI) -> None:
 
     assert {r.status for r in results.values()} == {Status.NOT_FOUND}
     assert api.count("arxiv") == 2
-    assert ctx.stats.answers["arxiv:2301.99999"].attempts == 2
+    assert ctx.stats.answers[ident("arxiv:2301.99999")].attempts == 2
 
 
 def test_a_spurious_empty_page_is_not_taken_for_not_found(api: FakeAPI) -> None:
@@ -170,8 +171,8 @@ def test_a_spurious_empty_page_is_not_taken_for_not_found(api: FakeAPI) -> None:
 
     results, ctx = fetch(api, ["2301.00001"])
 
-    assert results["arxiv:2301.00001"].status is Status.OK
-    assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
+    assert results[ident("arxiv:2301.00001")].status is Status.OK
+    assert ctx.stats.answers[ident("arxiv:2301.00001")].attempts == 2
 
 
 def test_malformed_id_is_an_error_and_is_not_sent(api: FakeAPI) -> None:
@@ -206,11 +207,11 @@ def test_a_refused_id_is_isolated_by_halving_the_batch(api: FakeAPI) -> None:
     assert [len(ids) for ids in id_lists(api)] == [8, 4, 4, 2, 1, 1, 2]
     assert id_lists(api)[5] == ["abc"]
     assert ctx.stats.requests == 7
-    refused = results["arxiv:abc"]
+    refused = results[ident("arxiv:abc")]
     assert refused.status is Status.ERROR
     assert ctx.stats.answers[refused.ref].http_status == 400
     assert "refused" in (refused.provenance.error or "")
-    assert all(results[f"arxiv:{k}"].status is Status.OK for k in keys if k != "abc")
+    assert all(results[ident(f"arxiv:{k}")].status is Status.OK for k in keys if k != "abc")
 
 
 @pytest.mark.parametrize(
@@ -224,7 +225,7 @@ def test_answers_after_refusals(api: FakeAPI, kind: str, times: int, requests: i
 
     results, ctx = fetch(api, ["2301.00001"])
 
-    got = results["arxiv:2301.00001"]
+    got = results[ident("arxiv:2301.00001")]
     assert got.status is Status.OK
     assert ctx.stats.answers[got.ref].attempts == requests
     assert ctx.stats.requests == requests
@@ -241,7 +242,7 @@ def test_retry_after_is_read_from_the_answer(api: FakeAPI) -> None:
     started = time.monotonic()
     results, ctx = fetch(api, ["2301.00001"], policy=policy)
 
-    got = results["arxiv:2301.00001"]
+    got = results[ident("arxiv:2301.00001")]
     assert time.monotonic() - started < 3
     assert got.status is Status.ERROR
     assert got.provenance.error == "arXiv id_list batch: HTTP 429"
@@ -269,7 +270,7 @@ def test_timeout_ends_in_error_within_bounded_time(api: FakeAPI) -> None:
     started = time.monotonic()
     results, ctx = fetch(api, ["2301.00001"], timeout=0.3)
 
-    got = results["arxiv:2301.00001"]
+    got = results[ident("arxiv:2301.00001")]
     assert time.monotonic() - started < 5
     assert got.status is Status.ERROR
     error = "arXiv id_list batch: no whole answer in time (0.3 s a read, 60 s in all)"
@@ -285,8 +286,8 @@ def test_a_transport_fault_once_is_retried(api: FakeAPI, kind: str) -> None:
 
     results, ctx = fetch(api, ["2301.00001"])
 
-    assert results["arxiv:2301.00001"].status is Status.OK
-    assert ctx.stats.answers["arxiv:2301.00001"].attempts == 2
+    assert results[ident("arxiv:2301.00001")].status is Status.OK
+    assert ctx.stats.answers[ident("arxiv:2301.00001")].attempts == 2
 
 
 @pytest.mark.parametrize(
@@ -306,7 +307,7 @@ def test_a_transport_fault_every_time_is_an_error(
 
     results, ctx = fetch(api, ["2301.00001"])
 
-    got = results["arxiv:2301.00001"]
+    got = results[ident("arxiv:2301.00001")]
     assert got.status is Status.ERROR
     assert (got.provenance.error or "").startswith(error)
     assert ctx.stats.answers[got.ref].http_status == http_status
@@ -323,7 +324,7 @@ def test_untrusted_values_are_cleaned_and_capped(api: FakeAPI) -> None:
 
     results, _ = fetch(api, ["2301.00001"])
 
-    paper = results["arxiv:2301.00001"].data
+    paper = results[ident("arxiv:2301.00001")].data
     assert isinstance(paper, PaperMeta)
     assert paper.title.startswith("Bidi trick and C1 control xxx")
     assert len(paper.title) == 1000

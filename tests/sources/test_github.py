@@ -28,6 +28,7 @@ from enrich.sources.github import GitHubSource
 from enrich.sources.github_run import WAITS
 from enrich.text import clean
 from tests import builders as build
+from tests.builders import ident
 from tests.conftest import point_at
 from tests.fakeapi import FakeAPI
 
@@ -128,7 +129,7 @@ def test_rest_success_path_maps_every_field(api: FakeAPI) -> None:
     add_full_repo(api)
     results, ctx, advanced = fetch(api, ["mit-han-lab/llm-awq"])
 
-    got = results["github_repo:mit-han-lab/llm-awq"]
+    got = results[ident("github_repo:mit-han-lab/llm-awq")]
     assert got.status is Status.OK
     assert got.data == EXPECTED
     assert ctx.stats.answers[got.ref].http_status == 200
@@ -153,7 +154,7 @@ def test_untrusted_strings_are_cleaned_and_capped(api: FakeAPI) -> None:
         topics=["ok", "\u202ebad\u202c", *(f"t{i}" for i in range(30))],
     )
     results, _, _ = fetch(api, ["a/b"])
-    meta = results["github_repo:a/b"].data
+    meta = results[ident("github_repo:a/b")].data
     assert isinstance(meta, RepoMeta)
     assert meta.description is not None
     assert len(meta.description) == 1_000
@@ -185,7 +186,7 @@ def test_rest_not_found_alongside_found(api: FakeAPI) -> None:
         "github_repo:real/one": Status.OK,
         "github_repo:ghost/none": Status.NOT_FOUND,
     }
-    missing = results["github_repo:ghost/none"]
+    missing = results[ident("github_repo:ghost/none")]
     assert ctx.stats.answers[missing.ref].http_status == 404
     assert ctx.stats.answers[missing.ref].attempts == 1
     assert missing.data is None
@@ -196,7 +197,7 @@ def test_rest_renamed_repository_is_moved(api: FakeAPI) -> None:
     api.rename_repo("Old-Org/Old-Name", "New-Org/New-Name")
     results, ctx, _ = fetch(api, ["old-org/old-name"])
 
-    got = results["github_repo:old-org/old-name"]
+    got = results[ident("github_repo:old-org/old-name")]
     assert got.status is Status.MOVED
     assert got.moved_to == "github_repo:new-org/new-name"
     assert isinstance(got.data, RepoMeta)
@@ -212,7 +213,7 @@ def test_rest_renamed_repository_is_moved(api: FakeAPI) -> None:
 def test_rest_case_only_difference_is_not_a_move(api: FakeAPI) -> None:
     api.add_repo("CamelCase/Repo")
     results, _, _ = fetch(api, ["camelcase/repo"])
-    assert results["github_repo:camelcase/repo"].status is Status.OK
+    assert results[ident("github_repo:camelcase/repo")].status is Status.OK
 
 
 def test_anonymous_revalidation_answers_304_and_is_charged(api: FakeAPI) -> None:
@@ -220,7 +221,7 @@ def test_anonymous_revalidation_answers_304_and_is_charged(api: FakeAPI) -> None
     for a request with an `Authorization` header."""
     api.add_repo("keep/me", paths=["docs"])
     first, _, _ = fetch(api, [ask("keep/me", "tree/main/docs")])
-    previous = first["github_repo:keep/me"]
+    previous = first[ident("github_repo:keep/me")]
     assert isinstance(previous.data, RepoMeta)
     assert previous.data.subpaths == {"tree/main/docs": True}
     before = api.rate_limit_remaining(token=False)
@@ -228,7 +229,7 @@ def test_anonymous_revalidation_answers_304_and_is_charged(api: FakeAPI) -> None
 
     second, ctx, _ = fetch(api, [ask("keep/me", "tree/main/docs", previous=previous)])
 
-    got = second["github_repo:keep/me"]
+    got = second[ident("github_repo:keep/me")]
     assert got.status is Status.OK
     assert ctx.stats.answers[got.ref].http_status == 304
     assert got.data == previous.data
@@ -245,9 +246,9 @@ def test_revalidating_a_moved_repository_keeps_it_moved(api: FakeAPI) -> None:
     api.add_repo("Old/Name")
     api.rename_repo("Old/Name", "New/Name")
     first, _, _ = fetch(api, ["old/name"])
-    previous = first["github_repo:old/name"]
+    previous = first[ident("github_repo:old/name")]
     second, ctx, _ = fetch(api, [ask("old/name", previous=previous)])
-    got = second["github_repo:old/name"]
+    got = second[ident("github_repo:old/name")]
     assert got.status is Status.MOVED
     assert ctx.stats.answers[got.ref].http_status == 304
     assert got.moved_to == "github_repo:new/name"
@@ -259,12 +260,12 @@ def test_changed_repository_answers_200_with_new_data(api: FakeAPI) -> None:
     api.add_repo("grow/ing", stars=1)
     first, _, _ = fetch(api, ["grow/ing"])
     api.add_repo("grow/ing", stars=2, updated_at=datetime(2026, 1, 1, tzinfo=UTC))
-    second, ctx, _ = fetch(api, [ask("grow/ing", previous=first["github_repo:grow/ing"])])
-    got = second["github_repo:grow/ing"]
+    second, ctx, _ = fetch(api, [ask("grow/ing", previous=first[ident("github_repo:grow/ing")])])
+    got = second[ident("github_repo:grow/ing")]
     assert ctx.stats.answers[got.ref].http_status == 200
     assert isinstance(got.data, RepoMeta)
     assert got.data.stars == 2
-    assert got.provenance.etag != first["github_repo:grow/ing"].provenance.etag
+    assert got.provenance.etag != first[ident("github_repo:grow/ing")].provenance.etag
     assert ctx.stats.revalidated == 0
 
 
@@ -328,7 +329,10 @@ def test_the_budget_goes_to_the_oldest_values_first(api: FakeAPI) -> None:
     first, _, _ = fetch(api, names)
     hours = [5, 1, 7, 3, 2, 6, 4]  # repo-7 was never fetched
     asked = [
-        ask(name, previous=aged(first[f"github_repo:{name}"], datetime(2026, 1, 1, h, tzinfo=UTC)))
+        ask(
+            name,
+            previous=aged(first[ident(f"github_repo:{name}")], datetime(2026, 1, 1, h, tzinfo=UTC)),
+        )
         for name, h in zip(names, hours, strict=False)
     ]
     asked.append(ask(names[7]))
@@ -357,7 +361,7 @@ def test_consecutive_runs_fetch_every_repository_oldest_first(
     for run in range(runs + 1):
         api.refill_budgets()  # an hour later: a new window of 60
         clock = start + timedelta(hours=run)
-        asked = [ask(n, previous=known.get(f"github_repo:{n}")) for n in names]
+        asked = [ask(n, previous=known.get(ident(f"github_repo:{n}"))) for n in names]
         due = sorted(asked, key=lambda r: (_stamp(r.previous), r.ref))[: min(repos, 55)]
         results, ctx, _ = fetch(api, asked, now=clock)
         sent = sorted(ref for ref, r in results.items() if r.status is Status.OK)
@@ -387,7 +391,7 @@ def test_revalidation_costs_a_point_per_conditional_request(api: FakeAPI) -> Non
     first, _, _ = fetch(api, names)
     api.set_rate_limit(8)
     api.reset_requests()
-    asked = [ask(name, previous=first[f"github_repo:{name}"]) for name in names]
+    asked = [ask(name, previous=first[ident(f"github_repo:{name}")]) for name in names]
     second, ctx, _ = fetch(api, asked)
     assert api.count("github") == 3
     assert all(r.headers["if-none-match"] for r in api.requests)
@@ -407,7 +411,7 @@ def test_a_spent_budget_refuses_even_a_conditional_request_and_all_wait(api: Fak
     first, _, _ = fetch(api, names)
     api.set_rate_limit(0, reset_epoch=RESET)
     api.reset_requests()
-    asked = [ask(name, previous=first[f"github_repo:{name}"]) for name in names]
+    asked = [ask(name, previous=first[ident(f"github_repo:{name}")]) for name in names]
     second, ctx, _ = fetch(api, asked)
     assert api.count("github") == 1  # the probe, whose answer tells the budget
     assert len(waiting(second, ctx)) == 4
@@ -441,8 +445,8 @@ def test_a_retry_without_budget_is_not_sent_and_fails(api: FakeAPI) -> None:
     api.fault("github", "reset", times=1, path_contains="flaky/two")
     results, _, _ = fetch(api, ["flaky/one", "flaky/two"])
     assert api.count("github") == 2  # the probe (one), two; no retry: 5 left is the reserve
-    assert results["github_repo:flaky/one"].status is Status.OK
-    failed = results["github_repo:flaky/two"]
+    assert results[ident("github_repo:flaky/one")].status is Status.OK
+    failed = results[ident("github_repo:flaky/two")]
     assert failed.status is Status.ERROR
     assert "no requests left to retry" in (failed.provenance.error or "")
 
@@ -451,7 +455,7 @@ def test_429_with_retry_after_is_retried(api: FakeAPI) -> None:
     api.add_repo("busy/repo")
     api.fault("github", "429", times=1, retry_after=1, remaining=50)
     results, ctx, _ = fetch(api, ["busy/repo"])
-    got = results["github_repo:busy/repo"]
+    got = results[ident("github_repo:busy/repo")]
     assert got.status is Status.OK
     assert ctx.stats.answers[got.ref].attempts == 2
     assert [r.status for r in api.requests] == [429, 200]
@@ -481,7 +485,7 @@ def test_a_transport_fault_is_retried_or_ends_in_error(
     for kind in [faults] if isinstance(faults, str) else faults:
         api.fault("github", kind, times=None if isinstance(faults, str) else 1)
     results, ctx, _ = fetch(api, ["o/r"])
-    got = results["github_repo:o/r"]
+    got = results[ident("github_repo:o/r")]
     assert got.status is status
     assert error is None if status is Status.OK else error in (got.provenance.error or "")
     assert ctx.stats.answers[got.ref].attempts == attempts
@@ -491,7 +495,7 @@ def test_permanent_500_ends_in_error(api: FakeAPI) -> None:
     api.add_repo("down/repo")
     api.fault("github", "500")
     results, ctx, _ = fetch(api, ["down/repo"])
-    got = results["github_repo:down/repo"]
+    got = results[ident("github_repo:down/repo")]
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/down/repo: HTTP 500"
     assert ctx.stats.answers[got.ref].http_status == 500
@@ -506,7 +510,7 @@ def test_timeout_is_retried(api: FakeAPI) -> None:
     started = time.monotonic()
     results, ctx, _ = fetch(api, ["sleepy/repo"], timeout=0.2)
     assert time.monotonic() - started < 3
-    got = results["github_repo:sleepy/repo"]
+    got = results[ident("github_repo:sleepy/repo")]
     assert got.status is Status.OK
     assert ctx.stats.answers[got.ref].attempts == 2
 
@@ -516,7 +520,7 @@ def test_persistent_timeout_ends_in_error(api: FakeAPI) -> None:
     api.fault("github", "timeout", seconds=5)
     policy = RetryPolicy(wait=False, attempts=2)
     results, ctx, _ = fetch(api, ["sleepy/repo"], policy=policy, timeout=0.2)
-    got = results["github_repo:sleepy/repo"]
+    got = results[ident("github_repo:sleepy/repo")]
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/sleepy/repo: timed out"
     assert ctx.stats.answers[got.ref].attempts == 2
@@ -533,7 +537,7 @@ def test_subpaths_checked_over_rest(api: FakeAPI) -> None:
         "issues/3",
     )
     results, _, _ = fetch(api, [ask("docs/repo", *subpaths)])
-    meta = results["github_repo:docs/repo"].data
+    meta = results[ident("github_repo:docs/repo")].data
     assert isinstance(meta, RepoMeta)
     assert meta.subpaths == {
         "tree/main/docs": True,
@@ -552,7 +556,7 @@ def test_subpath_checks_skipped_when_budget_is_short(api: FakeAPI) -> None:
     api.add_repo("tight/repo", paths=["docs"])
     api.set_rate_limit(6)
     results, _, _ = fetch(api, [ask("tight/repo", "tree/main/docs", "tree/main/other")])
-    got = results["github_repo:tight/repo"]
+    got = results[ident("github_repo:tight/repo")]
     assert got.status is Status.OK
     assert isinstance(got.data, RepoMeta)
     assert got.data.subpaths == {}
@@ -583,7 +587,7 @@ def test_graphql_batches_with_a_token(api: FakeAPI) -> None:
     assert ctx.stats.rate_limit_remaining == 4997
     assert ctx.stats.rate_limit_spent == 3
     assert sorted(advanced) == [20, 50, 50]
-    got = results["github_repo:batch/repo-007"]
+    got = results[ident("github_repo:batch/repo-007")]
     assert ctx.stats.answers[got.ref].http_status == 200
     assert isinstance(got.data, RepoMeta)
     assert got.data.full_name == "batch/repo-007"
@@ -592,7 +596,7 @@ def test_graphql_batches_with_a_token(api: FakeAPI) -> None:
 def test_graphql_maps_every_field(api: FakeAPI) -> None:
     add_full_repo(api)
     results, _, _ = fetch(api, ["mit-han-lab/llm-awq"], token=TOKEN)
-    got = results["github_repo:mit-han-lab/llm-awq"]
+    got = results[ident("github_repo:mit-han-lab/llm-awq")]
     assert got.status is Status.OK
     # GraphQL counts open issues and open pull requests apart; the fake answers 17 and 8.
     assert got.data == EXPECTED.model_copy(update={"open_issues": 17 + 8})
@@ -614,7 +618,7 @@ def test_graphql_renamed_repository_is_moved(api: FakeAPI) -> None:
     api.add_repo("Old-Org/Old-Name")
     api.rename_repo("Old-Org/Old-Name", "New-Org/New-Name")
     results, _, _ = fetch(api, ["old-org/old-name"], token=TOKEN)
-    got = results["github_repo:old-org/old-name"]
+    got = results[ident("github_repo:old-org/old-name")]
     assert got.status is Status.MOVED
     assert got.moved_to == "github_repo:new-org/new-name"
     assert isinstance(got.data, RepoMeta)
@@ -625,7 +629,7 @@ def test_graphql_checks_subpaths_in_the_same_query(api: FakeAPI) -> None:
     api.add_repo("docs/repo", paths=["docs", "src/model.py"], default_branch="main")
     subpaths = ("tree/main/docs", "blob/main/src/model.py", "tree/main/missing", "pull/4")
     results, _, _ = fetch(api, [ask("docs/repo", *subpaths)], token=TOKEN)
-    meta = results["github_repo:docs/repo"].data
+    meta = results[ident("github_repo:docs/repo")].data
     assert isinstance(meta, RepoMeta)
     assert meta.subpaths == {
         "tree/main/docs": True,
@@ -766,11 +770,11 @@ def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_
     fetched = sorted(r for r in first.results if r in answers and answers[r].http_status == 200)
     assert fetched == [f"github_repo:stage/repo-{i}" for i in (0, 1, 10, 2, 3)]  # by ref
     assert first.failed == {}
-    kept = first.results["github_repo:stage/repo-11"]
+    kept = first.results[ident("github_repo:stage/repo-11")]
     assert kept.status is Status.OK
     assert kept.data == known[kept.ref].data
     assert kept.provenance.fetched_at == old
-    rest = [first.results[f"github_repo:stage/repo-{i}"] for i in range(4, 10)]
+    rest = [first.results[ident(f"github_repo:stage/repo-{i}")] for i in range(4, 10)]
     assert {r.status for r in rest} == {Status.SKIPPED}
     waits = [n for n in first.stats["github"].notes if "wait" in n]  # what the summary says
     assert [n.partition(" (")[0] for n in waits] == ["github: 7 repositories wait for a later run"]
@@ -786,7 +790,8 @@ def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_
     asked = sorted(r.path.removeprefix("/repos/") for r in api.requests)
     assert asked == ["stage/repo-11", "stage/repo-9"]  # the last two: every one fetched
     assert (
-        third.results["github_repo:stage/repo-11"].data != known["github_repo:stage/repo-11"].data
+        third.results[ident("github_repo:stage/repo-11")].data
+        != known[ident("github_repo:stage/repo-11")].data
     )
     assert not [n for n in third.stats["github"].notes if "wait" in n]  # none left to wait
 

@@ -22,6 +22,7 @@ from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import Answer, FetchContext, Request, SourceStats
 from enrich.sources.huggingface import TAGGED_MODELS, HubSource
+from tests.builders import ident
 from tests.fakeapi import FakeAPI, PeakFakeAPI
 
 TIMEOUT = 0.3
@@ -166,7 +167,10 @@ def test_paper_page_with_and_without_a_repository(api: FakeAPI) -> None:
     api.add_paper_page("2306.07629", github_repo="https://github.com/Acme/tiny.git", upvotes=9)
     api.add_paper_page("2401.00001", title="A  title\x07 with\ncontrols", upvotes=0)
     results, _, _ = fetch(api, [(Kind.HF_PAPER, "2306.07629"), (Kind.HF_PAPER, "2401.00001")])
-    linked, bare = meta(results["hf_paper:2306.07629"]), meta(results["hf_paper:2401.00001"])
+    linked, bare = (
+        meta(results[ident("hf_paper:2306.07629")]),
+        meta(results[ident("hf_paper:2401.00001")]),
+    )
     assert (linked.upvotes, linked.github_repo) == (9, "https://github.com/Acme/tiny")
     assert (bare.title, bare.upvotes, bare.github_repo) == ("A title with controls", 0, None)
 
@@ -204,7 +208,10 @@ def test_no_tagged_model_is_an_empty_fact_and_a_missing_paper_page_not_found(
 ) -> None:
     items = [(Kind.HF_PAPER_MODELS, "2401.99999"), (Kind.HF_PAPER, "2401.99999")]
     results, ctx, _ = fetch(api, items)
-    listed, page = results["hf_paper_models:2401.99999"], results["hf_paper:2401.99999"]
+    listed, page = (
+        results[ident("hf_paper_models:2401.99999")],
+        results[ident("hf_paper:2401.99999")],
+    )
     assert (listed.status, tagged(listed).models) == (Status.OK, [])
     assert (page.status, ctx.stats.answers[page.ref].http_status, page.data) == (
         Status.NOT_FOUND,
@@ -218,7 +225,7 @@ def test_org_and_user_model_counts(api: FakeAPI) -> None:
     api.add_org("acme", models=3, fullname="Acme Labs")
     api.add_org("alice", kind="user", models=2)
     results, ctx, _ = fetch(api, [(Kind.HF_ORG, "acme"), (Kind.HF_ORG, "alice")])
-    acme, alice = meta(results["hf_org:acme"]), meta(results["hf_org:alice"])
+    acme, alice = meta(results[ident("hf_org:acme")]), meta(results[ident("hf_org:alice")])
     assert (acme.hub_kind, acme.title, acme.models) == ("org", "Acme Labs", 3)
     assert (alice.hub_kind, alice.models) == ("org", 2)
     paths = sorted(r.path for r in api.requests)
@@ -418,7 +425,7 @@ def test_token_is_sent_but_never_shown(api: FakeAPI) -> None:
     items += [(Kind.HF_MODEL, "acme/nope"), (Kind.HF_COLLECTION, "bad slug")]
     results, ctx, _ = fetch(api, items, token=TOKEN)
     assert {r.headers.get("authorization") for r in api.requests} == {f"Bearer {TOKEN}"}
-    assert results["hf_model:acme/broken"].status is Status.ERROR
+    assert results[ident("hf_model:acme/broken")].status is Status.ERROR
     for found in results.values():
         assert TOKEN not in found.model_dump_json(exclude_none=False)
         assert TOKEN not in repr(found.provenance)
@@ -471,7 +478,10 @@ def test_renamed_repo_is_moved_and_case_is_not_a_rename(api: FakeAPI) -> None:
     api.hub.repos[("model", "acme/old-name")] = api.add_model("acme/new-name")
     api.add_model("Acme/Tiny-LM")
     results, _, _ = fetch(api, [(Kind.HF_MODEL, "acme/old-name"), (Kind.HF_MODEL, "acme/tiny-lm")])
-    renamed, cased = results["hf_model:acme/old-name"], results["hf_model:acme/tiny-lm"]
+    renamed, cased = (
+        results[ident("hf_model:acme/old-name")],
+        results[ident("hf_model:acme/tiny-lm")],
+    )
     assert (renamed.status, renamed.moved_to, meta(renamed).id) == (
         Status.MOVED,
         "hf_model:acme/new-name",

@@ -18,6 +18,7 @@ from enrich.net import RetryPolicy
 from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources.landing import MAX_REDIRECTS, LandingSource, page_meta, page_url
+from tests.builders import ident
 from tests.fakeapi import FakeAPI, PeakFakeAPI
 from tests.fakeapi.landing import KNOWN
 from tests.test_net import Clock
@@ -90,7 +91,7 @@ def test_landing_urls_by_site() -> None:
 def test_a_pmlr_page_gives_title_authors_venue_and_date(api: FakeAPI) -> None:
     api.add_landing_page("pmlr", JSQ, **KNOWN[("pmlr", JSQ)])
     results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
-    got = results[f"pmlr:{JSQ}"]
+    got = results[ident(f"pmlr:{JSQ}")]
     assert got.status is Status.OK
     assert (got.provenance.source, ctx.stats.answers[got.ref].http_status) == ("landing", 200)
     data = meta(got)
@@ -297,7 +298,7 @@ def test_a_transient_failure_is_retried(api: FakeAPI, kind: str) -> None:
     api.add_landing_page("pmlr", JSQ)
     api.fault("landing", kind, times=1, seconds=2)
     results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)], timeout=0.5)
-    got = results[f"pmlr:{JSQ}"]
+    got = results[ident(f"pmlr:{JSQ}")]
     assert got.status is Status.OK
     assert ctx.stats.answers[got.ref].attempts == 2
     assert len(pages(api)) == 2
@@ -307,7 +308,7 @@ def test_a_429_is_retried_then_answered(api: FakeAPI) -> None:
     api.add_landing_page("pmlr", JSQ)
     api.fault("landing", "429", times=1, retry_after=1)
     results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
-    got = results[f"pmlr:{JSQ}"]
+    got = results[ident(f"pmlr:{JSQ}")]
     assert (got.status, ctx.stats.answers[got.ref].attempts) == (Status.OK, 2)
 
 
@@ -315,7 +316,7 @@ def test_a_failure_that_lasts_ends_in_error(api: FakeAPI) -> None:
     api.add_landing_page("pmlr", JSQ)
     api.fault("landing", "503")
     results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
-    got = results[f"pmlr:{JSQ}"]
+    got = results[ident(f"pmlr:{JSQ}")]
     assert got.status is Status.ERROR
     assert ctx.stats.answers[got.ref].http_status == 503
     assert got.provenance.error == f"PMLR page {JSQ}: HTTP 503"
@@ -337,8 +338,8 @@ def test_one_failing_page_fails_alone(api: FakeAPI) -> None:
     api.add_landing_page("openreview", FORUM)
     api.fault("landing", "500", path_contains="guo24g")
     results, _, _ = fetch(api, [(Kind.PMLR, JSQ), (Kind.OPENREVIEW, FORUM)])
-    assert results[f"pmlr:{JSQ}"].status is Status.ERROR
-    assert results[f"openreview:{FORUM}"].status is Status.OK
+    assert results[ident(f"pmlr:{JSQ}")].status is Status.ERROR
+    assert results[ident(f"openreview:{FORUM}")].status is Status.OK
 
 
 # ------------------------------------------------------------------------------ limits
@@ -388,13 +389,13 @@ def test_a_page_naming_a_codec_that_is_not_a_text_encoding_is_read_as_utf8(
     api.add_landing_page("pmlr", JSQ, charset=charset, **KNOWN[("pmlr", JSQ)])
     api.add_landing_page("pmlr", "v235/other24a")
     results, _, _ = fetch(api, [(Kind.PMLR, JSQ), (Kind.PMLR, "v235/other24a")])
-    assert results[f"pmlr:{JSQ}"].status is Status.OK
-    assert results["pmlr:v235/other24a"].status is Status.OK
+    assert results[ident(f"pmlr:{JSQ}")].status is Status.OK
+    assert results[ident("pmlr:v235/other24a")].status is Status.OK
 
 
 @pytest.mark.parametrize("day", ["0000/01/01", "99999", "3024-07-08"])
 def test_an_implausible_date_is_no_date(api: FakeAPI, day: str) -> None:
     api.add_landing_page("pmlr", JSQ, date=day)
     results, _, _ = fetch(api, [(Kind.PMLR, JSQ)])
-    data = meta(results[f"pmlr:{JSQ}"])
+    data = meta(results[ident(f"pmlr:{JSQ}")])
     assert (data.year, data.publication_date) == (None, None)

@@ -18,6 +18,7 @@ from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources.scholar import FIELDS, ScholarSource, record, s2_id
+from tests.builders import ident
 from tests.fakeapi import FakeAPI
 
 KEY = "s2-FAKE-key-aB3cD4eF5gH6"
@@ -63,7 +64,7 @@ def test_a_doi_paper_is_normalised_with_its_arxiv_id_and_citations(api: FakeAPI)
         influential=512,
     )
     results, ctx = fetch(api, ["doi:10.5555/3666122.3666563"])
-    got = results["scholar:doi:10.5555/3666122.3666563"]
+    got = results[ident("scholar:doi:10.5555/3666122.3666563")]
     assert got.status is Status.OK
     assert got.provenance.source == "scholar"
     data = got.data
@@ -90,9 +91,9 @@ def test_unknown_ids_are_not_found_and_unsupported_kinds_are_skipped_unasked(
     api.add_scholar("ARXIV:2305.18290")
     keys = ["arxiv:2305.18290", "doi:10.1/unknown", "pmlr:v235/guo24g"]
     results, _ = fetch(api, keys)
-    assert results["scholar:arxiv:2305.18290"].status is Status.OK
-    assert results["scholar:doi:10.1/unknown"].status is Status.NOT_FOUND
-    skipped = results["scholar:pmlr:v235/guo24g"]
+    assert results[ident("scholar:arxiv:2305.18290")].status is Status.OK
+    assert results[ident("scholar:doi:10.1/unknown")].status is Status.NOT_FOUND
+    skipped = results[ident("scholar:pmlr:v235/guo24g")]
     assert skipped.status is Status.SKIPPED
     assert "pmlr" in (skipped.provenance.error or "")
     assert batches(api) == [["ARXIV:2305.18290", "DOI:10.1/unknown"]]
@@ -114,7 +115,7 @@ def test_the_api_key_goes_in_its_header_and_nowhere_else(api: FakeAPI) -> None:
     api.fault("scholar", "503")
     results, _ = fetch(api, ["arxiv:2305.18290"], s2_api_key=Secret(KEY))
     assert {r.headers.get("x-api-key") for r in api.requests} == {KEY}
-    got = results["scholar:arxiv:2305.18290"]
+    got = results[ident("scholar:arxiv:2305.18290")]
     assert got.status is Status.ERROR
     assert KEY not in got.model_dump_json()
 
@@ -130,7 +131,7 @@ def test_a_429_is_retried_then_answered(api: FakeAPI) -> None:
     api.add_scholar("ARXIV:2305.18290")
     api.fault("scholar", "429", times=1, retry_after=1)
     results, ctx = fetch(api, ["arxiv:2305.18290"])
-    got = results["scholar:arxiv:2305.18290"]
+    got = results[ident("scholar:arxiv:2305.18290")]
     assert got.status is Status.OK
     assert ctx.stats.answers[got.ref].attempts == 2
 
@@ -148,7 +149,7 @@ def test_a_truncated_answer_is_retried(api: FakeAPI) -> None:
     api.add_scholar("ARXIV:2305.18290")
     api.fault("scholar", "truncated", times=1)
     results, _ = fetch(api, ["arxiv:2305.18290"])
-    assert results["scholar:arxiv:2305.18290"].status is Status.OK
+    assert results[ident("scholar:arxiv:2305.18290")].status is Status.OK
     assert len(batches(api)) == 2
 
 
@@ -201,8 +202,8 @@ def test_one_bad_item_fails_alone(api: FakeAPI) -> None:
     bad = api.add_scholar("ARXIV:2305.00001")
     bad.citations = -5  # the fake sends what it is given
     results, _ = fetch(api, ["arxiv:2305.18290", "arxiv:2305.00001"])
-    assert results["scholar:arxiv:2305.18290"].status is Status.OK
-    failed = results["scholar:arxiv:2305.00001"]
+    assert results[ident("scholar:arxiv:2305.18290")].status is Status.OK
+    failed = results[ident("scholar:arxiv:2305.00001")]
     assert failed.status is Status.ERROR
     assert "unusable" in (failed.provenance.error or "")
 
@@ -215,7 +216,7 @@ def test_a_batch_refused_because_of_one_id_is_halved_until_the_others_are_answer
         api.add_scholar(key.replace("arxiv:", "ARXIV:"))
     api.scholar.poison.add("ARXIV:2305.00005")
     results, ctx = fetch(api, keys)
-    bad = results["scholar:arxiv:2305.00005"]
+    bad = results[ident("scholar:arxiv:2305.00005")]
     assert bad.status is Status.ERROR
     assert ctx.stats.answers[bad.ref].http_status == 500
     assert {k for k, r in results.items() if r.status is Status.OK} == {
@@ -276,7 +277,7 @@ def test_a_body_nested_too_deep_fails_its_batch_only(api: FakeAPI) -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
     api.fault("scholar", "malformed", body=deep)
     results, _ = fetch(api, ["arxiv:2305.18290"])
-    got = results["scholar:arxiv:2305.18290"]
+    got = results[ident("scholar:arxiv:2305.18290")]
     assert got.status is Status.ERROR
     assert "malformed" in (got.provenance.error or "")
 

@@ -2,7 +2,7 @@
 
 A source knows one provider's API and nothing of markdown. It receives a batch of
 `Request`s (one per entity, with the last known result for revalidation) and returns one
-`Result` per request, keyed by the entity's ref. It never raises for an item: every failure
+`Result` per request, keyed by the entity's `Identifier`. It never raises for an item: every failure
 ends as that item's status (`error`), and the fetch stage turns an error into `stale` when a
 last known value exists. Sync client libraries run in threads (`asyncio.to_thread`), never
 on the event loop.
@@ -11,13 +11,22 @@ on the event loop.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
 from enrich.config import Settings
-from enrich.models import HUB_FETCHED, LANDING_KINDS, Identifier, Kind, Provenance, Result, Status
+from enrich.models import (
+    HUB_FETCHED,
+    LANDING_KINDS,
+    Entities,
+    Identifier,
+    Kind,
+    Provenance,
+    Result,
+    Status,
+)
 from enrich.net import RetryPolicy
 
 
@@ -36,10 +45,6 @@ class Request:
     def knowing(self, last: Result | None) -> Request:
         """This request with `last` as its last known result."""
         return replace(self, previous=last)
-
-    @property
-    def ref(self) -> str:
-        return self.identifier.ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +69,8 @@ class SourceStats:
     rate_limit_remaining: int | None = None
     rate_limit_spent: int = 0
     notes: list[str] = field(default_factory=list)
-    answers: dict[str, Answer] = field(default_factory=dict)
-    """By entity ref, how its requests went: one for each result the source made."""
+    answers: dict[Identifier, Answer] = field(default_factory=dict)
+    """By entity, how its requests went: one for each result the source made."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count_request(self, n: int = 1) -> None:
@@ -76,9 +81,9 @@ class SourceStats:
         with self._lock:
             self.revalidated += n
 
-    def answered(self, ref: str, answer: Answer) -> None:
+    def answered(self, ident: Identifier, answer: Answer) -> None:
         with self._lock:
-            self.answers[ref] = answer
+            self.answers[ident] = answer
 
     def note(self, message: str) -> None:
         with self._lock:
@@ -117,9 +122,9 @@ class FetchContext:
     stats: SourceStats
     advance: Callable[[int], None] = lambda n: None
     now: Callable[[], datetime] = _utcnow
-    keep: Callable[[Mapping[str, Result]], None] = lambda results: None
+    keep: Callable[[Entities], None] = lambda results: None
 
-    def settled(self, results: Mapping[str, Result]) -> None:
+    def settled(self, results: Entities) -> None:
         """A batch of the call is answered (call it on the event loop): progress advances by
         it, and the fetch stage stores its facts now (`keep`), not when the whole call
         returns, so a long call's answers are in the cache as they come, a run stopped
@@ -135,8 +140,8 @@ class Source(Protocol):
     """Also the cache namespace, the `--only`/`--skip` name and the key in summaries."""
     kinds: frozenset[Kind]
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
-        """One result per request, keyed by `Request.ref`. Never raises for an item."""
+    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Entities:
+        """One result per request, keyed by `Request.identifier`. Never raises for an item."""
         ...
 
 
@@ -156,10 +161,10 @@ def result(
 ) -> Result:
     """A `Result` for `request` fetched now: the one way sources build their results. How
     its requests went (`http_status`, `attempts`) goes to the source's stats, not into it."""
-    ctx.stats.answered(request.ref, Answer(http_status, attempts))
+    ctx.stats.answered(request.identifier, Answer(http_status, attempts))
     return Result.model_validate(
         {
-            "ref": request.ref,
+            "ref": request.identifier.ref,
             "provenance": Provenance(
                 source=source,
                 status=status,
@@ -188,7 +193,7 @@ class LazySource:
         self._build = build
         self._source: Source | None = None
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Entities:
         if self._source is None:
             self._source = self._build()
         return await self._source.fetch(requests, ctx)

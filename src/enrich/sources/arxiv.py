@@ -47,7 +47,7 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from enrich.config import Settings
 from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.metadata import Author, PaperMeta
-from enrich.models import Kind, Result, Status, utc
+from enrich.models import Identifier, Kind, Result, Status, utc
 from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
 from enrich.sources.arxiv_client import ArxivClient
@@ -99,15 +99,17 @@ class ArxivSource:
         match = ARXIV_ID.fullmatch(key)
         return match["id"] if match else None
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
+    async def fetch(
+        self, requests: Sequence[Request], ctx: FetchContext
+    ) -> dict[Identifier, Result]:
         """One result per request, keyed by ref. Never raises for an item."""
-        results: dict[str, Result] = {}
+        results: dict[Identifier, Result] = {}
         wanted: dict[str, list[Request]] = {}
         for request in requests:
             query_id = self.query_id(request.identifier.key)
             if query_id is None:
                 error = f"malformed arXiv id {clean(request.identifier.key, 80)!r}: not sent"
-                results[request.ref] = result(
+                results[request.identifier] = result(
                     request, ctx, self.name, Status.ERROR, attempts=0, error=error
                 )
             else:
@@ -132,7 +134,7 @@ class _Run:
     source: ArxivSource
     ctx: FetchContext
     wanted: dict[str, list[Request]]
-    results: dict[str, Result]
+    results: dict[Identifier, Result]
     split_budget: int = _MAX_SPLIT_REQUESTS
     client: ArxivClient = field(init=False)
 
@@ -190,7 +192,7 @@ class _Run:
         if status == 400 and len(ids) == 1:
             message = "arXiv refused this id (HTTP 400)"
         batch = {
-            request.ref: result(
+            request.identifier: result(
                 request,
                 self.ctx,
                 self.source.name,
@@ -212,7 +214,7 @@ class _Run:
         for query_id in ids:
             found = entries.get(_canonical(query_id))
             for request in self.wanted[query_id]:
-                batch[request.ref] = self._one(request, found, dropped, answer.attempts)
+                batch[request.identifier] = self._one(request, found, dropped, answer.attempts)
         self._settled(batch)
 
     def _one(self, request: Request, found: Any, dropped: bool, attempts: int) -> Result:
@@ -242,7 +244,7 @@ class _Run:
         except ValueError as exc:  # pydantic's ValidationError is one
             return done(Status.ERROR, error=f"unusable arXiv entry ({type(exc).__name__})")
 
-    def _settled(self, batch: dict[str, Result]) -> None:
+    def _settled(self, batch: dict[Identifier, Result]) -> None:
         self.results.update(batch)
         self.ctx.settled(batch)
 

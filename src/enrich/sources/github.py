@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from enrich.config import Settings
 from enrich.errors import PermanentError
-from enrich.models import Kind, Result, Status
+from enrich.models import Identifier, Kind, Result, Status
 from enrich.sources import FetchContext, Request, github_graphql, github_rest, result
 from enrich.sources.github_client import make_client
 from enrich.sources.github_meta import split_key
@@ -40,15 +40,17 @@ class GitHubSource:
         # are reported as results, so keep its chatter out of the progress display.
         logging.getLogger("github").setLevel(logging.WARNING)
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
-        out: dict[str, Result] = {}
+    async def fetch(
+        self, requests: Sequence[Request], ctx: FetchContext
+    ) -> dict[Identifier, Result]:
+        out: dict[Identifier, Result] = {}
         valid: list[Request] = []
         for request in requests:
             try:
                 split_key(request.identifier.key)
                 valid.append(request)
             except PermanentError as exc:
-                out[request.ref] = result(request, ctx, NAME, Status.ERROR, error=str(exc))
+                out[request.identifier] = result(request, ctx, NAME, Status.ERROR, error=str(exc))
                 ctx.advance(1)
         transport = github_graphql if self._settings.github_token else github_rest
         out.update(await transport.fetch(self._settings, self._models, valid, ctx))

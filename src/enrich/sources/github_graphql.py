@@ -28,7 +28,7 @@ from github import Github
 from enrich.config import GITHUB_GRAPHQL_BATCH, Settings
 from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.metadata import RepoMeta
-from enrich.models import Result, Status
+from enrich.models import Identifier, Result, Status
 from enrich.net import http_error, server_wait
 from enrich.sources import FetchContext, Request
 from enrich.sources import github_run as gr
@@ -69,14 +69,14 @@ fragment repo on Repository {
 
 async def fetch(
     settings: Settings, models: Github, requests: Sequence[Request], ctx: FetchContext
-) -> dict[str, Result]:
+) -> dict[Identifier, Result]:
     """One result per request, in batches of `GITHUB_GRAPHQL_BATCH` while the budget lasts."""
     ordered = gr.oldest_first(requests)
     size = GITHUB_GRAPHQL_BATCH
     batches = [ordered[i : i + size] for i in range(0, len(ordered), size)]
     run = gr.Run(ctx, settings, Budget(ctx.stats, ctx.now, len(batches), "points", ""))
     url = graphql_url(models)
-    out: dict[str, Result] = {}
+    out: dict[Identifier, Result] = {}
 
     async def work(batch: Sequence[Request]) -> None:
         out.update(await _batch(run, url, batch))
@@ -89,17 +89,17 @@ async def fetch(
     return out
 
 
-async def _batch(run: gr.Run, url: str, batch: Sequence[Request]) -> dict[str, Result]:
+async def _batch(run: gr.Run, url: str, batch: Sequence[Request]) -> dict[Identifier, Result]:
     keys = [r.identifier.key for r in batch]
     subpaths = [checkable(r.subpaths) for r in batch]
     try:
         outcomes, n = await gr.call(run, gr.take(run), partial(_post, run, url, keys, subpaths))
     except NotSent:
-        return {r.ref: run.wait(r) for r in batch}
+        return {r.identifier: run.wait(r) for r in batch}
     except gr.Failed as failed:
-        return {r.ref: run.failed(r, failed) for r in batch}
+        return {r.identifier: run.failed(r, failed) for r in batch}
     return {
-        r.ref: run.result(r, o.status, http_status=200, attempts=n, **o.fields())
+        r.identifier: run.result(r, o.status, http_status=200, attempts=n, **o.fields())
         for r, o in zip(batch, outcomes, strict=True)
     }
 

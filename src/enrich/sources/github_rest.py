@@ -22,7 +22,7 @@ from github import Github
 
 from enrich.config import Settings
 from enrich.metadata import RepoMeta
-from enrich.models import Result, Status
+from enrich.models import Identifier, Result, Status
 from enrich.net import http_error
 from enrich.sources import FetchContext, Request
 from enrich.sources import github_run as gr
@@ -35,14 +35,14 @@ _Repo = tuple[int, dict[str, str], RepoMeta | None]  # status, headers, data (20
 
 async def fetch(
     settings: Settings, models: Github, requests: Sequence[Request], ctx: FetchContext
-) -> dict[str, Result]:
+) -> dict[Identifier, Result]:
     """One result per request, each repository a REST request while the budget lasts."""
     budget = Budget(ctx.stats, ctx.now, len(requests), "requests", TOKEN_HINT)
     run = gr.Run(ctx, settings, budget)
-    out: dict[str, Result] = {}
+    out: dict[Identifier, Result] = {}
 
     async def work(request: Request) -> None:
-        out[request.ref] = await _item(run, models, request)
+        out[request.identifier] = await _item(run, models, request)
         ctx.advance(1)
 
     try:

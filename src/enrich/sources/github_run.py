@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from enrich.config import GITHUB_CONCURRENCY, Settings
 from enrich.errors import FetchError, PermanentError
-from enrich.models import Result, Status
+from enrich.models import REF, Result, Status
 from enrich.sources import FetchContext, Request, last_fetched, result
 from enrich.sources.github_budget import Budget, BudgetStop, NotSent
 from enrich.sources.github_client import Clients
@@ -72,7 +72,9 @@ def oldest_first(requests: Sequence[Request]) -> list[Request]:
     """`requests` by the age of their last value: never fetched first, then the oldest;
     by ref among equals, so the same inputs are always offered in the same order."""
 
-    return sorted(requests, key=lambda request: (last_fetched(request.previous), request.ref))
+    return sorted(
+        requests, key=lambda request: (last_fetched(request.previous), REF(request.identifier))
+    )
 
 
 async def in_order(units: Sequence[U], work: Callable[[U], Awaitable[None]]) -> None:

@@ -144,7 +144,9 @@ class HubSource:
             Kind.HF_PAPER_MODELS: self._paper_models,
         }
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
+    async def fetch(
+        self, requests: Sequence[Request], ctx: FetchContext
+    ) -> dict[Identifier, Result]:
         """One result per request, keyed by ref; never raises for an item."""
         timeout = httpx2.Timeout(self._settings.timeout)
         endpoint = str(httpx2.URL(self._api.endpoint))  # as httpx2 spells request URLs
@@ -157,7 +159,7 @@ class HubSource:
         done = await asyncio.gather(*(self._item(r, run, slots, ctx) for r in requests))
         if run.stopped:
             ctx.stats.note(f"{NAME}: rate limit exhausted, {run.stopped} item(s) not fetched")
-        return {r.ref: found for r, found in zip(requests, done, strict=True)}
+        return {r.identifier: found for r, found in zip(requests, done, strict=True)}
 
     async def _item(
         self, request: Request, run: _Run, slots: asyncio.Semaphore, ctx: FetchContext

@@ -111,7 +111,9 @@ class LandingSource:
         # One pacer per site, kept across calls: the pace holds across them.
         self._pacers = {kind: Pacer(settings.landing_delay) for kind in self.kinds}
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
+    async def fetch(
+        self, requests: Sequence[Request], ctx: FetchContext
+    ) -> dict[Identifier, Result]:
         """One result per request, keyed by ref. Never raises for an item."""
         async with httpx2.AsyncClient(
             headers={"User-Agent": USER_AGENT},
@@ -120,7 +122,7 @@ class LandingSource:
             transport=AsyncTransport(bounds(self.settings, NAME)),
         ) as client:
             done = await asyncio.gather(*(self._item(client, r, ctx) for r in requests))
-        return {r.ref: found for r, found in zip(requests, done, strict=True)}
+        return {r.identifier: found for r, found in zip(requests, done, strict=True)}
 
     async def _item(
         self,

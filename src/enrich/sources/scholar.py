@@ -36,7 +36,7 @@ import httpx2
 from enrich.config import S2_BATCH_SIZE, Settings
 from enrich.errors import FetchError, PermanentError, TimedOut, Unreachable
 from enrich.metadata import Author, ScholarMeta
-from enrich.models import Kind, Result, Status
+from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import http_error
 from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
@@ -88,16 +88,18 @@ class ScholarSource:
         # twice when some papers must be identified before arXiv is asked).
         self.pacer = Pacer(settings.s2_delay)
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
+    async def fetch(
+        self, requests: Sequence[Request], ctx: FetchContext
+    ) -> dict[Identifier, Result]:
         """One result per request, keyed by ref. Never raises for an item."""
-        results: dict[str, Result] = {}
+        results: dict[Identifier, Result] = {}
         wanted: dict[str, list[Request]] = {}
         for request in requests:
             ident = s2_id(request.identifier.key)
             if ident is None:
                 kind = request.identifier.key.partition(":")[0]
                 error = f"Semantic Scholar has no lookup by {kind} id"
-                results[request.ref] = result(
+                results[request.identifier] = result(
                     request, ctx, self.name, Status.SKIPPED, attempts=0, error=error
                 )
             else:
@@ -124,7 +126,7 @@ class ScholarSource:
         client: httpx2.AsyncClient,
         ids: list[str],
         wanted: Mapping[str, list[Request]],
-        results: dict[str, Result],
+        results: dict[Identifier, Result],
         ctx: FetchContext,
         splits: list[int],
     ) -> None:
@@ -139,7 +141,7 @@ class ScholarSource:
         ids: list[str],
         failed: _Failed,
         wanted: Mapping[str, list[Request]],
-        results: dict[str, Result],
+        results: dict[Identifier, Result],
         ctx: FetchContext,
         splits: list[int],
     ) -> None:
@@ -168,7 +170,7 @@ class ScholarSource:
         client: httpx2.AsyncClient,
         ids: list[str],
         wanted: Mapping[str, list[Request]],
-        results: dict[str, Result],
+        results: dict[Identifier, Result],
         ctx: FetchContext,
     ) -> _Failed | None:
         """One batch under the retry policy: its ids' results recorded, or the failure."""
@@ -186,7 +188,7 @@ class ScholarSource:
         except Exception as exc:  # noqa: BLE001 - a batch never raises: its ids end `error`
             return _Failed(exc, attempts)
         batch = {
-            request.ref: self._one(request, item, attempts, ctx)
+            request.identifier: self._one(request, item, attempts, ctx)
             for ident, item in zip(ids, answer, strict=True)
             for request in wanted[ident]
         }
@@ -199,13 +201,13 @@ class ScholarSource:
         ids: list[str],
         failed: _Failed,
         wanted: Mapping[str, list[Request]],
-        results: dict[str, Result],
+        results: dict[Identifier, Result],
         ctx: FetchContext,
     ) -> None:
         status = failed.error.status if isinstance(failed.error, FetchError) else None
         error = _describe(failed.error)
         batch = {
-            request.ref: result(
+            request.identifier: result(
                 request,
                 ctx,
                 self.name,
