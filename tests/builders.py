@@ -31,7 +31,7 @@ USABLE = (Status.OK, Status.STALE, Status.MOVED)
 
 
 def result(
-    ref: str,
+    ref: str | Identifier,
     data: EntityData | None = None,
     status: Status = Status.OK,
     *,
@@ -43,7 +43,8 @@ def result(
     moved_to: str | None = None,
     changes: Sequence[Change] = (),
 ) -> Result:
-    """The result for `ref`: `data` with a provenance of `source` and `status`."""
+    """The result for `ref` (an entity, or its `kind:key` text): `data` with a provenance of
+    `source` and `status`."""
     provenance = Provenance(
         source=source,
         status=status,
@@ -53,7 +54,11 @@ def result(
         last_modified=last_modified,
     )
     return Result(
-        ref=ref, provenance=provenance, data=data, moved_to=moved_to, changes=list(changes)
+        ref=ref if isinstance(ref, str) else ref.ref,
+        provenance=provenance,
+        data=data,
+        moved_to=moved_to,
+        changes=list(changes),
     )
 
 

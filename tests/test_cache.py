@@ -73,7 +73,7 @@ def files_bytes(directory: Path) -> bytes:
 def test_put_get_round_trip(cache: Cache) -> None:
     stored = paper_result()
     assert cache.put("arxiv", stored, now=T0) is True
-    entry = cache.get("arxiv", stored.ref, now=T0 + 1)
+    entry = cache.get("arxiv", build.ident(stored.ref), now=T0 + 1)
     assert entry is not None
     assert entry.result == stored
     assert entry.result.provenance.etag == 'W/"abc123"'
@@ -89,7 +89,7 @@ def test_round_trip_survives_reopening(tmp_path: Path) -> None:
     with Cache(tmp_path / "cache", TTLS) as first:
         first.put("arxiv", stored, now=T0)
     with Cache(tmp_path / "cache", TTLS) as second:
-        entry = second.get("arxiv", stored.ref, now=T0)
+        entry = second.get("arxiv", build.ident(stored.ref), now=T0)
         assert entry is not None
         assert entry.result == stored
         assert second.warnings == []
@@ -102,7 +102,7 @@ def test_puts_in_one_transaction_are_stored(tmp_path: Path) -> None:
             assert cache.put("arxiv", result, now=T0) is True
     with Cache(tmp_path / "cache", TTLS) as reopened:
         for result in stored:
-            entry = reopened.get("arxiv", result.ref, now=T0)
+            entry = reopened.get("arxiv", build.ident(result.ref), now=T0)
             assert entry is not None
             assert entry.result == result
 
@@ -122,24 +122,24 @@ def test_a_cache_failing_inside_a_transaction_is_rebuilt_and_the_puts_go_on(
             assert cache.put("arxiv", paper_result("2306.07621"), now=T0) is False
             assert cache.put("arxiv", paper_result("2306.07622"), now=T0) is True
         assert len(cache.warnings) == 1
-        assert cache.get("arxiv", "arxiv:2306.07622", now=T0) is not None
-        assert cache.get("arxiv", "arxiv:2306.07621", now=T0) is None
+        assert cache.get("arxiv", build.ident("arxiv:2306.07622"), now=T0) is not None
+        assert cache.get("arxiv", build.ident("arxiv:2306.07621"), now=T0) is None
 
 
 def test_a_missing_entry_is_none(cache: Cache) -> None:
-    assert cache.get("arxiv", "arxiv:0000.0000", now=T0) is None
+    assert cache.get("arxiv", build.ident("arxiv:0000.0000"), now=T0) is None
 
 
 def test_namespaces_are_separate(cache: Cache) -> None:
     stored = paper_result()
     cache.put("arxiv", stored, now=T0)
-    assert cache.get("github", stored.ref, now=T0) is None
+    assert cache.get("github", build.ident(stored.ref), now=T0) is None
 
 
 def test_a_later_put_replaces_the_entry(cache: Cache) -> None:
     cache.put("arxiv", paper_result(title="Old"), now=T0)
     cache.put("arxiv", paper_result(title="New"), now=T0 + 10)
-    entry = cache.get("arxiv", "arxiv:2306.07629", now=T0 + 10)
+    entry = cache.get("arxiv", build.ident("arxiv:2306.07629"), now=T0 + 10)
     assert entry is not None
     assert isinstance(entry.result.data, PaperMeta)
     assert entry.result.data.title == "New"
@@ -157,7 +157,7 @@ def test_facts_without_data_are_stored(cache: Cache, status: Status) -> None:
             }
         )
     assert cache.put("arxiv", stored, now=T0) is True
-    entry = cache.get("arxiv", stored.ref, now=T0)
+    entry = cache.get("arxiv", build.ident(stored.ref), now=T0)
     assert entry is not None
     assert entry.result == stored
 
@@ -166,7 +166,7 @@ def test_facts_without_data_are_stored(cache: Cache, status: Status) -> None:
 def test_failures_are_refused(cache: Cache, status: Status) -> None:
     refused = status_result(status)
     assert cache.put("arxiv", refused, now=T0) is False
-    assert cache.get("arxiv", refused.ref, now=T0) is None
+    assert cache.get("arxiv", build.ident(refused.ref), now=T0) is None
 
 
 def test_a_failure_does_not_overwrite_a_stored_fact(cache: Cache) -> None:
@@ -176,7 +176,7 @@ def test_a_failure_does_not_overwrite_a_stored_fact(cache: Cache) -> None:
         update={"provenance": good.provenance.model_copy(update={"status": Status.STALE})}
     )
     assert cache.put("arxiv", stale, now=T0 + 5) is False
-    entry = cache.get("arxiv", good.ref, now=T0 + 5)
+    entry = cache.get("arxiv", build.ident(good.ref), now=T0 + 5)
     assert entry is not None
     assert entry.result == good
     assert entry.stored_at == T0
@@ -187,7 +187,7 @@ def test_a_failure_does_not_overwrite_a_stored_fact(cache: Cache) -> None:
 
 def test_fresh_within_ttl(cache: Cache) -> None:
     cache.put("arxiv", paper_result(), now=T0)
-    entry = cache.get("arxiv", "arxiv:2306.07629", now=T0 + TTL - 1)
+    entry = cache.get("arxiv", build.ident("arxiv:2306.07629"), now=T0 + TTL - 1)
     assert entry is not None
     assert entry.fresh is True
 
@@ -196,7 +196,7 @@ def test_fresh_within_ttl(cache: Cache) -> None:
 def test_an_expired_entry_is_returned_not_fresh(cache: Cache, age: int) -> None:
     stored = paper_result()
     cache.put("arxiv", stored, now=T0)
-    entry = cache.get("arxiv", stored.ref, now=T0 + age)
+    entry = cache.get("arxiv", build.ident(stored.ref), now=T0 + age)
     assert entry is not None
     assert entry.fresh is False
     assert entry.result == stored
@@ -208,7 +208,7 @@ def test_ttl_is_per_source(cache: Cache) -> None:
     cache.put("arxiv", paper_result(), now=T0)
     cache.put("github", paper_result(), now=T0)
     later = T0 + 120  # past github's 60 s, within arxiv's hour
-    arxiv, github = cache.get("arxiv", ref, now=later), cache.get("github", ref, now=later)
+    arxiv, github = cache.get("arxiv", build.ident(ref), now=later), cache.get("github", build.ident(ref), now=later)
     assert arxiv is not None
     assert github is not None
     assert arxiv.fresh is True
@@ -217,7 +217,7 @@ def test_ttl_is_per_source(cache: Cache) -> None:
 
 def test_a_source_without_ttl_is_never_fresh(cache: Cache) -> None:
     cache.put("other", paper_result(), now=T0)
-    entry = cache.get("other", "arxiv:2306.07629", now=T0)
+    entry = cache.get("other", build.ident("arxiv:2306.07629"), now=T0)
     assert entry is not None
     assert entry.fresh is False
 
@@ -286,16 +286,16 @@ def test_a_corrupt_cache_is_reported_moved_aside_and_rebuilt(tmp_path: Path) -> 
         assert str(aside[0]) in warning
         assert (aside[0] / "cache.db").read_bytes() == garbage
         # rebuilt empty, and working
-        assert cache.get("arxiv", "arxiv:2306.07629", now=T0) is None
+        assert cache.get("arxiv", build.ident("arxiv:2306.07629"), now=T0) is None
         stored = paper_result(title="After rebuild")
         assert cache.put("arxiv", stored, now=T0) is True
-        entry = cache.get("arxiv", stored.ref, now=T0)
+        entry = cache.get("arxiv", build.ident(stored.ref), now=T0)
         assert entry is not None
         assert entry.result == stored
 
     with Cache(directory, TTLS) as reopened:
         assert reopened.warnings == []
-        assert reopened.get("arxiv", stored.ref, now=T0) is not None
+        assert reopened.get("arxiv", build.ident(stored.ref), now=T0) is not None
 
 
 @pytest.mark.parametrize(
@@ -316,13 +316,13 @@ def test_an_undecodable_entry_is_a_miss_and_is_deleted(tmp_path: Path, text: str
     with diskcache.Cache(str(directory)) as disk:
         disk.set(key, text)
     with Cache(directory, TTLS) as cache:
-        assert cache.get("arxiv", "arxiv:1", now=T0) is None
+        assert cache.get("arxiv", build.ident("arxiv:1"), now=T0) is None
         assert cache.warnings == []
     with diskcache.Cache(str(directory)) as disk:
         assert key not in disk
     with Cache(directory, TTLS) as cache:  # the key is usable again
         assert cache.put("arxiv", status_result(Status.NOT_FOUND, "arxiv:1"), now=T0)
-        assert cache.get("arxiv", "arxiv:1", now=T0) is not None
+        assert cache.get("arxiv", build.ident("arxiv:1"), now=T0) is not None
 
 
 def test_an_entry_in_another_stored_form_is_a_miss(tmp_path: Path) -> None:
@@ -331,7 +331,7 @@ def test_an_entry_in_another_stored_form_is_a_miss(tmp_path: Path) -> None:
     with diskcache.Cache(str(directory)) as disk:
         disk.set(_key("arxiv", "arxiv:1"), (T0, status_result(Status.NOT_FOUND).model_dump_json()))
     with Cache(directory, TTLS) as cache:
-        assert cache.get("arxiv", "arxiv:1", now=T0) is None
+        assert cache.get("arxiv", build.ident("arxiv:1"), now=T0) is None
 
 
 UNPICKLED: list[str] = []
@@ -355,7 +355,7 @@ def test_a_pickle_planted_in_the_cache_is_never_unpickled(tmp_path: Path) -> Non
         disk.set(_key("arxiv", "arxiv:1"), _Planted())
     UNPICKLED.clear()
     with Cache(directory, TTLS) as cache:
-        assert cache.get("arxiv", "arxiv:1", now=T0) is None
+        assert cache.get("arxiv", build.ident("arxiv:1"), now=T0) is None
     assert UNPICKLED == []
 
 
@@ -423,10 +423,10 @@ def test_a_full_cache_is_left_as_it_was_and_no_longer_written(
         assert "database or disk is full" in cache.failure
         assert cache.warnings == []
         # still read: what it holds serves the rest of the run
-        assert all(cache.get("arxiv", r.ref, now=T0) is not None for r in kept)
+        assert all(cache.get("arxiv", build.ident(r.ref), now=T0) is not None for r in kept)
     assert nothing_moved_aside(directory)
     with Cache(directory, TTLS) as reopened:
-        assert [reopened.get("arxiv", r.ref, now=T0).result for r in kept] == kept  # type: ignore[union-attr]
+        assert [reopened.get("arxiv", build.ident(r.ref), now=T0).result for r in kept] == kept  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -453,12 +453,12 @@ def test_an_io_failure_never_moves_a_valid_cache_aside(
     with Cache(directory, TTLS) as cache:
         if where != "open":
             monkeypatch.setattr(cache._disk, where, failing)
-        assert cache.get("arxiv", kept[0].ref, now=T0) is None or where == "set"
+        assert cache.get("arxiv", build.ident(kept[0].ref), now=T0) is None or where == "set"
         assert cache.put("arxiv", paper_result("2402.00001"), now=T0) is False
         assert cache.failure is not None
         assert cache.warnings == []
-        assert cache.get("arxiv", "arxiv:2402.00001", now=T0) is None
+        assert cache.get("arxiv", build.ident("arxiv:2402.00001"), now=T0) is None
     monkeypatch.undo()
     assert nothing_moved_aside(directory)
     with Cache(directory, TTLS) as reopened:
-        assert reopened.get("arxiv", kept[1].ref, now=T0) is not None
+        assert reopened.get("arxiv", build.ident(kept[1].ref), now=T0) is not None

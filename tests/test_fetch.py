@@ -21,11 +21,12 @@ from enrich.config import Settings
 from enrich.errors import FetchError, TransientError
 from enrich.fetch import FetchReport, Progress, entities, fetch_all
 from enrich.metadata import Author, HubMeta, PaperMeta, RepoMeta, ScholarMeta
-from enrich.models import Identifier, Kind, Link, Provenance, Result, Status
+from enrich.models import REF, Identifier, Kind, Link, Provenance, Result, Status
 from enrich.parse import parse
 from enrich.resolve import resolve
 from enrich.sources import FetchContext, Request, SourceStats, result
 from tests import builders as build
+from tests.builders import ident
 
 OLD = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 DAY = 24 * 3600
@@ -77,19 +78,21 @@ class FakeSource:
         self.contexts: list[FetchContext] = []
 
     @property
-    def refs(self) -> list[list[str]]:
-        return [[r.ref for r in call] for call in self.calls]
+    def refs(self) -> list[list[Identifier]]:
+        return [[r.identifier for r in call] for call in self.calls]
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+    async def fetch(
+        self, requests: Sequence[Request], ctx: FetchContext
+    ) -> Mapping[Identifier, Result]:
         self.calls.append(list(requests))
         self.contexts.append(ctx)
         if self.crash is not None:
             raise self.crash
-        out: dict[str, Result] = {}
+        out: dict[Identifier, Result] = {}
         for request in requests:
             got = self.answer(request, ctx, self.name)
             if got is not None:
-                out[request.ref] = got
+                out[request.identifier] = got
         ctx.advance(len(requests))
         return out
 
@@ -101,7 +104,9 @@ class Logged(FakeSource):
         super().__init__(*args, **kwargs)
         self.order = order
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+    async def fetch(
+        self, requests: Sequence[Request], ctx: FetchContext
+    ) -> Mapping[Identifier, Result]:
         self.order.append(self.name)
         return await super().fetch(requests, ctx)
 
@@ -114,20 +119,17 @@ def github_source(answer: Answer = ok, **kw: BaseException) -> FakeSource:
     return FakeSource("github", {Kind.GITHUB_REPO}, answer, **kw)
 
 
-def ident(ref: str) -> Identifier:
-    kind, key = ref.split(":", 1)
-    return Identifier(kind=Kind(kind), key=key)
+def wanted(*idents: Identifier) -> dict[Identifier, Request]:
+    return {i: Request(i) for i in idents}
 
 
-def wanted(*refs: str) -> dict[str, Request]:
-    return {ref: Request(ident(ref)) for ref in refs}
-
-
-def known(ref: str, source: str, title: str = "old", status: Status = Status.OK) -> Result:
+def known(
+    entity: Identifier, source: str, title: str = "old", status: Status = Status.OK
+) -> Result:
     """A last known result, fetched at OLD."""
     return build.result(
-        ref,
-        data_for(ident(ref), title) if status in (Status.OK, Status.MOVED) else None,
+        entity.ref,
+        data_for(entity, title) if status in (Status.OK, Status.MOVED) else None,
         status,
         source=source,
         fetched_at=OLD,
@@ -148,11 +150,11 @@ def cache(settings: Settings) -> Iterator[Cache]:
 
 
 def fetch(
-    want: Mapping[str, Request],
+    want: Mapping[Identifier, Request],
     sources: Sequence[FakeSource],
     settings: Settings,
     cache: Cache,
-    previous: Mapping[str, Result] | None = None,
+    previous: Mapping[Identifier, Result] | None = None,
     progress: Progress | None = None,
 ) -> FetchReport:
     return asyncio.run(fetch_all(want, sources, settings, cache, previous or {}, progress))
@@ -163,8 +165,8 @@ def store(cache: Cache, source: str, value: Result, age: float) -> None:
     assert cache.put(source, value, now=time.time() - age)
 
 
-A1, A2, A3 = "arxiv:2306.07629", "arxiv:2401.00001", "arxiv:2402.00002"
-G1, G2 = "github_repo:mit-han-lab/llm-awq", "github_repo:org/other"
+A1, A2, A3 = ident("arxiv:2306.07629"), ident("arxiv:2401.00001"), ident("arxiv:2402.00002")
+G1, G2 = ident("github_repo:mit-han-lab/llm-awq"), ident("github_repo:org/other")
 
 
 # --------------------------------------------------------------------------- entities
@@ -189,24 +191,26 @@ def test_entities_dedupes_collects_subpaths_and_adds_also_refs() -> None:
     records = resolve(parse(SEED, "seed.md")).records
     found = entities(records)
     assert list(found) == [
-        "arxiv:2306.07629",
-        "arxiv:2401.00001",  # only named through the Hub paper page's `also`
-        "github_repo:mit-han-lab/llm-awq",
-        "hf_paper:2306.07629",
-        "hf_paper:2401.00001",
-        "scholar:arxiv:2306.07629",  # every paper's Semantic Scholar record
-        "scholar:arxiv:2401.00001",
+        ident("arxiv:2306.07629"),
+        ident("arxiv:2401.00001"),  # only named through the Hub paper page's `also`
+        ident("github_repo:mit-han-lab/llm-awq"),
+        ident("hf_paper:2306.07629"),
+        ident("hf_paper:2401.00001"),
+        ident("scholar:arxiv:2306.07629"),  # every paper's Semantic Scholar record
+        ident("scholar:arxiv:2401.00001"),
     ]
     assert found[G1].subpaths == ("tree/main/awq", "tree/main/tinychat")
-    assert found["arxiv:2306.07629"].subpaths == ()
-    assert found["arxiv:2401.00001"].identifier == Identifier(kind=Kind.ARXIV, key="2401.00001")
-    assert found["hf_paper:2306.07629"].identifier.kind is Kind.HF_PAPER
-    assert all(entity.ref == ref for ref, entity in found.items())
+    assert found[ident("arxiv:2306.07629")].subpaths == ()
+    assert found[ident("arxiv:2401.00001")].identifier == Identifier(
+        kind=Kind.ARXIV, key="2401.00001"
+    )
+    assert found[ident("hf_paper:2306.07629")].identifier.kind is Kind.HF_PAPER
+    assert all(entity.identifier == key for key, entity in found.items())
 
 
 def test_entities_keeps_the_first_linked_version() -> None:
     records = resolve(parse(SEED, "seed.md")).records
-    assert entities(records)["arxiv:2306.07629"].identifier.version == "v2"
+    assert entities(records)[ident("arxiv:2306.07629")].identifier.version == "v2"
 
 
 def test_entities_from_records_built_directly() -> None:
@@ -224,8 +228,8 @@ def test_entities_from_records_built_directly() -> None:
         )
     ]
     found = entities(records)
-    assert list(found) == ["github_repo:a/a", "github_repo:b/b"]
-    assert found["github_repo:b/b"].subpaths == ("blob/main/x.py",)
+    assert list(found) == [ident("github_repo:a/a"), ident("github_repo:b/b")]
+    assert found[ident("github_repo:b/b")].subpaths == ("blob/main/x.py",)
     assert entities([]) == {}
 
 
@@ -286,7 +290,7 @@ def test_without_cache_entry_previous_comes_from_the_dataset(
 
 def test_subpaths_reach_the_source(settings: Settings, cache: Cache) -> None:
     source = github_source()
-    want = {G1: Request(ident(G1), subpaths=("tree/main/awq", "tree/main/tinychat"))}
+    want = {G1: Request(G1, subpaths=("tree/main/awq", "tree/main/tinychat"))}
     fetch(want, [source], settings, cache)
     assert source.calls[0][0].subpaths == ("tree/main/awq", "tree/main/tinychat")
 
@@ -415,7 +419,7 @@ def test_an_error_over_an_old_not_found_is_an_error(settings: Settings, cache: C
 
 def test_a_missing_result_is_an_error(settings: Settings, cache: Cache) -> None:
     def only_a1(request: Request, ctx: FetchContext, source: str) -> Result | None:
-        return ok(request, ctx, source) if request.ref == A1 else None
+        return ok(request, ctx, source) if request.identifier == A1 else None
 
     last = known(A3, "arxiv")
     report = fetch(
@@ -467,7 +471,7 @@ def test_offline_calls_no_source(settings: Settings, cache: Cache) -> None:
     )
     assert [s.calls for s in sources] == [[], []]
     got = report.results
-    assert list(got) == sorted(got)
+    assert list(got) == sorted(got, key=REF)
     # Nothing was attempted, so nothing failed: every last known result is kept as it was
     # (status, value, fetched_at, validators): the stored result as it is. The previous
     # dataset wins over the cache: it is what `check` must reproduce.
@@ -528,7 +532,7 @@ def test_offline_keeps_an_old_skip_with_its_reason(settings: Settings, cache: Ca
 
 def test_kinds_no_source_serves_are_skipped(settings: Settings, cache: Cache) -> None:
     source = arxiv_source()
-    docs = "hf_docs:transformers"
+    docs = ident("hf_docs:transformers")
     report = fetch(wanted(A1, docs), [source], settings, cache)
     assert source.refs == [[A1]]
     got = report.results[docs]
@@ -541,7 +545,7 @@ def test_kinds_no_source_serves_are_skipped(settings: Settings, cache: Cache) ->
 def test_unknown_kinds_are_skipped_even_with_a_previous_value(
     settings: Settings, cache: Cache
 ) -> None:
-    docs = "hf_docs:transformers"
+    docs = ident("hf_docs:transformers")
     old = build.result(docs, None, Status.SKIPPED, source="none")
     report = fetch(wanted(docs), [], settings, cache, previous={docs: old})
     assert report.results[docs].status is Status.SKIPPED
@@ -562,7 +566,7 @@ def test_only_and_skip(
         G1: known(G1, "github", "last known"),
         G2: known(G2, "github", status=Status.NOT_FOUND),
     }
-    unknown = "github_repo:never/seen"
+    unknown = ident("github_repo:never/seen")
     arxiv, github = arxiv_source(), github_source()
     report = fetch(
         wanted(A1, G1, G2, unknown), [arxiv, github], narrowed(settings), cache, previous
@@ -696,27 +700,27 @@ def test_a_batch_settled_early_is_in_the_cache_before_the_call_returns(
 
 
 def test_every_wanted_entity_gets_one_result_sorted(settings: Settings, cache: Cache) -> None:
-    refs = (G2, A3, "hf_docs:x", A1, G1)
+    refs = (G2, A3, ident("hf_docs:x"), A1, G1)
     report = fetch(wanted(*refs), [github_source(), arxiv_source()], settings, cache)
-    assert list(report.results) == sorted(refs)
-    assert all(report.results[ref].ref == ref for ref in refs)
+    assert list(report.results) == sorted(refs, key=REF)
+    assert all(report.results[i].ref == i.ref for i in refs)
 
 
 # ------------------------------------------------------- Semantic Scholar, then arXiv
 
 
-def scholar_answer(names: Mapping[str, str]) -> Answer:
-    """Semantic Scholar records; `names` maps a scholar ref to the arXiv id it names."""
+def scholar_answer(names: Mapping[Identifier, str]) -> Answer:
+    """Semantic Scholar records; `names` maps a scholar record to the arXiv id it names."""
 
     def answer(request: Request, ctx: FetchContext, source: str) -> Result:
-        data = ScholarMeta(paper_id=request.identifier.key, arxiv_id=names.get(request.ref))
+        data = ScholarMeta(paper_id=request.identifier.key, arxiv_id=names.get(request.identifier))
         return result(request, ctx, source, Status.OK, data=data)
 
     return answer
 
 
-S_DOI = "scholar:doi:10.5555/3666122.3666563"
-S_A1 = f"scholar:{A1}"
+S_DOI = ident("scholar:doi:10.5555/3666122.3666563")
+S_A1 = ident(f"scholar:{A1.ref}")
 
 
 def test_arxiv_also_fetches_the_papers_semantic_scholar_names_in_its_one_call(
@@ -730,8 +734,8 @@ def test_arxiv_also_fetches_the_papers_semantic_scholar_names_in_its_one_call(
     report = fetch(wanted(A1, S_A1, S_DOI), [arxiv, scholar], settings, cache)
     assert order == ["scholar", "arxiv"]  # the records naming arXiv ids come first
     assert scholar.refs == [[S_DOI, S_A1]]  # the DOI first, the batch filled with the rest
-    assert arxiv.refs == [[A1, "arxiv:2305.14314"]]
-    assert report.results["arxiv:2305.14314"].status is Status.OK
+    assert arxiv.refs == [[A1, ident("arxiv:2305.14314")]]
+    assert report.results[ident("arxiv:2305.14314")].status is Status.OK
     assert report.served == {"scholar": 2, "arxiv": 2}
 
 
@@ -745,7 +749,9 @@ def test_arxiv_is_asked_before_any_other_source(settings: Settings, cache: Cache
         Logged(order, "scholar", {Kind.SCHOLAR}, scholar_answer({})),
         Logged(order, "arxiv", {Kind.ARXIV}),
     ]
-    fetch(wanted(G1, "hf_model:o/a", "hf_model:o/b", S_A1, A1), sources, settings, cache)
+    fetch(
+        wanted(G1, ident("hf_model:o/a"), ident("hf_model:o/b"), S_A1, A1), sources, settings, cache
+    )
     assert order[0] == "arxiv"
     assert order[1:3] == ["huggingface", "github"]  # then the source with more items first
     assert sorted(order) == ["arxiv", "github", "huggingface", "scholar"]
@@ -818,8 +824,8 @@ def test_a_failing_semantic_scholar_does_not_hold_arxiv_back(
 
     arxiv = Arxiv("arxiv", {Kind.ARXIV})
     report = asyncio.run(main())
-    assert arxiv.refs == [[A1], ["arxiv:2305.14314"]]
-    assert report.results["arxiv:2305.14314"].status is Status.OK
+    assert arxiv.refs == [[A1], [ident("arxiv:2305.14314")]]
+    assert report.results[ident("arxiv:2305.14314")].status is Status.OK
     assert report.results[S_DOI].status is Status.OK
 
 
@@ -831,7 +837,7 @@ def test_the_named_arxiv_papers_are_kept_when_semantic_scholar_is_left_out(
     scholar = FakeSource("scholar", {Kind.SCHOLAR}, scholar_answer({}))
     arxiv = arxiv_source()
     record = result(
-        Request(ident(S_DOI)),
+        Request(S_DOI),
         FetchContext(settings=settings, policy=None, stats=SourceStats()),  # type: ignore[arg-type]
         "scholar",
         Status.OK,
@@ -840,8 +846,8 @@ def test_the_named_arxiv_papers_are_kept_when_semantic_scholar_is_left_out(
     skip = replace(settings, skip=frozenset({"scholar"}))
     report = fetch(wanted(S_DOI), [arxiv, scholar], skip, cache, {S_DOI: record})
     assert scholar.calls == []
-    assert arxiv.refs == [["arxiv:2305.14314"]]
-    assert sorted(report.results) == ["arxiv:2305.14314", S_DOI]
+    assert arxiv.refs == [[ident("arxiv:2305.14314")]]
+    assert sorted(report.results, key=REF) == [ident("arxiv:2305.14314"), S_DOI]
 
 
 # ------------------------------------------------------------------------ discovery
@@ -853,8 +859,8 @@ def test_discovery_lookups_stay_within_the_budget_oldest_first(
     """Discovery's lookups (optional) are asked at most `discover_limit` a run: never asked
     ones first, then the longest unasked; the others keep what they had until a later run."""
     hub = FakeSource("huggingface", {Kind.HF_PAPER})
-    refs = [f"hf_paper:2401.0000{n}" for n in range(5)]
-    optional = {ref: Request(ident(ref)) for ref in refs}
+    refs = [ident(f"hf_paper:2401.0000{n}") for n in range(5)]
+    optional = {ref: Request(ref) for ref in refs}
     previous = {refs[0]: known(refs[0], "huggingface"), refs[1]: known(refs[1], "huggingface")}
     previous[refs[1]] = previous[refs[1]].model_copy(
         update={
@@ -865,7 +871,7 @@ def test_discovery_lookups_stay_within_the_budget_oldest_first(
     )
     limited = replace(settings, discover_limit=4)
     report = asyncio.run(fetch_all({}, [hub], limited, cache, previous, None, optional))
-    assert sorted(hub.refs[0]) == sorted([refs[2], refs[3], refs[4], refs[1]])
+    assert sorted(hub.refs[0], key=REF) == sorted([refs[2], refs[3], refs[4], refs[1]], key=REF)
     assert report.deferred == 1
     kept = report.results[refs[0]]  # asked most recently: its turn comes next run
     assert (kept.status, kept.provenance.fetched_at) == (Status.OK, OLD)
@@ -873,22 +879,22 @@ def test_discovery_lookups_stay_within_the_budget_oldest_first(
 
 def test_a_failed_discovery_lookup_fails_nothing(settings: Settings, cache: Cache) -> None:
     hub = FakeSource("huggingface", {Kind.HF_PAPER, Kind.HF_MODEL}, fail)
-    optional = {"hf_paper:2401.00001": Request(ident("hf_paper:2401.00001"))}
+    optional = {ident("hf_paper:2401.00001"): Request(ident("hf_paper:2401.00001"))}
     report = asyncio.run(
-        fetch_all(wanted("hf_model:o/m"), [hub], settings, cache, {}, None, optional)
+        fetch_all(wanted(ident("hf_model:o/m")), [hub], settings, cache, {}, None, optional)
     )
     assert report.failed == {"huggingface": 1}  # the linked model
     assert report.optional_failed == {"huggingface": 1}
-    assert report.results["hf_paper:2401.00001"].status is Status.ERROR
+    assert report.results[ident("hf_paper:2401.00001")].status is Status.ERROR
 
 
 def test_refresh_keeps_the_discovery_budget(settings: Settings, cache: Cache) -> None:
     """`--refresh` re-asks fresh entries too, but no more than `discover_limit` a run."""
     hub = FakeSource("huggingface", {Kind.HF_PAPER})
-    refs = [f"hf_paper:2401.0000{n}" for n in range(3)]
+    refs = [ident(f"hf_paper:2401.0000{n}") for n in range(3)]
     for ref in refs:
         store(cache, "huggingface", known(ref, "huggingface"), age=60)
-    optional = {ref: Request(ident(ref)) for ref in refs}
+    optional = {ref: Request(ref) for ref in refs}
     limited = replace(settings, discover_limit=2, refresh=True)
     report = asyncio.run(fetch_all({}, [hub], limited, cache, {}, None, optional))
     assert len(hub.refs[0]) == 2
@@ -907,8 +913,8 @@ def test_discovery_lookups_of_a_source_left_out_spend_no_budget(
     the budget or is said to wait for a later run; each keeps what it had, else is skipped,
     and the sources taking part still get the whole budget's worth of nothing taken."""
     hub = FakeSource("huggingface", {Kind.HF_PAPER})
-    refs = [f"hf_paper:2401.0000{n}" for n in range(4)]
-    optional = {ref: Request(ident(ref)) for ref in refs}
+    refs = [ident(f"hf_paper:2401.0000{n}") for n in range(4)]
+    optional = {ref: Request(ref) for ref in refs}
     previous = {refs[0]: known(refs[0], "huggingface")}
     chosen = replace(settings, discover_limit=limit, **leave_out)
     report = asyncio.run(fetch_all({}, [hub], chosen, cache, previous, None, optional))
@@ -929,10 +935,10 @@ def test_a_fresh_cache_hit_is_one_rule_for_the_budget_and_the_fetch(
     """A lookup fresh in the cache is free for the budget exactly when the fetch stage serves
     it from the cache: with a budget of one, the stale and the absent ones compete for it."""
     hub = FakeSource("huggingface", {Kind.HF_PAPER})
-    fresh, stale, absent = (f"hf_paper:2401.0000{n}" for n in range(3))
+    fresh, stale, absent = (ident(f"hf_paper:2401.0000{n}") for n in range(3))
     store(cache, "huggingface", known(fresh, "huggingface"), age=60)
     store(cache, "huggingface", known(stale, "huggingface"), age=400 * DAY)
-    optional = {ref: Request(ident(ref)) for ref in (fresh, stale, absent)}
+    optional = {ref: Request(ref) for ref in (fresh, stale, absent)}
     limited = replace(settings, discover_limit=1)
     report = asyncio.run(fetch_all({}, [hub], limited, cache, {}, None, optional))
     assert hub.refs == [[absent]]  # never asked first; the fresh one cost nothing
@@ -945,7 +951,9 @@ def test_a_report_repr_is_a_summary_not_every_result() -> None:
     """`asyncio.run` formats the repr of its result (the report) on the way out: it must
     not cost a second for 10,000 results."""
     provenance = Provenance(source="arxiv", status=Status.OK)
-    results = {f"arxiv:{i}": Result(ref=f"arxiv:{i}", provenance=provenance) for i in range(2000)}
+    results = {
+        ident(f"arxiv:{i}"): Result(ref=f"arxiv:{i}", provenance=provenance) for i in range(2000)
+    }
     report = FetchReport(results=results, failed={"arxiv": 1})
     assert repr(report).startswith("FetchReport(2000 results")
     assert len(repr(report)) < 200
@@ -954,7 +962,9 @@ def test_a_report_repr_is_a_summary_not_every_result() -> None:
 class Policed(FakeSource):
     """A `FakeSource` whose every item goes through the retry policy, as real sources do."""
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+    async def fetch(
+        self, requests: Sequence[Request], ctx: FetchContext
+    ) -> Mapping[Identifier, Result]:
         out: dict[str, Result] = {}
         for request in requests:
 
@@ -962,9 +972,11 @@ class Policed(FakeSource):
                 return ok(request, ctx, self.name)
 
             try:
-                out[request.ref], _ = await ctx.policy.call(attempt)
+                out[request.identifier], _ = await ctx.policy.call(attempt)
             except FetchError as exc:
-                out[request.ref] = result(request, ctx, self.name, Status.ERROR, error=str(exc))
+                out[request.identifier] = result(
+                    request, ctx, self.name, Status.ERROR, error=str(exc)
+                )
         return out
 
 

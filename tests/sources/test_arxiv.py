@@ -87,8 +87,8 @@ def test_success_path_normalises_every_field(api: FakeAPI) -> None:
 
     got = results[ident("arxiv:2301.00001")]
     assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].http_status == 200
-    assert ctx.stats.answers[got.ref].attempts == 1
+    assert ctx.stats.answers[ident(got.ref)].http_status == 200
+    assert ctx.stats.answers[ident(got.ref)].attempts == 1
     assert got.provenance.fetched_at is not None
     assert got.data == PaperMeta(
         arxiv_id="2301.00001",
@@ -152,7 +152,7 @@ def test_unknown_id_is_not_found(api: FakeAPI) -> None:
     missing = results[ident("arxiv:2301.99999")]
     assert missing.status is Status.NOT_FOUND
     assert missing.data is None
-    assert ctx.stats.answers[missing.ref].http_status == 200
+    assert ctx.stats.answers[ident(missing.ref)].http_status == 200
     assert results[ident("arxiv:2301.00001")].status is Status.OK
     assert api.count("arxiv") == 1
 
@@ -178,10 +178,10 @@ def test_a_spurious_empty_page_is_not_taken_for_not_found(api: FakeAPI) -> None:
 def test_malformed_id_is_an_error_and_is_not_sent(api: FakeAPI) -> None:
     results, ctx = fetch(api, ["not-an-id", "2301.1"])
 
-    for ref in ("arxiv:not-an-id", "arxiv:2301.1"):
+    for ref in (ident("arxiv:not-an-id"), ident("arxiv:2301.1")):
         assert results[ref].status is Status.ERROR
         assert "malformed arXiv id" in (results[ref].provenance.error or "")
-        assert ctx.stats.answers[results[ref].ref].attempts == 0
+        assert ctx.stats.answers[ident(results[ref].ref)].attempts == 0
     assert api.count() == 0
     assert ctx.stats.requests == 0
 
@@ -209,7 +209,7 @@ def test_a_refused_id_is_isolated_by_halving_the_batch(api: FakeAPI) -> None:
     assert ctx.stats.requests == 7
     refused = results[ident("arxiv:abc")]
     assert refused.status is Status.ERROR
-    assert ctx.stats.answers[refused.ref].http_status == 400
+    assert ctx.stats.answers[ident(refused.ref)].http_status == 400
     assert "refused" in (refused.provenance.error or "")
     assert all(results[ident(f"arxiv:{k}")].status is Status.OK for k in keys if k != "abc")
 
@@ -227,7 +227,7 @@ def test_answers_after_refusals(api: FakeAPI, kind: str, times: int, requests: i
 
     got = results[ident("arxiv:2301.00001")]
     assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == requests
+    assert ctx.stats.answers[ident(got.ref)].attempts == requests
     assert ctx.stats.requests == requests
 
 
@@ -246,7 +246,7 @@ def test_retry_after_is_read_from_the_answer(api: FakeAPI) -> None:
     assert time.monotonic() - started < 3
     assert got.status is Status.ERROR
     assert got.provenance.error == "arXiv id_list batch: HTTP 429"
-    assert ctx.stats.answers[got.ref] == Answer(429, 1)
+    assert ctx.stats.answers[ident(got.ref)] == Answer(429, 1)
 
 
 def test_permanent_5xx_fails_every_id_of_the_batch(api: FakeAPI) -> None:
@@ -258,7 +258,7 @@ def test_permanent_5xx_fails_every_id_of_the_batch(api: FakeAPI) -> None:
     for got in results.values():
         assert got.status is Status.ERROR
         assert got.provenance.error == "arXiv id_list batch: HTTP 500"
-        assert ctx.stats.answers[got.ref] == Answer(500, 3)
+        assert ctx.stats.answers[ident(got.ref)] == Answer(500, 3)
         assert got.provenance.fetched_at is None
     assert api.count("arxiv") == ctx.stats.requests == 3
 
@@ -275,7 +275,7 @@ def test_timeout_ends_in_error_within_bounded_time(api: FakeAPI) -> None:
     assert got.status is Status.ERROR
     error = "arXiv id_list batch: no whole answer in time (0.3 s a read, 60 s in all)"
     assert got.provenance.error == error
-    assert ctx.stats.answers[got.ref].attempts == 3
+    assert ctx.stats.answers[ident(got.ref)].attempts == 3
     assert api.count("arxiv") == 3
 
 
@@ -310,7 +310,7 @@ def test_a_transport_fault_every_time_is_an_error(
     got = results[ident("arxiv:2301.00001")]
     assert got.status is Status.ERROR
     assert (got.provenance.error or "").startswith(error)
-    assert ctx.stats.answers[got.ref].http_status == http_status
+    assert ctx.stats.answers[ident(got.ref)].http_status == http_status
     assert api.count("arxiv") == requests
 
 
@@ -347,7 +347,7 @@ def test_progress_advances_once_per_request(api: FakeAPI) -> None:
 
     results = asyncio.run(ArxivSource(settings).fetch(requests, ctx))
 
-    assert set(results) == {r.ref for r in requests}
+    assert set(results) == {r.identifier for r in requests}
     assert sum(advanced) == 3
 
 
@@ -383,5 +383,5 @@ def test_each_batch_is_handed_over_as_it_settles(api: FakeAPI) -> None:
     results = asyncio.run(ArxivSource(settings).fetch([ask(k) for k in keys], ctx))
 
     assert [len(batch) for batch in kept] == [2, 2, 1]
-    assert kept[-1] == {f"arxiv:{keys[4]}": Status.NOT_FOUND}
+    assert kept[-1] == {ident(f"arxiv:{keys[4]}"): Status.NOT_FOUND}
     assert {ref for batch in kept for ref in batch} == set(results)

@@ -20,7 +20,7 @@ from enrich.cli import main
 from enrich.config import Endpoints, Secret, Settings
 from enrich.fetch import FetchReport, fetch_all
 from enrich.metadata import RepoMeta
-from enrich.models import Identifier, Kind, Result, Status
+from enrich.models import REF, Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.sources import FetchContext, Request, SourceStats
 from enrich.sources import github_graphql as gql
@@ -76,8 +76,9 @@ def fetch(
     return results, ctx, advanced
 
 
-def statuses(results: dict[str, Result]) -> dict[str, Status]:
-    return {ref: r.status for ref, r in results.items()}
+def statuses(results: Mapping[Identifier, Result]) -> dict[str, Status]:
+    """Each result's status, by its entity's `kind:key` (as the assertions spell it)."""
+    return {entity.ref: r.status for entity, r in results.items()}
 
 
 def add_full_repo(api: FakeAPI) -> None:
@@ -132,8 +133,8 @@ def test_rest_success_path_maps_every_field(api: FakeAPI) -> None:
     got = results[ident("github_repo:mit-han-lab/llm-awq")]
     assert got.status is Status.OK
     assert got.data == EXPECTED
-    assert ctx.stats.answers[got.ref].http_status == 200
-    assert ctx.stats.answers[got.ref].attempts == 1
+    assert ctx.stats.answers[ident(got.ref)].http_status == 200
+    assert ctx.stats.answers[ident(got.ref)].attempts == 1
     assert (got.provenance.etag or "").startswith('W/"')
     assert got.provenance.last_modified == "Fri, 03 Jan 2025 00:00:00 GMT"
     assert got.provenance.fetched_at is not None
@@ -187,8 +188,8 @@ def test_rest_not_found_alongside_found(api: FakeAPI) -> None:
         "github_repo:ghost/none": Status.NOT_FOUND,
     }
     missing = results[ident("github_repo:ghost/none")]
-    assert ctx.stats.answers[missing.ref].http_status == 404
-    assert ctx.stats.answers[missing.ref].attempts == 1
+    assert ctx.stats.answers[ident(missing.ref)].http_status == 404
+    assert ctx.stats.answers[ident(missing.ref)].attempts == 1
     assert missing.data is None
 
 
@@ -203,7 +204,7 @@ def test_rest_renamed_repository_is_moved(api: FakeAPI) -> None:
     assert isinstance(got.data, RepoMeta)
     assert got.data.full_name == "New-Org/New-Name"
     assert got.data.stars == 7
-    assert ctx.stats.answers[got.ref].http_status == 301
+    assert ctx.stats.answers[ident(got.ref)].http_status == 301
     paths = [r.path for r in api.requests]
     assert paths[0] == "/repos/old-org/old-name"
     assert paths[1].startswith("/repositories/")
@@ -231,7 +232,7 @@ def test_anonymous_revalidation_answers_304_and_is_charged(api: FakeAPI) -> None
 
     got = second[ident("github_repo:keep/me")]
     assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].http_status == 304
+    assert ctx.stats.answers[ident(got.ref)].http_status == 304
     assert got.data == previous.data
     assert got.provenance.etag == previous.provenance.etag
     assert got.provenance.last_modified == previous.provenance.last_modified
@@ -250,7 +251,7 @@ def test_revalidating_a_moved_repository_keeps_it_moved(api: FakeAPI) -> None:
     second, ctx, _ = fetch(api, [ask("old/name", previous=previous)])
     got = second[ident("github_repo:old/name")]
     assert got.status is Status.MOVED
-    assert ctx.stats.answers[got.ref].http_status == 304
+    assert ctx.stats.answers[ident(got.ref)].http_status == 304
     assert got.moved_to == "github_repo:new/name"
     assert got.data == previous.data
     assert ctx.stats.revalidated == 1
@@ -262,7 +263,7 @@ def test_changed_repository_answers_200_with_new_data(api: FakeAPI) -> None:
     api.add_repo("grow/ing", stars=2, updated_at=datetime(2026, 1, 1, tzinfo=UTC))
     second, ctx, _ = fetch(api, [ask("grow/ing", previous=first[ident("github_repo:grow/ing")])])
     got = second[ident("github_repo:grow/ing")]
-    assert ctx.stats.answers[got.ref].http_status == 200
+    assert ctx.stats.answers[ident(got.ref)].http_status == 200
     assert isinstance(got.data, RepoMeta)
     assert got.data.stars == 2
     assert got.provenance.etag != first[ident("github_repo:grow/ing")].provenance.etag
@@ -282,12 +283,12 @@ def summary_row(stderr: str, source: str) -> dict[str, str]:
     )
 
 
-def waiting(results: dict[str, Result], ctx: FetchContext) -> list[str]:
+def waiting(results: Mapping[Identifier, Result], ctx: FetchContext) -> list[str]:
     """The refs left for a later run: not sent, `skipped` with the budget's reason."""
-    found = [ref for ref, r in results.items() if r.status is Status.SKIPPED]
-    assert all(results[ref].provenance.error == WAITS for ref in found)
-    assert all(ctx.stats.answers[ref].attempts == 0 for ref in found)
-    return sorted(found)
+    found = [entity for entity, r in results.items() if r.status is Status.SKIPPED]
+    assert all(results[entity].provenance.error == WAITS for entity in found)
+    assert all(ctx.stats.answers[entity].attempts == 0 for entity in found)
+    return sorted(entity.ref for entity in found)
 
 
 @pytest.mark.parametrize(("budget", "sent"), [(1, 1), (6, 1), (8, 3), (12, 7), (16, 10)])
@@ -355,17 +356,18 @@ def test_consecutive_runs_fetch_every_repository_oldest_first(
     names = [f"hourly/repo-{i:03d}" for i in range(repos)]
     for name in names:
         api.add_repo(name)
-    known: dict[str, Result] = {}  # what the dataset holds between runs
-    fetched_in: dict[str, list[int]] = {f"github_repo:{n}": [] for n in names}
+    known: dict[Identifier, Result] = {}  # what the dataset holds between runs
+    fetched_in: dict[Identifier, list[int]] = {ident(f"github_repo:{n}"): [] for n in names}
     start = datetime(2020, 3, 1, 8, 0, tzinfo=UTC)  # before the fake's resets
     for run in range(runs + 1):
         api.refill_budgets()  # an hour later: a new window of 60
         clock = start + timedelta(hours=run)
         asked = [ask(n, previous=known.get(ident(f"github_repo:{n}"))) for n in names]
-        due = sorted(asked, key=lambda r: (_stamp(r.previous), r.ref))[: min(repos, 55)]
+        due = sorted(asked, key=lambda r: (_stamp(r.previous), REF(r.identifier)))
+        due = due[: min(repos, 55)]
         results, ctx, _ = fetch(api, asked, now=clock)
-        sent = sorted(ref for ref, r in results.items() if r.status is Status.OK)
-        assert sent == sorted(r.ref for r in due)  # exactly the oldest 55 (or all)
+        sent = sorted((e for e, r in results.items() if r.status is Status.OK), key=REF)
+        assert sent == sorted((r.identifier for r in due), key=REF)  # the oldest 55 (or all)
         assert not [r for r in results.values() if r.status is Status.ERROR]
         assert ctx.stats.requests == len(sent) <= 60
         for ref in sent:
@@ -457,7 +459,7 @@ def test_429_with_retry_after_is_retried(api: FakeAPI) -> None:
     results, ctx, _ = fetch(api, ["busy/repo"])
     got = results[ident("github_repo:busy/repo")]
     assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 2
+    assert ctx.stats.answers[ident(got.ref)].attempts == 2
     assert [r.status for r in api.requests] == [429, 200]
 
 
@@ -488,7 +490,7 @@ def test_a_transport_fault_is_retried_or_ends_in_error(
     got = results[ident("github_repo:o/r")]
     assert got.status is status
     assert error is None if status is Status.OK else error in (got.provenance.error or "")
-    assert ctx.stats.answers[got.ref].attempts == attempts
+    assert ctx.stats.answers[ident(got.ref)].attempts == attempts
 
 
 def test_permanent_500_ends_in_error(api: FakeAPI) -> None:
@@ -498,8 +500,8 @@ def test_permanent_500_ends_in_error(api: FakeAPI) -> None:
     got = results[ident("github_repo:down/repo")]
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/down/repo: HTTP 500"
-    assert ctx.stats.answers[got.ref].http_status == 500
-    assert ctx.stats.answers[got.ref].attempts == 3
+    assert ctx.stats.answers[ident(got.ref)].http_status == 500
+    assert ctx.stats.answers[ident(got.ref)].attempts == 3
     assert got.provenance.fetched_at is None
     assert ctx.stats.requests == 3
 
@@ -512,7 +514,7 @@ def test_timeout_is_retried(api: FakeAPI) -> None:
     assert time.monotonic() - started < 3
     got = results[ident("github_repo:sleepy/repo")]
     assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 2
+    assert ctx.stats.answers[ident(got.ref)].attempts == 2
 
 
 def test_persistent_timeout_ends_in_error(api: FakeAPI) -> None:
@@ -523,7 +525,7 @@ def test_persistent_timeout_ends_in_error(api: FakeAPI) -> None:
     got = results[ident("github_repo:sleepy/repo")]
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/sleepy/repo: timed out"
-    assert ctx.stats.answers[got.ref].attempts == 2
+    assert ctx.stats.answers[ident(got.ref)].attempts == 2
 
 
 def test_subpaths_checked_over_rest(api: FakeAPI) -> None:
@@ -588,7 +590,7 @@ def test_graphql_batches_with_a_token(api: FakeAPI) -> None:
     assert ctx.stats.rate_limit_spent == 3
     assert sorted(advanced) == [20, 50, 50]
     got = results[ident("github_repo:batch/repo-007")]
-    assert ctx.stats.answers[got.ref].http_status == 200
+    assert ctx.stats.answers[ident(got.ref)].http_status == 200
     assert isinstance(got.data, RepoMeta)
     assert got.data.full_name == "batch/repo-007"
 
@@ -662,7 +664,7 @@ def test_graphql_server_error_fails_the_batch(api: FakeAPI) -> None:
     for got in results.values():
         assert got.status is Status.ERROR
         assert got.provenance.error == "POST /graphql: HTTP 502"
-        assert ctx.stats.answers[got.ref].attempts == 3
+        assert ctx.stats.answers[ident(got.ref)].attempts == 3
 
 
 def test_graphql_partial_errors_are_read_alias_by_alias() -> None:
@@ -755,11 +757,11 @@ def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_
     for name in names:
         api.add_repo(name, stars=1)
     settings = make_settings(api, cache=tmp_path / "cache")
-    wanted = {f"github_repo:{n}": Request(Identifier(kind=Kind.GITHUB_REPO, key=n)) for n in names}
+    wanted = {(i := Identifier(kind=Kind.GITHUB_REPO, key=n)): Request(i) for n in names}
     old = datetime(2026, 1, 1, tzinfo=UTC)
-    known = {"github_repo:stage/repo-11": build.repo("stage/repo-11", 0, fetched_at=old)}
+    known = {ident("github_repo:stage/repo-11"): build.repo("stage/repo-11", 0, fetched_at=old)}
 
-    def run(previous: Mapping[str, Result]) -> FetchReport:
+    def run(previous: Mapping[Identifier, Result]) -> FetchReport:
         api.set_rate_limit(10)  # the probe and 4 more
         with Cache(settings.cache, settings.ttls) as cache:
             job = fetch_all(wanted, [GitHubSource(settings)], settings, cache, previous)
@@ -767,12 +769,12 @@ def test_waiting_repositories_keep_their_values_fail_nothing_and_are_asked_next_
 
     first = run(known)
     answers = first.stats["github"].answers
-    fetched = sorted(r for r in first.results if r in answers and answers[r].http_status == 200)
+    fetched = sorted(r.ref for r in first.results if r in answers and answers[r].http_status == 200)
     assert fetched == [f"github_repo:stage/repo-{i}" for i in (0, 1, 10, 2, 3)]  # by ref
     assert first.failed == {}
     kept = first.results[ident("github_repo:stage/repo-11")]
     assert kept.status is Status.OK
-    assert kept.data == known[kept.ref].data
+    assert kept.data == known[ident(kept.ref)].data
     assert kept.provenance.fetched_at == old
     rest = [first.results[ident(f"github_repo:stage/repo-{i}")] for i in range(4, 10)]
     assert {r.status for r in rest} == {Status.SKIPPED}

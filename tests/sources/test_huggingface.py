@@ -65,9 +65,9 @@ def fetch(
 
 def one(api: FakeAPI, kind: Kind, key: str, **kwargs: Any) -> tuple[Result, FetchContext]:
     results, ctx, advanced = fetch(api, [(kind, key)], **kwargs)
-    assert list(results) == [f"{kind.value}:{key}"]
+    assert list(results) == [Identifier(kind, key)]
     assert sum(advanced) == 1
-    return results[f"{kind.value}:{key}"], ctx
+    return results[Identifier(kind, key)], ctx
 
 
 def meta(found: Result) -> HubMeta:
@@ -103,7 +103,7 @@ def test_model_reads_the_expanded_properties(api: FakeAPI) -> None:
     )
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
     assert found.status is Status.OK
-    assert ctx.stats.answers[found.ref] == Answer(200, 1)
+    assert ctx.stats.answers[ident(found.ref)] == Answer(200, 1)
     assert meta(found) == HubMeta(
         hub_kind="model",
         id="acme/tiny-lm",
@@ -213,7 +213,7 @@ def test_no_tagged_model_is_an_empty_fact_and_a_missing_paper_page_not_found(
         results[ident("hf_paper:2401.99999")],
     )
     assert (listed.status, tagged(listed).models) == (Status.OK, [])
-    assert (page.status, ctx.stats.answers[page.ref].http_status, page.data) == (
+    assert (page.status, ctx.stats.answers[ident(page.ref)].http_status, page.data) == (
         Status.NOT_FOUND,
         404,
         None,
@@ -255,7 +255,7 @@ def test_missing_and_private_entities_are_not_found(api: FakeAPI) -> None:
     assert sum(advanced) == len(items)
     for found in results.values():
         assert found.status is Status.NOT_FOUND, found
-        assert ctx.stats.answers[found.ref] == Answer(404, 1)
+        assert ctx.stats.answers[ident(found.ref)] == Answer(404, 1)
         assert found.data is None
     assert len(api.requests) == len(items) + 1  # the org name is also tried as a user
 
@@ -284,7 +284,7 @@ def test_rate_limited_429_waits_as_told_then_succeeds(api: FakeAPI) -> None:
     started = time.monotonic()
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm", policy=policy)
     assert time.monotonic() - started >= 0.9  # `RateLimit: "api";r=0;t=1` + `Retry-After: 1`
-    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 2)
+    assert (found.status, ctx.stats.answers[ident(found.ref)].attempts) == (Status.OK, 2)
     assert [r.status for r in api.requests] == [429, 200]
     assert ctx.stats.requests == 2
 
@@ -293,7 +293,7 @@ def test_server_error_burst_then_recovery(api: FakeAPI) -> None:
     api.add_model("acme/tiny-lm")
     api.fault("hub", "503", times=2)
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 3)
+    assert (found.status, ctx.stats.answers[ident(found.ref)].attempts) == (Status.OK, 3)
 
 
 def test_permanent_server_error_gives_up_after_the_policy(api: FakeAPI) -> None:
@@ -301,7 +301,7 @@ def test_permanent_server_error_gives_up_after_the_policy(api: FakeAPI) -> None:
     api.fault("hub", "500")
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
     assert found.status is Status.ERROR
-    assert ctx.stats.answers[found.ref] == Answer(500, 3)
+    assert ctx.stats.answers[ident(found.ref)] == Answer(500, 3)
     assert found.provenance.error == "Hub model acme/tiny-lm: HTTP 500"
     assert len(api.requests) == ctx.stats.requests == 3
 
@@ -323,7 +323,7 @@ def test_timeout_applies_to_every_call_and_is_retried(api: FakeAPI, kind: Kind, 
     started = time.monotonic()
     found, ctx = one(api, kind, key)
     assert time.monotonic() - started < 3 * TIMEOUT + 1.5
-    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.ERROR, 3)
+    assert (found.status, ctx.stats.answers[ident(found.ref)].attempts) == (Status.ERROR, 3)
     assert "Timeout" in (found.provenance.error or "")
     assert len(api.requests) == 3
 
@@ -333,7 +333,7 @@ def test_transport_failures_are_retried(api: FakeAPI, fault: str) -> None:
     api.add_model("acme/tiny-lm", likes=5)
     api.fault("hub", fault, times=1, seconds=10)
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, ctx.stats.answers[found.ref].attempts, meta(found).likes) == (
+    assert (found.status, ctx.stats.answers[ident(found.ref)].attempts, meta(found).likes) == (
         Status.OK,
         2,
         5,
@@ -347,7 +347,7 @@ def test_tagged_models_are_retried_by_the_policy_not_by_the_library(api: FakeAPI
     started = time.monotonic()
     found, ctx = one(api, Kind.HF_PAPER_MODELS, "2306.07629")
     assert time.monotonic() - started < 1
-    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 3)
+    assert (found.status, ctx.stats.answers[ident(found.ref)].attempts) == (Status.OK, 3)
     assert [m.id for m in tagged(found).models] == ["acme/tiny-lm"]
     api.fault("hub", "429", retry_after=60)
     failed, _ = one(api, Kind.HF_PAPER_MODELS, "2306.07629", policy=RetryPolicy(attempts=1))
@@ -360,7 +360,7 @@ def test_connection_resets_give_up_after_the_policy(api: FakeAPI) -> None:
     api.add_model("acme/tiny-lm")
     api.fault("hub", "reset")
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.ERROR, 3)
+    assert (found.status, ctx.stats.answers[ident(found.ref)].attempts) == (Status.ERROR, 3)
     assert "Hub model acme/tiny-lm: " in (found.provenance.error or "")
 
 
@@ -375,7 +375,7 @@ def test_malformed_answer_is_a_permanent_error(
     api.add_paper_page("2306.07629")
     api.fault("hub", fault)
     found, ctx = one(api, kind, "2306.07629")
-    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.ERROR, 1)
+    assert (found.status, ctx.stats.answers[ident(found.ref)].attempts) == (Status.ERROR, 1)
     assert found.provenance.error == f"{what}2306.07629: malformed answer (JSONDecodeError)"
     assert len(api.requests) == 1
 
@@ -469,7 +469,7 @@ def test_library_offline_switch_does_not_apply(
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     api.add_model("acme/tiny-lm")
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm")
-    assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.OK, 1)
+    assert (found.status, ctx.stats.answers[ident(found.ref)].attempts) == (Status.OK, 1)
 
 
 def test_renamed_repo_is_moved_and_case_is_not_a_rename(api: FakeAPI) -> None:

@@ -58,9 +58,9 @@ def fetch(
 
 def one(api: FakeAPI, kind: Kind, key: str, **overrides: Any) -> Result:
     results, _, advanced = fetch(api, [(kind, key)], **overrides)
-    assert list(results) == [f"{kind.value}:{key}"]
+    assert list(results) == [Identifier(kind, key)]
     assert sum(advanced) == 1
-    return results[f"{kind.value}:{key}"]
+    return results[Identifier(kind, key)]
 
 
 def meta(found: Result) -> PageMeta:
@@ -93,7 +93,10 @@ def test_a_pmlr_page_gives_title_authors_venue_and_date(api: FakeAPI) -> None:
     results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
     got = results[ident(f"pmlr:{JSQ}")]
     assert got.status is Status.OK
-    assert (got.provenance.source, ctx.stats.answers[got.ref].http_status) == ("landing", 200)
+    assert (got.provenance.source, ctx.stats.answers[ident(got.ref)].http_status) == (
+        "landing",
+        200,
+    )
     data = meta(got)
     assert data.title == (
         "Compressing Large Language Models by Joint Sparsification and Quantization"
@@ -139,7 +142,7 @@ def test_an_openreview_forum_gives_its_online_date_and_journal(api: FakeAPI) -> 
 def test_unknown_pages_are_not_found_without_a_retry(api: FakeAPI) -> None:
     results, ctx, advanced = fetch(api, [(Kind.PMLR, "v1/nope"), (Kind.OPENREVIEW, "nope")])
     assert {r.status for r in results.values()} == {Status.NOT_FOUND}
-    assert {ctx.stats.answers[r.ref].http_status for r in results.values()} == {404}
+    assert {ctx.stats.answers[ident(r.ref)].http_status for r in results.values()} == {404}
     assert sorted(pages(api)) == ["/forum", "/v1/nope.html"]
     assert sum(advanced) == 2
 
@@ -249,9 +252,9 @@ def test_tags_in_the_body_are_read_when_the_head_has_none() -> None:
 def test_a_page_over_the_cap_is_malformed_and_not_retried(api: FakeAPI, filler: int) -> None:
     api.add_landing_page("pmlr", JSQ, extra_body="<p>filler</p>" * filler)
     results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
-    found = results[f"{Kind.PMLR.value}:{JSQ}"]
+    found = results[Identifier(Kind.PMLR, JSQ)]
     assert found.status is Status.ERROR
-    assert ctx.stats.answers[found.ref].attempts == 1
+    assert ctx.stats.answers[ident(found.ref)].attempts == 1
     assert len(pages(api)) == 1
     assert "larger than 2,097,152 bytes" in (found.provenance.error or "")
 
@@ -300,7 +303,7 @@ def test_a_transient_failure_is_retried(api: FakeAPI, kind: str) -> None:
     results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)], timeout=0.5)
     got = results[ident(f"pmlr:{JSQ}")]
     assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 2
+    assert ctx.stats.answers[ident(got.ref)].attempts == 2
     assert len(pages(api)) == 2
 
 
@@ -309,7 +312,7 @@ def test_a_429_is_retried_then_answered(api: FakeAPI) -> None:
     api.fault("landing", "429", times=1, retry_after=1)
     results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
     got = results[ident(f"pmlr:{JSQ}")]
-    assert (got.status, ctx.stats.answers[got.ref].attempts) == (Status.OK, 2)
+    assert (got.status, ctx.stats.answers[ident(got.ref)].attempts) == (Status.OK, 2)
 
 
 def test_a_failure_that_lasts_ends_in_error(api: FakeAPI) -> None:
@@ -318,7 +321,7 @@ def test_a_failure_that_lasts_ends_in_error(api: FakeAPI) -> None:
     results, ctx, _ = fetch(api, [(Kind.PMLR, JSQ)])
     got = results[ident(f"pmlr:{JSQ}")]
     assert got.status is Status.ERROR
-    assert ctx.stats.answers[got.ref].http_status == 503
+    assert ctx.stats.answers[ident(got.ref)].http_status == 503
     assert got.provenance.error == f"PMLR page {JSQ}: HTTP 503"
     assert len(pages(api)) == 4  # the policy's attempts
 

@@ -26,7 +26,7 @@ KEY = "s2-FAKE-key-aB3cD4eF5gH6"
 
 def fetch(
     api: FakeAPI, keys: Sequence[str], *, source: ScholarSource | None = None, **overrides: Any
-) -> tuple[dict[str, Result], FetchContext]:
+) -> tuple[dict[Identifier, Result], FetchContext]:
     settings = dataclasses.replace(
         Settings(endpoints=Endpoints(scholar=api.base_url), s2_delay=0, retry_wait=False),
         **overrides,
@@ -133,7 +133,7 @@ def test_a_429_is_retried_then_answered(api: FakeAPI) -> None:
     results, ctx = fetch(api, ["arxiv:2305.18290"])
     got = results[ident("scholar:arxiv:2305.18290")]
     assert got.status is Status.OK
-    assert ctx.stats.answers[got.ref].attempts == 2
+    assert ctx.stats.answers[ident(got.ref)].attempts == 2
 
 
 @pytest.mark.parametrize("kind", ["malformed", "empty", "404"])
@@ -218,8 +218,8 @@ def test_a_batch_refused_because_of_one_id_is_halved_until_the_others_are_answer
     results, ctx = fetch(api, keys)
     bad = results[ident("scholar:arxiv:2305.00005")]
     assert bad.status is Status.ERROR
-    assert ctx.stats.answers[bad.ref].http_status == 500
-    assert {k for k, r in results.items() if r.status is Status.OK} == {
+    assert ctx.stats.answers[ident(bad.ref)].http_status == 500
+    assert {k.ref for k, r in results.items() if r.status is Status.OK} == {
         f"scholar:{k}" for k in keys if k != "arxiv:2305.00005"
     }
     sizes = [len(b) for b in batches(api)]
@@ -238,10 +238,10 @@ def test_refused_ids_are_isolated_wherever_they_sit(
     bad = {keys[n] for n in poisoned}
     api.scholar.poison.update(k.replace("arxiv:", "ARXIV:") for k in bad)
     results, _ = fetch(api, keys)
-    assert {k for k, r in results.items() if r.status is Status.ERROR} >= {
+    assert {k.ref for k, r in results.items() if r.status is Status.ERROR} >= {
         f"scholar:{k}" for k in bad
     }
-    answered = {k for k, r in results.items() if r.status is Status.OK}
+    answered = {k.ref for k, r in results.items() if r.status is Status.OK}
     if len(poisoned) == 1:  # one refused id: halving isolates it, every other is answered
         assert answered == {f"scholar:{k}" for k in keys if k not in bad}
     else:  # in both halves: that looks like the server's failure, and halving stops there
