@@ -106,7 +106,7 @@ def test_resolve_writes_the_companions_plan_fetches() -> None:
     for link in (link for record in records for link in record.links):
         assert link.also == [c.ref for c in companions(link.id)]
     planned = entities(records)
-    assert list(planned) == [
+    assert [i.ref for i in planned] == [
         "arxiv:2401.00001",
         "doi:10.1234/x",
         "github_repo:a/b",

@@ -34,7 +34,7 @@ from enrich.document import Document, Table
 from enrich.errors import InputError
 from enrich.jsonout import render_json
 from enrich.metadata import HubMeta, RepoMeta
-from enrich.models import Change, Dataset, Link, Result, RowRecord, Scalar, Status
+from enrich.models import Change, Dataset, Entities, Link, Result, RowRecord, Scalar, Status, by_ref
 from enrich.parse import markdown, parse
 from enrich.pipeline import TIMELINE_NAME
 from enrich.render import escape_cell, render_document
@@ -197,7 +197,7 @@ def rendered() -> str:
     records = [r for r in data.records if r.file == SEED_PATH]
     columns = select(Settings().columns)
     return render_document(
-        seed_document(), records, data.entities, columns, "../seeds", TIMELINE_NAME
+        seed_document(), records, data.results, columns, "../seeds", TIMELINE_NAME
     )
 
 
@@ -449,11 +449,12 @@ def comparable(records: tuple[RowRecord, ...]) -> list[tuple[str, dict[str, str]
     return [(r.id, r.cells, r.links) for r in records]
 
 
-def titles_of(document: Document, entities: dict[str, Result]) -> dict[str, str]:
+def titles_of(document: Document, entities: Entities) -> dict[str, str]:
     """The titles a run on `document` with `entities` writes: what reading its regenerated
     document back takes off (`earlier_titles` of that run's dataset)."""
     records = list(resolve(document).records)
-    previous = Dataset(seeds=[document.path], records=records, entities=entities, diagnostics=[])
+    named = by_ref(entities)
+    previous = Dataset(seeds=[document.path], records=records, entities=named, diagnostics=[])
     return earlier_titles(previous)
 
 
@@ -473,7 +474,7 @@ def test_regenerated_document_renders_to_itself() -> None:
     document = parse(rendered(), "output/slm-survey.md")
     records = resolve(document).records
     columns = select(Settings().columns)
-    again = render_document(document, records, data.entities, columns, ".", TIMELINE_NAME)
+    again = render_document(document, records, data.results, columns, ".", TIMELINE_NAME)
     assert again == rendered()
 
 
@@ -508,14 +509,14 @@ def test_regenerated_document_rendered_without_columns_is_its_seed_again() -> No
 def render_all(document: Document, columns: tuple[str, ...]) -> str:
     """`document` rendered with the fixture's facts, re-pointing nothing."""
     records = resolve(document).records
-    return render_document(document, records, dataset().entities, select(columns), ".")
+    return render_document(document, records, dataset().results, select(columns), ".")
 
 
 def test_no_columns_and_no_re_pointing_give_back_the_source() -> None:
     data = dataset()
     records = data.records
     seed = SEED.read_text(encoding="utf-8")
-    assert render_document(seed_document(), records, data.entities, (), ".") == seed
+    assert render_document(seed_document(), records, data.results, (), ".") == seed
 
 
 # ------------------------------------------------------------------------------ shapes
@@ -527,14 +528,11 @@ def render_text(text: str, columns: tuple[str, ...] = ("stars",), base: str = ".
     return render_document(document, records, ENTITIES, select(columns), base)
 
 
-ENTITIES = {
-    r.ref: r
-    for r in (
-        build.paper("2306.07629", "First paper"),
-        build.paper("2401.00001", "Second paper"),
-        build.repo("a/b", 1234, license_spdx="MIT"),
-    )
-}
+ENTITIES = build.by_id(
+    build.paper("2306.07629", "First paper"),
+    build.paper("2401.00001", "Second paper"),
+    build.repo("a/b", 1234, license_spdx="MIT"),
+)
 PAPER = "[p](https://arxiv.org/abs/2306.07629)"
 
 
@@ -714,7 +712,7 @@ def test_code_spans_and_footnotes_are_not_re_pointed() -> None:
 def test_a_fetched_title_is_not_re_pointed() -> None:
     """Regression: titles were added before relative links were re-pointed, so a title
     holding `](img/x)` was rewritten as if it were a link of the seed."""
-    entities = {**ENTITIES, "arxiv:2306.07629": build.paper("2306.07629", "see ](img/x) 'src='a'")}
+    entities = {**ENTITIES, **build.by_id(build.paper("2306.07629", "see ](img/x) 'src='a'"))}
     document = parse(f"| A |\n|---|\n| {PAPER} |\n")
     records = resolve(document).records
     out = render_document(document, records, entities, select(["stars"]), "../seeds")
@@ -865,7 +863,7 @@ ROW = (
 )
 
 
-def _fetched_entities(title: str, license_: str, description: str, hub: str) -> dict[str, Result]:
+def _fetched_entities(title: str, license_: str, description: str, hub: str) -> Entities:
     paper = build.paper("2306.07629", title)
     repository = build.repo(
         "a/b", 12_345, license_spdx=license_, description=description, homepage=description
@@ -874,7 +872,7 @@ def _fetched_entities(title: str, license_: str, description: str, hub: str) -> 
     model = build.result(
         "hf_model:o/m", data, Status.STALE, source="huggingface", error=description
     )
-    return {r.ref: r for r in (paper, repository, model)}
+    return build.by_id(paper, repository, model)
 
 
 @settings(max_examples=150, deadline=None, database=None)

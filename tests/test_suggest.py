@@ -27,7 +27,7 @@ from enrich.suggest import (
     row_suggestions,
     suggestions,
 )
-from tests.builders import hub, ident
+from tests.builders import by_id, hub, ident
 
 ARXIV, GITHUB, HF = "https://arxiv.org/abs/", "https://github.com/", "https://huggingface.co/"
 WIDE = " " * 45
@@ -60,21 +60,18 @@ def tagged(*models: tuple[str, int | None]) -> list[TaggedModel]:
     return [TaggedModel(id=name, downloads=downloads) for name, downloads in models]
 
 
-ENTITIES = {
-    r.ref: r
-    for r in (
-        hub("hf_paper:2401.00001", github_repo="https://github.com/alpha/alpha", upvotes=4),
-        hub(
-            "hf_paper_models:2401.00001",
-            models=tagged(("a/small", 10), ("a/big", 1_000), ("a/mid", 100), ("a/z", None)),
-        ),
-        hub("hf_paper:2401.00002", github_repo="https://github.com/other/repo"),
-        hub("hf_paper_models:2401.00002", models=tagged(("beta/beta-7b", 5))),
-        hub("hf_paper:2401.00005", github_repo="https://github.com/eps/eps"),
-        hub("hf_paper:2401.00006", github_repo="https://github.com/T/t"),
-        hub("hf_paper_models:2401.00006", models=tagged(("t/w", 9), ("T/x", 1))),
-    )
-}
+ENTITIES = by_id(
+    hub("hf_paper:2401.00001", github_repo="https://github.com/alpha/alpha", upvotes=4),
+    hub(
+        "hf_paper_models:2401.00001",
+        models=tagged(("a/small", 10), ("a/big", 1_000), ("a/mid", 100), ("a/z", None)),
+    ),
+    hub("hf_paper:2401.00002", github_repo="https://github.com/other/repo"),
+    hub("hf_paper_models:2401.00002", models=tagged(("beta/beta-7b", 5))),
+    hub("hf_paper:2401.00005", github_repo="https://github.com/eps/eps"),
+    hub("hf_paper:2401.00006", github_repo="https://github.com/T/t"),
+    hub("hf_paper_models:2401.00006", models=tagged(("t/w", 9), ("T/x", 1))),
+)
 
 
 # ------------------------------------------------------------------------------ gaps
@@ -96,7 +93,7 @@ def test_tables_without_the_columns_have_no_gap() -> None:
 
 def test_discovery_asks_only_for_what_rows_lack() -> None:
     found = discovery(records())
-    assert list(found) == [
+    assert [i.ref for i in found] == [
         "hf_paper:2401.00001",
         "hf_paper:2401.00005",
         "hf_paper_models:2401.00001",
@@ -161,13 +158,13 @@ def test_what_the_row_links_already_is_never_suggested_again() -> None:
     ],
 )
 def test_only_a_repository_is_a_code_candidate(repo: str | None) -> None:
-    entities = {"hf_paper:2401.00001": hub("hf_paper:2401.00001", github_repo=repo)}
+    entities = by_id(hub("hf_paper:2401.00001", github_repo=repo))
     assert row_suggestions(row("Alpha"), entities) == []
 
 
 def test_an_org_or_odd_model_id_is_never_a_candidate() -> None:
     models = tagged(("gpt2", 9), ("a/b c", 8), ("a/ok", 1))
-    entities = {"hf_paper_models:2401.00002": hub("hf_paper_models:2401.00002", models=models)}
+    entities = by_id(hub("hf_paper_models:2401.00002", models=models))
     assert [s.url for s in row_suggestions(row("Beta"), entities)] == [
         "https://huggingface.co/a/ok"
     ]
@@ -185,7 +182,7 @@ def test_an_org_or_odd_model_id_is_never_a_candidate() -> None:
 )
 def test_suggestions_need_fetched_facts(status: Status, expected: int) -> None:
     ref = "hf_paper:2401.00005"
-    entities = {ref: hub(ref, status, github_repo="https://github.com/eps/eps")}
+    entities = by_id(hub(ref, status, github_repo="https://github.com/eps/eps"))
     assert len(row_suggestions(row("Eps"), entities)) == expected
 
 
@@ -365,5 +362,5 @@ def test_discovery_can_be_turned_off_in_the_project_config(tmp_path: Path) -> No
     for discover, expected in ((True, 5), (False, 1)):  # Eps links its paper page
         config = Settings(**folders, offline=True, discover=discover)  # type: ignore[arg-type]
         dataset = pipeline.run(config, sources=()).dataset
-        asked = [ref for ref in dataset.entities if ref in discovery(dataset.records)]
+        asked = [i for i in dataset.results if i in discovery(dataset.records)]
         assert len(asked) == expected

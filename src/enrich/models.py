@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, Self
 from operator import attrgetter
 
 from pydantic import AwareDatetime, Field
@@ -329,6 +330,13 @@ class Dataset(Record):
         """`entities` by `Identifier` (the JSON boundary, the other way): what the stages
         read. Worked out once per dataset (a frozen record: `entities` never changes)."""
         return {Identifier.of_ref(ref): result for ref, result in self.entities.items()}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (`update`d); `results` is worked out again from its own `entities`:
+        pydantic copies the instance's `__dict__`, where the cached value lives."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("results", None)
+        return copied
 
 
 def utc(moment: datetime) -> datetime:
