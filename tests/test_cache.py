@@ -208,7 +208,10 @@ def test_ttl_is_per_source(cache: Cache) -> None:
     cache.put("arxiv", paper_result(), now=T0)
     cache.put("github", paper_result(), now=T0)
     later = T0 + 120  # past github's 60 s, within arxiv's hour
-    arxiv, github = cache.get("arxiv", build.ident(ref), now=later), cache.get("github", build.ident(ref), now=later)
+    arxiv, github = (
+        cache.get("arxiv", build.ident(ref), now=later),
+        cache.get("github", build.ident(ref), now=later),
+    )
     assert arxiv is not None
     assert github is not None
     assert arxiv.fresh is True

@@ -20,8 +20,8 @@ from enrich.columns import (
 from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.metadata import PageMeta, PaperMeta, RepoMeta
-from enrich.models import Kind, Result, RowRecord, Status
-from tests.builders import link, record, repo, result
+from enrich.models import Entities, Kind, RowRecord, Status
+from tests.builders import ident, link, record, repo, result
 
 MOMENT = datetime(2023, 5, 29, 17, 0, tzinfo=UTC)
 
@@ -118,20 +118,20 @@ REPO = link("https://github.com/a/b", Kind.GITHUB_REPO, "a/b")
 MODEL = link("https://huggingface.co/o/m", Kind.HF_MODEL, "o/m")
 
 
-def values(row: RowRecord, entities: dict[str, Result]) -> dict[str, str]:
+def values(row: RowRecord, entities: Entities) -> dict[str, str]:
     facts = row_facts(row, entities)
     return {name: column.value(facts) for name, column in COLUMNS.items()}
 
 
 def test_each_column_shows_its_fact() -> None:
     entities = {
-        "arxiv:2305.18290": result("arxiv:2305.18290", PAPER),
-        "github_repo:a/b": repo("a/b", 12_345, license_spdx="Apache-2.0", pushed_at=MOMENT),
-        "hf_model:o/m": result(
+        ident("arxiv:2305.18290"): result("arxiv:2305.18290", PAPER),
+        ident("github_repo:a/b"): repo("a/b", 12_345, license_spdx="Apache-2.0", pushed_at=MOMENT),
+        ident("hf_model:o/m"): result(
             "hf_model:o/m",
             {"type": "hub", "hub_kind": "model", "id": "o/m", "downloads": 2_500_000, "likes": 42},
         ),
-        "scholar:arxiv:2305.18290": result("scholar:arxiv:2305.18290", SCHOLAR),
+        ident("scholar:arxiv:2305.18290"): result("scholar:arxiv:2305.18290", SCHOLAR),
     }
     assert values(record(ARXIV, REPO, MODEL), entities) == {
         "stars": "12.3k",
@@ -148,14 +148,14 @@ def test_a_paper_linked_by_doi_shows_the_arxiv_paper_semantic_scholar_names() ->
     """QLoRA is linked by its ACM DOI only; its Semantic Scholar record names arXiv
     2305.14314 (here 2305.18290), whose first-published month the row then shows."""
     entities = {
-        "arxiv:2305.18290": result("arxiv:2305.18290", PAPER),
-        "scholar:doi:10.5555/3666122.3666563": result(
+        ident("arxiv:2305.18290"): result("arxiv:2305.18290", PAPER),
+        ident("scholar:doi:10.5555/3666122.3666563"): result(
             "scholar:doi:10.5555/3666122.3666563", SCHOLAR
         ),
     }
     shown = values(record(DOI), entities)
     assert (shown["published"], shown["citations"]) == ("2023-05", "12.3k")
-    del entities["arxiv:2305.18290"]
+    del entities[ident("arxiv:2305.18290")]
     assert values(record(DOI), entities)["published"] == ""
 
 
@@ -171,13 +171,18 @@ PAGE = {
 
 def test_a_paper_without_arxiv_is_dated_by_semantic_scholar_else_its_landing_page() -> None:
     """arXiv first, then Semantic Scholar's date (or year), then the landing page's."""
-    page = {"pmlr:v235/guo24g": result("pmlr:v235/guo24g", PAGE, Status.STALE)}
+    page = {ident("pmlr:v235/guo24g"): result("pmlr:v235/guo24g", PAGE, Status.STALE)}
     assert values(record(PMLR), page)["published"] == f"2024-07{STALE_MARK}"
-    assert row_facts(record(PMLR), page).title == (page["pmlr:v235/guo24g"], PageMeta(**PAGE))
-    year_only = {"pmlr:v235/guo24g": result("pmlr:v235/guo24g", {**PAGE, "publication_date": None})}
+    assert row_facts(record(PMLR), page).title == (
+        page[ident("pmlr:v235/guo24g")],
+        PageMeta(**PAGE),
+    )
+    year_only = {
+        ident("pmlr:v235/guo24g"): result("pmlr:v235/guo24g", {**PAGE, "publication_date": None})
+    }
     assert values(record(PMLR), year_only)["published"] == "2024"
     dated = {**SCHOLAR, "publication_date": "2023-10-20"}
-    known = {"scholar:doi:10.5555/3666122.3666563": result("scholar:doi:x", dated)}
+    known = {ident("scholar:doi:10.5555/3666122.3666563"): result("scholar:doi:x", dated)}
     found = row_facts(record(DOI, PMLR), {**known, **page}).published
     assert found is not None
     assert (found.year, found.day) == (2023, date(2023, 10, 20))
@@ -185,8 +190,8 @@ def test_a_paper_without_arxiv_is_dated_by_semantic_scholar_else_its_landing_pag
 
 def test_missing_facts_are_blank() -> None:
     entities = {
-        "github_repo:a/b": repo("a/b", 5),
-        "hf_model:o/m": result("hf_model:o/m", None, Status.NOT_FOUND),
+        ident("github_repo:a/b"): repo("a/b", 5),
+        ident("hf_model:o/m"): result("hf_model:o/m", None, Status.NOT_FOUND),
     }
     shown = values(record(REPO, MODEL), entities)
     assert shown == {
@@ -225,7 +230,7 @@ def test_a_column_shows_only_data_of_its_own_type(facts: RowFacts) -> None:
 
 
 def test_stale_values_are_marked_blank_ones_are_not() -> None:
-    entities = {"github_repo:a/b": repo("a/b", 1_500, Status.STALE)}
+    entities = {ident("github_repo:a/b"): repo("a/b", 1_500, Status.STALE)}
     shown = values(record(REPO), entities)
     assert shown["stars"] == f"1.5k{STALE_MARK}"
     assert shown["license"] == ""  # nothing known: no mark on nothing
@@ -233,8 +238,8 @@ def test_stale_values_are_marked_blank_ones_are_not() -> None:
 
 
 def test_a_moved_repository_shows_its_new_facts_unmarked() -> None:
-    entities = {"github_repo:a/b": repo("a/c", 77, Status.MOVED)}
-    entities["github_repo:a/b"] = entities["github_repo:a/b"].model_copy(
+    entities = {ident("github_repo:a/b"): repo("a/c", 77, Status.MOVED)}
+    entities[ident("github_repo:a/b")] = entities[ident("github_repo:a/b")].model_copy(
         update={"ref": "github_repo:a/b", "moved_to": "github_repo:a/c"}
     )
     assert values(record(REPO), entities)["stars"] == "77"
@@ -243,9 +248,9 @@ def test_a_moved_repository_shows_its_new_facts_unmarked() -> None:
 def test_the_first_linked_entity_with_facts_counts() -> None:
     gone = link("https://github.com/x/gone", Kind.GITHUB_REPO, "x/gone")
     entities = {
-        "github_repo:x/gone": result("github_repo:x/gone", None, Status.NOT_FOUND),
-        "github_repo:a/b": repo("a/b", 9),
-        "github_repo:c/d": repo("c/d", 1_000_000),
+        ident("github_repo:x/gone"): result("github_repo:x/gone", None, Status.NOT_FOUND),
+        ident("github_repo:a/b"): repo("a/b", 9),
+        ident("github_repo:c/d"): repo("c/d", 1_000_000),
     }
     other = link("https://github.com/c/d", Kind.GITHUB_REPO, "c/d")
     assert values(record(gone, REPO, other), entities)["stars"] == "9"
@@ -259,8 +264,8 @@ def test_a_hub_paper_page_counts_as_its_arxiv_paper_but_not_as_a_model() -> None
         also=["arxiv:2305.18290"],
     )
     entities = {
-        "arxiv:2305.18290": result("arxiv:2305.18290", PAPER),
-        "hf_paper:2305.18290": result(
+        ident("arxiv:2305.18290"): result("arxiv:2305.18290", PAPER),
+        ident("hf_paper:2305.18290"): result(
             "hf_paper:2305.18290",
             {"type": "hub", "hub_kind": "paper", "id": "2305.18290", "upvotes": 3},
         ),
@@ -273,7 +278,7 @@ def test_a_hub_paper_page_counts_as_its_arxiv_paper_but_not_as_a_model() -> None
 def test_org_and_collection_pages_have_no_downloads() -> None:
     org = link("https://huggingface.co/codellama", Kind.HF_ORG, "codellama")
     entities = {
-        "hf_org:codellama": result(
+        ident("hf_org:codellama"): result(
             "hf_org:codellama", {"type": "hub", "hub_kind": "org", "id": "codellama", "models": 30}
         )
     }

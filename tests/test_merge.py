@@ -12,6 +12,7 @@ from enrich.models import (
     Change,
     Dataset,
     Diagnostic,
+    Identifier,
     Provenance,
     Result,
     RowRecord,
@@ -21,6 +22,7 @@ from enrich.models import (
 from enrich.parse import parse
 from enrich.resolve import resolve
 from tests import builders as build
+from tests.builders import ident
 
 T_OLD = datetime(2024, 1, 1, 0, 0, tzinfo=UTC)
 T_NEW = datetime(2024, 6, 1, 12, 30, tzinfo=UTC)
@@ -65,7 +67,12 @@ def repo(
 
 
 def run(results: dict[str, Result], previous: dict[str, Result]) -> Dataset:
-    return merge(["seed.md"], records(), results, previous, [])
+    """The merge of `results` over `previous`, each spelled here by ref (as in the JSON)."""
+    return merge(["seed.md"], records(), by_ident(results), by_ident(previous), [])
+
+
+def by_ident(named: dict[str, Result]) -> dict[Identifier, Result]:
+    return {ident(ref): result for ref, result in named.items()}
 
 
 def test_a_new_ok_replaces_the_old_value() -> None:
@@ -208,7 +215,7 @@ def test_an_unchanged_refresh_rewrites_no_byte() -> None:
 
 def test_output_is_deterministic_and_sorted() -> None:
     refs = [OTHER, "arxiv:2401.00001", REPO, "arxiv:2306.00978"]
-    results = {ref: repo(ref, n, fetched_at=T_NEW) for n, ref in enumerate(refs)}
+    results = {ident(ref): repo(ref, n, fetched_at=T_NEW) for n, ref in enumerate(refs)}
     diagnostics = [
         Diagnostic(file="seed.md", line=5, severity=Severity.WARNING, code="x", message="m")
     ]

@@ -59,7 +59,7 @@ def hf(name: str) -> Link:
 
 def record(method: str, section: list[str], links: list[Link], year: str = "2024") -> RowRecord:
     cells = {"Method": method, "Year": year, "Paper": "", "Code": ""}
-    rid = links[0].ref if links else method.lower()
+    rid = links[0].id.ref if links else method.lower()
     return build.record(*links, id=rid, file="seeds/x.md", line=0, section=section, cells=cells)
 
 
@@ -229,7 +229,7 @@ def test_a_pmlr_paper_shows_what_its_landing_page_says() -> None:
         publication_date=date(2024, 7, 8),
         url="https://proceedings.mlr.press/v235/guo24g.html",
     )
-    row = row_data(record("JSQ", QUANT, [pmlr]), Facts({pmlr.ref: result(pmlr.ref, page)}))
+    row = row_data(record("JSQ", QUANT, [pmlr]), Facts({pmlr.id: result(pmlr.id.ref, page)}))
     assert row["title"] == page.title
     assert row["authors"] == "Jinyang Guo, Jianyu Wu"
     assert row["published"] == {"sort": "2024-07-08", "text": "2024-07-08"}

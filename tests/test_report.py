@@ -394,7 +394,7 @@ def _with_status(dataset: Dataset, statuses: dict[str, Status]) -> Dataset:
 
 
 def _first(dataset: Dataset, kind: str, *, linked: bool) -> str:
-    refs = {link.ref for record in dataset.records for link in record.links}
+    refs = {link.id.ref for record in dataset.records for link in record.links}
     return next(r for r in sorted(dataset.entities) if r.startswith(kind) and (r in refs) is linked)
 
 

@@ -25,7 +25,7 @@ from enrich.rows import (
 from enrich.suggest import row_suggestions
 from enrich.timeline import groups
 from enrich.timeline import row_name as timeline_name
-from tests.builders import hub
+from tests.builders import hub, ident
 
 
 def rows_of(text: str) -> tuple[RowRecord, ...]:
@@ -74,7 +74,7 @@ def test_every_consumer_names_a_row_read_back_from_json_alike(method: str, shown
     [record] = rows_of(text)
     again = read_back(record)
     assert next(iter(again.cells)) == "Code"  # sorted: the Code cell comes first
-    page = {"hf_paper_models:2401.02385": _tagged_models()}
+    page = {ident("hf_paper_models:2401.02385"): _tagged_models()}
     for one in (record, again):
         assert name_or_id(one) == shown
         assert record_name_cell(one) == method

@@ -114,7 +114,7 @@ def test_every_dated_paper_is_drawn_once() -> None:
     dated = {
         found.ref
         for record in data.records
-        if (found := row_facts(record, data.entities).paper) is not None
+        if (found := row_facts(record, data.results).paper) is not None
     }
     drawn = marks(svg(data))
     # 63 arXiv papers (60 linked, 3 named by Semantic Scholar for DOI and ACL links),
@@ -172,7 +172,7 @@ def test_marks_are_coloured_by_section_as_the_legend_says() -> None:
 def test_no_two_labels_share_a_lane_and_overlap() -> None:
     records = ordered(dataset())
     found = groups(records)
-    facts = Facts(dataset().entities)
+    facts = Facts(dataset().results)
     dates = [date_of(r, facts) for r in records]
     items = dated_marks(records, dates, facts, found.of)
     placed, lanes = pack(items, lambda month: 20 + (month - items[0].month + 0.5) * 13.5)
