@@ -38,6 +38,7 @@ import pytest
 from enrich import output, pipeline
 from enrich.cache import Cache
 from enrich.config import Endpoints, Settings
+from tests.builders import ident
 from tests.conftest import OUTPUTS, SEED, api_env
 from tests.fakeapi import FakeAPI
 
@@ -498,7 +499,7 @@ def test_a_full_cache_is_kept_the_outputs_are_written_and_the_run_says_so(
     assert not [p for p in cache.iterdir() if p.name.startswith("corrupt-")]
     check_complete(folder)  # every fact fetched is in the output
     with Cache(cache, {"arxiv": 3600}) as reopened:  # what it held is still there
-        assert reopened.get("arxiv", "arxiv:2306.07629") is not None
+        assert reopened.get("arxiv", ident("arxiv:2306.07629")) is not None
 
 
 # ------------------------------------------------------------------------------ SIGINT

@@ -14,7 +14,6 @@ from typing import Any
 from enrich.fetch import discovery
 from enrich.models import Kind
 from enrich.pipeline import load_seed
-from tests.builders import ident
 from tests.conftest import SEED, api_env
 from tests.fakeapi import FakeAPI
 
@@ -116,10 +115,10 @@ def test_a_failing_source_keeps_last_known_values_stale_and_exits_1(
     entities = dataset(tmp_path)["entities"]
     repo = entities["github_repo:mit-han-lab/llm-awq"]
     assert repo["provenance"]["status"] == "stale"
-    assert repo["data"] == first[ident("github_repo:mit-han-lab/llm-awq")]["data"]
+    assert repo["data"] == first["github_repo:mit-han-lab/llm-awq"]["data"]
     assert (
         repo["provenance"]["fetched_at"]
-        == first[ident("github_repo:mit-han-lab/llm-awq")]["provenance"]["fetched_at"]
+        == first["github_repo:mit-han-lab/llm-awq"]["provenance"]["fetched_at"]
     )
     assert entities["arxiv:2306.07629"]["provenance"]["status"] == "ok"
     assert len(dataset(tmp_path)["records"]) == 75
@@ -179,9 +178,9 @@ def test_suggestions_from_the_hub_reach_the_report_and_suggest_apply_writes_them
     linked = {link.key for r in records for link in r.links if link.kind is Kind.HF_PAPER}
     pages = {r.path.rsplit("/", 1)[1] for r in api.requests if r.path.startswith("/api/papers/")}
     lists = [r.query["filter"] for r in api.requests if r.path == "/api/models"]
-    assert pages == linked | {ref.split(":")[1] for ref in wanted if ref.startswith("hf_paper:")}
+    assert pages == linked | {i.key for i in wanted if i.kind is Kind.HF_PAPER}
     assert sorted(lists) == sorted(
-        f"arxiv:{ref.split(':')[1]}" for ref in wanted if ref.startswith("hf_paper_models:")
+        f"arxiv:{i.key}" for i in wanted if i.kind is Kind.HF_PAPER_MODELS
     )
     assert len(lists) < len(records)
     entities = dataset(tmp_path)["entities"]

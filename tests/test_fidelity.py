@@ -13,35 +13,34 @@ from enrich import pipeline
 from enrich.columns import select
 from enrich.config import Settings
 from enrich.jsonout import json_bytes
-from enrich.models import Dataset, Kind, Result, Severity
+from enrich.models import Dataset, Entities, Identifier, Kind, Result, Severity, by_ref
 from enrich.parse import diagnose, parse
 from enrich.render import render_document
 from enrich.resolve import resolve
 from enrich.titles import earlier_titles, strip_titles
-from tests.builders import paper
+from tests.builders import by_id, paper
 
 URL = "https://arxiv.org/abs/2305.14320"
 OTHER = "https://arxiv.org/abs/2306.07629"
 MOMENT = datetime(2024, 2, 3, tzinfo=UTC)
 
 
-def facts(first: str = "Fetched title", second: str = "Other title") -> dict[str, Result]:
+def facts(first: str = "Fetched title", second: str = "Other title") -> Entities:
     papers = (paper(url.rsplit("/", 1)[1], title) for url, title in ((URL, first), (OTHER, second)))
-    return {r.ref: r for r in papers}
+    return by_id(*papers)
 
 
-def run_once(
-    text: str, entities: dict[str, Result], previous: Dataset | None
-) -> tuple[str, Dataset]:
+def run_once(text: str, entities: Entities, previous: Dataset | None) -> tuple[str, Dataset]:
     """One run on `text` (offline, with `entities`): the regenerated document and dataset."""
     document = parse(text, "list.md", earlier_titles(previous))
     records = resolve(document).records
     out = render_document(document, records, entities, select(("stars",)))
-    dataset = Dataset(seeds=["list.md"], records=list(records), entities=entities, diagnostics=[])
+    named = by_ref(entities)
+    dataset = Dataset(seeds=["list.md"], records=list(records), entities=named, diagnostics=[])
     return out, dataset
 
 
-def runs(text: str, count: int = 3, entities: dict[str, Result] | None = None) -> list[str]:
+def runs(text: str, count: int = 3, entities: Entities | None = None) -> list[str]:
     """The rows of the regenerated documents of `count` runs, each on the previous output."""
     rows, previous = [], None
     for _ in range(count):
@@ -155,7 +154,7 @@ class Arxiv:
     name = "arxiv"
     kinds = frozenset({Kind.ARXIV})
 
-    async def fetch(self, requests: object, ctx: object) -> dict[str, Result]:
+    async def fetch(self, requests: object, ctx: object) -> dict[Identifier, Result]:
         raise AssertionError("offline must not fetch")
 
 
@@ -166,7 +165,7 @@ def test_run_on_its_own_regenerated_document_keeps_the_curators_title(tmp_path: 
     seeds.mkdir()
     seed = seeds / "list.md"
     seed.write_text(table(f"[p]({URL} (accepted at ICML)) [q]({OTHER})"), encoding="utf-8")
-    previous = Dataset(seeds=[], records=[], entities=facts(), diagnostics=[])
+    previous = Dataset(seeds=[], records=[], entities=by_ref(facts()), diagnostics=[])
     out.mkdir()
     (out / "enriched.json").write_bytes(json_bytes(previous))
     settings = Settings(seeds=seed, out=out, cache=tmp_path / "cache", offline=True)
@@ -188,7 +187,7 @@ def test_a_regenerated_document_run_into_another_folder_keeps_the_curators_title
     seeds.mkdir()
     (seeds / "list.md").write_text(table(f"[p]({URL} 'mine') [q]({OTHER})"), encoding="utf-8")
     out.mkdir()
-    previous = Dataset(seeds=[], records=[], entities=facts(), diagnostics=[])
+    previous = Dataset(seeds=[], records=[], entities=by_ref(facts()), diagnostics=[])
     (out / "enriched.json").write_bytes(json_bytes(previous))
     cache = tmp_path / "cache"
     first = pipeline.run(
@@ -240,7 +239,8 @@ def test_a_bom_stays_first_through_every_run(text: str) -> None:
         assert out.startswith(BOM)
         assert out.count(BOM) == 1
         assert out.count('<img src="t.svg"') == 1
-        previous = Dataset(seeds=[], records=list(records), entities=facts(), diagnostics=[])
+        named = by_ref(facts())
+        previous = Dataset(seeds=[], records=list(records), entities=named, diagnostics=[])
         text = out
     assert [t.columns for t in parse(text).tables] == [("Method", "Paper")] * ("|" in text)
 

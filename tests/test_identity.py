@@ -7,11 +7,12 @@ import dataclasses
 
 import pytest
 
-from enrich.models import Identifier, Kind, Link, RowRecord
+from enrich.models import REF, Identifier, Kind, Link, RowRecord, by_ref
 from enrich.parse import parse
 from enrich.plan import companions, entities
 from enrich.resolve import resolve
 from enrich.urls import identify
+from tests import builders as build
 from tests.builders import ident
 
 URLS = [
@@ -122,7 +123,7 @@ def test_plan_reads_the_identifier_not_the_json_also() -> None:
     identifier names today."""
     link = Link(url="u", text="t", column="Paper", kind=Kind.PMLR, key="v1/x", also=["scholar:x"])
     record = RowRecord(id="r", file="f.md", line=1, section=[], table=0, cells={}, links=[link])
-    assert list(entities([record])) == ["pmlr:v1/x"]
+    assert list(entities([record])) == [Identifier(Kind.PMLR, "v1/x")]
 
 
 def test_links_to_one_entity_as_linked_share_one_identifier() -> None:
@@ -134,3 +135,40 @@ def test_links_to_one_entity_as_linked_share_one_identifier() -> None:
     other = Link(url="v", text="t", column="Code", kind=Kind.GITHUB_REPO, key="a/b")
     assert other.id == link.id  # one entity: the subpath is how it was linked
     assert other.id.subpath is None
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [(), ("github_repo:a/b",), ("github_repo:c/d",), ("github_repo:a/b", "github_repo:c/d")],
+)
+def test_a_datasets_results_are_its_own_entities_by_identifier_even_in_a_copy(
+    kept: tuple[str, ...],
+) -> None:
+    """`Dataset.results` reads the JSON's `kind:key` names once per dataset: a copy with
+    other entities reads its own, not the original's (pydantic copies the cached value)."""
+    whole = build.dataset((), build.repo("a/b", 1), build.repo("c/d", 2))
+    assert list(whole.results) == [ident("github_repo:a/b"), ident("github_repo:c/d")]
+    entities = {ref: whole.entities[ref] for ref in kept}
+    copy = whole.model_copy(update={"entities": entities})
+    assert list(copy.results) == [ident(ref) for ref in kept]
+    assert all(copy.results[ident(ref)] is whole.entities[ref] for ref in kept)
+    assert len(whole.results) == 2  # the original's untouched
+    assert by_ref(copy.results) == entities  # and back, as the JSON names them
+
+
+def test_results_go_back_to_the_json_in_order_of_ref() -> None:
+    """`models.by_ref`, the one way back: by `kind:key`, sorted as text (`hf_paper:` before
+    `hf_paper_models:`, whatever the order in memory)."""
+    results = build.by_id(
+        build.hub("hf_paper_models:2401.00001"),
+        build.hub("hf_paper:2401.00001"),
+        build.repo("z/z", 1),
+        build.repo("a/a", 1),
+    )
+    assert list(by_ref(results)) == [
+        "github_repo:a/a",
+        "github_repo:z/z",
+        "hf_paper:2401.00001",
+        "hf_paper_models:2401.00001",
+    ]
+    assert sorted(results, key=REF) == [Identifier.of_ref(ref) for ref in by_ref(results)]

@@ -44,7 +44,7 @@ def test_how_the_requests_went_goes_to_the_sources_stats(
     )
     request = Request(Identifier(kind=Kind.ARXIV, key="2306.07629"))
     found = result(request, ctx, "arxiv", status, http_status=http_status, attempts=attempts)
-    assert ctx.stats.answers == {"arxiv:2306.07629": Answer(http_status, attempts)}
+    assert ctx.stats.answers == {request.identifier: Answer(http_status, attempts)}
     assert found.provenance == Provenance(
         source="arxiv", status=status, fetched_at=None if status is Status.ERROR else WHEN
     )

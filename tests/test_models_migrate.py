@@ -23,6 +23,7 @@ from enrich.cache import Cache, _key
 from enrich.jsonout import dataset_schema, render_json
 from enrich.metadata import HubMeta, TaggedModel, TaggedModels
 from enrich.models import SCHEMA_VERSION, Dataset, Provenance, Result, Status
+from tests.builders import ident
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -252,7 +253,7 @@ def test_a_cache_entry_of_version_1_reads_as_the_current_record(
     with diskcache.Cache(str(directory)) as disk:
         disk.set(_key("huggingface", ref), json.dumps(envelope))
     with Cache(directory, {"huggingface": 3600}) as cache:
-        entry = cache.get("huggingface", ref, now=1_700_000_001.0)
+        entry = cache.get("huggingface", ident(ref), now=1_700_000_001.0)
     assert entry is not None
     assert (entry.fresh, entry.result.data) == (True, expected)
     assert entry.result.provenance == Provenance(
@@ -280,13 +281,13 @@ def test_an_unreadable_old_cache_entry_is_a_miss_not_a_crash(
             json.dumps({"stored_at": 1.0, "result": result}),
         )
     with Cache(directory, {"huggingface": 3600}) as cache:
-        assert cache.get("huggingface", "hf_paper_models:1") is None
+        assert cache.get("huggingface", ident("hf_paper_models:1")) is None
         stored = Result(
             ref="hf_paper_models:1",
             provenance=Provenance(source="huggingface", status=Status.OK, fetched_at=WHEN),
             data=TaggedModels(arxiv_id="1"),
         )
         assert cache.put("huggingface", stored) is True
-        entry = cache.get("huggingface", "hf_paper_models:1")
+        entry = cache.get("huggingface", ident("hf_paper_models:1"))
     assert entry is not None
     assert entry.result == stored

@@ -84,7 +84,7 @@ def test_reference_link_defined_later_in_the_document() -> None:
         + "[code]: https://github.com/SqueezeAILab/SqueezeLLM\n"
     )
     row = one_row(text)
-    assert [(link.column, link.ref, link.text) for link in row.links] == [
+    assert [(link.column, link.id.ref, link.text) for link in row.links] == [
         ("Paper", "arxiv:2306.07629", "paper"),
         ("Code", "github_repo:squeezeailab/squeezellm", "code"),
     ]
@@ -165,7 +165,7 @@ def test_images_alone_are_not_links(cell: str) -> None:
 
 def test_star_badge_after_a_code_link() -> None:
     cell = "[[repo]](https://github.com/a/b) ![](https://img.shields.io/github/stars/a/b.svg)"
-    assert [link.ref for link in links_of_cell(cell)] == ["github_repo:a/b"]
+    assert [link.id.ref for link in links_of_cell(cell)] == ["github_repo:a/b"]
 
 
 # --------------------------------------------------------------------------- link problems
@@ -434,7 +434,7 @@ def test_missing_cells_are_empty_and_extra_cells_are_kept() -> None:
 def test_links_in_an_extra_cell_are_found() -> None:
     text = "| a |\n|---|\n| x | [y](https://github.com/a/b) |\n"
     [link] = one_row(text).links
-    assert (link.column, link.ref) == ("(extra 1)", "github_repo:a/b")
+    assert (link.column, link.id.ref) == ("(extra 1)", "github_repo:a/b")
 
 
 def test_empty_header_cell_gets_a_column_name() -> None:
@@ -449,7 +449,7 @@ def test_escaped_pipe_separates_two_links_in_one_cell() -> None:
         "[Code](https://github.com/microsoft/agent-lightning) |\n"
     )
     row = one_row(text)
-    assert [link.ref for link in row.links] == [
+    assert [link.id.ref for link in row.links] == [
         "arxiv:2508.03680",
         "github_repo:microsoft/agent-lightning",
     ]

@@ -96,9 +96,9 @@ def result_with(stats: SourceStats, warnings: tuple[str, ...] = ()) -> RunResult
     """github: 3 items, one from the cache, two failed (one kept its last value)."""
     report = FetchReport(
         results={
-            "github_repo:a/cached": outcome("github_repo:a/cached", Status.OK),
-            "github_repo:a/kept": outcome("github_repo:a/kept", Status.STALE),
-            "github_repo:a/lost": outcome("github_repo:a/lost", Status.ERROR),
+            build.ident("github_repo:a/cached"): outcome("github_repo:a/cached", Status.OK),
+            build.ident("github_repo:a/kept"): outcome("github_repo:a/kept", Status.STALE),
+            build.ident("github_repo:a/lost"): outcome("github_repo:a/lost", Status.ERROR),
         },
         stats={"github": stats},
         served={"github": 3},
@@ -195,11 +195,11 @@ def test_failure_counts_are_of_linked_items_and_never_negative(
     """Discovery lookups that kept a last value are not failures of the list's items: the
     hint counts the failed linked items, kept and not, in one population."""
     results = {
-        f"hf_model:o/m{i}": outcome(f"hf_model:o/m{i}", s, "huggingface")
+        build.ident(f"hf_model:o/m{i}"): outcome(f"hf_model:o/m{i}", s, "huggingface")
         for i, s in enumerate(linked)
     }
     lookups = {
-        f"hf_paper:2401.{i:05d}": outcome(f"hf_paper:2401.{i:05d}", s, "huggingface")
+        build.ident(f"hf_paper:2401.{i:05d}"): outcome(f"hf_paper:2401.{i:05d}", s, "huggingface")
         for i, s in enumerate(discovery)
     }
     report = FetchReport(

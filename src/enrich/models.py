@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Self
 from operator import attrgetter
+from typing import Any, Self
 
 from pydantic import AwareDatetime, Field
 
