@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from enrich.document import Table
-from enrich.models import Diagnostic, Kind, Link, RowRecord, Severity
+from enrich.models import Diagnostic, Identifier, Kind, Link, RowRecord, Severity
 from enrich.plan import companions
 from enrich.roles import column_role, is_blank, is_date, role_of_kind
 
@@ -100,13 +100,13 @@ def row_checks(
 
 def duplicates(records: Sequence[RowRecord]) -> Iterator[Diagnostic]:
     """An entity in several rows is fetched once; a later row is told where it came first."""
-    first: dict[str, RowRecord] = {}
+    first: dict[Identifier, RowRecord] = {}
     for record in records:
         earlier: dict[int, list[str]] = {}
-        for ref in _listed(record.links):
-            seen = first.setdefault(ref, record)
+        for ident in _listed(record.links):
+            seen = first.setdefault(ident, record)
             if seen is not record:
-                earlier.setdefault(seen.line, []).append(ref)
+                earlier.setdefault(seen.line, []).append(ident.ref)  # the message's text
         for line, refs in sorted(earlier.items()):
             yield Diagnostic(
                 file=record.file,
@@ -118,12 +118,12 @@ def duplicates(records: Sequence[RowRecord]) -> Iterator[Diagnostic]:
             )
 
 
-def _listed(links: Sequence[Link]) -> dict[str, None]:
+def _listed(links: Sequence[Link]) -> dict[Identifier, None]:
     """The entities `links` name, each once, in order; not the Semantic Scholar records,
     which every paper names (its paper is listed already)."""
-    named: dict[str, None] = {}
+    named: dict[Identifier, None] = {}
     for link in links:
         for ident in (link.id, *companions(link.id)):
             if ident.kind is not Kind.SCHOLAR:
-                named[ident.ref] = None
+                named[ident] = None
     return named

@@ -147,7 +147,7 @@ class HubSource:
     async def fetch(
         self, requests: Sequence[Request], ctx: FetchContext
     ) -> dict[Identifier, Result]:
-        """One result per request, keyed by ref; never raises for an item."""
+        """One result per request, keyed by its `Identifier`; never raises for an item."""
         timeout = httpx2.Timeout(self._settings.timeout)
         endpoint = str(httpx2.URL(self._api.endpoint))  # as httpx2 spells request URLs
         limits = bounds(self._settings, NAME)

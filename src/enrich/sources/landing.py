@@ -114,7 +114,7 @@ class LandingSource:
     async def fetch(
         self, requests: Sequence[Request], ctx: FetchContext
     ) -> dict[Identifier, Result]:
-        """One result per request, keyed by ref. Never raises for an item."""
+        """One result per request, keyed by its `Identifier`. Never raises for an item."""
         async with httpx2.AsyncClient(
             headers={"User-Agent": USER_AGENT},
             timeout=self.settings.timeout,

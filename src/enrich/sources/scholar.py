@@ -91,7 +91,7 @@ class ScholarSource:
     async def fetch(
         self, requests: Sequence[Request], ctx: FetchContext
     ) -> dict[Identifier, Result]:
-        """One result per request, keyed by ref. Never raises for an item."""
+        """One result per request, keyed by its `Identifier`. Never raises for an item."""
         results: dict[Identifier, Result] = {}
         wanted: dict[str, list[Request]] = {}
         for request in requests:
