@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from enrich import collector, folders, output
 from enrich.artifacts import Regenerated, output_files
+from enrich.bib import published_keys
 from enrich.cache import Cache
 from enrich.columns import select
 from enrich.config import Settings
@@ -27,11 +28,11 @@ from enrich.diffs import bytes_diff, unified_diff
 from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch
-from enrich.folders import CHANGES_NAME, DATASET_NAME, TIMELINE_NAME
+from enrich.folders import BIB_NAME, CHANGES_NAME, DATASET_NAME, TIMELINE_NAME
 from enrich.ids import unique_across_files
 from enrich.merge import merge
 from enrich.migrate import load_dataset
-from enrich.models import Dataset, Diagnostic, RowRecord, Severity
+from enrich.models import Dataset, Diagnostic, Identifier, RowRecord, Severity
 from enrich.parse import diagnose, parse, split_lines
 from enrich.render import render_document
 from enrich.resolve import resolve
@@ -159,6 +160,18 @@ def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
         return None, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
 
 
+def read_published(out: Path) -> tuple[dict[Identifier, str], list[str]]:
+    """The keys the previous `references.bib` gave its papers (`bib.published_keys`): a
+    paper's key never changes once published. An unreadable file is reported."""
+    path = out / BIB_NAME
+    if not path.is_file():
+        return {}, []
+    try:
+        return published_keys(path.read_bytes().decode()), []
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [f"{path}: previous keys unusable ({exc}); its papers get their keys anew"]
+
+
 def written_titles(previous: Dataset | None, seeds: Iterable[Path], out: Path) -> dict[str, str]:
     """The link titles earlier runs wrote (`titles.earlier_titles`): those of the previous
     dataset, and of the dataset beside a seed that is itself a regenerated document (it was
@@ -189,6 +202,7 @@ class Refreshed:
     fetch: FetchReport
     warnings: tuple[str, ...]
     cache_failure: str | None = None  # why the cache could not be used (left as it was)
+    published: Mapping[Identifier, str] = field(default_factory=dict)  # `read_published`
 
 
 def refresh(
@@ -202,8 +216,9 @@ def refresh(
     paths = list(documents)
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
+    published, unusable = read_published(settings.out)
     collector.settle()  # after each stage: see `enrich.collector`
-    warnings = recovered + warnings
+    warnings = recovered + warnings + unusable
     titles = written_titles(previous, paths, settings.out)
     seeds = load_seeds(paths, titles)
     collector.settle()
@@ -224,7 +239,9 @@ def refresh(
         last,
         [d for s in seeds for d in s.diagnostics],
     )
-    return Refreshed(seeds, documents, dataset, previous, report, tuple(warnings), failure)
+    return Refreshed(
+        seeds, documents, dataset, previous, report, tuple(warnings), failure, published
+    )
 
 
 def run(
@@ -290,7 +307,7 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
         for target in (done.documents[seed.path],)
     ]
     columns = select(settings.columns, settings.headers)
-    return output_files(out, done.dataset, done.previous, columns, documents)
+    return output_files(out, done.dataset, done.previous, columns, documents, done.published)
 
 
 def _relative(path: Path, start: Path) -> str:

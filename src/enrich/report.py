@@ -9,7 +9,6 @@ Code and Model Card cells (`suggest.py`), for review.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from enrich.models import Dataset, Kind, Link, Result, RowRecord, Severity, Stat
 from enrich.render import escape_cell
 from enrich.roles import column_role, row_year
 from enrich.suggest import Suggestion, suggestions
+from enrich.venues import published_doi, published_venue
 
 
 @dataclass(frozen=True, order=True)
@@ -135,9 +135,6 @@ def _page_year(record: RowRecord, known: RowFacts, said: str, year: int) -> Iter
     )
 
 
-_PREPRINTS = ("arxiv", "corr", "biorxiv", "medrxiv", "ssrn")  # a venue or journal that is not one
-
-
 def _venue(record: RowRecord, facts: Facts) -> Iterator[Problem]:
     """A paper the row links as a preprint that has since been published: say where, and
     what to link instead."""
@@ -148,10 +145,10 @@ def _venue(record: RowRecord, facts: Facts) -> Iterator[Problem]:
     found, known = row.paper, row.scholar
     arxiv = found.data if found is not None and isinstance(found.data, PaperMeta) else None
     record_ = known.data if known is not None and isinstance(known.data, ScholarMeta) else None
-    venue = _published_venue(arxiv, record_)
+    venue = published_venue(arxiv, record_)
     if venue is None:
         return
-    doi = _published_doi(arxiv, record_)
+    doi = published_doi(arxiv, record_)
     name = arxiv.arxiv_id if arxiv is not None else link.key
     column = link.column
     fix = (
@@ -167,31 +164,6 @@ def _venue(record: RowRecord, facts: Facts) -> Iterator[Problem]:
 
 
 _PUBLISHED_KINDS = frozenset({Kind.DOI, Kind.ACL, Kind.PMLR, Kind.OPENREVIEW})
-
-
-def _published_venue(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str | None:
-    """Where the paper was published, from Semantic Scholar's venue or journal, else
-    arXiv's journal reference; None for a preprint."""
-    if record is not None:
-        for name in (record.venue, record.journal):
-            if name and not name.strip().lower().startswith(_PREPRINTS):
-                year = f" {record.year}" if record.year and str(record.year) not in name else ""
-                return f"{name}{year}"  # raw: `_prose` escapes problems once, when written
-    if arxiv is not None and arxiv.journal_ref:
-        return arxiv.journal_ref
-    return None
-
-
-_SAFE_DOI = re.compile(r"10\.\d{4,9}/[A-Za-z0-9._;:/+-]+")
-
-
-def _published_doi(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str | None:
-    """The published version's DOI (arXiv's own DOIs, 10.48550/arXiv.*, are not one), if
-    it is made of the characters DOIs use in practice: it becomes a link in the report."""
-    for doi in (arxiv.doi if arxiv else None, record.doi if record else None):
-        if doi and not doi.startswith("10.48550/") and _SAFE_DOI.fullmatch(doi):
-            return doi
-    return None
 
 
 def _entity_problems(
