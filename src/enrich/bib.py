@@ -58,8 +58,8 @@ _LATEX = str.maketrans(
 _WORD = re.compile(r"([^\s:;,.!?()\[\]\"]+)")
 _KEY = re.compile(r"[A-Za-z0-9_:.+/-]+")
 """A key read back from a previous file (what `_base_key` writes, and a little more)."""
-_ENTRY = re.compile(r"^@\s*(\w+)\s*\{\s*([^\s,{}]+)\s*,", re.MULTILINE)
-_FIELD = re.compile(r"^\s*(eprint|doi|url)\s*=\s*\{([^{}\n]*)\}", re.MULTILINE | re.IGNORECASE)
+_ENTRY = re.compile(r"^@\s*(\w+)\s*\{([^,\n]*)", re.MULTILINE)
+_FIELD = re.compile(r"\b(eprint|doi|url)\s*=\s*\{([^{}\n]*)\}", re.IGNORECASE)
 _CLASS = re.compile(r"[A-Za-z]+(?:[.-][A-Za-z]+)*")
 _STOP = frozenset(
     "a an the on of in for to with and or by from at as is are be via towards toward "
@@ -189,11 +189,12 @@ def published_keys(text: str) -> dict[Identifier, str]:
     ignored: a hand-edited or foreign file gives what it can."""
     keys: dict[Identifier, str] = {}
     heads = list(_ENTRY.finditer(text))
-    for head, after in zip(heads, [*heads[1:], None], strict=True):
-        key = head.group(2)
+    ends = [head.start() for head in heads[1:]] + [len(text)] if heads else []
+    for head, end in zip(heads, ends, strict=True):
+        key = head.group(2).strip()
         if not _KEY.fullmatch(key):
             continue
-        body = text[head.end() : after.start() if after else len(text)]
+        body = text[head.end() : end]
         for name, value in _FIELD.findall(body):
             for ident in _read_identity(name.lower(), value.strip()):
                 keys.setdefault(ident, key)
@@ -258,7 +259,10 @@ def _base_key(paper: _Paper, known: RowFacts) -> str:
     words = (_ascii(w) for w in _WORD.findall(title or ""))
     word = next((w for w in words if w and w not in _STOP), "")
     key = f"{family}{year or ''}{word}"
-    return key if family or word else _ascii(paper.links[0].id.ref) + key
+    if family or word:
+        return key
+    arxiv = next((i for i in sorted(paper.ids, key=_order) if i.kind is Kind.ARXIV), None)
+    return _ascii((arxiv or paper.links[0].id).ref) + key
 
 
 def _ascii(text: str) -> str:
@@ -279,9 +283,9 @@ def _entry(key: str, paper: _Paper, known: RowFacts) -> Entry:
         (i.key for i in sorted(paper.ids, key=_order) if i.kind is Kind.ARXIV), None
     )
     category = arxiv.primary_category if arxiv else None
-    authors = _authors(known)
+    authors = [name for name in (_name(a.name) for a in _authors(known)) if name]
     fields = [
-        ("author", _braced(" and ".join(_name(a.name) for a in authors)) if authors else None),
+        ("author", _braced(" and ".join(authors)) if authors else None),
         ("title", _braced(_protect(_title(known) or "")) if _title(known) else None),
         *([where] if where else []),
         ("year", _braced(str(year)) if year else None),
@@ -391,7 +395,7 @@ def _protect(title: str) -> str:
 def _name(name: str) -> str:
     """An author's name; one that BibTeX would split or reorder (`and`, a comma) braced."""
     text = escape(name)
-    return f"{{{text}}}" if re.search(r"\band\b|,", text, re.IGNORECASE) else text
+    return f"{{{text}}}" if text and re.search(r"\band\b|,", text, re.IGNORECASE) else text
 
 
 def _braced(value: str) -> str:
