@@ -6,8 +6,10 @@ Every file built here is read back with pybtex, a real BibTeX parser."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,13 +17,17 @@ from hypothesis import strategies as st
 from pybtex.database import BibliographyData, Person, parse_string
 
 from enrich.bib import Bibliography, bibliography, escape, published_keys
+from enrich.cli import main
 from enrich.columns import Facts, select
 from enrich.metadata import Author, PageMeta, ScholarMeta
-from enrich.models import Link, Result, RowRecord
+from enrich.models import PAPER_KINDS, Dataset, Kind, Link, Result, RowRecord
 from enrich.plan import companions
 from enrich.text import one_line
 from enrich.urls import identify
 from tests import builders as build
+from tests.conftest import SEED, point_at
+from tests.fakeapi import FakeAPI
+from tests.fakeapi.fixtures import Author as FakeAuthor
 
 STRESS = (
     "{", "}", "}{", "{{", "\\", "\\}", "&", "%", "$", "#", "_", "~", "^", "@", '"', ",", "=",
@@ -436,3 +442,69 @@ def test_the_bib_column_shows_the_row_s_keys() -> None:
     facts = Facts(results, made.rows)
     assert column.value(facts.of(records[0])) == "lovelace2023one, arxiv240100002"
     assert column.value(facts.of(records[1])) == ""
+
+
+# --------------------------------------------------------------------------- a whole run
+
+
+def distinct_papers(dataset: Dataset) -> list[str]:
+    """The seed's papers, told apart another way than `bib` does: by arXiv id (linked, or
+    the one Semantic Scholar names for a paper linked by DOI or ACL id), else by link."""
+    found: list[str] = []
+    for record in dataset.records:
+        for linked in record.links:
+            if linked.kind not in PAPER_KINDS:
+                continue
+            named = dataset.entities.get(f"scholar:{linked.ref}")
+            data = named.data if named is not None else None
+            arxiv_id = linked.key if linked.kind in (Kind.ARXIV, Kind.HF_PAPER) else None
+            if arxiv_id is None and isinstance(data, ScholarMeta) and data.arxiv_id:
+                arxiv_id = data.arxiv_id
+            paper = f"arxiv:{arxiv_id}" if arxiv_id else linked.ref
+            if paper not in found:
+                found.append(paper)
+    return found
+
+
+def keys_by_eprint(parsed: BibliographyData) -> dict[str, str]:
+    return {e.fields["eprint"]: key for key, e in parsed.entries.items() if "eprint" in e.fields}
+
+
+def test_the_seed_s_references_are_its_papers_and_keep_their_keys_when_facts_improve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeAPI
+) -> None:
+    point_at(api, monkeypatch)
+    api.set_rate_limit(5000)  # two anonymous runs in the same hour
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(SEED, tmp_path / "seeds" / SEED.name)
+    assert main(["run", "-q"]) == 0
+    bib_file = tmp_path / "output" / "references.bib"
+    text = bib_file.read_text(encoding="utf-8")
+    parsed = parse_string(text, "bibtex")
+    dataset = Dataset.model_validate_json((tmp_path / "output" / "enriched.json").read_bytes())
+    assert len(parsed.entries) == len(distinct_papers(dataset)) > 50
+    qlora = parsed.entries[keys_by_eprint(parsed)["2305.14314"]]
+    assert qlora.type == "inproceedings"
+    assert qlora.fields["booktitle"] == "Neural Information Processing Systems"
+    assert (qlora.fields["year"], qlora.fields["doi"]) == ("2023", "10.5555/3666122.3666563")
+    assert qlora.fields["title"].startswith("{QLoRA}: ")
+    assert str(qlora.persons["author"][0]) == "Dettmers, Tim"
+    keys = keys_by_eprint(parsed)
+    assert "dettmers2023qlora" in keys.values()
+
+    with api.editing():  # better facts upstream: new titles, first authors and venues
+        for paper in api.papers.values():
+            paper.title = f"Revised {paper.title}"
+            paper.authors = [FakeAuthor("Zed Newcomer"), *paper.authors]
+        for record in api.scholar.papers.values():
+            record.venue, record.venue_type = "International Conference on X", "conference"
+    assert main(["run", "-q", "--refresh"]) == 0
+    again = parse_string(bib_file.read_text(encoding="utf-8"), "bibtex")
+    assert bib_file.read_text(encoding="utf-8") != text
+    assert "Revised" in again.entries[keys["2305.14314"]].fields["title"]
+    assert keys_by_eprint(again) == keys
+    assert list(again.entries) == list(parsed.entries)
+    assert main(["check"]) == 0  # `check` compares references.bib like every output
+    bib_file.write_text(text, encoding="utf-8")
+    assert main(["check"]) == 1
