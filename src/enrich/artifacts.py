@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from enrich.bib import bibliography
+from enrich.bib import Bibliography, bibliography
 from enrich.changes import changes_markdown
 from enrich.columns import Column, Facts
 from enrich.document import Document
@@ -47,6 +47,15 @@ class Regenerated:
     """The timeline image seen from the folder of `path`."""
 
 
+def facts_and_references(
+    dataset: Dataset, published: Mapping[Identifier, str]
+) -> tuple[Facts, Bibliography]:
+    """The rows' facts, knowing each row's keys in `references.bib`, and that file's
+    entries (keyed as `published`, the previous file's keys, says)."""
+    bib = bibliography(dataset.records, Facts(dataset.entities), published)
+    return Facts(dataset.entities, bib.rows), bib
+
+
 def output_files(
     out: Path,
     dataset: Dataset,
@@ -60,8 +69,7 @@ def output_files(
     keys the previous `references.bib` gave its papers (`bib.published_keys`). The dataset
     is kept as the bytes its serializer wrote: no text copy of it is made on the way to
     disk."""
-    bib = bibliography(dataset.records, Facts(dataset.entities), published or {})
-    facts = Facts(dataset.entities, bib.rows)
+    facts, bib = facts_and_references(dataset, published or {})
     files: dict[Path, bytes] = {
         out / DATASET_NAME: json_bytes(dataset),
         out / SCHEMA_NAME: json_bytes(dataset_schema()),
