@@ -306,16 +306,17 @@ def _entry(key: str, paper: _Paper, known: RowFacts) -> Entry:
 def _venue(
     scholar: ScholarMeta | None, landing: PageMeta | None
 ) -> tuple[str, tuple[str, str]] | None:
-    """The published version's entry type and its venue field, when one is known."""
+    """The published version's entry type and its venue field, when one is known: a
+    journal (not a preprint server's) of a paper not typed a conference paper makes an
+    article; any other venue proceedings (Semantic Scholar types many conference papers
+    `JournalArticle` too, with arXiv as their journal)."""
     if scholar is not None:
         venue = scholar.venue if is_publication(scholar.venue) else None
         journal = scholar.journal if is_publication(scholar.journal) else None
-        types = scholar.publication_types
-        name = venue or journal
-        if name and ("Conference" in types or not (journal or "JournalArticle" in types)):
-            return "inproceedings", ("booktitle", _braced(escape(name)))
-        if name:
-            return "article", ("journal", _braced(escape(name)))
+        if journal and "Conference" not in scholar.publication_types:
+            return "article", ("journal", _braced(escape(venue or journal)))
+        if venue or journal:
+            return "inproceedings", ("booktitle", _braced(escape(venue or journal or "")))
     if landing is not None and landing.venue and is_publication(landing.venue):
         return "inproceedings", ("booktitle", _braced(escape(landing.venue)))
     return None
