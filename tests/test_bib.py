@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pybtex.database import BibliographyData, Person, parse_string
 
-from enrich.bib import Bibliography, bibliography, escape, published_keys
+from enrich.bib import Bibliography, bibliography, published_keys
 from enrich.cli import main
 from enrich.columns import Facts, select
+from enrich.latex import escape
 from enrich.metadata import Author, PageMeta, ScholarMeta
 from enrich.models import PAPER_KINDS, Dataset, Kind, Link, Result, RowRecord
 from enrich.plan import companions
@@ -516,3 +517,25 @@ def test_the_seed_s_references_are_its_papers_and_keep_their_keys_when_facts_imp
     assert main(["check"]) == 0  # `check` compares references.bib like every output
     bib_file.write_text(text, encoding="utf-8")
     assert main(["check"]) == 1
+
+
+def test_a_link_naming_two_papers_found_apart_makes_them_one_in_the_first_s_place() -> None:
+    records = [
+        row("a", "https://arxiv.org/abs/2401.00001"),
+        row("x", "https://arxiv.org/abs/2402.00002"),
+        row("d", "https://doi.org/10.1000/d"),
+        row("both", "https://aclanthology.org/2024.acl-long.1/"),
+    ]
+    made, parsed = bib(
+        records,
+        arxiv("2401.00001", "First"),
+        arxiv("2402.00002", "Second"),
+        scholar("acl:2024.acl-long.1", arxiv_id="2401.00001", doi="10.1000/D"),
+    )
+    assert list(parsed.entries) == ["lovelace2023first", "lovelace2023second"]
+    assert made.rows == {
+        "a": ("lovelace2023first",),
+        "x": ("lovelace2023second",),
+        "d": ("lovelace2023first",),
+        "both": ("lovelace2023first",),
+    }

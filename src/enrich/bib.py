@@ -17,7 +17,7 @@ Keys (`dettmers2023qlora`: the first author's family name, the year, the title's
 significant word, folded to ASCII letters and digits; a collision gets `a`, `b`, ...) never
 change once published: `published_keys` reads the previous file back, and a paper found in
 it (by its `eprint`, `doi` or `url`) keeps its key. Text is escaped for BibTeX and LaTeX
-(`escape`): the same dataset and previous keys give the same bytes.
+(`latex.py`): the same dataset and previous keys give the same bytes.
 """
 
 from __future__ import annotations
@@ -29,33 +29,17 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from enrich.columns import Facts, RowFacts
+from enrich.latex import WORD, braced, escape, person, title, url
 from enrich.metadata import Author, PageMeta, PaperMeta, ScholarMeta
 from enrich.models import PAPER_KINDS, Identifier, Kind, Link, RowRecord
 from enrich.page import safe_url
 from enrich.plan import companions
-from enrich.text import one_line
 from enrich.urls import ARXIV_ID, identify
 from enrich.venues import SAFE_DOI, is_publication, published_doi
 
 D = TypeVar("D")
-TEXT_LIMIT = 1000
-"""The longest title, venue or author name written (fetched text is cut, as elsewhere)."""
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_LATEX = str.maketrans(
-    {
-        "\\": r"\textbackslash{}",
-        "{": r"\textbraceleft{}",  # BibTeX counts `\{` as a brace: an unbalanced one breaks it
-        "}": r"\textbraceright{}",
-        "&": r"\&",
-        "%": r"\%",
-        "$": r"\$",
-        "#": r"\#",
-        "_": r"\_",
-        "~": r"\textasciitilde{}",
-        "^": r"\textasciicircum{}",
-    }
-)
-_WORD = re.compile(r"([^\s:;,.!?()\[\]\"]+)")
+"""BibTeX's month macros."""
 _KEY = re.compile(r"[A-Za-z0-9_:.+/-]+")
 """A key read back from a previous file (what `_base_key` writes, and a little more)."""
 _ENTRY = re.compile(r"^@\s*(\w+)\s*\{([^,\n]*)", re.MULTILINE)
@@ -99,12 +83,15 @@ class Bibliography:
 
 @dataclass
 class _Paper:
-    """A paper being gathered: its links in list order, every identity known of it, and
-    the rows that link it."""
+    """A paper being gathered: where it was first linked, its links in list order, every
+    identity known of it, the rows that link it, and the paper it was found to be (a link
+    naming two papers found apart makes them one)."""
 
+    first: int
     links: list[Link]
     ids: set[Identifier]
     rows: list[str]
+    joined: _Paper | None = None
 
 
 def bibliography(
@@ -127,7 +114,7 @@ def bibliography(
 
 def _papers(records: Sequence[RowRecord], facts: Facts) -> list[_Paper]:
     """The distinct papers linked, in list order: a link sharing an identity with papers
-    found before joins them (the earliest first)."""
+    found before joins them (into the earliest)."""
     papers: list[_Paper] = []
     owner: dict[Identifier, _Paper] = {}
     for record in records:
@@ -135,22 +122,29 @@ def _papers(records: Sequence[RowRecord], facts: Facts) -> list[_Paper]:
             if link.kind not in PAPER_KINDS:
                 continue
             ids = _identities(link, facts.of_links((link,)))
-            joined = list({id(p): p for p in (owner[i] for i in ids if i in owner)}.values())
-            paper = min(joined, key=papers.index) if joined else _Paper([], set(), [])
-            if not joined:
-                papers.append(paper)
-            for other in joined:
-                if other is not paper:  # a link naming two papers found apart: one paper
-                    paper.links.extend(other.links)
-                    paper.ids |= other.ids
-                    paper.rows.extend(r for r in other.rows if r not in paper.rows)
-                    papers.remove(other)
+            found = {p.first: p for p in (_joined(owner[i]) for i in ids if i in owner)}
+            if not found:
+                papers.append(paper := _Paper(len(papers), [], set(), []))
+            else:
+                paper = found.pop(min(found))
+            for other in found.values():
+                other.joined = paper
+                paper.links.extend(other.links)
+                paper.ids |= other.ids
+                paper.rows.extend(r for r in other.rows if r not in paper.rows)
             paper.links.append(link)
             paper.ids |= ids
             if record.id not in paper.rows:
                 paper.rows.append(record.id)
-            owner.update(dict.fromkeys(paper.ids, paper))
-    return papers
+            owner.update(dict.fromkeys(ids, paper))
+    return [paper for paper in papers if paper.joined is None]
+
+
+def _joined(paper: _Paper) -> _Paper:
+    """The paper `paper` was found to be."""
+    while paper.joined is not None:
+        paper = paper.joined
+    return paper
 
 
 def _identities(link: Link, known: RowFacts) -> set[Identifier]:
@@ -253,10 +247,10 @@ def _unique(base: str, taken: set[str]) -> str:
 def _base_key(paper: _Paper, known: RowFacts) -> str:
     """`dettmers2023qlora`; the parts not known left out; the first link's identity when
     none is known."""
-    authors, title = _authors(known), _title(known)
+    authors, named = _authors(known), _title(known)
     family = _ascii(authors[0].name.split()[-1]) if authors and authors[0].name.split() else ""
     year = _when(known)[0]
-    words = (_ascii(w) for w in _WORD.findall(title or ""))
+    words = (_ascii(w) for w in WORD.findall(named or ""))
     word = next((w for w in words if w and w not in _STOP), "")
     key = f"{family}{year or ''}{word}"
     if family or word:
@@ -283,21 +277,21 @@ def _entry(key: str, paper: _Paper, known: RowFacts) -> Entry:
         (i.key for i in sorted(paper.ids, key=_order) if i.kind is Kind.ARXIV), None
     )
     category = arxiv.primary_category if arxiv else None
-    authors = [name for name in (_name(a.name) for a in _authors(known)) if name]
+    authors = [name for name in (person(a.name) for a in _authors(known)) if name]
     fields = [
-        ("author", _braced(" and ".join(authors)) if authors else None),
-        ("title", _braced(_protect(_title(known) or "")) if _title(known) else None),
+        ("author", braced(" and ".join(authors)) if authors else None),
+        ("title", braced(title(_title(known) or "")) if _title(known) else None),
         *([where] if where else []),
-        ("year", _braced(str(year)) if year else None),
+        ("year", braced(str(year)) if year else None),
         ("month", MONTHS[month - 1] if month else None),
-        ("doi", _braced(doi) if (doi := _doi(paper, arxiv, scholar, venue)) else None),
-        ("eprint", _braced(eprint) if eprint else None),
+        ("doi", braced(doi) if (doi := _doi(paper, arxiv, scholar, venue)) else None),
+        ("eprint", braced(eprint) if eprint else None),
         ("archivePrefix", "{arXiv}" if eprint else None),
         (
             "primaryClass",
-            _braced(category) if eprint and category and _CLASS.fullmatch(category) else None,
+            braced(category) if eprint and category and _CLASS.fullmatch(category) else None,
         ),
-        ("url", _braced(url) if (url := _url(paper.links)) else None),
+        ("url", braced(url) if (url := _url(paper.links)) else None),
     ]
     written = tuple((name, value) for name, value in fields if value is not None)
     return Entry(key, kind, written, frozenset(paper.ids))
@@ -314,11 +308,11 @@ def _venue(
         venue = scholar.venue if is_publication(scholar.venue) else None
         journal = scholar.journal if is_publication(scholar.journal) else None
         if journal and "Conference" not in scholar.publication_types:
-            return "article", ("journal", _braced(escape(venue or journal)))
+            return "article", ("journal", braced(escape(venue or journal)))
         if venue or journal:
-            return "inproceedings", ("booktitle", _braced(escape(venue or journal or "")))
+            return "inproceedings", ("booktitle", braced(escape(venue or journal or "")))
     if landing is not None and landing.venue and is_publication(landing.venue):
-        return "inproceedings", ("booktitle", _braced(escape(landing.venue)))
+        return "inproceedings", ("booktitle", braced(escape(landing.venue)))
     return None
 
 
@@ -347,17 +341,8 @@ def _doi(
 
 
 def _url(links: Iterable[Link]) -> str | None:
-    """The first link's URL, as the list writes it, when it is a plain http(s) URL (the
-    characters BibTeX would read otherwise percent-encoded)."""
-    for link in links:
-        if safe_url(link.url):
-            return (
-                link.url.replace("%", "%25")
-                .replace("{", "%7B")
-                .replace("}", "%7D")
-                .replace("\\", "%5C")
-            )
-    return None
+    """The first link's URL, as the list writes it, when it is a plain http(s) URL."""
+    return next((url(link.url) for link in links if safe_url(link.url)), None)
 
 
 def _authors(known: RowFacts) -> list[Author]:
@@ -373,31 +358,3 @@ def _authors(known: RowFacts) -> list[Author]:
 
 def _title(known: RowFacts) -> str | None:
     return known.title[1].title if known.title is not None else None
-
-
-def escape(text: str) -> str:
-    """`text` on one line, with the characters BibTeX and LaTeX read as markup escaped
-    (braces, `\\`, `&`, `%`, `$`, `#`, `_`, `~`, `^`); accents and other letters as UTF-8."""
-    return one_line(text, TEXT_LIMIT).translate(_LATEX)
-
-
-def _protect(title: str) -> str:
-    """The title escaped, each word with a capital after its first letter (an acronym or a
-    name: `QLoRA`, `LLMs`, `GPT-4`) in braces, so that no style lower-cases it."""
-    parts = _WORD.split(one_line(title, TEXT_LIMIT))  # words at the odd places
-    return "".join(
-        f"{{{part.translate(_LATEX)}}}"
-        if i % 2 and any(c.isupper() for c in part[1:])
-        else part.translate(_LATEX)
-        for i, part in enumerate(parts)
-    )
-
-
-def _name(name: str) -> str:
-    """An author's name; one that BibTeX would split or reorder (`and`, a comma) braced."""
-    text = escape(name)
-    return f"{{{text}}}" if text and re.search(r"\band\b|,", text, re.IGNORECASE) else text
-
-
-def _braced(value: str) -> str:
-    return f"{{{value}}}"
