@@ -117,11 +117,14 @@ def _papers(records: Sequence[RowRecord], facts: Facts) -> list[_Paper]:
     found before joins them (into the earliest)."""
     papers: list[_Paper] = []
     owner: dict[Identifier, _Paper] = {}
+    known: dict[Identifier, frozenset[Identifier]] = {}  # a paper in several rows: once
     for record in records:
         for link in record.links:
             if link.kind not in PAPER_KINDS:
                 continue
-            ids = _identities(link, facts.of_links((link,)))
+            ids = known.get(link.id)
+            if ids is None:
+                ids = known[link.id] = _identities(link, facts.of_links((link,)))
             found = {p.first: p for p in (_joined(owner[i]) for i in ids if i in owner)}
             if not found:
                 papers.append(paper := _Paper(len(papers), [], set(), []))
@@ -147,10 +150,11 @@ def _joined(paper: _Paper) -> _Paper:
     return paper
 
 
-def _identities(link: Link, known: RowFacts) -> set[Identifier]:
-    """Every identity of the paper `link` names that the dataset knows."""
+def _identities(link: Link, known: RowFacts) -> frozenset[Identifier]:
+    """Every identity of the paper `link` names that the dataset knows (an `Identifier` is
+    equal to another of its kind and key whatever its version or subpath)."""
     ident = link.id
-    found = {Identifier(ident.kind, ident.key), *companions(ident)}
+    found = {ident, *companions(ident)}
     arxiv, scholar = _data(known.paper, PaperMeta), _data(known.scholar, ScholarMeta)
     for value in (arxiv.arxiv_id if arxiv else None, scholar.arxiv_id if scholar else None):
         if (eprint := _eprint(value)) is not None:
@@ -160,7 +164,7 @@ def _identities(link: Link, known: RowFacts) -> set[Identifier]:
             found.add(Identifier(Kind.DOI, doi.lower()))
     if scholar is not None and scholar.acl_id:
         found.add(Identifier(Kind.ACL, scholar.acl_id))
-    return {i for i in found if i.kind is not Kind.SCHOLAR}
+    return frozenset(i for i in found if i.kind is not Kind.SCHOLAR)
 
 
 def _data(found: object, kind: type[D]) -> D | None:
