@@ -21,7 +21,8 @@ from enrich.cli import main
 from enrich.columns import Facts, select
 from enrich.latex import escape
 from enrich.metadata import Author, PageMeta, ScholarMeta
-from enrich.models import PAPER_KINDS, Dataset, Kind, Link, Result, RowRecord
+from enrich.models import PAPER_KINDS, Dataset, Identifier, Kind, Link, Result, RowRecord
+from enrich.pipeline import read_published
 from enrich.plan import companions
 from enrich.text import one_line
 from enrich.urls import identify
@@ -539,3 +540,15 @@ def test_a_link_naming_two_papers_found_apart_makes_them_one_in_the_first_s_plac
         "d": ("lovelace2023first",),
         "both": ("lovelace2023first",),
     }
+
+
+def test_the_previous_file_is_read_from_the_output_folder(tmp_path: Path) -> None:
+    assert read_published(tmp_path) == ({}, [])
+    bib_file = tmp_path / "references.bib"
+    bib_file.write_text("@misc{kept,\n  eprint = {2401.00001}\n}\n", encoding="utf-8")
+    assert read_published(tmp_path) == ({Identifier(Kind.ARXIV, "2401.00001"): "kept"}, [])
+    bib_file.write_bytes(b"@misc{kept,\n  title = {\xff}\n}\n")  # not UTF-8: reported
+    keys, warnings = read_published(tmp_path)
+    assert keys == {}
+    assert len(warnings) == 1
+    assert str(bib_file) in warnings[0]
