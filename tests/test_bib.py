@@ -286,6 +286,12 @@ def test_the_published_year_is_the_venue_s_and_the_preprint_s_is_its_first_versi
     )
     assert published["year"] == "2024"
     assert "month" not in published
+    made, _ = bib(
+        [row("r", url)],
+        arxiv("2312.00001", "Late", day=first),
+        scholar("arxiv:2312.00001", venue="ICLR", year=2024),
+    )
+    assert made.entries[0].key == "lovelace2024late"  # the key's year is the entry's
 
 
 # --------------------------------------------------------------------------- keys

@@ -253,7 +253,7 @@ def _base_key(paper: _Paper, known: RowFacts) -> str:
     none is known."""
     authors, named = _authors(known), _title(known)
     family = _ascii(authors[0].name.split()[-1]) if authors and authors[0].name.split() else ""
-    year = _when(known)[0]
+    year = _when(known, published=_published(known) is not None)[0]  # the entry's year
     words = (_ascii(w) for w in WORD.findall(named or ""))
     word = next((w for w in words if w and w not in _STOP), "")
     key = f"{family}{year or ''}{word}"
@@ -272,9 +272,14 @@ def _ascii(text: str) -> str:
 # --------------------------------------------------------------------------- the entries
 
 
+def _published(known: RowFacts) -> tuple[str, tuple[str, str]] | None:
+    """The published version's entry type and venue field (`_venue`), when one is known."""
+    return _venue(_data(known.scholar, ScholarMeta), _data(known.landing, PageMeta))
+
+
 def _entry(key: str, paper: _Paper, known: RowFacts) -> Entry:
     arxiv, scholar = _data(known.paper, PaperMeta), _data(known.scholar, ScholarMeta)
-    venue = _venue(scholar, _data(known.landing, PageMeta))
+    venue = _published(known)
     kind, where = venue if venue is not None else ("misc", None)
     year, month = _when(known, published=venue is not None)
     eprint = _eprint(arxiv.arxiv_id if arxiv else None) or next(
@@ -295,7 +300,7 @@ def _entry(key: str, paper: _Paper, known: RowFacts) -> Entry:
             "primaryClass",
             braced(category) if eprint and category and _CLASS.fullmatch(category) else None,
         ),
-        ("url", braced(url) if (url := _url(paper.links)) else None),
+        ("url", braced(found) if (found := _url(paper.links)) else None),
     ]
     written = tuple((name, value) for name, value in fields if value is not None)
     return Entry(key, kind, written, frozenset(paper.ids))
