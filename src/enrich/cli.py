@@ -34,8 +34,7 @@ from enrich.edge import (
     messages,
     print_diagnostics,
 )
-from enrich.errors import EnrichError, InputError
-from enrich.folders import DATASET_NAME
+from enrich.errors import EnrichError
 from enrich.init import init
 from enrich.progress import print_summary, progress_bars, summary_markdown
 from enrich.sources import registry
@@ -190,17 +189,6 @@ def check(seeds: Path, out: Path, cache: Path) -> None:
       2  bad usage or unreadable input; --out holds no enriched.json (run `run` first)
     """
     console = messages()
-    if not (out / DATASET_NAME).is_file():
-        state = (
-            f"holds no {DATASET_NAME}"
-            if out.is_dir()
-            else "is not a folder"
-            if out.exists()
-            else "does not exist"
-        )
-        raise InputError(
-            f"{out}/ {state}: nothing to check; run `python -m enrich run --out {out}` first"
-        )
     settings = Settings.from_env(seeds=seeds, out=out, cache=cache).with_project_config(Path.cwd())
     diffs = pipeline.check(settings, on_wait=console.print)
     for diff in diffs:
