@@ -36,7 +36,7 @@ from enrich.edge import (
 )
 from enrich.errors import EnrichError
 from enrich.init import init
-from enrich.progress import print_summary, progress_bars, summary_markdown
+from enrich.progress import Summary, print_summary, progress_bars, summary_markdown
 from enrich.sources import registry
 
 SOURCE_NAMES = tuple(source.name for source in registry(Settings()))
@@ -160,9 +160,10 @@ def run(
     print_diagnostics(console, result.diagnostics, verbose=False)
     for warning in result.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False)
-    print_summary(console, result, settings, seconds)
+    summary = Summary.of(result, settings, seconds)
+    print_summary(console, summary)
     if summary_md is not None:
-        _append(summary_md, summary_markdown(result, settings, seconds, started_at))
+        _append(summary_md, summary_markdown(summary, started_at))
     raise SystemExit(EXIT_OK if result.succeeded else EXIT_PROBLEMS)
 
 
