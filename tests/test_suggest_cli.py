@@ -11,10 +11,11 @@ import pytest
 from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
+from enrich.document import split_lines
 from enrich.jsonout import render_json
 from enrich.metadata import TaggedModel
 from enrich.models import Dataset
-from enrich.parse import split_cells, split_lines
+from enrich.parse import split_cells
 from tests.builders import hub
 from tests.conftest import SEED
 

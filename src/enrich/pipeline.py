@@ -24,7 +24,7 @@ from enrich.cache import Cache
 from enrich.columns import select
 from enrich.config import Settings
 from enrich.diffs import bytes_diff, unified_diff
-from enrich.document import Document
+from enrich.document import Document, split_lines
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch
 from enrich.folders import CHANGES_NAME, DATASET_NAME, TIMELINE_NAME
@@ -33,7 +33,7 @@ from enrich.lint import missing_files
 from enrich.merge import merge
 from enrich.migrate import load_dataset
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
-from enrich.parse import diagnose, parse, split_lines
+from enrich.parse import diagnose, parse
 from enrich.render import render_document
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
