@@ -19,10 +19,10 @@ from pybtex.database import BibliographyData, Person, parse_string
 from enrich.bib import Bibliography, bibliography, published_keys
 from enrich.cli import main
 from enrich.columns import Facts, select
+from enrich.earlier import read_published
 from enrich.latex import escape
 from enrich.metadata import Author, PageMeta, ScholarMeta
 from enrich.models import PAPER_KINDS, Dataset, Identifier, Kind, Link, Result, RowRecord
-from enrich.pipeline import read_published
 from enrich.plan import companions
 from enrich.text import one_line
 from enrich.urls import identify

@@ -1,9 +1,10 @@
 """Wires the stages: parse -> resolve -> fetch -> merge -> render. The only module that
-reads seeds and the previous dataset and writes outputs (and, for `suggest --apply`, seeds);
-what it writes is put together, in memory, by the stages and `artifacts`.
+reads seeds and writes outputs (and, for `suggest --apply`, seeds); what it writes is put
+together, in memory, by the stages and `artifacts`.
 
-At the start of a run the previous `output/enriched.json` is read as the store of last known
-values, so a fresh clone with an empty cache still knows them. Outputs are written
+At the start of a run what the previous run wrote is read back (`earlier`): the previous
+`output/enriched.json` as the store of last known values, so a fresh clone with an empty
+cache still knows them, and the keys of `references.bib`. Outputs are written
 atomically: each file goes to a temporary file in the output folder and is renamed over the
 old one, so a crash leaves the old file or the new one, never half of one. A lock serialises
 concurrent runs on the same cache.
@@ -20,25 +21,25 @@ from pydantic import ValidationError
 
 from enrich import collector, folders, output
 from enrich.artifacts import Regenerated, output_files
-from enrich.bib import published_keys
 from enrich.cache import Cache
 from enrich.columns import select
 from enrich.config import Settings
 from enrich.diffs import bytes_diff, unified_diff
-from enrich.document import Document
+from enrich.document import Document, split_lines
+from enrich.earlier import first_line, read_previous, read_published, written_titles
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch
-from enrich.folders import BIB_NAME, CHANGES_NAME, DATASET_NAME, TIMELINE_NAME
+from enrich.folders import CHANGES_NAME, TIMELINE_NAME
 from enrich.ids import unique_across_files
+from enrich.lint import missing_files
 from enrich.merge import merge
 from enrich.migrate import load_dataset
 from enrich.models import Dataset, Diagnostic, Identifier, RowRecord, Severity
-from enrich.parse import diagnose, parse, split_lines
+from enrich.parse import diagnose, parse
 from enrich.render import render_document
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
 from enrich.suggest import Filled, Suggestion, fill, suggestions
-from enrich.titles import earlier_titles
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ class Seed:
     @property
     def round_trips(self) -> bool:
         return render_document(self.document) == self.document.text
+
+    def findings(self) -> list[Diagnostic]:
+        """What `lint` reports: the seed's diagnostics and a warning for each relative link to
+        a file missing beside it (`lint.missing_files`), in line order."""
+        missing = missing_files(self.document, self.path.parent)
+        return sorted((*self.diagnostics, *missing), key=lambda d: (d.line, d.code, d.message))
 
 
 @dataclass(frozen=True)
@@ -148,42 +155,6 @@ def build_dataset(seeds: tuple[Seed, ...]) -> Dataset:
     )
 
 
-def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
-    """The previous dataset, the store of last known values; an unusable one is reported."""
-    path = out / DATASET_NAME
-    if not path.is_file():
-        return None, []
-    try:
-        return load_dataset(path.read_bytes()), []
-    except (OSError, ValidationError, ValueError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return None, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
-
-
-def read_published(out: Path) -> tuple[dict[Identifier, str], list[str]]:
-    """The keys the previous `references.bib` gave its papers (`bib.published_keys`): a
-    paper's key never changes once published. An unreadable file is reported."""
-    path = out / BIB_NAME
-    if not path.is_file():
-        return {}, []
-    try:
-        return published_keys(path.read_bytes().decode()), []
-    except (OSError, UnicodeDecodeError) as exc:
-        return {}, [f"{path}: previous keys unusable ({exc}); its papers get their keys anew"]
-
-
-def written_titles(previous: Dataset | None, seeds: Iterable[Path], out: Path) -> dict[str, str]:
-    """The link titles earlier runs wrote (`titles.earlier_titles`): those of the previous
-    dataset, and of the dataset beside a seed that is itself a regenerated document (it was
-    written with that document: `run --seeds output/list.md --out elsewhere`)."""
-    titles = earlier_titles(previous)
-    for folder in sorted({path.parent.resolve() for path in seeds} - {out.resolve()}):
-        if (folder / DATASET_NAME).is_file():
-            beside, _ = read_previous(folder)
-            titles = {**earlier_titles(beside), **titles}
-    return titles
-
-
 def plan(settings: Settings) -> dict[Path, Path]:
     """Every seed of `settings.seeds` and the path of its regenerated document, once the
     folders are known to be usable together (`folders.check_folders`, `folders.documents`)."""
@@ -268,9 +239,11 @@ def run(
 
 
 def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: None) -> list[str]:
-    """Unified diffs between `settings.out` and what an offline run would write there."""
+    """Unified diffs between `settings.out` and what an offline run would write there; an
+    `InputError` when `settings.out` holds no dataset to check."""
     offline = replace(settings, offline=True)
     documents = plan(offline)
+    folders.existing_dataset(settings.out, "nothing to check")
     locked = {settings.cache: "--cache"} | (
         {settings.out: "--out"} if settings.out.is_dir() else {}
     )
@@ -320,13 +293,13 @@ def _relative(path: Path, start: Path) -> str:
 
 def read_dataset(out: Path) -> Dataset:
     """`out`'s enriched.json, for `suggest`; an `InputError` when there is none to use."""
-    path = out / DATASET_NAME
-    if not path.is_file():
-        raise InputError(f"{path}: no dataset; run `python -m enrich run` first")
-    dataset, problems = read_previous(out)
-    if dataset is None:
-        raise InputError(problems[0] if problems else f"{path}: unusable")
-    return dataset
+    path = folders.existing_dataset(out, "no dataset to suggest from")
+    try:
+        return load_dataset(path.read_bytes())
+    except (OSError, ValidationError, ValueError) as exc:
+        raise InputError(
+            f"{path}: unusable ({first_line(exc)}); run `python -m enrich run`"
+        ) from None
 
 
 @dataclass(frozen=True)
