@@ -18,7 +18,7 @@ from pybtex.database import BibliographyData, Person, parse_string
 
 from enrich.bib import Bibliography, bibliography, published_keys
 from enrich.cli import main
-from enrich.columns import Facts, select
+from enrich.columns import Entities, Facts, select
 from enrich.earlier import read_published
 from enrich.latex import escape
 from enrich.metadata import Author, PageMeta, ScholarMeta
@@ -70,11 +70,16 @@ def landing(ref: str, **fields: object) -> Result:
     return build.result(ref, data, source="landing")
 
 
+def entities(results: Sequence[Result]) -> Entities:
+    """The entities `Facts` looks results up in."""
+    return {r.ref: r for r in results}
+
+
 def bib(
     records: Sequence[RowRecord], *results: Result, previous: str = ""
 ) -> tuple[Bibliography, BibliographyData]:
     """The bibliography of `records` and what pybtex reads of its text."""
-    made = bibliography(records, Facts({r.ref: r for r in results}), published_keys(previous))
+    made = bibliography(records, Facts(entities(results)), published_keys(previous))
     return made, parse_string(made.text(), "bibtex")
 
 
@@ -452,7 +457,7 @@ def test_a_url_with_braces_or_percents_stays_one_field() -> None:
 def test_the_bib_column_shows_the_row_s_keys() -> None:
     records = [row("r", "https://arxiv.org/abs/2401.00001", "https://arxiv.org/abs/2401.00002"),
                row("s", "https://github.com/a/b")]  # fmt: skip
-    results = {r.ref: r for r in (arxiv("2401.00001", "One"), arxiv("2402.00002", "Two"))}
+    results = entities((arxiv("2401.00001", "One"), arxiv("2402.00002", "Two")))
     made = bibliography(records, Facts(results), {})
     (column,) = select(["bib"])
     facts = Facts(results, made.rows)

@@ -3,7 +3,7 @@
 The papers are the rows' paper links (arXiv, DOI, ACL, PMLR, OpenReview, Hub paper pages) in
 list order; links that name the same paper are one entry. Two links name the same paper when
 they share an identity the dataset knows: the link's own, its companions' (`plan.companions`:
-a Hub paper page's arXiv paper), the arXiv id Semantic Scholar or arXiv names, the DOI and
+a Hub paper page's arXiv paper), the arXiv id and DOI Semantic Scholar or arXiv names, the
 ACL id Semantic Scholar names. Each paper's facts are those of its links
 (`columns.Facts.of_links`, the rule every output uses).
 
@@ -260,7 +260,8 @@ def _base_key(paper: _Paper, known: RowFacts) -> str:
     if family or word:
         return key
     arxiv = next((i for i in sorted(paper.ids, key=_order) if i.kind is Kind.ARXIV), None)
-    return _ascii((arxiv or paper.links[0].id).ref) + key
+    ident = arxiv or paper.links[0].id
+    return _ascii(f"{ident.kind.value}{ident.key}") + key
 
 
 def _ascii(text: str) -> str:
