@@ -563,3 +563,23 @@ def test_the_previous_file_is_read_from_the_output_folder(tmp_path: Path) -> Non
     assert keys == {}
     assert len(warnings) == 1
     assert str(bib_file) in warnings[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(max_size=12), st.sampled_from(["Same", "Other", "", "The", "ÄÖ"])),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_keys_are_unique_and_plain_whatever_the_papers(papers: list[tuple[str, str]]) -> None:
+    ids = [f"2401.{n:05d}" for n in range(len(papers))]
+    records = [row(i, f"https://arxiv.org/abs/{i}") for i in ids]
+    results = [arxiv(i, t or "-", (a,)) for i, (a, t) in zip(ids, papers, strict=True)]
+    made, parsed = bib(records, *results)
+    keys = [e.key for e in made.entries]
+    assert len(set(keys)) == len(keys) == len(parsed.entries) == len(papers)
+    assert all(re.fullmatch(r"[a-z0-9]+", k) for k in keys)
+    again, _ = bib(list(reversed(records)), *results, previous=made.text())
+    assert again.rows == made.rows  # the list reordered: every paper keeps its key
