@@ -1,8 +1,9 @@
 """What the sources say about an entity: one normalised record per kind of fact. No I/O here.
 
 `PaperMeta` (arXiv), `RepoMeta` (GitHub), `HubMeta` (the Hugging Face Hub), `TaggedModels`
-(the Hub's models tagged with a paper), `ScholarMeta` (Semantic Scholar) and `PageMeta` (a
-paper's landing page) are what a `Result` (`models.py`) holds as its `data`, told apart by
+(the Hub's models tagged with a paper), `ScholarMeta` (Semantic Scholar), `Recommendations`
+(the papers Semantic Scholar recommends for a section) and `PageMeta` (a paper's landing
+page) are what a `Result` (`models.py`) holds as its `data`, told apart by
 their `type`: `EntityData`.
 """
 
@@ -145,7 +146,17 @@ class PageMeta(Record):
     url: str = Field(description="The landing page.")
 
 
+class Recommendations(Record):
+    """The papers Semantic Scholar recommends for a section's papers (`recommended:<keys>`),
+    in the API's order: candidates the list may be missing (`papers.py`)."""
+
+    type: Literal["recommendations"] = "recommendations"
+    papers: list[ScholarMeta] = Field(
+        default_factory=list, description="The recommended papers, as the API ordered them."
+    )
+
+
 EntityData = Annotated[
-    PaperMeta | RepoMeta | HubMeta | TaggedModels | ScholarMeta | PageMeta,
+    PaperMeta | RepoMeta | HubMeta | TaggedModels | ScholarMeta | PageMeta | Recommendations,
     Field(discriminator="type"),
 ]

@@ -1,6 +1,7 @@
 """What a run fetches, planned from its rows: the entities they link, the companions each
 link names (`companions`: a paper's Semantic Scholar record, a Hub paper page's arXiv paper),
-discovery's lookups, and the phases a fetch runs in (`PAPERS`: Semantic Scholar names the
+discovery's lookups (the Hub's for empty cells, Semantic Scholar's recommendations for each
+section: `recommendation`), and the phases a fetch runs in (`PAPERS`: Semantic Scholar names the
 arXiv papers of the papers linked by DOI, so it goes first).
 
 Pure: rows in, `Entity`s out (each with its subpaths), ordered by ref. The fetch stage
@@ -11,14 +12,15 @@ a link's companions asks it here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from enrich.config import S2_BATCH_SIZE
+from enrich.config import S2_BATCH_SIZE, S2_RECOMMEND_SEEDS
 from enrich.gaps import gap
 from enrich.metadata import ScholarMeta
 from enrich.models import Identifier, Kind, Result, RowRecord
+from enrich.rows import sections
 from enrich.urls import ARXIV_ID
 
 SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL})
@@ -82,6 +84,35 @@ def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
             if ident.ref not in found:  # a paper in several rows: asked once
                 found[ident.ref] = Entity(ident)
     return _by_ref(found)
+
+
+def recommendations(records: Iterable[RowRecord]) -> dict[str, Entity]:
+    """What discovery asks Semantic Scholar about: for each section (`rows.sections`) with at
+    least one paper it can look up, the papers it recommends for them (`recommendation`)."""
+    found: dict[str, Entity] = {}
+    for rows in sections(list(records)).values():
+        ident = recommendation(rows)
+        if ident is not None:
+            found[ident.ref] = Entity(ident)
+    return _by_ref(found)
+
+
+def recommendation(rows: Iterable[RowRecord]) -> Identifier | None:
+    """The recommendations lookup for a section's `rows`: its papers' Semantic Scholar keys
+    (their `companions`; the first `S2_RECOMMEND_SEEDS` in row order), sorted and joined
+    by spaces, so that the same papers in another order ask the same lookup. None without a
+    paper Semantic Scholar can look up."""
+    keys = dict.fromkeys(key for record in rows for key in scholar_keys(record))
+    chosen = sorted(list(keys)[:S2_RECOMMEND_SEEDS])
+    return Identifier(Kind.RECOMMENDED, " ".join(chosen)) if chosen else None
+
+
+def scholar_keys(record: RowRecord) -> Iterator[str]:
+    """The keys of the Semantic Scholar records the row's papers name (`companions`)."""
+    for link in record.links:
+        for other in companions(link.id):
+            if other.kind is Kind.SCHOLAR:
+                yield other.key
 
 
 def _by_ref(found: dict[str, Entity]) -> dict[str, Entity]:
