@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from enrich.metadata import Recommendations, ScholarMeta
+from enrich.metadata import Recommendations, RecommendedPaper, ScholarMeta
 from enrich.models import Identifier, Kind, Link, Result, RowRecord, Status
 from enrich.papers import PER_SECTION, identities, order, paper_url, to_consider
 from enrich.plan import companions, recommendation, recommendations
@@ -32,11 +32,13 @@ def row(name: str, section: Sequence[str], *papers: tuple[Kind, str], line: int 
     )
 
 
-def s2(paper_id: str, **fields: object) -> ScholarMeta:
-    return ScholarMeta(paper_id=paper_id, **fields)  # type: ignore[arg-type]
+def s2(paper_id: str, **fields: object) -> RecommendedPaper:
+    return RecommendedPaper(paper_id=paper_id, **fields)  # type: ignore[arg-type]
 
 
-def answer(rows: Sequence[RowRecord], *papers: ScholarMeta, status: Status = Status.OK) -> Result:
+def answer(
+    rows: Sequence[RowRecord], *papers: RecommendedPaper, status: Status = Status.OK
+) -> Result:
     ident = recommendation(rows)
     assert ident is not None
     data = Recommendations(papers=list(papers)) if status is not Status.ERROR else None
@@ -93,7 +95,7 @@ def test_a_paper_the_list_has_under_any_identity_is_never_suggested() -> None:
     # the DOI-linked paper's record names its arXiv id and Semantic Scholar id
     known = result(
         "scholar:doi:10.1145/3477495.3531986",
-        s2("hernie-s2", arxiv_id="2201.00001", doi="10.1145/3477495.3531986"),
+        ScholarMeta(paper_id="hernie-s2", arxiv_id="2201.00001", doi="10.1145/3477495.3531986"),
         source="scholar",
     )
     listed = [
@@ -161,7 +163,7 @@ def test_a_section_whose_papers_changed_reads_no_older_answer() -> None:
     ],
 )
 def test_a_candidate_links_to_arxiv_else_its_doi_else_semantic_scholar(
-    paper: ScholarMeta, url: str
+    paper: RecommendedPaper, url: str
 ) -> None:
     assert paper_url(paper) == url
 

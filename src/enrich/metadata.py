@@ -146,12 +146,26 @@ class PageMeta(Record):
     url: str = Field(description="The landing page.")
 
 
+class RecommendedPaper(Record):
+    """A paper Semantic Scholar recommends: what the recommendations API is asked for."""
+
+    paper_id: str = Field(description="Semantic Scholar's paper id.")
+    title: str | None = None
+    year: int | None = None
+    publication_date: date | None = None
+    venue: str | None = None
+    arxiv_id: str | None = None
+    doi: str | None = None
+    acl_id: str | None = None
+    citations: int | None = None
+
+
 class Recommendations(Record):
     """The papers Semantic Scholar recommends for a section's papers (`recommended:<keys>`),
     in the API's order: candidates the list may be missing (`papers.py`)."""
 
     type: Literal["recommendations"] = "recommendations"
-    papers: list[ScholarMeta] = Field(
+    papers: list[RecommendedPaper] = Field(
         default_factory=list, description="The recommended papers, as the API ordered them."
     )
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from enrich.metadata import Recommendations, ScholarMeta
+from enrich.metadata import Recommendations, RecommendedPaper, ScholarMeta
 from enrich.models import Kind, Result, RowRecord, Status
 from enrich.plan import companions, recommendation, scholar_keys
 from enrich.rows import name_or_id, sections
@@ -41,7 +41,7 @@ class SectionPapers:
     section: str
     seeds: tuple[str, ...]
     """The names of the section's rows with a paper (`rows.name_or_id`), in row order."""
-    papers: tuple[ScholarMeta, ...]
+    papers: tuple[RecommendedPaper, ...]
 
 
 def to_consider(
@@ -65,7 +65,7 @@ def to_consider(
     return found
 
 
-def order(paper: ScholarMeta) -> tuple[int, int, int, int, str, str]:
+def order(paper: RecommendedPaper) -> tuple[int, int, int, int, str, str]:
     """Newest first (by year, unknown last), then most cited (unknown last), then by
     title and paper id: a total order, so the same answer lists the same way."""
     year, cited = paper.year, paper.citations
@@ -96,7 +96,7 @@ def listed(records: Iterable[RowRecord], entities: Mapping[str, Result]) -> froz
     return frozenset(found)
 
 
-def identities(paper: ScholarMeta) -> Iterator[str]:
+def identities(paper: RecommendedPaper | ScholarMeta) -> Iterator[str]:
     """A paper's identities: `s2:<paper id>`, `arxiv:<id>`, `doi:<doi>`, `acl:<id>` (ids
     lower-cased; arXiv's own DOI names its arXiv paper)."""
     yield f"s2:{paper.paper_id.lower()}"
@@ -107,7 +107,7 @@ def identities(paper: ScholarMeta) -> Iterator[str]:
         yield f"arxiv:{paper.doi[len(_ARXIV_DOI) :].lower()}"
 
 
-def paper_url(paper: ScholarMeta) -> str:
+def paper_url(paper: RecommendedPaper) -> str:
     """Where to read the paper: its arXiv page, else its DOI, else its Semantic Scholar
     page. Ids are checked before they become a link (they come from an API)."""
     if paper.arxiv_id and ARXIV_ID.fullmatch(paper.arxiv_id):

@@ -14,7 +14,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from enrich.columns import Facts, RowFacts
-from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
+from enrich.metadata import (
+    HubMeta,
+    PageMeta,
+    PaperMeta,
+    RecommendedPaper,
+    RepoMeta,
+    ScholarMeta,
+)
 from enrich.models import Dataset, Kind, Link, Result, RowRecord, Severity, Status
 from enrich.papers import SectionPapers, paper_url, to_consider
 from enrich.render import escape_cell
@@ -347,7 +354,7 @@ def _papers(found: list[SectionPapers]) -> list[str]:
     return lines
 
 
-def paper_line(paper: ScholarMeta) -> str:
+def paper_line(paper: RecommendedPaper) -> str:
     """A paper to consider on one line: linked title, year and venue, citations."""
     title = escape_cell(paper.title or paper.paper_id)
     when = ", ".join(

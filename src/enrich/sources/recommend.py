@@ -31,7 +31,7 @@ import httpx2
 
 from enrich.config import S2_RECOMMEND_LIMIT, Settings
 from enrich.errors import FetchError, PermanentError
-from enrich.metadata import Recommendations, ScholarMeta
+from enrich.metadata import Recommendations, RecommendedPaper, ScholarMeta
 from enrich.models import Kind, Result, Status
 from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
@@ -117,13 +117,28 @@ async def _post(client: httpx2.AsyncClient, ids: list[str]) -> list[Any]:
     return found
 
 
-def papers(items: list[Any]) -> list[ScholarMeta]:
-    """The answer's papers that validate, in its order, each once (by paper id)."""
-    found: dict[str, ScholarMeta] = {}
+def papers(items: list[Any]) -> list[RecommendedPaper]:
+    """The answer's papers that validate, in its order, each once (by paper id); each read
+    as a batch answer's item is (`scholar.record`), and kept with the fields asked for."""
+    found: dict[str, RecommendedPaper] = {}
     for item in items:
         try:
             paper = record(item)
         except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
             continue  # one unusable paper is left out, not the answer
-        found.setdefault(paper.paper_id, paper)
+        found.setdefault(paper.paper_id, _asked(paper))
     return list(found.values())
+
+
+def _asked(paper: ScholarMeta) -> RecommendedPaper:
+    return RecommendedPaper(
+        paper_id=paper.paper_id,
+        title=paper.title,
+        year=paper.year,
+        publication_date=paper.publication_date,
+        venue=paper.venue,
+        arxiv_id=paper.arxiv_id,
+        doi=paper.doi,
+        acl_id=paper.acl_id,
+        citations=paper.citations,
+    )
