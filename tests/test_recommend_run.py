@@ -151,5 +151,6 @@ def test_suggest_papers_lists_them_offline_and_by_section(
     assert 1 < len(one.splitlines()) <= 11
     assert one in everything.out
     assert main(["suggest", "--out", out, "--papers", "No such section"]) == 2
-    assert main(["suggest", "--out", out, "--papers", "--apply"]) == 2
+    for other in (["--apply"], ["--dry-run"], ["--only", "x"], ["--pick", "https://x"]):
+        assert main(["suggest", "--out", out, "--papers", *other]) == 2
     assert len(api.requests) == before

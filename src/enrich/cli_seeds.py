@@ -187,8 +187,8 @@ def suggest(
     """
     console = messages()
     if papers is not None:
-        if apply_ or only or pick:
-            raise click.UsageError("--papers lists papers; it takes no --apply, --only or --pick")
+        if apply_ or dry_run or only or pick:
+            raise click.UsageError("--papers lists papers: no --apply, --dry-run, --only, --pick")
         _list_papers(console, pipeline.read_dataset(out), papers)
         raise SystemExit(EXIT_OK)
     proposed = pipeline.proposals(pipeline.read_dataset(out))
