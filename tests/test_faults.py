@@ -86,9 +86,11 @@ RECORDS = 75  # curated rows of the seed
 # names, 28 repositories, 12 Hub pages, 65 Semantic Scholar records (none for the PMLR
 # paper: the API has no lookup by PMLR id), the PMLR paper's landing page, and what
 # discovery asks the Hub about rows with empty cells: 35 paper pages (1 of them linked) and
-# the models tagged with 49 papers. The fake knows them all (`populate`), so that every fault
-# hits discovery too and a clean refresh changes every fact.
-FETCHED = 169 + 34 + 49
+# the models tagged with 49 papers; and Semantic Scholar's recommendations for each of the 14
+# sections with a paper. The fake knows them all (`populate`), so that every fault hits
+# discovery too and a clean refresh changes every fact (a recommendation answer holds papers
+# of the list, whose citations change).
+FETCHED = 169 + 34 + 49 + 14
 BOUND = 12.0  # seconds a faulted in-process run may take; the slowest takes about 4.5 s
 CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included
 FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
@@ -638,6 +640,7 @@ CLI_CASES = [
             "huggingface": "stale",
             "scholar": "ok",
             "landing": "ok",
+            "recommendations": "ok",
         },
         1,
         (
@@ -650,7 +653,9 @@ CLI_CASES = [
     ),
     pytest.param(
         dict.fromkeys(("arxiv", "github-rest", "huggingface"), fault("503", 1)),
-        {"arxiv": "ok", "github": "ok", "huggingface": "ok", "scholar": "ok", "landing": "ok"},
+        dict.fromkeys(
+            ("arxiv", "github", "huggingface", "scholar", "landing", "recommendations"), "ok"
+        ),
         0,
         (),
         id="5xx-once-recovers-after-a-real-wait-exit-0",
@@ -663,6 +668,7 @@ CLI_CASES = [
             "huggingface": "not_found",
             "scholar": "ok",
             "landing": "ok",
+            "recommendations": "ok",
         },
         0,
         (),

@@ -56,7 +56,7 @@ def to_consider(
         answer = entities.get(ident.ref) if ident is not None else None
         if answer is None or answer.status not in _USABLE:
             continue
-        if not isinstance(answer.data, Recommendations):
+        if not isinstance(answer.data, Recommendations):  # a dataset written by another program
             continue
         fresh = [p for p in answer.data.papers if known.isdisjoint(identities(p))]
         if fresh:

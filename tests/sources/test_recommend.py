@@ -228,6 +228,17 @@ def test_the_fake_answers_the_documented_shape(api: FakeAPI) -> None:
     assert len(body["recommendedPapers"]) == 5
     for paper in body["recommendedPapers"]:
         assert set(paper) == {"paperId", *FIELDS.split(",")}
+    # deterministic: the same positives in any order give the same bytes, others differ
+    api.add_scholar("ARXIV:2106.09685")
+    two = [
+        api.route("scholar", _request(PATH, {"positivePaperIds": ids}, fields=FIELDS)).body
+        for ids in (
+            ["ARXIV:2305.14314", "ARXIV:2106.09685"],
+            ["arxiv:2106.09685", "ARXIV:2305.14314"],
+            ["ARXIV:2305.14314"],
+        )
+    ]
+    assert two[0] == two[1] != two[2]
     for bad in ({"positivePaperIds": "x"}, {"negative": []}):
         assert api.route("scholar", _request(PATH, bad, limit="5")).status == 400
     assert api.route("scholar", _request(PATH, {"positivePaperIds": []}, limit="0")).status == 400
