@@ -154,3 +154,18 @@ def test_suggest_papers_lists_them_offline_and_by_section(
     for other in (["--apply"], ["--dry-run"], ["--only", "x"], ["--pick", "https://x"]):
         assert main(["suggest", "--out", out, "--papers", *other]) == 2
     assert len(api.requests) == before
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05])
+def test_the_recommendations_trail_the_batch_arxiv_waits_for(
+    api: FakeAPI, tmp_path: Path, delay: float
+) -> None:
+    """Both endpoints share one pace: the recommendations (discovery) start with arXiv, so
+    the batch that names arXiv papers, on the run's critical path, is never behind them."""
+    pipeline.run(settings(api, tmp_path, s2_delay=delay))
+    order = [r.path for r in sorted(api.requests, key=lambda r: r.at) if r.api == "scholar"]
+    assert order[0] == "/graph/v1/paper/batch"
+    assert order[1:] == [PATH] * (len(order) - 1)
+    first_arxiv = min(r.at for r in api.requests if r.api == "arxiv")
+    batch = next(r for r in api.requests if r.path == "/graph/v1/paper/batch")
+    assert batch.at <= first_arxiv

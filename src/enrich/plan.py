@@ -128,7 +128,9 @@ class Lead:
     The leader's entities that may name new ones (`may_name`) are asked first, in whole
     batches of `batch`; the follower starts when they are answered, or at the leader's
     first failed attempt (then what they name later gets a call of its own). The rest of
-    the leader's entities are asked after the follower's first request.
+    the leader's entities are asked after the follower's first request. The sources of the
+    `trailing` kinds start with the follower: they share the leader's pace, and must not
+    take its first turn.
     """
 
     leader: Kind
@@ -136,6 +138,7 @@ class Lead:
     batch: int
     may_name: Callable[[Identifier], bool]
     names: Callable[[Result], Identifier | None]
+    trailing: frozenset[Kind] = frozenset()
 
 
 def named_on_arxiv(result: Result) -> Identifier | None:
@@ -151,8 +154,11 @@ PAPERS = Lead(
     batch=S2_BATCH_SIZE,
     may_name=lambda ident: not ident.key.startswith(f"{Kind.ARXIV.value}:"),
     names=named_on_arxiv,
+    trailing=frozenset({Kind.RECOMMENDED}),
 )
 """The papers first: Semantic Scholar, then arXiv with the papers it found (a paper linked
 by its DOI whose record names an arXiv id is fetched from arXiv in the same run). arXiv,
 paced 3 s a request, is the run's critical path: its first request goes out before the other
-sources' cache lookups and client imports. The seed costs one request of each."""
+sources' cache lookups and client imports. The seed costs one request of each. Semantic
+Scholar's recommendations (discovery, one request a second on the batch endpoint's pace)
+trail: they start with arXiv, never before the batch that arXiv waits for."""
