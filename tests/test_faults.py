@@ -45,7 +45,9 @@ How each column maps onto the APIs (fake fault kinds in brackets):
   Hub answers a renamed model under its new id (where its redirect leads); arXiv and
   Semantic Scholar: N/A (they answer the ids we ask, whatever their own ids become).
 * Semantic Scholar answers one batch for every paper, like GraphQL: a fault that fails the
-  batch fails all its papers; `gone` is a `null` in the answer.
+  batch fails all its papers; `gone` is a `null` in the answer. Its recommendations (one
+  request per section, on the same host: the fake's `scholar` API) are discovery lookups, so
+  a fault there fails nothing (`tests/test_recommend_run.py` has their cases).
 * Landing pages (the seed has one: its PMLR paper) are a page per paper, read for their
   `citation_*` meta tags: a page without a title tag (malformed, empty) is final, not
   retried; `404` and `gone` are `not_found`; `moved`: N/A (a PMLR key is a volume and a
