@@ -151,6 +151,7 @@ def test_suggest_papers_lists_them_offline_and_by_section(
     assert 1 < len(one.splitlines()) <= 11
     assert one in everything.out
     assert main(["suggest", "--out", out, "--papers", "No such section"]) == 2
+    assert f"no such section in the dataset; its sections: {label}; " in capsys.readouterr().err
     for other in (["--apply"], ["--dry-run"], ["--only", "x"], ["--pick", "https://x"]):
         assert main(["suggest", "--out", out, "--papers", *other]) == 2
     assert len(api.requests) == before

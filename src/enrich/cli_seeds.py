@@ -235,9 +235,12 @@ def _list_papers(console: Console, dataset: Dataset, section: str) -> None:
     """The papers to consider of every section, or of `section` (its label, any case)."""
     found = to_consider(dataset.records, dataset.entities)
     if section:
-        labels = {label.casefold() for label in sections(dataset.records)}
-        if section.casefold() not in labels:
-            raise InputError(f"--papers {section}: no such section in the dataset")
+        labels = [label for label in sections(dataset.records) if label]
+        if section.casefold() not in {label.casefold() for label in labels}:
+            raise InputError(
+                f"--papers {section}: no such section in the dataset; its sections: "
+                + "; ".join(labels)
+            )
         found = [s for s in found if s.section.casefold() == section.casefold()]
     for one in found:
         click.echo(f"{one.section or '(no heading)'}  (related to: {', '.join(one.seeds)})")
