@@ -349,12 +349,12 @@ def _papers(found: list[SectionPapers]) -> list[str]:
         lines.append(f"Related to the section's papers: {related}.")
         lines.append("")
         for paper in section.papers:
-            lines.append(f"- {paper_line(paper)}")
+            lines.append(f"- {_paper_line(paper)}")
         lines.append("")
     return lines
 
 
-def paper_line(paper: RecommendedPaper) -> str:
+def _paper_line(paper: RecommendedPaper) -> str:
     """A paper to consider on one line: linked title, year and venue, citations."""
     title = escape_cell(paper.title or paper.paper_id)
     when = ", ".join(
