@@ -117,6 +117,15 @@ def test_an_unusable_paper_is_left_out_not_the_answer(api: FakeAPI, bad: Any) ->
     assert [p.paper_id for p in data.papers] == ["good1"]
 
 
+def test_no_more_papers_are_kept_than_asked_for(api: FakeAPI) -> None:
+    many = [{"paperId": f"p{i}", "title": f"T{i}"} for i in range(S2_RECOMMEND_LIMIT + 7)]
+    api.fault("scholar", "malformed", path_contains=PATH, body=_answer(many))
+    results, _ = fetch(api, [QLORA])
+    data = results[ref(QLORA)].data
+    assert isinstance(data, Recommendations)
+    assert [p.paper_id for p in data.papers] == [f"p{i}" for i in range(S2_RECOMMEND_LIMIT)]
+
+
 @pytest.mark.parametrize(
     "body",
     [b"<html>busy</html>", b'{"papers": []}', b'{"recommendedPapers": {"a": 1}}', b"[]", b""],

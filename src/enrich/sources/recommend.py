@@ -16,10 +16,10 @@ in the `x-api-key` header only.
 
 How answers are read. `{"recommendedPapers": [{"paperId", "title", "year", "externalIds",
 "citationCount", "publicationDate", "venue"}, ...]}`, each paper read like a batch answer's
-item (`scholar.record`); a paper that does not validate is left out, not the answer. A
-body of another shape is a malformed answer: the lookup ends `error` (its last known value
-kept). Which of the papers the list has already is the report's to say (`papers.py`): the
-answer is kept as the API gave it.
+item (`scholar.record`); a paper that does not validate is left out, not the answer, and
+papers beyond the `limit` asked for are not kept. A body of another shape is a malformed
+answer: the lookup ends `error` (its last known value kept). Which of the papers the list
+has already is the report's to say (`papers.py`): the answer is kept as the API gave it.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ NAME: Final = "recommendations"
 WHAT: Final = "Semantic Scholar recommendations"
 PATH: Final = "/recommendations/v1/papers"
 FIELDS: Final = "title,year,externalIds,citationCount,publicationDate,venue"
-_MAX_PAPERS: Final = 500  # the API's own limit: a longer list is not its answer
 
 
 class RecommendSource:
@@ -112,16 +111,17 @@ async def _post(client: httpx2.AsyncClient, ids: list[str]) -> list[Any]:
     params = {"fields": FIELDS, "limit": str(S2_RECOMMEND_LIMIT)}
     answer = await post_json(client, PATH, params, body, WHAT)
     found = answer.get("recommendedPapers") if isinstance(answer, dict) else None
-    if not isinstance(found, list) or len(found) > _MAX_PAPERS:
+    if not isinstance(found, list):
         raise PermanentError(f"{WHAT}: malformed answer (no list of papers)", status=200)
     return found
 
 
 def papers(items: list[Any]) -> list[RecommendedPaper]:
-    """The answer's papers that validate, in its order, each once (by paper id); each read
-    as a batch answer's item is (`scholar.record`), and kept with the fields asked for."""
+    """The answer's papers that validate, in its order, each once (by paper id), at most
+    as many as asked for; each read as a batch answer's item is (`scholar.record`), and
+    kept with the fields asked for."""
     found: dict[str, RecommendedPaper] = {}
-    for item in items:
+    for item in items[:S2_RECOMMEND_LIMIT]:
         try:
             paper = record(item)
         except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
