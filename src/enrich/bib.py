@@ -34,8 +34,8 @@ from enrich.metadata import Author, PageMeta, PaperMeta, ScholarMeta
 from enrich.models import PAPER_KINDS, Identifier, Kind, Link, RowRecord
 from enrich.page import safe_url
 from enrich.plan import companions
-from enrich.urls import ARXIV_ID, identify
-from enrich.venues import SAFE_DOI, is_publication, published_doi
+from enrich.urls import ARXIV_ID, SAFE_DOI, identify
+from enrich.venues import is_publication, published_doi
 
 D = TypeVar("D")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

@@ -36,6 +36,7 @@ from enrich.merge import merge
 from enrich.migrate import load_dataset
 from enrich.models import Dataset, Diagnostic, Identifier, RowRecord, Severity
 from enrich.parse import diagnose, parse
+from enrich.plan import recommendations
 from enrich.render import render_document
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
@@ -198,7 +199,7 @@ def refresh(
     with Cache(settings.cache, settings.ttls) as cache:
         chosen = sources if sources is not None else registry(settings)
         linked = entities(records)  # first: discovery must not spend the budget they need
-        found = discovery(records) if settings.discover else {}
+        found = {**discovery(records), **recommendations(records)} if settings.discover else {}
         report = fetch(linked, chosen, settings, cache, last, progress, found)
         warnings += cache.warnings
         failure = cache.failure

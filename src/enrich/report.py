@@ -3,7 +3,8 @@
 Derived from the dataset only — a pure function, deterministic text, no run timestamps —
 so it can be committed. `report.md` lists every data problem a maintainer should fix, each
 with the seed's `file:line` and a suggested fix, then the links discovery suggests for empty
-Code and Model Card cells (`suggest.py`), for review.
+Code and Model Card cells (`suggest.py`), and the papers to consider per section, which
+Semantic Scholar recommends and the list does not have (`papers.py`), for review.
 """
 
 from __future__ import annotations
@@ -13,8 +14,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from enrich.columns import Facts, RowFacts
-from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
+from enrich.metadata import (
+    HubMeta,
+    PageMeta,
+    PaperMeta,
+    RecommendedPaper,
+    RepoMeta,
+    ScholarMeta,
+)
 from enrich.models import Dataset, Kind, Link, Result, RowRecord, Severity, Status
+from enrich.papers import SectionPapers, paper_url, to_consider
 from enrich.render import escape_cell
 from enrich.roles import column_role, row_year
 from enrich.suggest import Suggestion, suggestions
@@ -267,6 +276,7 @@ def report_markdown(dataset: Dataset, facts: Facts | None = None) -> str:
         lines += [f"- `{p.where}`: {_prose(p.message)} — {_prose(p.fix)}" for p in group]
         lines.append("")
     lines += _suggestions(suggestions(dataset.records, dataset.entities))
+    lines += _papers(to_consider(dataset.records, dataset.entities))
     return "\n".join(lines)
 
 
@@ -287,3 +297,43 @@ def _suggestions(found: list[Suggestion]) -> list[str]:
         lines.append(f"- `{s.where}` ({row}): {column} <{s.url}> — {_prose(s.reason)}")
     lines.append("")
     return lines
+
+
+SEEDS_SHOWN = 3
+"""A section's papers named in its "related to" line; the rest are counted."""
+
+
+def _papers(found: list[SectionPapers]) -> list[str]:
+    """The Papers to consider section: per section, its candidates and what they relate to."""
+    if not found:
+        return []
+    count = sum(len(s.papers) for s in found)
+    lines = [
+        f"## Papers to consider ({count})",
+        "",
+        "Papers Semantic Scholar recommends for each section's papers that the list does not "
+        "have, newest and most cited first; none is written into a seed (add a row by hand): "
+        "`python -m enrich suggest --papers [SECTION]` lists them.",
+        "",
+    ]
+    for section in found:
+        names = [_prose(name) for name in section.seeds[:SEEDS_SHOWN]]
+        more = len(section.seeds) - len(names)
+        related = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+        lines += [f"### {_prose(section.section) or '(no heading)'}", ""]
+        lines.append(f"Related to the section's papers: {related}.")
+        lines.append("")
+        for paper in section.papers:
+            lines.append(f"- {_paper_line(paper)}")
+        lines.append("")
+    return lines
+
+
+def _paper_line(paper: RecommendedPaper) -> str:
+    """A paper to consider on one line: linked title, year and venue, citations."""
+    title = escape_cell(paper.title or paper.paper_id)
+    when = ", ".join(
+        p for p in (str(paper.year) if paper.year else "", escape_cell(paper.venue or "")) if p
+    )
+    cited = f"{paper.citations:,} citations" if paper.citations is not None else "citations unknown"
+    return f"[{title}]({paper_url(paper)})" + (f" ({when})" if when else "") + f" — {cited}"

@@ -8,14 +8,11 @@ of a published version.
 
 from __future__ import annotations
 
-import re
-
 from enrich.metadata import PaperMeta, ScholarMeta
+from enrich.urls import SAFE_DOI
 
 PREPRINTS = ("arxiv", "corr", "biorxiv", "medrxiv", "ssrn")
 """How the names of venues and journals that are not one begin (any case)."""
-SAFE_DOI = re.compile(r"10\.\d{4,9}/[A-Za-z0-9._;:/+-]+")
-"""A DOI made of the characters DOIs use in practice: safe in a link and in BibTeX."""
 
 
 def is_publication(name: str | None) -> bool:
