@@ -28,7 +28,16 @@ REPORT_NAME = "report.md"
 CHANGES_NAME = "CHANGES.md"
 PAGE_NAME = "index.html"
 TIMELINE_NAME = "timeline.svg"
-GENERATED = (DATASET_NAME, SCHEMA_NAME, REPORT_NAME, CHANGES_NAME, PAGE_NAME, TIMELINE_NAME)
+BIB_NAME = "references.bib"
+GENERATED = (
+    DATASET_NAME,
+    SCHEMA_NAME,
+    REPORT_NAME,
+    CHANGES_NAME,
+    PAGE_NAME,
+    TIMELINE_NAME,
+    BIB_NAME,
+)
 """The files a run writes at the top of the output folder, besides the documents."""
 
 
@@ -39,6 +48,22 @@ def real(path: Path) -> Path:
     if whole.name in ("", ".."):
         return whole.resolve()
     return whole.parent.resolve() / whole.name
+
+
+def existing_dataset(out: Path, purpose: str) -> Path:
+    """`out`'s enriched.json, which `check` and `suggest` need; an `InputError` that says what
+    `out` is instead, and what to run, when there is none."""
+    path = out / DATASET_NAME
+    if path.is_file():
+        return path
+    state = (
+        f"holds no {DATASET_NAME}"
+        if out.is_dir()
+        else "is not a folder"
+        if out.exists()
+        else "does not exist"
+    )
+    raise InputError(f"{out}/ {state}: {purpose}; run `python -m enrich run --out {out}` first")
 
 
 def check_folders(seeds: Path, out: Path, cache: Path) -> None:

@@ -1,9 +1,10 @@
 """Wires the stages: parse -> resolve -> fetch -> merge -> render. The only module that
-reads seeds and the previous dataset and writes outputs (and, for `suggest --apply`, seeds);
-what it writes is put together, in memory, by the stages and `artifacts`.
+reads seeds and writes outputs (and, for `suggest --apply`, seeds); what it writes is put
+together, in memory, by the stages and `artifacts`.
 
-At the start of a run the previous `output/enriched.json` is read as the store of last known
-values, so a fresh clone with an empty cache still knows them. Outputs are written
+At the start of a run what the previous run wrote is read back (`earlier`): the previous
+`output/enriched.json` as the store of last known values, so a fresh clone with an empty
+cache still knows them, and the keys of `references.bib`. Outputs are written
 atomically: each file goes to a temporary file in the output folder and is renamed over the
 old one, so a crash leaves the old file or the new one, never half of one. A lock serialises
 concurrent runs on the same cache.
@@ -24,20 +25,22 @@ from enrich.cache import Cache
 from enrich.columns import select
 from enrich.config import Settings
 from enrich.diffs import bytes_diff, unified_diff
-from enrich.document import Document
+from enrich.document import Document, split_lines
+from enrich.earlier import first_line, read_previous, read_published, written_titles
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch
-from enrich.folders import CHANGES_NAME, DATASET_NAME, TIMELINE_NAME
+from enrich.folders import CHANGES_NAME, TIMELINE_NAME
 from enrich.ids import unique_across_files
+from enrich.lint import missing_files
 from enrich.merge import merge
 from enrich.migrate import load_dataset
-from enrich.models import Dataset, Diagnostic, RowRecord, Severity
-from enrich.parse import diagnose, parse, split_lines
+from enrich.models import Dataset, Diagnostic, Identifier, RowRecord, Severity
+from enrich.parse import diagnose, parse
+from enrich.plan import recommendations
 from enrich.render import render_document
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
 from enrich.suggest import Filled, Suggestion, fill, suggestions
-from enrich.titles import earlier_titles
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,12 @@ class Seed:
     @property
     def round_trips(self) -> bool:
         return render_document(self.document) == self.document.text
+
+    def findings(self) -> list[Diagnostic]:
+        """What `lint` reports: the seed's diagnostics and a warning for each relative link to
+        a file missing beside it (`lint.missing_files`), in line order."""
+        missing = missing_files(self.document, self.path.parent)
+        return sorted((*self.diagnostics, *missing), key=lambda d: (d.line, d.code, d.message))
 
 
 @dataclass(frozen=True)
@@ -147,30 +156,6 @@ def build_dataset(seeds: tuple[Seed, ...]) -> Dataset:
     )
 
 
-def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
-    """The previous dataset, the store of last known values; an unusable one is reported."""
-    path = out / DATASET_NAME
-    if not path.is_file():
-        return None, []
-    try:
-        return load_dataset(path.read_bytes()), []
-    except (OSError, ValidationError, ValueError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return None, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
-
-
-def written_titles(previous: Dataset | None, seeds: Iterable[Path], out: Path) -> dict[str, str]:
-    """The link titles earlier runs wrote (`titles.earlier_titles`): those of the previous
-    dataset, and of the dataset beside a seed that is itself a regenerated document (it was
-    written with that document: `run --seeds output/list.md --out elsewhere`)."""
-    titles = earlier_titles(previous)
-    for folder in sorted({path.parent.resolve() for path in seeds} - {out.resolve()}):
-        if (folder / DATASET_NAME).is_file():
-            beside, _ = read_previous(folder)
-            titles = {**earlier_titles(beside), **titles}
-    return titles
-
-
 def plan(settings: Settings) -> dict[Path, Path]:
     """Every seed of `settings.seeds` and the path of its regenerated document, once the
     folders are known to be usable together (`folders.check_folders`, `folders.documents`)."""
@@ -189,6 +174,7 @@ class Refreshed:
     fetch: FetchReport
     warnings: tuple[str, ...]
     cache_failure: str | None = None  # why the cache could not be used (left as it was)
+    published: Mapping[Identifier, str] = field(default_factory=dict)  # `read_published`
 
 
 def refresh(
@@ -202,8 +188,9 @@ def refresh(
     paths = list(documents)
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
+    published, unusable = read_published(settings.out)
     collector.settle()  # after each stage: see `enrich.collector`
-    warnings = recovered + warnings
+    warnings = recovered + warnings + unusable
     titles = written_titles(previous, paths, settings.out)
     seeds = load_seeds(paths, titles)
     collector.settle()
@@ -212,7 +199,7 @@ def refresh(
     with Cache(settings.cache, settings.ttls) as cache:
         chosen = sources if sources is not None else registry(settings)
         linked = entities(records)  # first: discovery must not spend the budget they need
-        found = discovery(records) if settings.discover else {}
+        found = {**discovery(records), **recommendations(records)} if settings.discover else {}
         report = fetch(linked, chosen, settings, cache, last, progress, found)
         warnings += cache.warnings
         failure = cache.failure
@@ -224,7 +211,9 @@ def refresh(
         last,
         [d for s in seeds for d in s.diagnostics],
     )
-    return Refreshed(seeds, documents, dataset, previous, report, tuple(warnings), failure)
+    return Refreshed(
+        seeds, documents, dataset, previous, report, tuple(warnings), failure, published
+    )
 
 
 def run(
@@ -251,9 +240,11 @@ def run(
 
 
 def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: None) -> list[str]:
-    """Unified diffs between `settings.out` and what an offline run would write there."""
+    """Unified diffs between `settings.out` and what an offline run would write there; an
+    `InputError` when `settings.out` holds no dataset to check."""
     offline = replace(settings, offline=True)
     documents = plan(offline)
+    folders.existing_dataset(settings.out, "nothing to check")
     locked = {settings.cache: "--cache"} | (
         {settings.out: "--out"} if settings.out.is_dir() else {}
     )
@@ -290,7 +281,7 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
         for target in (done.documents[seed.path],)
     ]
     columns = select(settings.columns, settings.headers)
-    return output_files(out, done.dataset, done.previous, columns, documents)
+    return output_files(out, done.dataset, done.previous, columns, documents, done.published)
 
 
 def _relative(path: Path, start: Path) -> str:
@@ -303,13 +294,13 @@ def _relative(path: Path, start: Path) -> str:
 
 def read_dataset(out: Path) -> Dataset:
     """`out`'s enriched.json, for `suggest`; an `InputError` when there is none to use."""
-    path = out / DATASET_NAME
-    if not path.is_file():
-        raise InputError(f"{path}: no dataset; run `python -m enrich run` first")
-    dataset, problems = read_previous(out)
-    if dataset is None:
-        raise InputError(problems[0] if problems else f"{path}: unusable")
-    return dataset
+    path = folders.existing_dataset(out, "no dataset to suggest from")
+    try:
+        return load_dataset(path.read_bytes())
+    except (OSError, ValidationError, ValueError) as exc:
+        raise InputError(
+            f"{path}: unusable ({first_line(exc)}); run `python -m enrich run`"
+        ) from None
 
 
 @dataclass(frozen=True)
