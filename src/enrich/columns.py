@@ -19,9 +19,10 @@ from typing import NamedTuple, TypeVar, cast
 from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
 from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
-from enrich.models import LANDING_KINDS, Kind, Result, RowRecord, Status, utc
+from enrich.models import LANDING_KINDS, Identifier, Kind, Result, RowRecord, Status, utc
 from enrich.plan import companions
 from enrich.text import plausible_year
+from enrich.trends import Held, RowTrend, Trends, row_trend
 
 __all__ = ["GENERATED_MARK", "Column", "humanise", "select"]
 STALE_MARK = "†"
@@ -89,6 +90,8 @@ class RowFacts(NamedTuple):
     title: tuple[Result, Described] | None = None
     """The first description of the paper that has a title: arXiv's, else Semantic
     Scholar's, else its landing page's."""
+    trend: RowTrend = RowTrend()
+    """What the history says about the row (`trends.row_trend`): blank without one."""
 
 
 # The role an entity plays for its row, by the kind its ref starts with, and its data type.
@@ -133,15 +136,27 @@ def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
 
 
 class Facts:
-    """The rows' facts from one dataset's entities: what the document's columns, the page,
-    the report and the timeline ask of every row. Worked out each time they are asked: keeping
-    them once a row bought too little for any target (docs/performance.md)."""
+    """The rows' facts from one dataset's entities (and, with `trends`, its history): what
+    the document's columns, the page, the report and the timeline ask of every row. Worked
+    out each time they are asked: keeping them once a row bought too little for any target
+    (docs/performance.md)."""
 
-    def __init__(self, entities: Entities) -> None:
+    def __init__(self, entities: Entities, trends: Trends | None = None) -> None:
         self.entities = entities
+        self.trends = trends
 
     def of(self, record: RowRecord) -> RowFacts:
-        return row_facts(record, self.entities)
+        facts = row_facts(record, self.entities)
+        if self.trends is None:
+            return facts
+        links = [(link.kind, found) for link in record.links if (found := self.result(link.id))]
+        day = facts.published.day if facts.published else None
+        held = Held(facts.repo, facts.hub, facts.scholar, links, day)
+        return facts._replace(trend=row_trend(self.trends, held))
+
+    def result(self, ident: Identifier) -> Result | None:
+        """The entity `ident` names, if the dataset has it."""
+        return self.entities.get(ident.ref)
 
 
 def _first_published(described: list[tuple[Result, Described]]) -> Published | None:
@@ -198,6 +213,17 @@ def _published(facts: RowFacts) -> str:
     return mark_stale(found.found, f"{day.year}-{day.month:02d}" if day else str(found.year))
 
 
+def signed(number: int | None) -> str:
+    """A change, humanised and signed: `+1.2k`, `-35`, `0`; blank for None."""
+    if number is None:
+        return ""
+    return f"+{humanise(number)}" if number > 0 else humanise(number)
+
+
+def _trend(pick: Callable[[RowTrend], int | None]) -> Callable[[RowFacts], str]:
+    return lambda facts: signed(pick(facts.trend))
+
+
 def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d") if moment else ""
 
@@ -212,6 +238,10 @@ COLUMNS: dict[str, Column] = {
         Column("likes", "Likes", "---:", _hub(lambda d: humanise(d.likes))),
         Column("license", "License", ":---:", _repo(lambda d: d.license_spdx or "")),
         Column("pushed", "Last push", ":---:", _repo(lambda d: _day(d.pushed_at))),
+        Column("stars_trend", "Stars (30 days)", "---:", _trend(lambda t: t.stars)),
+        Column("downloads_trend", "Downloads (30 days)", "---:", _trend(lambda t: t.downloads)),
+        Column("citations_trend", "Citations (30 days)", "---:", _trend(lambda t: t.citations)),
+        Column("status", "Status", ":---:", lambda facts: ", ".join(facts.trend.status)),
     )
 }
 

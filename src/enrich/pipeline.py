@@ -3,7 +3,8 @@ reads seeds and the previous dataset and writes outputs (and, for `suggest --app
 what it writes is put together, in memory, by the stages and `artifacts`.
 
 At the start of a run the previous `output/enriched.json` is read as the store of last known
-values, so a fresh clone with an empty cache still knows them. Outputs are written
+values, so a fresh clone with an empty cache still knows them, and `output/history/` as the
+facts' history this run appends to (`history.py`). Outputs are written
 atomically: each file goes to a temporary file in the output folder and is renamed over the
 old one, so a crash leaves the old file or the new one, never half of one. A lock serialises
 concurrent runs on the same cache.
@@ -28,6 +29,7 @@ from enrich.document import Document
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch
 from enrich.folders import CHANGES_NAME, DATASET_NAME, TIMELINE_NAME
+from enrich.history import History, read_history
 from enrich.ids import unique_across_files
 from enrich.merge import merge
 from enrich.migrate import load_dataset
@@ -189,6 +191,7 @@ class Refreshed:
     fetch: FetchReport
     warnings: tuple[str, ...]
     cache_failure: str | None = None  # why the cache could not be used (left as it was)
+    history: History = field(default_factory=History)  # before this run (`history.py`)
 
 
 def refresh(
@@ -202,6 +205,7 @@ def refresh(
     paths = list(documents)
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
+    history = read_history(settings.out)  # a malformed one stops the run: InputError
     collector.settle()  # after each stage: see `enrich.collector`
     warnings = recovered + warnings
     titles = written_titles(previous, paths, settings.out)
@@ -224,7 +228,7 @@ def refresh(
         last,
         [d for s in seeds for d in s.diagnostics],
     )
-    return Refreshed(seeds, documents, dataset, previous, report, tuple(warnings), failure)
+    return Refreshed(seeds, documents, dataset, previous, report, tuple(warnings), failure, history)
 
 
 def run(
@@ -290,7 +294,7 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
         for target in (done.documents[seed.path],)
     ]
     columns = select(settings.columns, settings.headers)
-    return output_files(out, done.dataset, done.previous, columns, documents)
+    return output_files(out, done.dataset, done.previous, columns, documents, done.history)
 
 
 def _relative(path: Path, start: Path) -> str:
