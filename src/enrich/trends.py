@@ -40,6 +40,8 @@ MOVING = ("stars", "downloads", "citations")
 PROJECT_KINDS = CODE_KINDS | {Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE}
 """The links whose disappearance makes a row dead (a paper does not die)."""
 GONE = frozenset({Status.NOT_FOUND, Status.MOVED})
+FLAGS = ("dead", "inactive", "new", "no license")
+"""Every status flag, in the order a row shows them."""
 SPARK_WIDTH, SPARK_HEIGHT = 80, 16
 
 
