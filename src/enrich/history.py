@@ -118,12 +118,16 @@ def appended(history: History, results: Iterable[Result]) -> History:
             added[(result.ref, name)] = Point(day, result.ref, name, now)
     if not added:
         return history
+    new = sorted(added.values(), key=_key)
+    points = history.points
+    if not points or _key(points[-1]) < _key(new[0]):
+        return History(points + tuple(new))  # the usual refresh: all after the last line
     kept = [
         p
-        for p in history.points
+        for p in points
         if not ((q := added.get((p.ref, p.field))) is not None and q.day == p.day)
     ]
-    return History(tuple(sorted([*kept, *added.values()], key=_key)))
+    return History(tuple(sorted([*kept, *new], key=_key)))
 
 
 def seeded(history: History, previous: Mapping[str, Result] | None) -> History:
