@@ -118,6 +118,9 @@ REPO = link("https://github.com/a/b", Kind.GITHUB_REPO, "a/b")
 MODEL = link("https://huggingface.co/o/m", Kind.HF_MODEL, "o/m")
 
 
+BLANK_TRENDS = dict.fromkeys(("stars_trend", "downloads_trend", "citations_trend", "status"), "")
+
+
 def values(row: RowRecord, entities: dict[str, Result]) -> dict[str, str]:
     facts = row_facts(row, entities)
     return {name: column.value(facts) for name, column in COLUMNS.items()}
@@ -141,6 +144,7 @@ def test_each_column_shows_its_fact() -> None:
         "likes": "42",
         "license": "Apache-2.0",
         "pushed": "2023-05-29",
+        **BLANK_TRENDS,  # without a history (`Facts(..., trends)`: tests/test_trends.py)
     }
 
 
@@ -197,6 +201,7 @@ def test_missing_facts_are_blank() -> None:
         "likes": "",
         "license": "",
         "pushed": "",
+        **BLANK_TRENDS,
     }
     assert values(record(), entities) == dict.fromkeys(COLUMNS, "")
 
