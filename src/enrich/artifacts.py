@@ -74,7 +74,7 @@ def output_files(
         out / TRENDS_NAME: render_trends(trends, dataset.entities).encode(),
         **{out / HISTORY_DIR / name: data for name, data in after.files().items()},
     }
-    changes = changes_markdown(previous, dataset, trends, Trends.of(before).as_of)
+    changes = changes_markdown(previous, dataset, trends, before.last_day)
     if changes is not None:
         files[out / CHANGES_NAME] = changes.encode()
     for target in documents:

@@ -71,6 +71,11 @@ class History:
 
     points: tuple[Point, ...] = ()
 
+    @property
+    def last_day(self) -> date | None:
+        """The day of the latest fact the history holds."""
+        return self.points[-1].day if self.points else None
+
     def files(self) -> dict[str, bytes]:
         """Each year's file name (`2026.csv`) and bytes."""
         years: dict[int, list[Point]] = {}
@@ -123,9 +128,7 @@ def appended(history: History, results: Iterable[Result]) -> History:
     if not points or _key(points[-1]) < _key(new[0]):
         return History(points + tuple(new))  # the usual refresh: all after the last line
     kept = [
-        p
-        for p in points
-        if not ((q := added.get((p.ref, p.field))) is not None and q.day == p.day)
+        p for p in points if not ((q := added.get((p.ref, p.field))) is not None and q.day == p.day)
     ]
     return History(tuple(sorted([*kept, *new], key=_key)))
 
@@ -163,47 +166,72 @@ def read_history(out: Path) -> History:
 
 def parse_year(text: str, path: Path | str, year: int) -> list[Point]:
     """The lines of one year's file, validated (`InputError` with `path:line`)."""
+    if not text:
+        raise InputError(f"{path}:1: malformed history: empty file, no header")
     points: list[Point] = []
     rows = csv.reader(io.StringIO(text, newline=""), strict=True)
+    check = _Checker(year)
     try:
-        for number, row in enumerate(rows, 1):
-            if number == 1:
-                if tuple(row) != HEADER:
-                    raise ValueError(f"the header must be {','.join(HEADER)}")
-                continue
-            point = _point(row, year)
-            if points and _key(point) <= _key(points[-1]):
+        if tuple(next(rows)) != HEADER:
+            raise ValueError(f"the header must be {','.join(HEADER)}")
+        before = ("", "", "")
+        for row in rows:
+            if len(row) != len(HEADER):
+                raise ValueError(f"{len(row)} values, not {len(HEADER)}")
+            day_text, ref, field, value = row
+            point = Point(check.day(day_text), check.ref(ref), field, check.value(field, value))
+            if (day_text, ref, field) <= before:  # ISO dates sort as their text does
                 raise ValueError("lines must be sorted by date, ref and field, each once")
+            before = (day_text, ref, field)
             points.append(point)
     except (ValueError, csv.Error) as exc:
         raise InputError(f"{path}:{rows.line_num}: malformed history line: {exc}") from None
-    if not text:
-        raise InputError(f"{path}:1: malformed history: empty file, no header")
     return points
+
+
+class _Checker:
+    """The checks of one file's values, each text checked once (a ref is on many lines)."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        self.days: dict[str, date] = {}
+        self.refs: dict[str, str] = {}
+
+    def day(self, text: str) -> date:
+        found = self.days.get(text)
+        if found is None:
+            found = date.fromisoformat(text) if len(text) == 10 else None
+            if found is None or found.year != self.year:
+                raise ValueError(f"date {text!r} is not a day of {self.year} (YYYY-MM-DD)")
+            self.days[text] = found
+        return found
+
+    def ref(self, text: str) -> str:
+        found = self.refs.get(text)
+        if found is None:
+            if not Identifier.of_ref(text).key:  # ValueError for an unknown kind
+                raise ValueError(f"ref {text!r} has no key")
+            found = self.refs[text] = text
+        return found
+
+    @staticmethod
+    def value(field: str, value: str) -> str:
+        if field not in KNOWN:
+            raise ValueError(f"unknown field {field!r}")
+        _check_value(field, value)
+        return value
 
 
 def _key(point: Point) -> tuple[date, str, str]:
     return point.day, point.ref, point.field
 
 
-def _point(row: list[str], year: int) -> Point:
-    if len(row) != len(HEADER):
-        raise ValueError(f"{len(row)} values, not {len(HEADER)}")
-    day_text, ref, field, value = row
-    day = date.fromisoformat(day_text) if len(day_text) == 10 else None
-    if day is None or day.year != year:
-        raise ValueError(f"date {day_text!r} is not a day of {year} (YYYY-MM-DD)")
-    ident = Identifier.of_ref(ref)  # ValueError for an unknown kind
-    if not ident.key:
-        raise ValueError(f"ref {ref!r} has no key")
-    if field not in KNOWN:
-        raise ValueError(f"unknown field {field!r}")
-    _check_value(field, value)
-    return Point(day, ref, field, value)
-
-
 def _check_value(field: str, value: str) -> None:
-    if field in NUMBERS and value and not _INTEGER.fullmatch(value):
+    if (
+        field in NUMBERS
+        and value
+        and not ((value.isascii() and value.isdigit()) or _INTEGER.fullmatch(value))
+    ):
         raise ValueError(f"{field} must be an integer, not {value!r}")
     if field in FLAGS and value not in ("true", "false", ""):
         raise ValueError(f"{field} must be true or false, not {value!r}")

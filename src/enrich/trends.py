@@ -22,7 +22,7 @@ A row shows at most one of dead, inactive and new (in that order), and no licens
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -47,12 +47,16 @@ SPARK_WIDTH, SPARK_HEIGHT = 80, 16
 
 @dataclass(frozen=True)
 class Trends:
-    """A history's series by (ref, field), and its first and last days."""
+    """A history's series by (ref, field), its first and last days, and, worked out once
+    for every series of a `MOVING` field, its 30-day change and its sparkline (every row's
+    facts ask them, for each output)."""
 
     series: Mapping[tuple[str, str], tuple[Point, ...]] = field(default_factory=dict)
     first_seen: Mapping[str, date] = field(default_factory=dict)
     start: date | None = None
     as_of: date | None = None
+    deltas: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    sparks: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, history: History) -> Trends:
@@ -62,12 +66,16 @@ class Trends:
             series.setdefault((point.ref, point.field), []).append(point)
             first.setdefault(point.ref, point.day)
         points = history.points
-        return cls(
+        base = cls(
             {key: tuple(found) for key, found in series.items()},
             first,
             points[0].day if points else None,
-            points[-1].day if points else None,
+            history.last_day,
         )
+        moving = [key for key in base.series if key[1] in MOVING]
+        deltas = {key: d for key in moving if (d := base.change(*key)) is not None}
+        sparks = {key: line for key in moving if (line := spark(base, *key))}
+        return replace(base, deltas=deltas, sparks=sparks)
 
     def at(self, ref: str, name: str, day: date) -> int | None:
         """`ref`'s `name` on `day`: its last line's on or before it."""
@@ -79,7 +87,12 @@ class Trends:
         return found.number if found is not None else None
 
     def delta(self, ref: str, name: str) -> int | None:
-        """The change of `ref`'s `name` over the last `WINDOW` days (None: too little history)."""
+        """The change of `ref`'s `name` (a `MOVING` field) over the last `WINDOW` days (None:
+        too little history)."""
+        return self.deltas.get((ref, name))
+
+    def change(self, ref: str, name: str) -> int | None:
+        """The change of `ref`'s `name` over the last `WINDOW` days, worked out."""
         if self.as_of is None:
             return None
         before = self.at(ref, name, self.as_of - WINDOW)
@@ -150,14 +163,18 @@ class Held(NamedTuple):
 
 
 def row_trend(trends: Trends, held: Held) -> RowTrend:
-    held_by = zip(MOVING, (held.repo, held.hub, held.scholar), strict=True)
-    refs = {name: found.ref for name, found in held_by if found is not None}
+    """The row's trends (its repository's stars, Hub entity's downloads, paper's citations),
+    flags and sparkline (stars, else citations, else downloads)."""
     stars, downloads, citations = (
-        trends.delta(refs[name], name) if name in refs else None for name in MOVING
+        (held.repo.ref if held.repo else "", "stars"),
+        (held.hub.ref if held.hub else "", "downloads"),
+        (held.scholar.ref if held.scholar else "", "citations"),
+    )  # no ref is "": such a key is in no series
+    deltas, sparks = trends.deltas, trends.sparks
+    line = sparks.get(stars) or sparks.get(citations) or sparks.get(downloads) or ""
+    return RowTrend(
+        deltas.get(stars), deltas.get(downloads), deltas.get(citations), status(trends, held), line
     )
-    shown = next(((refs[n], n) for n in ("stars", "citations", "downloads") if n in refs), None)
-    line = spark(trends, *shown) if shown else ""
-    return RowTrend(stars, downloads, citations, status(trends, held), line)
 
 
 def status(trends: Trends, held: Held) -> tuple[str, ...]:
