@@ -3,15 +3,18 @@ rules one by one, the movers, the sparkline, and the columns that show them."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from enrich.changes import changes_markdown
 from enrich.columns import Facts, select, signed
 from enrich.history import History, Point
-from enrich.metadata import RepoMeta
-from enrich.models import Kind, Result, Status
+from enrich.metadata import HubMeta, RepoMeta, ScholarMeta
+from enrich.models import Dataset, Kind, Result, Status
+from enrich.trendchart import render_trends
 from enrich.trends import Held, Trends, movers, spark, status
 from tests import builders as build
 
@@ -179,3 +182,97 @@ def test_the_columns_show_the_trends_and_flags_of_a_row() -> None:
     assert [c.value(facts) for c in columns] == ["1.3k", "+1.2k", "", "inactive, no license"]
     plain = Facts({REPO: found}).of(record)  # no history: blank, as for a row with no repo
     assert [c.value(plain) for c in columns] == ["1.3k", "", "", ""]
+
+
+# ------------------------------------------------------------------ CHANGES.md and trends.svg
+
+
+def moving_dataset() -> tuple[Dataset, Dataset, Trends]:
+    """A repository up 1,200 stars in 30 days (from 100), a model down 1,000 downloads (from
+    10,000), a paper up 4 citations (from 0), a repository whose last push turned six months
+    old since the history's previous day, and one archived by this refresh."""
+    quiet = at(days_ago(190))
+    old_repos = [
+        build.repo("org/repo", 1000, fetched_at=at(AS_OF)),
+        build.repo("org/quiet", 5, fetched_at=at(days_ago(45)), pushed_at=quiet),
+        build.repo("org/shut", 7, fetched_at=at(days_ago(45))),
+    ]
+    new_repos = [
+        build.repo("org/repo", 1300, fetched_at=at(AS_OF)),
+        old_repos[1],
+        build.repo("org/shut", 7, fetched_at=at(AS_OF), archived=True),
+    ]
+    history = trends(
+        (days_ago(45), REPO, "stars", 100),
+        (days_ago(45), "hf_model:o/m", "downloads", 10_000),
+        (days_ago(45), "scholar:arxiv:1", "citations", 0),
+        (days_ago(10), REPO, "stars", 1000),
+        (AS_OF, REPO, "stars", 1300),
+        (AS_OF, "hf_model:o/m", "downloads", 9_000),
+        (AS_OF, "scholar:arxiv:1", "citations", 4),
+    )
+    others = [
+        build.result("hf_model:o/m", HubMeta(hub_kind="model", id="o/m", downloads=9_000)),
+        build.result("scholar:arxiv:1", ScholarMeta(paper_id="p", citations=4)),
+    ]
+    return build.dataset((), *old_repos, *others), build.dataset((), *new_repos, *others), history
+
+
+def section(text: str, title: str) -> list[str]:
+    part = text.split(f"## {title}\n\n", 1)[1].split("\n\n", 1)[0]
+    return [line.removeprefix("- ") for line in part.splitlines()]
+
+
+def test_changes_tell_the_trending_and_the_newly_archived_or_quiet() -> None:
+    previous, dataset, history = moving_dataset()
+    text = changes_markdown(previous, dataset, history, days_ago(20))
+    assert text is not None
+    assert section(text, "Trending (30 days)") == [
+        "github_repo:org/repo: stars 1.3k (+1.2k, +1200%)",
+        "hf_model:o/m: downloads 9k (-1k, -10%)",
+        "scholar:arxiv:1: citations 4 (+4)",
+    ]
+    assert section(text, "Trending, relative (30 days)") == [
+        "github_repo:org/repo: stars 1.3k (+1.2k, +1200%)",
+        "hf_model:o/m: downloads 9k (-1k, -10%)",
+    ]  # a paper cited 0 times before has no share
+    assert section(text, "Newly archived, gone quiet") == [
+        "github_repo:org/shut: archived",
+        f"github_repo:org/quiet: no push since {days_ago(190).isoformat()}",
+    ]
+    # quiet before the history's previous day: not news any more
+    later = changes_markdown(previous, dataset, history, days_ago(5))
+    assert later is not None
+    assert "org/quiet" not in later
+
+
+def test_without_a_change_there_is_no_changes_text_whatever_trends() -> None:
+    _, dataset, history = moving_dataset()
+    # nothing changed: the history's last day did not move either
+    assert changes_markdown(dataset, dataset, history, history.as_of) is None
+
+
+def test_trends_svg_draws_the_top_movers_with_the_same_bytes() -> None:
+    _, dataset, history = moving_dataset()
+    svg = render_trends(history, dataset.entities)
+    assert svg == render_trends(history, dict(reversed(dataset.entities.items())))
+    root = ET.fromstring(svg)
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts[2:] == [
+        "github_repo:org/repo",
+        "stars 1.3k (+1.2k)",
+        "hf_model:o/m",
+        "downloads 9k (-1k)",
+        "scholar:arxiv:1",
+        "citations 4 (+4)",
+    ]
+    assert len(list(root.iter("{http://www.w3.org/2000/svg}polyline"))) == 3
+    assert "none yet" in render_trends(Trends.of(History()), dataset.entities)
+
+
+def test_trends_svg_escapes_what_it_draws() -> None:
+    ref = 'github_repo:a/<b>&"c'
+    history = trends((days_ago(40), ref, "stars", 1), (AS_OF, ref, "stars", 9))
+    svg = render_trends(history, {ref: build.repo('a/<b>&"c', 9, ref=ref)})
+    assert "<b>" not in svg
+    ET.fromstring(svg)  # well-formed

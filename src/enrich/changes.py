@@ -134,9 +134,9 @@ def _quiet(
             yield f"{ref}: archived"
     as_of = trends.as_of if trends is not None else None
     for ref, result in dataset.entities.items():
-        if went_quiet(result, since, as_of):
-            pushed = getattr(result.data, "pushed_at", None)
-            yield f"{ref}: no push since {pushed.date().isoformat() if pushed else '—'}"
+        pushed = went_quiet(result, since, as_of)
+        if pushed is not None:
+            yield f"{ref}: no push since {pushed.isoformat()}"
 
 
 def _trending(trends: Trends, dataset: Dataset) -> tuple[str, str]:

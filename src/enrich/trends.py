@@ -130,13 +130,16 @@ def quiet_from(data: RepoMeta) -> date | None:
     return data.pushed_at.date() + QUIET if data.pushed_at is not None else None
 
 
-def went_quiet(result: Result, since: date | None, as_of: date | None) -> bool:
-    """A repository (not archived) that became inactive after `since`, on or before `as_of`."""
+def went_quiet(result: Result, since: date | None, as_of: date | None) -> date | None:
+    """The last push of a repository (not archived) that became inactive after `since`, on
+    or before `as_of`; None for any other entity."""
     data = result.data
     if since is None or as_of is None or not isinstance(data, RepoMeta) or data.archived:
-        return False
+        return None
     quiet = quiet_from(data)
-    return quiet is not None and since < quiet <= as_of
+    if quiet is None or not since < quiet <= as_of:
+        return None
+    return quiet - QUIET
 
 
 class RowTrend(NamedTuple):
