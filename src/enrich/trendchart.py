@@ -15,10 +15,7 @@ from collections.abc import Mapping
 from enrich.columns import humanise, signed
 from enrich.models import Result
 from enrich.text import one_line
-from enrich.timeline import FONT, MARGIN, MUTED, PALETTE, TEXT, WIDTH
-from enrich.timeline import _escape as escape
-from enrich.timeline import _n as coordinate
-from enrich.timeline import _xml_safe as xml_safe
+from enrich.timeline import MARGIN, MUTED, PALETTE, WIDTH, escape, num, svg_document, xml_safe
 from enrich.trends import Mover, Trends, movers, polyline, recent
 
 SHOWN = 8
@@ -50,9 +47,8 @@ def _row(trends: Trends, mover: Mover, index: int) -> str:
     return "".join(
         [
             f"<g><title>{escape(xml_safe(mover.ref))}: {escape(value)}</title>",
-            f'<text x="{coordinate(MARGIN)}" y="{coordinate(y + 12)}">{escape(name)}</text>',
-            f'<text x="{coordinate(MARGIN)}" y="{coordinate(y + 26)}" fill="{MUTED}">'
-            f"{escape(value)}</text>",
+            f'<text x="{num(MARGIN)}" y="{num(y + 12)}">{escape(name)}</text>',
+            f'<text x="{num(MARGIN)}" y="{num(y + 26)}" fill="{MUTED}">{escape(value)}</text>',
             line.replace("COLOUR", colour),
             "</g>",
         ]
@@ -67,22 +63,4 @@ def _line(trends: Trends, mover: Mover, y: float) -> str:
 
 
 def _document(height: float, title: str, subtitle: str, body: list[str]) -> str:
-    title, subtitle = escape(title), escape(subtitle)
-    return "\n".join(
-        [
-            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {coordinate(WIDTH)} '
-            f'{coordinate(height)}" width="{coordinate(WIDTH)}" height="{coordinate(height)}" '
-            'role="img" aria-labelledby="trends-title trends-desc" '
-            f'font-family="Helvetica, Arial, sans-serif" font-size="{coordinate(FONT)}" '
-            f'fill="{TEXT}">',
-            f'<title id="trends-title">{title}</title>',
-            f'<desc id="trends-desc">{subtitle}</desc>',
-            f'<rect width="{coordinate(WIDTH)}" height="{coordinate(height)}" fill="#ffffff"/>',
-            f'<text x="{coordinate(MARGIN)}" y="26.0" font-size="15" font-weight="bold">'
-            f"{title}</text>",
-            f'<text x="{coordinate(MARGIN)}" y="44.0" fill="{MUTED}">{subtitle}</text>',
-            *body,
-            "</svg>",
-            "",
-        ]
-    )
+    return svg_document("trends", height, title, subtitle, body)
