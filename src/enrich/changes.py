@@ -16,7 +16,7 @@ from enrich.merge import diff, same_facts
 from enrich.models import Change, Dataset, Result, RowRecord, Status
 from enrich.render import escape_cell
 from enrich.rows import record_name_cell
-from enrich.trends import Mover, Trends, movers, went_quiet
+from enrich.trends import MOVING, Mover, Trends, movers, went_quiet
 
 LIMIT = 10
 """Items per section of CHANGES.md at most: it must fit a commit message body."""
@@ -92,15 +92,12 @@ def _section(title: str, items: list[str]) -> str:
     return f"## {title}\n\n" + "".join(shown)
 
 
-_MOVING = ("stars", "downloads", "citations")
-
-
 def _movers(changed: Mapping[str, list[Change]]) -> str:
     moves = [
         (ref, c.field, c.old, c.new)
         for ref, changes in changed.items()
         for c in changes
-        if c.field in _MOVING and isinstance(c.old, int) and isinstance(c.new, int)
+        if c.field in MOVING and isinstance(c.old, int) and isinstance(c.new, int)
     ]
     moves.sort(key=lambda m: (-abs(m[3] - m[2]), m[0], m[1]))
     lines = [f"{ref}: {name} {humanise(new)} ({new - old:+,})" for ref, name, old, new in moves]
@@ -159,7 +156,7 @@ def _mover(mover: Mover) -> str:
 
 def _other(changed: Mapping[str, list[Change]]) -> Iterator[str]:
     """Every other change, except what the sections above explain (a move renames)."""
-    shown = {*_MOVING, "latest_version", "archived", "moved_to", "license_spdx"}
+    shown = {*MOVING, "latest_version", "archived", "moved_to", "license_spdx"}
     explained = {Status.NOT_FOUND.value, Status.MOVED.value}
     for ref, changes in changed.items():
         moved = any(c.field == "moved_to" and c.new for c in changes)
