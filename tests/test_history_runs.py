@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from enrich import fetch, pipeline
+from enrich.cli import main
 from enrich.columns import humanise
 from enrich.config import Endpoints, Settings
 from enrich.errors import InputError
@@ -168,3 +169,19 @@ def test_check_sees_a_history_line_edited_by_hand(project: Settings, clock: Cloc
     found = pipeline.check(replace(project, columns=COLUMNS))
     assert len(found) == 1
     assert "history/2026.csv" in found[0]
+
+
+def test_the_cli_names_the_malformed_line_and_exits_2(
+    project: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refresh(project, clock, 0)
+    path = project.out / "history" / "2026.csv"
+    with path.open("a", encoding="utf-8") as history:
+        history.write("2026-03-02,github_repo:a/b,stars,many\n")
+    folders = ["--seeds", str(project.seeds), "--out", str(project.out)]
+    for command in (["check"], ["run", "--offline", "-q"]):
+        capsys.readouterr()
+        assert main([*command, *folders, "--cache", str(project.cache)]) == 2
+        err = capsys.readouterr().err
+        assert f"{path}:" in err
+        assert "stars must be an integer, not 'many'" in err
