@@ -64,12 +64,13 @@ def output_files(
     before = seeded(history or History(), previous.entities if previous else None)
     after = appended(before, dataset.entities.values())
     trends = Trends.of(after)
-    facts = Facts(dataset.entities, trends)
+    facts = Facts(dataset.entities)  # what the report and the timeline ask: no trends
+    trended = Facts(dataset.entities, trends)  # the page's and the documents' columns
     files: dict[Path, bytes] = {
         out / DATASET_NAME: json_bytes(dataset),
         out / SCHEMA_NAME: json_bytes(dataset_schema()),
         out / REPORT_NAME: report_markdown(dataset, facts).encode(),
-        out / PAGE_NAME: render_page(dataset, facts).encode(),
+        out / PAGE_NAME: render_page(dataset, trended).encode(),
         out / TIMELINE_NAME: render_timeline(dataset, facts).encode(),
         out / TRENDS_NAME: render_trends(trends, dataset.entities).encode(),
         **{out / HISTORY_DIR / name: data for name, data in after.files().items()},
@@ -82,6 +83,6 @@ def output_files(
         records = [r for r in dataset.records if r.file == document.path]
         timeline = target.timeline if records else None  # a document with rows shows it
         files[target.path] = render_document(
-            document, records, dataset.entities, columns, target.link_base, timeline, facts
+            document, records, dataset.entities, columns, target.link_base, timeline, trended
         ).encode()
     return files
