@@ -17,7 +17,7 @@ import pytest
 from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
-from tests.conftest import OUTPUTS, SEED, point_at
+from tests.conftest import HISTORY, OUTPUTS, SEED, files_below, point_at, without_history
 from tests.fakeapi import FakeAPI
 
 Snapshot = dict[str, tuple[bytes, int]]
@@ -37,7 +37,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeAPI) -> Pa
 
 def snapshot(folder: Path) -> Snapshot:
     """Every file's bytes and modification time: a rewrite with the same bytes shows too."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+    return {n: (p.read_bytes(), p.stat().st_mtime_ns) for n, p in files_below(folder).items()}
 
 
 def edit_seed(old: str, new: str) -> None:
@@ -108,7 +108,8 @@ def test_check_fails_when_an_output_file_was_edited_or_removed(
 
 def test_two_runs_in_a_row_leave_every_output_file_untouched(project: Path, api: FakeAPI) -> None:
     first = snapshot(project / "output")
-    assert set(first) == OUTPUTS
+    assert without_history(first) == OUTPUTS
+    assert [name for name in first if HISTORY.fullmatch(name)]
     before = api.count()
     assert main(["run", "-q"]) == 0  # within the cache's time-to-live
     assert api.count() == before

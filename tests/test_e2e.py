@@ -14,7 +14,7 @@ from typing import Any
 from enrich.fetch import discovery
 from enrich.models import Kind
 from enrich.pipeline import load_seed
-from tests.conftest import SEED, api_env
+from tests.conftest import SEED, api_env, files_below
 from tests.fakeapi import FakeAPI
 
 FETCHED_KINDS = (
@@ -95,12 +95,12 @@ def test_run_enriches_every_fetchable_link_then_a_warm_run_makes_no_request(
     assert page.count('"citations":{"n":') >= 60  # the page sorts by citations
     assert api.count("landing") == 1  # the PMLR paper's page
     before = api.count()
-    snapshot = {p.name: p.read_bytes() for p in (tmp_path / "output").iterdir()}
+    snapshot = {n: p.read_bytes() for n, p in files_below(tmp_path / "output").items()}
 
     again = run(tmp_path, api_env(api.base_url))
     assert again.returncode == 0, again.stderr
     assert api.count() == before  # everything fresh in the cache: no request at all
-    assert {p.name: p.read_bytes() for p in (tmp_path / "output").iterdir()} == snapshot
+    assert {n: p.read_bytes() for n, p in files_below(tmp_path / "output").items()} == snapshot
     assert "is up to date" in again.stderr
 
 
