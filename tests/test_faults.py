@@ -32,9 +32,11 @@ How each column maps onto the APIs (fake fault kinds in brackets):
   both get [429] with Retry-After: 3600 — a wait that does not fit the policy.
 * 5xx-burst: [502], [503], [500] once each, then answers. 5xx-always: [503] every time.
 * timeout-once / timeout-always: [timeout] holding the answer 3 s against a 0.3 s client
-  timeout (GitHub: 1 s, PyGithub takes whole seconds). GitHub REST and the Hub send one
-  request per entity, so "always" hangs one entity there (a whole source that never
-  answers is the `silent` column below: five timeouts open its circuit breaker).
+  timeout (GitHub: 1 s, PyGithub takes whole seconds), with TIMEOUT_ATTEMPTS attempts an
+  item (a retry, as the default 4 give, each attempt costing its whole timeout). GitHub REST
+  and the Hub send one request per entity, so "always" hangs one entity there (a whole
+  source that never answers is the `silent` column below: five timeouts open its circuit
+  breaker).
 * reset-*, truncated-*: [reset] (RST), [truncated] (half the promised body).
 * malformed-*: [malformed] (a cut XML feed; a broken JSON body).
 * 404: [404] on every request. arXiv and GraphQL: the endpoint itself is gone, the source
@@ -93,8 +95,9 @@ BOUND = 12.0  # seconds a faulted in-process run may take; the slowest takes abo
 CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included
 FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
 HOSTILE = ("drip", "drip-headers", "silent", "huge", "huge-gzip")
-HOSTILE_DEADLINE = 0.4  # seconds a request of the hostile columns may take in all
+HOSTILE_DEADLINE = 0.2  # seconds a request of the hostile columns may take in all
 HANG = 3.0  # how long a `timeout` fault holds the answer back
+TIMEOUT_ATTEMPTS = 2  # attempts an item gets in the timeout columns (each costs a timeout)
 
 # The entity each source's one-entity faults aim at, and the request path that reaches it.
 TARGETS = {
@@ -295,10 +298,10 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
     ),
     "moved": (moved, dict.fromkeys(SOURCES, Expect("moved", TARGET, 0))),
     # Hostile servers (`tests/fakeapi/hostile.py`), every request held to HOSTILE_DEADLINE:
-    # a byte every 0.05 s after the headers, or of the headers themselves; an answer that
+    # a byte every 0.02 s after the headers, or of the headers themselves; an answer that
     # never comes; 3 GB announced by Content-Length; a gzip stream that decodes to 3 GB.
-    "drip": (fault("drip", interval=0.05), dict.fromkeys(SOURCES, STALE1)),
-    "drip-headers": (fault("drip", interval=0.05, headers=True), dict.fromkeys(SOURCES, STALE1)),
+    "drip": (fault("drip", interval=0.02), dict.fromkeys(SOURCES, STALE1)),
+    "drip-headers": (fault("drip", interval=0.02, headers=True), dict.fromkeys(SOURCES, STALE1)),
     "silent": (fault("timeout", seconds=3600), dict.fromkeys(SOURCES, STALE1)),
     "huge": (fault("huge"), dict.fromkeys(SOURCES, STALE1)),
     "huge-gzip": (fault("huge", gzip=True), dict.fromkeys(SOURCES, STALE1)),
@@ -479,6 +482,8 @@ def run_column(
         "only": frozenset(s.name for s in chosen),
         "timeout": FAST_TIMEOUT if column.startswith("timeout") else 5.0,
     }
+    if column.startswith("timeout"):  # one retry: it still cures timeout-once
+        overrides["retry_attempts"] = TIMEOUT_ATTEMPTS
     if column in HOSTILE:  # the client's timeout stays 5 s: the deadline must cut it short
         overrides["deadline"] = HOSTILE_DEADLINE
     if any(s.token for s in chosen):
