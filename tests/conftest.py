@@ -66,6 +66,14 @@ def api_env(base_url: str, **extra: str) -> dict[str, str]:
     return {**env, **api_vars(base_url), **extra}
 
 
+class Sleeps(list[float]):
+    """What a `RetryPolicy(sleep=Sleeps())` is asked to wait, in seconds, none of it slept:
+    the injected clock of the tests that check how long a policy waits."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
 def point_at(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point this process's runs (`main`, `Settings.from_env`) at `api`, with no token."""
     for name in TOKENS:
