@@ -74,9 +74,11 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
-def point_at(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point this process's runs (`main`, `Settings.from_env`) at `api`, with no token."""
+def point_at(api: FakeAPI | str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point this process's runs (`main`, `Settings.from_env`) at `api` (or at the base URL
+    given), with no token."""
     for name in TOKENS:
         monkeypatch.delenv(name, raising=False)
-    for name, value in api_vars(api.base_url).items():
+    base_url = api if isinstance(api, str) else api.base_url
+    for name, value in api_vars(base_url).items():
         monkeypatch.setenv(name, value)
