@@ -47,7 +47,7 @@ RECORDS = 75
 # no paper page for the rows with an empty Code cell: those are `not_found`, without data.
 FETCHED = 169 + 49
 KILLS_AT_RANDOM = 5  # SIGKILL after a random delay, spread over the run
-LATENCY = 0.05  # per request: the fetch phase of a refresh lasts about a second
+LATENCY = 0.025  # per request: the fetch phase of a refresh lasts about half a second
 WAIT_MESSAGE = "another enrich run"
 RENAME = 0.1  # seconds the slowed commit spends on each staged file and each rename
 
