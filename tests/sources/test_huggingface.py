@@ -316,9 +316,10 @@ def test_timeout_applies_to_every_call_and_is_retried(api: FakeAPI, kind: Kind, 
     api.add_collection(SLUG)
     api.add_org("acme", models=1)
     api.fault("hub", "timeout", seconds=10)
+    hung = TIMEOUT / 3  # every answer hangs: a shorter timeout only ends each attempt sooner
     started = time.monotonic()
-    found, ctx = one(api, kind, key)
-    assert time.monotonic() - started < 3 * TIMEOUT + 1.5
+    found, ctx = one(api, kind, key, timeout=hung)
+    assert time.monotonic() - started < 3 * hung + 1.5
     assert (found.status, ctx.stats.answers[found.ref].attempts) == (Status.ERROR, 3)
     assert "Timeout" in (found.provenance.error or "")
     assert len(api.requests) == 3
