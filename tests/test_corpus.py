@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from enrich.document import Document
+from enrich.document import Document, split_lines
 from enrich.models import Kind
-from enrich.parse import diagnose, markdown, parse, split_lines
+from enrich.parse import diagnose, markdown, parse
 from enrich.resolve import resolve
 
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"

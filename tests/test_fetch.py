@@ -19,7 +19,7 @@ import pytest
 from enrich.cache import Cache
 from enrich.config import Settings
 from enrich.errors import FetchError, TransientError
-from enrich.fetch import Entity, FetchReport, Progress, entities, fetch_all
+from enrich.fetch import FetchReport, Progress, entities, fetch_all
 from enrich.metadata import Author, HubMeta, PaperMeta, RepoMeta, ScholarMeta
 from enrich.models import Identifier, Kind, Link, Provenance, Result, Status
 from enrich.parse import parse
@@ -119,8 +119,8 @@ def ident(ref: str) -> Identifier:
     return Identifier(kind=Kind(kind), key=key)
 
 
-def wanted(*refs: str) -> dict[str, Entity]:
-    return {ref: Entity(ident(ref)) for ref in refs}
+def wanted(*refs: str) -> dict[str, Request]:
+    return {ref: Request(ident(ref)) for ref in refs}
 
 
 def known(ref: str, source: str, title: str = "old", status: Status = Status.OK) -> Result:
@@ -148,7 +148,7 @@ def cache(settings: Settings) -> Iterator[Cache]:
 
 
 def fetch(
-    want: Mapping[str, Entity],
+    want: Mapping[str, Request],
     sources: Sequence[FakeSource],
     settings: Settings,
     cache: Cache,
@@ -286,7 +286,7 @@ def test_without_cache_entry_previous_comes_from_the_dataset(
 
 def test_subpaths_reach_the_source(settings: Settings, cache: Cache) -> None:
     source = github_source()
-    want = {G1: Entity(ident(G1), ("tree/main/awq", "tree/main/tinychat"))}
+    want = {G1: Request(ident(G1), subpaths=("tree/main/awq", "tree/main/tinychat"))}
     fetch(want, [source], settings, cache)
     assert source.calls[0][0].subpaths == ("tree/main/awq", "tree/main/tinychat")
 
@@ -854,7 +854,7 @@ def test_discovery_lookups_stay_within_the_budget_oldest_first(
     ones first, then the longest unasked; the others keep what they had until a later run."""
     hub = FakeSource("huggingface", {Kind.HF_PAPER})
     refs = [f"hf_paper:2401.0000{n}" for n in range(5)]
-    optional = {ref: Entity(ident(ref)) for ref in refs}
+    optional = {ref: Request(ident(ref)) for ref in refs}
     previous = {refs[0]: known(refs[0], "huggingface"), refs[1]: known(refs[1], "huggingface")}
     previous[refs[1]] = previous[refs[1]].model_copy(
         update={
@@ -873,7 +873,7 @@ def test_discovery_lookups_stay_within_the_budget_oldest_first(
 
 def test_a_failed_discovery_lookup_fails_nothing(settings: Settings, cache: Cache) -> None:
     hub = FakeSource("huggingface", {Kind.HF_PAPER, Kind.HF_MODEL}, fail)
-    optional = {"hf_paper:2401.00001": Entity(ident("hf_paper:2401.00001"))}
+    optional = {"hf_paper:2401.00001": Request(ident("hf_paper:2401.00001"))}
     report = asyncio.run(
         fetch_all(wanted("hf_model:o/m"), [hub], settings, cache, {}, None, optional)
     )
@@ -888,11 +888,57 @@ def test_refresh_keeps_the_discovery_budget(settings: Settings, cache: Cache) ->
     refs = [f"hf_paper:2401.0000{n}" for n in range(3)]
     for ref in refs:
         store(cache, "huggingface", known(ref, "huggingface"), age=60)
-    optional = {ref: Entity(ident(ref)) for ref in refs}
+    optional = {ref: Request(ident(ref)) for ref in refs}
     limited = replace(settings, discover_limit=2, refresh=True)
     report = asyncio.run(fetch_all({}, [hub], limited, cache, {}, None, optional))
     assert len(hub.refs[0]) == 2
     assert report.deferred == 1
+
+
+@pytest.mark.parametrize(
+    "leave_out",
+    [{"skip": frozenset({"huggingface"})}, {"only": frozenset({"arxiv", "github"})}],
+)
+@pytest.mark.parametrize("limit", [0, 2, 5])
+def test_discovery_lookups_of_a_source_left_out_spend_no_budget(
+    settings: Settings, cache: Cache, leave_out: dict[str, frozenset[str]], limit: int
+) -> None:
+    """`--only`/`--skip` leaving the Hub out: its lookups ask nothing, so none counts against
+    the budget or is said to wait for a later run; each keeps what it had, else is skipped,
+    and the sources taking part still get the whole budget's worth of nothing taken."""
+    hub = FakeSource("huggingface", {Kind.HF_PAPER})
+    refs = [f"hf_paper:2401.0000{n}" for n in range(4)]
+    optional = {ref: Request(ident(ref)) for ref in refs}
+    previous = {refs[0]: known(refs[0], "huggingface")}
+    chosen = replace(settings, discover_limit=limit, **leave_out)
+    report = asyncio.run(fetch_all({}, [hub], chosen, cache, previous, None, optional))
+    assert hub.calls == []
+    assert report.deferred == 0
+    assert report.results[refs[0]] == previous[refs[0]]  # as it was
+    for ref in refs[1:]:
+        got = report.results[ref]
+        assert (got.status, got.provenance.error) == (
+            Status.SKIPPED,
+            "skipped: --only/--skip left out huggingface",
+        )
+
+
+def test_a_fresh_cache_hit_is_one_rule_for_the_budget_and_the_fetch(
+    settings: Settings, cache: Cache
+) -> None:
+    """A lookup fresh in the cache is free for the budget exactly when the fetch stage serves
+    it from the cache: with a budget of one, the stale and the absent ones compete for it."""
+    hub = FakeSource("huggingface", {Kind.HF_PAPER})
+    fresh, stale, absent = (f"hf_paper:2401.0000{n}" for n in range(3))
+    store(cache, "huggingface", known(fresh, "huggingface"), age=60)
+    store(cache, "huggingface", known(stale, "huggingface"), age=400 * DAY)
+    optional = {ref: Request(ident(ref)) for ref in (fresh, stale, absent)}
+    limited = replace(settings, discover_limit=1)
+    report = asyncio.run(fetch_all({}, [hub], limited, cache, {}, None, optional))
+    assert hub.refs == [[absent]]  # never asked first; the fresh one cost nothing
+    assert report.deferred == 1  # the stale one, next run
+    assert report.from_cache == {"huggingface": 1}
+    assert report.results[fresh].provenance.fetched_at == OLD
 
 
 def test_a_report_repr_is_a_summary_not_every_result() -> None:

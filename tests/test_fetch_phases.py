@@ -14,7 +14,7 @@ import pytest
 
 from enrich.cache import Cache, Entry
 from enrich.config import Settings
-from enrich.fetch import WORKERS, Entity, fetch, fetch_all
+from enrich.fetch import WORKERS, fetch, fetch_all
 from enrich.models import Kind, Result
 from enrich.plan import PAPERS
 from enrich.sources import FetchContext, Request
@@ -75,7 +75,7 @@ class Counting(Cache):
 @pytest.mark.parametrize("limit", [0, 1, 5])
 def test_a_discovery_lookup_is_looked_up_in_the_cache_once(settings: Settings, limit: int) -> None:
     refs = [f"hf_paper:2401.0000{n}" for n in range(4)]
-    optional = {ref: Entity(ident(ref)) for ref in refs}
+    optional = {ref: Request(ident(ref)) for ref in refs}
     hub = FakeSource("huggingface", {Kind.HF_PAPER})
     limited = dataclasses.replace(settings, discover_limit=limit)
     with Counting(settings.cache, settings.ttls) as cache:

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrich.document import Document, Prose, Table
+from enrich.document import Document, Prose, Table, split_lines
 from enrich.models import Diagnostic
-from enrich.parse import diagnose, markdown, parse, split_cells, split_lines
+from enrich.parse import diagnose, markdown, parse, split_cells
 
 SIMPLE = "| a | b |\n|---|---|\n| 1 | 2 |\n"
 

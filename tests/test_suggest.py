@@ -10,12 +10,13 @@ import pytest
 
 from enrich import pipeline
 from enrich.config import Settings
+from enrich.document import split_lines
 from enrich.errors import InputError
 from enrich.fetch import discovery
 from enrich.gaps import Gap, gap
 from enrich.metadata import TaggedModel
 from enrich.models import Kind, RowRecord, Status
-from enrich.parse import parse, split_cells, split_lines
+from enrich.parse import parse, split_cells
 from enrich.render import render_document
 from enrich.resolve import resolve
 from enrich.suggest import (

@@ -11,10 +11,11 @@ import pytest
 from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
+from enrich.document import split_lines
 from enrich.jsonout import render_json
 from enrich.metadata import TaggedModel
 from enrich.models import Dataset
-from enrich.parse import split_cells, split_lines
+from enrich.parse import split_cells
 from tests.builders import hub
 from tests.conftest import SEED
 
@@ -151,7 +152,11 @@ def test_only_and_pick_choose_rows_and_candidates(capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--out", "elsewhere"], "elsewhere/enriched.json: no dataset; run `python -m enrich run`"),
+        (
+            ["--out", "elsewhere"],
+            "elsewhere/ does not exist: no dataset to suggest from; "
+            "run `python -m enrich run --out elsewhere`",
+        ),
         (["--only", "arxiv:0000.00000"], "--only arxiv:0000.00000: no such row"),
         (["--pick", "https://huggingface.co/x/y"], "--pick https://huggingface.co/x/y: not a"),
     ],
@@ -162,6 +167,18 @@ def test_usage_errors_exit_2_and_write_nothing(
     assert main(["suggest", "--apply", *args]) == 2
     assert message in capsys.readouterr().err
     assert seed_text() == SEED.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("content", ["{", "[]", '{"schema_version": 999}', "\x00"])
+def test_an_unusable_dataset_is_a_usage_error_that_names_it(
+    content: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "enriched.json").write_text(content, encoding="utf-8")
+    assert main(["suggest", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}/enriched.json: unusable (" in err
+    assert "run `python -m enrich run`" in err
+    assert "Traceback" not in err
 
 
 def test_a_cell_that_cannot_be_written_exits_1(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,6 +19,7 @@ from enrich.pipeline import RunResult
 from enrich.progress import (
     COLUMNS,
     SourceRow,
+    Summary,
     hints,
     print_summary,
     source_rows,
@@ -116,10 +117,10 @@ def test_terminal_and_markdown_tables_show_the_same_rows() -> None:
     rows = source_rows(result, Settings())
     assert rows == [SourceRow("github", 3, 1, 0, 0, 0, 0, 2, 5, 41)]
     console = Console(record=True, width=200, force_terminal=True)
-    print_summary(console, result, Settings(), 1.0)
+    print_summary(console, Summary.of(result, Settings(), 1.0))
     terminal = console.export_text()
     assert re.search(r"github\s*│\s*3\s*│\s*1\s*│\s*0\s*│.*│\s*5\s*│\s*41\s*│", terminal)
-    markdown = summary_markdown(result, Settings(), 1.0)
+    markdown = summary_markdown(Summary.of(result, Settings(), 1.0))
     assert markdown_rows(markdown)[2] == list(rows[0].cells())
     assert "github: 2 item(s) failed" in terminal
     assert "- github: 2 item(s) failed" in markdown  # the same hints
@@ -129,7 +130,9 @@ def test_terminal_and_markdown_tables_show_the_same_rows() -> None:
 def test_markdown_escapes_html_and_pipes() -> None:
     stats = SourceStats()
     stats.note("answer <b>was</b> a | b")
-    markdown = summary_markdown(result_with(stats, ("cache <corrupt>",)), Settings(), 0.5)
+    markdown = summary_markdown(
+        Summary.of(result_with(stats, ("cache <corrupt>",)), Settings(), 0.5)
+    )
     assert "- cache &lt;corrupt&gt;" in markdown
     assert "- github: answer &lt;b&gt;was&lt;/b&gt; a | b" in markdown
     assert markdown_rows(markdown)[2][-1] == ""  # no rate limit known: an empty cell
@@ -147,7 +150,7 @@ def test_outside_a_terminal_the_table_is_printed_whole(width: int) -> None:
     stream = io.StringIO()
     console = Console(file=stream, width=width, soft_wrap=True)
     assert not console.is_terminal
-    print_summary(console, result_with(stats), Settings(), 1.0)
+    print_summary(console, Summary.of(result_with(stats), Settings(), 1.0))
     text = stream.getvalue()
     assert "…" not in text
     lines = text.splitlines()
@@ -161,7 +164,7 @@ def test_outside_a_terminal_the_table_is_printed_whole(width: int) -> None:
 def test_on_a_terminal_the_table_is_drawn() -> None:
     stream = io.StringIO()
     console = Console(file=stream, width=200, force_terminal=True, color_system=None)
-    print_summary(console, result_with(SourceStats()), Settings(), 1.0)
+    print_summary(console, Summary.of(result_with(SourceStats()), Settings(), 1.0))
     assert "│ github" in stream.getvalue()
 
 

@@ -78,6 +78,13 @@ class Entry:
     fresh: bool
 
 
+def fresh_hit(entry: Entry | None, refresh: bool) -> Result | None:
+    """What the cache answers for `entry` with no request made: a fresh entry's result,
+    unless the run re-asks everything (`--refresh`). The one rule of a fresh cache hit: the
+    fetch stage serves it, discovery's budget counts it free."""
+    return entry.result if entry is not None and entry.fresh and not refresh else None
+
+
 class Cache:
     """The on-disk cache of one run. Use as a context manager, or call `close()`."""
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from enrich import DISTRIBUTION, __version__, pipeline
 from enrich.cli_seeds import lint, parse_command, suggest
@@ -34,10 +35,9 @@ from enrich.edge import (
     messages,
     print_diagnostics,
 )
-from enrich.errors import EnrichError, InputError
-from enrich.folders import DATASET_NAME
+from enrich.errors import EnrichError
 from enrich.init import init
-from enrich.progress import print_summary, progress_bars, summary_markdown
+from enrich.progress import Summary, print_summary, progress_bars, summary_markdown
 from enrich.sources import registry
 
 SOURCE_NAMES = tuple(source.name for source in registry(Settings()))
@@ -145,25 +145,12 @@ def run(
       2  bad usage or unreadable input
     """
     console = messages(quiet)
-    settings = Settings.from_env(
-        seeds=seeds,
-        out=out,
-        cache=cache,
-        offline=offline,
-        refresh=refresh,
-        only=frozenset(only),
-        skip=frozenset(skip),
-    ).with_project_config(Path.cwd())
+    settings = _settings(seeds, out, cache, offline=offline, refresh=refresh, only=only, skip=skip)
     started, started_at = time.monotonic(), datetime.now(UTC)
     with progress_bars(console) as progress:
         result = pipeline.run(settings, progress=progress, on_wait=console.print)
-    seconds = time.monotonic() - started
-    print_diagnostics(console, result.diagnostics, verbose=False)
-    for warning in result.warnings:
-        console.print(f"warning: {warning}", style="yellow", markup=False)
-    print_summary(console, result, settings, seconds)
-    if summary_md is not None:
-        _append(summary_md, summary_markdown(result, settings, seconds, started_at))
+    summary = Summary.of(result, settings, time.monotonic() - started)
+    _report(console, result, summary, summary_md, started_at)
     raise SystemExit(EXIT_OK if result.succeeded else EXIT_PROBLEMS)
 
 
@@ -190,19 +177,7 @@ def check(seeds: Path, out: Path, cache: Path) -> None:
       2  bad usage or unreadable input; --out holds no enriched.json (run `run` first)
     """
     console = messages()
-    if not (out / DATASET_NAME).is_file():
-        state = (
-            f"holds no {DATASET_NAME}"
-            if out.is_dir()
-            else "is not a folder"
-            if out.exists()
-            else "does not exist"
-        )
-        raise InputError(
-            f"{out}/ {state}: nothing to check; run `python -m enrich run --out {out}` first"
-        )
-    settings = Settings.from_env(seeds=seeds, out=out, cache=cache).with_project_config(Path.cwd())
-    diffs = pipeline.check(settings, on_wait=console.print)
+    diffs = pipeline.check(_settings(seeds, out, cache), on_wait=console.print)
     for diff in diffs:
         click.echo(diff, nl=False)
     if diffs:
@@ -210,6 +185,48 @@ def check(seeds: Path, out: Path, cache: Path) -> None:
         raise SystemExit(EXIT_PROBLEMS)
     console.print(f"{out}/ matches {seeds}.")
     raise SystemExit(EXIT_OK)
+
+
+def _settings(
+    seeds: Path,
+    out: Path,
+    cache: Path,
+    *,
+    offline: bool = False,
+    refresh: bool = False,
+    only: tuple[str, ...] = (),
+    skip: tuple[str, ...] = (),
+) -> Settings:
+    """A command's settings: its options (`run`'s --offline, --refresh, --only and --skip),
+    then the environment, then `[tool.enrich]` of the working folder's pyproject.toml
+    (`config.Settings`)."""
+    chosen = Settings.from_env(
+        seeds=seeds,
+        out=out,
+        cache=cache,
+        offline=offline,
+        refresh=refresh,
+        only=frozenset(only),
+        skip=frozenset(skip),
+    )
+    return chosen.with_project_config(Path.cwd())
+
+
+def _report(
+    console: Console,
+    result: pipeline.RunResult,
+    summary: Summary,
+    summary_md: Path | None,
+    started_at: datetime,
+) -> None:
+    """A finished run said on stderr: diagnostics, warnings and the summary; the summary
+    also appended as markdown to `summary_md`."""
+    print_diagnostics(console, result.diagnostics, verbose=False)
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False)
+    print_summary(console, summary)
+    if summary_md is not None:
+        _append(summary_md, summary_markdown(summary, started_at))
 
 
 def _append(path: Path, text: str) -> None:

@@ -12,7 +12,6 @@ from rich.console import Console
 from enrich import pipeline
 from enrich.edge import EXIT_OK, EXIT_PROBLEMS, messages, print_diagnostics, results
 from enrich.jsonout import render_json
-from enrich.lint import missing_files
 from enrich.models import Severity
 from enrich.suggest import Suggestion, narrow
 
@@ -46,10 +45,7 @@ def lint(paths: tuple[Path, ...], verbose: bool) -> None:
     files = broken = 0
     for path in pipeline.discover(paths):
         seed = pipeline.load_seed(path)
-        found = sorted(
-            (*seed.diagnostics, *missing_files(seed.document, path.parent)),
-            key=lambda d: (d.line, d.code, d.message),
-        )
+        found = seed.findings()
         mine = Counter(d.severity for d in found)
         trips = seed.round_trips  # renders the document: once
         state = "round-trips" if trips else "DOES NOT round-trip"

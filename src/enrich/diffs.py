@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from enrich.parse import split_lines
+from enrich.document import split_lines
 
 LIMIT = 2_000
 """Lines a side of the differing region beyond which it is summarised, not compared."""

@@ -4,10 +4,22 @@ rendering an untouched document reproduces it byte for byte. No I/O here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 GENERATED_MARK = "<!-- enrich -->"
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their own endings (`\\r\\n`, `\\n` or `\\r`); joined they give `text` back.
+
+    Unlike `str.splitlines`, only the line endings markdown knows are line endings.
+    """
+    return _LINE.findall(text)
+
+
 """Ends the header of every column `enrich` generates (invisible on GitHub), so that a
 regenerated document can be read back as a seed: generated columns are not curated."""
 
@@ -120,6 +132,10 @@ class Prose:
 
     line: int
     raw: str
+
+    def numbered(self) -> Iterator[tuple[int, str]]:
+        """(line number in the file, the line with its ending) for each of the block's lines."""
+        return enumerate(split_lines(self.raw), self.line)
 
 
 Block = Prose | Table

@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enrich.budget import within_budget
-from enrich.cache import CACHEABLE, Cache, Entry
+from enrich.cache import CACHEABLE, Cache, Entry, fresh_hit
 from enrich.config import GITHUB_CONCURRENCY, HF_CONCURRENCY, Settings
 from enrich.lastknown import failed, offline, settle, skipped
 from enrich.models import Kind, Result, Status
 from enrich.net import RetryPolicy
-from enrich.plan import PAPERS, Entity, Lead, discovery, entities
+from enrich.plan import PAPERS, Lead, discovery, entities
 from enrich.sources import FetchContext, Request, Source, SourceStats, source_for
 
-__all__ = ["Entity", "FetchReport", "Progress", "discovery", "entities", "fetch", "fetch_all"]
+__all__ = ["FetchReport", "Progress", "discovery", "entities", "fetch", "fetch_all"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -105,10 +105,10 @@ class _Run:
         entry = self.entry(source.name, ref) if source is not None else None
         return entry.result if entry is not None else self.previous.get(ref)
 
-    def admit(self, found: Iterable[Entity]) -> tuple[dict[str, list[Entity]], dict[str, Result]]:
+    def admit(self, found: Iterable[Request]) -> tuple[dict[str, list[Request]], dict[str, Result]]:
         """`found` by the source to fetch them, and the results of those no source fetches
         this run (`skipped`)."""
-        groups: dict[str, list[Entity]] = {s.name: [] for s in self.sources}
+        groups: dict[str, list[Request]] = {s.name: [] for s in self.sources}
         left: dict[str, Result] = {}
         for entity in found:
             source = self.source_for(entity.identifier.kind)
@@ -118,7 +118,9 @@ class _Run:
                 groups[source.name].append(entity)
         return groups, left
 
-    async def call(self, source: Source, items: list[Entity], total: int | None = None) -> _Outcome:
+    async def call(
+        self, source: Source, items: list[Request], total: int | None = None
+    ) -> _Outcome:
         """The results of `items` from the cache, else from `source`: facts stored, a
         failure turned into the last known value (`lastknown.settle`)."""
         total = len(items) if total is None else total
@@ -172,29 +174,32 @@ class _Run:
                     self.cache.put(name, got)
         return _Outcome(name, results, served, len(hits), failed, optional)
 
-    def _partition(self, name: str, items: list[Entity]) -> tuple[dict[str, Result], list[Request]]:
+    def _partition(
+        self, name: str, items: list[Request]
+    ) -> tuple[dict[str, Result], list[Request]]:
         """Fresh cache hits answered; the requests for the rest."""
         hits: dict[str, Result] = {}
         todo: list[Request] = []
         for entity in items:
             ref = entity.ref
             entry = self.entry(name, ref)
-            if entry is not None and entry.fresh and not self.settings.refresh:
-                hits[ref] = entry.result
+            hit = fresh_hit(entry, self.settings.refresh)
+            if hit is not None:
+                hits[ref] = hit
                 continue
             last = entry.result if entry is not None else self.previous.get(ref)
-            todo.append(Request(entity.identifier, last, entity.subpaths))
+            todo.append(entity.knowing(last))
         return hits, todo
 
 
 async def fetch_all(
-    wanted: Mapping[str, Entity],
+    wanted: Mapping[str, Request],
     sources: Sequence[Source],
     settings: Settings,
     cache: Cache,
     previous: Mapping[str, Result],
     progress: Progress | None = None,
-    optional: Mapping[str, Entity] | None = None,
+    optional: Mapping[str, Request] | None = None,
 ) -> FetchReport:
     """Results for every entity in `wanted` and `optional`; never raises for an item.
 
@@ -233,8 +238,8 @@ async def _one(call: Coroutine[Any, Any, _Outcome]) -> list[_Outcome]:
 async def _lead(
     lead: Lead,
     pair: tuple[Source, Source],
-    groups: Mapping[str, list[Entity]],
-    linked: Mapping[str, Entity],
+    groups: Mapping[str, list[Request]],
+    linked: Mapping[str, Request],
     left: Mapping[str, Result],
     run: _Run,
 ) -> list[_Outcome]:
@@ -287,19 +292,19 @@ async def _lead(
 
 @dataclass(frozen=True)
 class _Named:
-    entities: list[Entity]  # for the follower to fetch
+    entities: list[Request]  # for the follower to fetch
     left: Mapping[str, Result]  # skipped: the follower is left out this run
 
 
 def _named(
-    lead: Lead, results: Iterable[Result], linked: Mapping[str, Entity], run: _Run
+    lead: Lead, results: Iterable[Result], linked: Mapping[str, Request], run: _Run
 ) -> _Named:
     """The follower's entities named by `results` and not linked themselves, admitted."""
-    found: dict[str, Entity] = {}
+    found: dict[str, Request] = {}
     for result in results:
         ident = lead.names(result)
         if ident is not None and ident.ref not in linked:
-            found[ident.ref] = Entity(ident)
+            found[ident.ref] = Request(ident)
     groups, left = run.admit(found[ref] for ref in sorted(found))
     follower = run.source_for(lead.follower)
     return _Named(groups[follower.name] if follower is not None else [], left)
@@ -351,13 +356,13 @@ def _report(
 
 
 def fetch(
-    wanted: Mapping[str, Entity],
+    wanted: Mapping[str, Request],
     sources: Sequence[Source],
     settings: Settings,
     cache: Cache,
     previous: Mapping[str, Result],
     progress: Progress | None = None,
-    optional: Mapping[str, Entity] | None = None,
+    optional: Mapping[str, Request] | None = None,
 ) -> FetchReport:
     """`fetch_all` on an event loop of its own, whose worker threads (`asyncio.to_thread`,
     for the sync clients) are enough for the sources' own limits together: the default pool

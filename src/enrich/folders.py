@@ -41,6 +41,22 @@ def real(path: Path) -> Path:
     return whole.parent.resolve() / whole.name
 
 
+def existing_dataset(out: Path, purpose: str) -> Path:
+    """`out`'s enriched.json, which `check` and `suggest` need; an `InputError` that says what
+    `out` is instead, and what to run, when there is none."""
+    path = out / DATASET_NAME
+    if path.is_file():
+        return path
+    state = (
+        f"holds no {DATASET_NAME}"
+        if out.is_dir()
+        else "is not a folder"
+        if out.exists()
+        else "does not exist"
+    )
+    raise InputError(f"{out}/ {state}: {purpose}; run `python -m enrich run --out {out}` first")
+
+
 def check_folders(seeds: Path, out: Path, cache: Path) -> None:
     """Refuse an output folder that is the cache (or inside it: a rebuilt cache would take
     the outputs with it), or that is the seed folder or inside it (the next run would read

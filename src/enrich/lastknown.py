@@ -13,12 +13,11 @@ from collections.abc import Mapping
 
 from enrich.cache import Cache
 from enrich.models import Provenance, Result, Status
-from enrich.plan import Entity
 from enrich.sources import Request, Source
 
 
 def offline(
-    name: str, items: list[Entity], cache: Cache, previous: Mapping[str, Result]
+    name: str, items: list[Request], cache: Cache, previous: Mapping[str, Result]
 ) -> dict[str, Result]:
     """No request: the previous dataset's result as it was (so `check` reproduces the
     output), else the cache's, else `skipped`."""
@@ -28,7 +27,7 @@ def offline(
         if last is None:
             entry = cache.get(name, entity.ref)
             last = entry.result if entry is not None else None
-        request = Request(entity.identifier, last, entity.subpaths)
+        request = entity.knowing(last)
         results[entity.ref] = fallback(request, name, "offline: not fetched")
     return results
 
@@ -74,12 +73,12 @@ def fallback(request: Request, source: str, error: str, failed: Result | None = 
     return failed
 
 
-def skipped(entity: Entity, source: Source | None, last: Result | None) -> Result:
+def skipped(entity: Request, source: Source | None, last: Result | None) -> Result:
     if source is None:
         reason = f"no source fetches {entity.identifier.kind.value} links"
         return Result(
             ref=entity.ref,
             provenance=Provenance(source="none", status=Status.SKIPPED, error=reason),
         )
-    request = Request(entity.identifier, last, entity.subpaths)
+    request = entity.knowing(last)
     return fallback(request, source.name, f"skipped: --only/--skip left out {source.name}")

@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote
 
-from enrich.document import Document
+from enrich.document import Document, split_lines
 from enrich.models import Diagnostic, Severity
-from enrich.parse import split_lines
 from enrich.render import relative_targets
 
 MISSING_FILE = "missing-file"

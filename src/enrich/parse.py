@@ -22,12 +22,11 @@ from collections.abc import Iterator, Mapping
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from enrich.document import GENERATED_MARK, Document, Prose, Table, TableLine
+from enrich.document import GENERATED_MARK, Document, Prose, Table, TableLine, split_lines
 from enrich.models import Diagnostic, Severity
 from enrich.tablerule import extent_rule
 from enrich.text import one_line
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # A line a regenerated document gained (the timeline figure): an image (markdown or HTML)
 # followed by the generated mark, alone on its line.
 _GENERATED_LINE = re.compile(
@@ -112,14 +111,6 @@ def code_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def split_lines(text: str) -> list[str]:
-    """Lines with their own endings (`\\r\\n`, `\\n` or `\\r`); joined they give `text` back.
-
-    Unlike `str.splitlines`, only the line endings markdown knows are line endings.
-    """
-    return _LINE.findall(text)
-
-
 def item_prefix(line: str) -> str:
     """What stands before a table header that is also a list item's first line: `- `, `1. `."""
     match = _ITEM_START.match(line)
@@ -187,7 +178,7 @@ def parse(text: str, path: str = "<string>", titles: Mapping[str, str] | None = 
         n
         for block in blocks
         if isinstance(block, Prose)
-        for n, text in enumerate(split_lines(block.raw), block.line)
+        for n, text in block.numbered()
         if n not in code and _GENERATED_LINE.fullmatch(text.removeprefix(BOM))
     )
     return Document(

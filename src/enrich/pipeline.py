@@ -24,15 +24,16 @@ from enrich.cache import Cache
 from enrich.columns import select
 from enrich.config import Settings
 from enrich.diffs import bytes_diff, unified_diff
-from enrich.document import Document
+from enrich.document import Document, split_lines
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch
 from enrich.folders import CHANGES_NAME, DATASET_NAME, TIMELINE_NAME
 from enrich.ids import unique_across_files
+from enrich.lint import missing_files
 from enrich.merge import merge
 from enrich.migrate import load_dataset
 from enrich.models import Dataset, Diagnostic, RowRecord, Severity
-from enrich.parse import diagnose, parse, split_lines
+from enrich.parse import diagnose, parse
 from enrich.render import render_document
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
@@ -52,6 +53,12 @@ class Seed:
     @property
     def round_trips(self) -> bool:
         return render_document(self.document) == self.document.text
+
+    def findings(self) -> list[Diagnostic]:
+        """What `lint` reports: the seed's diagnostics and a warning for each relative link to
+        a file missing beside it (`lint.missing_files`), in line order."""
+        missing = missing_files(self.document, self.path.parent)
+        return sorted((*self.diagnostics, *missing), key=lambda d: (d.line, d.code, d.message))
 
 
 @dataclass(frozen=True)
@@ -155,8 +162,13 @@ def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
     try:
         return load_dataset(path.read_bytes()), []
     except (OSError, ValidationError, ValueError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return None, [f"{path}: previous dataset unusable ({first}); last known values are lost"]
+        return None, [
+            f"{path}: previous dataset unusable ({_first_line(exc)}); last known values are lost"
+        ]
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def written_titles(previous: Dataset | None, seeds: Iterable[Path], out: Path) -> dict[str, str]:
@@ -251,9 +263,11 @@ def run(
 
 
 def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: None) -> list[str]:
-    """Unified diffs between `settings.out` and what an offline run would write there."""
+    """Unified diffs between `settings.out` and what an offline run would write there; an
+    `InputError` when `settings.out` holds no dataset to check."""
     offline = replace(settings, offline=True)
     documents = plan(offline)
+    folders.existing_dataset(settings.out, "nothing to check")
     locked = {settings.cache: "--cache"} | (
         {settings.out: "--out"} if settings.out.is_dir() else {}
     )
@@ -303,13 +317,13 @@ def _relative(path: Path, start: Path) -> str:
 
 def read_dataset(out: Path) -> Dataset:
     """`out`'s enriched.json, for `suggest`; an `InputError` when there is none to use."""
-    path = out / DATASET_NAME
-    if not path.is_file():
-        raise InputError(f"{path}: no dataset; run `python -m enrich run` first")
-    dataset, problems = read_previous(out)
-    if dataset is None:
-        raise InputError(problems[0] if problems else f"{path}: unusable")
-    return dataset
+    path = folders.existing_dataset(out, "no dataset to suggest from")
+    try:
+        return load_dataset(path.read_bytes())
+    except (OSError, ValidationError, ValueError) as exc:
+        raise InputError(
+            f"{path}: unusable ({_first_line(exc)}); run `python -m enrich run`"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -3,22 +3,24 @@ link names (`companions`: a paper's Semantic Scholar record, a Hub paper page's 
 discovery's lookups, and the phases a fetch runs in (`PAPERS`: Semantic Scholar names the
 arXiv papers of the papers linked by DOI, so it goes first).
 
-Pure: rows in, `Entity`s out (each with its subpaths), ordered by ref. The fetch stage
-(`fetch.py`) asks the sources for them. `companions` is the one rule of what else a link
-names: resolve writes it into the link's JSON form (`Link.also`), and every stage that reads
-a link's companions asks it here.
+Pure: rows in, `sources.Request`s out (each with its subpaths), ordered by ref: the one
+record of an entity to fetch, from the plan to the source. The fetch stage (`fetch.py`)
+attaches each one's last known result (`Request.knowing`) and asks the sources for them.
+`companions` is the one rule of what else a link names: resolve writes it into the link's
+JSON form (`Link.also`), and every stage that reads a link's companions asks it here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from enrich.config import S2_BATCH_SIZE
 from enrich.gaps import gap
 from enrich.metadata import ScholarMeta
 from enrich.models import Identifier, Kind, Result, RowRecord
+from enrich.sources import Request
 from enrich.urls import ARXIV_ID
 
 SCHOLAR_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL})
@@ -38,53 +40,43 @@ def companions(ident: Identifier) -> tuple[Identifier, ...]:
     return ()
 
 
-@dataclass(frozen=True)
-class Entity:
-    """A unique entity of the run and the subpaths linked for it."""
-
-    identifier: Identifier
-    subpaths: tuple[str, ...] = ()
-
-    @property
-    def ref(self) -> str:
-        return self.identifier.ref
-
-
-def entities(records: Iterable[RowRecord]) -> dict[str, Entity]:
+def entities(records: Iterable[RowRecord]) -> dict[str, Request]:
     """The unique entities linked from `records` and their companions, each with every
     subpath linked for it."""
-    found: dict[str, Entity] = {}
+    found: dict[str, Request] = {}
     for record in records:
         for link in record.links:
             ident = link.id
             entity = found.get(ident.ref)
             if entity is None:  # an entity's identifier is that of the first link naming it
-                entity = found[ident.ref] = Entity(Identifier(ident.kind, ident.key, ident.version))
+                entity = found[ident.ref] = Request(
+                    Identifier(ident.kind, ident.key, ident.version)
+                )
             if ident.subpath and ident.subpath not in entity.subpaths:
-                found[ident.ref] = Entity(entity.identifier, (*entity.subpaths, ident.subpath))
+                found[ident.ref] = replace(entity, subpaths=(*entity.subpaths, ident.subpath))
             for other in companions(ident):
                 if other.ref not in found:
-                    found[other.ref] = Entity(other)
+                    found[other.ref] = Request(other)
     return _by_ref(found)
 
 
-def discovery(records: Iterable[RowRecord]) -> dict[str, Entity]:
+def discovery(records: Iterable[RowRecord]) -> dict[str, Request]:
     """What discovery asks the Hub about, beyond what is linked: for each row with an arXiv
     paper and an empty Code cell, the paper's Hub page (its linked repository); with an empty
     Model Card cell, the models tagged with the paper. Rows with both cells filled cost
     nothing. See `gaps.gap`."""
-    found: dict[str, Entity] = {}
+    found: dict[str, Request] = {}
     for record in records:
         missing = gap(record)
         if missing is None:
             continue
         for ident in missing.identifiers:
             if ident.ref not in found:  # a paper in several rows: asked once
-                found[ident.ref] = Entity(ident)
+                found[ident.ref] = Request(ident)
     return _by_ref(found)
 
 
-def _by_ref(found: dict[str, Entity]) -> dict[str, Entity]:
+def _by_ref(found: dict[str, Request]) -> dict[str, Request]:
     """`found` in order of ref. The refs alone are sorted: a sort of strings compares them
     directly, twice as fast as a sort of (ref, entity) pairs."""
     return {ref: found[ref] for ref in sorted(found)}

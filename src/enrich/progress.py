@@ -3,8 +3,8 @@
 Part of the CLI edge: it reads a finished `RunResult`, it computes nothing the dataset needs.
 Progress bars show only on a terminal; with `-q` or when piped, nothing is drawn.
 
-The summary exists in two forms that share one computation (`source_rows`, `headline`,
-`hints`): a table printed by `print_summary` (drawn with rich on a terminal; plain text,
+The summary is worked out once (`Summary.of`: `headline`, `source_rows`, `hints`) and
+exists in two forms: a table printed by `print_summary` (drawn with rich on a terminal; plain text,
 every column whole, in a log: a CI job's, `| tee`, a redirect) and a markdown table
 (`summary_markdown`) for a CI job's summary page, e.g. `$GITHUB_STEP_SUMMARY`. The markdown
 may carry the run's start time and wall time: it is a log, never part of `output/`.
@@ -13,7 +13,7 @@ may carry the run's start time and wall time: it is a log, never part of `output
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import astuple, dataclass
 from datetime import datetime
@@ -199,24 +199,52 @@ def hints(result: RunResult, settings: Settings) -> Iterator[str]:
         )
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A finished run's summary, worked out once for both of its forms."""
+
+    headline: str
+    rows: tuple[SourceRow, ...]
+    """One per source; empty when nothing was served."""
+    todo: tuple[str, ...]
+    """The run's warnings, then its hints (`hints`)."""
+    warnings: int
+    """How many of `todo` are warnings (printed as `warning:` by the CLI, not again here)."""
+    seeds: Counter[Severity]
+    written: tuple[str, ...]
+    out: str
+
+    @classmethod
+    def of(cls, result: RunResult, settings: Settings, seconds: float) -> Summary:
+        return cls(
+            headline=headline(result, settings, seconds),
+            rows=tuple(source_rows(result, settings)) if result.fetch.served else (),
+            todo=(*result.warnings, *hints(result, settings)),
+            warnings=len(result.warnings),
+            seeds=Counter(d.severity for d in result.diagnostics),
+            written=tuple(p.as_posix() for p in result.written),
+            out=settings.out.as_posix(),
+        )
+
+
 # --------------------------------------------------------------------------- terminal
 
 
-def print_summary(console: Console, result: RunResult, settings: Settings, seconds: float) -> None:
-    """The per-source table, what was written, and what to do about failures."""
-    console.print(headline(result, settings, seconds), markup=False)
-    if result.fetch.served:
-        rows = source_rows(result, settings)
+def print_summary(console: Console, summary: Summary) -> None:
+    """The per-source table, what to do about failures, and what was written."""
+    console.print(summary.headline, markup=False)
+    if summary.rows:
+        rows = summary.rows
         console.print(_table(rows) if console.is_terminal else plain_table(rows), markup=False)
-    for hint in hints(result, settings):
+    for hint in summary.todo[summary.warnings :]:
         console.print(hint, style="yellow", markup=False)
-    if result.written:
-        console.print("wrote " + ", ".join(str(p) for p in result.written), markup=False)
+    if summary.written:
+        console.print("wrote " + ", ".join(summary.written), markup=False)
     else:
-        console.print(f"{settings.out}/ is up to date", markup=False)
+        console.print(f"{summary.out}/ is up to date", markup=False)
 
 
-def _table(rows: list[SourceRow]) -> Table:
+def _table(rows: Sequence[SourceRow]) -> Table:
     table = Table(title="fetch summary", title_justify="left")
     for column in COLUMNS:
         table.add_column(column, justify="left" if column == "source" else "right")
@@ -225,7 +253,7 @@ def _table(rows: list[SourceRow]) -> Table:
     return table
 
 
-def plain_table(rows: list[SourceRow]) -> str:
+def plain_table(rows: Sequence[SourceRow]) -> str:
     """The table as plain text, every column as wide as its widest cell: for a log (a CI
     job's, `| tee`, a redirect), which has no width to fit, so nothing is cut."""
     lines = [COLUMNS, *(row.cells() for row in rows)]
@@ -243,34 +271,29 @@ def plain_table(rows: list[SourceRow]) -> str:
 # --------------------------------------------------------------------------- markdown
 
 
-def summary_markdown(
-    result: RunResult, settings: Settings, seconds: float, started: datetime | None = None
-) -> str:
+def summary_markdown(summary: Summary, started: datetime | None = None) -> str:
     """The summary as markdown: headline with wall time, table per source, hints, files."""
     when = f" Started {started:%Y-%m-%d %H:%M:%S %Z}." if started else ""
-    lines = ["### enrich run", "", f"{headline(result, settings, seconds)}{when}", ""]
-    counts = Counter(d.severity for d in result.diagnostics)
-    if counts[Severity.ERROR] or counts[Severity.WARNING]:
+    lines = ["### enrich run", "", f"{summary.headline}{when}", ""]
+    errors, warnings = summary.seeds[Severity.ERROR], summary.seeds[Severity.WARNING]
+    if errors or warnings:
         lines += [
-            f"Seeds: {counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s) "
-            f"(see `{settings.out.as_posix()}/report.md`).",
+            f"Seeds: {errors} error(s), {warnings} warning(s) (see `{summary.out}/report.md`).",
             "",
         ]
-    rows = source_rows(result, settings)
-    if rows:
+    if summary.rows:
         lines += [
             _markdown_row(COLUMNS),
             _markdown_row(tuple(":--" if c == "source" else "--:" for c in COLUMNS)),
-            *(_markdown_row(row.cells()) for row in rows),
+            *(_markdown_row(row.cells()) for row in summary.rows),
             "",
         ]
-    todo = [*result.warnings, *hints(result, settings)]
-    if todo:
-        lines += ["**To do**", "", *(f"- {_escape(item)}" for item in todo), ""]
-    if result.written:
-        lines.append("Wrote " + ", ".join(f"`{p.as_posix()}`" for p in result.written) + ".")
+    if summary.todo:
+        lines += ["**To do**", "", *(f"- {_escape(item)}" for item in summary.todo), ""]
+    if summary.written:
+        lines.append("Wrote " + ", ".join(f"`{p}`" for p in summary.written) + ".")
     else:
-        lines.append(f"`{settings.out.as_posix()}/` is up to date.")
+        lines.append(f"`{summary.out}/` is up to date.")
     return "\n".join(lines) + "\n"
 
 

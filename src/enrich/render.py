@@ -34,9 +34,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 from enrich.columns import GENERATED_MARK, Column, Entities, Facts
-from enrich.document import Document, Prose, Table, TableLine
+from enrich.document import Document, Prose, Table, TableLine, split_lines
 from enrich.models import RowRecord
-from enrich.parse import BOM, code_spans, split_lines
+from enrich.parse import BOM, code_spans
 from enrich.rows import Place, row_records
 from enrich.text import one_line
 from enrich.titles import TITLE_LIMIT, add_titles, strip_titles
@@ -107,7 +107,7 @@ def timeline_line(document: Document, path: str) -> tuple[int, str]:
         (n, text)
         for block in document.blocks
         if isinstance(block, Prose)
-        for n, text in enumerate(split_lines(block.raw), block.line)
+        for n, text in block.numbered()
         if n not in document.code_lines and n not in document.generated_lines
     ]
     ended = [(n, text) for n, text in lines if _EOL.search(text)]
@@ -122,12 +122,13 @@ def timeline_line(document: Document, path: str) -> tuple[int, str]:
 
 def _prose(block: Prose, document: Document, link_base: str, figure: tuple[int, str] | None) -> str:
     """A prose block: its lines re-pointed, generated ones dropped, the figure added."""
-    last = block.line + len(split_lines(block.raw)) - 1
+    lines = list(block.numbered())
+    last = lines[-1][0] if lines else block.line
     wanted = figure is not None and block.line <= figure[0] <= last
     if not wanted and not any(block.line <= n <= last for n in document.generated_lines):
         return _repoint_lines(block.raw, block.line, link_base, document.code_lines)
     parts: list[str] = []
-    for n, text in enumerate(split_lines(block.raw), block.line):
+    for n, text in lines:
         if n not in document.generated_lines:
             parts.append(_repoint_lines(text, n, link_base, document.code_lines))
         elif text.startswith(BOM):  # the file's, not the generated line's

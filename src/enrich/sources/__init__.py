@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -23,13 +23,19 @@ from enrich.net import RetryPolicy
 
 @dataclass(frozen=True)
 class Request:
-    """One entity to fetch."""
+    """One entity to fetch: what the plan makes (`plan.entities`, `plan.discovery`) and a
+    source takes, the one record of it from plan to source."""
 
     identifier: Identifier
     previous: Result | None = None
-    """The last known result (cache or previous dataset): validators and fallback."""
+    """The last known result (cache or previous dataset): validators and fallback. None in
+    the plan; the fetch stage attaches it (`knowing`)."""
     subpaths: tuple[str, ...] = ()
     """Subpaths linked for this entity (`tree/main/docs`), to check where the budget allows."""
+
+    def knowing(self, last: Result | None) -> Request:
+        """This request with `last` as its last known result."""
+        return replace(self, previous=last)
 
     @property
     def ref(self) -> str:
@@ -55,7 +61,6 @@ class SourceStats:
 
     requests: int = 0
     revalidated: int = 0
-    waiting: int = 0  # items not sent, left for a later run (a rate limit spent): no failure
     rate_limit_remaining: int | None = None
     rate_limit_spent: int = 0
     notes: list[str] = field(default_factory=list)
@@ -74,10 +79,6 @@ class SourceStats:
     def answered(self, ref: str, answer: Answer) -> None:
         with self._lock:
             self.answers[ref] = answer
-
-    def count_waiting(self, n: int = 1) -> None:
-        with self._lock:
-            self.waiting += n
 
     def note(self, message: str) -> None:
         with self._lock:

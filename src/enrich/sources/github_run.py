@@ -60,7 +60,6 @@ class Run:
     def wait(self, request: Request) -> Result:
         """Not fetched this run: the budget is spent (see the module docstring)."""
         self.waiting += 1
-        self.ctx.stats.count_waiting()
         return self.result(request, Status.SKIPPED, attempts=0, error=WAITS)
 
     def close(self) -> None:
