@@ -43,7 +43,7 @@ CLOCK = ROOT / "bench" / "clock.py"
 
 # Every column, one header renamed: the project file a case other than the seed runs with.
 ALL_COLUMNS = """[tool.enrich]
-columns = ["stars", "downloads", "published", "citations", "likes", "license", "pushed"]
+columns = ["stars", "downloads", "published", "citations", "likes", "license", "pushed", "bib"]
 
 [tool.enrich.headers]
 pushed = "Pushed"

@@ -21,6 +21,7 @@ OUTPUTS = frozenset(
         "report.md",
         SEED.name,
         "timeline.svg",
+        "references.bib",
     }
 )
 """The files a run on the seed writes into its output folder (the regenerated seed among them)."""

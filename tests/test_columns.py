@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from enrich.columns import (
     COLUMNS,
     STALE_MARK,
+    Facts,
     RowFacts,
     humanise,
     row_facts,
@@ -118,8 +119,11 @@ REPO = link("https://github.com/a/b", Kind.GITHUB_REPO, "a/b")
 MODEL = link("https://huggingface.co/o/m", Kind.HF_MODEL, "o/m")
 
 
-def values(row: RowRecord, entities: dict[str, Result]) -> dict[str, str]:
-    facts = row_facts(row, entities)
+def values(
+    row: RowRecord, entities: dict[str, Result], keys: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """Every column's cell for `row`, whose papers have the `references.bib` `keys`."""
+    facts = Facts(entities, {row.id: keys}).of(row)
     return {name: column.value(facts) for name, column in COLUMNS.items()}
 
 
@@ -133,7 +137,7 @@ def test_each_column_shows_its_fact() -> None:
         ),
         "scholar:arxiv:2305.18290": result("scholar:arxiv:2305.18290", SCHOLAR),
     }
-    assert values(record(ARXIV, REPO, MODEL), entities) == {
+    assert values(record(ARXIV, REPO, MODEL), entities, ("rafailov2023direct",)) == {
         "stars": "12.3k",
         "downloads": "2.5M",
         "published": "2023-05",
@@ -141,7 +145,10 @@ def test_each_column_shows_its_fact() -> None:
         "likes": "42",
         "license": "Apache-2.0",
         "pushed": "2023-05-29",
+        "bib": "rafailov2023direct",
     }
+    two = values(record(ARXIV, DOI), entities, ("a2023x", "b2024y"))
+    assert two["bib"] == "a2023x, b2024y"
 
 
 def test_a_paper_linked_by_doi_shows_the_arxiv_paper_semantic_scholar_names() -> None:
@@ -197,6 +204,7 @@ def test_missing_facts_are_blank() -> None:
         "likes": "",
         "license": "",
         "pushed": "",
+        "bib": "",
     }
     assert values(record(), entities) == dict.fromkeys(COLUMNS, "")
 

@@ -43,9 +43,10 @@ from tests.fakeapi import FakeAPI
 
 RECORDS = 75
 # Entities the sources fetch for the seed with data (see test_faults.FETCHED), and discovery's:
-# the models tagged with each of the 49 papers whose Model Card cell is empty; the fake knows
-# no paper page for the rows with an empty Code cell: those are `not_found`, without data.
-FETCHED = 169 + 49
+# the models tagged with each of the 49 papers whose Model Card cell is empty (the fake knows
+# no paper page for the rows with an empty Code cell: those are `not_found`, without data), and
+# the recommendations for each of the 14 sections with a paper.
+FETCHED = 169 + 49 + 14
 KILLS_AT_RANDOM = 5  # SIGKILL after a random delay, spread over the run
 LATENCY = 0.025  # per request: the fetch phase of a refresh lasts about half a second
 WAIT_MESSAGE = "another enrich run"

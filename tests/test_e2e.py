@@ -112,7 +112,8 @@ def test_run_enriches_every_fetchable_link_then_a_warm_run_makes_no_request(
     assert [r for r in fetchable if r.startswith(("pmlr:", "openreview:"))] == ["pmlr:v235/guo24g"]
     assert {e["provenance"]["status"] for e in fetchable.values()} == {"ok"}
     assert api.count("arxiv") == 1  # 63 ids, one id_list batch, after Semantic Scholar's
-    assert api.count("scholar") == 1  # 65 ids, one batch
+    assert api.count("scholar", "/graph/v1/") == 1  # 65 ids, one batch
+    assert api.count("scholar", "/recommendations/v1/") == 14  # one per section with a paper
     out = tmp_path / "output"
     document = (out / "slm-survey.md").read_text(encoding="utf-8")
     assert "Published<!-- enrich -->" in document  # the default columns (no pyproject here)

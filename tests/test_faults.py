@@ -48,7 +48,9 @@ How each column maps onto the APIs (fake fault kinds in brackets):
   Hub answers a renamed model under its new id (where its redirect leads); arXiv and
   Semantic Scholar: N/A (they answer the ids we ask, whatever their own ids become).
 * Semantic Scholar answers one batch for every paper, like GraphQL: a fault that fails the
-  batch fails all its papers; `gone` is a `null` in the answer.
+  batch fails all its papers; `gone` is a `null` in the answer. Its recommendations (one
+  request per section, on the same host: the fake's `scholar` API) are discovery lookups, so
+  a fault there fails nothing (`tests/test_recommend_run.py` has their cases).
 * Landing pages (the seed has one: its PMLR paper) are a page per paper, read for their
   `citation_*` meta tags: a page without a title tag (malformed, empty) is final, not
   retried; `404` and `gone` are `not_found`; `moved`: N/A (a PMLR key is a volume and a
@@ -90,9 +92,11 @@ RECORDS = 75  # curated rows of the seed
 # names, 28 repositories, 12 Hub pages, 65 Semantic Scholar records (none for the PMLR
 # paper: the API has no lookup by PMLR id), the PMLR paper's landing page, and what
 # discovery asks the Hub about rows with empty cells: 35 paper pages (1 of them linked) and
-# the models tagged with 49 papers. The fake knows them all (`populate`), so that every fault
-# hits discovery too and a clean refresh changes every fact.
-FETCHED = 169 + 34 + 49
+# the models tagged with 49 papers; and Semantic Scholar's recommendations for each of the 14
+# sections with a paper. The fake knows them all (`populate`), so that every fault hits
+# discovery too and a clean refresh changes every fact (a recommendation answer holds papers
+# of the list, whose citations change).
+FETCHED = 169 + 34 + 49 + 14
 LONGEST_WAIT = 2.5  # seconds: the policy's third backoff step (2 s) with its jitter (0.5 s)
 CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included
 FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
@@ -653,6 +657,7 @@ CLI_CASES = [
             "huggingface": "stale",
             "scholar": "ok",
             "landing": "ok",
+            "recommendations": "ok",
         },
         1,
         (
@@ -665,7 +670,9 @@ CLI_CASES = [
     ),
     pytest.param(
         dict.fromkeys(("arxiv", "github-rest", "huggingface"), fault("503", 1)),
-        {"arxiv": "ok", "github": "ok", "huggingface": "ok", "scholar": "ok", "landing": "ok"},
+        dict.fromkeys(
+            ("arxiv", "github", "huggingface", "scholar", "landing", "recommendations"), "ok"
+        ),
         0,
         (),
         id="5xx-once-recovers-after-a-real-wait-exit-0",
@@ -678,6 +685,7 @@ CLI_CASES = [
             "huggingface": "not_found",
             "scholar": "ok",
             "landing": "ok",
+            "recommendations": "ok",
         },
         0,
         (),

@@ -23,10 +23,12 @@ from typing import Any
 
 import pytest
 
+from enrich.artifacts import facts_and_references
+from enrich.bib import published_keys
 from enrich.columns import Facts
 from enrich.jsonout import render_json
 from enrich.metadata import Author, HubMeta, PageMeta, RepoMeta, ScholarMeta
-from enrich.models import Dataset, Kind, Link, Result, RowRecord, Status
+from enrich.models import PAPER_KINDS, Dataset, Kind, Link, Result, RowRecord, Status
 from enrich.page import json_for_script, link_kinds, plain, render_page, row_data, safe_url
 from tests import builders as build
 from tests.conftest import ROOT
@@ -341,7 +343,11 @@ def test_the_policy_allows_exactly_the_page_s_own_script_and_style() -> None:
 
 def test_the_committed_page_is_the_committed_dataset() -> None:
     committed = Dataset.model_validate_json((ROOT / "output" / "enriched.json").read_bytes())
-    assert (ROOT / "output" / "index.html").read_text(encoding="utf-8") == render_page(committed)
+    references = ROOT / "output" / "references.bib"
+    published = published_keys(references.read_text("utf-8")) if references.exists() else {}
+    facts, bib = facts_and_references(committed, published)
+    page = render_page(committed, facts, bib.texts())
+    assert (ROOT / "output" / "index.html").read_text(encoding="utf-8") == page
 
 
 # --------------------------------------------------------------------------- a real browser
@@ -506,3 +512,52 @@ def test_a_script_error_would_fail_these_tests(opened: Any) -> None:
     tampered = opened(page, "tampered.html")  # its hash no longer matches: not run at all
     assert [e for e in tampered.errors if "Content Security Policy" in e], tampered.errors
     assert tampered.visible() == []
+
+
+def with_references(data: Dataset) -> tuple[str, dict[str, str]]:
+    """The page of `data` as a run writes it, and each row's BibTeX (by row id)."""
+    facts, bib = facts_and_references(data, {})
+    texts = bib.texts()
+    rows = {r.id: "".join(texts[k] for k in bib.rows.get(r.id, ())) for r in data.records}
+    return render_page(data, facts, texts), rows
+
+
+def test_each_row_with_a_paper_carries_its_bibtex_entries() -> None:
+    data = small()
+    page, expected = with_references(data)
+    rows = data_of(page)["rows"]
+    assert [r["bib"] for r in rows] == [expected[r.id] for r in data.records]
+    assert rows[0]["bib"].startswith("@misc{")
+    with_paper = [any(k.kind in PAPER_KINDS for k in r.links) for r in data.records]
+    assert [bool(r["bib"]) for r in rows] == with_paper
+    assert not all(with_paper)
+
+
+@pytest.mark.parametrize("clipboard_api", [True, False])
+def test_copy_bibtex_puts_the_row_s_entries_on_the_clipboard(
+    browser: Any, tmp_path: Path, clipboard_api: bool
+) -> None:
+    data = small()
+    page_text, expected = with_references(data)
+    path = tmp_path / "index.html"
+    path.write_text(page_text, encoding="utf-8")
+    view, clipboard = Opened(browser, path), Opened(browser, path)  # the clipboard is shared
+    try:
+        clipboard.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        clipboard.page.evaluate("navigator.clipboard.writeText('nothing copied yet')")
+        view.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        if not clipboard_api:  # a browser without it: the page copies from a text area
+            view.page.evaluate("delete Navigator.prototype.clipboard")
+        buttons = view.page.locator("#rows tr td.bib button")
+        assert buttons.count() == sum(1 for r in data.records if expected[r.id])
+        row = next(i for i, r in enumerate(data.records) if expected[r.id])
+        button = view.page.locator("#rows tr").nth(row).locator("td.bib button")
+        button.click()
+        view.page.wait_for_function("b => b.textContent === 'Copied'", arg=button.element_handle())
+        pasted = clipboard.page.evaluate("navigator.clipboard.readText()")
+        assert pasted == expected[data.records[row].id]
+        assert view.errors == []
+        assert view.requests == [view.url]
+    finally:
+        view.close()
+        clipboard.close()

@@ -200,10 +200,11 @@ def test_the_lazy_registry_declares_what_the_sources_declare() -> None:
     from enrich.sources.github import GitHubSource
     from enrich.sources.huggingface import HubSource
     from enrich.sources.landing import LandingSource
+    from enrich.sources.recommend import RecommendSource
     from enrich.sources.scholar import ScholarSource
 
     lazy = {s.name: s.kinds for s in registry(Settings())}
-    classes = (ArxivSource, GitHubSource, HubSource, ScholarSource, LandingSource)
+    classes = (ArxivSource, GitHubSource, HubSource, ScholarSource, LandingSource, RecommendSource)
     real = {c.name: frozenset(c.kinds) for c in classes}
     assert lazy == real
 

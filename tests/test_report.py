@@ -172,9 +172,11 @@ def test_every_report_line_names_file_line_and_a_fix() -> None:
     assert {"not-found", "not-a-model", "stale"} <= set(counts)
 
 
-def test_suggestions_close_the_report_with_file_line_row_link_and_why() -> None:
+def test_suggestions_follow_the_problems_with_file_line_row_link_and_why() -> None:
     _, title, text = report_markdown(current()).partition("## Suggestions")
     assert title
+    text, _, after = text.partition("\n## ")
+    assert after.startswith("Papers to consider")  # the papers to consider close the report
     items = [line for line in text.splitlines() if line.startswith("- ")]
     assert text.startswith(f" ({len(items)})\n")
     assert len(items) == 6  # OneBit is listed twice, each row: a repository and two models
@@ -329,7 +331,7 @@ def test_nothing_changed_means_no_changes_file() -> None:
 def test_first_refresh_says_so() -> None:
     """Regression: CHANGES.md ended in a blank line (two newlines), unlike every other file."""
     first = changes_markdown(None, current())
-    assert first == "# Changes\n\nFirst refresh: 75 rows, 260 entities.\n"
+    assert first == "# Changes\n\nFirst refresh: 75 rows, 274 entities.\n"
 
 
 def test_changes_are_deterministic_whatever_the_order_of_entities() -> None:

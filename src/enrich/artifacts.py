@@ -1,22 +1,25 @@
 """Stage 5 for a whole run: the merged dataset -> every output file's bytes. Pure.
 
 Each output is rendered by its own module (`jsonout`, `report`, `page`, `timeline`,
-`changes`, `render`); this one puts them together under the names `folders` gives them,
-with the rows' facts asked of one `columns.Facts` by all of them. Nothing is read or
+`changes`, `render`, `bib`); this one puts them together under the names `folders` gives
+them, with the rows' facts asked of one `columns.Facts` by all of them (which knows each
+row's keys in `references.bib`, for the `bib` column and the page). Nothing is read or
 written here: `pipeline` reads the inputs, then writes these files as one change
 (`output.commit`) or compares them with the files there (`check`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from enrich.bib import Bibliography, bibliography
 from enrich.changes import changes_markdown
 from enrich.columns import Column, Facts
 from enrich.document import Document
 from enrich.folders import (
+    BIB_NAME,
     CHANGES_NAME,
     DATASET_NAME,
     PAGE_NAME,
@@ -25,7 +28,7 @@ from enrich.folders import (
     TIMELINE_NAME,
 )
 from enrich.jsonout import dataset_schema, json_bytes
-from enrich.models import Dataset
+from enrich.models import Dataset, Identifier
 from enrich.page import render_page
 from enrich.render import render_document
 from enrich.report import report_markdown
@@ -44,23 +47,36 @@ class Regenerated:
     """The timeline image seen from the folder of `path`."""
 
 
+def facts_and_references(
+    dataset: Dataset, published: Mapping[Identifier, str]
+) -> tuple[Facts, Bibliography]:
+    """The rows' facts, knowing each row's keys in `references.bib`, and that file's
+    entries (keyed as `published`, the previous file's keys, says)."""
+    bib = bibliography(dataset.records, Facts(dataset.entities), published)
+    return Facts(dataset.entities, bib.rows), bib
+
+
 def output_files(
     out: Path,
     dataset: Dataset,
     previous: Dataset | None,
     columns: Sequence[Column],
     documents: Sequence[Regenerated],
+    published: Mapping[Identifier, str] | None = None,
 ) -> dict[Path, bytes]:
     """Every output file's path (in `out`, and each regenerated document's) and content
-    (UTF-8); CHANGES.md only when `previous` gives it something to say. The dataset is kept
-    as the bytes its serializer wrote: no text copy of it is made on the way to disk."""
-    facts = Facts(dataset.entities)
+    (UTF-8); CHANGES.md only when `previous` gives it something to say; `published`: the
+    keys the previous `references.bib` gave its papers (`bib.published_keys`). The dataset
+    is kept as the bytes its serializer wrote: no text copy of it is made on the way to
+    disk."""
+    facts, bib = facts_and_references(dataset, published or {})
     files: dict[Path, bytes] = {
         out / DATASET_NAME: json_bytes(dataset),
         out / SCHEMA_NAME: json_bytes(dataset_schema()),
         out / REPORT_NAME: report_markdown(dataset, facts).encode(),
-        out / PAGE_NAME: render_page(dataset, facts).encode(),
+        out / PAGE_NAME: render_page(dataset, facts, bib.texts()).encode(),
         out / TIMELINE_NAME: render_timeline(dataset, facts).encode(),
+        out / BIB_NAME: bib.text().encode(),
     }
     changes = changes_markdown(previous, dataset)
     if changes is not None:

@@ -124,6 +124,7 @@ def run(
       CHANGES.md            what this refresh changed (left as it was when nothing did)
       index.html            the list as one browsable, searchable page
       timeline.svg          the listed papers by first-published month
+      references.bib        one BibTeX entry per paper linked (keys kept across runs)
       SEED.md               each seed regenerated, with the fetched columns
 
     Prints progress and a summary per source on stderr. Tokens (GITHUB_TOKEN, HF_TOKEN,

@@ -11,8 +11,11 @@ from rich.console import Console
 
 from enrich import pipeline
 from enrich.edge import EXIT_OK, EXIT_PROBLEMS, messages, print_diagnostics, results
+from enrich.errors import InputError
 from enrich.jsonout import render_json
-from enrich.models import Severity
+from enrich.models import Dataset, Severity
+from enrich.papers import paper_url, to_consider
+from enrich.rows import sections
 from enrich.suggest import Suggestion, narrow
 
 
@@ -126,8 +129,22 @@ def parse_command(file: Path) -> None:
     metavar="URL",
     help="Write this candidate link, and no other, into its cell (repeatable).",
 )
+@click.option(
+    "--papers",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[SECTION]",
+    help="List the papers to consider (Semantic Scholar's recommendations the list does not "
+    "have) instead: every section's, or SECTION's.",
+)
 def suggest(
-    out: Path, apply_: bool, dry_run: bool, only: tuple[str, ...], pick: tuple[str, ...]
+    out: Path,
+    apply_: bool,
+    dry_run: bool,
+    only: tuple[str, ...],
+    pick: tuple[str, ...],
+    papers: str | None,
 ) -> None:
     """List, or write into the seeds, the links discovery found for empty cells.
 
@@ -137,6 +154,11 @@ def suggest(
     from --out's enriched.json (it fetches nothing, so run `python -m enrich run` first) and
     lists the candidates per row on stdout (at most 3, none already linked in the row), with
     why.
+
+    --papers lists, instead, the papers to consider per section: those Semantic Scholar
+    recommends for the section's papers that the list does not have (at most 10 a section,
+    newest and most cited first), read from the same enriched.json. Nothing is written: add
+    a row by hand.
 
     --apply writes one candidate per empty cell into the seed files: the first listed
     (marked *), or those named with --pick; only empty Code and Model Card cells are
@@ -150,6 +172,8 @@ def suggest(
       python -m enrich suggest --apply
       python -m enrich suggest --apply --only arxiv:2402.11295 --only seeds/slm-survey.md:60
       python -m enrich suggest --apply --pick https://huggingface.co/ORG/MODEL
+      python -m enrich suggest --papers                        # every section's papers
+      python -m enrich suggest --papers "Fine-tuning"          # one section's
 
     \b
     Exit codes:
@@ -158,6 +182,11 @@ def suggest(
       2  bad usage or unreadable input; --out holds no enriched.json
     """
     console = messages()
+    if papers is not None:
+        if apply_ or dry_run or only or pick:
+            raise click.UsageError("--papers lists papers: no --apply, --dry-run, --only, --pick")
+        _list_papers(console, pipeline.read_dataset(out), papers)
+        raise SystemExit(EXIT_OK)
     proposed = pipeline.proposals(pipeline.read_dataset(out))
     found, chosen = narrow(proposed.suggestions, proposed.rows, only, pick)
     if not apply_:
@@ -199,4 +228,35 @@ def _list_suggestions(console: Console, found: list[Suggestion], chosen: list[Su
         console.print(
             "no suggestions: no empty Code or Model Card cell has a candidate in "
             "the facts of the last `python -m enrich run`."
+        )
+
+
+def _list_papers(console: Console, dataset: Dataset, section: str) -> None:
+    """The papers to consider of every section, or of `section` (its label, any case)."""
+    found = to_consider(dataset.records, dataset.entities)
+    if section:
+        labels = [label for label in sections(dataset.records) if label]
+        if section.casefold() not in {label.casefold() for label in labels}:
+            raise InputError(
+                f"--papers {section}: no such section in the dataset; its sections: "
+                + "; ".join(labels)
+            )
+        found = [s for s in found if s.section.casefold() == section.casefold()]
+    for one in found:
+        click.echo(f"{one.section or '(no heading)'}  (related to: {', '.join(one.seeds)})")
+        for paper in one.papers:
+            year = f" ({paper.year})" if paper.year else ""
+            cited = f"{paper.citations:,}" if paper.citations is not None else "unknown"
+            title = paper.title or paper.paper_id
+            click.echo(f"  {title}{year}, {cited} citations: {paper_url(paper)}")
+    if found:
+        count = sum(len(one.papers) for one in found)
+        console.print(
+            f"{count} paper(s) to consider in {len(found)} section(s), found through Semantic "
+            "Scholar's recommendations; add a row by hand for those that belong."
+        )
+    else:
+        console.print(
+            "no papers to consider: Semantic Scholar recommended none the list lacks in the "
+            "facts of the last `python -m enrich run`."
         )

@@ -11,7 +11,7 @@ columns when a regenerated document is used as a seed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple, TypeVar, cast
@@ -19,7 +19,7 @@ from typing import NamedTuple, TypeVar, cast
 from enrich.document import GENERATED_MARK
 from enrich.errors import InputError
 from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
-from enrich.models import LANDING_KINDS, Kind, Result, RowRecord, Status, utc
+from enrich.models import LANDING_KINDS, Kind, Link, Result, RowRecord, Status, utc
 from enrich.plan import companions
 from enrich.text import plausible_year
 
@@ -89,6 +89,8 @@ class RowFacts(NamedTuple):
     title: tuple[Result, Described] | None = None
     """The first description of the paper that has a title: arXiv's, else Semantic
     Scholar's, else its landing page's."""
+    bib: tuple[str, ...] = ()
+    """The keys of the row's papers in `references.bib` (`bib.py`), in link order."""
 
 
 # The role an entity plays for its row, by the kind its ref starts with, and its data type.
@@ -103,8 +105,14 @@ _ROLES: dict[Kind, tuple[str, type]] = {
 
 def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
     """The row's facts, in one pass over its links."""
+    return links_facts(record.links, entities)
+
+
+def links_facts(links: Iterable[Link], entities: Entities) -> RowFacts:
+    """What `links` say, as `row_facts` says it of a row's links (`references.bib` asks it
+    of the links to one paper)."""
     found: dict[str, Result] = {}
-    for link in record.links:
+    for link in links:
         for ident in (link.id, *companions(link.id)):
             role = _ROLES.get(ident.kind)
             if role is None or role[0] in found:
@@ -137,11 +145,21 @@ class Facts:
     the report and the timeline ask of every row. Worked out each time they are asked: keeping
     them once a row bought too little for any target (docs/performance.md)."""
 
-    def __init__(self, entities: Entities) -> None:
+    def __init__(
+        self, entities: Entities, bib: Mapping[str, tuple[str, ...]] | None = None
+    ) -> None:
         self.entities = entities
+        self.bib = bib or {}
+        """The keys of each row's papers in `references.bib`, by row id."""
 
     def of(self, record: RowRecord) -> RowFacts:
-        return row_facts(record, self.entities)
+        known = row_facts(record, self.entities)
+        keys = self.bib.get(record.id)
+        return known._replace(bib=keys) if keys else known
+
+    def of_links(self, links: Iterable[Link]) -> RowFacts:
+        """What `links` say (the links to one paper, for `references.bib`)."""
+        return links_facts(links, self.entities)
 
 
 def _first_published(described: list[tuple[Result, Described]]) -> Published | None:
@@ -212,6 +230,7 @@ COLUMNS: dict[str, Column] = {
         Column("likes", "Likes", "---:", _hub(lambda d: humanise(d.likes))),
         Column("license", "License", ":---:", _repo(lambda d: d.license_spdx or "")),
         Column("pushed", "Last push", ":---:", _repo(lambda d: _day(d.pushed_at))),
+        Column("bib", "BibTeX", "---", lambda facts: ", ".join(facts.bib)),
     )
 }
 

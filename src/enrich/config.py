@@ -47,6 +47,13 @@ HF_CONCURRENCY = 16
 # time, a second apart, with or without a key.
 S2_BATCH_SIZE = 500
 S2_DELAY_SECONDS = 1.0
+# Semantic Scholar's recommendations for a section's papers (`sources/recommend.py`): one
+# request per section, on the same host and under the same pace as the batch endpoint. The
+# API returns up to 500; 30 leave room for the papers the list already has (filtered out)
+# while keeping a section's answer small in enriched.json (`papers.PER_SECTION` are shown).
+# A section's first 100 papers are its positive examples: a list's largest sections fit.
+S2_RECOMMEND_LIMIT = 30
+S2_RECOMMEND_SEEDS = 100
 
 # Discovery (suggestions for empty cells) asks the Hub at most this many lookups a run that
 # the cache cannot answer, oldest first: a fifth of the anonymous quota of 500 calls per 5
@@ -82,6 +89,7 @@ ANSWER_BYTES: Mapping[str, int] = {
     "huggingface": 2 * MB,
     "scholar": 8 * MB,
     "landing": 2 * MB,
+    "recommendations": 2 * MB,
 }
 # The fetch stage starts no request after RUN_LIMIT_SECONDS (ENRICH_RUN_LIMIT); requests in
 # flight end within their deadline. So a run's fetching ends within RUN_LIMIT_SECONDS +
@@ -92,12 +100,14 @@ RUN_LIMIT_SECONDS = 1800.0
 DAY = 24 * 3600
 # Papers change rarely (a new version, a journal ref): a week. Stars and downloads: a day.
 # Citations: a day, like stars. Proceedings pages do not change once published: a week.
+# Recommendations (papers the list may be missing) move slowly: a week.
 DEFAULT_TTLS: Mapping[str, int] = {
     "arxiv": 7 * DAY,
     "github": DAY,
     "huggingface": DAY,
     "scholar": DAY,
     "landing": 7 * DAY,
+    "recommendations": 7 * DAY,
 }
 
 

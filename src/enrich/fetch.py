@@ -222,8 +222,9 @@ async def fetch_all(
     first: list[Coroutine[Any, Any, list[_Outcome]]] = []
     rest = [s for s in sources if groups[s.name]]
     if leader is not None and follower is not None:
-        first.append(_lead(PAPERS, (leader, follower), groups, wanted, left, run))
-        rest = [s for s in rest if s not in (leader, follower)]
+        trailing = [s for s in rest if s.kinds & PAPERS.trailing]
+        first.append(_lead(PAPERS, (leader, follower), groups, wanted, left, run, trailing))
+        rest = [s for s in rest if s not in (leader, follower, *trailing)]
         rest.sort(key=lambda s: len(groups[s.name]), reverse=True)
     outcomes = await asyncio.gather(*first, *(_one(run.call(s, groups[s.name])) for s in rest))
     return _report(
@@ -242,9 +243,11 @@ async def _lead(
     linked: Mapping[str, Request],
     left: Mapping[str, Result],
     run: _Run,
+    trailing: Sequence[Source] = (),
 ) -> list[_Outcome]:
     """The leader's entities that may name new ones first (their batches filled up with the
-    others), then the follower with what they named, while the rest of the leader's go on.
+    others), then the follower with what they named (and the `trailing` sources), while the
+    rest of the leader's go on.
 
     The follower waits only while the leader answers: at its first failed attempt
     (`troubled`), it starts with its own entities, and what the leader names later gets a
@@ -267,6 +270,7 @@ async def _lead(
     # The rest of the leader's as a task of its own, queued behind the other sources; the
     # follower is awaited here, in the first task of `fetch_all`'s.
     rest = asyncio.ensure_future(run.call(leader, tail, len(mine))) if tail else None
+    behind = [asyncio.ensure_future(run.call(s, groups[s.name])) for s in trailing]
     outcomes = [_Outcome(follower.name, found.left, 0)]
     try:
         if groups[follower.name] or found.entities:
@@ -282,8 +286,9 @@ async def _lead(
             outcomes.append(asked.result())
         if rest is not None:
             outcomes.append(await rest)
+        outcomes.extend([await task for task in behind])
     except BaseException:
-        for task in (asked, rest):
+        for task in (asked, rest, *behind):
             if task is not None:
                 task.cancel()
         raise

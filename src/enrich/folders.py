@@ -28,7 +28,16 @@ REPORT_NAME = "report.md"
 CHANGES_NAME = "CHANGES.md"
 PAGE_NAME = "index.html"
 TIMELINE_NAME = "timeline.svg"
-GENERATED = (DATASET_NAME, SCHEMA_NAME, REPORT_NAME, CHANGES_NAME, PAGE_NAME, TIMELINE_NAME)
+BIB_NAME = "references.bib"
+GENERATED = (
+    DATASET_NAME,
+    SCHEMA_NAME,
+    REPORT_NAME,
+    CHANGES_NAME,
+    PAGE_NAME,
+    TIMELINE_NAME,
+    BIB_NAME,
+)
 """The files a run writes at the top of the output folder, besides the documents."""
 
 

@@ -1,8 +1,9 @@
 """What the sources say about an entity: one normalised record per kind of fact. No I/O here.
 
 `PaperMeta` (arXiv), `RepoMeta` (GitHub), `HubMeta` (the Hugging Face Hub), `TaggedModels`
-(the Hub's models tagged with a paper), `ScholarMeta` (Semantic Scholar) and `PageMeta` (a
-paper's landing page) are what a `Result` (`models.py`) holds as its `data`, told apart by
+(the Hub's models tagged with a paper), `ScholarMeta` (Semantic Scholar), `Recommendations`
+(the papers Semantic Scholar recommends for a section) and `PageMeta` (a paper's landing
+page) are what a `Result` (`models.py`) holds as its `data`, told apart by
 their `type`: `EntityData`.
 """
 
@@ -145,7 +146,31 @@ class PageMeta(Record):
     url: str = Field(description="The landing page.")
 
 
+class RecommendedPaper(Record):
+    """A paper Semantic Scholar recommends: what the recommendations API is asked for."""
+
+    paper_id: str = Field(description="Semantic Scholar's paper id.")
+    title: str | None = None
+    year: int | None = None
+    publication_date: date | None = None
+    venue: str | None = None
+    arxiv_id: str | None = None
+    doi: str | None = None
+    acl_id: str | None = None
+    citations: int | None = None
+
+
+class Recommendations(Record):
+    """The papers Semantic Scholar recommends for a section's papers (`recommended:<keys>`),
+    in the API's order: candidates the list may be missing (`papers.py`)."""
+
+    type: Literal["recommendations"] = "recommendations"
+    papers: list[RecommendedPaper] = Field(
+        default_factory=list, description="The recommended papers, as the API ordered them."
+    )
+
+
 EntityData = Annotated[
-    PaperMeta | RepoMeta | HubMeta | TaggedModels | ScholarMeta | PageMeta,
+    PaperMeta | RepoMeta | HubMeta | TaggedModels | ScholarMeta | PageMeta | Recommendations,
     Field(discriminator="type"),
 ]

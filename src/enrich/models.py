@@ -55,6 +55,10 @@ class Kind(StrEnum):
     HF_PAPER_MODELS = "hf_paper_models"
     """The Hub's models tagged `arxiv:<key>`, most downloaded first. Not a link kind: it is
     fetched for rows with an arXiv paper and an empty Model Card cell (`suggest.py`)."""
+    RECOMMENDED = "recommended"
+    """Semantic Scholar's recommendations for a section's papers; the key is the section's
+    papers as their Semantic Scholar keys, sorted, space-separated (`plan.recommendation`).
+    Not a link kind: discovery asks it once per section (`papers.py`)."""
 
 
 PAPER_KINDS = frozenset({Kind.ARXIV, Kind.DOI, Kind.ACL, Kind.PMLR, Kind.OPENREVIEW, Kind.HF_PAPER})

@@ -7,8 +7,10 @@ the hashes of its own script and style, forbids any). The script builds the tabl
 `textContent` and validated `href`s only, never `innerHTML`, then filters (free text over
 method, title, section and authors; a section, with its subsections; a kind of link) and sorts
 (stars, downloads, citations, first-published date; missing values last) by hiding and
-reordering the rows it built. The template, script and style sheet are plain files in
-`enrich/assets/` (`page.html`, `page.js`, `page.css`), filled in by name.
+reordering the rows it built. Each row with a paper has a "copy BibTeX" button that copies its
+papers' entries of `references.bib`, carried in the page's data (no request). The template,
+script and style sheet are plain files in `enrich/assets/` (`page.html`, `page.js`,
+`page.css`), filled in by name.
 
 What a row shows is decided here, in Python, with the pickers of `columns` (`paper_title`,
 `first_published`, `repo`, `hub`, `scholar`), so the page and the regenerated document
@@ -70,15 +72,18 @@ _JSON_TABLE = str.maketrans(_JSON_ESCAPES)
 _URL_UNSAFE = re.compile(r"[\s\x00-\x1f]")
 
 
-def render_page(dataset: Dataset, facts: Facts | None = None) -> str:
-    """The page for `dataset` (its rows' `facts`, when worked out already): the same dataset
-    always gives the same text."""
+def render_page(
+    dataset: Dataset, facts: Facts | None = None, bib: Mapping[str, str] | None = None
+) -> str:
+    """The page for `dataset` (its rows' `facts`, when worked out already), with the
+    `references.bib` entries `bib` gives by key for each row's "copy BibTeX" button: the same
+    dataset always gives the same text."""
     facts = facts or Facts(dataset.entities)
     rows, sections = [], _Sections(dataset.records)
     for record in dataset.records:
         where = sections.of(record)
         label = sections.labels[where[-1]] if where else ""
-        rows.append({**row_data(record, facts), "in": where, "section": label})
+        rows.append({**row_data(record, facts, bib), "in": where, "section": label})
     present = {kind for r in rows for kind in r["kinds"]}
     kinds = [name for name, _ in KIND_GROUPS if name in present]
     data = {"rows": rows, "sections": sections.labels, "kinds": kinds}
@@ -111,8 +116,11 @@ def safe_url(url: str | None) -> str | None:
     return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
-def row_data(record: RowRecord, facts: Facts) -> dict[str, Any]:
-    """What the page shows and searches for one row (`section`: the whole heading path)."""
+def row_data(
+    record: RowRecord, facts: Facts, bib: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """What the page shows and searches for one row (`section`: the whole heading path;
+    `bib`: the text of the row's papers' entries in `references.bib`, by key)."""
     paper_link = _first_link(record, (PAPER_KINDS,))
     code_link, model_link = _first_link(record, CODE_LINKS), _first_link(record, MODEL_LINKS)
     known, entities = facts.of(record), facts.entities
@@ -131,6 +139,7 @@ def row_data(record: RowRecord, facts: Facts) -> dict[str, Any]:
         "code": _link(code_link, entities, "full_name"),
         "model": _link(model_link, entities, "id"),
         "kinds": link_kinds(record),
+        "bib": "\n".join(bib[key] for key in known.bib if key in bib) if bib else "",
     }
 
 

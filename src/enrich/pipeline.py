@@ -1,9 +1,10 @@
 """Wires the stages: parse -> resolve -> fetch -> merge -> render. The only module that
-reads seeds and the previous dataset and writes outputs (and, for `suggest --apply`, seeds);
-what it writes is put together, in memory, by the stages and `artifacts`.
+reads seeds and writes outputs (and, for `suggest --apply`, seeds); what it writes is put
+together, in memory, by the stages and `artifacts`.
 
-At the start of a run the previous `output/enriched.json` is read as the store of last known
-values, so a fresh clone with an empty cache still knows them. Outputs are written
+At the start of a run what the previous run wrote is read back (`earlier`): the previous
+`output/enriched.json` as the store of last known values, so a fresh clone with an empty
+cache still knows them, and the keys of `references.bib`. Outputs are written
 atomically: each file goes to a temporary file in the output folder and is renamed over the
 old one, so a crash leaves the old file or the new one, never half of one. A lock serialises
 concurrent runs on the same cache.
@@ -25,20 +26,21 @@ from enrich.columns import select
 from enrich.config import Settings
 from enrich.diffs import bytes_diff, unified_diff
 from enrich.document import Document, split_lines
+from enrich.earlier import first_line, read_previous, read_published, written_titles
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch
-from enrich.folders import CHANGES_NAME, DATASET_NAME, TIMELINE_NAME
+from enrich.folders import CHANGES_NAME, TIMELINE_NAME
 from enrich.ids import unique_across_files
 from enrich.lint import missing_files
 from enrich.merge import merge
 from enrich.migrate import load_dataset
-from enrich.models import Dataset, Diagnostic, RowRecord, Severity
+from enrich.models import Dataset, Diagnostic, Identifier, RowRecord, Severity
 from enrich.parse import diagnose, parse
+from enrich.plan import recommendations
 from enrich.render import render_document
 from enrich.resolve import resolve
 from enrich.sources import Source, registry
 from enrich.suggest import Filled, Suggestion, fill, suggestions
-from enrich.titles import earlier_titles
 
 
 @dataclass(frozen=True)
@@ -154,35 +156,6 @@ def build_dataset(seeds: tuple[Seed, ...]) -> Dataset:
     )
 
 
-def read_previous(out: Path) -> tuple[Dataset | None, list[str]]:
-    """The previous dataset, the store of last known values; an unusable one is reported."""
-    path = out / DATASET_NAME
-    if not path.is_file():
-        return None, []
-    try:
-        return load_dataset(path.read_bytes()), []
-    except (OSError, ValidationError, ValueError) as exc:
-        return None, [
-            f"{path}: previous dataset unusable ({_first_line(exc)}); last known values are lost"
-        ]
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-def written_titles(previous: Dataset | None, seeds: Iterable[Path], out: Path) -> dict[str, str]:
-    """The link titles earlier runs wrote (`titles.earlier_titles`): those of the previous
-    dataset, and of the dataset beside a seed that is itself a regenerated document (it was
-    written with that document: `run --seeds output/list.md --out elsewhere`)."""
-    titles = earlier_titles(previous)
-    for folder in sorted({path.parent.resolve() for path in seeds} - {out.resolve()}):
-        if (folder / DATASET_NAME).is_file():
-            beside, _ = read_previous(folder)
-            titles = {**earlier_titles(beside), **titles}
-    return titles
-
-
 def plan(settings: Settings) -> dict[Path, Path]:
     """Every seed of `settings.seeds` and the path of its regenerated document, once the
     folders are known to be usable together (`folders.check_folders`, `folders.documents`)."""
@@ -201,6 +174,7 @@ class Refreshed:
     fetch: FetchReport
     warnings: tuple[str, ...]
     cache_failure: str | None = None  # why the cache could not be used (left as it was)
+    published: Mapping[Identifier, str] = field(default_factory=dict)  # `read_published`
 
 
 def refresh(
@@ -214,8 +188,9 @@ def refresh(
     paths = list(documents)
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
+    published, unusable = read_published(settings.out)
     collector.settle()  # after each stage: see `enrich.collector`
-    warnings = recovered + warnings
+    warnings = recovered + warnings + unusable
     titles = written_titles(previous, paths, settings.out)
     seeds = load_seeds(paths, titles)
     collector.settle()
@@ -224,7 +199,7 @@ def refresh(
     with Cache(settings.cache, settings.ttls) as cache:
         chosen = sources if sources is not None else registry(settings)
         linked = entities(records)  # first: discovery must not spend the budget they need
-        found = discovery(records) if settings.discover else {}
+        found = {**discovery(records), **recommendations(records)} if settings.discover else {}
         report = fetch(linked, chosen, settings, cache, last, progress, found)
         warnings += cache.warnings
         failure = cache.failure
@@ -236,7 +211,9 @@ def refresh(
         last,
         [d for s in seeds for d in s.diagnostics],
     )
-    return Refreshed(seeds, documents, dataset, previous, report, tuple(warnings), failure)
+    return Refreshed(
+        seeds, documents, dataset, previous, report, tuple(warnings), failure, published
+    )
 
 
 def run(
@@ -304,7 +281,7 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
         for target in (done.documents[seed.path],)
     ]
     columns = select(settings.columns, settings.headers)
-    return output_files(out, done.dataset, done.previous, columns, documents)
+    return output_files(out, done.dataset, done.previous, columns, documents, done.published)
 
 
 def _relative(path: Path, start: Path) -> str:
@@ -322,7 +299,7 @@ def read_dataset(out: Path) -> Dataset:
         return load_dataset(path.read_bytes())
     except (OSError, ValidationError, ValueError) as exc:
         raise InputError(
-            f"{path}: unusable ({_first_line(exc)}); run `python -m enrich run`"
+            f"{path}: unusable ({first_line(exc)}); run `python -m enrich run`"
         ) from None
 
 

@@ -1,6 +1,7 @@
 """What a run fetches, planned from its rows: the entities they link, the companions each
 link names (`companions`: a paper's Semantic Scholar record, a Hub paper page's arXiv paper),
-discovery's lookups, and the phases a fetch runs in (`PAPERS`: Semantic Scholar names the
+discovery's lookups (the Hub's for empty cells, Semantic Scholar's recommendations for each
+section: `recommendation`), and the phases a fetch runs in (`PAPERS`: Semantic Scholar names the
 arXiv papers of the papers linked by DOI, so it goes first).
 
 Pure: rows in, `sources.Request`s out (each with its subpaths), ordered by ref: the one
@@ -12,14 +13,15 @@ JSON form (`Link.also`), and every stage that reads a link's companions asks it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from enrich.config import S2_BATCH_SIZE
+from enrich.config import S2_BATCH_SIZE, S2_RECOMMEND_SEEDS
 from enrich.gaps import gap
 from enrich.metadata import ScholarMeta
 from enrich.models import Identifier, Kind, Result, RowRecord
+from enrich.rows import sections
 from enrich.sources import Request
 from enrich.urls import ARXIV_ID
 
@@ -76,6 +78,35 @@ def discovery(records: Iterable[RowRecord]) -> dict[str, Request]:
     return _by_ref(found)
 
 
+def recommendations(records: Iterable[RowRecord]) -> dict[str, Request]:
+    """What discovery asks Semantic Scholar about: for each section (`rows.sections`) with at
+    least one paper it can look up, the papers it recommends for them (`recommendation`)."""
+    found: dict[str, Request] = {}
+    for rows in sections(list(records)).values():
+        ident = recommendation(rows)
+        if ident is not None:
+            found[ident.ref] = Request(ident)
+    return _by_ref(found)
+
+
+def recommendation(rows: Iterable[RowRecord]) -> Identifier | None:
+    """The recommendations lookup for a section's `rows`: its papers' Semantic Scholar keys
+    (their `companions`; the first `S2_RECOMMEND_SEEDS` in row order), sorted and joined
+    by spaces, so that the same papers in another order ask the same lookup. None without a
+    paper Semantic Scholar can look up."""
+    keys = dict.fromkeys(key for record in rows for key in scholar_keys(record))
+    chosen = sorted(list(keys)[:S2_RECOMMEND_SEEDS])
+    return Identifier(Kind.RECOMMENDED, " ".join(chosen)) if chosen else None
+
+
+def scholar_keys(record: RowRecord) -> Iterator[str]:
+    """The keys of the Semantic Scholar records the row's papers name (`companions`)."""
+    for link in record.links:
+        for other in companions(link.id):
+            if other.kind is Kind.SCHOLAR:
+                yield other.key
+
+
 def _by_ref(found: dict[str, Request]) -> dict[str, Request]:
     """`found` in order of ref. The refs alone are sorted: a sort of strings compares them
     directly, twice as fast as a sort of (ref, entity) pairs."""
@@ -89,7 +120,9 @@ class Lead:
     The leader's entities that may name new ones (`may_name`) are asked first, in whole
     batches of `batch`; the follower starts when they are answered, or at the leader's
     first failed attempt (then what they name later gets a call of its own). The rest of
-    the leader's entities are asked after the follower's first request.
+    the leader's entities are asked after the follower's first request. The sources of the
+    `trailing` kinds start with the follower: they share the leader's pace, and must not
+    take its first turn.
     """
 
     leader: Kind
@@ -97,6 +130,7 @@ class Lead:
     batch: int
     may_name: Callable[[Identifier], bool]
     names: Callable[[Result], Identifier | None]
+    trailing: frozenset[Kind] = frozenset()
 
 
 def named_on_arxiv(result: Result) -> Identifier | None:
@@ -112,8 +146,11 @@ PAPERS = Lead(
     batch=S2_BATCH_SIZE,
     may_name=lambda ident: not ident.key.startswith(f"{Kind.ARXIV.value}:"),
     names=named_on_arxiv,
+    trailing=frozenset({Kind.RECOMMENDED}),
 )
 """The papers first: Semantic Scholar, then arXiv with the papers it found (a paper linked
 by its DOI whose record names an arXiv id is fetched from arXiv in the same run). arXiv,
 paced 3 s a request, is the run's critical path: its first request goes out before the other
-sources' cache lookups and client imports. The seed costs one request of each."""
+sources' cache lookups and client imports. The seed costs one request of each. Semantic
+Scholar's recommendations (discovery, one request a second on the batch endpoint's pace)
+trail: they start with arXiv, never before the batch that arXiv waits for."""

@@ -3,22 +3,31 @@
 Derived from the dataset only — a pure function, deterministic text, no run timestamps —
 so it can be committed. `report.md` lists every data problem a maintainer should fix, each
 with the seed's `file:line` and a suggested fix, then the links discovery suggests for empty
-Code and Model Card cells (`suggest.py`), for review.
+Code and Model Card cells (`suggest.py`), and the papers to consider per section, which
+Semantic Scholar recommends and the list does not have (`papers.py`), for review.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from enrich.columns import Facts, RowFacts
-from enrich.metadata import HubMeta, PageMeta, PaperMeta, RepoMeta, ScholarMeta
+from enrich.metadata import (
+    HubMeta,
+    PageMeta,
+    PaperMeta,
+    RecommendedPaper,
+    RepoMeta,
+    ScholarMeta,
+)
 from enrich.models import Dataset, Kind, Link, Result, RowRecord, Severity, Status
+from enrich.papers import SectionPapers, paper_url, to_consider
 from enrich.render import escape_cell
 from enrich.roles import column_role, row_year
 from enrich.suggest import Suggestion, suggestions
+from enrich.venues import published_doi, published_venue
 
 
 @dataclass(frozen=True, order=True)
@@ -135,9 +144,6 @@ def _page_year(record: RowRecord, known: RowFacts, said: str, year: int) -> Iter
     )
 
 
-_PREPRINTS = ("arxiv", "corr", "biorxiv", "medrxiv", "ssrn")  # a venue or journal that is not one
-
-
 def _venue(record: RowRecord, facts: Facts) -> Iterator[Problem]:
     """A paper the row links as a preprint that has since been published: say where, and
     what to link instead."""
@@ -148,10 +154,10 @@ def _venue(record: RowRecord, facts: Facts) -> Iterator[Problem]:
     found, known = row.paper, row.scholar
     arxiv = found.data if found is not None and isinstance(found.data, PaperMeta) else None
     record_ = known.data if known is not None and isinstance(known.data, ScholarMeta) else None
-    venue = _published_venue(arxiv, record_)
+    venue = published_venue(arxiv, record_)
     if venue is None:
         return
-    doi = _published_doi(arxiv, record_)
+    doi = published_doi(arxiv, record_)
     name = arxiv.arxiv_id if arxiv is not None else link.key
     column = link.column
     fix = (
@@ -167,31 +173,6 @@ def _venue(record: RowRecord, facts: Facts) -> Iterator[Problem]:
 
 
 _PUBLISHED_KINDS = frozenset({Kind.DOI, Kind.ACL, Kind.PMLR, Kind.OPENREVIEW})
-
-
-def _published_venue(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str | None:
-    """Where the paper was published, from Semantic Scholar's venue or journal, else
-    arXiv's journal reference; None for a preprint."""
-    if record is not None:
-        for name in (record.venue, record.journal):
-            if name and not name.strip().lower().startswith(_PREPRINTS):
-                year = f" {record.year}" if record.year and str(record.year) not in name else ""
-                return f"{name}{year}"  # raw: `_prose` escapes problems once, when written
-    if arxiv is not None and arxiv.journal_ref:
-        return arxiv.journal_ref
-    return None
-
-
-_SAFE_DOI = re.compile(r"10\.\d{4,9}/[A-Za-z0-9._;:/+-]+")
-
-
-def _published_doi(arxiv: PaperMeta | None, record: ScholarMeta | None) -> str | None:
-    """The published version's DOI (arXiv's own DOIs, 10.48550/arXiv.*, are not one), if
-    it is made of the characters DOIs use in practice: it becomes a link in the report."""
-    for doi in (arxiv.doi if arxiv else None, record.doi if record else None):
-        if doi and not doi.startswith("10.48550/") and _SAFE_DOI.fullmatch(doi):
-            return doi
-    return None
 
 
 def _entity_problems(
@@ -295,6 +276,7 @@ def report_markdown(dataset: Dataset, facts: Facts | None = None) -> str:
         lines += [f"- `{p.where}`: {_prose(p.message)} — {_prose(p.fix)}" for p in group]
         lines.append("")
     lines += _suggestions(suggestions(dataset.records, dataset.entities))
+    lines += _papers(to_consider(dataset.records, dataset.entities))
     return "\n".join(lines)
 
 
@@ -315,3 +297,43 @@ def _suggestions(found: list[Suggestion]) -> list[str]:
         lines.append(f"- `{s.where}` ({row}): {column} <{s.url}> — {_prose(s.reason)}")
     lines.append("")
     return lines
+
+
+SEEDS_SHOWN = 3
+"""A section's papers named in its "related to" line; the rest are counted."""
+
+
+def _papers(found: list[SectionPapers]) -> list[str]:
+    """The Papers to consider section: per section, its candidates and what they relate to."""
+    if not found:
+        return []
+    count = sum(len(s.papers) for s in found)
+    lines = [
+        f"## Papers to consider ({count})",
+        "",
+        "Papers Semantic Scholar recommends for each section's papers that the list does not "
+        "have, newest and most cited first; none is written into a seed (add a row by hand): "
+        "`python -m enrich suggest --papers [SECTION]` lists them.",
+        "",
+    ]
+    for section in found:
+        names = [_prose(name) for name in section.seeds[:SEEDS_SHOWN]]
+        more = len(section.seeds) - len(names)
+        related = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+        lines += [f"### {_prose(section.section) or '(no heading)'}", ""]
+        lines.append(f"Related to the section's papers: {related}.")
+        lines.append("")
+        for paper in section.papers:
+            lines.append(f"- {_paper_line(paper)}")
+        lines.append("")
+    return lines
+
+
+def _paper_line(paper: RecommendedPaper) -> str:
+    """A paper to consider on one line: linked title, year and venue, citations."""
+    title = escape_cell(paper.title or paper.paper_id)
+    when = ", ".join(
+        p for p in (str(paper.year) if paper.year else "", escape_cell(paper.venue or "")) if p
+    )
+    cited = f"{paper.citations:,} citations" if paper.citations is not None else "citations unknown"
+    return f"[{title}]({paper_url(paper)})" + (f" ({when})" if when else "") + f" — {cited}"

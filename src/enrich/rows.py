@@ -9,8 +9,9 @@
   `timeline` show it.
 - **Sections.** The headings every row of a run shares (`shared_headings`, e.g. a list's
   `# Title`) say nothing about a row; a row's section is what its heading path adds to them
-  (`section_label`). The page's section filter and the timeline's colour groups are both
-  cut by this one rule, so that a section has one label in both.
+  (`section_label`). The page's section filter, the timeline's colour groups and the
+  papers to consider per section (`sections`) are all cut by this one rule, so that a
+  section has one label in each.
 - **Place.** A row's record is found by where the row sits in its document, (table index,
   0-based row index), never by its line: `resolve` gives one record per table row, in
   document order, so a document's rows and its records pair up in order (`row_records`).
@@ -87,6 +88,16 @@ def shared_headings(paths: Sequence[Sequence[str]]) -> int:
 def section_label(path: Sequence[str], shared: int) -> str:
     """The section of a row under heading `path`, below the `shared` headings."""
     return SECTION_SEPARATOR.join(path[shared:])
+
+
+def sections(records: Sequence[RowRecord]) -> dict[str, list[RowRecord]]:
+    """The rows of each section (`section_label` below the headings all `records` share),
+    sections in order of their first row, rows in order."""
+    shared = shared_headings([r.section for r in records])
+    found: dict[str, list[RowRecord]] = {}
+    for record in records:
+        found.setdefault(section_label(record.section, shared), []).append(record)
+    return found
 
 
 def row_records(document: Document, records: Sequence[RowRecord]) -> dict[Place, RowRecord]:

@@ -30,6 +30,9 @@ _ARXIV_PATH = re.compile(
 )
 _ARXIV_FTP = re.compile(rf"^/ftp/arxiv/papers/\d{{4}}/(?P<id>{NEW_ARXIV})(?P<version>v\d+)?\.pdf$")
 _DOI = re.compile(r"(10\.\d{4,9}/\S+)")
+SAFE_DOI = re.compile(r"10\.\d{4,9}/[A-Za-z0-9._;:/+-]+")
+"""A DOI made of the characters DOIs use in practice: one fetched from an API may become a
+link (`https://doi.org/<doi>`) only when it is one."""
 # An Anthology paper id: new style `2023.findings-emnlp.1033`, old style `N19-1423`.
 _ACL_ID = re.compile(
     r"^(?P<id>\d{4}\.[a-z0-9]+(?:-[a-z0-9]+)*\.\d+|[A-Z]\d{2}-\d{4})(?P<version>v\d+)?"

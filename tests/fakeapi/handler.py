@@ -92,7 +92,7 @@ def classify(path: str) -> Api:
         return "arxiv"
     if path.startswith("/api/"):
         return "hub"
-    if path.startswith("/graph/v1/"):
+    if path.startswith(("/graph/v1/", "/recommendations/v1/")):
         return "scholar"
     if landing.PMLR_PATH.match(path) or path.rstrip("/") == "/forum":
         return "landing"

@@ -168,6 +168,8 @@ class ScholarAPI:
         # ids whose presence makes the whole batch answer 500, as some ids do on the real
         # API (allenai/s2-folks#38, #103)
         self.poison: set[str] = set()
+        # papers every recommendations answer starts with (`recommend.py`)
+        self.recommended: list[ScholarPaper] = []
 
     def add(self, paper: ScholarPaper) -> None:
         for key in paper.lookup_ids():

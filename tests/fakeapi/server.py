@@ -3,7 +3,8 @@
 A real socket, not a mock transport, because two of the three client libraries (`arxiv`,
 PyGithub) use `requests` and cannot be reached by httpx's MockTransport. One server serves all
 three APIs; the path decides which (`/api/query` arXiv, other `/api/...` Hub, `/repos`,
-`/repositories`, `/rate_limit`, `/graphql` GitHub; also `/graph/v1/...` Semantic Scholar,
+`/repositories`, `/rate_limit`, `/graphql` GitHub; also `/graph/v1/...` and
+`/recommendations/v1/papers` Semantic Scholar,
 and the landing pages of papers, `/v<N>/<slug>.html` PMLR and `/forum?id=` OpenReview).
 State changes and request records are
 guarded by one lock; latency and the `timeout` fault sleep outside it, on an event that
@@ -20,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Self
 
-from . import arxiv_feed, fixtures, landing, scholar
+from . import arxiv_feed, fixtures, landing, recommend, scholar
 from .fixtures import Author, CollectionItem, Org, Paper
 from .github_api import GitHubAPI
 from .handler import FAULT_KINDS, Fault, LoopbackServer, RecordedRequest
@@ -210,6 +211,14 @@ class FakeAPI(LoopbackServer):
         paper = scholar.default_paper(ident, **fields)
         with self._lock:
             self.scholar.add(paper)
+        return paper
+
+    def add_recommended(self, ident: str, **fields: Any) -> ScholarPaper:
+        """A paper every recommendations answer starts with (unless it is a positive):
+        `ident` and `fields` as for `add_scholar`; not registered for the batch endpoint."""
+        paper = scholar.default_paper(ident, **fields)
+        with self._lock:
+            self.scholar.recommended.append(paper)
         return paper
 
     def add_landing_page(self, site: landing.Site, key: str, **fields: Any) -> LandingPage:
@@ -439,6 +448,8 @@ class FakeAPI(LoopbackServer):
                 return self.github.route(request)
             if api == "hub":
                 return self.hub.route(request)
+            if api == "scholar" and request.path.rstrip("/") == recommend.PATH:
+                return recommend.route(self.scholar, request)
             if api == "scholar":
                 return self.scholar.route(request)
             if api == "landing":

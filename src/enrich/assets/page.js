@@ -16,6 +16,36 @@
     a.textContent = text;
     cell(tr, "", cls).appendChild(a);
   };
+  const copied = (button, text) => () => {
+    button.textContent = text;
+    setTimeout(() => { button.textContent = "Copy BibTeX"; }, 2000);
+  };
+  const copyBib = (button, text) => {
+    const byHand = () => { // no clipboard API (a page opened from disk in some browsers)
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.readOnly = true;
+      area.className = "clip";
+      document.body.appendChild(area);
+      area.select();
+      const ok = document.execCommand("copy");
+      area.remove();
+      copied(button, ok ? "Copied" : "Copy failed")();
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(copied(button, "Copied"), byHand);
+    } else byHand();
+  };
+  const bibButton = (tr, text) => {
+    const td = cell(tr, "", "bib");
+    if (!text) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Copy BibTeX";
+    button.title = text;
+    button.addEventListener("click", () => copyBib(button, text));
+    td.appendChild(button);
+  };
   const number = (key) => (r) => r[key] && r[key].n;
   const sortKey = { stars: number("stars"), downloads: number("downloads"),
     citations: number("citations"), published: (r) => r.published && r.published.sort };
@@ -31,6 +61,7 @@
     cell(tr, row.published && row.published.text, "d");
     for (const key of ["stars", "downloads", "citations"]) cell(tr, row[key] && row[key].text, "n");
     for (const key of ["code", "model"]) link(tr, (row[key] || {}).url, (row[key] || {}).text);
+    bibButton(tr, row.bib);
     const hay = fold([row.name, row.title, row.section, row.authors].join(" "));
     return { row, tr, index, hay };
   });

@@ -19,6 +19,7 @@ from typing import Protocol
 from enrich.config import Settings
 from enrich.models import HUB_FETCHED, LANDING_KINDS, Identifier, Kind, Provenance, Result, Status
 from enrich.net import RetryPolicy
+from enrich.rate import Pacer
 
 
 @dataclass(frozen=True)
@@ -212,10 +213,16 @@ def _huggingface(settings: Settings) -> Source:
     return HubSource(settings)
 
 
-def _scholar(settings: Settings) -> Source:
+def _scholar(settings: Settings, pacer: Pacer) -> Source:
     from enrich.sources.scholar import ScholarSource
 
-    return ScholarSource(settings)
+    return ScholarSource(settings, pacer)
+
+
+def _recommend(settings: Settings, pacer: Pacer) -> Source:
+    from enrich.sources.recommend import RecommendSource
+
+    return RecommendSource(settings, pacer)
 
 
 def _landing(settings: Settings) -> Source:
@@ -225,11 +232,16 @@ def _landing(settings: Settings) -> Source:
 
 
 def registry(settings: Settings) -> tuple[Source, ...]:
-    """Every source, configured from `settings`, in a fixed order; built when first used."""
+    """Every source, configured from `settings`, in a fixed order; built when first used.
+    Semantic Scholar's two endpoints share one pace (the API's rule is per caller)."""
+    s2 = Pacer(settings.s2_delay)
     return (
         LazySource("arxiv", frozenset({Kind.ARXIV}), lambda: _arxiv(settings)),
         LazySource("github", frozenset({Kind.GITHUB_REPO}), lambda: _github(settings)),
         LazySource("huggingface", HUB_FETCHED, lambda: _huggingface(settings)),
-        LazySource("scholar", frozenset({Kind.SCHOLAR}), lambda: _scholar(settings)),
+        LazySource("scholar", frozenset({Kind.SCHOLAR}), lambda: _scholar(settings, s2)),
         LazySource("landing", LANDING_KINDS, lambda: _landing(settings)),
+        LazySource(
+            "recommendations", frozenset({Kind.RECOMMENDED}), lambda: _recommend(settings, s2)
+        ),
     )

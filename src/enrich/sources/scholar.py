@@ -82,11 +82,12 @@ class ScholarSource:
     name = "scholar"
     kinds = frozenset({Kind.SCHOLAR})
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pacer: Pacer | None = None) -> None:
         self.settings = settings
-        # One pacer per source: the spacing holds across calls (the fetch stage calls
-        # twice when some papers must be identified before arXiv is asked).
-        self.pacer = Pacer(settings.s2_delay)
+        # One pacer for the API's host: the spacing holds across calls (the fetch stage
+        # calls twice when some papers must be identified before arXiv is asked) and is
+        # shared with the recommendations (`sources.registry`).
+        self.pacer = pacer or Pacer(settings.s2_delay)
 
     async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> dict[str, Result]:
         """One result per request, keyed by ref. Never raises for an item."""
@@ -203,7 +204,7 @@ class ScholarSource:
         ctx: FetchContext,
     ) -> None:
         status = failed.error.status if isinstance(failed.error, FetchError) else None
-        error = _describe(failed.error)
+        error = describe(failed.error)
         batch = {
             request.ref: result(
                 request,
@@ -243,21 +244,30 @@ class ScholarSource:
 
 async def _post(client: httpx2.AsyncClient, ids: list[str]) -> list[Any]:
     """One batch request: the answer's list, or the `FetchError` the policy judges."""
-    try:
-        response = await client.post(PATH, params={"fields": FIELDS}, json={"ids": ids})
-    except httpx2.ConnectError as exc:
-        raise Unreachable(f"{WHAT}: connection failed ({type(exc).__name__})") from None
-    except httpx2.TimeoutException:
-        raise TimedOut(f"{WHAT}: no answer in time") from None
-    if response.status_code != 200:
-        raise http_error(response.status_code, response.headers, WHAT)
-    try:
-        answer = json.loads(response.content)
-    except (ValueError, RecursionError):  # RecursionError: nested beyond the parser's depth
-        raise PermanentError(f"{WHAT}: malformed answer (not JSON)", status=200) from None
+    answer = await post_json(client, PATH, {"fields": FIELDS}, {"ids": ids}, WHAT)
     if not isinstance(answer, list) or len(answer) != len(ids):
         raise PermanentError(f"{WHAT}: malformed answer (not one item per id)", status=200)
     return answer
+
+
+async def post_json(
+    client: httpx2.AsyncClient, path: str, params: dict[str, str], body: object, what: str
+) -> Any:
+    """One POST of `body` to the Semantic Scholar API, its answer's JSON; a `FetchError`
+    (for the retry policy to judge) when it fails or is not JSON. Its shape is the
+    caller's to check. `what` names the endpoint in errors."""
+    try:
+        response = await client.post(path, params=params, json=body)
+    except httpx2.ConnectError as exc:
+        raise Unreachable(f"{what}: connection failed ({type(exc).__name__})") from None
+    except httpx2.TimeoutException:
+        raise TimedOut(f"{what}: no answer in time") from None
+    if response.status_code != 200:
+        raise http_error(response.status_code, response.headers, what)
+    try:
+        return json.loads(response.content)
+    except (ValueError, RecursionError):  # RecursionError: nested beyond the parser's depth
+        raise PermanentError(f"{what}: malformed answer (not JSON)", status=200) from None
 
 
 def record(item: Any) -> ScholarMeta:
@@ -325,11 +335,11 @@ def _journal(value: object) -> str | None:
     return (f"{text}, {pages}" if text and pages else text) or None
 
 
-def _describe(exc: BaseException) -> str:
-    """A short, token-free message for a failed batch (`_post` turns timeouts and refused
-    connections into `FetchError`s already)."""
+def describe(exc: BaseException, what: str = WHAT) -> str:
+    """A short, token-free message for a failed request to the endpoint `what` (`post_json`
+    turns timeouts and refused connections into `FetchError`s already)."""
     if isinstance(exc, FetchError):
         return str(exc)
     if isinstance(exc, httpx2.HTTPError | OSError):
-        return f"{WHAT}: connection failed ({type(exc).__name__})"
-    return f"{WHAT}: failed ({type(exc).__name__})"
+        return f"{what}: connection failed ({type(exc).__name__})"
+    return f"{what}: failed ({type(exc).__name__})"
