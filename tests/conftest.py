@@ -83,9 +83,19 @@ def api_env(base_url: str, **extra: str) -> dict[str, str]:
     return {**env, **api_vars(base_url), **extra}
 
 
-def point_at(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point this process's runs (`main`, `Settings.from_env`) at `api`, with no token."""
+class Sleeps(list[float]):
+    """What a `RetryPolicy(sleep=Sleeps())` is asked to wait, in seconds, none of it slept:
+    the injected clock of the tests that check how long a policy waits."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def point_at(api: FakeAPI | str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point this process's runs (`main`, `Settings.from_env`) at `api` (or at the base URL
+    given), with no token."""
     for name in TOKENS:
         monkeypatch.delenv(name, raising=False)
-    for name, value in api_vars(api.base_url).items():
+    base_url = api if isinstance(api, str) else api.base_url
+    for name, value in api_vars(base_url).items():
         monkeypatch.setenv(name, value)
