@@ -22,9 +22,15 @@ nox.options.error_on_missing_interpreters = False
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the test suite on every core (pass pytest arguments after --, e.g. `-- -k x`;
-    `-- -n0` runs it in one process)."""
+    `-- -n0` runs it in one process).
+
+    `--dist worksteal`: each worker starts with one contiguous half of the tests, so a
+    module's shared fixtures (the fault matrix's template and its runs per column) are made
+    once, and an idle worker takes half of what the other has left, so the few tests of
+    several seconds (whole processes, the golden runs) do not leave one core idle at the end.
+    """
     session.install("-e", ".[test]")
-    session.run("pytest", "-n", "auto", *session.posargs)
+    session.run("pytest", "-n", "auto", "--dist", "worksteal", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])

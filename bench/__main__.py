@@ -3,6 +3,7 @@
     python -m bench                  the seed: cold, warm, revalidation x token, and baseline
     python -m bench --quick          the same without the baseline (about 3 minutes less)
     python -m bench --scale          the 10,000-row list, and growth from 100 and 1,000 rows
+    python -m bench --history        the facts' history after 52 simulated weekly refreshes
 
 Every measured run is a whole process against the fake, itself a separate process, with
 `--latency` per request (default 80 ms) and the production arXiv spacing (3 s). The
@@ -19,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import scale
+from bench import history, scale
 from bench.fake import ROOT, fake_api
 from bench.measure import base_env
 from bench.report import Check, seed_table, verdict
@@ -37,6 +38,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="skip the naive baseline")
     parser.add_argument("--scale", action="store_true", help="the 10,000-row benchmark instead")
+    parser.add_argument(
+        "--history", action="store_true", help="the history's size budgets (no network)"
+    )
     parser.add_argument("--seed", type=Path, default=DEFAULT_SEED, help="the list to refresh")
     parser.add_argument("--runs", type=int, default=3, help="runs per row (median reported)")
     parser.add_argument("--baseline-runs", type=int, default=1, help="runs of the baseline")
@@ -102,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     compileall.compile_dir(ROOT / "src" / "enrich", quiet=1)
     with tempfile.TemporaryDirectory(prefix="enrich-bench-") as scratch:
         workdir = args.workdir or Path(scratch)
-        if args.scale:
+        if args.history:
+            table, found = history.run(args.seed)
+            print(f"\nThe facts' history after {history.WEEKS} weekly refreshes\n\n{table}\n")
+            print(verdict(found))
+            code = 1 if args.strict and any(c.ok is False for c in found) else 0
+        elif args.scale:
             found, exit_codes = scale.run(args, workdir, context(args))
             code = outcome(args, found, exit_codes)
         else:

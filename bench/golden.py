@@ -43,7 +43,10 @@ CLOCK = ROOT / "bench" / "clock.py"
 
 # Every column, one header renamed: the project file a case other than the seed runs with.
 ALL_COLUMNS = """[tool.enrich]
-columns = ["stars", "downloads", "published", "citations", "likes", "license", "pushed", "bib"]
+columns = [
+    "stars", "downloads", "published", "citations", "likes", "license", "pushed", "bib",
+    "stars_trend", "downloads_trend", "citations_trend", "status",
+]
 
 [tool.enrich.headers]
 pushed = "Pushed"

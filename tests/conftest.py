@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,24 @@ OUTPUTS = frozenset(
         SEED.name,
         "timeline.svg",
         "references.bib",
+        "trends.svg",
     }
 )
-"""The files a run on the seed writes into its output folder (the regenerated seed among them)."""
+"""The files a run on the seed writes into its output folder (the regenerated seed among them);
+a run that fetched facts also writes their history (`history/<year>.csv`, `HISTORY`)."""
+HISTORY = re.compile(r"history/[0-9]{4}\.csv")
+
+
+def files_below(folder: Path) -> dict[str, Path]:
+    """Every file below `folder` (hidden ones, and the history's, included), by its POSIX path
+    in it, in that order."""
+    found = (p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): p for p in sorted(found)}
+
+
+def without_history(names: Iterable[str]) -> set[str]:
+    """`names`, the history's files left out (`HISTORY`)."""
+    return {name for name in names if not HISTORY.fullmatch(name)}
 
 
 @pytest.fixture
@@ -67,9 +83,19 @@ def api_env(base_url: str, **extra: str) -> dict[str, str]:
     return {**env, **api_vars(base_url), **extra}
 
 
-def point_at(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point this process's runs (`main`, `Settings.from_env`) at `api`, with no token."""
+class Sleeps(list[float]):
+    """What a `RetryPolicy(sleep=Sleeps())` is asked to wait, in seconds, none of it slept:
+    the injected clock of the tests that check how long a policy waits."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def point_at(api: FakeAPI | str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point this process's runs (`main`, `Settings.from_env`) at `api` (or at the base URL
+    given), with no token."""
     for name in TOKENS:
         monkeypatch.delenv(name, raising=False)
-    for name, value in api_vars(api.base_url).items():
+    base_url = api if isinstance(api, str) else api.base_url
+    for name, value in api_vars(base_url).items():
         monkeypatch.setenv(name, value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,27 +18,63 @@ import pytest
 from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
-from tests.conftest import OUTPUTS, SEED, point_at
+from tests.conftest import HISTORY, OUTPUTS, SEED, files_below, point_at, without_history
 from tests.fakeapi import FakeAPI
 
 Snapshot = dict[str, tuple[bytes, int]]
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeAPI) -> Path:
-    """A checkout after `python -m enrich run`, as the working folder."""
+def first_run(folder: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m enrich run` in `folder`, a checkout of the seed, against `api`."""
     point_at(api, monkeypatch)
     api.set_rate_limit(5000)  # several anonymous runs in the same hour
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "seeds").mkdir()
-    shutil.copy(SEED, tmp_path / "seeds" / SEED.name)
+    monkeypatch.chdir(folder)
+    (folder / "seeds").mkdir()
+    shutil.copy(SEED, folder / "seeds" / SEED.name)
     assert main(["run", "-q"]) == 0
-    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkout after its first run, made once: each test works in a copy (relative
+    paths throughout, so a copy is the same checkout; the fake's facts are fixed per id)."""
+    folder = tmp_path_factory.mktemp("first")
+    with FakeAPI() as api, pytest.MonkeyPatch.context() as patch:
+        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        first_run(folder, api, patch)
+    return folder
+
+
+@pytest.fixture
+def project(first: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeAPI) -> Path:
+    """A checkout after `python -m enrich run`, as the working folder, with `api` (which
+    knows the same facts as the first run's) as its upstream."""
+    point_at(api, monkeypatch)
+    api.set_rate_limit(5000)  # several anonymous runs in the same hour
+    folder = tmp_path / "project"
+    shutil.copytree(first, folder, symlinks=True)
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def test_a_copied_checkout_is_the_first_run_as_made_here(
+    first: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeAPI
+) -> None:
+    """What `project` relies on: the first run's copy has every byte a run made in place
+    against `api` has (`fetched_at` aside: the two runs fetch at different moments)."""
+    first_run(tmp_path, api, monkeypatch)
+    made = {p.name: p.read_bytes() for p in sorted((tmp_path / "output").iterdir())}
+    kept = {p.name: p.read_bytes() for p in sorted((first / "output").iterdir())}
+    assert made.keys() == kept.keys() == OUTPUTS
+    moment = re.compile(rb'"fetched_at": "[^"]*"')
+    assert {n: moment.sub(b"", d) for n, d in made.items()} == {
+        n: moment.sub(b"", d) for n, d in kept.items()
+    }
 
 
 def snapshot(folder: Path) -> Snapshot:
     """Every file's bytes and modification time: a rewrite with the same bytes shows too."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+    return {n: (p.read_bytes(), p.stat().st_mtime_ns) for n, p in files_below(folder).items()}
 
 
 def edit_seed(old: str, new: str) -> None:
@@ -108,7 +145,8 @@ def test_check_fails_when_an_output_file_was_edited_or_removed(
 
 def test_two_runs_in_a_row_leave_every_output_file_untouched(project: Path, api: FakeAPI) -> None:
     first = snapshot(project / "output")
-    assert set(first) == OUTPUTS
+    assert without_history(first) == OUTPUTS
+    assert [name for name in first if HISTORY.fullmatch(name)]
     before = api.count()
     assert main(["run", "-q"]) == 0  # within the cache's time-to-live
     assert api.count() == before

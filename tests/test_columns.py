@@ -119,6 +119,9 @@ REPO = link("https://github.com/a/b", Kind.GITHUB_REPO, "a/b")
 MODEL = link("https://huggingface.co/o/m", Kind.HF_MODEL, "o/m")
 
 
+BLANK_TRENDS = dict.fromkeys(("stars_trend", "downloads_trend", "citations_trend", "status"), "")
+
+
 def values(row: RowRecord, entities: Entities, keys: tuple[str, ...] = ()) -> dict[str, str]:
     """Every column's cell for `row`, whose papers have the `references.bib` `keys`."""
     facts = Facts(entities, {row.id: keys}).of(row)
@@ -144,6 +147,7 @@ def test_each_column_shows_its_fact() -> None:
         "license": "Apache-2.0",
         "pushed": "2023-05-29",
         "bib": "rafailov2023direct",
+        **BLANK_TRENDS,  # without a history (`Facts(..., trends)`: tests/test_trends.py)
     }
     two = values(record(ARXIV, DOI), entities, ("a2023x", "b2024y"))
     assert two["bib"] == "a2023x, b2024y"
@@ -208,6 +212,7 @@ def test_missing_facts_are_blank() -> None:
         "license": "",
         "pushed": "",
         "bib": "",
+        **BLANK_TRENDS,
     }
     assert values(record(), entities) == dict.fromkeys(COLUMNS, "")
 

@@ -7,6 +7,7 @@ next to this repository.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,9 @@ def read(name: str) -> str:
     return (CORPUS / name).read_bytes().decode("utf-8")
 
 
+@functools.cache
 def document(name: str) -> Document:
+    """The corpus file parsed, once a session (a `Document` is frozen; several tests read it)."""
     return parse(read(name), name)
 
 

@@ -39,7 +39,7 @@ from enrich import output, pipeline
 from enrich.cache import Cache
 from enrich.config import Endpoints, Settings
 from tests.builders import ident
-from tests.conftest import OUTPUTS, SEED, api_env
+from tests.conftest import OUTPUTS, SEED, api_env, files_below, without_history
 from tests.fakeapi import FakeAPI
 
 RECORDS = 75
@@ -49,7 +49,7 @@ RECORDS = 75
 # the recommendations for each of the 14 sections with a paper.
 FETCHED = 169 + 49 + 14
 KILLS_AT_RANDOM = 5  # SIGKILL after a random delay, spread over the run
-LATENCY = 0.05  # per request: the fetch phase of a refresh lasts about a second
+LATENCY = 0.025  # per request: the fetch phase of a refresh lasts about half a second
 WAIT_MESSAGE = "another enrich run"
 RENAME = 0.1  # seconds the slowed commit spends on each staged file and each rename
 
@@ -113,7 +113,7 @@ def new_folder(root: Path) -> Path:
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file of `folder`, hidden ones (journal, staged files) included."""
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {name: p.read_bytes() for name, p in files_below(folder).items()}
 
 
 _FETCHED_AT = re.compile(rb'"fetched_at": "[^"]*"')
@@ -174,7 +174,7 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_output(
     )
     assert pipeline.run(relative).failed_sources() == {}
     old = snapshot(pristine / "output")
-    assert old.keys() == OUTPUTS
+    assert without_history(old) == OUTPUTS
 
     # The new version: facts changed upstream, refreshed to the end in a copy.
     change_upstream(api)
@@ -393,10 +393,26 @@ def settings(api: FakeAPI, folder: Path) -> Settings:
     )
 
 
-def test_a_corrupt_cache_is_reported_moved_aside_and_rebuilt(tmp_path: Path, api: FakeAPI) -> None:
-    folder = new_folder(tmp_path / "run")
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder after a clean run of the seed, made once; `after_clean_run` copies it."""
+    folder = new_folder(tmp_path_factory.mktemp("clean") / "run")
+    with FakeAPI() as api:
+        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        assert pipeline.run(settings(api, folder)).failed_sources() == {}
+    return folder
+
+
+def after_clean_run(clean_run: Path, tmp_path: Path) -> Path:
+    """A copy of `clean_run` (output and cache of a fake that knows what `api` knows)."""
+    return shutil.copytree(clean_run, tmp_path / "run")
+
+
+def test_a_corrupt_cache_is_reported_moved_aside_and_rebuilt(
+    clean_run: Path, tmp_path: Path, api: FakeAPI
+) -> None:
+    folder = after_clean_run(clean_run, tmp_path)
     env = api_env(api.base_url)
-    assert pipeline.run(settings(api, folder)).failed_sources() == {}
     database = folder / "cache" / "cache.db"
     assert database.is_file()
     database.write_bytes(b"this is not a database\n" * 512)
@@ -428,11 +444,10 @@ def test_a_corrupt_cache_is_reported_moved_aside_and_rebuilt(tmp_path: Path, api
 
 
 def test_a_run_started_while_another_rebuilds_the_cache_still_waits(
-    tmp_path: Path, api: FakeAPI
+    clean_run: Path, tmp_path: Path, api: FakeAPI
 ) -> None:
-    folder = new_folder(tmp_path / "run")
+    folder = after_clean_run(clean_run, tmp_path)
     env = api_env(api.base_url)
-    assert pipeline.run(settings(api, folder)).failed_sources() == {}
     (folder / "cache" / "cache.db").write_bytes(b"garbage\n" * 512)
     fresh_budget(api)
     api.reset_requests()
@@ -468,7 +483,7 @@ def test_outputs_get_the_permissions_of_an_ordinary_file(tmp_path: Path, api: Fa
         pipeline.run(settings(api, folder))
     finally:
         os.umask(previous)
-    modes = {p.name: p.stat().st_mode & 0o777 for p in (folder / "output").iterdir()}
+    modes = {n: p.stat().st_mode & 0o777 for n, p in files_below(folder / "output").items()}
     assert modes == dict.fromkeys(modes, 0o644)
 
 
@@ -508,13 +523,12 @@ def test_a_full_cache_is_kept_the_outputs_are_written_and_the_run_says_so(
 
 @pytest.mark.parametrize("blocked_in", ["requests", "lock"])
 def test_the_first_ctrl_c_ends_the_run_with_exit_130(
-    tmp_path: Path, api: FakeAPI, blocked_in: str
+    clean_run: Path, tmp_path: Path, api: FakeAPI, blocked_in: str
 ) -> None:
     """One SIGINT, whatever the run is blocked in (worker threads waiting for answers that
     take 30 s, or the lock another run holds): the process ends within seconds, exit 130,
     and the previous output is left as it was."""
-    folder = new_folder(tmp_path / "run")
-    assert pipeline.run(settings(api, folder)).failed_sources() == {}
+    folder = after_clean_run(clean_run, tmp_path)
     before = snapshot(folder / "output")
     fresh_budget(api)
     api.reset_requests()

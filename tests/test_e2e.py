@@ -1,4 +1,7 @@
-"""`python -m enrich run` as a whole process against the loopback API (real HTTP)."""
+"""`enrich run` end to end against the loopback API (real HTTP): the first test as whole
+`python -m enrich` processes, the others through the CLI's `main` in this process (what the
+process adds, its exit code and all its output, is pinned by
+`test_cli.test_python_dash_m_passes_on_the_exit_code_and_all_its_output`)."""
 
 from __future__ import annotations
 
@@ -7,14 +10,18 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from enrich.cli import main
 from enrich.fetch import discovery
 from enrich.models import Kind
 from enrich.pipeline import load_seed
-from tests.conftest import SEED, api_env
+from tests.conftest import SEED, api_env, files_below, point_at
 from tests.fakeapi import FakeAPI
 
 FETCHED_KINDS = (
@@ -32,27 +39,49 @@ FETCHED_KINDS = (
 )
 
 
-def run(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def run_args(tmp_path: Path, *args: str) -> list[str]:
+    """`run` on the seed, copied into `tmp_path/seeds`, writing into `tmp_path`."""
     seeds = tmp_path / "seeds"
     if not seeds.exists():
         seeds.mkdir()
         shutil.copy(SEED, seeds / SEED.name)
-    command = [
-        sys.executable,
-        "-m",
-        "enrich",
-        "run",
-        "--seeds",
-        str(seeds),
-        "--out",
-        str(tmp_path / "output"),
-        "--cache",
-        str(tmp_path / "cache"),
-        *args,
-    ]
+    paths = ["--seeds", str(seeds), "--out", str(tmp_path / "output")]
+    return ["run", *paths, "--cache", str(tmp_path / "cache"), *args]
+
+
+def run(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m enrich run ...` as a whole process."""
+    command = [sys.executable, "-m", "enrich", *run_args(tmp_path, *args)]
     return subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path
     )
+
+
+@dataclass(frozen=True)
+class Done:
+    """A command of the CLI run in this process: its exit code and what it wrote."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Done]:
+    """`cli(*args)`: `enrich run` on the seed in `tmp_path` (the working folder) with
+    `args`, in this process; `cli("suggest", ...)` another command."""
+    monkeypatch.chdir(tmp_path)
+
+    def call(*args: str) -> Done:
+        command = list(args) if args and args[0] == "suggest" else run_args(tmp_path, *args)
+        capsys.readouterr()
+        code = main(command)
+        out, err = capsys.readouterr()
+        return Done(code, out, err)
+
+    return call
 
 
 def dataset(tmp_path: Path) -> dict[str, Any]:
@@ -95,23 +124,24 @@ def test_run_enriches_every_fetchable_link_then_a_warm_run_makes_no_request(
     assert page.count('"citations":{"n":') >= 60  # the page sorts by citations
     assert api.count("landing") == 1  # the PMLR paper's page
     before = api.count()
-    snapshot = {p.name: p.read_bytes() for p in (tmp_path / "output").iterdir()}
+    snapshot = {n: p.read_bytes() for n, p in files_below(tmp_path / "output").items()}
 
     again = run(tmp_path, api_env(api.base_url))
     assert again.returncode == 0, again.stderr
     assert api.count() == before  # everything fresh in the cache: no request at all
-    assert {p.name: p.read_bytes() for p in (tmp_path / "output").iterdir()} == snapshot
+    assert {n: p.read_bytes() for n, p in files_below(tmp_path / "output").items()} == snapshot
     assert "is up to date" in again.stderr
 
 
 def test_a_failing_source_keeps_last_known_values_stale_and_exits_1(
-    tmp_path: Path, api: FakeAPI
+    tmp_path: Path, api: FakeAPI, cli: Callable[..., Done], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert run(tmp_path, api_env(api.base_url)).returncode == 0
+    point_at(api, monkeypatch)
+    assert cli().returncode == 0
     first = dataset(tmp_path)["entities"]
     api.fault("github", "500")
-    # The retry policy's decisions, without its sleeps (api_env sets ENRICH_RETRY_WAIT=0).
-    done = run(tmp_path, api_env(api.base_url), "--refresh")
+    # The retry policy's decisions, without its sleeps (point_at sets ENRICH_RETRY_WAIT=0).
+    done = cli("--refresh")
     assert done.returncode == 1
     entities = dataset(tmp_path)["entities"]
     repo = entities["github_repo:mit-han-lab/llm-awq"]
@@ -126,41 +156,44 @@ def test_a_failing_source_keeps_last_known_values_stale_and_exits_1(
     assert "github" in done.stderr
 
 
-def test_unreachable_network_finishes_quickly_and_suggests_offline(tmp_path: Path) -> None:
+def test_unreachable_network_finishes_quickly_and_suggests_offline(
+    tmp_path: Path, cli: Callable[..., Done], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    dead = f"http://127.0.0.1:{port}"
-    env = api_env(dead)
-    started = time.monotonic()
-    done = run(tmp_path, env)
-    assert time.monotonic() - started < 60
+    point_at(f"http://127.0.0.1:{port}", monkeypatch)
+    # (how long a dead network may cost: test_hostile.test_a_dead_network_costs_seconds)
+    done = cli()
     assert done.returncode == 1
     assert "--offline" in done.stderr
     assert len(dataset(tmp_path)["records"]) == 75
 
 
-def test_offline_makes_no_request(tmp_path: Path, api: FakeAPI) -> None:
-    assert run(tmp_path, api_env(api.base_url)).returncode == 0
+def test_offline_makes_no_request(
+    tmp_path: Path, api: FakeAPI, cli: Callable[..., Done], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_at(api, monkeypatch)
+    assert cli().returncode == 0
     before = api.count()
     snapshot = (tmp_path / "output" / "enriched.json").read_bytes()
     shutil.rmtree(tmp_path / "cache")
-    done = run(tmp_path, api_env(api.base_url), "--offline")
+    done = cli("--offline")
     assert done.returncode == 0, done.stderr
     assert api.count() == before
     assert (tmp_path / "output" / "enriched.json").read_bytes() == snapshot
 
 
 def test_suggestions_from_the_hub_reach_the_report_and_suggest_apply_writes_them(
-    tmp_path: Path, api: FakeAPI
+    tmp_path: Path, api: FakeAPI, cli: Callable[..., Done], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = "https://github.com/xuyuzhuang11/OneBit"
     api.add_paper_page("2402.11295", github_repo=repo)
     api.add_repo("xuyuzhuang11/OneBit")
     api.add_model("community/onebit-gguf", arxiv_ids=["2402.11295"], downloads=15_000)
     api.add_model("onebit/OneBit-7B", arxiv_ids=["2402.11295"], downloads=1_200)
-    env = api_env(api.base_url)
-    done = run(tmp_path, env)
+    point_at(api, monkeypatch)
+    done = cli()
     assert done.returncode == 0, done.stderr
 
     report = (tmp_path / "output" / "report.md").read_text(encoding="utf-8")
@@ -190,13 +223,10 @@ def test_suggestions_from_the_hub_reach_the_report_and_suggest_apply_writes_them
     models = entities["hf_paper_models:2402.11295"]["data"]["models"]
     assert [m["id"] for m in models] == ["community/onebit-gguf", "onebit/OneBit-7B"]
 
-    command = [sys.executable, "-m", "enrich", "suggest", "--apply"]
-    applied = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path
-    )
+    applied = cli("suggest", "--apply")
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.count("\n+| OneBit ") == 2
-    again = run(tmp_path, env)
+    again = cli()
     assert again.returncode == 0, again.stderr
     report = (tmp_path / "output" / "report.md").read_text(encoding="utf-8")
     assert "## Suggestions" not in report  # the cells are filled now

@@ -623,7 +623,7 @@ def test_sources_run_concurrently(settings: Settings, cache: Cache) -> None:
 
         async def fetch(
             self, requests: Sequence[Request], ctx: FetchContext
-        ) -> Mapping[str, Result]:
+        ) -> Mapping[Identifier, Result]:
             assert self.other is not None
             self.other.set()
             await self.mine.wait()
@@ -681,7 +681,7 @@ def test_a_batch_settled_early_is_in_the_cache_before_the_call_returns(
     class Batched(FakeSource):
         async def fetch(
             self, requests: Sequence[Request], ctx: FetchContext
-        ) -> Mapping[str, Result]:
+        ) -> Mapping[Identifier, Result]:
             first = {A1: ok(requests[0], ctx, self.name), A2: fail(requests[1], ctx, self.name)}
             ctx.settled(first)
             seen.append(cache.get(self.name, A1) is not None)
@@ -768,7 +768,7 @@ def test_with_only_arxiv_papers_semantic_scholar_does_not_hold_arxiv_back(
 
         async def fetch(
             self, requests: Sequence[Request], ctx: FetchContext
-        ) -> Mapping[str, Result]:
+        ) -> Mapping[Identifier, Result]:
             self.other.set()
             await self.mine.wait()
             return await super().fetch(requests, ctx)
@@ -797,7 +797,7 @@ def test_a_failing_semantic_scholar_does_not_hold_arxiv_back(
     class Failing(FakeSource):
         async def fetch(
             self, requests: Sequence[Request], ctx: FetchContext
-        ) -> Mapping[str, Result]:
+        ) -> Mapping[Identifier, Result]:
             tries = 0
 
             async def attempt() -> None:
@@ -813,7 +813,7 @@ def test_a_failing_semantic_scholar_does_not_hold_arxiv_back(
     class Arxiv(FakeSource):
         async def fetch(
             self, requests: Sequence[Request], ctx: FetchContext
-        ) -> Mapping[str, Result]:
+        ) -> Mapping[Identifier, Result]:
             arxiv_called.set()
             return await super().fetch(requests, ctx)
 
@@ -965,7 +965,7 @@ class Policed(FakeSource):
     async def fetch(
         self, requests: Sequence[Request], ctx: FetchContext
     ) -> Mapping[Identifier, Result]:
-        out: dict[str, Result] = {}
+        out: dict[Identifier, Result] = {}
         for request in requests:
 
             async def attempt(request: Request = request) -> Result:

@@ -93,7 +93,9 @@ class Threaded(FakeSource):
 
     threads: list[str]
 
-    async def fetch(self, requests: Sequence[Request], ctx: FetchContext) -> Mapping[str, Result]:
+    async def fetch(
+        self, requests: Sequence[Request], ctx: FetchContext
+    ) -> Mapping[Identifier, Result]:
         self.threads = [await asyncio.to_thread(lambda: threading.current_thread().name)]
         return await super().fetch(requests, ctx)
 

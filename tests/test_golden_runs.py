@@ -18,7 +18,7 @@ from bench import golden
 def test_every_output_file_of_the_golden_runs_is_as_recorded(tmp_path: Path) -> None:
     found = golden.run_all(golden.CASES, sys.executable, tmp_path)
     expected = golden.read_digests()
-    assert len(expected) == 64  # 2 cases x 4 steps x 8 files: the record is complete
+    assert len(expected) == 80  # 2 cases x 4 steps x 10 files: the record is complete
     changed = golden.moved(expected, found)
     assert not changed, (
         f"{len(changed)} output file(s) moved: {', '.join(changed)}. If on purpose, see what "

@@ -40,8 +40,9 @@ from tests.test_faults import (
 )
 from tests.test_faults import settings as fault_settings
 
-DEADLINE = 0.4
+DEADLINE = 0.2
 CAP = 1 << 20
+RUN_DEADLINE = 0.25  # ENRICH_DEADLINE of the whole processes against hostile servers
 PATH = "/api/models/acme/m"  # the fake's Hub: any path of the API will do
 
 
@@ -79,9 +80,9 @@ def timed(get: Callable[[], Any]) -> tuple[BaseException, float]:
 @pytest.mark.parametrize(
     ("kind", "params"),
     [
-        ("drip", {"interval": 0.05}),
-        ("drip", {"interval": 0.05, "headers": True}),
-        ("drip", {"interval": 0.3}),  # slower than the deadline's rest: the read is cut short
+        ("drip", {"interval": 0.02}),
+        ("drip", {"interval": 0.02, "headers": True}),
+        ("drip", {"interval": 0.15}),  # slower than the deadline's rest: the read is cut short
         ("timeout", {"seconds": 3600}),
     ],
     ids=["drip-body", "drip-headers", "drip-slow", "silent"],
@@ -190,7 +191,7 @@ def hostile_run(
         advance_upstream(api)
         for name in APIS:
             api.fault(name, kind, **params)  # type: ignore[arg-type]
-        env = api_env(api.base_url, ENRICH_DEADLINE="0.5")
+        env = api_env(api.base_url, ENRICH_DEADLINE=str(RUN_DEADLINE))
         code, stderr, elapsed, rss = run_process(root, env)
     done = check_rows_kept(template, root)
     return code, stderr, elapsed, rss, done
@@ -205,15 +206,15 @@ def check_all_stale(template: Template, done: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "params"),
-    [("drip", {"interval": 0.2}), ("timeout", {"seconds": 3600})],
+    [("drip", {"interval": RUN_DEADLINE / 2}), ("timeout", {"seconds": 3600})],
     ids=["drip", "silent"],
 )
 def test_a_run_against_hanging_servers_ends_in_bounded_time(
     template: Template, tmp_path: Path, kind: str, params: dict[str, Any]
 ) -> None:
-    """Every API drips, or never answers: with a 0.5 s deadline a request, the whole process
-    ends in seconds (each source's breaker opens after 5 requests without an answer), exit 1,
-    every row kept, every value its last known one, stale."""
+    """Every API drips, or never answers: with a deadline of RUN_DEADLINE a request, the whole
+    process ends in seconds (each source's breaker opens after 5 requests without an answer),
+    exit 1, every row kept, every value its last known one, stale."""
     code, stderr, elapsed, rss, done = hostile_run(template, tmp_path, kind, **params)
     print(f"{kind} everywhere: {elapsed:.1f} s, peak RSS {rss / 1024:.0f} MB")
     assert code == 1, stderr

@@ -40,6 +40,7 @@ from enrich.net import (
     tls,
 )
 from enrich.rate import Pacer, Quota
+from tests.conftest import Sleeps
 
 NOW = 1_700_000_000.0  # a fixed "now" for every header computation
 
@@ -353,6 +354,19 @@ def test_the_wait_the_server_asks_for_is_honoured(sleeps: list[float]) -> None:
     fn = Flaky([TransientError("429", status=429, retry_after=7) for _ in range(2)])
     assert run(policy, fn) == ("ok", 3)
     assert sleeps == [7.0, 7.0]
+
+
+@pytest.mark.parametrize("asked", [7, 0.25])
+def test_an_injected_sleep_gets_every_wait_and_asyncio_none(
+    sleeps: list[float], asked: float
+) -> None:
+    """The seam tests use to see a policy's waits (`tests.conftest.Sleeps`)."""
+    slept = Sleeps()
+    policy = RetryPolicy(attempts=3, max_seconds=60, initial=0.5, jitter=0.0, sleep=slept)
+    fn = Flaky([TransientError("429", status=429, retry_after=asked) for _ in range(2)])
+    assert run(policy, fn) == ("ok", 3)
+    assert slept == [max(asked, 0.5), max(asked, 1.0)]  # what the server asked, or the backoff
+    assert sleeps == []
 
 
 def test_backoff_is_exponential_and_capped(sleeps: list[float]) -> None:

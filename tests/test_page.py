@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,12 @@ import pytest
 from enrich.artifacts import facts_and_references
 from enrich.bib import published_keys
 from enrich.columns import Facts
+from enrich.history import History, Point, read_history
 from enrich.jsonout import render_json
 from enrich.metadata import Author, HubMeta, PageMeta, RepoMeta, ScholarMeta
 from enrich.models import PAPER_KINDS, Dataset, Kind, Link, Result, RowRecord, Status
 from enrich.page import json_for_script, link_kinds, plain, render_page, row_data, safe_url
+from enrich.trends import Trends
 from tests import builders as build
 from tests.conftest import ROOT
 from tests.test_render import dataset as golden_dataset
@@ -346,8 +348,41 @@ def test_the_committed_page_is_the_committed_dataset() -> None:
     references = ROOT / "output" / "references.bib"
     published = published_keys(references.read_text("utf-8")) if references.exists() else {}
     facts, bib = facts_and_references(committed, published)
-    page = render_page(committed, facts, bib.texts())
+    history = Trends.of(read_history(ROOT / "output"))
+    page = render_page(committed, facts.with_trends(history), bib.texts())
     assert (ROOT / "output" / "index.html").read_text(encoding="utf-8") == page
+
+
+AS_OF = date(2024, 3, 1)
+
+
+def with_history(data: Dataset) -> Facts:
+    """`data`'s facts with a history: every repository 45 days ago had fewer stars (by 7 per
+    place in ref order), so each has a 30-day trend and a sparkline."""
+    points = []
+    repos = [(ref, r.data) for ref, r in sorted(data.entities.items())]
+    for place, (ref, meta) in enumerate(m for m in repos if isinstance(m[1], RepoMeta)):
+        then = max(meta.stars - 7 * place, 0)
+        points += [
+            Point(AS_OF - timedelta(days=45), ref, "stars", str(then)),
+            Point(AS_OF, ref, "stars", str(meta.stars)),
+        ]
+    ordered = sorted(points, key=lambda p: (p.day, p.ref, p.field))
+    return Facts(data.results, trends=Trends.of(History(tuple(ordered))))
+
+
+def test_a_row_carries_its_trends_flags_and_sparkline() -> None:
+    data = golden_dataset()
+    rows = rows_of(render_page(data, with_history(data)))
+    awq = rows["AWQ"]
+    assert awq["stars_trend"]["n"] > 0
+    assert awq["stars_trend"]["text"].startswith("+")
+    assert awq["downloads_trend"] is None  # no Hub entity has a history here
+    assert re.fullmatch(r"0\.0,[0-9.]+ [0-9.]+,[0-9.]+ 80\.0,1\.0", awq["spark"])
+    assert {tuple(r["status"]) for r in rows.values()} > {()}
+    plain_rows = rows_of(render_page(data))
+    assert plain_rows["AWQ"]["spark"] == ""
+    assert plain_rows["AWQ"]["stars_trend"] is None
 
 
 # --------------------------------------------------------------------------- a real browser
@@ -477,6 +512,39 @@ def test_search_sort_and_filter_in_a_browser(opened: Any, tmp_path: Path) -> Non
     assert shot.stat().st_size > 10_000
     assert view.errors == []
     assert view.requests == [view.url]  # nothing fetched but the page itself
+
+
+def test_sparklines_trend_sort_and_status_filter_in_a_browser(opened: Any) -> None:
+    data = golden_dataset()
+    html = render_page(data, with_history(data))
+    rows = data_of(html)["rows"]
+    view = opened(html)
+    page, total = view.page, len(data.records)
+    lines = page.eval_on_selector_all(
+        "#rows td.spark svg polyline", "lines => lines.map(l => l.getAttribute('points'))"
+    )
+    assert lines == [r["spark"] for r in rows if r["spark"]]
+    assert len(lines) > 5
+
+    page.click("button[data-sort=stars_trend]")
+    shown = [t for t in view.visible(10) if t]
+    assert len(shown) == len([r for r in rows if r["stars_trend"]])
+    assert numbers(shown) == sorted(numbers(shown), reverse=True)
+    assert all(view.visible(10)[: len(shown)])  # rows without a trend come last
+    page.click("button[data-sort=stars_trend]")
+    assert numbers([t for t in view.visible(10) if t]) == sorted(numbers(shown))
+
+    flags = data_of(html)["statuses"]
+    assert flags
+    for flag in flags:
+        page.select_option("#status", flag)
+        expected = {r["name"] for r in rows if flag in r["status"]}
+        assert set(view.visible()) == expected
+        assert all(flag in text.split(", ") for text in view.visible(13))
+    page.select_option("#status", "")
+    assert len(view.visible()) == total
+    assert view.errors == []
+    assert view.requests == [view.url]
 
 
 def matches(row: dict[str, Any], word: str) -> bool:

@@ -20,7 +20,7 @@ from enrich.cli import main
 from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.jsonout import render_json
-from enrich.models import SCHEMA_VERSION, Dataset, Kind, Result, Status
+from enrich.models import SCHEMA_VERSION, Dataset, Identifier, Kind, Result, Status
 from tests import builders as build
 from tests.conftest import OUTPUTS, SEED
 
@@ -109,7 +109,7 @@ def test_previous_dataset_supplies_last_known_values_offline(tmp_path: Path) -> 
         name = "arxiv"
         kinds = frozenset({Kind.ARXIV})
 
-        async def fetch(self, requests: object, ctx: object) -> dict[str, Result]:
+        async def fetch(self, requests: object, ctx: object) -> dict[Identifier, Result]:
             raise AssertionError("offline must not fetch")
 
     result = pipeline.run(settings(tmp_path, offline=True), sources=(Arxiv(),))

@@ -282,8 +282,8 @@ def test_changes_list_new_rows_movers_versions_and_repository_events() -> None:
         "scholar:arxiv:2305.18290: citations 4.5k (+1,234)",  # DPO, cited more
     ]
     assert section(text, "New versions") == ["arxiv:2306.07629: v2 → v3"]
-    assert section(text, "Archived, moved, gone") == [
-        "github_repo:artidoro/qlora: archived",
+    assert section(text, "Newly archived, gone quiet") == ["github_repo:artidoro/qlora: archived"]
+    assert section(text, "Moved, gone, relicensed") == [
         "github_repo:jongwooko/distillm: moved to github\\_repo:jongwooko/distillm-2",
         "github_repo:nyu-dl/dl4marco-bert: gone (404)",
     ]

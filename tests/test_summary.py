@@ -27,7 +27,7 @@ from enrich.progress import (
 )
 from enrich.sources import SourceStats
 from tests import builders as build
-from tests.conftest import SEED, point_at
+from tests.conftest import SEED, files_below, point_at
 from tests.fakeapi import FakeAPI
 
 
@@ -75,7 +75,7 @@ def test_summary_md_appends_a_table_per_source_even_when_quiet(
     second = both[len(first) :]
     assert markdown_rows(second)[2] == ["arxiv", "63", "63", "0", "0", "0", "0", "0", "0", ""]
     assert "/` is up to date." in second
-    for path in (tmp_path / "output").iterdir():  # run times stay out of output/
+    for path in files_below(tmp_path / "output").values():  # run times stay out of output/
         assert "Started" not in path.read_text(encoding="utf-8")
 
 

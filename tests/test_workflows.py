@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import OUTPUTS, ROOT, SEED, api_env
+from tests.conftest import OUTPUTS, ROOT, SEED, api_env, without_history
 from tests.fakeapi import FakeAPI
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -351,10 +351,22 @@ esac
 """
 
 
+SHORT_LIST = """# A short list
+
+| Method | Year | Paper | Code |
+|---|---|---|---|
+| AWQ | 2024 | [Link](https://arxiv.org/abs/2306.00978) | [Link](https://github.com/mit-han-lab/llm-awq) |
+| SqueezeLLM | 2023 | [Link](https://arxiv.org/abs/2306.07629) | |
+"""  # noqa: E501
+"""Two rows of the seed: the list of the tests about what the script does with git and gh,
+whatever the list (`short`); the dry-run and failing-source tests run on the seed itself."""
+short = pytest.mark.parametrize("repo", [SHORT_LIST], indirect=True, ids=["short-list"])
+
+
 class Repo:
     """A scratch checkout of a list (seeds/ committed) with a bare `origin`, and its env."""
 
-    def __init__(self, tmp_path: Path, base_url: str) -> None:
+    def __init__(self, tmp_path: Path, base_url: str, text: str | None = None) -> None:
         self.path = tmp_path / "list"
         self.origin = tmp_path / "origin.git"
         self.summary = tmp_path / "step-summary.md"
@@ -385,6 +397,8 @@ class Repo:
         self.path.mkdir()
         self.git("init", "--quiet", "--initial-branch=main")
         shutil.copytree(SEED.parent, self.path / "seeds")
+        if text is not None:  # another list in the seed's place
+            (self.path / "seeds" / SEED.name).write_text(text, encoding="utf-8")
         (self.path / ".gitignore").write_text("cache/\n", encoding="utf-8")
         self.git("add", "--all")
         self.git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "seeds")
@@ -424,8 +438,9 @@ class Repo:
 
 
 @pytest.fixture
-def repo(tmp_path: Path, api: FakeAPI) -> Repo:
-    return Repo(tmp_path, api.base_url)
+def repo(tmp_path: Path, api: FakeAPI, request: pytest.FixtureRequest) -> Repo:
+    """The checkout of the seed (or of the list a test's `short` mark gives)."""
+    return Repo(tmp_path, api.base_url, getattr(request, "param", None))
 
 
 def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(repo: Repo) -> None:
@@ -454,7 +469,9 @@ def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(rep
     assert changes.strip() in log  # CHANGES.md is the body, pushed to origin
     files = repo.git("--git-dir", str(repo.origin), "show", "--name-only", "--format=", "main")
     # output/ and only it: not cache/, not the scratch files of the run
-    assert files.split() == sorted(f"output/{name}" for name in OUTPUTS)
+    pushed = [name.removeprefix("output/") for name in files.split()]
+    assert without_history(pushed) == OUTPUTS
+    assert len(pushed) == len(OUTPUTS) + 1  # the facts' history: one year's file
     assert repo.git("status", "--porcelain") == ""
     assert "committed `" in repo.summary.read_text(encoding="utf-8")
 
@@ -494,6 +511,7 @@ def test_bad_usage_commits_nothing(repo: Repo) -> None:
     assert repo.script("--bogus").returncode == 2
 
 
+@short
 def test_a_failed_push_is_a_failure(repo: Repo) -> None:
     repo.git("remote", "set-url", "origin", str(repo.path.parent / "gone.git"))
     done = repo.script()
@@ -503,6 +521,7 @@ def test_a_failed_push_is_a_failure(repo: Repo) -> None:
     assert "(exit code 3, failed)" in summary
 
 
+@short
 def test_pull_request_mode_opens_then_updates_then_closes_one_pull_request(repo: Repo) -> None:
     dry = repo.script("--pull-request", "--dry-run")
     assert dry.returncode == 0, dry.stderr
@@ -631,6 +650,7 @@ def test_the_actions_refresh_step_in_a_dry_run_prints_the_commit_it_would_make(
     assert repo.gh_calls() == []
 
 
+@short
 def test_the_actions_inputs_choose_folders_columns_subject_and_pull_request(repo: Repo) -> None:
     given = {
         "seeds": "seeds/slm-survey.md",

@@ -26,13 +26,17 @@ from enrich.folders import (
     REPORT_NAME,
     SCHEMA_NAME,
     TIMELINE_NAME,
+    TRENDS_NAME,
 )
+from enrich.history import HISTORY_DIR, History, appended, seeded
 from enrich.jsonout import dataset_schema, json_bytes
 from enrich.models import Dataset, Identifier
 from enrich.page import render_page
 from enrich.render import render_document
 from enrich.report import report_markdown
 from enrich.timeline import render_timeline
+from enrich.trendchart import render_trends
+from enrich.trends import Trends
 
 
 @dataclass(frozen=True)
@@ -63,22 +67,30 @@ def output_files(
     columns: Sequence[Column],
     documents: Sequence[Regenerated],
     published: Mapping[Identifier, str] | None = None,
+    history: History | None = None,
 ) -> dict[Path, bytes]:
     """Every output file's path (in `out`, and each regenerated document's) and content
-    (UTF-8); CHANGES.md only when `previous` gives it something to say; `published`: the
-    keys the previous `references.bib` gave its papers (`bib.published_keys`). The dataset
-    is kept as the bytes its serializer wrote: no text copy of it is made on the way to
-    disk."""
-    facts, bib = facts_and_references(dataset, published or {})
+    (UTF-8); CHANGES.md only when `previous` gives it something to say. The dataset is kept
+    as the bytes its serializer wrote: no text copy of it is made on the way to disk.
+    `published`: the keys the previous `references.bib` gave its papers
+    (`bib.published_keys`). `history` is the one read before the run: seeded from `previous`
+    when empty, this dataset's changes appended (`history.py`), each year's file written."""
+    before = seeded(history or History(), previous.entities if previous else None)
+    after = appended(before, dataset.entities.values())
+    trends = Trends.of(after)
+    facts, bib = facts_and_references(dataset, published or {})  # report, timeline: no trends
+    trended = facts.with_trends(trends)  # the page's and the documents' columns
     files: dict[Path, bytes] = {
         out / DATASET_NAME: json_bytes(dataset),
         out / SCHEMA_NAME: json_bytes(dataset_schema()),
         out / REPORT_NAME: report_markdown(dataset, facts).encode(),
-        out / PAGE_NAME: render_page(dataset, facts, bib.texts()).encode(),
+        out / PAGE_NAME: render_page(dataset, trended, bib.texts()).encode(),
         out / TIMELINE_NAME: render_timeline(dataset, facts).encode(),
         out / BIB_NAME: bib.text().encode(),
+        out / TRENDS_NAME: render_trends(trends, dataset.entities).encode(),
+        **{out / HISTORY_DIR / name: data for name, data in after.files().items()},
     }
-    changes = changes_markdown(previous, dataset)
+    changes = changes_markdown(previous, dataset, trends, before.last_day)
     if changes is not None:
         files[out / CHANGES_NAME] = changes.encode()
     for target in documents:
@@ -86,6 +98,6 @@ def output_files(
         records = [r for r in dataset.records if r.file == document.path]
         timeline = target.timeline if records else None  # a document with rows shows it
         files[target.path] = render_document(
-            document, records, dataset.results, columns, target.link_base, timeline, facts
+            document, records, dataset.results, columns, target.link_base, timeline, trended
         ).encode()
     return files

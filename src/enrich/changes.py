@@ -9,12 +9,14 @@ nothing new leaves the last one in place. What to fix in the seeds is `report.py
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import date
 
-from enrich.columns import humanise
+from enrich.columns import humanise, signed
 from enrich.merge import diff, same_facts
 from enrich.models import REF, Change, Dataset, Identifier, Result, RowRecord, Status
 from enrich.render import escape_cell
 from enrich.rows import record_name_cell
+from enrich.trends import MOVING, Mover, Trends, movers, went_quiet
 
 LIMIT = 10
 """Items per section of CHANGES.md at most: it must fit a commit message body."""
@@ -23,8 +25,15 @@ Changed = Mapping[Identifier, list[Change]]
 """What changed, by entity, in order of ref (the entity's name in CHANGES.md)."""
 
 
-def changes_markdown(previous: Dataset | None, dataset: Dataset) -> str | None:
-    """What this refresh changed, or None when nothing did.
+def changes_markdown(
+    previous: Dataset | None,
+    dataset: Dataset,
+    trends: Trends | None = None,
+    since: date | None = None,
+) -> str | None:
+    """What this refresh changed, or None when nothing did; with the history's `trends`, the
+    biggest 30-day movers too, and the repositories that went quiet after `since` (the day
+    the history reached before this refresh).
 
     Only an entity the list links can be "gone (404)". A 404 of anything else the run asks
     about (a discovery lookup finding no Hub page for a paper, Semantic Scholar having no
@@ -46,10 +55,13 @@ def changes_markdown(previous: Dataset | None, dataset: Dataset) -> str | None:
         _section("Removed rows", gone_rows),
         _movers(changed),
         _section("New versions", list(_versions(changed))),
-        _section("Archived, moved, gone", list(_repo_events(changed, linked))),
+        _section("Newly archived, gone quiet", list(_quiet(changed, dataset, trends, since))),
+        _section("Moved, gone, relicensed", list(_repo_events(changed, linked))),
         _section("Other changes", list(_other(changed))),
     ]
     body = [s for s in sections if s]
+    if body and trends is not None:
+        body += [s for s in _trending(trends, dataset) if s]
     if previous is None:
         first = f"First refresh: {len(dataset.records)} rows, {len(dataset.entities)} entities."
     elif not body:
@@ -84,15 +96,12 @@ def _section(title: str, items: list[str]) -> str:
     return f"## {title}\n\n" + "".join(shown)
 
 
-_MOVING = ("stars", "downloads", "citations")
-
-
 def _movers(changed: Changed) -> str:
     moves = [
         (ident.ref, c.field, c.old, c.new)
         for ident, changes in changed.items()
         for c in changes
-        if c.field in _MOVING and isinstance(c.old, int) and isinstance(c.new, int)
+        if c.field in MOVING and isinstance(c.old, int) and isinstance(c.new, int)
     ]
     moves.sort(key=lambda m: (-abs(m[3] - m[2]), m[0], m[1]))
     lines = [f"{ref}: {name} {humanise(new)} ({new - old:+,})" for ref, name, old, new in moves]
@@ -109,9 +118,7 @@ def _versions(changed: Changed) -> Iterator[str]:
 def _repo_events(changed: Changed, linked: set[Identifier]) -> Iterator[str]:
     for ident, changes in changed.items():
         for c in changes:
-            if c.field == "archived" and c.new is True:
-                yield f"{ident.ref}: archived"
-            elif c.field == "moved_to" and c.new:
+            if c.field == "moved_to" and c.new:
                 yield f"{ident.ref}: moved to {_short(c.new)}"
             elif c.field == "status" and c.new == Status.NOT_FOUND.value and ident in linked:
                 yield f"{ident.ref}: gone (404)"
@@ -119,9 +126,41 @@ def _repo_events(changed: Changed, linked: set[Identifier]) -> Iterator[str]:
                 yield f"{ident.ref}: license {_short(c.old)} → {_short(c.new)}"
 
 
+def _quiet(
+    changed: Changed, dataset: Dataset, trends: Trends | None, since: date | None
+) -> Iterator[str]:
+    """Repositories archived by this refresh, and those whose last push is now `QUIET` old."""
+    for ident, changes in changed.items():
+        if any(c.field == "archived" and c.new is True for c in changes):
+            yield f"{ident.ref}: archived"
+    as_of = trends.as_of if trends is not None else None
+    for ref, result in dataset.entities.items():  # as named in the text: in order of ref
+        pushed = went_quiet(result, since, as_of)
+        if pushed is not None:
+            yield f"{ref}: no push since {pushed.isoformat()}"
+
+
+def _trending(trends: Trends, dataset: Dataset) -> tuple[str, str]:
+    """The biggest 30-day movers: by how much, and by how much of what they had."""
+    moved = movers(trends, dataset.entities)  # the history names entities by ref (its JSON)
+    relative = sorted(
+        (m for m in moved if m.relative is not None),
+        key=lambda m: (-abs(m.relative or 0.0), m.ref, m.field),
+    )
+    return (
+        _section("Trending (30 days)", [_mover(m) for m in moved]),
+        _section("Trending, relative (30 days)", [_mover(m) for m in relative]),
+    )
+
+
+def _mover(mover: Mover) -> str:
+    share = f", {mover.relative:+.0%}" if mover.relative is not None else ""
+    return f"{mover.ref}: {mover.field} {humanise(mover.now)} ({signed(mover.change)}{share})"
+
+
 def _other(changed: Changed) -> Iterator[str]:
     """Every other change, except what the sections above explain (a move renames)."""
-    shown = {*_MOVING, "latest_version", "archived", "moved_to", "license_spdx"}
+    shown = {*MOVING, "latest_version", "archived", "moved_to", "license_spdx"}
     explained = {Status.NOT_FOUND.value, Status.MOVED.value}
     for ident, changes in changed.items():
         moved = any(c.field == "moved_to" and c.new for c in changes)

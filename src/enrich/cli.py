@@ -125,6 +125,8 @@ def run(
       index.html            the list as one browsable, searchable page
       timeline.svg          the listed papers by first-published month
       references.bib        one BibTeX entry per paper linked (keys kept across runs)
+      trends.svg            the top movers of the last 30 days over the last year
+      history/YEAR.csv      every value a fact took, from its day (only changes appended)
       SEED.md               each seed regenerated, with the fetched columns
 
     Prints progress and a summary per source on stderr. Tokens (GITHUB_TOKEN, HF_TOKEN,
@@ -164,7 +166,8 @@ def check(seeds: Path, out: Path, cache: Path) -> None:
     supply the facts) and compares what it would write with what is in --out. Prints a
     unified diff of every difference on stdout, the verdict on stderr. For CI on pull
     requests that edit seeds/: run it after editing a seed without running `run`, and it
-    fails.
+    fails. The facts' history (history/YEAR.csv) is checked too: a malformed line stops
+    it (exit 2, with the file and line), and its last values must be enriched.json's.
 
     \b
     Examples:
@@ -175,7 +178,8 @@ def check(seeds: Path, out: Path, cache: Path) -> None:
     Exit codes:
       0  --out is what the seeds would produce
       1  --out differs from what the seeds would produce
-      2  bad usage or unreadable input; --out holds no enriched.json (run `run` first)
+      2  bad usage or unreadable input (a malformed history); --out holds no
+         enriched.json (run `run` first)
     """
     console = messages()
     diffs = pipeline.check(_settings(seeds, out, cache), on_wait=console.print)

@@ -32,6 +32,7 @@ from enrich.models import (
 )
 from enrich.plan import companions
 from enrich.text import plausible_year
+from enrich.trends import Held, RowTrend, Trends, row_trend
 
 __all__ = ["GENERATED_MARK", "Column", "humanise", "select"]
 STALE_MARK = "†"
@@ -100,6 +101,8 @@ class RowFacts(NamedTuple):
     Scholar's, else its landing page's."""
     bib: tuple[str, ...] = ()
     """The keys of the row's papers in `references.bib` (`bib.py`), in link order."""
+    trend: RowTrend = RowTrend()
+    """What the history says about the row (`trends.row_trend`): blank without one."""
 
 
 # The role an entity plays for its row, by the kind its ref starts with, and its data type.
@@ -150,25 +153,45 @@ def links_facts(links: Iterable[Link], entities: Entities) -> RowFacts:
 
 
 class Facts:
-    """The rows' facts from one dataset's entities: what the document's columns, the page,
-    the report and the timeline ask of every row. Worked out each time they are asked: keeping
-    them once a row bought too little for any target (docs/performance.md)."""
+    """The rows' facts from one dataset's entities (and, with `trends`, its history): what
+    the document's columns, the page, the report and the timeline ask of every row. Worked
+    out each time they are asked: keeping them once a row bought too little for any target
+    (docs/performance.md)."""
 
     def __init__(
-        self, entities: Entities, bib: Mapping[str, tuple[str, ...]] | None = None
+        self,
+        entities: Entities,
+        bib: Mapping[str, tuple[str, ...]] | None = None,
+        trends: Trends | None = None,
     ) -> None:
         self.entities = entities
         self.bib = bib or {}
         """The keys of each row's papers in `references.bib`, by row id."""
+        self.trends = trends
+        """The history's trends, for the page's and the documents' columns."""
+
+    def with_trends(self, trends: Trends) -> Facts:
+        """These facts, and what `trends` says of each row."""
+        return Facts(self.entities, self.bib, trends)
 
     def of(self, record: RowRecord) -> RowFacts:
-        known = row_facts(record, self.entities)
+        facts = row_facts(record, self.entities)
         keys = self.bib.get(record.id)
-        return known._replace(bib=keys) if keys else known
+        facts = facts._replace(bib=keys) if keys else facts
+        if self.trends is None:
+            return facts
+        links = [(link.kind, found) for link in record.links if (found := self.result(link.id))]
+        day = facts.published.day if facts.published else None
+        held = Held(facts.repo, facts.hub, facts.scholar, links, day)
+        return facts._replace(trend=row_trend(self.trends, held))
 
     def of_links(self, links: Iterable[Link]) -> RowFacts:
         """What `links` say (the links to one paper, for `references.bib`)."""
         return links_facts(links, self.entities)
+
+    def result(self, ident: Identifier) -> Result | None:
+        """The entity `ident` names, if the dataset has it."""
+        return self.entities.get(ident)
 
 
 def _first_published(described: list[tuple[Result, Described]]) -> Published | None:
@@ -225,6 +248,17 @@ def _published(facts: RowFacts) -> str:
     return mark_stale(found.found, f"{day.year}-{day.month:02d}" if day else str(found.year))
 
 
+def signed(number: int | None) -> str:
+    """A change, humanised and signed: `+1.2k`, `-35`, `0`; blank for None."""
+    if number is None:
+        return ""
+    return f"+{humanise(number)}" if number > 0 else humanise(number)
+
+
+def _trend(pick: Callable[[RowTrend], int | None]) -> Callable[[RowFacts], str]:
+    return lambda facts: signed(pick(facts.trend))
+
+
 def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d") if moment else ""
 
@@ -240,6 +274,10 @@ COLUMNS: dict[str, Column] = {
         Column("license", "License", ":---:", _repo(lambda d: d.license_spdx or "")),
         Column("pushed", "Last push", ":---:", _repo(lambda d: _day(d.pushed_at))),
         Column("bib", "BibTeX", "---", lambda facts: ", ".join(facts.bib)),
+        Column("stars_trend", "Stars (30 days)", "---:", _trend(lambda t: t.stars)),
+        Column("downloads_trend", "Downloads (30 days)", "---:", _trend(lambda t: t.downloads)),
+        Column("citations_trend", "Citations (30 days)", "---:", _trend(lambda t: t.citations)),
+        Column("status", "Status", ":---:", lambda facts: ", ".join(facts.trend.status)),
     )
 }
 

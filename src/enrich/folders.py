@@ -29,6 +29,7 @@ CHANGES_NAME = "CHANGES.md"
 PAGE_NAME = "index.html"
 TIMELINE_NAME = "timeline.svg"
 BIB_NAME = "references.bib"
+TRENDS_NAME = "trends.svg"
 GENERATED = (
     DATASET_NAME,
     SCHEMA_NAME,
@@ -37,6 +38,7 @@ GENERATED = (
     PAGE_NAME,
     TIMELINE_NAME,
     BIB_NAME,
+    TRENDS_NAME,
 )
 """The files a run writes at the top of the output folder, besides the documents."""
 

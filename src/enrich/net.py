@@ -14,7 +14,8 @@ GitHub's `x-ratelimit-reset` when `x-ratelimit-remaining` is 0, the Hub's `RateL
 total seconds. A wait the server asks for that does not fit in the time left is not waited:
 the call fails at once with the reason, and the item keeps its last known value.
 
-`RetryPolicy(wait=False)` is the testing switch: same decisions, no sleeping.
+`RetryPolicy(wait=False)` is the testing switch: same decisions, no sleeping. A test that
+wants to see the waits themselves injects what they are slept on (`RetryPolicy(sleep=...)`).
 """
 
 from __future__ import annotations
@@ -220,13 +221,18 @@ class Breaker:
                 self.failures = max(self.failures, self.threshold)
 
 
+async def _sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with jitter, bounded in attempts and total time.
 
     Each source gets its own policy, and so its own `Breaker`. `until` (a `time.monotonic`
     moment) is the run's time limit, shared by every policy of the run: past it, no attempt
-    starts (`OutOfTime`), and the item keeps its last known value.
+    starts (`OutOfTime`), and the item keeps its last known value. `sleep` is what a wait
+    is slept on: a seam for tests, which record the waits instead of sleeping them.
     """
 
     attempts: int = 4
@@ -237,6 +243,7 @@ class RetryPolicy:
     wait: bool = True
     breaker: Breaker = field(default_factory=Breaker, compare=False)
     until: float | None = None
+    sleep: Callable[[float], Awaitable[None]] = field(default=_sleep, compare=False, repr=False)
 
     def _asked(self, state: tenacity.RetryCallState) -> float | None:
         exc = state.outcome.exception() if state.outcome else None
@@ -305,6 +312,7 @@ class RetryPolicy:
             retry=tenacity.retry_if_exception(should_retry),
             stop=self._stop,
             wait=self._wait,
+            sleep=self.sleep,
             reraise=True,
         )
         attempts = 0

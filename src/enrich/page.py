@@ -5,12 +5,14 @@ The page is self-contained and static: its rows travel inline as JSON in a
 viewing it makes no request at all (its Content-Security-Policy, `default-src 'none'` with
 the hashes of its own script and style, forbids any). The script builds the table once, with
 `textContent` and validated `href`s only, never `innerHTML`, then filters (free text over
-method, title, section and authors; a section, with its subsections; a kind of link) and sorts
-(stars, downloads, citations, first-published date; missing values last) by hiding and
-reordering the rows it built. Each row with a paper has a "copy BibTeX" button that copies its
-papers' entries of `references.bib`, carried in the page's data (no request). The template,
-script and style sheet are plain files in `enrich/assets/` (`page.html`, `page.js`,
-`page.css`), filled in by name.
+method, title, section and authors; a section, with its subsections; a kind of link; a
+status flag) and sorts (stars, downloads, citations, their 30-day changes, first-published
+date; missing values last) by hiding and reordering the rows it built. Each row with a paper
+has a "copy BibTeX" button that copies its papers' entries of `references.bib`, carried in
+the page's data (no request). Each row's sparkline (its stars, else citations, else
+downloads over the last year, `trends.spark`) is an inline SVG the script draws from the
+row's points: no image to load. The template, script and style sheet are plain files in
+`enrich/assets/` (`page.html`, `page.js`, `page.css`), filled in by name.
 
 What a row shows is decided here, in Python, with the pickers of `columns` (`paper_title`,
 `first_published`, `repo`, `hub`, `scholar`), so the page and the regenerated document
@@ -35,7 +37,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
-from enrich.columns import Facts, RowFacts, humanise, mark_stale
+from enrich.columns import Facts, RowFacts, humanise, mark_stale, signed
 from enrich.metadata import HubMeta, RepoMeta
 from enrich.models import (
     CODE_KINDS,
@@ -51,6 +53,7 @@ from enrich.models import (
 from enrich.parse import plain
 from enrich.rows import name_or_id, section_label, shared_headings
 from enrich.text import one_line
+from enrich.trends import FLAGS, RowTrend
 
 TEXT_LIMIT = 300
 AUTHORS_LIMIT = 500
@@ -96,7 +99,9 @@ def render_page(
         rows.append({**row_data(record, facts, bib), "in": where, "section": label})
     present = {kind for r in rows for kind in r["kinds"]}
     kinds = [name for name, _ in KIND_GROUPS if name in present]
-    data = {"rows": rows, "sections": sections.labels, "kinds": kinds}
+    flagged = {flag for r in rows for flag in r["status"]}
+    statuses = [flag for flag in FLAGS if flag in flagged]
+    data = {"rows": rows, "sections": sections.labels, "kinds": kinds, "statuses": statuses}
     style, script = asset("page.css"), asset("page.js")
     return _fill(
         asset("page.html"),
@@ -150,6 +155,21 @@ def row_data(
         "model": _link(model_link, entities, "id"),
         "kinds": link_kinds(record),
         "bib": "\n".join(bib[key] for key in known.bib if key in bib) if bib else "",
+        **_trends(known.trend),
+    }
+
+
+def _trends(trend: RowTrend) -> dict[str, Any]:
+    """The row's 30-day changes (number and text, for sorting), status flags and sparkline
+    points (`trends.row_trend`)."""
+    changes = {"stars": trend.stars, "downloads": trend.downloads, "citations": trend.citations}
+    return {
+        **{
+            f"{name}_trend": None if n is None else {"n": n, "text": signed(n)}
+            for name, n in changes.items()
+        },
+        "status": list(trend.status),
+        "spark": trend.spark,
     }
 
 

@@ -4,7 +4,8 @@ together, in memory, by the stages and `artifacts`.
 
 At the start of a run what the previous run wrote is read back (`earlier`): the previous
 `output/enriched.json` as the store of last known values, so a fresh clone with an empty
-cache still knows them, and the keys of `references.bib`. Outputs are written
+cache still knows them, and the keys of `references.bib`; and `output/history/`, the facts'
+history this run appends to (`history.py`). Outputs are written
 atomically: each file goes to a temporary file in the output folder and is renamed over the
 old one, so a crash leaves the old file or the new one, never half of one. A lock serialises
 concurrent runs on the same cache.
@@ -30,6 +31,7 @@ from enrich.earlier import first_line, read_previous, read_published, written_ti
 from enrich.errors import InputError, OutputError, SeedError
 from enrich.fetch import FetchReport, Progress, discovery, entities, fetch
 from enrich.folders import CHANGES_NAME, TIMELINE_NAME
+from enrich.history import History, read_history
 from enrich.ids import unique_across_files
 from enrich.lint import missing_files
 from enrich.merge import merge
@@ -175,6 +177,7 @@ class Refreshed:
     warnings: tuple[str, ...]
     cache_failure: str | None = None  # why the cache could not be used (left as it was)
     published: Mapping[Identifier, str] = field(default_factory=dict)  # `read_published`
+    history: History = field(default_factory=History)  # before this run (`history.py`)
 
 
 def refresh(
@@ -189,6 +192,7 @@ def refresh(
     recovered = output.recover(settings.out)
     previous, warnings = read_previous(settings.out)
     published, unusable = read_published(settings.out)
+    history = read_history(settings.out)  # a malformed one stops the run: InputError
     collector.settle()  # after each stage: see `enrich.collector`
     warnings = recovered + warnings + unusable
     titles = written_titles(previous, paths, settings.out)
@@ -212,7 +216,7 @@ def refresh(
         [d for s in seeds for d in s.diagnostics],
     )
     return Refreshed(
-        seeds, documents, dataset, previous, report, tuple(warnings), failure, published
+        seeds, documents, dataset, previous, report, tuple(warnings), failure, published, history
     )
 
 
@@ -281,7 +285,9 @@ def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
         for target in (done.documents[seed.path],)
     ]
     columns = select(settings.columns, settings.headers)
-    return output_files(out, done.dataset, done.previous, columns, documents, done.published)
+    return output_files(
+        out, done.dataset, done.previous, columns, documents, done.published, done.history
+    )
 
 
 def _relative(path: Path, start: Path) -> str:

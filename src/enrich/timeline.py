@@ -243,14 +243,14 @@ def _legend(found: Groups, marked: list[int], y: float) -> tuple[list[str], floa
         count = marked.count(group)
         if not count:
             continue
-        label = f"{one_line(_xml_safe(name), LEGEND_LIMIT)} ({count})"
+        label = f"{one_line(xml_safe(name), LEGEND_LIMIT)} ({count})"
         width = 14 + text_width(label) + 16
         if x > MARGIN and x + width > WIDTH - MARGIN:
             x, y = MARGIN, y + 18
         parts.append(
-            f'<rect x="{_n(x)}" y="{_n(y - 5)}" width="10" height="10" rx="2" '
+            f'<rect x="{num(x)}" y="{num(y - 5)}" width="10" height="10" rx="2" '
             f'fill="{found.colour(group)}"/>'
-            f'<text x="{_n(x + 14)}" y="{_n(y + 4)}">{_escape(label)}</text>'
+            f'<text x="{num(x + 14)}" y="{num(y + 4)}">{escape(label)}</text>'
         )
         x += width
     return parts, y + 8
@@ -263,17 +263,19 @@ def _grid(lo: int, hi: int, column: float, top: float, axis: float) -> list[str]
     for year in range(lo // 12, hi // 12 + 1):
         x = MARGIN + (max(year * 12, lo) - lo) * column
         parts.append(
-            f'<line x1="{_n(x)}" y1="{_n(top)}" x2="{_n(x)}" y2="{_n(axis)}" stroke="{GRID}"/>'
+            f'<line x1="{num(x)}" y1="{num(top)}" x2="{num(x)}" y2="{num(axis)}" stroke="{GRID}"/>'
         )
         if x - last_label >= text_width("0000") + 8:
-            parts.append(f'<text x="{_n(x + 2)}" y="{_n(axis + 16)}" fill="{MUTED}">{year}</text>')
+            parts.append(
+                f'<text x="{num(x + 2)}" y="{num(axis + 16)}" fill="{MUTED}">{year}</text>'
+            )
             last_label = x
     if column >= 3:
-        ticks = "".join(f"M{_n(MARGIN + i * column)} {_n(axis)}v3" for i in range(hi - lo + 2))
+        ticks = "".join(f"M{num(MARGIN + i * column)} {num(axis)}v3" for i in range(hi - lo + 2))
         parts.append(f'<path d="{ticks}" stroke="{MUTED}"/>')
     right = WIDTH - MARGIN
     parts.append(
-        f'<line x1="{_n(MARGIN)}" y1="{_n(axis)}" x2="{_n(right)}" y2="{_n(axis)}" '
+        f'<line x1="{num(MARGIN)}" y1="{num(axis)}" x2="{num(right)}" y2="{num(axis)}" '
         f'stroke="{MUTED}"/>'
     )
     return parts
@@ -285,15 +287,15 @@ def _mark(placed: Placed, y: float, found: Groups) -> str:
     fill = f'fill="{colour}"' if mark.exact else f'fill="#ffffff" stroke="{colour}"'
     section = rows.SECTION_SEPARATOR.join(mark.section)
     tooltip = one_line(
-        _xml_safe(f"{mark.name} · {_month_text(mark.month, mark.exact)} · {section}"),
+        xml_safe(f"{mark.name} · {_month_text(mark.month, mark.exact)} · {section}"),
         TOOLTIP_LIMIT,
     )
     tx = placed.x - DOT - GAP if placed.left else placed.x + DOT + GAP
     anchor = ' text-anchor="end"' if placed.left else ""
     return (
-        f"<g><title>{_escape(tooltip)}</title>"
-        f'<circle cx="{_n(placed.x)}" cy="{_n(y)}" r="{_n(DOT)}" {fill}/>'
-        f'<text x="{_n(tx)}" y="{_n(y + 3.5)}"{anchor}>{_escape(_label(mark.name))}</text></g>'
+        f"<g><title>{escape(tooltip)}</title>"
+        f'<circle cx="{num(placed.x)}" cy="{num(y)}" r="{num(DOT)}" {fill}/>'
+        f'<text x="{num(tx)}" y="{num(y + 3.5)}"{anchor}>{escape(_label(mark.name))}</text></g>'
     )
 
 
@@ -309,19 +311,25 @@ def _empty(rows: int) -> str:
 
 
 def _document(height: float, title: str, subtitle: str, body: list[str]) -> str:
-    """The SVG document: a white background, a visible title and subtitle, then `body`."""
-    title, subtitle = _escape(title), _escape(subtitle)
+    return svg_document("timeline", height, title, subtitle, body)
+
+
+def svg_document(name: str, height: float, title: str, subtitle: str, body: list[str]) -> str:
+    """A standalone SVG document (`name` prefixes the ids of its title and description): a
+    white background, a visible title and subtitle, then `body`. The trends chart's too."""
+    title, subtitle = escape(title), escape(subtitle)
     return "\n".join(
         [
-            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(WIDTH)} {_n(height)}" '
-            f'width="{_n(WIDTH)}" height="{_n(height)}" role="img" '
-            'aria-labelledby="timeline-title timeline-desc" '
-            f'font-family="Helvetica, Arial, sans-serif" font-size="{_n(FONT)}" fill="{TEXT}">',
-            f'<title id="timeline-title">{title}</title>',
-            f'<desc id="timeline-desc">{subtitle}</desc>',
-            f'<rect width="{_n(WIDTH)}" height="{_n(height)}" fill="#ffffff"/>',
-            f'<text x="{_n(MARGIN)}" y="{_n(26)}" font-size="15" font-weight="bold">{title}</text>',
-            f'<text x="{_n(MARGIN)}" y="{_n(44)}" fill="{MUTED}">{subtitle}</text>',
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {num(WIDTH)} {num(height)}" '
+            f'width="{num(WIDTH)}" height="{num(height)}" role="img" '
+            f'aria-labelledby="{name}-title {name}-desc" '
+            f'font-family="Helvetica, Arial, sans-serif" font-size="{num(FONT)}" fill="{TEXT}">',
+            f'<title id="{name}-title">{title}</title>',
+            f'<desc id="{name}-desc">{subtitle}</desc>',
+            f'<rect width="{num(WIDTH)}" height="{num(height)}" fill="#ffffff"/>',
+            f'<text x="{num(MARGIN)}" y="{num(26)}" font-size="15" font-weight="bold">'
+            f"{title}</text>",
+            f'<text x="{num(MARGIN)}" y="{num(44)}" fill="{MUTED}">{subtitle}</text>',
             *body,
             "</svg>",
             "",
@@ -330,7 +338,7 @@ def _document(height: float, title: str, subtitle: str, body: list[str]) -> str:
 
 
 def _label(name: str) -> str:
-    return one_line(_xml_safe(name), LABEL_LIMIT)
+    return one_line(xml_safe(name), LABEL_LIMIT)
 
 
 def _month_text(month: int, exact: bool) -> str:
@@ -338,18 +346,18 @@ def _month_text(month: int, exact: bool) -> str:
     return f"{year:04d}-{index + 1:02d}" if exact else f"{year:04d}"
 
 
-def _xml_safe(text: str) -> str:
+def xml_safe(text: str) -> str:
     """`text` without the characters XML 1.0 cannot hold (controls, lone surrogates...)."""
     return _XML_INVALID.sub("", text)
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     """Text made inert in XML content and in a double-quoted attribute."""
     for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
         text = text.replace(char, escaped)
     return text
 
 
-def _n(value: float) -> str:
+def num(value: float) -> str:
     """A coordinate, always with one decimal: the same number, the same bytes."""
     return f"{value:.1f}"

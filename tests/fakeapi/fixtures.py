@@ -8,6 +8,7 @@ golden tests can rely on them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -32,6 +33,13 @@ _HUB_LICENSES = ("apache-2.0", "mit", "llama2", "cc-by-4.0", "other", "openrail"
 _PIPELINES = ("text-generation", "text2text-generation", "fill-mask", "feature-extraction")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _draw(key: str, label: str) -> int:
+    """The number `Facts` draws for `label` of `key`: a pure function, so cached (a test suite
+    builds the same seed's entities in hundreds of fakes, thousands of draws each)."""
+    return int.from_bytes(hashlib.sha256(f"{key}\x00{label}".encode()).digest()[:8], "big")
+
+
 class Facts:
     """Deterministic pseudo-random facts keyed by an entity id."""
 
@@ -39,8 +47,7 @@ class Facts:
         self._key = "\x00".join(key)
 
     def num(self, label: str, lo: int, hi: int) -> int:
-        digest = hashlib.sha256(f"{self._key}\x00{label}".encode()).digest()
-        return lo + int.from_bytes(digest[:8], "big") % (hi - lo + 1)
+        return lo + _draw(self._key, label) % (hi - lo + 1)
 
     def choice(self, label: str, options: Sequence[T]) -> T:
         return options[self.num(label, 0, len(options) - 1)]

@@ -324,7 +324,9 @@ class LoopbackServer:
             self._server = FakeServer(self._address, cast("FakeAPI", self))
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
+                # How often the loop looks for `stop()`: a stop waits half of it on average,
+                # and a test suite starts and stops hundreds of servers.
+                kwargs={"poll_interval": 0.005},
                 name="fakeapi",
                 daemon=True,
             )

@@ -221,6 +221,15 @@ class FakeAPI(LoopbackServer):
             self.scholar.recommended.append(paper)
         return paper
 
+    def update_scholar(self, ident: str, **fields: Any) -> ScholarPaper:
+        """Change facts (citations, influential_citations, venue, ...) of the registered
+        record known by `ident`, keeping the others: upstream moving between two runs."""
+        with self._lock:
+            found = self.scholar.papers[scholar.normalise(ident)]
+            paper = dataclasses.replace(found, **fields)
+            self.scholar.add(paper)
+        return paper
+
     def add_landing_page(self, site: landing.Site, key: str, **fields: Any) -> LandingPage:
         """Register a paper's landing page: a PMLR key (`v235/guo24g`) or an OpenReview forum
         id; `fields` are `LandingPage` fields (title, authors, date, venue, ...)."""

@@ -23,6 +23,7 @@ from enrich.net import RetryPolicy
 from enrich.sources import Answer, FetchContext, Request, SourceStats
 from enrich.sources.huggingface import TAGGED_MODELS, HubSource
 from tests.builders import ident
+from tests.conftest import Sleeps
 from tests.fakeapi import FakeAPI, PeakFakeAPI
 
 TIMEOUT = 0.3
@@ -37,7 +38,7 @@ def fetch(
     token: str = "",
     policy: RetryPolicy | None = None,
     **overrides: Any,
-) -> tuple[dict[str, Result], FetchContext, list[int]]:
+) -> tuple[dict[Identifier, Result], FetchContext, list[int]]:
     settings = Settings(
         endpoints=Endpoints(huggingface=api.base_url),
         hf_token=Secret(token),
@@ -55,7 +56,7 @@ def fetch(
     )
     requests = [Request(Identifier(kind=kind, key=key)) for kind, key in items]
 
-    async def main() -> Mapping[str, Result]:
+    async def main() -> Mapping[Identifier, Result]:
         # As the fetch stage does: enough worker threads for the sources' own limits.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKERS))
         return await HubSource(settings).fetch(requests, ctx)
@@ -280,10 +281,12 @@ def test_invalid_keys_fail_without_a_request(api: FakeAPI) -> None:
 def test_rate_limited_429_waits_as_told_then_succeeds(api: FakeAPI) -> None:
     api.add_model("acme/tiny-lm")
     api.fault("hub", "429", times=1, retry_after=1)
-    policy = RetryPolicy(attempts=3, initial=0.01, max_backoff=0.01, jitter=0, max_seconds=10)
-    started = time.monotonic()
+    slept = Sleeps()
+    policy = RetryPolicy(
+        attempts=3, initial=0.01, max_backoff=0.01, jitter=0, max_seconds=10, sleep=slept
+    )
     found, ctx = one(api, Kind.HF_MODEL, "acme/tiny-lm", policy=policy)
-    assert time.monotonic() - started >= 0.9  # `RateLimit: "api";r=0;t=1` + `Retry-After: 1`
+    assert slept == [1.0]  # `RateLimit: "api";r=0;t=1` + `Retry-After: 1`, not the backoff
     assert (found.status, ctx.stats.answers[ident(found.ref)].attempts) == (Status.OK, 2)
     assert [r.status for r in api.requests] == [429, 200]
     assert ctx.stats.requests == 2
@@ -320,9 +323,10 @@ def test_timeout_applies_to_every_call_and_is_retried(api: FakeAPI, kind: Kind, 
     api.add_collection(SLUG)
     api.add_org("acme", models=1)
     api.fault("hub", "timeout", seconds=10)
+    hung = TIMEOUT / 3  # every answer hangs: a shorter timeout only ends each attempt sooner
     started = time.monotonic()
-    found, ctx = one(api, kind, key)
-    assert time.monotonic() - started < 3 * TIMEOUT + 1.5
+    found, ctx = one(api, kind, key, timeout=hung)
+    assert time.monotonic() - started < 3 * hung + 1.5
     assert (found.status, ctx.stats.answers[ident(found.ref)].attempts) == (Status.ERROR, 3)
     assert "Timeout" in (found.provenance.error or "")
     assert len(api.requests) == 3

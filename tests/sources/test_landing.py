@@ -33,7 +33,7 @@ def fetch(
     *,
     source: LandingSource | None = None,
     **overrides: Any,
-) -> tuple[dict[str, Result], FetchContext, list[int]]:
+) -> tuple[dict[Identifier, Result], FetchContext, list[int]]:
     base = api.base_url
     settings = dataclasses.replace(
         Settings(

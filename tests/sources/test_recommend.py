@@ -30,7 +30,7 @@ HERNIE = "doi:10.1145/3477495.3531986"
 
 def fetch(
     api: FakeAPI, keys: Sequence[str], *, attempts: int = 4, **overrides: Any
-) -> tuple[dict[str, Result], FetchContext]:
+) -> tuple[dict[Identifier, Result], FetchContext]:
     """One call of the source for one lookup per `keys` item (its space-separated keys)."""
     settings = dataclasses.replace(
         Settings(endpoints=Endpoints(scholar=api.base_url), s2_delay=0, retry_wait=False),

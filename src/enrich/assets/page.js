@@ -46,9 +46,25 @@
     button.addEventListener("click", () => copyBib(button, text));
     td.appendChild(button);
   };
+  const svg = "http://www.w3.org/2000/svg";
+  const spark = (tr, points) => {
+    const td = cell(tr, "", "spark");
+    if (!points) return;
+    const chart = document.createElementNS(svg, "svg");
+    for (const [name, value] of [["viewBox", "0 0 80 16"], ["width", "80"], ["height", "16"],
+      ["role", "img"], ["aria-label", "over the last year"]]) chart.setAttribute(name, value);
+    const line = document.createElementNS(svg, "polyline");
+    line.setAttribute("points", points);
+    line.setAttribute("fill", "none");
+    line.setAttribute("stroke", "currentColor");
+    chart.appendChild(line);
+    td.appendChild(chart);
+  };
   const number = (key) => (r) => r[key] && r[key].n;
-  const sortKey = { stars: number("stars"), downloads: number("downloads"),
-    citations: number("citations"), published: (r) => r.published && r.published.sort };
+  const sortKey = { published: (r) => r.published && r.published.sort };
+  const counted = ["stars", "downloads", "citations"];
+  const trends = counted.map((key) => key + "_trend");
+  for (const key of [...counted, ...trends]) sortKey[key] = number(key);
   const rows = data.rows.map((row, index) => {
     const tr = document.createElement("tr");
     const name = document.createElement("th");
@@ -61,12 +77,16 @@
     cell(tr, row.published && row.published.text, "d");
     for (const key of ["stars", "downloads", "citations"]) cell(tr, row[key] && row[key].text, "n");
     for (const key of ["code", "model"]) link(tr, (row[key] || {}).url, (row[key] || {}).text);
+    for (const key of trends) cell(tr, row[key] && row[key].text, "n");
+    cell(tr, row.status.join(", "), "d");
+    spark(tr, row.spark);
     bibButton(tr, row.bib);
     const hay = fold([row.name, row.title, row.section, row.authors].join(" "));
     return { row, tr, index, hay };
   });
   for (const [i, label] of data.sections.entries()) $("section").add(new Option(label, String(i)));
   for (const kind of data.kinds) $("kind").add(new Option("has " + kind, kind));
+  for (const flag of data.statuses) $("status").add(new Option(flag, flag));
   let sort = null;
   const order = () => {
     if (!sort) return rows;
@@ -79,12 +99,13 @@
   };
   const update = () => {
     const words = fold($("q").value).split(/\s+/).filter(Boolean);
-    const section = $("section").value, kind = $("kind").value;
+    const section = $("section").value, kind = $("kind").value, flag = $("status").value;
     let shown = 0;
     for (const r of rows) {
       const ok = words.every((w) => r.hay.includes(w))
         && (section === "" || r.row.in.includes(Number(section)))
-        && (kind === "" || r.row.kinds.includes(kind));
+        && (kind === "" || r.row.kinds.includes(kind))
+        && (flag === "" || r.row.status.includes(flag));
       r.tr.hidden = !ok;
       shown += ok;
     }
@@ -103,7 +124,7 @@
       update();
     });
   }
-  for (const id of ["q", "section", "kind"]) $(id).addEventListener("input", update);
+  for (const id of ["q", "section", "kind", "status"]) $(id).addEventListener("input", update);
   $("filters").addEventListener("submit", (event) => event.preventDefault());
   update();
 })();

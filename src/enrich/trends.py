@@ -1,0 +1,248 @@
+"""What the history says about where things are going: 30-day changes, the top movers, each
+row's status flags and its sparkline. Pure: derived from the history (`history.py`) and the
+dataset only, so the same inputs give the same bytes.
+
+Time is the history's: "now" (`Trends.as_of`) is the last day the history holds, the day of
+the latest fact a refresh learned, never the clock of the run, so a run that learns nothing
+moves no trend and rewrites no byte. A value on a day is the value of the entity's last line
+on or before it. The rules, documented in docs/outputs.md:
+
+- a **trend** (`stars_trend`, `downloads_trend`, `citations_trend`) is the value now minus
+  the value `WINDOW` (30) days before now; none when the history does not reach that far;
+- **dead**: the row's repository is archived, or a repository or Hub model, dataset or space
+  it links has vanished (`not_found`) or moved away (`moved`);
+- **inactive**: the row's repository had no push for `QUIET` (183) days before now;
+- **new**: the row's paper was first published, or one of its links first seen (a line
+  later than the history's first day), less than `NEW` (183) days before now;
+- **no license**: the row's repository declares none.
+
+A row shows at most one of dead, inactive and new (in that order), and no license besides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from enrich.history import History, Point
+from enrich.metadata import RepoMeta
+from enrich.models import CODE_KINDS, Kind, Result, Status
+
+WINDOW = timedelta(days=30)
+QUIET = timedelta(days=183)
+NEW = timedelta(days=183)
+SPAN = timedelta(days=365)
+"""How far back a sparkline reaches."""
+MOVING = ("stars", "downloads", "citations")
+"""The fields whose trends are shown, and the top movers chosen among."""
+PROJECT_KINDS = CODE_KINDS | {Kind.HF_MODEL, Kind.HF_DATASET, Kind.HF_SPACE}
+"""The links whose disappearance makes a row dead (a paper does not die)."""
+GONE = frozenset({Status.NOT_FOUND, Status.MOVED})
+FLAGS = ("dead", "inactive", "new", "no license")
+"""Every status flag, in the order a row shows them."""
+SPARK_WIDTH, SPARK_HEIGHT = 80, 16
+
+
+@dataclass(frozen=True)
+class Trends:
+    """A history's series by (ref, field), its first and last days, and, worked out once
+    for every series of a `MOVING` field, its 30-day change and its sparkline (every row's
+    facts ask them, for each output)."""
+
+    series: Mapping[tuple[str, str], tuple[Point, ...]] = field(default_factory=dict)
+    first_seen: Mapping[str, date] = field(default_factory=dict)
+    start: date | None = None
+    as_of: date | None = None
+    deltas: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    sparks: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, history: History) -> Trends:
+        series: dict[tuple[str, str], list[Point]] = {}
+        first: dict[str, date] = {}
+        for point in history.points:
+            series.setdefault((point.ref, point.field), []).append(point)
+            first.setdefault(point.ref, point.day)
+        points = history.points
+        base = cls(
+            {key: tuple(found) for key, found in series.items()},
+            first,
+            points[0].day if points else None,
+            history.last_day,
+        )
+        moving = [key for key in base.series if key[1] in MOVING]
+        deltas = {key: d for key in moving if (d := base.change(*key)) is not None}
+        sparks = {key: line for key in moving if (line := spark(base, *key))}
+        return replace(base, deltas=deltas, sparks=sparks)
+
+    def at(self, ref: str, name: str, day: date) -> int | None:
+        """`ref`'s `name` on `day`: its last line's on or before it."""
+        found = None
+        for point in self.series.get((ref, name), ()):
+            if point.day > day:
+                break
+            found = point
+        return found.number if found is not None else None
+
+    def delta(self, ref: str, name: str) -> int | None:
+        """The change of `ref`'s `name` (a `MOVING` field) over the last `WINDOW` days (None:
+        too little history)."""
+        return self.deltas.get((ref, name))
+
+    def change(self, ref: str, name: str) -> int | None:
+        """The change of `ref`'s `name` over the last `WINDOW` days, worked out."""
+        if self.as_of is None:
+            return None
+        before = self.at(ref, name, self.as_of - WINDOW)
+        now = self.at(ref, name, self.as_of)
+        return None if before is None or now is None else now - before
+
+
+class Mover(NamedTuple):
+    ref: str
+    field: str
+    now: int
+    change: int
+    before: int
+
+    @property
+    def relative(self) -> float | None:
+        return self.change / self.before if self.before > 0 else None
+
+
+def movers(trends: Trends, refs: Iterable[str]) -> list[Mover]:
+    """The entities of `refs` that moved over the last `WINDOW` days, biggest change first."""
+    found = []
+    for ref in refs:
+        for name in MOVING:
+            change = trends.delta(ref, name)
+            if change:
+                now = trends.at(ref, name, trends.as_of) if trends.as_of else None
+                if now is not None:
+                    found.append(Mover(ref, name, now, change, now - change))
+    return sorted(found, key=lambda m: (-abs(m.change), m.ref, m.field))
+
+
+def quiet_from(data: RepoMeta) -> date | None:
+    """The day a repository counts as inactive: `QUIET` after its last push."""
+    return data.pushed_at.date() + QUIET if data.pushed_at is not None else None
+
+
+def went_quiet(result: Result, since: date | None, as_of: date | None) -> date | None:
+    """The last push of a repository (not archived) that became inactive after `since`, on
+    or before `as_of`; None for any other entity."""
+    data = result.data
+    if since is None or as_of is None or not isinstance(data, RepoMeta) or data.archived:
+        return None
+    quiet = quiet_from(data)
+    if quiet is None or not since < quiet <= as_of:
+        return None
+    return quiet - QUIET
+
+
+class RowTrend(NamedTuple):
+    """What the history says about a row: its trends, its status flags, its sparkline."""
+
+    stars: int | None = None
+    downloads: int | None = None
+    citations: int | None = None
+    status: tuple[str, ...] = ()
+    spark: str = ""
+    """The sparkline's `points` (SVG polyline, `SPARK_WIDTH` x `SPARK_HEIGHT`), or blank."""
+
+
+class Held(NamedTuple):
+    """The row's entities the trends read: its repository, Hub entity and paper's Semantic
+    Scholar record (as `columns.RowFacts` found them), its links' results, its paper's
+    first-published day."""
+
+    repo: Result | None
+    hub: Result | None
+    scholar: Result | None
+    links: Sequence[tuple[Kind, Result]]
+    published: date | None
+
+
+def row_trend(trends: Trends, held: Held) -> RowTrend:
+    """The row's trends (its repository's stars, Hub entity's downloads, paper's citations),
+    flags and sparkline (stars, else citations, else downloads)."""
+    stars, downloads, citations = (
+        (held.repo.ref if held.repo else "", "stars"),
+        (held.hub.ref if held.hub else "", "downloads"),
+        (held.scholar.ref if held.scholar else "", "citations"),
+    )  # no ref is "": such a key is in no series
+    deltas, sparks = trends.deltas, trends.sparks
+    line = sparks.get(stars) or sparks.get(citations) or sparks.get(downloads) or ""
+    return RowTrend(
+        deltas.get(stars), deltas.get(downloads), deltas.get(citations), status(trends, held), line
+    )
+
+
+def status(trends: Trends, held: Held) -> tuple[str, ...]:
+    """The row's flags (the module's rules)."""
+    repo = held.repo.data if held.repo is not None else None
+    flags: list[str] = []
+    if (isinstance(repo, RepoMeta) and repo.archived) or any(
+        kind in PROJECT_KINDS and found.status in GONE for kind, found in held.links
+    ):
+        flags.append("dead")
+    elif trends.as_of is not None and _inactive(repo, trends.as_of):
+        flags.append("inactive")
+    elif trends.as_of is not None and _new(trends, held, trends.as_of - NEW):
+        flags.append("new")
+    if isinstance(repo, RepoMeta) and repo.license_spdx is None:
+        flags.append("no license")
+    return tuple(flags)
+
+
+def _inactive(repo: object, as_of: date) -> bool:
+    quiet = quiet_from(repo) if isinstance(repo, RepoMeta) else None
+    return quiet is not None and quiet <= as_of
+
+
+def _new(trends: Trends, held: Held, since: date) -> bool:
+    if held.published is not None and held.published >= since:
+        return True
+    seen = [trends.first_seen.get(found.ref) for _, found in held.links]
+    first = min((day for day in seen if day is not None), default=None)
+    return first is not None and first != trends.start and first >= since
+
+
+def recent(trends: Trends, ref: str, name: str) -> list[tuple[date, int]]:
+    """`ref`'s `name` over the last `SPAN` days: its value when they start, every line
+    since, and its value now (as of `Trends.as_of`); empty without a history."""
+    if trends.as_of is None:
+        return []
+    start = trends.as_of - SPAN
+    opening = trends.at(ref, name, start)
+    series = [(start, opening)] if opening is not None else []
+    for point in trends.series.get((ref, name), ()):
+        if point.day > start and point.number is not None:
+            series.append((point.day, point.number))
+    if series:
+        series.append((trends.as_of, series[-1][1]))
+    return series
+
+
+def spark(trends: Trends, ref: str, name: str) -> str:
+    """`ref`'s `name` over the last `SPAN` days as SVG polyline points; blank with fewer than
+    two values."""
+    series = recent(trends, ref, name)
+    return polyline(series, (0.0, 0.0, SPARK_WIDTH, SPARK_HEIGHT)) if len(series) > 2 else ""
+
+
+def polyline(series: Sequence[tuple[date, int]], box: tuple[float, float, float, float]) -> str:
+    """`series` (in day order) scaled into `box` (left, top, width, height), one unit of
+    margin above and below; one decimal per coordinate."""
+    left, top, width, height = box
+    first, last = series[0][0], series[-1][0]
+    low, high = min(n for _, n in series), max(n for _, n in series)
+    days = max((last - first).days, 1)
+    out = []
+    for day, n in series:
+        x = left + (day - first).days * width / days
+        y = height / 2 if high == low else 1 + (high - n) * (height - 2) / (high - low)
+        out.append(f"{x:.1f},{top + y:.1f}")
+    return " ".join(out)
