@@ -35,7 +35,7 @@ from enrich.metadata import Recommendations, RecommendedPaper, ScholarMeta
 from enrich.models import Identifier, Kind, Result, Status
 from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
-from enrich.sources.scholar import describe, post_json, record, s2_id
+from enrich.sources.scholar import Paced, describe, post_json, record, s2_id
 from enrich.transport import AsyncTransport, bounds
 
 NAME: Final = "recommendations"
@@ -79,17 +79,9 @@ class RecommendSource:
         if not ids:
             error = "no paper Semantic Scholar can look up"
             return result(request, ctx, self.name, Status.SKIPPED, attempts=0, error=error)
-        attempts = 0
-
-        async def once() -> list[Any]:
-            nonlocal attempts
-            attempts += 1
-            async with self.pacer:
-                ctx.stats.count_request()
-                return await _post(client, ids)
-
+        paced = Paced(self.pacer, ctx)
         try:
-            answer, _ = await ctx.policy.call(once)
+            answer = await paced.call(lambda: _post(client, ids))
         except Exception as exc:  # noqa: BLE001 - a lookup never raises: it ends `error`
             status = exc.status if isinstance(exc, FetchError) else None
             return result(
@@ -98,12 +90,12 @@ class RecommendSource:
                 self.name,
                 Status.ERROR,
                 http_status=status,
-                attempts=attempts,
+                attempts=paced.attempts,
                 error=describe(exc, WHAT),
             )
         data = Recommendations(papers=papers(answer))
         return result(
-            request, ctx, self.name, Status.OK, data=data, http_status=200, attempts=attempts
+            request, ctx, self.name, Status.OK, data=data, http_status=200, attempts=paced.attempts
         )
 
 

@@ -26,10 +26,10 @@ item that does not validate ends `error` alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx2
 
@@ -42,6 +42,8 @@ from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
 from enrich.text import clean, distinct, plausible_year, web_url
 from enrich.transport import AsyncTransport, bounds
+
+T = TypeVar("T")
 
 WHAT: Final = "Semantic Scholar paper batch"
 PATH: Final = "/graph/v1/paper/batch"
@@ -175,19 +177,12 @@ class ScholarSource:
         ctx: FetchContext,
     ) -> _Failed | None:
         """One batch under the retry policy: its ids' results recorded, or the failure."""
-        attempts = 0
-
-        async def once() -> list[Any]:
-            nonlocal attempts
-            attempts += 1
-            async with self.pacer:
-                ctx.stats.count_request()
-                return await _post(client, ids)
-
+        paced = Paced(self.pacer, ctx)
         try:
-            answer, _ = await ctx.policy.call(once)
+            answer = await paced.call(lambda: _post(client, ids))
         except Exception as exc:  # noqa: BLE001 - a batch never raises: its ids end `error`
-            return _Failed(exc, attempts)
+            return _Failed(exc, paced.attempts)
+        attempts = paced.attempts
         batch = {
             request.identifier: self._one(request, item, attempts, ctx)
             for ident, item in zip(ids, answer, strict=True)
@@ -250,6 +245,27 @@ async def _post(client: httpx2.AsyncClient, ids: list[str]) -> list[Any]:
     if not isinstance(answer, list) or len(answer) != len(ids):
         raise PermanentError(f"{WHAT}: malformed answer (not one item per id)", status=200)
     return answer
+
+
+class Paced:
+    """Requests to Semantic Scholar (its batch and recommendations endpoints) under the retry
+    policy, each attempt in the shared pacer's turn and counted; `attempts` made so far."""
+
+    def __init__(self, pacer: Pacer, ctx: FetchContext) -> None:
+        self._pacer, self._ctx = pacer, ctx
+        self.attempts = 0
+
+    async def call(self, post: Callable[[], Awaitable[T]]) -> T:
+        """`post()`'s answer; what its last attempt raised when the policy gives up."""
+
+        async def once() -> T:
+            self.attempts += 1
+            async with self._pacer:
+                self._ctx.stats.count_request()
+                return await post()
+
+        answer, _ = await self._ctx.policy.call(once)
+        return answer
 
 
 async def post_json(
