@@ -24,7 +24,7 @@ from bench import history, scale
 from bench.fake import ROOT, fake_api
 from bench.measure import base_env
 from bench.report import Check, seed_table, verdict
-from bench.seed import baseline_row, seed_rows, startup_row
+from bench.seed import baseline_row, no_discovery_row, seed_rows, startup_row
 from bench.tricks import kept_note
 
 DEFAULT_SEED = ROOT / "seeds" / "slm-survey.md"
@@ -77,6 +77,7 @@ def seed_benchmark(args: argparse.Namespace, workdir: Path) -> int:
     with fake_api([args.seed], args.latency) as fake:
         rows = seed_rows(fake, args.seed, args.runs, workdir, args.arxiv_delay)
         rows.insert(0, startup_row(args.runs, workdir, base_env(fake, args.arxiv_delay)))
+        rows.insert(2, no_discovery_row(fake, args.seed, args.runs, workdir, args.arxiv_delay))
         if not args.quick:
             rows.append(
                 baseline_row(fake, args.seed, args.baseline_runs, workdir, args.arxiv_delay)

@@ -66,6 +66,23 @@ def seed_rows(
     return list(rows.values())
 
 
+NO_DISCOVERY = "cold, no discovery"
+"""A cold run doing the baseline's work only (`ENRICH_DISCOVER=0`): no Hub lookups for empty
+cells, no papers to consider. The speed-up over the baseline is measured on it."""
+
+
+def no_discovery_row(
+    fake: FakeProcess, seed: Path, runs: int, workdir: Path, arxiv_delay: float
+) -> Row:
+    row = Row(NO_DISCOVERY, "no")
+    env = base_env(fake, arxiv_delay, ENRICH_DISCOVER="0")
+    for i in range(runs):
+        progress(f"enrich without discovery, cold {i + 1}/{runs}")
+        run_dir = workdir / f"no-discovery-{i}"
+        row.samples.append(measure(fake, enrich_command(seed, run_dir), env, run_dir / "cold.log"))
+    return row
+
+
 def baseline_row(
     fake: FakeProcess, seed: Path, runs: int, workdir: Path, arxiv_delay: float
 ) -> Row:

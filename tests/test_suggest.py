@@ -350,6 +350,23 @@ def test_suggestions_of_other_files_are_left_alone() -> None:
 # -------------------------------------------------------------------------- settings
 
 
+@pytest.mark.parametrize(
+    ("env", "config", "expected"),
+    [
+        ({}, "", True),
+        ({"ENRICH_DISCOVER": "0"}, "", False),
+        ({"ENRICH_DISCOVER": "1"}, "", True),
+        ({"ENRICH_DISCOVER": "0"}, "discover = true\n", True),  # the project's word wins
+        ({}, "discover = false\n", False),
+    ],
+)
+def test_discovery_can_be_turned_off_for_a_process(
+    env: dict[str, str], config: str, expected: bool, tmp_path: Path
+) -> None:
+    (tmp_path / "enrich.toml").write_text(config, encoding="utf-8")
+    assert Settings.from_env(env).with_project_config(tmp_path).discover is expected
+
+
 def test_discovery_can_be_turned_off_in_the_project_config(tmp_path: Path) -> None:
     (tmp_path / "enrich.toml").write_text("discover = false\n", encoding="utf-8")
     assert Settings().discover is True

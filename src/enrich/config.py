@@ -204,6 +204,7 @@ class Settings:
             arxiv_batch=_batch(env.get("ENRICH_ARXIV_BATCH")),
             deadline=_float(env, "ENRICH_DEADLINE", DEADLINE_SECONDS) or DEADLINE_SECONDS,
             run_limit=_float(env, "ENRICH_RUN_LIMIT", RUN_LIMIT_SECONDS),
+            discover=env.get("ENRICH_DISCOVER", "1") != "0",
             # For tests only: `0` keeps the retry policy's decisions and skips its sleeps.
             retry_wait=env.get("ENRICH_RETRY_WAIT", "1") != "0",
         )
