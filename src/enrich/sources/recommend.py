@@ -35,8 +35,7 @@ from enrich.metadata import Recommendations, RecommendedPaper, ScholarMeta
 from enrich.models import Identifier, Kind, Result, Status
 from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
-from enrich.sources.scholar import Paced, describe, post_json, record, s2_id
-from enrich.transport import AsyncTransport, bounds
+from enrich.sources.scholar import Paced, api_client, describe, post_json, record, s2_id
 
 NAME: Final = "recommendations"
 WHAT: Final = "Semantic Scholar recommendations"
@@ -58,16 +57,8 @@ class RecommendSource:
         self, requests: Sequence[Request], ctx: FetchContext
     ) -> dict[Identifier, Result]:
         """One result per request, keyed by its `Identifier`. Never raises for an item."""
-        headers = (
-            {"x-api-key": self.settings.s2_api_key.reveal()} if self.settings.s2_api_key else {}
-        )
         results: dict[Identifier, Result] = {}
-        async with httpx2.AsyncClient(
-            base_url=self.settings.endpoints.scholar,
-            headers=headers,
-            timeout=self.settings.timeout,
-            transport=AsyncTransport(bounds(self.settings, self.name)),
-        ) as client:
+        async with api_client(self.settings, self.name) as client:
             for request in requests:
                 got = {request.identifier: await self._one(client, request, ctx)}
                 results.update(got)

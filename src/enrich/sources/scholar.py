@@ -108,15 +108,7 @@ class ScholarSource:
             else:
                 wanted.setdefault(ident, []).append(request)
         ctx.advance(len(results))
-        headers = (
-            {"x-api-key": self.settings.s2_api_key.reveal()} if self.settings.s2_api_key else {}
-        )
-        async with httpx2.AsyncClient(
-            base_url=self.settings.endpoints.scholar,
-            headers=headers,
-            timeout=self.settings.timeout,
-            transport=AsyncTransport(bounds(self.settings, self.name)),
-        ) as client:
+        async with api_client(self.settings, self.name) as client:
             ids = list(wanted)
             splits = [_MAX_SPLIT_REQUESTS]  # for the whole call: a refusing API costs little
             for start in range(0, len(ids), S2_BATCH_SIZE):
@@ -245,6 +237,18 @@ async def _post(client: httpx2.AsyncClient, ids: list[str]) -> list[Any]:
     if not isinstance(answer, list) or len(answer) != len(ids):
         raise PermanentError(f"{WHAT}: malformed answer (not one item per id)", status=200)
     return answer
+
+
+def api_client(settings: Settings, source: str) -> httpx2.AsyncClient:
+    """A client of the Semantic Scholar API (`ENRICH_S2_URL`) for `source` (its bounds), with
+    `S2_API_KEY` in its `x-api-key` header, and there only."""
+    key = settings.s2_api_key
+    return httpx2.AsyncClient(
+        base_url=settings.endpoints.scholar,
+        headers={"x-api-key": key.reveal()} if key else {},
+        timeout=settings.timeout,
+        transport=AsyncTransport(bounds(settings, source)),
+    )
 
 
 class Paced:
