@@ -193,6 +193,12 @@ def suggest(
         _list_suggestions(console, found, chosen)
         raise SystemExit(EXIT_OK)
     applied = pipeline.apply_suggestions(chosen, proposed.by_file, write=not dry_run)
+    raise SystemExit(_said_applied(console, applied, dry_run))
+
+
+def _said_applied(console: Console, applied: pipeline.Applied, dry_run: bool) -> int:
+    """What --apply did: the diff on stdout, each cell not written and the verdict on
+    stderr; the exit code (1 when a chosen cell could not be written)."""
     for diff in applied.diffs.values():
         click.echo(diff, nl=False)
     skipped = [item for filled in applied.filled.values() for item in filled.skipped]
@@ -206,7 +212,7 @@ def suggest(
         console.print(f"{count} link(s) written into {files}; review the diff, then commit.")
     else:
         console.print("nothing to write: no empty cell has a suggestion.")
-    raise SystemExit(EXIT_PROBLEMS if skipped else EXIT_OK)
+    return EXIT_PROBLEMS if skipped else EXIT_OK
 
 
 def _list_suggestions(console: Console, found: list[Suggestion], chosen: list[Suggestion]) -> None:
