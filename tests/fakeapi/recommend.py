@@ -16,11 +16,10 @@ recommended back, as on the real API.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from .fixtures import Facts
-from .scholar import KNOWN_FIELDS, ScholarPaper, default_paper, error, normalise, reply
+from .scholar import ScholarPaper, default_paper, error, normalise, read_post, reply
 from .wire import Reply, Request
 
 if TYPE_CHECKING:
@@ -32,23 +31,16 @@ LISTED = 3  # registered papers (a list's own, likely) in each answer
 
 
 def route(api: ScholarAPI, request: Request) -> Reply:
-    if request.method != "POST":
-        return error(405, "Method Not Allowed")
-    fields = [f for f in (request.arg("fields") or "paperId").split(",") if f]
-    unknown = sorted(set(fields) - KNOWN_FIELDS)
-    if unknown:
-        return error(400, f"Unrecognized or unsupported fields: [{', '.join(unknown)}]")
+    asked = read_post(
+        request, "positivePaperIds", '{"positivePaperIds": [...], "negativePaperIds": [...]}'
+    )
+    if isinstance(asked, Reply):
+        return asked
+    fields, positive = asked
     limit_text = request.arg("limit") or "100"
     limit = int(limit_text) if limit_text.isdigit() else 0
     if not 1 <= limit <= MAX_LIMIT:
         return error(400, f"limit must be between 1 and {MAX_LIMIT}")
-    try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
-        return error(400, "Unable to parse request body")
-    positive = body.get("positivePaperIds") if isinstance(body, dict) else None
-    if not isinstance(positive, list) or not all(isinstance(i, str) for i in positive):
-        return error(400, 'Body must be {"positivePaperIds": [...], "negativePaperIds": [...]}')
     papers = recommended(api, [normalise(i) for i in positive], limit)
     return reply(200, {"recommendedPapers": [p.json(fields) for p in papers]})
 

@@ -181,19 +181,10 @@ class ScholarAPI:
     def route(self, request: Request) -> Reply:
         if request.path.rstrip("/") != "/graph/v1/paper/batch":
             return error(404, f"Paper with id {request.path.rsplit('/', 1)[-1]} not found")
-        if request.method != "POST":
-            return error(405, "Method Not Allowed")
-        fields = [f for f in (request.arg("fields") or "paperId").split(",") if f]
-        unknown = sorted(set(fields) - KNOWN_FIELDS)
-        if unknown:
-            return error(400, f"Unrecognized or unsupported fields: [{', '.join(unknown)}]")
-        try:
-            body = json.loads(request.body or b"null")
-        except ValueError:
-            return error(400, "Unable to parse request body")
-        ids = body.get("ids") if isinstance(body, dict) else None
-        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            return error(400, 'Body must be {"ids": [...]}')
+        asked = read_post(request, "ids", '{"ids": [...]}')
+        if isinstance(asked, Reply):
+            return asked
+        fields, ids = asked
         if len(ids) > BATCH_LIMIT:
             return error(400, f"Cannot lookup more than {BATCH_LIMIT} ids in a single request")
         if self.poison & {normalise(i) for i in ids}:
@@ -270,3 +261,23 @@ KNOWN: dict[str, dict[str, Any]] = {
         "external": {"ArXiv": "2310.13307", "DOI": "10.18653/v1/2023.findings-emnlp.1033"},
     },
 }
+
+
+def read_post(request: Request, key: str, shape: str) -> tuple[list[str], list[str]] | Reply:
+    """A POST to the API, as both its endpoints read one: the fields asked for and the ids of
+    the body's `key`; or the error the API answers (405, an unknown field, a body that is
+    not JSON or not `shape`)."""
+    if request.method != "POST":
+        return error(405, "Method Not Allowed")
+    fields = [f for f in (request.arg("fields") or "paperId").split(",") if f]
+    unknown = sorted(set(fields) - KNOWN_FIELDS)
+    if unknown:
+        return error(400, f"Unrecognized or unsupported fields: [{', '.join(unknown)}]")
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        return error(400, "Unable to parse request body")
+    ids = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return error(400, f"Body must be {shape}")
+    return fields, ids
