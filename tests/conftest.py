@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from enrich.config import Endpoints, Settings
 from tests.fakeapi import FakeAPI
 
 ROOT = Path(__file__).parents[1]
@@ -99,3 +101,23 @@ def point_at(api: FakeAPI | str, monkeypatch: pytest.MonkeyPatch) -> None:
     base_url = api if isinstance(api, str) else api.base_url
     for name, value in api_vars(base_url).items():
         monkeypatch.setenv(name, value)
+
+
+def fake_settings(
+    api: FakeAPI, root: Path, seeds: Path | None = None, **overrides: object
+) -> Settings:
+    """Settings of a run against `api`: every endpoint at it, no retry waits nor delays
+    between requests, `output/` and `cache/` in `root`, the seeds `seeds` (`root/seeds`
+    unless given); `overrides` on top."""
+    base = api.base_url
+    chosen = Settings(
+        seeds=root / "seeds" if seeds is None else seeds,
+        out=root / "output",
+        cache=root / "cache",
+        endpoints=Endpoints(f"{base}/api/query", base, base, base, pmlr=base, openreview=base),
+        retry_wait=False,
+        arxiv_delay=0.0,
+        s2_delay=0.0,
+        landing_delay=0.0,
+    )
+    return replace(chosen, **overrides)  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ from enrich import output, pipeline
 from enrich.cache import Cache
 from enrich.config import Endpoints, Settings
 from tests.builders import ident
-from tests.conftest import OUTPUTS, SEED, api_env, files_below, without_history
+from tests.conftest import OUTPUTS, SEED, api_env, fake_settings, files_below, without_history
 from tests.fakeapi import FakeAPI
 
 RECORDS = 75
@@ -379,18 +379,7 @@ def check_complete(folder: Path) -> None:
 
 
 def settings(api: FakeAPI, folder: Path) -> Settings:
-    base = api.base_url
-    return Settings(
-        seeds=folder / "seeds",
-        out=folder / "output",
-        cache=folder / "cache",
-        endpoints=Endpoints(f"{base}/api/query", base, base, base, base, base),
-        retry_wait=False,
-        arxiv_delay=0.0,
-        s2_delay=0.0,
-        landing_delay=0.0,
-        timeout=5.0,
-    )
+    return fake_settings(api, folder, timeout=5.0)
 
 
 @pytest.fixture(scope="module")

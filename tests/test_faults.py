@@ -80,11 +80,11 @@ from typing import Any
 import pytest
 
 from enrich import fetch, pipeline
-from enrich.config import HF_CONCURRENCY, Endpoints, Secret, Settings
+from enrich.config import HF_CONCURRENCY, Secret, Settings
 from enrich.net import RetryPolicy
 from enrich.progress import hints
 from enrich.sources import FetchContext
-from tests.conftest import SEED, Sleeps, api_env
+from tests.conftest import SEED, Sleeps, api_env, fake_settings
 from tests.fakeapi import FakeAPI
 
 RECORDS = 75  # curated rows of the seed
@@ -350,20 +350,7 @@ def group(source_id: str, column: str) -> tuple[str, ...]:
 
 
 def settings(api: FakeAPI, root: Path, **overrides: Any) -> Settings:
-    base = api.base_url
-    values: dict[str, Any] = {
-        "seeds": root / "seeds",
-        "out": root / "output",
-        "cache": root / "cache",
-        "endpoints": Endpoints(f"{base}/api/query", base, base, base, pmlr=base, openreview=base),
-        "retry_wait": False,
-        "arxiv_delay": 0.0,
-        "s2_delay": 0.0,
-        "landing_delay": 0.0,
-        "timeout": 5.0,
-    }
-    values.update(overrides)
-    return Settings(**values)
+    return fake_settings(api, root, **{"timeout": 5.0, **overrides})
 
 
 def read_dataset(root: Path) -> dict[str, Any]:

@@ -16,10 +16,10 @@ import pytest
 from enrich import fetch, pipeline
 from enrich.cli import main
 from enrich.columns import humanise
-from enrich.config import Endpoints, Settings
+from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.sources import FetchContext
-from tests.conftest import SEED
+from tests.conftest import SEED, fake_settings
 from tests.fakeapi import FakeAPI
 
 START = datetime(2026, 3, 2, 4, 17, tzinfo=UTC)
@@ -49,16 +49,9 @@ def project(tmp_path: Path, api: FakeAPI) -> Settings:
     (tmp_path / "seeds").mkdir()
     shutil.copy(SEED, tmp_path / "seeds" / SEED.name)
     api.set_rate_limit(5000)
-    base = api.base_url
-    return Settings(
-        seeds=tmp_path / "seeds",
-        out=tmp_path / "output",
-        cache=tmp_path / "cache",
-        endpoints=Endpoints(f"{base}/api/query", base, base, base, base, base),
-        retry_wait=False,
-        arxiv_delay=0.0,
-        s2_delay=0.0,
-        landing_delay=0.0,
+    return fake_settings(
+        api,
+        tmp_path,
         refresh=True,  # every run asks again, as a weekly refresh past the TTL does
         columns=COLUMNS,
     )

@@ -5,39 +5,25 @@ and an unreachable recommendations endpoint costs the run nothing but a summary 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from enrich import pipeline
 from enrich.cli import main
-from enrich.config import Endpoints, Settings
+from enrich.config import Settings
 from enrich.metadata import Recommendations
 from enrich.models import Kind
 from enrich.plan import recommendation
 from enrich.progress import hints, source_rows
 from enrich.rows import sections
 from enrich.sources.recommend import PATH
-from tests.conftest import SEED
+from tests.conftest import SEED, fake_settings
 from tests.fakeapi import FakeAPI
 
 
 def settings(api: FakeAPI, root: Path, **overrides: object) -> Settings:
-    base = api.base_url
-    return replace(
-        Settings(
-            seeds=SEED,
-            out=root / "output",
-            cache=root / "cache",
-            endpoints=Endpoints(f"{base}/api/query", base, base, base, pmlr=base, openreview=base),
-            retry_wait=False,
-            arxiv_delay=0.0,
-            s2_delay=0.0,
-            landing_delay=0.0,
-        ),
-        **overrides,
-    )
+    return fake_settings(api, root, SEED, **overrides)
 
 
 def asked(api: FakeAPI) -> int:

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from enrich import pipeline
 from enrich.cli import main
-from enrich.config import Endpoints, Settings
+from enrich.config import Settings
 from enrich.fetch import FetchReport
 from enrich.models import Dataset, Result, Status
 from enrich.pipeline import RunResult
@@ -27,7 +27,7 @@ from enrich.progress import (
 )
 from enrich.sources import SourceStats
 from tests import builders as build
-from tests.conftest import SEED, files_below, point_at
+from tests.conftest import SEED, fake_settings, files_below, point_at
 from tests.fakeapi import FakeAPI
 
 
@@ -248,17 +248,7 @@ def test_a_failed_hub_refresh_counts_no_lookup_as_a_failed_item(
 
 
 def fault_settings(api: FakeAPI, root: Path) -> Settings:
-    base = api.base_url
-    return Settings(
-        seeds=SEED,
-        out=root / "output",
-        cache=root / "cache",
-        endpoints=Endpoints(f"{base}/api/query", base, base, base, pmlr=base, openreview=base),
-        retry_wait=False,
-        arxiv_delay=0.0,
-        s2_delay=0.0,
-        landing_delay=0.0,
-    )
+    return fake_settings(api, root, SEED)
 
 
 # ------------------------------------------------------------------ offline says what it did
