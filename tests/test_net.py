@@ -39,7 +39,8 @@ from enrich.net import (
     should_retry,
     tls,
 )
-from enrich.rate import Pacer, Quota
+from enrich.rate import Pacer
+from enrich.sources.huggingface import Quota
 from tests.conftest import Sleeps
 
 NOW = 1_700_000_000.0  # a fixed "now" for every header computation
