@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from enrich.errors import FetchError, PermanentError, TransientError
-from enrich.rate import Window
+from enrich.rate import Window, github_said, hub_said
 from enrich.sources import SourceStats
 from enrich.sources.github_budget import RESERVE, Budget, BudgetStop, NotSent, RateLimit
 from enrich.sources.huggingface import Quota
@@ -306,3 +306,52 @@ def test_quota_a_429_with_a_header_is_believed_not_refunded() -> None:
     quota.report(0, resets_in=30.0, cost=0)
     assert quota.left == 0
     assert quota.take(patience=0.0) == pytest.approx(30.0)
+
+
+# ------------------------------------------------------- what an answer says of its window
+
+
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [
+        ({"x-ratelimit-remaining": "59", "x-ratelimit-reset": "1700000000"}, (59, 1_700_000_000)),
+        ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1700000000"}, (0, 1_700_000_000)),
+        ({"x-ratelimit-remaining": "4999"}, (4_999, None)),
+        ({"x-ratelimit-remaining": "", "x-ratelimit-reset": "soon"}, (None, None)),
+        ({"x-ratelimit-remaining": "inf", "x-ratelimit-reset": "nan"}, (None, None)),
+        ({"content-type": "application/json"}, (None, None)),
+    ],
+)
+def test_github_said_reads_the_x_ratelimit_headers(
+    headers: dict[str, str], said: tuple[int | None, int | None]
+) -> None:
+    assert github_said(headers) == said
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ('"api";r=3;t=42', (3, 42.0)),
+        ('"api";r=0;t=1', (0, 1.0)),
+        ('"resolvers"; r=2999; t=300', (2_999, 300.0)),
+        ('"api";t=42;r=7', (7, 42.0)),
+        ('"api";r=5', None),
+        ('"api";t=42', None),
+        ("garbage", None),
+        ("", None),
+    ],
+)
+def test_hub_said_reads_the_ratelimit_header(value: str, said: tuple[int, float] | None) -> None:
+    assert hub_said({"RateLimit": value}) == said
+    assert hub_said({"ratelimit": value}) == said
+
+
+@pytest.mark.parametrize("value", ['"api";r=3;t=42', '"api";r=0;t=1', '"pages";r=99;t=299'])
+def test_hub_said_agrees_with_the_hub_client_on_the_documented_form(value: str) -> None:
+    """The Hub's documented header, `"<bucket>";r=<left>;t=<seconds>`, reads as
+    huggingface_hub's own parser reads it."""
+    from huggingface_hub.utils import parse_ratelimit_headers
+
+    info = parse_ratelimit_headers({"ratelimit": value})
+    assert info is not None
+    assert hub_said({"RateLimit": value}) == (info.remaining, info.reset_in_seconds)

@@ -9,18 +9,24 @@
   oldest values first, a reserve, the rest wait for a later run) and the Hub's quota
   (`sources/huggingface.Quota`: wait when spent and the reset is near, else stop).
 
-The retry policy that waits out what a server asks for is `enrich.net`'s.
+What an answer says of its window is read here too, once per provider: `github_said`
+(`x-ratelimit-*`) and `hub_said` (`RateLimit`), for the windows and for the retry policy
+that waits out what a server asks for (`enrich.net`'s).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 T = TypeVar("T")
+
+_HUB_LEFT = re.compile(r"(?:^|;)\s*r=(\d+)")
+_HUB_RESET = re.compile(r"(?:^|;)\s*t=(\d+)")
 
 
 class Pacer:
@@ -188,3 +194,28 @@ class Window:
         if self._reset_at is not None and self.clock() >= self._reset_at:
             self._reset_at, self._reported, self._left = None, None, None
         return self._left
+
+
+def github_said(headers: Mapping[str, str]) -> tuple[int | None, int | None]:
+    """What a GitHub answer's headers say of its window: `x-ratelimit-remaining` and
+    `x-ratelimit-reset` (epoch seconds), each None where absent or not a number."""
+    lower = {name.lower(): value for name, value in headers.items()}
+    return _int(lower.get("x-ratelimit-remaining")), _int(lower.get("x-ratelimit-reset"))
+
+
+def hub_said(headers: Mapping[str, str]) -> tuple[int, float] | None:
+    """What a Hub answer's `RateLimit` header says (the IETF draft's
+    `"api";r=<left>;t=<seconds to reset>`): the calls left and the seconds until the
+    window resets; None unless it says both."""
+    value = next((v for name, v in headers.items() if name.lower() == "ratelimit"), "")
+    left, reset = _HUB_LEFT.search(value), _HUB_RESET.search(value)
+    if left is None or reset is None:
+        return None
+    return int(left.group(1)), float(reset.group(1))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(float(value)) if value is not None else None
+    except (ValueError, OverflowError):
+        return None

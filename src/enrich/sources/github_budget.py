@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from enrich.errors import FetchError, PermanentError
-from enrich.rate import Window
+from enrich.rate import Window, github_said
 from enrich.sources import SourceStats
 
 # Requests left untouched for whatever else the user runs against the API this hour.
@@ -86,9 +86,9 @@ class Budget:
     def observe(self, headers: Mapping[str, str], spent: int, limit: RateLimit = NO_LIMIT) -> None:
         """Record what an answer says of the budget (GraphQL's `rateLimit` before headers);
         an answer that cost nothing (`spent` 0) gives its reservation back."""
-        remaining = _int(headers.get("x-ratelimit-remaining"))
+        remaining, reset = github_said(headers)
         remaining = remaining if limit.remaining is None else limit.remaining
-        reset = _int(headers.get("x-ratelimit-reset")) if limit.reset is None else limit.reset
+        reset = reset if limit.reset is None else limit.reset
         with self._window.lock:
             self._window.report(remaining, reset, cost=spent)
             reported = self._window.reported
@@ -125,10 +125,3 @@ class Budget:
             f"github: {count} repositories wait for a later run (rate limit: {left} "
             f"{self._unit} left, resets {when}), oldest values first{self._hint}"
         )
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(float(value)) if value is not None else None
-    except ValueError:
-        return None
