@@ -15,9 +15,9 @@ from enrich.config import Endpoints, Settings
 from enrich.metadata import Author, PaperMeta
 from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
-from enrich.sources import Answer, FetchContext, Request, SourceStats
+from enrich.sources import Answer, FetchContext, Request
 from enrich.sources.arxiv import ArxivSource
-from tests.builders import ident
+from tests.builders import context, ident
 from tests.conftest import Sleeps
 from tests.fakeapi import FakeAPI
 
@@ -30,16 +30,6 @@ def make_settings(api: FakeAPI, **overrides: Any) -> Settings:
         retry_attempts=3,
     )
     return dataclasses.replace(base, **overrides)
-
-
-def make_ctx(settings: Settings, policy: RetryPolicy | None = None) -> FetchContext:
-    advanced: list[int] = []
-    return FetchContext(
-        settings=settings,
-        policy=policy or RetryPolicy(wait=False, attempts=3),
-        stats=SourceStats(),
-        advance=advanced.append,
-    )
 
 
 def ask(key: str, version: str | None = None) -> Request:
@@ -55,7 +45,7 @@ def fetch(
     **overrides: Any,
 ) -> tuple[dict[Identifier, Result], FetchContext]:
     settings = make_settings(api, **overrides)
-    ctx = make_ctx(settings, policy)
+    ctx, _ = context(settings, policy)
     source = source or ArxivSource(settings)
     results = asyncio.run(source.fetch([ask(key) for key in keys], ctx))
     return results, ctx
@@ -82,7 +72,7 @@ def test_success_path_normalises_every_field(api: FakeAPI) -> None:
         doi="10.1234/slm.2023",
     )
     settings = make_settings(api)
-    ctx = make_ctx(settings)
+    ctx, _ = context(settings)
     request = Request(Identifier(kind=Kind.ARXIV, key="2301.00001", version="v1"))
     results = asyncio.run(ArxivSource(settings).fetch([request], ctx))
 
@@ -337,13 +327,7 @@ def test_untrusted_values_are_cleaned_and_capped(api: FakeAPI) -> None:
 def test_progress_advances_once_per_request(api: FakeAPI) -> None:
     api.add_paper("2301.00001")
     settings = make_settings(api)
-    advanced: list[int] = []
-    ctx = FetchContext(
-        settings=settings,
-        policy=RetryPolicy(wait=False, attempts=3),
-        stats=SourceStats(),
-        advance=advanced.append,
-    )
+    ctx, advanced = context(settings)
     requests = [ask("2301.00001"), ask("2301.00002"), ask("bad id")]
 
     results = asyncio.run(ArxivSource(settings).fetch(requests, ctx))
@@ -374,11 +358,8 @@ def test_each_batch_is_handed_over_as_it_settles(api: FakeAPI) -> None:
         api.add_paper(key)
     settings = make_settings(api, arxiv_batch=2)
     kept: list[dict[Identifier, Status]] = []
-    ctx = FetchContext(
-        settings=settings,
-        policy=RetryPolicy(wait=False, attempts=3),
-        stats=SourceStats(),
-        keep=lambda batch: kept.append({ref: r.status for ref, r in batch.items()}),
+    ctx, _ = context(
+        settings, keep=lambda batch: kept.append({ref: r.status for ref, r in batch.items()})
     )
 
     results = asyncio.run(ArxivSource(settings).fetch([ask(k) for k in keys], ctx))

@@ -20,9 +20,9 @@ from enrich.fetch import WORKERS
 from enrich.metadata import HubMeta, TaggedModel, TaggedModels
 from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
-from enrich.sources import Answer, FetchContext, Request, SourceStats
+from enrich.sources import Answer, FetchContext, Request
 from enrich.sources.huggingface import TAGGED_MODELS, HubSource
-from tests.builders import ident
+from tests.builders import context, ident
 from tests.conftest import Sleeps
 from tests.fakeapi import FakeAPI, PeakFakeAPI
 
@@ -47,13 +47,7 @@ def fetch(
         timeout=TIMEOUT,
     )
     settings = dataclasses.replace(settings, **overrides)
-    advanced: list[int] = []
-    ctx = FetchContext(
-        settings=settings,
-        policy=policy or RetryPolicy(wait=False, attempts=3),
-        stats=SourceStats(),
-        advance=advanced.append,
-    )
+    ctx, advanced = context(settings, policy)
     requests = [Request(Identifier(kind=kind, key=key)) for kind, key in items]
 
     async def main() -> Mapping[Identifier, Result]:
