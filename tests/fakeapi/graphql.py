@@ -162,13 +162,17 @@ class Parser:
 
     def arguments(self) -> dict[str, Any]:
         self.take("(")
-        args: dict[str, Any] = {}
-        while not self.peek(")"):
+        return self.pairs(")")
+
+    def pairs(self, close: str) -> dict[str, Any]:
+        """`name: value` pairs up to `close` (an argument list's, an input object's), taken."""
+        found: dict[str, Any] = {}
+        while not self.peek(close):
             name = self.take(kind="name").text
             self.take(":")
-            args[name] = self.value()
-        self.take(")")
-        return args
+            found[name] = self.value()
+        self.take(close)
+        return found
 
     def value(self) -> Any:
         tok = self.take()
@@ -187,13 +191,7 @@ class Parser:
             self.take("]")
             return items
         if tok.text == "{":
-            obj = {}
-            while not self.peek("}"):
-                key = self.take(kind="name").text
-                self.take(":")
-                obj[key] = self.value()
-            self.take("}")
-            return obj
+            return self.pairs("}")
         return {"true": True, "false": False, "null": None}.get(tok.text, tok.text)
 
 

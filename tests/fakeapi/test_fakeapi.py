@@ -25,12 +25,6 @@ from tests.fakeapi import FakeAPI
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with FakeAPI() as server:
-        yield server
-
-
 # PyGithub throttles itself by default (0.25 s between requests, 1 s between non-GETs, which
 # includes every GraphQL POST); off here to keep the suite fast.
 UNTHROTTLED: dict[str, Any] = {"seconds_between_requests": None, "seconds_between_writes": None}
