@@ -930,10 +930,7 @@ def test_a_fresh_cache_hit_is_one_rule_for_the_budget_and_the_fetch(
 def test_a_report_repr_is_a_summary_not_every_result() -> None:
     """`asyncio.run` formats the repr of its result (the report) on the way out: it must
     not cost a second for 10,000 results."""
-    provenance = Provenance(source="arxiv", status=Status.OK)
-    results = {
-        ident(f"arxiv:{i}"): Result(ref=f"arxiv:{i}", provenance=provenance) for i in range(2000)
-    }
+    results = {ident(f"arxiv:{i}"): build.result(f"arxiv:{i}", source="arxiv") for i in range(2000)}
     report = FetchReport(results=results, failed={"arxiv": 1})
     assert repr(report).startswith("FetchReport(2000 results")
     assert len(repr(report)) < 200
