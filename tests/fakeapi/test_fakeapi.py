@@ -21,6 +21,7 @@ from huggingface_hub.utils._http import parse_ratelimit_headers
 from lxml import etree
 
 from tests.fakeapi import FakeAPI
+from tests.fakeapi.graphql import Parser
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -297,6 +298,19 @@ def test_graphql_auth_and_validation(api: FakeAPI) -> None:
     ).json()
     assert "data" not in invalid
     assert invalid["errors"][0]["extensions"]["code"] == "undefinedField"
+
+
+@pytest.mark.parametrize(
+    ("source", "args"),
+    [
+        ('(a: 1, b: "x")', {"a": 1, "b": "x"}),
+        ("(o: {k: [1, 2], n: {m: null}})", {"o": {"k": [1, 2], "n": {"m": None}}}),
+        ("(v: $v, e: {})", {"v": 7, "e": {}}),
+    ],
+    ids=["scalars", "nested-input-objects", "a-variable-and-an-empty-object"],
+)
+def test_graphql_arguments_and_input_objects(source: str, args: dict[str, Any]) -> None:
+    assert Parser(source, {"v": 7}).arguments() == args
 
 
 # ----------------------------------------------------------------------------------- Hub
