@@ -78,8 +78,7 @@ def test_success_path_normalises_every_field(api: FakeAPI) -> None:
 
     got = results[ident("arxiv:2301.00001")]
     assert got.status is Status.OK
-    assert ctx.stats.answers[ident(got.ref)].http_status == 200
-    assert ctx.stats.answers[ident(got.ref)].attempts == 1
+    assert ctx.stats.answers[ident(got.ref)] == Answer(200, 1)
     assert got.provenance.fetched_at is not None
     assert got.data == PaperMeta(
         arxiv_id="2301.00001",

@@ -22,7 +22,7 @@ from enrich.fetch import FetchReport, fetch_all
 from enrich.metadata import RepoMeta
 from enrich.models import REF, Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
-from enrich.sources import FetchContext, Request
+from enrich.sources import Answer, FetchContext, Request
 from enrich.sources import github_graphql as gql
 from enrich.sources.github import GitHubSource
 from enrich.sources.github_run import WAITS
@@ -126,8 +126,7 @@ def test_rest_success_path_maps_every_field(api: FakeAPI) -> None:
     got = results[ident("github_repo:mit-han-lab/llm-awq")]
     assert got.status is Status.OK
     assert got.data == EXPECTED
-    assert ctx.stats.answers[ident(got.ref)].http_status == 200
-    assert ctx.stats.answers[ident(got.ref)].attempts == 1
+    assert ctx.stats.answers[ident(got.ref)] == Answer(200, 1)
     assert (got.provenance.etag or "").startswith('W/"')
     assert got.provenance.last_modified == "Fri, 03 Jan 2025 00:00:00 GMT"
     assert got.provenance.fetched_at is not None
@@ -181,8 +180,7 @@ def test_rest_not_found_alongside_found(api: FakeAPI) -> None:
         "github_repo:ghost/none": Status.NOT_FOUND,
     }
     missing = results[ident("github_repo:ghost/none")]
-    assert ctx.stats.answers[ident(missing.ref)].http_status == 404
-    assert ctx.stats.answers[ident(missing.ref)].attempts == 1
+    assert ctx.stats.answers[ident(missing.ref)] == Answer(404, 1)
     assert missing.data is None
 
 
@@ -493,8 +491,7 @@ def test_permanent_500_ends_in_error(api: FakeAPI) -> None:
     got = results[ident("github_repo:down/repo")]
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/down/repo: HTTP 500"
-    assert ctx.stats.answers[ident(got.ref)].http_status == 500
-    assert ctx.stats.answers[ident(got.ref)].attempts == 3
+    assert ctx.stats.answers[ident(got.ref)] == Answer(500, 3)
     assert got.provenance.fetched_at is None
     assert ctx.stats.requests == 3
 
