@@ -21,7 +21,7 @@ from huggingface_hub.utils._http import parse_ratelimit_headers
 from lxml import etree
 
 from tests.fakeapi import FakeAPI
-from tests.fakeapi.graphql import Parser
+from tests.fakeapi.graphql import Parser, execute
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -298,6 +298,28 @@ def test_graphql_auth_and_validation(api: FakeAPI) -> None:
     ).json()
     assert "data" not in invalid
     assert invalid["errors"][0]["extensions"]["code"] == "undefinedField"
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code", "says"),
+    [
+        ('{ repository(owner: "a") { name } }', "repository", "missingRequiredArguments", "name"),
+        ('{ repository(owner: "a", name: "b") { bogus } }', "bogus", "undefinedField", "exist"),
+        ('{ repository(owner: "a", name: "b") { name { x } } }', "name", None, "on scalars"),
+        ('{ repository(owner: "a", name: "b") { owner } }', "owner", None, "have selections"),
+    ],
+    ids=["missing-argument", "unknown-field", "selections-on-a-scalar", "no-selections"],
+)
+def test_graphql_validation_errors(query: str, field: str, code: str | None, says: str) -> None:
+    """As GitHub answers an invalid query: no data; each error's path, place and message,
+    with a code where GitHub gives one."""
+    answer = execute(query, {}, {})
+    assert list(answer) == ["errors"]
+    (error,) = answer["errors"]
+    assert error.get("extensions", {}).get("code") == code
+    assert says in error["message"]
+    assert error["path"][-1] == field
+    assert error["locations"][0]["line"] == 1
 
 
 @pytest.mark.parametrize(
