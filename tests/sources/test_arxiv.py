@@ -56,20 +56,22 @@ def id_lists(api: FakeAPI) -> list[list[str]]:
 
 
 def test_success_path_normalises_every_field(api: FakeAPI) -> None:
-    published = datetime(2023, 1, 5, 10, 0, tzinfo=UTC)
+    kept: dict[str, Any] = {  # what the record holds as arXiv says it
+        "published": datetime(2023, 1, 5, 10, 0, tzinfo=UTC),
+        "updated": datetime(2023, 6, 1, 8, 30, tzinfo=UTC),
+        "primary_category": "cs.CL",
+        "categories": ["cs.CL", "cs.LG"],
+        "journal_ref": "TMLR 2023",
+        "doi": "10.1234/slm.2023",
+    }
     api.add_paper(
         "2301.00001",
         title="  Small   models,\n   big  results ",
         authors=[("Ada Lovelace", "Analytical Engine Ltd"), "Bo Zhang"],
         summary="We study\n  small models.\n\nThey work.",
         version=3,
-        published=published,
-        updated=datetime(2023, 6, 1, 8, 30, tzinfo=UTC),
-        primary_category="cs.CL",
-        categories=["cs.CL", "cs.LG"],
         comment="12 pages,\n 3 figures",
-        journal_ref="TMLR 2023",
-        doi="10.1234/slm.2023",
+        **kept,
     )
     settings = make_settings(api)
     ctx, _ = context(settings)
@@ -89,14 +91,9 @@ def test_success_path_normalises_every_field(api: FakeAPI) -> None:
             Author(name="Bo Zhang"),
         ],
         abstract="We study small models. They work.",
-        published=published,
-        updated=datetime(2023, 6, 1, 8, 30, tzinfo=UTC),
-        primary_category="cs.CL",
-        categories=["cs.CL", "cs.LG"],
         comment="12 pages, 3 figures",
-        journal_ref="TMLR 2023",
-        doi="10.1234/slm.2023",
         pdf_url="https://arxiv.org/pdf/2301.00001v3",
+        **kept,
     )
     assert isinstance(got.data, PaperMeta)
     assert got.data.published.tzinfo is not None
