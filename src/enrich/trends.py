@@ -68,9 +68,13 @@ class Trends:
     def of(cls, history: History) -> Trends:
         series: dict[Series, list[Point]] = {}
         first: dict[Identifier, date] = {}
-        for point in history.points:
-            series.setdefault((point.id, point.field), []).append(point)
-            first.setdefault(point.id, point.day)
+        for point in history.points:  # an entity's first line starts one of its series
+            key = (point.id, point.field)
+            found = series.get(key)
+            if found is None:
+                found = series[key] = []
+                first.setdefault(point.id, point.day)
+            found.append(point)
         points = history.points
         base = cls(
             {key: tuple(found) for key, found in series.items()},
