@@ -11,7 +11,7 @@ import pytest
 from enrich.errors import InputError
 from enrich.history import HEADER, History, Point, appended, parse_year, read_history, seeded
 from enrich.metadata import HubMeta, ScholarMeta
-from enrich.models import Result, Status
+from enrich.models import Identifier, Kind, Result, Status
 from tests import builders as build
 
 DAY = datetime(2026, 3, 2, 4, 17, tzinfo=UTC)
@@ -198,3 +198,20 @@ def test_a_point_knows_its_number() -> None:
     assert Point(date(2026, 1, 1), repo_id, "stars", "12").number == 12
     assert Point(date(2026, 1, 1), repo_id, "license_spdx", "12").number is None
     assert Point(date(2026, 1, 1), repo_id, "stars", "").number is None
+
+
+def test_a_read_line_names_its_entity_by_identifier_written_back_as_its_ref() -> None:
+    text = (
+        "date,ref,field,value\n"
+        "2026-03-02,github_repo:org/repo,stars,10\n"
+        "2026-03-02,scholar:doi:10.1/x:y,citations,3\n"
+        "2026-03-09,github_repo:org/repo,stars,12\n"
+    )
+    points = parse_year(text, "2026.csv", 2026)
+    assert [p.id for p in points] == [
+        build.ident("github_repo:org/repo"),
+        Identifier(Kind.SCHOLAR, "doi:10.1/x:y"),  # the key keeps its own colons
+        build.ident("github_repo:org/repo"),
+    ]
+    assert points[0].id is points[2].id  # one identifier per entity, however many lines
+    assert History(tuple(points)).files()["2026.csv"].decode() == text
