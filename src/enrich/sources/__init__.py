@@ -180,6 +180,31 @@ def result(
     )
 
 
+def by_query(
+    requests: Sequence[Request],
+    ctx: FetchContext,
+    source: str,
+    query_id: Callable[[str], str | None],
+    unasked: Callable[[str], tuple[Status, str]],
+) -> tuple[dict[str, list[Request]], dict[Identifier, Result]]:
+    """How a source that asks in batches (arXiv, Semantic Scholar) takes its requests: those
+    it can ask, by the id its queries name them by (`query_id` of the key; requests that
+    share one are asked once), in order; and a result now for each it cannot ask (`unasked`
+    of the key: its status and why; no request made), progress advanced by them."""
+    wanted: dict[str, list[Request]] = {}
+    results: dict[Identifier, Result] = {}
+    for request in requests:
+        key = request.identifier.key
+        asked = query_id(key)
+        if asked is not None:
+            wanted.setdefault(asked, []).append(request)
+            continue
+        status, error = unasked(key)
+        results[request.identifier] = result(request, ctx, source, status, attempts=0, error=error)
+    ctx.advance(len(results))
+    return wanted, results
+
+
 class LazySource:
     """A source whose module is imported, and the source built, on its first `fetch`.
 

@@ -49,7 +49,7 @@ from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.metadata import Author, PaperMeta
 from enrich.models import Identifier, Kind, Result, Status, utc
 from enrich.rate import Pacer
-from enrich.sources import FetchContext, Request, result
+from enrich.sources import FetchContext, Request, by_query, result
 from enrich.sources.arxiv_client import ArxivClient
 from enrich.text import clean, distinct, web_url
 from enrich.transport import bounds
@@ -103,18 +103,7 @@ class ArxivSource:
         self, requests: Sequence[Request], ctx: FetchContext
     ) -> dict[Identifier, Result]:
         """One result per request, keyed by its `Identifier`. Never raises for an item."""
-        results: dict[Identifier, Result] = {}
-        wanted: dict[str, list[Request]] = {}
-        for request in requests:
-            query_id = self.query_id(request.identifier.key)
-            if query_id is None:
-                error = f"malformed arXiv id {clean(request.identifier.key, 80)!r}: not sent"
-                results[request.identifier] = result(
-                    request, ctx, self.name, Status.ERROR, attempts=0, error=error
-                )
-            else:
-                wanted.setdefault(query_id, []).append(request)
-        ctx.advance(len(results))
+        wanted, results = by_query(requests, ctx, self.name, self.query_id, _malformed)
         if wanted:
             run = _Run(self, ctx, wanted, results)
             try:
@@ -125,6 +114,10 @@ class ArxivSource:
             finally:
                 run.client.close()
         return results
+
+
+def _malformed(key: str) -> tuple[Status, str]:
+    return Status.ERROR, f"malformed arXiv id {clean(key, 80)!r}: not sent"
 
 
 @dataclass
