@@ -11,10 +11,10 @@ on the event loop.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from enrich.config import Settings
 from enrich.models import (
@@ -203,6 +203,46 @@ def by_query(
         results[request.identifier] = result(request, ctx, source, status, attempts=0, error=error)
     ctx.advance(len(results))
     return wanted, results
+
+
+S = TypeVar("S", bound=Source)
+
+
+@dataclass
+class BatchCall(Generic[S]):
+    """One `fetch` call of a source that asks in batches (arXiv, Semantic Scholar): the
+    source, its context, its requests by the id a query names them by (`by_query`), and the
+    results so far."""
+
+    source: S
+    ctx: FetchContext
+    wanted: Mapping[str, list[Request]]
+    results: dict[Identifier, Result]
+
+    def done(self, batch: dict[Identifier, Result]) -> None:
+        """A batch's results recorded, and handed to the fetch stage now (`settled`)."""
+        self.results.update(batch)
+        self.ctx.settled(batch)
+
+    def failed(
+        self, ids: Iterable[str], error: str, http_status: int | None, attempts: int
+    ) -> None:
+        """Every request of the batch `ids` ends `error` (after `attempts` requests)."""
+        self.done(
+            {
+                request.identifier: result(
+                    request,
+                    self.ctx,
+                    self.source.name,
+                    Status.ERROR,
+                    http_status=http_status,
+                    attempts=attempts,
+                    error=error,
+                )
+                for query_id in ids
+                for request in self.wanted[query_id]
+            }
+        )
 
 
 class LazySource:

@@ -26,7 +26,7 @@ item that does not validate ends `error` alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, TypeVar
@@ -39,7 +39,7 @@ from enrich.metadata import Author, ScholarMeta
 from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import http_error
 from enrich.rate import Pacer
-from enrich.sources import FetchContext, Request, by_query, result
+from enrich.sources import BatchCall, FetchContext, Request, by_query, result
 from enrich.text import clean, distinct, plausible_year, web_url
 from enrich.transport import AsyncTransport, bounds
 
@@ -111,7 +111,7 @@ class ScholarSource(Endpoint):
         """One result per request, keyed by its `Identifier`. Never raises for an item."""
         wanted, results = by_query(requests, ctx, self.name, s2_id, _no_lookup)
         async with self.client() as client:
-            run = _Run(self, client, ctx, wanted, results)
+            run = _Run(self, ctx, wanted, results, client)
             ids = list(wanted)
             for start in range(0, len(ids), S2_BATCH_SIZE):
                 await run.batch(ids[start : start + S2_BATCH_SIZE])
@@ -123,15 +123,11 @@ def _no_lookup(key: str) -> tuple[Status, str]:
 
 
 @dataclass
-class _Run:
+class _Run(BatchCall[ScholarSource]):
     """One `fetch` call: its client, its requests by batch id, the results so far, and what
     is left of its halving (`splits`: for the whole call, so a refusing API costs little)."""
 
-    source: ScholarSource
     client: httpx2.AsyncClient
-    ctx: FetchContext
-    wanted: Mapping[str, list[Request]]
-    results: dict[Identifier, Result]
     splits: int = _MAX_SPLIT_REQUESTS
 
     async def batch(self, ids: list[str]) -> None:
@@ -170,7 +166,7 @@ class _Run:
         except Exception as exc:  # noqa: BLE001 - a batch never raises: its ids end `error`
             return _Failed(exc, paced.attempts)
         attempts = paced.attempts
-        self.settle(
+        self.done(
             {
                 request.identifier: self.one(request, item, attempts)
                 for ident, item in zip(ids, answer, strict=True)
@@ -181,22 +177,7 @@ class _Run:
 
     def fail(self, ids: list[str], failed: _Failed) -> None:
         status = failed.error.status if isinstance(failed.error, FetchError) else None
-        error = describe(failed.error)
-        self.settle(
-            {
-                request.identifier: result(
-                    request,
-                    self.ctx,
-                    self.source.name,
-                    Status.ERROR,
-                    http_status=status,
-                    attempts=failed.attempts,
-                    error=error,
-                )
-                for ident in ids
-                for request in self.wanted[ident]
-            }
-        )
+        self.failed(ids, describe(failed.error), status, failed.attempts)
 
     def one(self, request: Request, item: Any, attempts: int) -> Result:
         """The result of a batch answer's `item` for `request`."""
@@ -224,11 +205,6 @@ class _Run:
             http_status=200,
             attempts=attempts,
         )
-
-    def settle(self, batch: dict[Identifier, Result]) -> None:
-        """A batch's results recorded, and handed to the fetch stage now."""
-        self.results.update(batch)
-        self.ctx.settled(batch)
 
 
 async def _post(client: httpx2.AsyncClient, ids: list[str]) -> list[Any]:
