@@ -119,10 +119,6 @@ class RowFacts(NamedTuple):
     """The entities of the roles above."""
 
 
-Found = tuple[Identifier, Result]
-"""An entity a row's facts come from (for one role), and its result."""
-
-
 # The role an entity plays for its row, by the kind its ref starts with, and its data type.
 _ROLES: dict[Kind, tuple[str, type]] = {
     Kind.ARXIV: ("paper", PaperMeta),
@@ -141,7 +137,8 @@ def row_facts(record: RowRecord, entities: Entities) -> RowFacts:
 def links_facts(links: Iterable[Link], entities: Entities) -> RowFacts:
     """What `links` say, as `row_facts` says it of a row's links (`references.bib` asks it
     of the links to one paper)."""
-    found: dict[str, Found] = {}  # by role
+    found: dict[str, Result] = {}  # by role
+    ids: dict[str, Identifier] = {}
     for link in links:
         for ident in (link.id, *companions(link.id)):
             role = _ROLES.get(ident.kind)
@@ -149,33 +146,31 @@ def links_facts(links: Iterable[Link], entities: Entities) -> RowFacts:
                 continue
             result = entities.get(ident)
             if result is not None and isinstance(result.data, role[1]):
-                found[role[0]] = (ident, result)
+                found[role[0]], ids[role[0]] = result, ident
     scholar = found.get("scholar")
     if "paper" not in found and scholar is not None:
-        named = scholar[1].data.arxiv_id if isinstance(scholar[1].data, ScholarMeta) else None
+        named = scholar.data.arxiv_id if isinstance(scholar.data, ScholarMeta) else None
         arxiv = Identifier(Kind.ARXIV, named) if named else None
         other = entities.get(arxiv) if arxiv is not None else None
         if arxiv is not None and other is not None and isinstance(other.data, PaperMeta):
-            found["paper"] = (arxiv, other)
-    paper, scholar, landing, repo, hub = (found.get(role) for role in Roles._fields)
+            found["paper"], ids["paper"] = other, arxiv
     # Each found for its data's type (the roles above, the fallback checked): no check again.
     described = [
-        (i, f, cast(Described, f.data)) for i, f in filter(None, (paper, scholar, landing))
+        (ids[role], found[role], cast(Described, found[role].data))
+        for role in ("paper", "scholar", "landing")
+        if role in found
     ]
+    get, at = found.get, ids.get
     return RowFacts(
-        _result(paper),
-        _result(scholar),
-        _result(landing),
-        _result(repo),
-        _result(hub),
+        get("paper"),
+        scholar,
+        get("landing"),
+        get("repo"),
+        get("hub"),
         _first_published(described),
         next(((f, d) for _, f, d in described if d.title), None),
-        ids=Roles(*(pair[0] if pair else None for pair in (paper, scholar, landing, repo, hub))),
+        ids=Roles(at("paper"), at("scholar"), at("landing"), at("repo"), at("hub")),
     )
-
-
-def _result(found: Found | None) -> Result | None:
-    return found[1] if found is not None else None
 
 
 class Facts:
