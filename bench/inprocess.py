@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 from enrich import collector
-from enrich.columns import Entities, select
+from enrich.columns import select
 from enrich.config import Settings
-from enrich.models import Dataset
+from enrich.models import Dataset, Entities
 from enrich.parse import parse
 from enrich.render import render_document
 from enrich.resolve import resolve
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     text = args.list.read_text(encoding="utf-8")
     entities: Entities = {}
     if args.dataset is not None and args.dataset.is_file():
-        entities = Dataset.model_validate_json(args.dataset.read_bytes()).entities
+        entities = Dataset.model_validate_json(args.dataset.read_bytes()).results
     base = Path(os.path.relpath(args.list.parent.resolve(), args.out.resolve())).as_posix()
     with collector.run_scope():  # the collector as a run keeps it (`enrich.collector`)
         collector.settle()
