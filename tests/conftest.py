@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from enrich.config import Endpoints, Settings
-from tests.fakeapi import FakeAPI
+sys.dont_write_bytecode = False
+"""The suite writes its bytecode caches (`__pycache__/`, git-ignored) even where the
+environment says not to (`PYTHONDONTWRITEBYTECODE`): each xdist worker imports every test
+module (pytest rewrites their asserts) and about fifty `python -m enrich` processes import the
+package, and compiling all of that again each time doubles the cost of collecting (about 3 s
+of CPU a worker) and adds about 0.1 s to each process's start-up. The processes read the
+caches this one writes; they never write any themselves."""
+
+from enrich.config import Endpoints, Settings  # noqa: E402  (after the switch above)
+from tests.fakeapi import FakeAPI  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
 SEED = ROOT / "seeds" / "slm-survey.md"
