@@ -349,6 +349,7 @@ def corpus_part(part: int, parts: int = 3) -> list[Path]:
     return shares[part]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (CORPUS / "SOURCES.md").is_file(), reason=f"no corpus at {CORPUS}")
 @pytest.mark.parametrize("part", range(3))
 def test_check_passes_right_after_a_run_over_the_corpus_folder(here: Path, part: int) -> None:

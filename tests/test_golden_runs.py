@@ -16,6 +16,7 @@ import pytest
 from bench import golden
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", golden.CASES, ids=lambda case: case.name)
 def test_every_output_file_of_the_golden_runs_is_as_recorded(
     case: golden.Case, tmp_path: Path

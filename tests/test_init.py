@@ -216,6 +216,7 @@ def pre_commit_config(hooks: Path) -> str:
     return yaml.safe_dump({"repos": [repo]})
 
 
+@pytest.mark.slow
 def test_pre_commit_runs_the_hook_on_the_files_given(listing: List) -> None:
     """`pre-commit run` with the hook in a list's config: pre-commit installs this repository
     (with uv, pre-commit-uv) once in its home, and both runs use that environment (which

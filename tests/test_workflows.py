@@ -443,6 +443,7 @@ def repo(tmp_path: Path, api: FakeAPI, request: pytest.FixtureRequest) -> Repo:
     return Repo(tmp_path, api.base_url, getattr(request, "param", None))
 
 
+@pytest.mark.slow
 def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(repo: Repo) -> None:
     dry = repo.script(DRY_RUN="1")
     assert dry.returncode == 0, dry.stderr
@@ -482,6 +483,7 @@ def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(rep
     assert repo.gh_calls() == []
 
 
+@pytest.mark.slow
 def test_a_failing_source_is_committed_and_opens_the_failure_issue(
     repo: Repo, api: FakeAPI
 ) -> None:
@@ -521,6 +523,7 @@ def test_a_failed_push_is_a_failure(repo: Repo) -> None:
     assert "(exit code 3, failed)" in summary
 
 
+@pytest.mark.slow
 @short
 def test_pull_request_mode_opens_then_updates_then_closes_one_pull_request(repo: Repo) -> None:
     dry = repo.script("--pull-request", "--dry-run")
