@@ -30,10 +30,10 @@ from enrich.folders import (
     TRENDS_NAME,
 )
 from enrich.history import HISTORY_DIR, History, appended, seeded
-from enrich.jsonout import dataset_schema, json_bytes
+from enrich.jsonout import dataset_schema, json_bytes, json_pieces
 from enrich.models import Dataset, Identifier
 from enrich.output import Content
-from enrich.page import render_page
+from enrich.page import page_pieces
 from enrich.render import render_document
 from enrich.report import report_markdown
 from enrich.timeline import render_timeline
@@ -82,10 +82,10 @@ def output_files(
     trends = Trends.of(after)
     facts, bib = facts_and_references(dataset, published or {})  # report, timeline: no trends
     trended = facts.with_trends(trends)  # the page's and the documents' columns
-    yield out / DATASET_NAME, json_bytes(dataset)
+    yield out / DATASET_NAME, json_pieces(dataset)
     yield out / SCHEMA_NAME, json_bytes(dataset_schema())
     yield out / REPORT_NAME, report_markdown(dataset, facts)
-    yield out / PAGE_NAME, render_page(dataset, trended, bib.texts())
+    yield out / PAGE_NAME, page_pieces(dataset, trended, bib.texts())
     yield out / TIMELINE_NAME, render_timeline(dataset, facts)
     yield out / BIB_NAME, bib.text()
     yield out / TRENDS_NAME, render_trends(trends, dataset.entities)
