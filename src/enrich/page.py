@@ -1,4 +1,5 @@
-"""`output/index.html`: the dataset as one browsable page. Pure: dataset in, HTML text out.
+"""`output/index.html`: the dataset as one browsable page. Pure: dataset in, HTML out (as
+text, or as bytes in pieces for writing a row at a time: `page_pieces`).
 
 The page is self-contained and static: its rows travel inline as JSON in a
 `<script type="application/json">` block, next to a small vanilla script and style sheet, so

@@ -1,14 +1,14 @@
 """Wires the stages: parse -> resolve -> fetch -> merge -> render. The only module that
 reads seeds and writes outputs (and, for `suggest --apply`, seeds); what it writes is put
-together, in memory, by the stages and `artifacts`.
+together by the stages and `artifacts`, a file at a time as `output.commit` writes it.
 
 At the start of a run what the previous run wrote is read back (`earlier`): the previous
 `output/enriched.json` as the store of last known values, so a fresh clone with an empty
 cache still knows them, and the keys of `references.bib`; and `output/history/`, the facts'
 history this run appends to (`history.py`). Outputs are written
-atomically: each file goes to a temporary file in the output folder and is renamed over the
-old one, so a crash leaves the old file or the new one, never half of one. A lock serialises
-concurrent runs on the same cache.
+as one change (`output.commit`): each file goes to a temporary file beside its target as it
+is made, and all are renamed over the old ones together, so a crash leaves the old set or
+the new one, never half of one. A lock serialises concurrent runs on the same cache.
 """
 
 from __future__ import annotations
