@@ -109,10 +109,10 @@ def page_pieces(
         "SCRIPT": script,
         "SUMMARY": html.escape(_summary(dataset)),
     }
-    pieces = pieces_of(asset("page.html"), parts, "DATA")
-    yield next(pieces).encode()
+    head, tail = _filled(asset("page.html"), parts, "DATA")
+    yield head.encode()
     yield from batched(_data(dataset, facts or Facts(dataset.results), bib))
-    yield next(pieces).encode()
+    yield tail.encode()
 
 
 def _data(dataset: Dataset, facts: Facts, bib: Mapping[str, str] | None) -> Iterator[bytes]:
@@ -300,18 +300,16 @@ def _policy(script: str, style: str) -> str:
     )
 
 
-def pieces_of(template: str, parts: Mapping[str, str], *gaps: str) -> Iterator[str]:
+def _filled(template: str, parts: Mapping[str, str], gap: str) -> list[str]:
     """`template` with each `{{NAME}}` of `parts` replaced, in one pass (a part never gets
-    filled), given in pieces split at each `{{NAME}}` of `gaps`, which are left for the
-    caller to fill."""
+    filled), split where `{{gap}}` is, which is left for the caller to fill."""
     pieces = template.split("{{")
-    out = [pieces[0]]
+    out = [[pieces[0]]]
     for piece in pieces[1:]:
         name, _, rest = piece.partition("}}")
-        if name in gaps:
-            yield "".join(out)
-            out = []
+        if name == gap:
+            out.append([])
         else:
-            out.append(parts[name])
-        out.append(rest)
-    yield "".join(out)
+            out[-1].append(parts[name])
+        out[-1].append(rest)
+    return ["".join(texts) for texts in out]
