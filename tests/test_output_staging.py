@@ -112,7 +112,7 @@ def test_a_full_disk_in_the_middle_of_a_file_leaves_the_old_set(
             return self._handle.write(piece)  # type: ignore[attr-defined, no-any-return]
 
     real_fdopen = os.fdopen
-    monkeypatch.setattr(output.os, "fdopen", lambda *a, **k: FullDisk(real_fdopen(*a, **k)))
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: FullDisk(real_fdopen(*a, **k)))
     files = [(out / name, [b"new ", name.encode(), b"\n"]) for name in OLD]
 
     with pytest.raises(OutputError, match="No space left on device"):
@@ -173,7 +173,7 @@ def test_only_the_changed_files_are_journaled_and_renamed(
         renamed.append(Path(dst).name)
         real_replace(src, dst)
 
-    monkeypatch.setattr(output.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     new = {**OLD, "b.html": b"<p>new</p>\n"}
     assert output.commit([(out / n, data) for n, data in new.items()], out) == (out / "b.html",)
     assert renamed == [output.JOURNAL, "b.html"]
