@@ -133,9 +133,9 @@ def test_unusable_previous_dataset_is_reported_not_fatal(tmp_path: Path) -> None
 
 def test_commit_writes_changed_files_and_leaves_no_debris(tmp_path: Path) -> None:
     target = tmp_path / "a" / "file.txt"
-    assert output.commit({target: "one\n"}, tmp_path / "a") == (target,)
-    assert output.commit({target: "one\n"}, tmp_path / "a") == ()
-    assert output.commit({target: "two\n"}, tmp_path / "a") == (target,)
+    assert output.commit([(target, "one\n")], tmp_path / "a") == (target,)
+    assert output.commit([(target, "one\n")], tmp_path / "a") == ()
+    assert output.commit([(target, "two\n")], tmp_path / "a") == (target,)
     assert target.read_text(encoding="utf-8") == "two\n"
     assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
 
@@ -431,11 +431,12 @@ def test_a_full_disk_under_the_output_keeps_the_previous_output_whole(
     staged: list[Path] = []
     real_stage = output._stage
 
-    def stage(path: Path, data: bytes) -> Path:
+    def stage(path: Path, data: bytes) -> Path | None:
         if len(staged) == failing_at:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        staged.append(real_stage(path, data))
-        return staged[-1]
+        made = real_stage(path, data)  # None: an unchanged file, not staged
+        staged.extend([made] if made else [])
+        return made
 
     monkeypatch.setattr(output, "_stage", stage)
     capsys.readouterr()

@@ -5,12 +5,13 @@ Each output is rendered by its own module (`jsonout`, `report`, `page`, `timelin
 them, with the rows' facts asked of one `columns.Facts` by all of them (which knows each
 row's keys in `references.bib`, for the `bib` column and the page). Nothing is read or
 written here: `pipeline` reads the inputs, then writes these files as one change
-(`output.commit`) or compares them with the files there (`check`).
+(`output.commit`, each staged as it is made) or compares them with the files there
+(`check`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,10 @@ from enrich.folders import (
     TRENDS_NAME,
 )
 from enrich.history import HISTORY_DIR, History, appended, seeded
-from enrich.jsonout import dataset_schema, json_bytes
+from enrich.jsonout import dataset_schema, json_bytes, json_pieces
 from enrich.models import Dataset, Identifier
-from enrich.page import render_page
+from enrich.output import Content
+from enrich.page import page_pieces
 from enrich.render import render_document
 from enrich.report import report_markdown
 from enrich.timeline import render_timeline
@@ -68,11 +70,11 @@ def output_files(
     documents: Sequence[Regenerated],
     published: Mapping[Identifier, str] | None = None,
     history: History | None = None,
-) -> dict[Path, bytes]:
+) -> Iterator[tuple[Path, Content]]:
     """Every output file's path (in `out`, and each regenerated document's) and content
-    (UTF-8); CHANGES.md only when `previous` gives it something to say. The dataset is kept
-    as the bytes its serializer wrote: no text copy of it is made on the way to disk.
-    `published`: the keys the previous `references.bib` gave its papers
+    (UTF-8), one at a time: each file is made when the next is asked for, so whoever writes
+    them (`output.commit`) holds one at a time; CHANGES.md only when `previous` gives it
+    something to say. `published`: the keys the previous `references.bib` gave its papers
     (`bib.published_keys`). `history` is the one read before the run: seeded from `previous`
     when empty, this dataset's changes appended (`history.py`), each year's file written."""
     before = seeded(history or History(), previous.results if previous else None)
@@ -80,24 +82,23 @@ def output_files(
     trends = Trends.of(after)
     facts, bib = facts_and_references(dataset, published or {})  # report, timeline: no trends
     trended = facts.with_trends(trends)  # the page's and the documents' columns
-    files: dict[Path, bytes] = {
-        out / DATASET_NAME: json_bytes(dataset),
-        out / SCHEMA_NAME: json_bytes(dataset_schema()),
-        out / REPORT_NAME: report_markdown(dataset, facts).encode(),
-        out / PAGE_NAME: render_page(dataset, trended, bib.texts()).encode(),
-        out / TIMELINE_NAME: render_timeline(dataset, facts).encode(),
-        out / BIB_NAME: bib.text().encode(),
-        out / TRENDS_NAME: render_trends(trends, dataset.results).encode(),
-        **{out / HISTORY_DIR / name: data for name, data in after.files().items()},
-    }
+    yield out / DATASET_NAME, json_pieces(dataset)
+    yield out / SCHEMA_NAME, json_bytes(dataset_schema())
+    yield out / REPORT_NAME, report_markdown(dataset, facts)
+    yield out / PAGE_NAME, page_pieces(dataset, trended, bib.texts())
+    yield out / TIMELINE_NAME, render_timeline(dataset, facts)
+    yield out / BIB_NAME, bib.text()
+    yield out / TRENDS_NAME, render_trends(trends, dataset.results)
+    for name, data in after.files().items():
+        yield out / HISTORY_DIR / name, data
     changes = changes_markdown(previous, dataset, trends, before.last_day)
     if changes is not None:
-        files[out / CHANGES_NAME] = changes.encode()
+        yield out / CHANGES_NAME, changes
     for target in documents:
         document = target.document
         records = [r for r in dataset.records if r.file == document.path]
         timeline = target.timeline if records else None  # a document with rows shows it
-        files[target.path] = render_document(
+        text = render_document(
             document, records, dataset.results, columns, target.link_base, timeline, trended
-        ).encode()
-    return files
+        )
+        yield target.path, text

@@ -1,13 +1,15 @@
 """All-or-nothing writing of the output folder.
 
 A run writes several files that belong together (the dataset, its schema, the documents,
-the report). Each is first written in full to a temporary file beside its target and
-flushed to disk; then a journal naming every (temporary, target) pair is written (itself
-atomically); then the temporary files are renamed over their targets; then the journal is
-removed. A run killed at any point leaves either the old set (no journal yet: the
-temporary files are debris) or a journal from which `recover` finishes the renames — so
-after `recover`, which every run and check calls first, the folder holds the old version
-or the new one, never a mix.
+the report). Each is written in full to a temporary file beside its target as soon as it
+is made (`commit` takes them one at a time, so the run never holds every file at once) and
+flushed to disk, unless the target holds those bytes already (compared as they are written:
+an unchanged file is left alone, its temporary file removed); then a journal naming every
+(temporary, target) pair is written (itself atomically); then the temporary files are
+renamed over their targets; then the journal is removed. A run killed at any point leaves
+either the old set (no journal yet: the temporary files are debris) or a journal from which
+`recover` finishes the renames — so after `recover`, which every run and check calls first,
+the folder holds the old version or the new one, never a mix.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from enrich.errors import OutputError
 
@@ -24,45 +27,47 @@ JOURNAL = ".enrich-commit.json"
 _TMP_SUFFIX = ".tmp"
 _BLOCK = 1 << 20
 
+Content = str | bytes | Iterable[bytes]
+"""A file's content: text (written as UTF-8), its bytes, or its bytes in pieces (a large
+file made a piece at a time is never held whole)."""
 
-def commit(files: Mapping[Path, str | bytes], folder: Path) -> tuple[Path, ...]:
-    """Write every changed file of `files` (all below `folder`; text, or its UTF-8 bytes)
-    as one change."""
+
+def commit(files: Iterable[tuple[Path, Content]], folder: Path) -> tuple[Path, ...]:
+    """Write every changed file of `files` (all below `folder`) as one change; the files
+    that changed. Each file is staged as `files` gives it, before the next one is made; a
+    failure while they are made or staged (a full disk) leaves the old files and removes
+    what was staged."""
+    staged: list[tuple[Path, Path]] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        data = {path: _utf8(content) for path, content in files.items()}  # once: 26 MB at 10k
-        changed = [path for path, content in data.items() if differs(path, content)]
-        if not changed:
-            return ()
-        _commit(folder, [(path, data[path]) for path in changed])
+        try:
+            for path, content in files:
+                tmp = _stage(path, content)
+                if tmp is not None:
+                    staged.append((tmp, path))
+            if staged:
+                _write_journal(folder, staged)
+        except BaseException:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            raise
+        if staged:
+            _apply(folder, staged)
     except OSError as exc:
         raise OutputError(
             f"{folder}: cannot write the output ({exc.strerror or exc}); no file was left half "
             "written. Make room there or make it writable (or choose another --out), and run again"
         ) from None
-    return tuple(changed)
+    return tuple(path for _, path in staged)
 
 
-def _commit(folder: Path, changed: list[tuple[Path, bytes]]) -> None:
-    """Stage every file, journal, rename. A failure before the journal (a full disk) leaves
-    the old files and removes what was staged."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for path, content in changed:
-            staged.append((_stage(path, content), path))
-        _write_journal(folder, staged)
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    _apply(folder, staged)
-
-
-def replace(path: Path, content: str | bytes) -> None:
+def replace(path: Path, content: Content) -> None:
     """`path` holds `content`, written beside it and renamed over it (its mode kept): a
     reader sees the old file or the new one. For a single file (`suggest --apply`'s seeds);
     the output folder goes through `commit`."""
-    staged = _stage(path, _utf8(content))
+    staged = _stage(path, content)
+    if staged is None:  # it holds `content` already
+        return
     try:
         os.replace(staged, path)
     except BaseException:
@@ -87,24 +92,41 @@ def recover(folder: Path) -> list[str]:
     return notes
 
 
-def _utf8(content: str | bytes) -> bytes:
-    return content if isinstance(content, bytes) else content.encode("utf-8")
+def pieces(content: Content) -> Iterable[bytes]:
+    """`content` as the bytes it is written as, in pieces."""
+    if isinstance(content, str):
+        return (content.encode("utf-8"),)
+    return (content,) if isinstance(content, bytes) else content
 
 
-def differs(path: Path, data: bytes) -> bool:
-    """Whether `path` does not hold `data`: sizes first, then the content a block at a time
-    (never a second copy of a large dataset in memory)."""
-    try:
-        if path.stat().st_size != len(data):
-            return True
-        view = memoryview(data)
-        with path.open("rb") as handle:
-            for start in range(0, len(data), _BLOCK):
-                if handle.read(_BLOCK) != view[start : start + _BLOCK]:
-                    return True
-            return handle.read(1) != b""
-    except FileNotFoundError:
-        return True
+class _Unchanged:
+    """Whether the bytes seen so far are how the file at `path` begins: the file is read
+    alongside, a block at a time (never a second copy of a large file in memory)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._file: BinaryIO | None = path.open("rb")
+        except FileNotFoundError:
+            self._file = None
+
+    def see(self, piece: bytes) -> None:
+        if self._file is None:
+            return
+        view = memoryview(piece)
+        for start in range(0, len(view), _BLOCK):
+            block = view[start : start + _BLOCK]
+            if self._file.read(len(block)) != block:
+                self.close()
+                return
+
+    def whole(self) -> bool:
+        """The bytes seen are the whole file."""
+        return self._file is not None and self._file.read(1) == b""
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def _mode(path: Path) -> int:
@@ -118,26 +140,37 @@ def _mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def _stage(path: Path, data: bytes) -> Path:
-    """`data` in a flushed temporary file beside `path`, with `path`'s mode."""
+def _stage(path: Path, content: Content) -> Path | None:
+    """`content` in a flushed temporary file beside `path`, with `path`'s mode; None (and
+    no file) when `path` holds exactly those bytes already."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
+    unchanged = _Unchanged(path)
     try:
         os.fchmod(fd, _mode(path))
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for piece in pieces(content):
+                handle.write(piece)
+                unchanged.see(piece)
+            if unchanged.whole():
+                handle.close()
+                Path(name).unlink()
+                return None
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+    finally:
+        unchanged.close()
     return Path(name)
 
 
 def _write_journal(folder: Path, staged: list[tuple[Path, Path]]) -> None:
     text = json.dumps([[str(t.resolve()), str(p.resolve())] for t, p in staged])
-    tmp = _stage(folder / JOURNAL, text.encode("utf-8"))
-    os.replace(tmp, folder / JOURNAL)
+    tmp = _stage(folder / JOURNAL, text)
+    if tmp is not None:  # else a journal of the same renames is there already
+        os.replace(tmp, folder / JOURNAL)
     _sync_dir(folder)
 
 

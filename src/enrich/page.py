@@ -1,4 +1,5 @@
-"""`output/index.html`: the dataset as one browsable page. Pure: dataset in, HTML text out.
+"""`output/index.html`: the dataset as one browsable page. Pure: dataset in, HTML out (as
+text, or as bytes in pieces for writing a row at a time: `page_pieces`).
 
 The page is self-contained and static: its rows travel inline as JSON in a
 `<script type="application/json">` block, next to a small vanilla script and style sheet, so
@@ -31,13 +32,14 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
 from enrich.columns import Facts, RowFacts, humanise, mark_stale, signed
+from enrich.jsonout import batched
 from enrich.metadata import HubMeta, RepoMeta
 from enrich.models import (
     CODE_KINDS,
@@ -91,26 +93,48 @@ def render_page(
     """The page for `dataset` (its rows' `facts`, when worked out already), with the
     `references.bib` entries `bib` gives by key for each row's "copy BibTeX" button: the same
     dataset always gives the same text."""
-    facts = facts or Facts(dataset.results)
-    rows, sections = [], _Sections(dataset.records)
-    for record in dataset.records:
+    return b"".join(page_pieces(dataset, facts, bib)).decode("utf-8")
+
+
+def page_pieces(
+    dataset: Dataset, facts: Facts | None = None, bib: Mapping[str, str] | None = None
+) -> Iterator[bytes]:
+    """`render_page`'s UTF-8 bytes in pieces, for writing to a file: the rows' data is made
+    and written a row at a time, so neither the rows nor the page (17 MiB of text at
+    10,000 rows) is ever held whole."""
+    style, script = asset("page.css"), asset("page.js")
+    parts = {
+        "CSP": _policy(script, style),
+        "STYLE": style,
+        "SCRIPT": script,
+        "SUMMARY": html.escape(_summary(dataset)),
+    }
+    head, tail = _filled(asset("page.html"), parts, "DATA")
+    yield head.encode()
+    yield from batched(_data(dataset, facts or Facts(dataset.results), bib))
+    yield tail.encode()
+
+
+def _data(dataset: Dataset, facts: Facts, bib: Mapping[str, str] | None) -> Iterator[bytes]:
+    """The page's data, `json_for_script` of {"kinds", "rows", "sections", "statuses"}
+    (the keys in sorted order), written a row at a time."""
+    sections = _Sections(dataset.records)
+    present = {kind for record in dataset.records for kind in link_kinds(record)}
+    kinds = [name for name, _ in KIND_GROUPS if name in present]
+    yield b'{"kinds":' + _script_json(kinds) + b',"rows":['
+    flagged: set[str] = set()
+    for position, record in enumerate(dataset.records):
         where = sections.of(record)
         label = sections.labels[where[-1]] if where else ""
-        rows.append({**row_data(record, facts, bib), "in": where, "section": label})
-    present = {kind for r in rows for kind in r["kinds"]}
-    kinds = [name for name, _ in KIND_GROUPS if name in present]
-    flagged = {flag for r in rows for flag in r["status"]}
-    statuses = [flag for flag in FLAGS if flag in flagged]
-    data = {"rows": rows, "sections": sections.labels, "kinds": kinds, "statuses": statuses}
-    style, script = asset("page.css"), asset("page.js")
-    return _fill(
-        asset("page.html"),
-        CSP=_policy(script, style),
-        STYLE=style,
-        SCRIPT=script,
-        SUMMARY=html.escape(_summary(dataset)),
-        DATA=json_for_script(data),
-    )
+        row = {**row_data(record, facts, bib), "in": where, "section": label}
+        flagged.update(row["status"])
+        yield (b"," if position else b"") + _script_json(row)
+    yield b'],"sections":' + _script_json(sections.labels)
+    yield b',"statuses":' + _script_json([f for f in FLAGS if f in flagged]) + b"}"
+
+
+def _script_json(value: object) -> bytes:
+    return json_for_script(value).encode()
 
 
 def json_for_script(value: object) -> str:
@@ -276,11 +300,16 @@ def _policy(script: str, style: str) -> str:
     )
 
 
-def _fill(template: str, **parts: str) -> str:
-    """`template` with each `{{NAME}}` replaced, in one pass (a part never gets filled)."""
+def _filled(template: str, parts: Mapping[str, str], gap: str) -> list[str]:
+    """`template` with each `{{NAME}}` of `parts` replaced, in one pass (a part never gets
+    filled), split where `{{gap}}` is, which is left for the caller to fill."""
     pieces = template.split("{{")
-    out = [pieces[0]]
+    out = [[pieces[0]]]
     for piece in pieces[1:]:
         name, _, rest = piece.partition("}}")
-        out.append(parts[name] + rest)
-    return "".join(out)
+        if name == gap:
+            out.append([])
+        else:
+            out[-1].append(parts[name])
+        out[-1].append(rest)
+    return ["".join(texts) for texts in out]

@@ -1,20 +1,20 @@
 """Wires the stages: parse -> resolve -> fetch -> merge -> render. The only module that
 reads seeds and writes outputs (and, for `suggest --apply`, seeds); what it writes is put
-together, in memory, by the stages and `artifacts`.
+together by the stages and `artifacts`, a file at a time as `output.commit` writes it.
 
 At the start of a run what the previous run wrote is read back (`earlier`): the previous
 `output/enriched.json` as the store of last known values, so a fresh clone with an empty
 cache still knows them, and the keys of `references.bib`; and `output/history/`, the facts'
 history this run appends to (`history.py`). Outputs are written
-atomically: each file goes to a temporary file in the output folder and is renamed over the
-old one, so a crash leaves the old file or the new one, never half of one. A lock serialises
-concurrent runs on the same cache.
+as one change (`output.commit`): each file goes to a temporary file beside its target as it
+is made, and all are renamed over the old ones together, so a crash leaves the old set or
+the new one, never half of one. A lock serialises concurrent runs on the same cache.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -255,14 +255,15 @@ def check(settings: Settings, on_wait: Callable[[str], None] = lambda message: N
     with folders.run_lock(locked, on_wait), collector.run_scope():
         done = refresh(offline, documents, None, None)
         files = outputs(offline, done)
-    changes = settings.out / CHANGES_NAME  # history of the last refresh, not of the seeds
-    found = (difference(path, data) for path, data in files.items() if path != changes)
-    return [diff for diff in found if diff]
+        changes = settings.out / CHANGES_NAME  # history of the last refresh, not the seeds
+        found = (difference(path, content) for path, content in files if path != changes)
+        return [diff for diff in found if diff]
 
 
-def difference(path: Path, data: bytes) -> str:
-    """A unified diff from the bytes of `path` (none when missing) to `data`
+def difference(path: Path, content: output.Content) -> str:
+    """A unified diff from the bytes of `path` (none when missing) to `content`
     (`diffs.bytes_diff`)."""
+    data = b"".join(output.pieces(content))
     try:
         current = path.read_bytes() if path.exists() else b""
     except OSError as exc:
@@ -270,9 +271,9 @@ def difference(path: Path, data: bytes) -> str:
     return bytes_diff(current, data, (f"{path} (committed)", f"{path} (from seeds and cache)"))
 
 
-def outputs(settings: Settings, done: Refreshed) -> dict[Path, bytes]:
-    """Every output file's path and content (`artifacts.output_files`), each seed's
-    regenerated document where `plan` put it."""
+def outputs(settings: Settings, done: Refreshed) -> Iterator[tuple[Path, output.Content]]:
+    """Every output file's path and content, each made when asked for
+    (`artifacts.output_files`), each seed's regenerated document where `plan` put it."""
     out = settings.out
     documents = [
         Regenerated(
