@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ from typing import Any
 from enrich import artifacts, collector, columns, output, parse, pipeline, record
 from enrich.config import Settings
 from enrich.jsonout import json_bytes, json_pieces
-from enrich.models import Dataset
+from enrich.models import Dataset, Entities
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -278,14 +278,22 @@ def jsonout_cost(dataset: bytes, repeat: int) -> dict[str, float]:
 class _Cached(columns.Facts):
     """`Facts` that keeps each row's facts, by `id()` of its record (kept with them)."""
 
-    def __init__(self, entities: columns.Entities) -> None:
-        super().__init__(entities)
+    def __init__(
+        self,
+        entities: Entities,
+        bib: Mapping[str, tuple[str, ...]] | None = None,
+        trends: Any = None,
+    ) -> None:
+        super().__init__(entities, bib, trends)
         self.rows: dict[int, tuple[Any, columns.RowFacts]] = {}
+
+    def with_trends(self, trends: Any) -> columns.Facts:
+        return _Cached(self.entities, self.bib, trends)
 
     def of(self, record: Any) -> columns.RowFacts:
         known = self.rows.get(id(record))
         if known is None:
-            known = self.rows[id(record)] = (record, columns.row_facts(record, self.entities))
+            known = self.rows[id(record)] = (record, super().of(record))
         return known[1]
 
 
