@@ -21,8 +21,10 @@ Sources run concurrently and independently, so a column faults arXiv, GitHub (RE
 token), the Hub, Semantic Scholar and the landing pages in one run (arXiv waits for Semantic
 Scholar's first batch, which names the arXiv ids of papers linked by DOI, so a fault there
 delays it); GitHub with a token (GraphQL batches) gets a run of its own, and so does a cell
-marked xfail (a crash there must not take its neighbours down). The CLI cases at the end run
-real `python -m enrich run` processes, real waits included.
+marked xfail (a crash there must not take its neighbours down). The CLI cases at the end go
+through the CLI's entry (`enrich.cli.main`) with the real policy, every source at once, their
+waits recorded on the injected sleep too (whole `python -m enrich` processes under faults are
+`test_hostile.py`'s and `test_crash.py`'s).
 
 How each column maps onto the APIs (fake fault kinds in brackets):
 
@@ -68,8 +70,6 @@ import dataclasses
 import functools
 import json
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -80,11 +80,12 @@ from typing import Any
 import pytest
 
 from enrich import fetch, pipeline
+from enrich.cli import main
 from enrich.config import HF_CONCURRENCY, Secret, Settings
 from enrich.net import RetryPolicy
 from enrich.progress import hints
 from enrich.sources import FetchContext
-from tests.conftest import SEED, Sleeps, api_env, fake_settings
+from tests.conftest import SEED, Sleeps, fake_settings, point_at
 from tests.fakeapi import FakeAPI
 
 RECORDS = 75  # curated rows of the seed
@@ -98,7 +99,6 @@ RECORDS = 75  # curated rows of the seed
 # of the list, whose citations change).
 FETCHED = 169 + 34 + 49 + 14
 LONGEST_WAIT = 2.5  # seconds: the policy's third backoff step (2 s) with its jitter (0.5 s)
-CLI_BOUND = 25.0  # a whole `python -m enrich run` process, real waits included
 FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
 HOSTILE = ("drip", "drip-headers", "silent", "huge", "huge-gzip")
 HOSTILE_DEADLINE = 0.2  # seconds a request of the hostile columns may take in all
@@ -620,22 +620,27 @@ def test_the_hints_tell_a_network_failure_from_a_spent_rate_limit(
     assert any("could not be reached" in line for line in said) is network, said
 
 
-# ------------------------------------------------------------------------- the CLI process
+# ----------------------------------------------------------------------------- the CLI
 
 
-def cli_run(root: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
+def cli_run(
+    root: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, Sleeps]:
+    """`enrich run --refresh` on `root` through the CLI's entry (`enrich.cli.main`), in this
+    process, against `api`: its exit code, its stderr, and the waits its retry policies asked
+    for, recorded on an injected sleep (`RetryPolicy.sleep`), not slept."""
+    point_at(api, monkeypatch)
+    monkeypatch.setenv("ENRICH_RETRY_WAIT", "1")  # the real policy: its waits are asked for
+    slept = Sleeps()
+    monkeypatch.setattr(fetch, "RetryPolicy", functools.partial(RetryPolicy, sleep=slept))
     paths = ["--seeds", str(root / "seeds"), "--out", str(root / "output")]
-    command = [sys.executable, "-m", "enrich", "run", "--refresh", *paths]
-    command += ["--cache", str(root / "cache")]
-    started = time.monotonic()
-    done = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=120, check=False, cwd=root
-    )
-    return done, time.monotonic() - started
+    code = main(["run", "--refresh", *paths, "--cache", str(root / "cache")])
+    return code, capsys.readouterr().err, slept
 
 
 CLI_CASES = [
-    # faults per source, how each source's entities end, the exit code, what stderr says
+    # faults per source, how each source's entities end, the exit code, what stderr says, the
+    # waits asked for (an hour asked is refused, not waited; a 503 once is waited once)
     pytest.param(
         {"github-rest": exhausted, "huggingface": exhausted},
         {
@@ -653,6 +658,7 @@ CLI_CASES = [
             "huggingface: 83 discovery lookup(s) failed; retried next run (not a failure)",
             "rate limit",
         ),
+        0,
         id="github-403-and-hub-429-exhausted-exit-1",
     ),
     pytest.param(
@@ -662,7 +668,8 @@ CLI_CASES = [
         ),
         0,
         (),
-        id="5xx-once-recovers-after-a-real-wait-exit-0",
+        3,
+        id="5xx-once-recovers-after-a-wait-exit-0",
     ),
     pytest.param(
         dict.fromkeys(("github-rest", "huggingface"), fault("404")),
@@ -676,33 +683,39 @@ CLI_CASES = [
         },
         0,
         (),
+        0,
         id="not-found-is-not-a-failure-exit-0",
     ),
 ]
 
 
-@pytest.mark.parametrize(("faults", "statuses", "code", "says"), CLI_CASES)
+@pytest.mark.parametrize(("faults", "statuses", "code", "says", "waits"), CLI_CASES)
 def test_cli_exit_codes_under_faults(
     template: Template,
     tmp_path: Path,
     api: FakeAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
     faults: dict[str, Injector],
     statuses: dict[str, str],
     code: int,
     says: tuple[str, ...],
+    waits: int,
 ) -> None:
-    """`python -m enrich run --refresh` with the real retry policy (real waits: a wait of an
-    hour asked by a server must be refused, not slept), every source at once."""
+    """`enrich run --refresh` through the CLI with the real retry policy, every source at
+    once: the exit code and what it says, and the waits asked for (on the injected clock:
+    a wait of an hour asked by a server is refused, not waited)."""
     root = template.copy_to(tmp_path / "run")
     api.populate_discovery(SEED.read_text(encoding="utf-8"))
     advance_upstream(api)
     for source_id, inject in faults.items():
         inject(api, SOURCES[source_id])
-    done, elapsed = cli_run(root, api_env(api.base_url, ENRICH_RETRY_WAIT="1"))
-    assert elapsed < CLI_BOUND, f"the run took {elapsed:.1f} s"
-    assert done.returncode == code, done.stderr
+    returned, stderr, slept = cli_run(root, api, monkeypatch, capsys)
+    assert returned == code, stderr
     for text in says:
-        assert text in done.stderr
+        assert text in stderr
+    assert len(slept) == waits, slept
+    assert max(slept, default=0.0) <= LONGEST_WAIT, slept
     result = check_rows_kept(template, root)
     for ref, old in template.dataset["entities"].items():
         if old["data"] is not None:
