@@ -1,16 +1,19 @@
 """Crash safety of `python -m enrich run`, as whole processes against the loopback API.
 
 * SIGKILL at any moment of a run leaves `output/` — once `enrich.output.recover` has run, as
-  every run does first — holding exactly the old set of files or exactly the new one.
+  every run does first — holding exactly the old set of files or exactly the new one: a kill
+  is aimed at each phase (start-up, fetching, merging and rendering, the commit's staging and
+  its renames), and where it landed is checked from what the run left.
 * Two runs on one cache, or on one output folder, are serialised by its lock, and the second
   one says so.
 * A corrupt cache is reported, moved aside and rebuilt; the run succeeds. A full one is kept
   as it is: the outputs are written, exit 2.
 * The first Ctrl-C ends a run, exit 130, whatever it is blocked in.
 
-Runs are started with relative paths from their own folder, so a copy of a folder produces
-the same bytes; only the `fetched_at` of facts that changed differ between two runs made at
-different moments, and are compared as "some time".
+The runs are of the seed's first 15 rows (`LIST`): a process costs its start-up and a fraction
+of a run of the whole seed. They are started with relative paths from their own folder, so a
+copy of a folder produces the same bytes; only the `fetched_at` of facts that changed differ
+between two runs made at different moments, and are compared as "some time".
 """
 
 from __future__ import annotations
@@ -42,16 +45,28 @@ from tests.builders import ident
 from tests.conftest import OUTPUTS, SEED, api_env, fake_settings, files_below, without_history
 from tests.fakeapi import FakeAPI
 
-RECORDS = 75
-# Entities the sources fetch for the seed with data (see test_faults.FETCHED), and discovery's:
-# the models tagged with each of the 49 papers whose Model Card cell is empty (the fake knows
-# no paper page for the rows with an empty Code cell: those are `not_found`, without data), and
-# the recommendations for each of the 14 sections with a paper.
-FETCHED = 169 + 49 + 14
-KILLS_AT_RANDOM = 5  # SIGKILL after a random delay, spread over the run
-LATENCY = 0.025  # per request: the fetch phase of a refresh lasts about half a second
+
+def seed_head(before: str) -> str:
+    """The seed's text up to the line `before`: fewer rows, each kind of link still there."""
+    text = SEED.read_text(encoding="utf-8")
+    return text[: text.index(f"\n{before}\n") + 1]
+
+
+# The runs' list: the seed's first 15 rows (arXiv papers, DOIs, a PMLR page, repositories,
+# models, cells left empty), a fraction of a run of the whole seed for each process.
+LIST = seed_head("#### Supervised fine-tuning")
+
+
+RECORDS = 15
+# Entities the sources fetch for the list with data: 14 arXiv papers (12 linked, 2 named by
+# Semantic Scholar for the rows linked by DOI), 8 repositories, 4 Hub pages, the PMLR page and
+# 14 Semantic Scholar records; and discovery's: the models tagged with each of the 9 papers
+# whose Model Card cell is empty (the fake knows no paper page for the rows with an empty Code
+# cell: those are `not_found`, without data), and the recommendations for the 2 sections.
+FETCHED = 41 + 9 + 2
+LATENCY = 0.025  # per request of a killed refresh: its fetch phase lasts about half a second
 WAIT_MESSAGE = "another enrich run"
-RENAME = 0.1  # seconds the slowed commit spends on each staged file and each rename
+RENAME = 0.15  # seconds the slowed commit spends on each staged file and each rename
 
 # The run with its commit slowed down (only `enrich.output`'s file operations), so that a
 # kill can be aimed inside the commit: after a file is staged, and between two renames.
@@ -106,8 +121,9 @@ def run_to_end(cwd: Path, env: dict[str, str], *args: str) -> subprocess.Complet
 
 
 def new_folder(root: Path) -> Path:
+    """`root` with the list (`LIST`, under the seed's name) in `root/seeds`."""
     (root / "seeds").mkdir(parents=True)
-    shutil.copy(SEED, root / "seeds" / SEED.name)
+    (root / "seeds" / SEED.name).write_text(LIST, encoding="utf-8")
     return root
 
 
@@ -160,98 +176,165 @@ def staged_files(out: Path) -> list[Path]:
     return [p for p in out.glob(".*.tmp") if not p.name.startswith(output.JOURNAL)]
 
 
-def test_sigkill_at_any_moment_leaves_the_old_or_the_new_output(
-    tmp_path: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    env = api_env(api.base_url)
-    pristine = new_folder(tmp_path / "pristine")
-    monkeypatch.chdir(pristine)  # relative paths, as the processes below use them
-    relative = Settings(
-        endpoints=Endpoints(f"{api.base_url}/api/query", *[api.base_url] * 5),
-        arxiv_delay=0.0,
-        s2_delay=0.0,
-        landing_delay=0.0,
-    )
-    assert pipeline.run(relative).failed_sources() == {}
-    old = snapshot(pristine / "output")
-    assert without_history(old) == OUTPUTS
+@dataclasses.dataclass(frozen=True)
+class Scene:
+    """What the kills start from, made once: a folder after a clean run (`pristine`), the
+    upstream changed since, the same folder refreshed to the end in a copy (`reference`), the
+    files of each (`old`, `new`), and the requests the refresh made (`requests`)."""
 
-    # The new version: facts changed upstream, refreshed to the end in a copy.
-    change_upstream(api)
-    fresh_budget(api)
-    reference = tmp_path / "reference"
-    shutil.copytree(pristine, reference)
-    api.set_latency(LATENCY)
-    began = time.monotonic()
-    done = run_to_end(reference, env, "--refresh")
-    duration = time.monotonic() - began
-    assert done.returncode == 0, done.stderr
-    new = snapshot(reference / "output")
-    changed = {n for n, data in new.items() if data != old.get(n)}
-    assert changed >= {"enriched.json", SEED.name}
-    assert timeless(new) != timeless(old)
+    api: FakeAPI
+    pristine: Path
+    reference: Path
+    old: dict[str, bytes]
+    new: dict[str, bytes]
+    changed: frozenset[str]
+    requests: int
 
-    def outcome(folder: Path, visible: bool = False) -> str:
+    def outcome(self, folder: Path, visible: bool = False) -> str:
         files = snapshot(folder / "output")
         if visible:  # the files a reader sees, the commit's hidden files left out
             files = {n: data for n, data in files.items() if not n.startswith(".")}
-        if files == old:
+        if files == self.old:
             return "old"
-        return "new" if timeless(files) == timeless(new) else "mixed"
+        return "new" if timeless(files) == timeless(self.new) else "mixed"
 
-    seen: list[tuple[str, str, str]] = []  # how it was killed, state before recover, after
 
-    def attempt(name: str, kill: Killer, *args: str, cache: Path, slow: bool = False) -> None:
-        folder = tmp_path / name
-        shutil.copytree(pristine, folder, ignore=shutil.ignore_patterns("cache"))
-        shutil.copytree(cache, folder / "cache")
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
+    """The clean run and the refresh, in process, with the relative paths the processes
+    below use; a kill's run then either ends as the refresh ended or leaves what it found."""
+    root = tmp_path_factory.mktemp("kills")
+    pristine, reference = new_folder(root / "pristine"), root / "reference"
+    with FakeAPI() as api, pytest.MonkeyPatch.context() as patch:
+        api.populate_from_markdown(LIST)
+        relative = Settings(
+            endpoints=Endpoints(f"{api.base_url}/api/query", *[api.base_url] * 5),
+            arxiv_delay=0.0,
+            s2_delay=0.0,
+            landing_delay=0.0,
+        )
+        patch.chdir(pristine)
+        assert pipeline.run(relative).failed_sources() == {}
+        old = snapshot(pristine / "output")
+        assert without_history(old) == OUTPUTS
+        # The new version: facts changed upstream, refreshed to the end in a copy.
+        change_upstream(api)
         fresh_budget(api)
-        out = folder / "output"
-        with started(enrich_command(*args, slow_commit=slow), folder, env) as proc:
+        shutil.copytree(pristine, reference)
+        patch.chdir(reference)
+        api.reset_requests()
+        assert pipeline.run(dataclasses.replace(relative, refresh=True)).succeeded
+        new = snapshot(reference / "output")
+        changed = frozenset(n for n, data in new.items() if data != old.get(n))
+        assert changed >= {"enriched.json", SEED.name}
+        assert timeless(new) != timeless(old)
+        yield Scene(api, pristine, reference, old, new, changed, api.count())
+
+
+def killed_run(
+    scene: Scene, folder: Path, kill: Killer, refresh: bool
+) -> tuple[bool, int, str, str]:
+    """A run in `folder` (a refresh from the pristine cache, with answers LATENCY late; else a
+    run whose commit is slowed down, finding every fact fresh in the reference's cache)
+    killed by `kill`: whether it was killed, the requests it made, and the output folder
+    before `recover` (hidden files named, then what a reader sees) and after it."""
+    cache = scene.pristine if refresh else scene.reference
+    shutil.copytree(scene.pristine, folder, ignore=shutil.ignore_patterns("cache"))
+    shutil.copytree(cache / "cache", folder / "cache")
+    api, out = scene.api, folder / "output"
+    fresh_budget(api)
+    api.reset_requests()
+    api.set_latency(LATENCY if refresh else 0.0)
+    try:
+        args = ("--refresh",) if refresh else ()
+        command = enrich_command(*args, slow_commit=not refresh)
+        with started(command, folder, api_env(api.base_url)) as proc:
             killed = kill(proc, out)
-        before = "journal " if (out / output.JOURNAL).exists() else ""
-        before += "staged " if staged_files(out) else ""
-        before += outcome(folder, visible=True)
-        output.recover(out)
-        seen.append((f"{name} ({'killed' if killed else 'finished'})", before, outcome(folder)))
-        assert seen[-1][2] in ("old", "new"), seen[-1]
+    finally:
+        api.set_latency(0.0)
+    before = "journal " if (out / output.JOURNAL).exists() else ""
+    before += "staged " if staged_files(out) else ""
+    before += scene.outcome(folder, visible=True)
+    output.recover(out)
+    return killed, api.count(), before, scene.outcome(folder)
 
-    # Kills at random moments of a whole refresh: start-up, fetching, merging, writing.
-    rng = random.Random(20261129)
-    for i in range(KILLS_AT_RANDOM):
-        delay = duration * (i + rng.random()) / KILLS_AT_RANDOM
-        attempt(f"kill-at-{delay:.2f}s", after(delay), "--refresh", cache=pristine / "cache")
 
-    # Kills aimed inside the commit, whose file operations are slowed down for the purpose.
-    # These runs find the new facts fresh in the reference's cache: no fetching, same bytes.
-    api.set_latency(0.0)
-    attempt("kill-once-staged", once_staged, cache=reference / "cache", slow=True)
-    for i in range(2):
-        # A rename per changed file follows the journal, one every RENAME seconds: aim
-        # between the first and the last, half a rename away from either.
-        pause = rng.uniform(1.5, len(changed) - 0.5) * RENAME
-        name = f"kill-among-renames-{i}-{pause:.2f}s"
-        attempt(name, among_renames(pause), cache=reference / "cache", slow=True)
+# A kill aimed at each phase of a run, at a moment drawn within it: start-up (the run holds
+# its locks, has asked nothing yet), fetching (a share of the refresh's requests made),
+# merging and rendering (every request made, nothing staged), the commit's staging (a file
+# staged, no journal) and its renames (journal written, some files renamed). What the run was
+# doing when it was killed is checked from what it left, not assumed from the moment aimed.
+PHASES = ("start-up", "fetching", "rendering", "staging", "renaming")
 
-    report = "\n".join(" -> ".join(s) for s in seen)
-    assert {after for _, _, after in seen} == {"old", "new"}, report
-    # The aimed kills landed where they were aimed and took both ways out of a commit:
-    staged = next(s for s in seen if s[0].startswith("kill-once-staged"))
-    assert staged == ("kill-once-staged (killed)", "staged old", "old"), report
-    renames = [s for s in seen if s[0].startswith("kill-among-renames")]
-    assert all(s[0].endswith("(killed)") for s in renames), report
-    assert all(s[1].startswith("journal") and s[2] == "new" for s in renames), report
-    # ... and one of them left a real mix of old and new files, which recover() finished.
-    assert any(s[1].endswith("mixed") for s in renames), report
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_sigkill_in_any_phase_leaves_the_old_or_the_new_output(
+    scene: Scene, tmp_path: Path, phase: str
+) -> None:
+    rng = random.Random(f"20261129-{phase}")
+    total = scene.requests
+    if phase == "start-up":
+        kill: Killer = once_locked
+    elif phase == "fetching":
+        kill = after_requests(lambda: scene.api.count() >= total * rng.uniform(0.25, 0.75))
+    elif phase == "rendering":  # the last answer read (LATENCY after it was asked), or about
+        kill = after_requests(lambda: scene.api.count() >= total, LATENCY * rng.uniform(1, 3))
+    elif phase == "staging":
+        kill = once_staged
+    else:  # a rename per changed file follows the journal, one every RENAME seconds: aim
+        # between the first and the last, at least a rename away from either
+        middle = len(scene.changed) / 2
+        kill = among_renames(rng.uniform(middle - 0.5, middle + 0.5) * RENAME)
+    assert len(scene.changed) >= 4  # room for the renames' aim
+
+    killed, asked, before, after = killed_run(scene, tmp_path / "run", kill, phase in PHASES[:3])
+
+    assert killed, (phase, before)
+    if phase in PHASES[:3]:
+        made = {"start-up": asked == 0, "fetching": 0 < asked < total, "rendering": asked == total}
+        assert made[phase], f"{phase}: {asked} of {total} requests made when killed"
+        assert (before, after) == ("old", "old")  # nothing staged, nothing changed
+    elif phase == "staging":
+        assert (before, after) == ("staged old", "old")
+    else:  # a real mix of old and new files, which recover() finished
+        assert (before, after) == ("journal staged mixed", "new")
 
 
 Killer = Callable[[subprocess.Popen[str], Path], bool]
 
 
-def after(delay: float) -> Killer:
+def once_locked(proc: subprocess.Popen[str], out: Path) -> bool:
+    """Kill once the run holds the lock of its output folder (`folders.run_lock`): asking
+    for a shared lock of it without waiting fails."""
+    out.mkdir(exist_ok=True)
+    folder = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+
+    def held() -> bool:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(folder, fcntl.LOCK_UN)
+        return False
+
+    try:
+        return kill_when(proc, held, 60)
+    finally:
+        os.close(folder)
+
+
+def after_requests(done: Callable[[], bool], then: float = 0.0) -> Killer:
+    """Kill `then` seconds after `done()` (a condition on the requests made) first holds."""
+
     def kill(proc: subprocess.Popen[str], out: Path) -> bool:
-        start = time.monotonic()
-        return kill_when(proc, lambda: time.monotonic() >= start + delay, 60)
+        seen_at = list[float]()
+
+        def ready() -> bool:
+            if not seen_at and done():
+                seen_at.append(time.monotonic())
+            return bool(seen_at) and time.monotonic() >= seen_at[0] + then
+
+        return kill_when(proc, ready, 60)
 
     return kill
 
@@ -337,7 +420,10 @@ def _second_run_while_the_first_runs(
     """Start a run, then `second_command` while it fetches; both must succeed. (Whether the
     second said it waited, its stderr, and the requests made when the first one ended.)"""
     env = api_env(api.base_url)
-    api.set_latency(0.5)  # the first run holds the lock until the second one is waiting
+    # Each round of requests takes a second (the list needs several: Semantic Scholar's batch
+    # first, then arXiv and the recommendations): the first run holds the lock until the
+    # second one is waiting.
+    api.set_latency(1.0)
     first = spawn(enrich_command(), folder, env)
     with reaped(first):
         assert wait_until(lambda: api.count() > 0, 30), "the first run never fetched"
@@ -442,7 +528,7 @@ def test_a_run_started_while_another_rebuilds_the_cache_still_waits(
     api.reset_requests()
     # Slow answers keep the first run alive until the second has started, however long a
     # loaded machine takes to start a process; they are made quick once the second waits.
-    api.set_latency(2.0)
+    api.set_latency(2.5)  # the first run asks GitHub for the 8 repositories at once
     # The first run fetches GitHub only, the second arXiv only: an arXiv request while the
     # first is alive means the second did not wait.
     first = spawn(enrich_command("--only", "github", "--refresh"), folder, env)
