@@ -276,7 +276,8 @@ def test_sigkill_in_any_phase_leaves_the_old_or_the_new_output(
     if phase == "start-up":
         kill: Killer = once_locked
     elif phase == "fetching":
-        kill = after_requests(lambda: scene.api.count() >= total * rng.uniform(0.25, 0.75))
+        share = rng.uniform(0.25, 0.75)
+        kill = after_requests(lambda: scene.api.count() >= total * share)
     elif phase == "rendering":  # the last answer read (LATENCY after it was asked), or about
         kill = after_requests(lambda: scene.api.count() >= total, LATENCY * rng.uniform(1, 3))
     elif phase == "staging":
