@@ -382,8 +382,21 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     return make_template(tmp_path_factory)
 
 
+_MADE: dict[Path, Template] = {}
+"""The template of each test session (by its temporary folder), made once: this module's and
+`test_hostile.py`'s are one. A case copies it (`Template.copy_to`) and never writes to it."""
+
+
 def make_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    """Output and cache of one clean run of the seed against a fake that knows it all."""
+    """Output and cache of one clean run of the seed against a fake that knows it all, made
+    once a session."""
+    session = tmp_path_factory.getbasetemp()
+    if session not in _MADE:
+        _MADE[session] = _clean_run(tmp_path_factory)
+    return _MADE[session]
+
+
+def _clean_run(tmp_path_factory: pytest.TempPathFactory) -> Template:
     root = tmp_path_factory.mktemp("template")
     (root / "seeds").mkdir()
     shutil.copy(SEED, root / "seeds" / SEED.name)
