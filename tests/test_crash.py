@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,18 @@ import pytest
 
 from enrich import output, pipeline
 from enrich.cache import Cache
-from enrich.config import Endpoints, Settings
+from enrich.cli import main
+from enrich.config import Settings
 from tests.builders import ident
-from tests.conftest import OUTPUTS, SEED, api_env, fake_settings, files_below, without_history
+from tests.conftest import (
+    OUTPUTS,
+    SEED,
+    api_env,
+    fake_settings,
+    files_below,
+    point_at,
+    without_history,
+)
 from tests.fakeapi import FakeAPI
 
 
@@ -112,12 +122,6 @@ def started(command: list[str], cwd: Path, env: dict[str, str]) -> Iterator[subp
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=30)
-
-
-def run_to_end(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        enrich_command(*args), cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 def new_folder(root: Path) -> Path:
@@ -207,12 +211,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
     pristine, reference = new_folder(root / "pristine"), root / "reference"
     with FakeAPI() as api, pytest.MonkeyPatch.context() as patch:
         api.populate_from_markdown(LIST)
-        relative = Settings(
-            endpoints=Endpoints(f"{api.base_url}/api/query", *[api.base_url] * 5),
-            arxiv_delay=0.0,
-            s2_delay=0.0,
-            landing_delay=0.0,
-        )
+        relative = here(api)
         patch.chdir(pristine)
         assert pipeline.run(relative).failed_sources() == {}
         old = snapshot(pristine / "output")
@@ -415,36 +414,55 @@ def reaped(*procs: subprocess.Popen[str]) -> Iterator[None]:
                 proc.stderr.close()
 
 
+def here(api: FakeAPI, **overrides: object) -> Settings:
+    """Settings of a run in the working folder against `api`, with the relative paths of
+    `enrich_command` and what `api_env` sets (`fake_settings`)."""
+    return fake_settings(api, Path("."), **overrides)
+
+
+@contextmanager
+def first_run(settings: Settings) -> Iterator[Future[pipeline.RunResult]]:
+    """A run in a thread of this process (`pipeline.run`): it takes the locks of its folders
+    as a run in its own process does, which a process started meanwhile has to wait for."""
+    with ThreadPoolExecutor(1) as pool:
+        yield pool.submit(pipeline.run, settings)
+
+
 def _second_run_while_the_first_runs(
-    folder: Path, api: FakeAPI, second_command: list[str]
+    folder: Path, api: FakeAPI, second_command: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[bool, str, int]:
-    """Start a run, then `second_command` while it fetches; both must succeed. (Whether the
-    second said it waited, its stderr, and the requests made when the first one ended.)"""
+    """Start a run (`first_run`, in `folder`), then `second_command` while it fetches; both
+    must succeed. (Whether the second said it waited, its stderr, and the requests made when
+    the first one ended.)"""
     env = api_env(api.base_url)
+    monkeypatch.chdir(folder)
     # Each round of requests takes a second (the list needs several: Semantic Scholar's batch
     # first, then arXiv and the recommendations): the first run holds the lock until the
     # second one is waiting.
     api.set_latency(1.0)
-    first = spawn(enrich_command(), folder, env)
-    with reaped(first):
-        assert wait_until(lambda: api.count() > 0, 30), "the first run never fetched"
-        second = spawn(second_command, folder, env)
-        with reaped(second):
-            waiting = StderrWatch(second)
-            wait_until(lambda: waiting.wait(0) or second.poll() is not None, 30)
-            said = waiting.wait(0)
+    with first_run(here(api)) as first:
+        try:
+            assert wait_until(lambda: api.count() > 0, 30), "the first run never fetched"
+            second = spawn(second_command, folder, env)
+            with reaped(second):
+                waiting = StderrWatch(second)
+                wait_until(lambda: waiting.wait(0) or second.poll() is not None, 30)
+                said = waiting.wait(0)
+                api.set_latency(0.0)
+                assert first.result(timeout=60).succeeded
+                requests = api.count()
+                assert second.wait(timeout=60) == 0
+                return said, waiting.text(), requests
+        finally:
             api.set_latency(0.0)
-            assert first.wait(timeout=60) == 0
-            requests = api.count()
-            assert second.wait(timeout=60) == 0
-            return said, waiting.text(), requests
 
 
 def test_two_runs_on_one_cache_are_serialised_and_the_second_says_so(
-    tmp_path: Path, api: FakeAPI
+    tmp_path: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = new_folder(tmp_path / "run")
-    said, text, requests = _second_run_while_the_first_runs(folder, api, enrich_command())
+    second = enrich_command()
+    said, text, requests = _second_run_while_the_first_runs(folder, api, second, monkeypatch)
     assert said, text
     assert f"{WAIT_MESSAGE} is using cache/; waiting for it to finish" in text
     # It ran after the first one: every fact was fresh in the cache the first one filled.
@@ -484,22 +502,36 @@ def after_clean_run(clean_run: Path, tmp_path: Path) -> Path:
     return shutil.copytree(clean_run, tmp_path / "run")
 
 
+def run_here(
+    folder: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """`enrich run` in `folder` against `api` through the CLI's entry (`enrich.cli.main`), in
+    this process: its exit code and stderr."""
+    point_at(api, monkeypatch)
+    monkeypatch.chdir(folder)
+    code = main(enrich_command()[3:])
+    return code, capsys.readouterr().err
+
+
 def test_a_corrupt_cache_is_reported_moved_aside_and_rebuilt(
-    clean_run: Path, tmp_path: Path, api: FakeAPI
+    clean_run: Path,
+    tmp_path: Path,
+    api: FakeAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     folder = after_clean_run(clean_run, tmp_path)
-    env = api_env(api.base_url)
     database = folder / "cache" / "cache.db"
     assert database.is_file()
     database.write_bytes(b"this is not a database\n" * 512)
     fresh_budget(api)
     api.reset_requests()
 
-    done = run_to_end(folder, env)
+    code, stderr = run_here(folder, api, monkeypatch, capsys)
 
-    assert done.returncode == 0, done.stderr
-    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: cache")]
-    assert len(warnings) == 1, done.stderr
+    assert code == 0, stderr
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning: cache")]
+    assert len(warnings) == 1, stderr
     assert "unreadable" in warnings[0]
     assert "started an empty one" in warnings[0]
     assert api.count() > 0  # the facts were fetched again
@@ -520,10 +552,11 @@ def test_a_corrupt_cache_is_reported_moved_aside_and_rebuilt(
 
 
 def test_a_run_started_while_another_rebuilds_the_cache_still_waits(
-    clean_run: Path, tmp_path: Path, api: FakeAPI
+    clean_run: Path, tmp_path: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = after_clean_run(clean_run, tmp_path)
     env = api_env(api.base_url)
+    monkeypatch.chdir(folder)
     (folder / "cache" / "cache.db").write_bytes(b"garbage\n" * 512)
     fresh_budget(api)
     api.reset_requests()
@@ -532,19 +565,21 @@ def test_a_run_started_while_another_rebuilds_the_cache_still_waits(
     api.set_latency(2.5)  # the first run asks GitHub for the 8 repositories at once
     # The first run fetches GitHub only, the second arXiv only: an arXiv request while the
     # first is alive means the second did not wait.
-    first = spawn(enrich_command("--only", "github", "--refresh"), folder, env)
-    with reaped(first):
-        assert wait_until(lambda: api.count("github") > 0, 30)  # past the rebuild
-        assert any(p.name.startswith("corrupt-") for p in (folder / "cache").iterdir())
-        second = spawn(enrich_command("--only", "arxiv"), folder, env)
-        with reaped(second):
-            waiting = StderrWatch(second)
-            wait_until(lambda: waiting.wait(0) or api.count("arxiv") > 0, 30)
-            overlapped = first.poll() is None and api.count("arxiv") > 0
+    with first_run(here(api, only=frozenset({"github"}), refresh=True)) as first:
+        try:
+            assert wait_until(lambda: api.count("github") > 0, 30)  # past the rebuild
+            assert any(p.name.startswith("corrupt-") for p in (folder / "cache").iterdir())
+            second = spawn(enrich_command("--only", "arxiv"), folder, env)
+            with reaped(second):
+                waiting = StderrWatch(second)
+                wait_until(lambda: waiting.wait(0) or api.count("arxiv") > 0, 30)
+                overlapped = not first.done() and api.count("arxiv") > 0
+                api.set_latency(0.0)
+                assert first.result(timeout=60).succeeded
+                second.wait(timeout=60)
+                text = waiting.text()
+        finally:
             api.set_latency(0.0)
-            first.wait(timeout=60)
-            second.wait(timeout=60)
-            text = waiting.text()
     assert not overlapped, "the second run fetched while the first one was running"
     assert WAIT_MESSAGE in text
 
@@ -567,24 +602,26 @@ def test_outputs_get_the_permissions_of_an_ordinary_file(tmp_path: Path, api: Fa
 
 
 def test_a_full_cache_is_kept_the_outputs_are_written_and_the_run_says_so(
-    tmp_path: Path, api: FakeAPI
+    tmp_path: Path,
+    api: FakeAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A cache that cannot grow (SQLite's genuine "database or disk is full", as on a full
     disk) is neither declared corrupt nor moved aside: the run fetches what it could not
     store, writes every output from it, and exits 2 with what to do."""
     folder = new_folder(tmp_path / "run")
-    env = api_env(api.base_url)
     first = dataclasses.replace(settings(api, folder), only=frozenset({"arxiv"}))
     assert pipeline.run(first).failed_sources() == {}
     cache = folder / "cache"
     diskcache.Cache(str(cache), sqlite_max_page_count=1).close()  # kept in its settings
     fresh_budget(api)
 
-    done = run_to_end(folder, env)
+    code, stderr = run_here(folder, api, monkeypatch, capsys)
 
-    assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr
-    message = done.stderr.strip().splitlines()[-1]
+    assert code == 2, stderr
+    assert "Traceback" not in stderr
+    message = stderr.strip().splitlines()[-1]
     assert message.startswith("enrich: error: --cache cache: the cache could not be used")
     assert "database or disk is full" in message
     assert "outputs in output/ were written" in message
@@ -636,13 +673,13 @@ def test_the_first_ctrl_c_ends_the_run_with_exit_130(
 
 
 def test_two_runs_with_one_output_folder_and_two_caches_are_serialised(
-    tmp_path: Path, api: FakeAPI
+    tmp_path: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Different caches, one --out: the second run waits for the first (it would otherwise
     remove the first one's staged files as debris), and both succeed."""
     folder = new_folder(tmp_path / "run")
     other = [*enrich_command()[:-1], "other-cache"]
-    said, text, _ = _second_run_while_the_first_runs(folder, api, other)
+    said, text, _ = _second_run_while_the_first_runs(folder, api, other, monkeypatch)
     assert said, text
     assert f"{WAIT_MESSAGE} is using output/; waiting for it to finish" in text
     check_complete(folder)
