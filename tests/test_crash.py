@@ -54,17 +54,18 @@ from tests.conftest import (
     without_history,
 )
 from tests.fakeapi import FakeAPI
-
-
-def seed_head(before: str) -> str:
-    """The seed's text up to the line `before`: fewer rows, each kind of link still there."""
-    text = SEED.read_text(encoding="utf-8")
-    return text[: text.index(f"\n{before}\n") + 1]
-
+from tests.test_faults import sections
 
 # The runs' list: the seed's first 15 rows (arXiv papers, DOIs, a PMLR page, repositories,
 # models, cells left empty), a fraction of a run of the whole seed for each process.
-LIST = seed_head("#### Supervised fine-tuning")
+LIST = sections(
+    SEED.read_text(encoding="utf-8"),
+    {
+        "### Foundational Concepts in Building Language Models",
+        "### Advanced enhancement methods for SLM",
+        "#### Training from scratch",
+    },
+)
 
 
 RECORDS = 15

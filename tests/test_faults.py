@@ -10,7 +10,7 @@ test and asserts what the README promises:
 * the run ends within a bounded time: the retry policy is bounded in attempts (the requests
   each source sent) and in seconds (on the injected clock: no wait beyond a backoff step or
   what the server asked), and a wait the server asks for that does not fit is not waited;
-* no curated row is lost: the 75 records of the seed are all in `output/enriched.json`;
+* no curated row is lost: the 26 records of the list are all in `output/enriched.json`;
 * an entity whose fetch failed keeps its last known value, marked `stale`, with the data and
   `fetched_at` of the clean run; an entity fetched this run has the new upstream facts;
 * the exit code follows the documented policy: 0 when every source succeeded (a per-item
@@ -88,16 +88,42 @@ from enrich.sources import FetchContext
 from tests.conftest import SEED, Sleeps, fake_settings, point_at
 from tests.fakeapi import FakeAPI
 
-RECORDS = 75  # curated rows of the seed
-# Entities the sources fetch for it: 60 arXiv papers linked and 3 more that Semantic Scholar
-# names, 28 repositories, 12 Hub pages, 65 Semantic Scholar records (none for the PMLR
+
+def sections(text: str, keep: set[str]) -> str:
+    """`text` (a list) with only the sections whose heading line is in `keep`, and what comes
+    before and between them under headings of level 1 or 2 (title, contents, overview)."""
+    kept, keeping = [], True
+    for line in text.splitlines(keepends=True):
+        if line.startswith("#"):
+            keeping = len(line) - len(line.lstrip("#")) <= 2 or line.strip() in keep
+        if keeping:
+            kept.append(line)
+    return "".join(kept)
+
+
+# The list of every run here: three sections of the seed, which hold each kind of link (arXiv
+# papers, DOIs, a PMLR page, repositories, models, organisations, a paper page, empty cells)
+# and each entity the faults aim at (`TARGETS`), in a third of the rows.
+LIST = sections(
+    SEED.read_text(encoding="utf-8"),
+    {
+        "### Foundational Concepts in Building Language Models",
+        "### Task-specific SLM Applications",
+        "#### SLM in Coding",
+        "### On-device Deployment Optimization Techniques",
+        "#### Memory Efficiency Optimization",
+    },
+)
+RECORDS = 26  # curated rows of the list
+# Entities the sources fetch for it: 23 arXiv papers linked and 2 more that Semantic Scholar
+# names, 14 repositories, 6 Hub pages, 25 Semantic Scholar records (none for the PMLR
 # paper: the API has no lookup by PMLR id), the PMLR paper's landing page, and what
-# discovery asks the Hub about rows with empty cells: 35 paper pages (1 of them linked) and
-# the models tagged with 49 papers; and Semantic Scholar's recommendations for each of the 14
-# sections with a paper. The fake knows them all (`populate`), so that every fault hits
-# discovery too and a clean refresh changes every fact (a recommendation answer holds papers
-# of the list, whose citations change).
-FETCHED = 169 + 34 + 49 + 14
+# discovery asks the Hub about rows with empty cells: 11 paper pages (1 of them linked) and
+# the models tagged with 17 papers; and Semantic Scholar's recommendations for each of the 3
+# sections. The fake knows them all (`populate`), so that every fault hits discovery too and
+# a clean refresh changes every fact (a recommendation answer holds papers of the list, whose
+# citations change).
+FETCHED = 71 + 10 + 17 + 3
 LONGEST_WAIT = 2.5  # seconds: the policy's third backoff step (2 s) with its jitter (0.5 s)
 FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's client makes it 1 s)
 # Seconds a request of the hostile columns may take in all: against servers that never end
@@ -270,7 +296,7 @@ MATRIX: dict[str, tuple[Injector, dict[str, Expect]]] = {
         fault("malformed", 1),
         {
             # arXiv asks once more after a malformed answer (a transport accident); GitHub and
-            # the Hub take one as final — with GraphQL, for the whole batch of 28.
+            # the Hub take one as final — with GraphQL, for the whole batch of 14.
             "arxiv": OK0,
             "github-rest": Expect("stale", ONE, 1),
             "github-graphql": STALE1,
@@ -390,7 +416,7 @@ _MADE: dict[Path, Template] = {}
 
 
 def make_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    """Output and cache of one clean run of the seed against a fake that knows it all, made
+    """Output and cache of one clean run of the list against a fake that knows it all, made
     once a session."""
     session = tmp_path_factory.getbasetemp()
     if session not in _MADE:
@@ -401,7 +427,7 @@ def make_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 def _clean_run(tmp_path_factory: pytest.TempPathFactory) -> Template:
     root = tmp_path_factory.mktemp("template")
     (root / "seeds").mkdir()
-    shutil.copy(SEED, root / "seeds" / SEED.name)
+    (root / "seeds" / SEED.name).write_text(LIST, encoding="utf-8")
     # fetched_at has whole seconds: the template's facts are dated an hour back (the sources'
     # clock, `FetchContext.now`), so that every case fetches in a later second than it.
     an_hour_ago = lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)  # noqa: E731
@@ -416,8 +442,8 @@ def _clean_run(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 
 def populate(api: FakeAPI) -> None:
-    """Every entity the seed links, and what discovery asks for, with deterministic facts."""
-    text = SEED.read_text(encoding="utf-8")
+    """Every entity the list links, and what discovery asks for, with deterministic facts."""
+    text = LIST
     api.populate_from_markdown(text)
     api.populate_discovery(text)
 
@@ -668,9 +694,9 @@ CLI_CASES = [
         },
         1,
         (
-            "github: 28 repositories wait for a later run",
-            "huggingface: 12 item(s) failed",
-            "huggingface: 83 discovery lookup(s) failed; retried next run (not a failure)",
+            "github: 14 repositories wait for a later run",
+            "huggingface: 6 item(s) failed",
+            "huggingface: 27 discovery lookup(s) failed; retried next run (not a failure)",
             "rate limit",
         ),
         0,
@@ -721,7 +747,7 @@ def test_cli_exit_codes_under_faults(
     once: the exit code and what it says, and the waits asked for (on the injected clock:
     a wait of an hour asked by a server is refused, not waited)."""
     root = template.copy_to(tmp_path / "run")
-    api.populate_discovery(SEED.read_text(encoding="utf-8"))
+    api.populate_discovery(LIST)
     advance_upstream(api)
     for source_id, inject in faults.items():
         inject(api, SOURCES[source_id])
