@@ -415,7 +415,7 @@ def reaped(*procs: subprocess.Popen[str]) -> Iterator[None]:
                 proc.stderr.close()
 
 
-def here(api: FakeAPI, **overrides: object) -> Settings:
+def here(api: FakeAPI, **overrides: Any) -> Settings:
     """Settings of a run in the working folder against `api`, with the relative paths of
     `enrich_command` and what `api_env` sets (`fake_settings`)."""
     return fake_settings(api, Path("."), **overrides)
