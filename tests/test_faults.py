@@ -1,7 +1,7 @@
 """The fault matrix: every source × every failure mode of its API, end to end.
 
 Each column of the matrix starts from the output and cache of a clean run (the "template",
-made once per module), changes a fact of every entity upstream (so a value fetched now can be
+made once a session), changes a fact of every entity upstream (so a value fetched now can be
 told from the last known one), injects its fault into the loopback API of each source and
 runs `enrich run --refresh` in process, with the real retry policy whose waits are recorded
 on an injected sleep (`RetryPolicy.sleep`), not slept. Each cell (source × fault) is its own
