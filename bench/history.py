@@ -28,7 +28,7 @@ from bench.generate import generate
 from bench.report import Check, markdown_table
 from enrich.history import FIELDS, NUMBERS, History, appended
 from enrich.metadata import EntityData, HubMeta, PaperMeta, RepoMeta, ScholarMeta
-from enrich.models import Kind, Provenance, Result, RowRecord, Status
+from enrich.models import Identifier, Kind, Provenance, Result, RowRecord, Status
 from enrich.parse import parse
 from enrich.plan import companions
 from enrich.resolve import resolve
@@ -96,20 +96,20 @@ def _data(ref: str, kind: Kind, counts: Mapping[str, int]) -> EntityData | None:
 
 def weeks(
     entities: list[tuple[str, Kind]], rates: Mapping[str, float], count: int, seed: int = 0
-) -> Iterator[tuple[list[Result], int]]:
-    """Each week's results, and how many numeric values the model moved that week."""
+) -> Iterator[tuple[dict[Identifier, Result], int]]:
+    """Each week's results by entity, and how many numeric values the model moved that week."""
     rng = random.Random(seed)
     counts = {ref: dict.fromkeys(NUMBERS, 100) for ref, _ in entities}
     for week in range(count):
         when = START + timedelta(weeks=week)
         moved = 0
-        results = []
+        results: dict[Identifier, Result] = {}
         for ref, kind in entities:
             data = _data(ref, kind, counts[ref])
             if data is None:
                 continue
             provenance = Provenance(source="bench", status=Status.OK, fetched_at=when)
-            results.append(Result(ref=ref, provenance=provenance, data=data))
+            results[Identifier.of_ref(ref)] = Result(ref=ref, provenance=provenance, data=data)
             for name in _numeric(data):
                 if rng.random() < rates[name]:
                     counts[ref][name] += 1 + rng.randrange(50)

@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 from enrich import collector
-from enrich.columns import Entities, select
+from enrich.columns import select
 from enrich.config import Settings
-from enrich.models import Dataset
+from enrich.models import Dataset, Entities
 from enrich.parse import parse
 from enrich.render import render_document
 from enrich.resolve import resolve
@@ -52,6 +52,14 @@ def once(text: str, name: str, entities: Entities, base: str) -> dict[str, float
     }
 
 
+def facts_of(dataset: Path | None) -> Entities:
+    """The results of `dataset` (an `enriched.json`) as the render stage reads them, keyed
+    by `Identifier`; none without it."""
+    if dataset is None or not dataset.is_file():
+        return {}
+    return Dataset.model_validate_json(dataset.read_bytes()).results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__)
     parser.add_argument("list", type=Path)
@@ -60,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     text = args.list.read_text(encoding="utf-8")
-    entities: Entities = {}
-    if args.dataset is not None and args.dataset.is_file():
-        entities = Dataset.model_validate_json(args.dataset.read_bytes()).entities
+    entities = facts_of(args.dataset)
     base = Path(os.path.relpath(args.list.parent.resolve(), args.out.resolve())).as_posix()
     with collector.run_scope():  # the collector as a run keeps it (`enrich.collector`)
         collector.settle()

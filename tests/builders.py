@@ -7,13 +7,16 @@ Records read from a seed come from `parse` + `resolve`, not from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from enrich.config import Settings
 from enrich.metadata import Author, EntityData, HubMeta, PaperMeta, RepoMeta, TaggedModels
 from enrich.models import (
     Change,
     Dataset,
+    Entities,
     Identifier,
     Kind,
     Link,
@@ -22,6 +25,8 @@ from enrich.models import (
     RowRecord,
     Status,
 )
+from enrich.net import RetryPolicy
+from enrich.sources import FetchContext, SourceStats
 
 MOMENT = datetime(2024, 2, 3, tzinfo=UTC)
 """The default time of a fetch and of a paper's publication."""
@@ -189,3 +194,27 @@ def dataset(
         entities={r.ref: r for r in results},
         diagnostics=[],
     )
+
+
+def context(
+    settings: Settings,
+    policy: RetryPolicy | None = None,
+    *,
+    now: Callable[[], datetime] | None = None,
+    keep: Callable[[Entities], None] | None = None,
+) -> tuple[FetchContext, list[int]]:
+    """What a source is handed for one call with `settings`: `policy` (by default no waits,
+    three attempts), fresh counters, and progress recorded in the list returned beside it;
+    `now` (the clock of `fetched_at`) and `keep` (each settled batch) where a test sets them."""
+    advanced: list[int] = []
+    ctx = FetchContext(
+        settings=settings,
+        policy=policy or RetryPolicy(wait=False, attempts=3),
+        stats=SourceStats(),
+        advance=advanced.append,
+    )
+    if now is not None:
+        ctx = replace(ctx, now=now)
+    if keep is not None:
+        ctx = replace(ctx, keep=keep)
+    return ctx, advanced

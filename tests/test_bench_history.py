@@ -25,8 +25,8 @@ def test_every_week_moves_each_numeric_fact_once_a_week() -> None:
     entities = refs_of(records)
     results, _ = next(weeks(entities, EVERY_WEEK, 1))
     numeric = sum(
-        1 for r in results for name in ("stars", "forks", "downloads", "likes", "citations",
-        "influential_citations") if getattr(r.data, name, None) is not None
+        1 for r in results.values() for name in ("stars", "forks", "downloads", "likes",
+        "citations", "influential_citations") if getattr(r.data, name, None) is not None
     )  # fmt: skip
     grown = grow(records, EVERY_WEEK, 10)
     assert grown.moved == numeric * 9  # the tenth week's moves are not seen by a refresh
@@ -39,6 +39,8 @@ def test_the_size_is_the_bytes_of_the_lines_and_one_header_a_year() -> None:
         history = appended(history, results)
     files = history.files()
     header = len(",".join(HEADER)) + 1
-    lines = sum(len(f"{p.day.isoformat()},{p.ref},{p.field},{p.value}\n") for p in history.points)
+    lines = sum(
+        len(f"{p.day.isoformat()},{p.id.ref},{p.field},{p.value}\n") for p in history.points
+    )
     assert sum(map(len, files.values())) == lines + header * len(files)
     assert grow(records, RATES, 10).size == lines + header * len(files)

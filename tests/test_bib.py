@@ -109,61 +109,91 @@ def unescape(value: str) -> str:
 # --------------------------------------------------------------------------- distinct papers
 
 
-def test_one_paper_linked_several_ways_is_one_entry_in_list_order() -> None:
-    records = [
-        row("pmlr", "https://proceedings.mlr.press/v235/guo24g.html"),
-        row("qlora-doi", "https://dl.acm.org/doi/abs/10.5555/3666122.3666563"),
-        row("qlora-arxiv", "https://arxiv.org/abs/2305.14314v2"),
-        row("qlora-hub", "https://huggingface.co/papers/2305.14314"),
-        row("other", "https://arxiv.org/abs/2306.00978", "https://arxiv.org/pdf/2306.00978"),
-    ]
-    made, parsed = bib(
-        records,
-        scholar("doi:10.5555/3666122.3666563", arxiv_id="2305.14314", title="QLoRA"),
-        arxiv("2305.14314", "QLoRA", ("Tim Dettmers",)),
-        arxiv("2306.00978", "AWQ", ("Ji Lin",)),
-        landing(
-            "pmlr:v235/guo24g", title="Compressing", authors=[Author(name="J. Guo")], year=2024
-        ),
-    )
-    assert [e.key for e in made.entries] == [
-        "guo2024compressing",
-        "dettmers2023qlora",
-        "lin2023awq",
-    ]
-    assert list(parsed.entries) == [e.key for e in made.entries]
-    assert made.rows == {
-        "pmlr": ("guo2024compressing",),
-        "qlora-doi": ("dettmers2023qlora",),
-        "qlora-arxiv": ("dettmers2023qlora",),
-        "qlora-hub": ("dettmers2023qlora",),
-        "other": ("lin2023awq",),
-    }
+DISTINCT_PAPERS = [
+    pytest.param(
+        [
+            row("pmlr", "https://proceedings.mlr.press/v235/guo24g.html"),
+            row("qlora-doi", "https://dl.acm.org/doi/abs/10.5555/3666122.3666563"),
+            row("qlora-arxiv", "https://arxiv.org/abs/2305.14314v2"),
+            row("qlora-hub", "https://huggingface.co/papers/2305.14314"),
+            row("other", "https://arxiv.org/abs/2306.00978", "https://arxiv.org/pdf/2306.00978"),
+        ],
+        [
+            scholar("doi:10.5555/3666122.3666563", arxiv_id="2305.14314", title="QLoRA"),
+            arxiv("2305.14314", "QLoRA", ("Tim Dettmers",)),
+            arxiv("2306.00978", "AWQ", ("Ji Lin",)),
+            landing(
+                "pmlr:v235/guo24g", title="Compressing", authors=[Author(name="J. Guo")], year=2024
+            ),
+        ],
+        {
+            "pmlr": ("guo2024compressing",),
+            "qlora-doi": ("dettmers2023qlora",),
+            "qlora-arxiv": ("dettmers2023qlora",),
+            "qlora-hub": ("dettmers2023qlora",),
+            "other": ("lin2023awq",),
+        },
+        id="one-paper-linked-several-ways",
+    ),
+    pytest.param(  # an ACL link and a DOI link whose Semantic Scholar records name the same
+        [  # arXiv id, and a DOI link whose arXiv paper names that DOI: one paper each time
+            row("acl", "https://aclanthology.org/2023.findings-emnlp.1033/"),
+            row("doi", "https://doi.org/10.18653/v1/2023.findings-emnlp.1033"),
+            row("arxiv", "https://arxiv.org/abs/2401.00001"),
+            row("journal", "https://doi.org/10.1000/J.X.1"),
+        ],
+        [
+            scholar("acl:2023.findings-emnlp.1033", arxiv_id="2310.13307"),
+            scholar("doi:10.18653/v1/2023.findings-emnlp.1033", arxiv_id="2310.13307"),
+            arxiv("2401.00001", doi="10.1000/j.x.1"),
+        ],
+        {
+            "acl": ("arxiv231013307",),
+            "doi": ("arxiv231013307",),
+            "arxiv": ("lovelace2023paper",),
+            "journal": ("lovelace2023paper",),
+        },
+        id="named-alike-only-through-their-facts",
+    ),
+    pytest.param(
+        [row("r", "https://arxiv.org/abs/2402.00002", "https://arxiv.org/abs/2401.00001")],
+        [arxiv("2401.00001", "Alpha"), arxiv("2402.00002", "Beta")],
+        {"r": ("lovelace2023beta", "lovelace2023alpha")},
+        id="a-row-linking-two-papers-in-link-order",
+    ),
+    pytest.param(  # the ACL record names the arXiv paper and the DOI: all three one paper
+        [
+            row("a", "https://arxiv.org/abs/2401.00001"),
+            row("x", "https://arxiv.org/abs/2402.00002"),
+            row("d", "https://doi.org/10.1000/d"),
+            row("both", "https://aclanthology.org/2024.acl-long.1/"),
+        ],
+        [
+            arxiv("2401.00001", "First"),
+            arxiv("2402.00002", "Second"),
+            scholar("acl:2024.acl-long.1", arxiv_id="2401.00001", doi="10.1000/D"),
+        ],
+        {
+            "a": ("lovelace2023first",),
+            "x": ("lovelace2023second",),
+            "d": ("lovelace2023first",),
+            "both": ("lovelace2023first",),
+        },
+        id="a-link-naming-two-papers-found-apart-in-the-first-s-place",
+    ),
+]
 
 
-def test_papers_named_alike_only_through_their_facts_are_one_entry() -> None:
-    """An ACL link and a DOI link whose Semantic Scholar records name the same arXiv id,
-    and a DOI link whose arXiv paper names that DOI: one paper each time."""
-    records = [
-        row("acl", "https://aclanthology.org/2023.findings-emnlp.1033/"),
-        row("doi", "https://doi.org/10.18653/v1/2023.findings-emnlp.1033"),
-        row("arxiv", "https://arxiv.org/abs/2401.00001"),
-        row("journal", "https://doi.org/10.1000/J.X.1"),
-    ]
-    made, parsed = bib(
-        records,
-        scholar("acl:2023.findings-emnlp.1033", arxiv_id="2310.13307"),
-        scholar("doi:10.18653/v1/2023.findings-emnlp.1033", arxiv_id="2310.13307"),
-        arxiv("2401.00001", doi="10.1000/j.x.1"),
-    )
-    assert len(made.entries) == len(parsed.entries) == 2
-    assert made.rows["acl"] == made.rows["doi"] != made.rows["arxiv"] == made.rows["journal"]
-
-
-def test_a_row_linking_two_papers_has_both_keys_in_link_order() -> None:
-    records = [row("r", "https://arxiv.org/abs/2402.00002", "https://arxiv.org/abs/2401.00001")]
-    made, _ = bib(records, arxiv("2401.00001", "Alpha"), arxiv("2402.00002", "Beta"))
-    assert made.rows["r"] == ("lovelace2023beta", "lovelace2023alpha")
+@pytest.mark.parametrize(("records", "facts", "rows"), DISTINCT_PAPERS)
+def test_each_distinct_paper_is_one_entry_in_list_order(
+    records: list[RowRecord], facts: list[Result], rows: dict[str, tuple[str, ...]]
+) -> None:
+    """Each row's keys, in its links' order; one entry per paper, in the order the rows
+    first name them, and pybtex reads the same entries back."""
+    made, parsed = bib(records, *facts)
+    assert made.rows == rows
+    in_list_order = list(dict.fromkeys(key for keys in rows.values() for key in keys))
+    assert [e.key for e in made.entries] == list(parsed.entries) == in_list_order
 
 
 def test_links_that_are_not_papers_give_no_entry() -> None:
@@ -529,28 +559,6 @@ def test_the_seed_s_references_are_its_papers_and_keep_their_keys_when_facts_imp
     assert main(["check"]) == 0  # `check` compares references.bib like every output
     bib_file.write_text(text, encoding="utf-8")
     assert main(["check"]) == 1
-
-
-def test_a_link_naming_two_papers_found_apart_makes_them_one_in_the_first_s_place() -> None:
-    records = [
-        row("a", "https://arxiv.org/abs/2401.00001"),
-        row("x", "https://arxiv.org/abs/2402.00002"),
-        row("d", "https://doi.org/10.1000/d"),
-        row("both", "https://aclanthology.org/2024.acl-long.1/"),
-    ]
-    made, parsed = bib(
-        records,
-        arxiv("2401.00001", "First"),
-        arxiv("2402.00002", "Second"),
-        scholar("acl:2024.acl-long.1", arxiv_id="2401.00001", doi="10.1000/D"),
-    )
-    assert list(parsed.entries) == ["lovelace2023first", "lovelace2023second"]
-    assert made.rows == {
-        "a": ("lovelace2023first",),
-        "x": ("lovelace2023second",),
-        "d": ("lovelace2023first",),
-        "both": ("lovelace2023first",),
-    }
 
 
 def test_the_previous_file_is_read_from_the_output_folder(tmp_path: Path) -> None:

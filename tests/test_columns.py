@@ -13,6 +13,7 @@ from enrich.columns import (
     COLUMNS,
     STALE_MARK,
     Facts,
+    Roles,
     RowFacts,
     humanise,
     row_facts,
@@ -166,6 +167,28 @@ def test_a_paper_linked_by_doi_shows_the_arxiv_paper_semantic_scholar_names() ->
     assert (shown["published"], shown["citations"]) == ("2023-05", "12.3k")
     del entities[ident("arxiv:2305.18290")]
     assert values(record(DOI), entities)["published"] == ""
+
+
+def test_row_facts_name_the_entity_of_each_role() -> None:
+    """`RowFacts.ids`: the entity each role's result is, as the row found it (a paper named
+    by its Semantic Scholar record too); `Published.id`: the one that dates the paper."""
+    doi_record = ident("scholar:doi:10.5555/3666122.3666563")
+    entities = {
+        ident("arxiv:2305.18290"): result("arxiv:2305.18290", PAPER),
+        doi_record: result(doi_record, SCHOLAR),
+        ident("github_repo:a/b"): repo("a/b", 5),
+    }
+    facts = row_facts(record(DOI, REPO, MODEL), entities)
+    assert facts.ids == Roles(
+        paper=ident("arxiv:2305.18290"), scholar=doi_record, repo=ident("github_repo:a/b")
+    )
+    assert facts.published is not None
+    assert facts.published.id == ident("arxiv:2305.18290")
+    del entities[ident("arxiv:2305.18290")]
+    alone = row_facts(record(REPO, DOI), entities)
+    assert alone.ids == Roles(scholar=doi_record, repo=ident("github_repo:a/b"))
+    assert alone.published is None  # Semantic Scholar's record here has no date
+    assert row_facts(record(MODEL), entities).ids == Roles()
 
 
 PMLR = link("https://proceedings.mlr.press/v235/guo24g.html", Kind.PMLR, "v235/guo24g")

@@ -90,6 +90,7 @@ def dataset(tmp_path: Path) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 def test_run_enriches_every_fetchable_link_then_a_warm_run_makes_no_request(
     tmp_path: Path, api: FakeAPI
 ) -> None:
@@ -133,6 +134,7 @@ def test_run_enriches_every_fetchable_link_then_a_warm_run_makes_no_request(
     assert "is up to date" in again.stderr
 
 
+@pytest.mark.slow
 def test_a_failing_source_keeps_last_known_values_stale_and_exits_1(
     tmp_path: Path, api: FakeAPI, cli: Callable[..., Done], monkeypatch: pytest.MonkeyPatch
 ) -> None:

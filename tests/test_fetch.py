@@ -612,34 +612,6 @@ def test_skip_uses_the_cached_value(settings: Settings, cache: Cache) -> None:
 # --------------------------------------------------------------------------- concurrency, progress
 
 
-def test_sources_run_concurrently(settings: Settings, cache: Cache) -> None:
-    class Handshake(FakeSource):
-        """Sets the other's event, then waits for its own: deadlocks if run one by one."""
-
-        def __init__(self, name: str, kinds: set[Kind]) -> None:
-            super().__init__(name, kinds)
-            self.mine = asyncio.Event()
-            self.other: asyncio.Event | None = None
-
-        async def fetch(
-            self, requests: Sequence[Request], ctx: FetchContext
-        ) -> Mapping[Identifier, Result]:
-            assert self.other is not None
-            self.other.set()
-            await self.mine.wait()
-            return await super().fetch(requests, ctx)
-
-    async def main() -> FetchReport:
-        first, second = Handshake("arxiv", {Kind.ARXIV}), Handshake("github", {Kind.GITHUB_REPO})
-        first.other, second.other = second.mine, first.mine
-        job = fetch_all(wanted(A1, G1), [first, second], settings, cache, {})
-        return await asyncio.wait_for(job, timeout=5)
-
-    report = asyncio.run(main())
-    assert report.results[A1].status is Status.OK
-    assert report.results[G1].status is Status.OK
-
-
 def test_progress_receives_totals(settings: Settings, cache: Cache) -> None:
     store(cache, "arxiv", known(A1, "arxiv"), age=60)
     calls: list[tuple[str, int, int]] = []
@@ -757,33 +729,41 @@ def test_arxiv_is_asked_before_any_other_source(settings: Settings, cache: Cache
     assert sorted(order) == ["arxiv", "github", "huggingface", "scholar"]
 
 
-def test_with_only_arxiv_papers_semantic_scholar_does_not_hold_arxiv_back(
-    settings: Settings, cache: Cache
+class Handshake(FakeSource):
+    """Sets the other's event, then waits for its own: deadlocks if run one by one."""
+
+    def __init__(self, name: str, kind: Kind) -> None:
+        super().__init__(name, {kind}, scholar_answer({}) if kind is Kind.SCHOLAR else ok)
+        self.mine = asyncio.Event()
+        self.other = asyncio.Event()
+
+    async def fetch(
+        self, requests: Sequence[Request], ctx: FetchContext
+    ) -> Mapping[Identifier, Result]:
+        self.other.set()
+        await self.mine.wait()
+        return await super().fetch(requests, ctx)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        [("arxiv", A1), ("github", G1)],
+        [("arxiv", A1), ("scholar", S_A1)],  # Semantic Scholar only on papers arXiv fetches
+    ],
+    ids=["arxiv-and-github", "scholar-does-not-hold-arxiv-back"],
+)
+def test_sources_run_concurrently(
+    settings: Settings, cache: Cache, pair: list[tuple[str, Identifier]]
 ) -> None:
-    class Handshake(FakeSource):
-        """Sets the other's event, then waits for its own: deadlocks if run one by one."""
-
-        mine: asyncio.Event
-        other: asyncio.Event
-
-        async def fetch(
-            self, requests: Sequence[Request], ctx: FetchContext
-        ) -> Mapping[Identifier, Result]:
-            self.other.set()
-            await self.mine.wait()
-            return await super().fetch(requests, ctx)
-
     async def main() -> FetchReport:
-        scholar = Handshake("scholar", {Kind.SCHOLAR}, scholar_answer({}))
-        arxiv = Handshake("arxiv", {Kind.ARXIV})
-        scholar.mine, arxiv.mine = asyncio.Event(), asyncio.Event()
-        scholar.other, arxiv.other = arxiv.mine, scholar.mine
-        job = fetch_all(wanted(A1, S_A1), [arxiv, scholar], settings, cache, {})
+        first, second = (Handshake(name, entity.kind) for name, entity in pair)
+        first.other, second.other = second.mine, first.mine
+        job = fetch_all(wanted(*(e for _, e in pair)), [first, second], settings, cache, {})
         return await asyncio.wait_for(job, timeout=5)
 
     report = asyncio.run(main())
-    assert report.results[A1].status is Status.OK
-    assert report.results[S_A1].status is Status.OK
+    assert [report.results[entity].status for _, entity in pair] == [Status.OK, Status.OK]
 
 
 def test_a_failing_semantic_scholar_does_not_hold_arxiv_back(
@@ -950,10 +930,7 @@ def test_a_fresh_cache_hit_is_one_rule_for_the_budget_and_the_fetch(
 def test_a_report_repr_is_a_summary_not_every_result() -> None:
     """`asyncio.run` formats the repr of its result (the report) on the way out: it must
     not cost a second for 10,000 results."""
-    provenance = Provenance(source="arxiv", status=Status.OK)
-    results = {
-        ident(f"arxiv:{i}"): Result(ref=f"arxiv:{i}", provenance=provenance) for i in range(2000)
-    }
+    results = {ident(f"arxiv:{i}"): build.result(f"arxiv:{i}", source="arxiv") for i in range(2000)}
     report = FetchReport(results=results, failed={"arxiv": 1})
     assert repr(report).startswith("FetchReport(2000 results")
     assert len(repr(report)) < 200

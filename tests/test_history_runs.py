@@ -80,6 +80,7 @@ def refresh(settings: Settings, clock: Clock, days: int) -> pipeline.RunResult:
     return result
 
 
+@pytest.mark.slow
 def test_weekly_refreshes_keep_exactly_the_changes(
     project: Settings, api: FakeAPI, clock: Clock
 ) -> None:

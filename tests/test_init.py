@@ -188,7 +188,8 @@ def test_the_hook_is_enrich_lint_on_markdown() -> None:
 
 def hook_repository(path: Path) -> Path:
     """A git repository of what pre-commit installs from this one, as the working tree has it
-    (try-repo would leave out files not yet committed)."""
+    (pre-commit installs a repository at a commit: files not yet committed would be left
+    out)."""
     for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
         path.mkdir(exist_ok=True)
         shutil.copy(ROOT / name, path / name)
@@ -201,7 +202,25 @@ def hook_repository(path: Path) -> Path:
     return path
 
 
-def test_pre_commit_try_repo_runs_the_hook_on_the_files_given(listing: List) -> None:
+def pre_commit_config(hooks: Path) -> str:
+    """A list's .pre-commit-config.yaml using the hook of `hooks` at its commit, as the
+    comment of .pre-commit-hooks.yaml shows (`rev` a commit here, a release there)."""
+    head = subprocess.run(
+        ["git", "-C", str(hooks), "rev-parse", "HEAD"],
+        check=True,
+        timeout=30,
+        capture_output=True,
+        text=True,
+    )
+    repo = {"repo": str(hooks), "rev": head.stdout.strip(), "hooks": [{"id": "enrich-lint"}]}
+    return yaml.safe_dump({"repos": [repo]})
+
+
+@pytest.mark.slow
+def test_pre_commit_runs_the_hook_on_the_files_given(listing: List) -> None:
+    """`pre-commit run` with the hook in a list's config: pre-commit installs this repository
+    (with uv, pre-commit-uv) once in its home, and both runs use that environment (which
+    `try-repo` would build again for each: a temporary home every time)."""
     pre_commit = shutil.which("pre-commit", path=str(Path(sys.executable).parent))
     if pre_commit is None:
         pytest.skip("pre-commit is not installed here (`pip install pre-commit`)")
@@ -211,23 +230,30 @@ def test_pre_commit_try_repo_runs_the_hook_on_the_files_given(listing: List) -> 
     (listing.path / "broken.md").write_text(TABLE.format(paper=script), encoding="utf-8")
     (listing.path / "notes.txt").write_text("not markdown\n", encoding="utf-8")
     home = listing.path.parent / "pre-commit-home"
-    hooks = hook_repository(listing.path.parent / "hooks")
+    config = listing.path.parent / "pre-commit-config.yaml"
+    config.write_text(pre_commit_config(hook_repository(listing.path.parent / "hooks")))
 
-    def try_repo(*files: str) -> subprocess.CompletedProcess[str]:
+    # The hook's environment has no bytecode yet (uv does not compile): its first run may
+    # write it, as on a developer's machine, so the second does not compile every module.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def run_hook(*files: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [pre_commit, "try-repo", str(hooks), "enrich-lint", "--files", *files],
+            [pre_commit, "run", "--config", str(config), "--files", *files],
             cwd=listing.path,
-            env={**os.environ, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"},
+            env={**env, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"},
             capture_output=True,
             text=True,
             timeout=600,
             check=False,
         )
 
-    warned = try_repo("warned.md", "notes.txt")
+    warned = run_hook("warned.md", "notes.txt")
     assert warned.returncode == 0, warned.stdout + warned.stderr
     assert "warned.md:5: warning: malformed arXiv id '2401.1234567'" in warned.stdout
     assert "notes.txt" not in warned.stdout  # markdown files only
-    broken = try_repo("broken.md", "warned.md")
+    assert "Installing environment" in warned.stdout + warned.stderr
+    broken = run_hook("broken.md", "warned.md")
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "broken.md:5: error:" in broken.stdout
+    assert "Installing environment" not in broken.stdout + broken.stderr  # installed once

@@ -39,7 +39,8 @@ from enrich.net import (
     should_retry,
     tls,
 )
-from enrich.rate import Pacer, Quota
+from enrich.rate import Pacer
+from enrich.sources.huggingface import Quota
 from tests.conftest import Sleeps
 
 NOW = 1_700_000_000.0  # a fixed "now" for every header computation
@@ -126,57 +127,57 @@ def test_other_exceptions_are_not_retried(exc: BaseException) -> None:
 # --------------------------------------------------------------------------- http_error
 
 
-def test_403_with_exhausted_github_rate_limit_is_transient_until_reset() -> None:
-    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 600)}
-    err = http_error(403, headers, "GET /repos/a/b", now=NOW)
-    assert isinstance(err, TransientError)
-    assert err.status == 403
-    assert err.retry_after == pytest.approx(600.0)
-    assert "GET /repos/a/b" in str(err)
-    assert "rate limited" in str(err)
-
-
-def test_403_with_retry_after_is_transient() -> None:
-    # GitHub's secondary rate limit: 403 + Retry-After.
-    err = http_error(403, {"Retry-After": "60"}, "GET x", now=NOW)
-    assert isinstance(err, TransientError)
-    assert err.retry_after == 60.0
-
-
-def test_403_without_rate_limit_headers_is_permanent() -> None:
-    err = http_error(403, {"x-ratelimit-remaining": "4999"}, "GET x", now=NOW)
-    assert isinstance(err, PermanentError)
-    assert err.status == 403
-    assert err.retry_after is None
-
-
-def test_429_with_retry_after_seconds() -> None:
-    err = http_error(429, {"Retry-After": "30"}, "GET x", now=NOW)
-    assert isinstance(err, TransientError)
-    assert err.status == 429
-    assert err.retry_after == 30.0
-    assert "HTTP 429" in str(err)
-
-
-def test_429_with_retry_after_http_date() -> None:
-    err = http_error(429, {"Retry-After": http_date(NOW + 90)}, "GET x", now=NOW)
-    assert isinstance(err, TransientError)
-    assert err.retry_after == pytest.approx(90.0)
-
-
-def test_503_without_headers_is_transient_without_wait() -> None:
-    err = http_error(503, {}, "GET x", now=NOW)
-    assert isinstance(err, TransientError)
-    assert err.status == 503
-    assert err.retry_after is None
-
-
-@pytest.mark.parametrize("status", [400, 404])
-def test_client_errors_are_permanent(status: int) -> None:
-    err = http_error(status, {}, "GET x", now=NOW)
-    assert isinstance(err, PermanentError)
+@pytest.mark.parametrize(
+    ("status", "headers", "kind", "wait", "says"),
+    [
+        pytest.param(
+            403,
+            {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 600)},
+            TransientError,
+            600.0,
+            "rate limited (HTTP 403)",
+            id="403-github-rate-limit-exhausted-waits-until-reset",
+        ),
+        pytest.param(  # GitHub's secondary rate limit
+            403,
+            {"Retry-After": "60"},
+            TransientError,
+            60.0,
+            "rate limited (HTTP 403)",
+            id="403-with-retry-after",
+        ),
+        pytest.param(
+            403,
+            {"x-ratelimit-remaining": "4999"},
+            PermanentError,
+            None,
+            "HTTP 403",
+            id="403-without-rate-limit-is-permanent",
+        ),
+        pytest.param(
+            429, {"Retry-After": "30"}, TransientError, 30.0, "HTTP 429", id="429-retry-after-s"
+        ),
+        pytest.param(
+            429,
+            {"Retry-After": http_date(NOW + 90)},
+            TransientError,
+            90.0,
+            "HTTP 429",
+            id="429-retry-after-http-date",
+        ),
+        pytest.param(503, {}, TransientError, None, "HTTP 503", id="503-without-headers-no-wait"),
+        pytest.param(400, {}, PermanentError, None, "HTTP 400", id="400-permanent"),
+        pytest.param(404, {}, PermanentError, None, "HTTP 404", id="404-permanent"),
+    ],
+)
+def test_http_error_is_transient_or_permanent_with_the_server_s_wait(
+    status: int, headers: dict[str, str], kind: type[FetchError], wait: float | None, says: str
+) -> None:
+    err = http_error(status, headers, "GET /repos/a/b", now=NOW)
+    assert isinstance(err, kind)
     assert err.status == status
-    assert f"HTTP {status}" in str(err)
+    assert err.retry_after == (None if wait is None else pytest.approx(wait))
+    assert str(err) == f"GET /repos/a/b: {says}"
 
 
 # --------------------------------------------------------------------------- server_wait

@@ -360,14 +360,14 @@ def with_history(data: Dataset) -> Facts:
     """`data`'s facts with a history: every repository 45 days ago had fewer stars (by 7 per
     place in ref order), so each has a 30-day trend and a sparkline."""
     points = []
-    repos = [(ref, r.data) for ref, r in sorted(data.entities.items())]
-    for place, (ref, meta) in enumerate(m for m in repos if isinstance(m[1], RepoMeta)):
+    repos = [(ident, r.data) for ident, r in sorted(data.results.items(), key=lambda e: e[0].ref)]
+    for place, (ident, meta) in enumerate(m for m in repos if isinstance(m[1], RepoMeta)):
         then = max(meta.stars - 7 * place, 0)
         points += [
-            Point(AS_OF - timedelta(days=45), ref, "stars", str(then)),
-            Point(AS_OF, ref, "stars", str(meta.stars)),
+            Point(AS_OF - timedelta(days=45), ident, "stars", str(then)),
+            Point(AS_OF, ident, "stars", str(meta.stars)),
         ]
-    ordered = sorted(points, key=lambda p: (p.day, p.ref, p.field))
+    ordered = sorted(points, key=lambda p: (p.day, p.id.ref, p.field))
     return Facts(data.results, trends=Trends.of(History(tuple(ordered))))
 
 

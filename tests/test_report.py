@@ -13,8 +13,9 @@ import pytest
 
 from enrich.changes import LIMIT, changes_markdown
 from enrich.metadata import HubMeta, PageMeta
-from enrich.models import Dataset, Provenance, Result, Status
+from enrich.models import Dataset, Identifier, Kind, Provenance, Result, Status
 from enrich.report import Problem, problems, report_markdown
+from tests import builders as build
 from tests.builders import repo
 from tests.test_render import SEED_PATH, assert_golden, fixture
 
@@ -78,6 +79,27 @@ def test_year_cell_of_a_paper_without_arxiv_against_its_landing_page() -> None:
             f"Year cell says 2024, but its PMLR page dates it {when} (no arXiv record of it)"
         )
         assert problem.fix == "write 2023, unless 2024 is a deliberate venue year"
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "key", "site"),
+    [
+        ("https://openreview.net/forum?id=abc", Kind.OPENREVIEW, "abc", "OpenReview"),
+        ("https://proceedings.mlr.press/v1/x.html", Kind.PMLR, "v1/x", "PMLR"),
+    ],
+)
+def test_the_landing_page_a_year_is_checked_against_is_named_by_its_kind(
+    url: str, kind: Kind, key: str, site: str
+) -> None:
+    page = PageMeta(title="T", year=2023, url=url)
+    row = build.record(
+        build.link(url, kind, key, column="Paper"), cells={"Paper": "T", "Year": "2021"}
+    )
+    dataset = build.dataset([row], build.result(Identifier(kind, key), page))
+    [problem] = [p for p in problems(dataset) if p.code == "year-mismatch"]
+    assert problem.message == (
+        f"Year cell says 2021, but its {site} page dates it 2023 (no arXiv record of it)"
+    )
 
 
 def test_year_cell_of_a_paper_linked_by_doi_only() -> None:

@@ -122,13 +122,12 @@ def test_not_a_model_is_reported_in_the_model_card_columns_gaps_fill(
     """One rule for which column is the Model Card column: `roles.column_role`. (`Model`
     names the row; a link there is not a model card.)"""
     from enrich.columns import Facts
-    from enrich.models import Dataset
     from enrich.report import problems
 
     text = (
         f"| Method | Paper | {column} |\n|---|---|---|\n"
         "| X | [p](https://arxiv.org/abs/2401.00001) | [d](https://huggingface.co/docs/peft) |\n"
     )
-    dataset = Dataset(seeds=["x.md"], records=list(run(text).records), diagnostics=[])
+    dataset = build.dataset(run(text).records, seeds=("x.md",))
     codes = [p.code for p in problems(dataset, Facts({}))]
     assert codes.count("not-a-model") == (1 if flagged else 0)

@@ -13,18 +13,25 @@ from enrich.changes import changes_markdown
 from enrich.columns import Facts, select, signed
 from enrich.history import History, Point
 from enrich.metadata import HubMeta, RepoMeta, ScholarMeta
-from enrich.models import Dataset, Kind, Result, Status
+from enrich.models import Dataset, Identifier, Kind, Result, Status
 from enrich.trendchart import render_trends
 from enrich.trends import Held, Trends, movers, spark, status
 from tests import builders as build
 
 AS_OF = date(2026, 6, 30)
 REPO = "github_repo:org/repo"
+REPO_ID = Identifier.of_ref(REPO)
 
 
 def trends(*points: tuple[date, str, str, int | str]) -> Trends:
-    made = sorted(Point(day, ref, name, str(value)) for day, ref, name, value in points)
-    return Trends.of(History(tuple(sorted(made, key=lambda p: (p.day, p.ref, p.field)))))
+    made = [
+        Point(day, Identifier.of_ref(ref), name, str(value)) for day, ref, name, value in points
+    ]
+    return Trends.of(History(tuple(sorted(made, key=lambda p: (p.day, p.id.ref, p.field)))))
+
+
+def linked(result: Result) -> tuple[Identifier, Result]:
+    return Identifier.of_ref(result.ref), result
 
 
 def days_ago(days: int) -> date:
@@ -47,7 +54,7 @@ def test_a_trend_is_the_change_over_the_last_30_days(
 ) -> None:
     found = trends(*((days_ago(ago), REPO, "stars", n) for ago, n in series))
     assert found.as_of == AS_OF
-    assert found.delta(REPO, "stars") == expected
+    assert found.delta(REPO_ID, "stars") == expected
 
 
 def test_now_is_the_last_day_of_the_whole_history() -> None:
@@ -56,8 +63,8 @@ def test_now_is_the_last_day_of_the_whole_history() -> None:
         (days_ago(20), REPO, "stars", 30),
         (AS_OF, "scholar:arxiv:1", "citations", 1),  # another entity moved the last day
     )
-    assert found.delta(REPO, "stars") == 20
-    assert Trends.of(History()).delta(REPO, "stars") is None
+    assert found.delta(REPO_ID, "stars") == 20
+    assert Trends.of(History()).delta(REPO_ID, "stars") is None
 
 
 def test_signed_changes_are_humanised() -> None:
@@ -72,25 +79,30 @@ def test_signed_changes_are_humanised() -> None:
 
 def test_movers_are_the_biggest_changes_first_with_their_share() -> None:
     found = trends(
-        (days_ago(40), "a:1", "stars", 100),
-        (days_ago(40), "b:1", "downloads", 10_000),
-        (days_ago(40), "c:1", "citations", 0),
-        (AS_OF, "a:1", "stars", 150),
-        (AS_OF, "b:1", "downloads", 9_000),
-        (AS_OF, "c:1", "citations", 4),
+        (days_ago(40), "github_repo:a/1", "stars", 100),
+        (days_ago(40), "hf_model:b/1", "downloads", 10_000),
+        (days_ago(40), "scholar:arxiv:1", "citations", 0),
+        (AS_OF, "github_repo:a/1", "stars", 150),
+        (AS_OF, "hf_model:b/1", "downloads", 9_000),
+        (AS_OF, "scholar:arxiv:1", "citations", 4),
     )
-    moved = movers(found, ["a:1", "b:1", "c:1", "gone:1"])
-    assert [(m.ref, m.change) for m in moved] == [("b:1", -1000), ("a:1", 50), ("c:1", 4)]
+    refs = ["github_repo:a/1", "hf_model:b/1", "scholar:arxiv:1", "github_repo:gone/1"]
+    moved = movers(found, [Identifier.of_ref(ref) for ref in refs])
+    assert [(m.id.ref, m.change) for m in moved] == [
+        ("hf_model:b/1", -1000),
+        ("github_repo:a/1", 50),
+        ("scholar:arxiv:1", 4),
+    ]
     assert [m.relative for m in moved] == [-0.1, 0.5, None]  # nothing to compare 4 with
 
 
 def held(
     repo: RepoMeta | None = None,
-    links: Sequence[tuple[Kind, Result]] = (),
+    links: Sequence[tuple[Identifier, Result]] = (),
     published: date | None = None,
 ) -> Held:
     found = build.result(REPO, repo) if repo is not None else None
-    return Held(found, None, None, links, published)
+    return Held(found, (REPO_ID if found else None, None, None), links, published)
 
 
 def repo_meta(**fields: object) -> RepoMeta:
@@ -101,7 +113,8 @@ def at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-HISTORY = trends((days_ago(400), "x:start", "stars", 1), (AS_OF, "x:start", "stars", 2))
+START = "github_repo:x/start"
+HISTORY = trends((days_ago(400), START, "stars", 1), (AS_OF, START, "stars", 2))
 
 
 @pytest.mark.parametrize(
@@ -118,14 +131,14 @@ HISTORY = trends((days_ago(400), "x:start", "stars", 1), (AS_OF, "x:start", "sta
             ("inactive", "no license"),
         ),
         (
-            held(links=[(Kind.HF_MODEL, build.result("hf_model:a/b", None, Status.NOT_FOUND))]),
+            held(links=[linked(build.result("hf_model:a/b", None, Status.NOT_FOUND))]),
             ("dead",),
         ),
         (
-            held(links=[(Kind.GITHUB_REPO, build.repo("a/b", 1, Status.MOVED))]),
+            held(links=[linked(build.repo("a/b", 1, Status.MOVED))]),
             ("dead",),
         ),
-        (held(links=[(Kind.ARXIV, build.result("arxiv:1", None, Status.NOT_FOUND))]), ()),
+        (held(links=[linked(build.result("arxiv:1", None, Status.NOT_FOUND))]), ()),
         (held(), ()),
     ],
 )
@@ -134,21 +147,22 @@ def test_status_flags_follow_their_rules(row: Held, flags: tuple[str, ...]) -> N
 
 
 def test_new_when_first_seen_within_six_months_but_not_from_the_first_day() -> None:
+    old = "github_repo:x/old"
     found = trends(
-        (days_ago(400), "x:old", "stars", 1),
+        (days_ago(400), old, "stars", 1),
         (days_ago(100), REPO, "stars", 1),
-        (AS_OF, "x:old", "stars", 2),
+        (AS_OF, old, "stars", 2),
     )
-    linked = [(Kind.GITHUB_REPO, build.repo("org/repo", 1, ref=REPO))]
-    assert status(found, held(links=linked)) == ("new",)
-    since_start = trends((days_ago(100), REPO, "stars", 1), (AS_OF, "x:old", "stars", 2))
-    assert status(since_start, held(links=linked)) == ()  # the list's first run: all seen then
+    links = [linked(build.repo("org/repo", 1, ref=REPO))]
+    assert status(found, held(links=links)) == ("new",)
+    since_start = trends((days_ago(100), REPO, "stars", 1), (AS_OF, old, "stars", 2))
+    assert status(since_start, held(links=links)) == ()  # the list's first run: all seen then
     late = trends(
-        (days_ago(400), "x:old", "stars", 1),
+        (days_ago(400), old, "stars", 1),
         (days_ago(200), REPO, "stars", 1),
-        (AS_OF, "x:old", "stars", 2),
+        (AS_OF, old, "stars", 2),
     )
-    assert status(late, held(links=linked)) == ()
+    assert status(late, held(links=links)) == ()
 
 
 def test_without_a_history_only_the_facts_flag() -> None:
@@ -158,14 +172,14 @@ def test_without_a_history_only_the_facts_flag() -> None:
 
 
 def test_a_sparkline_needs_two_values_and_spans_the_year() -> None:
-    assert spark(trends((AS_OF, REPO, "stars", 5)), REPO, "stars") == ""
+    assert spark(trends((AS_OF, REPO, "stars", 5)), REPO_ID, "stars") == ""
     line = spark(
         trends(
             (days_ago(500), REPO, "stars", 0),
             (days_ago(100), REPO, "stars", 10),
-            (AS_OF, "x:other", "stars", 1),
+            (AS_OF, "github_repo:x/other", "stars", 1),
         ),
-        REPO,
+        REPO_ID,
         "stars",
     )
     # from a year back (value 0) to the line 100 days back (10) and on to now: low to high
@@ -254,8 +268,8 @@ def test_without_a_change_there_is_no_changes_text_whatever_trends() -> None:
 
 def test_trends_svg_draws_the_top_movers_with_the_same_bytes() -> None:
     _, dataset, history = moving_dataset()
-    svg = render_trends(history, dataset.entities)
-    assert svg == render_trends(history, dict(reversed(dataset.entities.items())))
+    svg = render_trends(history, dataset.results)
+    assert svg == render_trends(history, dict(reversed(dataset.results.items())))
     root = ET.fromstring(svg)
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert texts[2:] == [
@@ -267,12 +281,12 @@ def test_trends_svg_draws_the_top_movers_with_the_same_bytes() -> None:
         "citations 4 (+4)",
     ]
     assert len(list(root.iter("{http://www.w3.org/2000/svg}polyline"))) == 3
-    assert "none yet" in render_trends(Trends.of(History()), dataset.entities)
+    assert "none yet" in render_trends(Trends.of(History()), dataset.results)
 
 
 def test_trends_svg_escapes_what_it_draws() -> None:
     ref = 'github_repo:a/<b>&"c'
     history = trends((days_ago(40), ref, "stars", 1), (AS_OF, ref, "stars", 9))
-    svg = render_trends(history, {ref: build.repo('a/<b>&"c', 9, ref=ref)})
+    svg = render_trends(history, dict([linked(build.repo('a/<b>&"c', 9, ref=ref))]))
     assert "<b>" not in svg
     ET.fromstring(svg)  # well-formed

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -364,18 +364,14 @@ short = pytest.mark.parametrize("repo", [SHORT_LIST], indirect=True, ids=["short
 
 
 class Repo:
-    """A scratch checkout of a list (seeds/ committed) with a bare `origin`, and its env."""
+    """A scratch checkout of a list (seeds/ committed) with a bare `origin`, and its env: in
+    `tmp_path`, a copy of what `Repo.made` made (`templates`)."""
 
-    def __init__(self, tmp_path: Path, base_url: str, text: str | None = None) -> None:
+    def __init__(self, tmp_path: Path, base_url: str) -> None:
         self.path = tmp_path / "list"
         self.origin = tmp_path / "origin.git"
         self.summary = tmp_path / "step-summary.md"
         self.gh_log = tmp_path / "gh.log"
-        bin_dir = tmp_path / "bin"
-        bin_dir.mkdir()
-        (bin_dir / "gh").write_text(FAKE_GH, encoding="utf-8")
-        (bin_dir / "gh").chmod(0o755)
-        (tmp_path / "gitconfig").write_text("", encoding="utf-8")
         env = {
             k: v
             for k, v in api_env(base_url).items()
@@ -385,7 +381,7 @@ class Repo:
         }
         env.update(
             PATH=os.pathsep.join(
-                [str(Path(sys.executable).parent), str(bin_dir), env.get("PATH", "")]
+                [str(Path(sys.executable).parent), str(tmp_path / "bin"), env.get("PATH", "")]
             ),
             GITHUB_STEP_SUMMARY=str(self.summary),
             GH_LOG=str(self.gh_log),
@@ -393,17 +389,37 @@ class Repo:
             GIT_CONFIG_NOSYSTEM="1",
         )
         self.env = env
-        self.git("init", "--quiet", "--bare", str(self.origin), cwd=tmp_path)
-        self.path.mkdir()
-        self.git("init", "--quiet", "--initial-branch=main")
-        shutil.copytree(SEED.parent, self.path / "seeds")
+
+    @classmethod
+    def made(cls, tmp_path: Path, base_url: str, text: str | None = None) -> Repo:
+        """The seed's checkout (or of the list `text`, in the seed's place) made in
+        `tmp_path`: seeds/ committed on main and pushed to `origin`, and a stand-in `gh`."""
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "gh").write_text(FAKE_GH, encoding="utf-8")
+        (bin_dir / "gh").chmod(0o755)
+        (tmp_path / "gitconfig").write_text("", encoding="utf-8")
+        repo = cls(tmp_path, base_url)
+        repo.git("init", "--quiet", "--bare", str(repo.origin), cwd=tmp_path)
+        repo.path.mkdir()
+        repo.git("init", "--quiet", "--initial-branch=main")
+        shutil.copytree(SEED.parent, repo.path / "seeds")
         if text is not None:  # another list in the seed's place
-            (self.path / "seeds" / SEED.name).write_text(text, encoding="utf-8")
-        (self.path / ".gitignore").write_text("cache/\n", encoding="utf-8")
-        self.git("add", "--all")
-        self.git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "seeds")
-        self.git("remote", "add", "origin", str(self.origin))
-        self.git("push", "--quiet", "origin", "main")
+            (repo.path / "seeds" / SEED.name).write_text(text, encoding="utf-8")
+        (repo.path / ".gitignore").write_text("cache/\n", encoding="utf-8")
+        repo.git("add", "--all")
+        repo.git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "seeds")
+        repo.git("remote", "add", "origin", str(repo.origin))
+        repo.git("push", "--quiet", "origin", "main")
+        return repo
+
+    @classmethod
+    def copied(cls, made: Path, tmp_path: Path, base_url: str) -> Repo:
+        """A copy in `tmp_path` of the checkout made in `made`, its `origin` the copy's."""
+        shutil.copytree(made, tmp_path, symlinks=True, dirs_exist_ok=True)
+        repo = cls(tmp_path, base_url)
+        repo.git("remote", "set-url", "origin", str(repo.origin))
+        return repo
 
     def git(self, *args: str, cwd: Path | None = None) -> str:
         done = subprocess.run(
@@ -437,12 +453,42 @@ class Repo:
         return (self.path / "output" / "CHANGES.md").read_text(encoding="utf-8")
 
 
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str | None], Path]:
+    """`templates(text)`: the folder of a checkout made once (`Repo.made`) for the seed or
+    the list `text`, which each test copies (a copy costs a tenth of making one)."""
+    made: dict[str | None, Path] = {}
+
+    def template(text: str | None) -> Path:
+        if text not in made:
+            made[text] = tmp_path_factory.mktemp("checkout")
+            Repo.made(made[text], "http://127.0.0.1:9", text)  # no run: no API
+        return made[text]
+
+    return template
+
+
 @pytest.fixture
-def repo(tmp_path: Path, api: FakeAPI, request: pytest.FixtureRequest) -> Repo:
+def repo(
+    tmp_path: Path,
+    api: FakeAPI,
+    request: pytest.FixtureRequest,
+    templates: Callable[[str | None], Path],
+) -> Repo:
     """The checkout of the seed (or of the list a test's `short` mark gives)."""
-    return Repo(tmp_path, api.base_url, getattr(request, "param", None))
+    return Repo.copied(templates(getattr(request, "param", None)), tmp_path, api.base_url)
 
 
+def test_a_copied_checkout_pushes_to_its_own_origin(repo: Repo) -> None:
+    """What `repo` relies on: the copy's `origin` is its own, holding main's one commit."""
+    url = repo.git("remote", "get-url", "origin").strip()
+    assert Path(url) == repo.origin
+    assert repo.git("--git-dir", str(repo.origin), "rev-list", "--count", "main") == "1\n"
+    assert repo.git("status", "--porcelain") == ""
+    assert (repo.path / "seeds" / SEED.name).read_bytes() == SEED.read_bytes()
+
+
+@pytest.mark.slow
 def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(repo: Repo) -> None:
     dry = repo.script(DRY_RUN="1")
     assert dry.returncode == 0, dry.stderr
@@ -482,6 +528,7 @@ def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(rep
     assert repo.gh_calls() == []
 
 
+@pytest.mark.slow
 def test_a_failing_source_is_committed_and_opens_the_failure_issue(
     repo: Repo, api: FakeAPI
 ) -> None:
@@ -521,6 +568,7 @@ def test_a_failed_push_is_a_failure(repo: Repo) -> None:
     assert "(exit code 3, failed)" in summary
 
 
+@pytest.mark.slow
 @short
 def test_pull_request_mode_opens_then_updates_then_closes_one_pull_request(repo: Repo) -> None:
     dry = repo.script("--pull-request", "--dry-run")

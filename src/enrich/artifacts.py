@@ -75,8 +75,8 @@ def output_files(
     `published`: the keys the previous `references.bib` gave its papers
     (`bib.published_keys`). `history` is the one read before the run: seeded from `previous`
     when empty, this dataset's changes appended (`history.py`), each year's file written."""
-    before = seeded(history or History(), previous.entities if previous else None)
-    after = appended(before, dataset.entities.values())
+    before = seeded(history or History(), previous.results if previous else None)
+    after = appended(before, dataset.results)
     trends = Trends.of(after)
     facts, bib = facts_and_references(dataset, published or {})  # report, timeline: no trends
     trended = facts.with_trends(trends)  # the page's and the documents' columns
@@ -87,7 +87,7 @@ def output_files(
         out / PAGE_NAME: render_page(dataset, trended, bib.texts()).encode(),
         out / TIMELINE_NAME: render_timeline(dataset, facts).encode(),
         out / BIB_NAME: bib.text().encode(),
-        out / TRENDS_NAME: render_trends(trends, dataset.entities).encode(),
+        out / TRENDS_NAME: render_trends(trends, dataset.results).encode(),
         **{out / HISTORY_DIR / name: data for name, data in after.files().items()},
     }
     changes = changes_markdown(previous, dataset, trends, before.last_day)

@@ -98,13 +98,13 @@ def _section(title: str, items: list[str]) -> str:
 
 def _movers(changed: Changed) -> str:
     moves = [
-        (ident.ref, c.field, c.old, c.new)
+        (ident, c.field, c.old, c.new)
         for ident, changes in changed.items()
         for c in changes
         if c.field in MOVING and isinstance(c.old, int) and isinstance(c.new, int)
     ]
-    moves.sort(key=lambda m: (-abs(m[3] - m[2]), m[0], m[1]))
-    lines = [f"{ref}: {name} {humanise(new)} ({new - old:+,})" for ref, name, old, new in moves]
+    moves.sort(key=lambda m: (-abs(m[3] - m[2]), REF(m[0]), m[1]))
+    lines = [f"{i.ref}: {name} {humanise(new)} ({new - old:+,})" for i, name, old, new in moves]
     return _section("Biggest movers", lines)
 
 
@@ -134,18 +134,18 @@ def _quiet(
         if any(c.field == "archived" and c.new is True for c in changes):
             yield f"{ident.ref}: archived"
     as_of = trends.as_of if trends is not None else None
-    for ref, result in dataset.entities.items():  # as named in the text: in order of ref
-        pushed = went_quiet(result, since, as_of)
+    for ident in sorted(dataset.results, key=REF):
+        pushed = went_quiet(dataset.results[ident], since, as_of)
         if pushed is not None:
-            yield f"{ref}: no push since {pushed.isoformat()}"
+            yield f"{ident.ref}: no push since {pushed.isoformat()}"
 
 
 def _trending(trends: Trends, dataset: Dataset) -> tuple[str, str]:
     """The biggest 30-day movers: by how much, and by how much of what they had."""
-    moved = movers(trends, dataset.entities)  # the history names entities by ref (its JSON)
+    moved = movers(trends, dataset.results)
     relative = sorted(
         (m for m in moved if m.relative is not None),
-        key=lambda m: (-abs(m.relative or 0.0), m.ref, m.field),
+        key=lambda m: (-abs(m.relative or 0.0), REF(m.id), m.field),
     )
     return (
         _section("Trending (30 days)", [_mover(m) for m in moved]),
@@ -155,7 +155,7 @@ def _trending(trends: Trends, dataset: Dataset) -> tuple[str, str]:
 
 def _mover(mover: Mover) -> str:
     share = f", {mover.relative:+.0%}" if mover.relative is not None else ""
-    return f"{mover.ref}: {mover.field} {humanise(mover.now)} ({signed(mover.change)}{share})"
+    return f"{mover.id.ref}: {mover.field} {humanise(mover.now)} ({signed(mover.change)}{share})"
 
 
 def _other(changed: Changed) -> Iterator[str]:

@@ -10,7 +10,14 @@ import click
 from rich.console import Console
 
 from enrich import pipeline
-from enrich.edge import EXIT_OK, EXIT_PROBLEMS, messages, print_diagnostics, results
+from enrich.edge import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    folder_option,
+    messages,
+    print_diagnostics,
+    results,
+)
 from enrich.errors import InputError
 from enrich.jsonout import render_json
 from enrich.models import Dataset, Severity
@@ -103,13 +110,7 @@ def parse_command(file: Path) -> None:
 
 
 @click.command(name="suggest")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="The output folder whose enriched.json holds the facts.",
-)
+@folder_option("out", "output", "The output folder whose enriched.json holds the facts.")
 @click.option(
     "--apply",
     "apply_",

@@ -73,15 +73,27 @@ Described = PaperMeta | ScholarMeta | PageMeta
 class Published(NamedTuple):
     """When the row's paper was first published, and the entity that says so."""
 
+    id: Identifier
     found: Result
     year: int
     day: date | None
     """None when only the year is known."""
 
 
+class Roles(NamedTuple):
+    """The entities a row's facts come from (`RowFacts`), by role; None where it has none."""
+
+    paper: Identifier | None = None
+    scholar: Identifier | None = None
+    landing: Identifier | None = None
+    repo: Identifier | None = None
+    hub: Identifier | None = None
+
+
 class RowFacts(NamedTuple):
     """What a row's linked entities say: for each role, the first entity of the row (in
-    link order, a link before the entities it names) of that role's kinds that has data."""
+    link order, a link before the entities it names) of that role's kinds that has data
+    (its result; its identifier in `ids`)."""
 
     paper: Result | None = None
     """The arXiv paper: linked, or named by the row's Semantic Scholar record (a paper
@@ -103,6 +115,8 @@ class RowFacts(NamedTuple):
     """The keys of the row's papers in `references.bib` (`bib.py`), in link order."""
     trend: RowTrend = RowTrend()
     """What the history says about the row (`trends.row_trend`): blank without one."""
+    ids: Roles = Roles()
+    """The entities of the roles above."""
 
 
 # The role an entity plays for its row, by the kind its ref starts with, and its data type.
@@ -124,6 +138,7 @@ def links_facts(links: Iterable[Link], entities: Entities) -> RowFacts:
     """What `links` say, as `row_facts` says it of a row's links (`references.bib` asks it
     of the links to one paper)."""
     found: dict[str, Result] = {}  # by role
+    ids: dict[str, Identifier] = {}
     for link in links:
         for ident in (link.id, *companions(link.id)):
             role = _ROLES.get(ident.kind)
@@ -131,24 +146,30 @@ def links_facts(links: Iterable[Link], entities: Entities) -> RowFacts:
                 continue
             result = entities.get(ident)
             if result is not None and isinstance(result.data, role[1]):
-                found[role[0]] = result
+                found[role[0]], ids[role[0]] = result, ident
     scholar = found.get("scholar")
-    paper = found.get("paper")
-    if paper is None and scholar is not None:
+    if "paper" not in found and scholar is not None:
         named = scholar.data.arxiv_id if isinstance(scholar.data, ScholarMeta) else None
-        other = entities.get(Identifier(Kind.ARXIV, named)) if named else None
-        paper = other if other is not None and isinstance(other.data, PaperMeta) else None
-    landing = found.get("landing")
+        arxiv = Identifier(Kind.ARXIV, named) if named else None
+        other = entities.get(arxiv) if arxiv is not None else None
+        if arxiv is not None and other is not None and isinstance(other.data, PaperMeta):
+            found["paper"], ids["paper"] = other, arxiv
     # Each found for its data's type (the roles above, the fallback checked): no check again.
-    described = [(f, cast(Described, f.data)) for f in (paper, scholar, landing) if f is not None]
+    described = [
+        (ids[role], found[role], cast(Described, found[role].data))
+        for role in ("paper", "scholar", "landing")
+        if role in found
+    ]
+    get, at = found.get, ids.get
     return RowFacts(
-        paper,
+        get("paper"),
         scholar,
-        landing,
-        found.get("repo"),
-        found.get("hub"),
+        get("landing"),
+        get("repo"),
+        get("hub"),
         _first_published(described),
-        next(((f, d) for f, d in described if d.title), None),
+        next(((f, d) for _, f, d in described if d.title), None),
+        ids=Roles(at("paper"), at("scholar"), at("landing"), at("repo"), at("hub")),
     )
 
 
@@ -180,9 +201,10 @@ class Facts:
         facts = facts._replace(bib=keys) if keys else facts
         if self.trends is None:
             return facts
-        links = [(link.kind, found) for link in record.links if (found := self.result(link.id))]
+        links = [(link.id, found) for link in record.links if (found := self.result(link.id))]
         day = facts.published.day if facts.published else None
-        held = Held(facts.repo, facts.hub, facts.scholar, links, day)
+        ids = facts.ids
+        held = Held(facts.repo, (ids.repo, ids.hub, ids.scholar), links, day)
         return facts._replace(trend=row_trend(self.trends, held))
 
     def of_links(self, links: Iterable[Link]) -> RowFacts:
@@ -194,15 +216,18 @@ class Facts:
         return self.entities.get(ident)
 
 
-def _first_published(described: list[tuple[Result, Described]]) -> Published | None:
-    for found, data in described:
+def _first_published(
+    described: list[tuple[Identifier, Result, Described]],
+) -> Published | None:
+    for ident, found, data in described:
         if isinstance(data, PaperMeta):
             day = utc(data.published).date()
-            return _plausible(Published(found, day.year, day))
+            return _plausible(Published(ident, found, day.year, day))
         if data.publication_date is not None:
-            return _plausible(Published(found, data.publication_date.year, data.publication_date))
+            when = data.publication_date
+            return _plausible(Published(ident, found, when.year, when))
         if data.year:
-            return _plausible(Published(found, data.year, None))
+            return _plausible(Published(ident, found, data.year, None))
     return None
 
 

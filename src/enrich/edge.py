@@ -23,33 +23,26 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def folder_option(name: str, default: str, text: str) -> Callable[[F], F]:
+    """`--NAME FOLDER`: a path, `default` unless given (shown in the help, after `text`)."""
+    return click.option(
+        f"--{name}",
+        type=click.Path(path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=text,
+    )
+
+
 def folder_options(out_help: str) -> Callable[[F], F]:
     """--seeds, --out and --cache, the same for every command that reads and writes folders."""
 
     def decorate(command: F) -> F:
         for option in reversed(
             (
-                click.option(
-                    "--seeds",
-                    type=click.Path(path_type=Path),
-                    default=Path("seeds"),
-                    show_default=True,
-                    help="A seed file or a folder of *.md seeds.",
-                ),
-                click.option(
-                    "--out",
-                    type=click.Path(path_type=Path),
-                    default=Path("output"),
-                    show_default=True,
-                    help=out_help,
-                ),
-                click.option(
-                    "--cache",
-                    type=click.Path(path_type=Path),
-                    default=Path("cache"),
-                    show_default=True,
-                    help="Folder of the on-disk cache of facts.",
-                ),
+                folder_option("seeds", "seeds", "A seed file or a folder of *.md seeds."),
+                folder_option("out", "output", out_help),
+                folder_option("cache", "cache", "Folder of the on-disk cache of facts."),
             )
         ):
             command = option(command)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from enrich.budget import within_budget
 from enrich.cache import CACHEABLE, Cache, Entry, fresh_hit
@@ -31,6 +31,9 @@ from enrich.plan import PAPERS, Lead, discovery, entities
 from enrich.sources import FetchContext, Request, Source, SourceStats, source_for
 
 __all__ = ["FetchReport", "Progress", "discovery", "entities", "fetch", "fetch_all"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, repr=False)
@@ -363,22 +366,22 @@ def _report(run: _Run, outcomes: Iterable[_Outcome], left: Entities, deferred: i
     )
 
 
-def fetch(
-    wanted: Mapping[Identifier, Request],
-    sources: Sequence[Source],
-    settings: Settings,
-    cache: Cache,
-    previous: Entities,
-    progress: Progress | None = None,
-    optional: Mapping[Identifier, Request] | None = None,
-) -> FetchReport:
-    """`fetch_all` on an event loop of its own, whose worker threads (`asyncio.to_thread`,
-    for the sync clients) are enough for the sources' own limits together: the default pool
-    has cpu + 4 of them, fewer on a small machine."""
-    with asyncio.Runner() as runner:
-        pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="enrich")
-        runner.get_loop().set_default_executor(pool)
-        return runner.run(fetch_all(wanted, sources, settings, cache, previous, progress, optional))
+def _on_own_loop(run: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """`run` made a plain function that runs it on an event loop of its own, whose worker
+    threads (`asyncio.to_thread`, for the sync clients) are enough for the sources' own
+    limits together: the default pool has cpu + 4 of them, fewer on a small machine."""
+
+    def on_own_loop(*args: P.args, **kwargs: P.kwargs) -> T:
+        with asyncio.Runner() as runner:
+            pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="enrich")
+            runner.get_loop().set_default_executor(pool)
+            return runner.run(run(*args, **kwargs))
+
+    return on_own_loop
+
+
+fetch = _on_own_loop(fetch_all)
+"""`fetch_all` (same arguments) on an event loop of its own: the pipeline's way in."""
 
 
 async def _call(source: Source, todo: list[Request], ctx: FetchContext) -> Entities:

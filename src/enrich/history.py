@@ -3,7 +3,9 @@ append. Pure but for `read_history`, which `pipeline` calls at the run's edge.
 
 Each line is one value an entity's field took, from the day upstream said so (the fact's
 `fetched_at` date): `date,ref,field,value`, under that header, one file per year, sorted by
-(date, ref, field). A line is appended only when the value differs from the entity's last
+(date, ref, field). The `ref` column is the entity's `kind:key` text (`Identifier.ref`), read
+into its `Identifier` on reading and written from it: in memory a `Point` names its entity by
+`Identifier`. A line is appended only when the value differs from the entity's last
 line for that field, so a refresh that learns nothing appends nothing and rewrites no byte.
 What is kept (`FIELDS`): stars, forks, archived and license of a repository; 30-day downloads
 and likes of a Hub entity; citations and influential citations of a paper (Semantic
@@ -22,7 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,7 +32,7 @@ from typing import NamedTuple
 
 from enrich.errors import InputError
 from enrich.metadata import HubMeta, PaperMeta, RepoMeta, ScholarMeta
-from enrich.models import Identifier, Result, Status
+from enrich.models import REF, Entities, Identifier, Result, Status
 
 HISTORY_DIR = "history"
 HEADER = ("date", "ref", "field", "value")
@@ -52,10 +54,10 @@ _INTEGER = re.compile(r"-?[0-9]+")
 
 
 class Point(NamedTuple):  # a tuple: a year of a 10,000-row list is half a million of them
-    """One line: `ref`'s `field` was `value` (as written: `""` for none) from `day` on."""
+    """One line: `id`'s `field` was `value` (as written: `""` for none) from `day` on."""
 
     day: date
-    ref: str
+    id: Identifier
     field: str
     value: str
 
@@ -67,7 +69,7 @@ class Point(NamedTuple):  # a tuple: a year of a 10,000-row list is half a milli
 
 @dataclass(frozen=True)
 class History:
-    """Every line, in (date, ref, field) order."""
+    """Every line, in (date, ref, field) order (the ref: `models.REF`)."""
 
     points: tuple[Point, ...] = ()
 
@@ -103,24 +105,25 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def appended(history: History, results: Iterable[Result]) -> History:
-    """`history` with a line for every kept value of `results` that differs from its entity's
-    last line (its `fetched_at` date; a second value on a line's own day replaces it)."""
-    last = {(p.ref, p.field): p for p in history.points}
-    added: dict[tuple[str, str], Point] = {}
-    for result in results:
+def appended(history: History, entities: Entities) -> History:
+    """`history` with a line for every kept value of `entities` that differs from its
+    entity's last line (its `fetched_at` date; a second value on a line's own day replaces
+    it)."""
+    last = {(p.id, p.field): p for p in history.points}
+    added: dict[tuple[Identifier, str], Point] = {}
+    for ident, result in entities.items():
         moment = result.provenance.fetched_at
         if moment is None:
             continue
         for name, text in values(result):
-            before = last.get((result.ref, name))
+            before = last.get((ident, name))
             now = text or ""
             if before is None and (text is None or (name == "status" and now == "ok")):
                 continue  # nothing known yet, or the status every entity starts with
             if before is not None and before.value == now:
                 continue
             day = max(moment.date(), before.day) if before is not None else moment.date()
-            added[(result.ref, name)] = Point(day, result.ref, name, now)
+            added[(ident, name)] = Point(day, ident, name, now)
     if not added:
         return history
     new = sorted(added.values(), key=_key)
@@ -128,17 +131,17 @@ def appended(history: History, results: Iterable[Result]) -> History:
     if not points or _key(points[-1]) < _key(new[0]):
         return History(points + tuple(new))  # the usual refresh: all after the last line
     kept = [
-        p for p in points if not ((q := added.get((p.ref, p.field))) is not None and q.day == p.day)
+        p for p in points if not ((q := added.get((p.id, p.field))) is not None and q.day == p.day)
     ]
     return History(tuple(sorted([*kept, *new], key=_key)))
 
 
-def seeded(history: History, previous: Mapping[str, Result] | None) -> History:
+def seeded(history: History, previous: Entities | None) -> History:
     """`history`, or, when it has no line yet, the values of `previous` (the last dataset's
     entities) with their `fetched_at`: the backfill of a list's first run with history."""
     if history.points or not previous:
         return history
-    return appended(history, previous.values())
+    return appended(history, previous)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -181,27 +184,27 @@ def parse_year(text: str, path: Path | str, year: int) -> list[Point]:
                 raise ValueError(f"{len(row)} values, not {len(HEADER)}")
             day_text, ref, field, value = row
             day = days.get(day_text) or check.day(day_text)
-            if ref not in refs:
-                check.ref(ref)
+            ident = refs.get(ref) or check.ref(ref)
             if not (field in NUMBERS and value.isdigit() and value.isascii()):
                 check.value(field, value)  # a count is the usual line, and is right
             key = (day_text, ref, field)
             if key <= before:  # ISO dates sort as their text does
                 raise ValueError("lines must be sorted by date, ref and field, each once")
             before = key
-            points.append(Point(day, ref, field, value))
+            points.append(Point(day, ident, field, value))
     except (ValueError, csv.Error) as exc:
         raise InputError(f"{path}:{rows.line_num}: malformed history line: {exc}") from None
     return points
 
 
 class _Checker:
-    """The checks of one file's values, each text checked once (a ref is on many lines)."""
+    """The checks of one file's values, each text checked once (a ref is on many lines, and
+    is read into one `Identifier` for all of them)."""
 
     def __init__(self, year: int) -> None:
         self.year = year
         self.days: dict[str, date] = {}
-        self.refs: dict[str, str] = {}
+        self.refs: dict[str, Identifier] = {}
 
     def day(self, text: str) -> date:
         found = self.days.get(text)
@@ -212,12 +215,13 @@ class _Checker:
             self.days[text] = found
         return found
 
-    def ref(self, text: str) -> str:
+    def ref(self, text: str) -> Identifier:
         found = self.refs.get(text)
         if found is None:
-            if not Identifier.of_ref(text).key:  # ValueError for an unknown kind
+            found = Identifier.of_ref(text)  # ValueError for an unknown kind
+            if not found.key:
                 raise ValueError(f"ref {text!r} has no key")
-            found = self.refs[text] = text
+            self.refs[text] = found
         return found
 
     @staticmethod
@@ -229,7 +233,7 @@ class _Checker:
 
 
 def _key(point: Point) -> tuple[date, str, str]:
-    return point.day, point.ref, point.field
+    return point.day, REF(point.id), point.field
 
 
 def _check_value(field: str, value: str) -> None:
@@ -249,5 +253,5 @@ def _csv(points: list[Point]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(HEADER)
-    writer.writerows((p.day.isoformat(), p.ref, p.field, p.value) for p in points)
+    writer.writerows((p.day.isoformat(), p.id.ref, p.field, p.value) for p in points)
     return buffer.getvalue().encode()

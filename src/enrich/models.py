@@ -102,6 +102,12 @@ class Identifier:
     def __post_init__(self) -> None:
         object.__setattr__(self, "ref", f"{self.kind.value}:{self.key}")
 
+    def __hash__(self) -> int:
+        # The hash of `ref`, which names (kind, key) one to one and keeps its hash: a lookup
+        # hashes one string, not a tuple and an enum member (a year of history is half a
+        # million lookups).
+        return hash(self.ref)
+
     @classmethod
     def of_ref(cls, ref: str) -> Identifier:
         """The identifier named `kind:key` (raises ValueError for an unknown kind)."""

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import email.utils
 import functools
-import re
 import socket
 import ssl
 import time
@@ -37,12 +36,11 @@ import requests
 import tenacity
 
 from enrich.errors import FetchError, PermanentError, TransientError, Unreachable
+from enrich.rate import github_said, hub_said
 
 T = TypeVar("T")
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, *range(500, 600)})
-_RATELIMIT_T = re.compile(r"(?:^|;)\s*t=(\d+)")
-_RATELIMIT_R = re.compile(r"(?:^|;)\s*r=(\d+)")
 
 _NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
@@ -98,7 +96,7 @@ def server_wait(headers: Mapping[str, str], now: float | None = None) -> float |
         for w in (
             _retry_after(lower.get("retry-after"), now),
             _github_reset(lower, now),
-            _hub_ratelimit(lower.get("ratelimit")),
+            _hub_ratelimit(lower),
         )
         if w is not None
     ]
@@ -119,20 +117,13 @@ def _retry_after(value: str | None, now: float) -> float | None:
 
 
 def _github_reset(headers: Mapping[str, str], now: float) -> float | None:
-    if headers.get("x-ratelimit-remaining") != "0":
-        return None
-    reset = headers.get("x-ratelimit-reset", "")
-    return max(0.0, float(reset) - now) if reset.isdigit() else None
+    remaining, reset = github_said(headers)
+    return max(0.0, reset - now) if remaining == 0 and reset is not None else None
 
 
-def _hub_ratelimit(value: str | None) -> float | None:
-    """The IETF draft header the Hub sends: `"api";r=<remaining>;t=<seconds to reset>`."""
-    if not value:
-        return None
-    remaining, reset = _RATELIMIT_R.search(value), _RATELIMIT_T.search(value)
-    if remaining is None or reset is None or int(remaining.group(1)) > 0:
-        return None
-    return float(reset.group(1))
+def _hub_ratelimit(headers: Mapping[str, str]) -> float | None:
+    said = hub_said(headers)
+    return said[1] if said is not None and said[0] == 0 else None
 
 
 _CANNOT_CONNECT: tuple[type[BaseException], ...] = (

@@ -1,17 +1,32 @@
-"""How fast a source asks: the one pacer (a provider's stated spacing) and the one quota (the
-calls a server says are left in its window). The retry policy that waits out what a server
-asks for is `enrich.net`'s.
+"""How fast a source asks: the project's one rate-limit mechanism, in two parts.
+
+* `Pacer`: a provider's stated spacing (one request at a time, so many seconds apart):
+  arXiv, Semantic Scholar, the landing pages.
+* `Window`: a provider's stated quota (so many requests per window, what is left said in
+  its answers), as one run spends it: GitHub (`x-ratelimit-*`, GraphQL's `rateLimit`) and
+  the Hub (`RateLimit`). What to do when the window runs short is each provider's policy
+  on top of it, beside its source: GitHub's run budget (`sources/github_budget.Budget`:
+  oldest values first, a reserve, the rest wait for a later run) and the Hub's quota
+  (`sources/huggingface.Quota`: wait when spent and the reset is near, else stop).
+
+What an answer says of its window is read here too, once per provider: `github_said`
+(`x-ratelimit-*`) and `hub_said` (`RateLimit`), for the windows and for the retry policy
+that waits out what a server asks for (`enrich.net`'s).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 T = TypeVar("T")
+
+_HUB_LEFT = re.compile(r"(?:^|;)\s*r=(\d+)")
+_HUB_RESET = re.compile(r"(?:^|;)\s*t=(\d+)")
 
 
 class Pacer:
@@ -77,40 +92,130 @@ class Pacer:
         self._answered = self._clock()
 
 
-class Quota:
-    """A server's rate limit as one run spends it: the calls left in the window it last
-    reported, counted down by each request sent since (requests in flight when the report
-    was sent may make it optimistic by a few), and when that window resets. Used where a
-    provider states a quota per window in its answers (the Hub's `RateLimit` header);
-    `Pacer` is the one mechanism for a stated spacing. GitHub's budget
-    (`sources/github_budget.py`) is its own: it plans a whole run against the hour's points.
+class Window:
+    """A server's rate-limit window as one run spends it; the one home of these rules:
 
-    Shared by worker threads (which `report` and `take`), hence the lock. `clock` is
-    `time.monotonic` unless a test gives its own.
+    * what is left (`left`) is what the server last said is left (`reported`), less the
+      requests this run reserved since (`reserve`); unknown (None) until a report;
+    * an answer that cost nothing (`report` with `cost` 0: a rate-limit refusal, a server
+      error) gives its reservation back; should the server have counted it after all, its
+      next report says so;
+    * a window whose reset has passed is forgotten: what is left is unknown again;
+    * which reports count (`lowest`), a parameter because providers differ (below).
+
+    `lowest=True`: the lowest count reported in a window is kept, and a report with a later
+    reset starts a new window. For a provider whose reset names its window: GitHub's
+    `x-ratelimit-reset` (and GraphQL's `rateLimit.resetAt`) is the window's end in epoch
+    seconds, the same in every answer of one window, and `x-ratelimit-remaining` only falls
+    within it (docs.github.com, "Rate limits for the REST API", "Rate limits and query
+    limits for the GraphQL API"); answers to concurrent requests arrive in any order, so
+    the lowest is the newest.
+
+    `lowest=False`: each report replaces the last. For a provider whose reports name no
+    window: the Hub's `RateLimit: "api";r=<left>;t=<seconds>` follows the IETF draft
+    (huggingface.co/docs/hub/rate-limits; draft-ietf-httpapi-ratelimit-headers), whose `t`
+    is seconds counted from when the answer was made, and which lets the server change
+    `t` between requests and lower `r` at will. Two answers of one window give resets
+    apart by their latency, and a later reset need not be a new window, so "the lowest of
+    this window" has no window to go by: the last report is the best knowledge (optimistic
+    by the requests in flight when it was made).
+
+    `clock` is the clock resets are given on (`time.monotonic` unless told: a provider's
+    epoch resets need the wall clock, a test its own). Shared by worker threads and the
+    event loop, hence the lock; a policy that decides on several readings at once holds
+    `lock` (reentrant) around them.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self.left: int | None = None  # unknown until the first report
-        self._reset_at = 0.0
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, lowest: bool) -> None:
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._lowest = lowest
+        self._left: int | None = None
+        self._reported: int | None = None
+        self._reset_at: float | None = None
 
-    def report(self, left: int, resets_in: float) -> None:
-        """What an answer said: `left` calls, the window resetting in `resets_in` seconds."""
-        with self._lock:
-            self.left = left
-            self._reset_at = self._clock() + resets_in
+    @property
+    def left(self) -> int | None:
+        """What is left after this run's reservations (None: unknown)."""
+        return self._left
 
-    def take(self, patience: float) -> float | None:
-        """Count a request about to be sent. When no call is left and the window resets in
-        more than `patience` seconds (longer than a retry would wait), nothing is counted
-        and the seconds until the reset are returned: the request must not be sent. An
-        unknown quota, or a window already past, lets every request go."""
-        with self._lock:
-            wait = self._reset_at - self._clock()
-            if self.left is None or wait <= 0:
-                return None
-            if self.left <= 0 and wait > patience:
-                return wait
-            self.left -= 1
-            return None
+    @property
+    def reported(self) -> int | None:
+        """What the server said is left: the lowest of this window, or the last (`lowest`)."""
+        return self._reported
+
+    @property
+    def reset_at(self) -> float | None:
+        """When the window resets, on `clock` (None: not said)."""
+        return self._reset_at
+
+    def report(self, left: int | None, reset_at: float | None, cost: int = 1) -> None:
+        """What an answer said: `left` requests, the window resetting at `reset_at` (either
+        None where the answer did not say); `cost` 0: the answer cost nothing."""
+        with self.lock:
+            new = left is not None and not self._lowest
+            if new or (reset_at is not None and reset_at > (self._reset_at or 0)):
+                self._reset_at, self._reported, self._left = reset_at, None, None
+            if not cost and self._left is not None:
+                self._left += 1
+            if left is not None:
+                low = left if self._reported is None else min(self._reported, left)
+                mine = self._left
+                self._reported, self._left = low, low if mine is None else min(mine, low)
+
+    def reserve(self, keep: int = 0) -> bool:
+        """Reserve a request if more than `keep` are left (True), else nothing (False). An
+        unknown window (no report yet, or its reset past) lets it go, uncounted (True)."""
+        with self.lock:
+            left = self._current()
+            if left is not None and left <= keep:
+                return False
+            self._left = None if left is None else left - 1
+            return True
+
+    def spend(self) -> None:
+        """Count a request sent whatever is left (the count may fall below zero)."""
+        with self.lock:
+            left = self._current()
+            self._left = None if left is None else left - 1
+
+    def known(self) -> bool:
+        """Whether what is left is known: a report came, and its window's reset is not past."""
+        with self.lock:
+            return self._current() is not None
+
+    def resets_in(self) -> float | None:
+        """Seconds until the window resets, None when unknown."""
+        with self.lock:
+            return None if self._reset_at is None else self._reset_at - self.clock()
+
+    def _current(self) -> int | None:
+        """What is left, a window whose reset has passed forgotten first."""
+        if self._reset_at is not None and self.clock() >= self._reset_at:
+            self._reset_at, self._reported, self._left = None, None, None
+        return self._left
+
+
+def github_said(headers: Mapping[str, str]) -> tuple[int | None, int | None]:
+    """What a GitHub answer's headers say of its window: `x-ratelimit-remaining` and
+    `x-ratelimit-reset` (epoch seconds), each None where absent or not a number."""
+    lower = {name.lower(): value for name, value in headers.items()}
+    return _int(lower.get("x-ratelimit-remaining")), _int(lower.get("x-ratelimit-reset"))
+
+
+def hub_said(headers: Mapping[str, str]) -> tuple[int, float] | None:
+    """What a Hub answer's `RateLimit` header says (the IETF draft's
+    `"api";r=<left>;t=<seconds to reset>`): the calls left and the seconds until the
+    window resets; None unless it says both."""
+    value = next((v for name, v in headers.items() if name.lower() == "ratelimit"), "")
+    left, reset = _HUB_LEFT.search(value), _HUB_RESET.search(value)
+    if left is None or reset is None:
+        return None
+    return int(left.group(1)), float(reset.group(1))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(float(value)) if value is not None else None
+    except (ValueError, OverflowError):
+        return None

@@ -23,6 +23,7 @@ from enrich.metadata import (
     ScholarMeta,
 )
 from enrich.models import (
+    REF,
     Dataset,
     Entities,
     Identifier,
@@ -88,11 +89,11 @@ def _failed_sources(dataset: Dataset) -> dict[str, Problem]:
                 by_source.setdefault(result.provenance.source, {})[link.id] = result
     down: dict[str, Problem] = {}
     for source, results in sorted(by_source.items()):
-        failed = [r for r in results.values() if r.status in (Status.ERROR, Status.STALE)]
+        failed = {i: r for i, r in results.items() if r.status in (Status.ERROR, Status.STALE)}
         if len(results) < 2 or len(failed) < len(results):
             continue
-        stale = sum(1 for r in failed if r.status is Status.STALE)
-        first = min(failed, key=lambda r: r.ref).provenance.error
+        stale = sum(1 for r in failed.values() if r.status is Status.STALE)
+        first = failed[min(failed, key=REF)].provenance.error
         down[source] = Problem(
             source,
             0,
@@ -143,7 +144,8 @@ def _page_year(record: RowRecord, known: RowFacts, said: str, year: int) -> Iter
     data = found.data if found is not None else None
     if found is None or not isinstance(data, PageMeta) or data.year in (None, year):
         return
-    site = "OpenReview" if found.ref.startswith(f"{Kind.OPENREVIEW.value}:") else "PMLR"
+    landing = known.ids.landing
+    site = "OpenReview" if landing is not None and landing.kind is Kind.OPENREVIEW else "PMLR"
     when = f"{data.publication_date:%Y-%m}" if data.publication_date else str(data.year)
     yield Problem(
         record.file,

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from enrich import rows
 from enrich.columns import Facts
-from enrich.models import Dataset, RowRecord
+from enrich.models import Dataset, Identifier, RowRecord
 from enrich.text import one_line
 
 WIDTH = 960.0
@@ -141,25 +141,25 @@ def groups(records: Sequence[RowRecord]) -> Groups:
     return Groups(distinct, {p: index.get(key[p], len(distinct) - 1) for p in paths}, folded)
 
 
-def date_of(record: RowRecord, facts: Facts) -> tuple[str, int, bool] | None:
-    """(the dated entity's ref, month index, whether the month is known) of a row's paper."""
+def date_of(record: RowRecord, facts: Facts) -> tuple[Identifier, int, bool] | None:
+    """(the dated entity, month index, whether the month is known) of a row's paper."""
     found = facts.of(record).published
     if found is None:
         return None
     if found.day is None:
-        return found.found.ref, found.year * 12, False
-    return found.found.ref, found.year * 12 + found.day.month - 1, True
+        return found.id, found.year * 12, False
+    return found.id, found.year * 12 + found.day.month - 1, True
 
 
 def dated_marks(
     records: Sequence[RowRecord],
-    dates: Sequence[tuple[str, int, bool] | None],
+    dates: Sequence[tuple[Identifier, int, bool] | None],
     facts: Facts,
     group_of: Mapping[tuple[str, ...], int],
 ) -> list[Mark]:
     """A mark per dated paper (its first row; `dates` are the rows' `date_of`), in order of
     month, then of seed."""
-    seen: set[str] = set()
+    seen: set[Identifier] = set()
     marks: list[Mark] = []
     for record, dated in zip(records, dates, strict=True):
         if dated is None or dated[0] in seen:

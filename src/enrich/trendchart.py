@@ -10,10 +10,8 @@ last day, so the same history and dataset give the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from enrich.columns import humanise, signed
-from enrich.models import Result
+from enrich.models import Entities
 from enrich.text import one_line
 from enrich.timeline import MARGIN, MUTED, PALETTE, WIDTH, escape, num, svg_document, xml_safe
 from enrich.trends import Mover, Trends, movers, polyline, recent
@@ -27,9 +25,9 @@ LABEL_LIMIT = 48
 TITLE = "Top movers over the last 30 days"
 
 
-def render_trends(trends: Trends, entities: Mapping[str, Result]) -> str:
+def render_trends(trends: Trends, entities: Entities) -> str:
     """The chart of `trends`' top movers among `entities` (the dataset's)."""
-    top = movers(trends, sorted(entities))[:SHOWN]
+    top = movers(trends, entities)[:SHOWN]
     if not top or trends.as_of is None:
         detail = "No history of 30 days yet: each refresh adds what changed"
         return _document(TOP, f"{TITLE}: none yet", detail, [])
@@ -41,12 +39,12 @@ def render_trends(trends: Trends, entities: Mapping[str, Result]) -> str:
 def _row(trends: Trends, mover: Mover, index: int) -> str:
     y = TOP + ROW * index
     colour = PALETTE[index % len(PALETTE)]
-    name = one_line(xml_safe(mover.ref), LABEL_LIMIT)
+    name = one_line(xml_safe(mover.id.ref), LABEL_LIMIT)
     value = f"{mover.field} {humanise(mover.now)} ({signed(mover.change)})"
     line = _line(trends, mover, y)
     return "".join(
         [
-            f"<g><title>{escape(xml_safe(mover.ref))}: {escape(value)}</title>",
+            f"<g><title>{escape(xml_safe(mover.id.ref))}: {escape(value)}</title>",
             f'<text x="{num(MARGIN)}" y="{num(y + 12)}">{escape(name)}</text>',
             f'<text x="{num(MARGIN)}" y="{num(y + 26)}" fill="{MUTED}">{escape(value)}</text>',
             line.replace("COLOUR", colour),
@@ -58,7 +56,7 @@ def _row(trends: Trends, mover: Mover, index: int) -> str:
 def _line(trends: Trends, mover: Mover, y: float) -> str:
     """The mover's values over the last year (`trends.recent`), as a polyline in its row."""
     box = (LINE_X, y + 4, WIDTH - MARGIN - LINE_X, LINE_HEIGHT)
-    points = polyline(recent(trends, mover.ref, mover.field), box)
+    points = polyline(recent(trends, mover.id, mover.field), box)
     return f'<polyline points="{points}" fill="none" stroke="COLOUR" stroke-width="1.5"/>'
 
 

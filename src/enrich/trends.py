@@ -17,6 +17,9 @@ on or before it. The rules, documented in docs/outputs.md:
 - **no license**: the row's repository declares none.
 
 A row shows at most one of dead, inactive and new (in that order), and no license besides.
+
+Entities are named by their `Identifier`, as the history's points name them; their `ref`
+text is only the order of movers (`models.REF`) and what the charts write.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from enrich.history import History, Point
 from enrich.metadata import RepoMeta
-from enrich.models import CODE_KINDS, Kind, Result, Status
+from enrich.models import CODE_KINDS, REF, Identifier, Kind, Result, Status
 
 WINDOW = timedelta(days=30)
 QUIET = timedelta(days=183)
@@ -43,28 +46,35 @@ GONE = frozenset({Status.NOT_FOUND, Status.MOVED})
 FLAGS = ("dead", "inactive", "new", "no license")
 """Every status flag, in the order a row shows them."""
 SPARK_WIDTH, SPARK_HEIGHT = 80, 16
+Series = tuple[Identifier, str]
+"""What a series is of: an entity's field."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Trends:
-    """A history's series by (ref, field), its first and last days, and, worked out once
+    """A history's series by (entity, field), its first and last days, and, worked out once
     for every series of a `MOVING` field, its 30-day change and its sparkline (every row's
     facts ask them, for each output)."""
 
-    series: Mapping[tuple[str, str], tuple[Point, ...]] = field(default_factory=dict)
-    first_seen: Mapping[str, date] = field(default_factory=dict)
+    series: Mapping[Series, tuple[Point, ...]] = field(default_factory=dict)
+    first_seen: Mapping[Identifier, date] = field(default_factory=dict)
     start: date | None = None
     as_of: date | None = None
-    deltas: Mapping[tuple[str, str], int] = field(default_factory=dict)
-    sparks: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    deltas: Mapping[Series, int] = field(default_factory=dict)
+    sparks: Mapping[Series, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, history: History) -> Trends:
-        series: dict[tuple[str, str], list[Point]] = {}
-        first: dict[str, date] = {}
-        for point in history.points:
-            series.setdefault((point.ref, point.field), []).append(point)
-            first.setdefault(point.ref, point.day)
+        series: dict[Series, list[Point]] = {}
+        first: dict[Identifier, date] = {}
+        for point in history.points:  # an entity's first line starts one of its series
+            key = (point.id, point.field)
+            found = series.get(key)
+            if found is None:
+                found = series[key] = []
+                first.setdefault(point.id, point.day)
+            found.append(point)
         points = history.points
         base = cls(
             {key: tuple(found) for key, found in series.items()},
@@ -77,31 +87,33 @@ class Trends:
         sparks = {key: line for key in moving if (line := spark(base, *key))}
         return replace(base, deltas=deltas, sparks=sparks)
 
-    def at(self, ref: str, name: str, day: date) -> int | None:
-        """`ref`'s `name` on `day`: its last line's on or before it."""
+    def at(self, ident: Identifier, name: str, day: date) -> int | None:
+        """`ident`'s `name` on `day`: its last line's on or before it."""
         found = None
-        for point in self.series.get((ref, name), ()):
+        for point in self.series.get((ident, name), ()):
             if point.day > day:
                 break
             found = point
         return found.number if found is not None else None
 
-    def delta(self, ref: str, name: str) -> int | None:
-        """The change of `ref`'s `name` (a `MOVING` field) over the last `WINDOW` days (None:
-        too little history)."""
-        return self.deltas.get((ref, name))
+    def delta(self, ident: Identifier, name: str) -> int | None:
+        """The change of `ident`'s `name` (a `MOVING` field) over the last `WINDOW` days
+        (None: too little history)."""
+        return self.deltas.get((ident, name))
 
-    def change(self, ref: str, name: str) -> int | None:
-        """The change of `ref`'s `name` over the last `WINDOW` days, worked out."""
+    def change(self, ident: Identifier, name: str) -> int | None:
+        """The change of `ident`'s `name` over the last `WINDOW` days, worked out."""
         if self.as_of is None:
             return None
-        before = self.at(ref, name, self.as_of - WINDOW)
-        now = self.at(ref, name, self.as_of)
+        before = self.at(ident, name, self.as_of - WINDOW)
+        now = self.at(ident, name, self.as_of)
         return None if before is None or now is None else now - before
 
 
 class Mover(NamedTuple):
-    ref: str
+    """An entity's field that moved over the last `WINDOW` days: its value now, by how much."""
+
+    id: Identifier
     field: str
     now: int
     change: int
@@ -112,17 +124,18 @@ class Mover(NamedTuple):
         return self.change / self.before if self.before > 0 else None
 
 
-def movers(trends: Trends, refs: Iterable[str]) -> list[Mover]:
-    """The entities of `refs` that moved over the last `WINDOW` days, biggest change first."""
+def movers(trends: Trends, entities: Iterable[Identifier]) -> list[Mover]:
+    """The `entities` that moved over the last `WINDOW` days, biggest change first (then in
+    order of ref, then of field)."""
     found = []
-    for ref in refs:
+    for ident in entities:
         for name in MOVING:
-            change = trends.delta(ref, name)
+            change = trends.delta(ident, name)
             if change:
-                now = trends.at(ref, name, trends.as_of) if trends.as_of else None
+                now = trends.at(ident, name, trends.as_of) if trends.as_of else None
                 if now is not None:
-                    found.append(Mover(ref, name, now, change, now - change))
-    return sorted(found, key=lambda m: (-abs(m.change), m.ref, m.field))
+                    found.append(Mover(ident, name, now, change, now - change))
+    return sorted(found, key=lambda m: (-abs(m.change), REF(m.id), m.field))
 
 
 def quiet_from(data: RepoMeta) -> date | None:
@@ -154,30 +167,39 @@ class RowTrend(NamedTuple):
 
 
 class Held(NamedTuple):
-    """The row's entities the trends read: its repository, Hub entity and paper's Semantic
-    Scholar record (as `columns.RowFacts` found them), its links' results, its paper's
-    first-published day."""
+    """The row's entities the trends read: its repository's result, the identifiers of its
+    repository, Hub entity and paper's Semantic Scholar record (as `columns.RowFacts` found
+    them), its links' entities and results, its paper's first-published day."""
 
     repo: Result | None
-    hub: Result | None
-    scholar: Result | None
-    links: Sequence[tuple[Kind, Result]]
+    ids: tuple[Identifier | None, Identifier | None, Identifier | None]
+    """(repository, Hub entity, Semantic Scholar record), None where the row has none."""
+    links: Sequence[tuple[Identifier, Result]]
     published: date | None
 
 
 def row_trend(trends: Trends, held: Held) -> RowTrend:
     """The row's trends (its repository's stars, Hub entity's downloads, paper's citations),
     flags and sparkline (stars, else citations, else downloads)."""
+    repo, hub, scholar = held.ids
     stars, downloads, citations = (
-        (held.repo.ref if held.repo else "", "stars"),
-        (held.hub.ref if held.hub else "", "downloads"),
-        (held.scholar.ref if held.scholar else "", "citations"),
-    )  # no ref is "": such a key is in no series
-    deltas, sparks = trends.deltas, trends.sparks
-    line = sparks.get(stars) or sparks.get(citations) or sparks.get(downloads) or ""
-    return RowTrend(
-        deltas.get(stars), deltas.get(downloads), deltas.get(citations), status(trends, held), line
+        _of(trends.deltas, repo, "stars"),
+        _of(trends.deltas, hub, "downloads"),
+        _of(trends.deltas, scholar, "citations"),
     )
+    sparks = trends.sparks
+    line = (
+        _of(sparks, repo, "stars")
+        or _of(sparks, scholar, "citations")
+        or _of(sparks, hub, "downloads")
+        or ""
+    )
+    return RowTrend(stars, downloads, citations, status(trends, held), line)
+
+
+def _of(table: Mapping[Series, T], ident: Identifier | None, name: str) -> T | None:
+    """What `table` holds for `ident`'s `name`; None for no entity."""
+    return table.get((ident, name)) if ident is not None else None
 
 
 def status(trends: Trends, held: Held) -> tuple[str, ...]:
@@ -185,7 +207,7 @@ def status(trends: Trends, held: Held) -> tuple[str, ...]:
     repo = held.repo.data if held.repo is not None else None
     flags: list[str] = []
     if (isinstance(repo, RepoMeta) and repo.archived) or any(
-        kind in PROJECT_KINDS and found.status in GONE for kind, found in held.links
+        ident.kind in PROJECT_KINDS and found.status in GONE for ident, found in held.links
     ):
         flags.append("dead")
     elif trends.as_of is not None and _inactive(repo, trends.as_of):
@@ -205,20 +227,20 @@ def _inactive(repo: object, as_of: date) -> bool:
 def _new(trends: Trends, held: Held, since: date) -> bool:
     if held.published is not None and held.published >= since:
         return True
-    seen = [trends.first_seen.get(found.ref) for _, found in held.links]
+    seen = [trends.first_seen.get(ident) for ident, _ in held.links]
     first = min((day for day in seen if day is not None), default=None)
     return first is not None and first != trends.start and first >= since
 
 
-def recent(trends: Trends, ref: str, name: str) -> list[tuple[date, int]]:
-    """`ref`'s `name` over the last `SPAN` days: its value when they start, every line
+def recent(trends: Trends, ident: Identifier, name: str) -> list[tuple[date, int]]:
+    """`ident`'s `name` over the last `SPAN` days: its value when they start, every line
     since, and its value now (as of `Trends.as_of`); empty without a history."""
     if trends.as_of is None:
         return []
     start = trends.as_of - SPAN
-    opening = trends.at(ref, name, start)
+    opening = trends.at(ident, name, start)
     series = [(start, opening)] if opening is not None else []
-    for point in trends.series.get((ref, name), ()):
+    for point in trends.series.get((ident, name), ()):
         if point.day > start and point.number is not None:
             series.append((point.day, point.number))
     if series:
@@ -226,10 +248,10 @@ def recent(trends: Trends, ref: str, name: str) -> list[tuple[date, int]]:
     return series
 
 
-def spark(trends: Trends, ref: str, name: str) -> str:
-    """`ref`'s `name` over the last `SPAN` days as SVG polyline points; blank with fewer than
-    two values."""
-    series = recent(trends, ref, name)
+def spark(trends: Trends, ident: Identifier, name: str) -> str:
+    """`ident`'s `name` over the last `SPAN` days as SVG polyline points; blank with fewer
+    than two values."""
+    series = recent(trends, ident, name)
     return polyline(series, (0.0, 0.0, SPARK_WIDTH, SPARK_HEIGHT)) if len(series) > 2 else ""
 
 

@@ -162,13 +162,17 @@ class Parser:
 
     def arguments(self) -> dict[str, Any]:
         self.take("(")
-        args: dict[str, Any] = {}
-        while not self.peek(")"):
+        return self.pairs(")")
+
+    def pairs(self, close: str) -> dict[str, Any]:
+        """`name: value` pairs up to `close` (an argument list's, an input object's), taken."""
+        found: dict[str, Any] = {}
+        while not self.peek(close):
             name = self.take(kind="name").text
             self.take(":")
-            args[name] = self.value()
-        self.take(")")
-        return args
+            found[name] = self.value()
+        self.take(close)
+        return found
 
     def value(self) -> Any:
         tok = self.take()
@@ -187,13 +191,7 @@ class Parser:
             self.take("]")
             return items
         if tok.text == "{":
-            obj = {}
-            while not self.peek("}"):
-                key = self.take(kind="name").text
-                self.take(":")
-                obj[key] = self.value()
-            self.take("}")
-            return obj
+            return self.pairs("}")
         return {"true": True, "false": False, "null": None}.get(tok.text, tok.text)
 
 
@@ -298,59 +296,46 @@ def validate(
             continue
         child = SCHEMA.get(type_name, {}).get(sel.name)
         where = [*path, sel.key]
-        missing = [a for a in REQUIRED.get((type_name, sel.name), ()) if a not in sel.args]
-        if child is not None and missing:
-            ctx.errors.append(
-                {
-                    "path": where,
-                    "extensions": {
-                        "code": "missingRequiredArguments",
-                        "className": "Field",
-                        "name": sel.name,
-                        "arguments": ", ".join(missing),
-                    },
-                    "locations": _location(sel),
-                    "message": f"Field '{sel.name}' is missing required arguments: "
-                    + ", ".join(missing),
-                }
-            )
-        elif child is None:
-            ctx.errors.append(
-                {
-                    "path": where,
-                    "extensions": {
-                        "code": "undefinedField",
-                        "typeName": type_name,
-                        "fieldName": sel.name,
-                    },
-                    "locations": _location(sel),
-                    "message": f"Field '{sel.name}' doesn't exist on type '{type_name}'",
-                }
-            )
-        elif child == S and sel.selections:
-            ctx.errors.append(
-                {
-                    "path": where,
-                    "locations": _location(sel),
-                    "message": (
-                        f"Selections can't be made on scalars (field '{sel.name}' returns "
-                        f"{child} but has selections)"
-                    ),
-                }
-            )
-        elif child != S and not sel.selections:
-            ctx.errors.append(
-                {
-                    "path": where,
-                    "locations": _location(sel),
-                    "message": (
-                        f"Field must have selections (field '{sel.name}' returns {child} but "
-                        f"has no selections. Did you mean '{sel.name} {{ ... }}'?)"
-                    ),
-                }
-            )
-        else:
+        problem = _problem(sel, type_name, child)
+        if problem is not None:
+            message, extensions = problem
+            error: dict[str, Any] = {"path": where}
+            if extensions:
+                error["extensions"] = extensions
+            ctx.errors.append({**error, "locations": _location(sel), "message": message})
+        elif child is not None and child != S:
             validate(sel.selections, child, where, ctx)
+
+
+def _problem(sel: Field, type_name: str, child: str | None) -> tuple[str, dict[str, str]] | None:
+    """What GitHub says of `sel` on `type_name` (the message, and the extensions it gives
+    where it gives some), or None for a valid field."""
+    missing = [a for a in REQUIRED.get((type_name, sel.name), ()) if a not in sel.args]
+    if child is not None and missing:
+        listed = ", ".join(missing)
+        return f"Field '{sel.name}' is missing required arguments: {listed}", {
+            "code": "missingRequiredArguments",
+            "className": "Field",
+            "name": sel.name,
+            "arguments": listed,
+        }
+    if child is None:
+        return f"Field '{sel.name}' doesn't exist on type '{type_name}'", {
+            "code": "undefinedField",
+            "typeName": type_name,
+            "fieldName": sel.name,
+        }
+    if child == S and sel.selections:
+        return (
+            f"Selections can't be made on scalars (field '{sel.name}' returns "
+            f"{child} but has selections)"
+        ), {}
+    if child != S and not sel.selections:
+        return (
+            f"Field must have selections (field '{sel.name}' returns {child} but "
+            f"has no selections. Did you mean '{sel.name} {{ ... }}'?)"
+        ), {}
+    return None
 
 
 Value = Any  # a dict (object; may hold callables taking args), list, scalar or None

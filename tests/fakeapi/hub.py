@@ -176,6 +176,9 @@ def repo_properties(repo: HubRepo) -> dict[str, Any]:
     return props
 
 
+_REPO_HEAD = ("_id", "id", "author", "sha", "lastModified", "private", "gated", "disabled")
+"""The keys a dataset's and a Space's info body lead with, and a dataset's listing."""
+
 _DEFAULT_KEYS: dict[HubKind, tuple[str, ...]] = {
     "model": (
         "_id",
@@ -200,14 +203,7 @@ _DEFAULT_KEYS: dict[HubKind, tuple[str, ...]] = {
         "usedStorage",
     ),
     "dataset": (
-        "_id",
-        "id",
-        "author",
-        "sha",
-        "lastModified",
-        "private",
-        "gated",
-        "disabled",
+        *_REPO_HEAD,
         "tags",
         "description",
         "citation",
@@ -219,14 +215,7 @@ _DEFAULT_KEYS: dict[HubKind, tuple[str, ...]] = {
         "usedStorage",
     ),
     "space": (
-        "_id",
-        "id",
-        "author",
-        "sha",
-        "lastModified",
-        "private",
-        "gated",
-        "disabled",
+        *_REPO_HEAD,
         "host",
         "subdomain",
         "likes",
@@ -256,14 +245,7 @@ _LIST_KEYS: dict[HubKind, tuple[str, ...]] = {
         "modelId",
     ),
     "dataset": (
-        "_id",
-        "id",
-        "author",
-        "sha",
-        "lastModified",
-        "private",
-        "gated",
-        "disabled",
+        *_REPO_HEAD,
         "tags",
         "downloads",
         "likes",

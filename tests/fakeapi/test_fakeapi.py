@@ -21,14 +21,9 @@ from huggingface_hub.utils._http import parse_ratelimit_headers
 from lxml import etree
 
 from tests.fakeapi import FakeAPI
+from tests.fakeapi.graphql import Parser, execute
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with FakeAPI() as server:
-        yield server
 
 
 # PyGithub throttles itself by default (0.25 s between requests, 1 s between non-GETs, which
@@ -303,6 +298,41 @@ def test_graphql_auth_and_validation(api: FakeAPI) -> None:
     ).json()
     assert "data" not in invalid
     assert invalid["errors"][0]["extensions"]["code"] == "undefinedField"
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code", "says"),
+    [
+        ('{ repository(owner: "a") { name } }', "repository", "missingRequiredArguments", "name"),
+        ('{ repository(owner: "a", name: "b") { bogus } }', "bogus", "undefinedField", "exist"),
+        ('{ repository(owner: "a", name: "b") { name { x } } }', "name", None, "on scalars"),
+        ('{ repository(owner: "a", name: "b") { owner } }', "owner", None, "have selections"),
+    ],
+    ids=["missing-argument", "unknown-field", "selections-on-a-scalar", "no-selections"],
+)
+def test_graphql_validation_errors(query: str, field: str, code: str | None, says: str) -> None:
+    """As GitHub answers an invalid query: no data; each error's path, place and message,
+    with a code where GitHub gives one."""
+    answer = execute(query, {}, {})
+    assert list(answer) == ["errors"]
+    (error,) = answer["errors"]
+    assert error.get("extensions", {}).get("code") == code
+    assert says in error["message"]
+    assert error["path"][-1] == field
+    assert error["locations"][0]["line"] == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "args"),
+    [
+        ('(a: 1, b: "x")', {"a": 1, "b": "x"}),
+        ("(o: {k: [1, 2], n: {m: null}})", {"o": {"k": [1, 2], "n": {"m": None}}}),
+        ("(v: $v, e: {})", {"v": 7, "e": {}}),
+    ],
+    ids=["scalars", "nested-input-objects", "a-variable-and-an-empty-object"],
+)
+def test_graphql_arguments_and_input_objects(source: str, args: dict[str, Any]) -> None:
+    assert Parser(source, {"v": 7}).arguments() == args
 
 
 # ----------------------------------------------------------------------------------- Hub

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = {"Authorization": "token fake"}
 
 
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with FakeAPI() as server:
-        server.add_paper("2306.07629")
-        server.add_repo("a/b")
-        server.add_model("org/model")
-        yield server
+pytestmark = pytest.mark.usefixtures("stocked")
 
 
 def _stats(api: FakeAPI) -> dict[str, object]:
@@ -42,7 +35,7 @@ def test_stats_count_requests_statuses_and_points(api: FakeAPI) -> None:
     requests.post(
         base + "/graphql", json={"query": "{ viewer { login } }"}, headers=TOKEN, timeout=5
     )
-    requests.get(base + "/api/models/org/model", timeout=5)
+    requests.get(base + "/api/models/a/b", timeout=5)
     stats = _stats(api)
     assert stats["requests"] == {"arxiv": 1, "github": 4, "hub": 1}
     assert stats["statuses"] == {
@@ -61,7 +54,7 @@ def test_stats_count_requests_statuses_and_points(api: FakeAPI) -> None:
 
 def test_reset_forgets_requests_and_refills_budgets(api: FakeAPI) -> None:
     requests.get(api.base_url + "/repos/a/b", timeout=5)
-    requests.get(api.base_url + "/api/models/org/model", timeout=5)
+    requests.get(api.base_url + "/api/models/a/b", timeout=5)
     assert requests.post(api.base_url + "/_fake/reset", timeout=5).json() == {"reset": True}
     stats = _stats(api)
     assert stats["requests"] == {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,13 +39,7 @@ SEED = "\n".join(
 )
 
 
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with FakeAPI() as server:
-        server.add_paper("2306.07629")
-        server.add_repo("a/b")
-        server.add_model("a/b")
-        yield server
+pytestmark = pytest.mark.usefixtures("stocked")
 
 
 def _url(api: FakeAPI, which: str) -> str:

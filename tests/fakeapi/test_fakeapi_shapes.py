@@ -7,7 +7,6 @@ that directory is absent, as in a bare checkout.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,6 @@ from tests.fakeapi import FakeAPI
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "api-samples"
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/api-samples absent")
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAPI]:
-    with FakeAPI() as server:
-        yield server
 
 
 def _tags(element: Any) -> list[str]:

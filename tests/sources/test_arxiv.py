@@ -15,9 +15,9 @@ from enrich.config import Endpoints, Settings
 from enrich.metadata import Author, PaperMeta
 from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
-from enrich.sources import Answer, FetchContext, Request, SourceStats
+from enrich.sources import Answer, FetchContext, Request
 from enrich.sources.arxiv import ArxivSource
-from tests.builders import ident
+from tests.builders import context, ident
 from tests.conftest import Sleeps
 from tests.fakeapi import FakeAPI
 
@@ -30,16 +30,6 @@ def make_settings(api: FakeAPI, **overrides: Any) -> Settings:
         retry_attempts=3,
     )
     return dataclasses.replace(base, **overrides)
-
-
-def make_ctx(settings: Settings, policy: RetryPolicy | None = None) -> FetchContext:
-    advanced: list[int] = []
-    return FetchContext(
-        settings=settings,
-        policy=policy or RetryPolicy(wait=False, attempts=3),
-        stats=SourceStats(),
-        advance=advanced.append,
-    )
 
 
 def ask(key: str, version: str | None = None) -> Request:
@@ -55,7 +45,7 @@ def fetch(
     **overrides: Any,
 ) -> tuple[dict[Identifier, Result], FetchContext]:
     settings = make_settings(api, **overrides)
-    ctx = make_ctx(settings, policy)
+    ctx, _ = context(settings, policy)
     source = source or ArxivSource(settings)
     results = asyncio.run(source.fetch([ask(key) for key in keys], ctx))
     return results, ctx
@@ -66,30 +56,31 @@ def id_lists(api: FakeAPI) -> list[list[str]]:
 
 
 def test_success_path_normalises_every_field(api: FakeAPI) -> None:
-    published = datetime(2023, 1, 5, 10, 0, tzinfo=UTC)
+    kept: dict[str, Any] = {  # what the record holds as arXiv says it
+        "published": datetime(2023, 1, 5, 10, 0, tzinfo=UTC),
+        "updated": datetime(2023, 6, 1, 8, 30, tzinfo=UTC),
+        "primary_category": "cs.CL",
+        "categories": ["cs.CL", "cs.LG"],
+        "journal_ref": "TMLR 2023",
+        "doi": "10.1234/slm.2023",
+    }
     api.add_paper(
         "2301.00001",
         title="  Small   models,\n   big  results ",
         authors=[("Ada Lovelace", "Analytical Engine Ltd"), "Bo Zhang"],
         summary="We study\n  small models.\n\nThey work.",
         version=3,
-        published=published,
-        updated=datetime(2023, 6, 1, 8, 30, tzinfo=UTC),
-        primary_category="cs.CL",
-        categories=["cs.CL", "cs.LG"],
         comment="12 pages,\n 3 figures",
-        journal_ref="TMLR 2023",
-        doi="10.1234/slm.2023",
+        **kept,
     )
     settings = make_settings(api)
-    ctx = make_ctx(settings)
+    ctx, _ = context(settings)
     request = Request(Identifier(kind=Kind.ARXIV, key="2301.00001", version="v1"))
     results = asyncio.run(ArxivSource(settings).fetch([request], ctx))
 
     got = results[ident("arxiv:2301.00001")]
     assert got.status is Status.OK
-    assert ctx.stats.answers[ident(got.ref)].http_status == 200
-    assert ctx.stats.answers[ident(got.ref)].attempts == 1
+    assert ctx.stats.answers[ident(got.ref)] == Answer(200, 1)
     assert got.provenance.fetched_at is not None
     assert got.data == PaperMeta(
         arxiv_id="2301.00001",
@@ -100,14 +91,9 @@ def test_success_path_normalises_every_field(api: FakeAPI) -> None:
             Author(name="Bo Zhang"),
         ],
         abstract="We study small models. They work.",
-        published=published,
-        updated=datetime(2023, 6, 1, 8, 30, tzinfo=UTC),
-        primary_category="cs.CL",
-        categories=["cs.CL", "cs.LG"],
         comment="12 pages, 3 figures",
-        journal_ref="TMLR 2023",
-        doi="10.1234/slm.2023",
         pdf_url="https://arxiv.org/pdf/2301.00001v3",
+        **kept,
     )
     assert isinstance(got.data, PaperMeta)
     assert got.data.published.tzinfo is not None
@@ -337,13 +323,7 @@ def test_untrusted_values_are_cleaned_and_capped(api: FakeAPI) -> None:
 def test_progress_advances_once_per_request(api: FakeAPI) -> None:
     api.add_paper("2301.00001")
     settings = make_settings(api)
-    advanced: list[int] = []
-    ctx = FetchContext(
-        settings=settings,
-        policy=RetryPolicy(wait=False, attempts=3),
-        stats=SourceStats(),
-        advance=advanced.append,
-    )
+    ctx, advanced = context(settings)
     requests = [ask("2301.00001"), ask("2301.00002"), ask("bad id")]
 
     results = asyncio.run(ArxivSource(settings).fetch(requests, ctx))
@@ -374,11 +354,8 @@ def test_each_batch_is_handed_over_as_it_settles(api: FakeAPI) -> None:
         api.add_paper(key)
     settings = make_settings(api, arxiv_batch=2)
     kept: list[dict[Identifier, Status]] = []
-    ctx = FetchContext(
-        settings=settings,
-        policy=RetryPolicy(wait=False, attempts=3),
-        stats=SourceStats(),
-        keep=lambda batch: kept.append({ref: r.status for ref, r in batch.items()}),
+    ctx, _ = context(
+        settings, keep=lambda batch: kept.append({ref: r.status for ref, r in batch.items()})
     )
 
     results = asyncio.run(ArxivSource(settings).fetch([ask(k) for k in keys], ctx))

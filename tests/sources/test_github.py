@@ -22,7 +22,7 @@ from enrich.fetch import FetchReport, fetch_all
 from enrich.metadata import RepoMeta
 from enrich.models import REF, Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
-from enrich.sources import FetchContext, Request, SourceStats
+from enrich.sources import Answer, FetchContext, Request
 from enrich.sources import github_graphql as gql
 from enrich.sources.github import GitHubSource
 from enrich.sources.github_run import WAITS
@@ -62,15 +62,8 @@ def fetch(
     **overrides: Any,
 ) -> tuple[dict[Identifier, Result], FetchContext, list[int]]:
     settings = make_settings(api, token, **overrides)
-    advanced: list[int] = []
-    ctx = FetchContext(
-        settings=settings,
-        policy=policy or RetryPolicy(wait=False, attempts=3),
-        stats=SourceStats(),
-        advance=advanced.append,
-    )
-    if now is not None:  # a clock of the test's: `fetched_at` of what is fetched
-        ctx = dataclasses.replace(ctx, now=lambda: now)
+    # `now`: a clock of the test's, the `fetched_at` of what is fetched
+    ctx, advanced = build.context(settings, policy, now=None if now is None else lambda: now)
     asked = [r if isinstance(r, Request) else ask(r) for r in requests]
     results = asyncio.run(GitHubSource(settings).fetch(asked, ctx))
     return results, ctx, advanced
@@ -133,8 +126,7 @@ def test_rest_success_path_maps_every_field(api: FakeAPI) -> None:
     got = results[ident("github_repo:mit-han-lab/llm-awq")]
     assert got.status is Status.OK
     assert got.data == EXPECTED
-    assert ctx.stats.answers[ident(got.ref)].http_status == 200
-    assert ctx.stats.answers[ident(got.ref)].attempts == 1
+    assert ctx.stats.answers[ident(got.ref)] == Answer(200, 1)
     assert (got.provenance.etag or "").startswith('W/"')
     assert got.provenance.last_modified == "Fri, 03 Jan 2025 00:00:00 GMT"
     assert got.provenance.fetched_at is not None
@@ -188,8 +180,7 @@ def test_rest_not_found_alongside_found(api: FakeAPI) -> None:
         "github_repo:ghost/none": Status.NOT_FOUND,
     }
     missing = results[ident("github_repo:ghost/none")]
-    assert ctx.stats.answers[ident(missing.ref)].http_status == 404
-    assert ctx.stats.answers[ident(missing.ref)].attempts == 1
+    assert ctx.stats.answers[ident(missing.ref)] == Answer(404, 1)
     assert missing.data is None
 
 
@@ -500,8 +491,7 @@ def test_permanent_500_ends_in_error(api: FakeAPI) -> None:
     got = results[ident("github_repo:down/repo")]
     assert got.status is Status.ERROR
     assert got.provenance.error == "GET /repos/down/repo: HTTP 500"
-    assert ctx.stats.answers[ident(got.ref)].http_status == 500
-    assert ctx.stats.answers[ident(got.ref)].attempts == 3
+    assert ctx.stats.answers[ident(got.ref)] == Answer(500, 3)
     assert got.provenance.fetched_at is None
     assert ctx.stats.requests == 3
 
@@ -528,30 +518,39 @@ def test_persistent_timeout_ends_in_error(api: FakeAPI) -> None:
     assert ctx.stats.answers[ident(got.ref)].attempts == 2
 
 
-def test_subpaths_checked_over_rest(api: FakeAPI) -> None:
+SUBPATHS = {  # a linked subpath -> whether the repository has it
+    "tree/main/docs": True,
+    "blob/main/src/model.py": True,
+    "tree/v1/docs": True,
+    "tree/main/missing": False,
+    "tree/nosuchref/docs": False,
+}
+CONTENTS = [  # the REST requests that check them: one each, the path at the ref
+    ("/repos/docs/repo/contents/docs", {"ref": "main"}),
+    ("/repos/docs/repo/contents/src/model.py", {"ref": "main"}),
+    ("/repos/docs/repo/contents/docs", {"ref": "v1"}),
+    ("/repos/docs/repo/contents/missing", {"ref": "main"}),
+    ("/repos/docs/repo/contents/docs", {"ref": "nosuchref"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("token", "sent", "contents"),
+    [("", 1 + len(CONTENTS), CONTENTS), (TOKEN, 1, [])],
+    ids=["rest-one-request-each", "graphql-in-the-same-query"],
+)
+def test_subpaths_are_checked(
+    api: FakeAPI, token: str, sent: int, contents: list[tuple[str, dict[str, str]]]
+) -> None:
+    """Each linked path at its ref; what is no path (an issue, a pull request) is not asked."""
     api.add_repo("docs/repo", paths=["docs", "src/model.py"], refs=["v1"], default_branch="main")
-    subpaths = (
-        "tree/main/docs",
-        "blob/main/src/model.py",
-        "tree/v1/docs",
-        "tree/main/missing",
-        "tree/nosuchref/docs",
-        "issues/3",
-    )
-    results, _, _ = fetch(api, [ask("docs/repo", *subpaths)])
+    asked = ask("docs/repo", *SUBPATHS, "issues/3", "pull/4")
+    results, _, _ = fetch(api, [asked], token=token)
     meta = results[ident("github_repo:docs/repo")].data
     assert isinstance(meta, RepoMeta)
-    assert meta.subpaths == {
-        "tree/main/docs": True,
-        "blob/main/src/model.py": True,
-        "tree/v1/docs": True,
-        "tree/main/missing": False,
-        "tree/nosuchref/docs": False,
-    }
-    contents = [r for r in api.requests if "/contents" in r.path]
-    assert len(contents) == 5
-    assert contents[1].path == "/repos/docs/repo/contents/src/model.py"
-    assert contents[1].query == {"ref": "main"}
+    assert meta.subpaths == SUBPATHS
+    assert [(r.path, r.query) for r in api.requests if "/contents" in r.path] == contents
+    assert api.count("github") == sent
 
 
 def test_subpath_checks_skipped_when_budget_is_short(api: FakeAPI) -> None:
@@ -625,20 +624,6 @@ def test_graphql_renamed_repository_is_moved(api: FakeAPI) -> None:
     assert got.moved_to == "github_repo:new-org/new-name"
     assert isinstance(got.data, RepoMeta)
     assert got.data.full_name == "New-Org/New-Name"
-
-
-def test_graphql_checks_subpaths_in_the_same_query(api: FakeAPI) -> None:
-    api.add_repo("docs/repo", paths=["docs", "src/model.py"], default_branch="main")
-    subpaths = ("tree/main/docs", "blob/main/src/model.py", "tree/main/missing", "pull/4")
-    results, _, _ = fetch(api, [ask("docs/repo", *subpaths)], token=TOKEN)
-    meta = results[ident("github_repo:docs/repo")].data
-    assert isinstance(meta, RepoMeta)
-    assert meta.subpaths == {
-        "tree/main/docs": True,
-        "blob/main/src/model.py": True,
-        "tree/main/missing": False,
-    }
-    assert api.count("github") == 1
 
 
 def test_graphql_budget_too_small_sends_what_it_can_and_the_rest_wait(api: FakeAPI) -> None:

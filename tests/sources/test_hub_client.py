@@ -33,6 +33,7 @@ from enrich.sources.hub_client import (
 )
 from enrich.transport import BOUNDS, Bounds
 from tests.fakeapi import FakeAPI
+from tests.sources.conftest import tagged_models_request
 
 TOKEN = "hf_fake-contract-token-not-real"  # no real token's shape: the leak check stays quiet
 LIMITS = Bounds(deadline=5.0, max_bytes=1 << 20)
@@ -143,14 +144,7 @@ def test_tagged_models_is_the_list_models_request(api: FakeAPI) -> None:
     with hooked(recorder(api)):
         items = tagged_models(make_api(api.base_url, TOKEN), "2306.07629", 5)
     assert [item["id"] for item in items] == ["acme/tagged"]
-    (sent,) = api.requests
-    assert sent.path == "/api/models"
-    assert sent.query == {
-        "filter": "arxiv:2306.07629",
-        "sort": "downloads",
-        "direction": "-1",
-        "limit": "5",
-    }
+    sent = tagged_models_request(api, "2306.07629", 5)
     assert sent.headers["authorization"] == f"Bearer {TOKEN}"  # HfApi's headers
 
 

@@ -20,11 +20,12 @@ from enrich.fetch import WORKERS
 from enrich.metadata import HubMeta, TaggedModel, TaggedModels
 from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
-from enrich.sources import Answer, FetchContext, Request, SourceStats
+from enrich.sources import Answer, FetchContext, Request
 from enrich.sources.huggingface import TAGGED_MODELS, HubSource
-from tests.builders import ident
+from tests.builders import context, ident
 from tests.conftest import Sleeps
 from tests.fakeapi import FakeAPI, PeakFakeAPI
+from tests.sources.conftest import tagged_models_request
 
 TIMEOUT = 0.3
 TOKEN = "hf_TESTtokenDoNotLeak0123456789"
@@ -47,13 +48,7 @@ def fetch(
         timeout=TIMEOUT,
     )
     settings = dataclasses.replace(settings, **overrides)
-    advanced: list[int] = []
-    ctx = FetchContext(
-        settings=settings,
-        policy=policy or RetryPolicy(wait=False, attempts=3),
-        stats=SourceStats(),
-        advance=advanced.append,
-    )
+    ctx, advanced = context(settings, policy)
     requests = [Request(Identifier(kind=kind, key=key)) for kind, key in items]
 
     async def main() -> Mapping[Identifier, Result]:
@@ -192,14 +187,7 @@ def test_tagged_models_most_downloaded_first_in_one_request(api: FakeAPI) -> Non
         ("acme/a", 10),
     ]  # the Hub's 5 most downloaded, the one without an owner left out
     assert data.models[0] == TaggedModel(id="acme/b", downloads=5_000, likes=1)
-    (sent,) = api.requests
-    assert sent.path == "/api/models"
-    assert sent.query == {
-        "filter": "arxiv:2306.07629",
-        "sort": "downloads",
-        "direction": "-1",
-        "limit": str(TAGGED_MODELS),
-    }
+    sent = tagged_models_request(api, "2306.07629", TAGGED_MODELS)
     assert "authorization" not in sent.headers
     assert ctx.stats.requests == 1
 

@@ -16,9 +16,9 @@ from enrich.metadata import PageMeta
 from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import RetryPolicy
 from enrich.rate import Pacer
-from enrich.sources import FetchContext, Request, SourceStats
+from enrich.sources import FetchContext, Request
 from enrich.sources.landing import MAX_REDIRECTS, LandingSource, page_meta, page_url
-from tests.builders import ident
+from tests.builders import context, ident
 from tests.fakeapi import FakeAPI, PeakFakeAPI
 from tests.fakeapi.landing import KNOWN
 from tests.test_net import Clock
@@ -44,13 +44,7 @@ def fetch(
         ),
         **overrides,
     )
-    advanced: list[int] = []
-    ctx = FetchContext(
-        settings=settings,
-        policy=RetryPolicy(wait=False),
-        stats=SourceStats(),
-        advance=advanced.append,
-    )
+    ctx, advanced = context(settings, RetryPolicy(wait=False))
     requests = [Request(Identifier(kind=kind, key=key)) for kind, key in items]
     results = asyncio.run((source or LandingSource(settings)).fetch(requests, ctx))
     return results, ctx, advanced

@@ -11,10 +11,10 @@ on the event loop.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from enrich.config import Settings
 from enrich.models import (
@@ -178,6 +178,71 @@ def result(
             "moved_to": moved_to,
         }
     )
+
+
+def by_query(
+    requests: Sequence[Request],
+    ctx: FetchContext,
+    source: str,
+    query_id: Callable[[str], str | None],
+    unasked: Callable[[str], tuple[Status, str]],
+) -> tuple[dict[str, list[Request]], dict[Identifier, Result]]:
+    """How a source that asks in batches (arXiv, Semantic Scholar) takes its requests: those
+    it can ask, by the id its queries name them by (`query_id` of the key; requests that
+    share one are asked once), in order; and a result now for each it cannot ask (`unasked`
+    of the key: its status and why; no request made), progress advanced by them."""
+    wanted: dict[str, list[Request]] = {}
+    results: dict[Identifier, Result] = {}
+    for request in requests:
+        key = request.identifier.key
+        asked = query_id(key)
+        if asked is not None:
+            wanted.setdefault(asked, []).append(request)
+            continue
+        status, error = unasked(key)
+        results[request.identifier] = result(request, ctx, source, status, attempts=0, error=error)
+    ctx.advance(len(results))
+    return wanted, results
+
+
+S = TypeVar("S", bound=Source)
+
+
+@dataclass
+class BatchCall(Generic[S]):
+    """One `fetch` call of a source that asks in batches (arXiv, Semantic Scholar): the
+    source, its context, its requests by the id a query names them by (`by_query`), and the
+    results so far."""
+
+    source: S
+    ctx: FetchContext
+    wanted: Mapping[str, list[Request]]
+    results: dict[Identifier, Result]
+
+    def done(self, batch: dict[Identifier, Result]) -> None:
+        """A batch's results recorded, and handed to the fetch stage now (`settled`)."""
+        self.results.update(batch)
+        self.ctx.settled(batch)
+
+    def failed(
+        self, ids: Iterable[str], error: str, http_status: int | None, attempts: int
+    ) -> None:
+        """Every request of the batch `ids` ends `error` (after `attempts` requests)."""
+        self.done(
+            {
+                request.identifier: result(
+                    request,
+                    self.ctx,
+                    self.source.name,
+                    Status.ERROR,
+                    http_status=http_status,
+                    attempts=attempts,
+                    error=error,
+                )
+                for query_id in ids
+                for request in self.wanted[query_id]
+            }
+        )
 
 
 class LazySource:

@@ -49,7 +49,7 @@ from enrich.errors import FetchError, PermanentError, TransientError
 from enrich.metadata import Author, PaperMeta
 from enrich.models import Identifier, Kind, Result, Status, utc
 from enrich.rate import Pacer
-from enrich.sources import FetchContext, Request, result
+from enrich.sources import BatchCall, FetchContext, Request, by_query, result
 from enrich.sources.arxiv_client import ArxivClient
 from enrich.text import clean, distinct, web_url
 from enrich.transport import bounds
@@ -103,18 +103,7 @@ class ArxivSource:
         self, requests: Sequence[Request], ctx: FetchContext
     ) -> dict[Identifier, Result]:
         """One result per request, keyed by its `Identifier`. Never raises for an item."""
-        results: dict[Identifier, Result] = {}
-        wanted: dict[str, list[Request]] = {}
-        for request in requests:
-            query_id = self.query_id(request.identifier.key)
-            if query_id is None:
-                error = f"malformed arXiv id {clean(request.identifier.key, 80)!r}: not sent"
-                results[request.identifier] = result(
-                    request, ctx, self.name, Status.ERROR, attempts=0, error=error
-                )
-            else:
-                wanted.setdefault(query_id, []).append(request)
-        ctx.advance(len(results))
+        wanted, results = by_query(requests, ctx, self.name, self.query_id, _malformed)
         if wanted:
             run = _Run(self, ctx, wanted, results)
             try:
@@ -127,14 +116,14 @@ class ArxivSource:
         return results
 
 
+def _malformed(key: str) -> tuple[Status, str]:
+    return Status.ERROR, f"malformed arXiv id {clean(key, 80)!r}: not sent"
+
+
 @dataclass
-class _Run:
+class _Run(BatchCall[ArxivSource]):
     """One `fetch` call: its client, its requests by id, and the results so far."""
 
-    source: ArxivSource
-    ctx: FetchContext
-    wanted: dict[str, list[Request]]
-    results: dict[Identifier, Result]
     split_budget: int = _MAX_SPLIT_REQUESTS
     client: ArxivClient = field(init=False)
 
@@ -191,20 +180,7 @@ class _Run:
         message = _describe(failure, self.source.settings)
         if status == 400 and len(ids) == 1:
             message = "arXiv refused this id (HTTP 400)"
-        batch = {
-            request.identifier: result(
-                request,
-                self.ctx,
-                self.source.name,
-                Status.ERROR,
-                http_status=status,
-                attempts=answer.attempts,
-                error=message,
-            )
-            for query_id in ids
-            for request in self.wanted[query_id]
-        }
-        self._settled(batch)
+        self.failed(ids, message, status, answer.attempts)
 
     def settle(self, ids: list[str], answer: _Answer) -> None:
         feed = answer.feed
@@ -215,7 +191,7 @@ class _Run:
             found = entries.get(_canonical(query_id))
             for request in self.wanted[query_id]:
                 batch[request.identifier] = self._one(request, found, dropped, answer.attempts)
-        self._settled(batch)
+        self.done(batch)
 
     def _one(self, request: Request, found: Any, dropped: bool, attempts: int) -> Result:
         def done(status: Status, data: PaperMeta | None = None, error: str | None = None) -> Result:
@@ -243,10 +219,6 @@ class _Run:
             return done(Status.OK, data=_paper(*found))
         except ValueError as exc:  # pydantic's ValidationError is one
             return done(Status.ERROR, error=f"unusable arXiv entry ({type(exc).__name__})")
-
-    def _settled(self, batch: dict[Identifier, Result]) -> None:
-        self.results.update(batch)
-        self.ctx.settled(batch)
 
 
 def _check(feed: Any, well_formed: bool, answer: _Answer) -> Any:

@@ -1,4 +1,5 @@
-"""GitHub's rate limit as one run spends it: what is left, and what may still go out.
+"""GitHub's rate limit as one run spends it: what may still go out, a policy on the
+project's one window-quota mechanism (`rate.Window`, which counts what is left).
 
 Every answer's `x-ratelimit-*` headers (and GraphQL's `rateLimit`) are recorded (`observe`).
 The first request of a run goes out alone to learn the budget; after it, each unit of work
@@ -20,12 +21,12 @@ still comes (someone else spent the budget) leaves its unit waiting like the res
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from enrich.errors import FetchError, PermanentError
+from enrich.rate import Window, github_said
 from enrich.sources import SourceStats
 
 # Requests left untouched for whatever else the user runs against the API this hour.
@@ -56,16 +57,18 @@ NO_LIMIT = RateLimit()
 
 
 class Budget:
-    """The rate-limit budget of one transport in one run, as the server last reported it.
+    """GitHub's rate limit in one run of one transport: a policy on the run's `rate.Window`.
 
-    What is left is the lowest `remaining` the server reported in this window, less what
-    this run reserved since: every request reserves a point when it is sent, and gives it
-    back when its answer cost nothing (`observe` with `spent` 0: a rate-limit refusal, a
-    server error; should GitHub have counted it after all, its next answer's `remaining`
-    says so). So the happy path is exact and deterministic: after the first answer's
-    `remaining` R, R - `RESERVE` more requests. `pending` counts the units of work not
-    offered yet. Shared by the worker threads (which `observe`) and the event loop (which
-    `take`s), hence the lock.
+    The window (`lowest=True`: see `rate.Window` for why GitHub's reports are read that way)
+    holds what is left: the lowest `remaining` reported in this window, less what this run
+    reserved since, points given back for answers that cost nothing. This class decides
+    what may go: a unit's first request while more than `RESERVE` points are left (else
+    `NotSent`), a retry likewise (else `BudgetStop`), an optional request (`spare`) only
+    while the points left exceed the units not offered yet (`pending`) and the reserve. So
+    the happy path is exact and deterministic: after the first answer's `remaining` R,
+    R - `RESERVE` more requests. The window is read on the sources' clock (`now`), against
+    GitHub's epoch resets. Shared by the worker threads (which `observe`) and the event
+    loop (which `take`s): decisions are made under the window's lock.
     """
 
     def __init__(
@@ -76,64 +79,45 @@ class Budget:
         unit: str,
         hint: str,
     ) -> None:
-        self._stats, self._now, self._unit, self._hint = stats, now, unit, hint
-        self._lock = threading.Lock()
+        self._stats, self._unit, self._hint = stats, unit, hint
+        self._window = Window(lambda: now().timestamp(), lowest=True)
         self.pending = pending
-        self._remaining: int | None = None  # what is left after this run's reservations
-        self._reported: int | None = None  # the lowest the server said in this window
-        self._reset: int | None = None
 
     def observe(self, headers: Mapping[str, str], spent: int, limit: RateLimit = NO_LIMIT) -> None:
         """Record what an answer says of the budget (GraphQL's `rateLimit` before headers);
         an answer that cost nothing (`spent` 0) gives its reservation back."""
-        remaining = _int(headers.get("x-ratelimit-remaining"))
+        remaining, reset = github_said(headers)
         remaining = remaining if limit.remaining is None else limit.remaining
-        reset = _int(headers.get("x-ratelimit-reset")) if limit.reset is None else limit.reset
-        with self._lock:
-            if reset is not None and reset > (self._reset or 0):  # a new window
-                self._reset, self._reported, self._remaining = reset, None, None
-            if not spent and self._remaining is not None:
-                self._remaining += 1
-            if remaining is not None:
-                # Answers of concurrent requests arrive in any order: keep the lowest, and
-                # below it what this run has reserved since.
-                low = remaining if self._reported is None else min(self._reported, remaining)
-                mine = self._remaining
-                self._reported, self._remaining = low, low if mine is None else min(mine, low)
-            reported = self._reported
+        reset = reset if limit.reset is None else limit.reset
+        with self._window.lock:
+            self._window.report(remaining, reset, cost=spent)
+            reported = self._window.reported
         self._stats.rate_limit(reported, spent)
 
     def take(self, first: bool) -> None:
         """Reserve a point for a unit's `first` attempt, else `NotSent`; for a retry, else
         `BudgetStop`. An unknown budget (before the first answer) lets the request go."""
-        with self._lock:
-            self._forget_past_window()
+        with self._window.lock:
             self.pending -= 1 if first else 0
-            left = self._remaining
-            if left is not None and left < 1 + RESERVE:
-                if first:
-                    raise NotSent
-                raise BudgetStop(f"GitHub rate limit: no {self._unit} left to retry" + self._hint)
-            self._remaining = None if left is None else left - 1
+            if self._window.reserve(keep=RESERVE):
+                return
+        if first:
+            raise NotSent
+        raise BudgetStop(f"GitHub rate limit: no {self._unit} left to retry" + self._hint)
 
     def spare(self) -> bool:
         """Reserve one optional request, if the budget is known and has room beyond the run."""
-        with self._lock:
-            self._forget_past_window()
-            if self._remaining is None or self._remaining <= self.pending + RESERVE:
-                return False
-            self._remaining -= 1
-            return True
+        with self._window.lock:
+            return self._window.known() and self._window.reserve(keep=self.pending + RESERVE)
 
     def spent(self, error: FetchError) -> bool:
         """Whether `error` is GitHub refusing a request because the budget is spent."""
-        with self._lock:
-            return error.status in (403, 429, None) and self._reported == 0
+        return error.status in (403, 429, None) and self._window.reported == 0
 
     def waiting(self, count: int) -> str:
         """The run's one line about the `count` repositories left for a later run."""
-        with self._lock:
-            left, reset = max(0, self._remaining or 0), self._reset
+        with self._window.lock:
+            left, reset = max(0, self._window.left or 0), self._window.reset_at
         when = "at an unknown time"
         if reset is not None:
             when = "at " + datetime.fromtimestamp(reset, UTC).strftime("%H:%M UTC")
@@ -141,14 +125,3 @@ class Budget:
             f"github: {count} repositories wait for a later run (rate limit: {left} "
             f"{self._unit} left, resets {when}), oldest values first{self._hint}"
         )
-
-    def _forget_past_window(self) -> None:
-        if self._reset is not None and self._now().timestamp() >= self._reset:
-            self._remaining, self._reported, self._reset = None, None, None
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(float(value)) if value is not None else None
-    except ValueError:
-        return None

@@ -24,6 +24,7 @@ from enrich.config import Settings
 from enrich.metadata import RepoMeta
 from enrich.models import Identifier, Result, Status
 from enrich.net import http_error
+from enrich.rate import github_said
 from enrich.sources import FetchContext, Request
 from enrich.sources import github_run as gr
 from enrich.sources.github_budget import TOKEN_HINT, Budget, NotSent
@@ -104,7 +105,7 @@ def _spent(status: int, headers: dict[str, str]) -> int:
     """What an answer costs: nothing for a rate-limit refusal (primary: remaining 0;
     secondary: Retry-After) or a server error, one request for any other, a 304 too
     (without a token GitHub charges it like a 200)."""
-    limited = headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers
+    limited = github_said(headers)[0] == 0 or "retry-after" in headers
     return 0 if status >= 500 or (status in (403, 429) and limited) else 1
 
 

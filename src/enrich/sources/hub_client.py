@@ -43,6 +43,7 @@ from huggingface_hub.utils import _http as hub_http
 
 from enrich import __version__
 from enrich.errors import PermanentError
+from enrich.rate import hub_said
 from enrich.transport import BOUNDS, Bounds, Transport
 
 # The properties read, asked with `expand=`; each repo type gets those its API accepts
@@ -145,9 +146,9 @@ def confine(
 
 def rate_limit(response: httpx2.Response) -> tuple[int, float] | None:
     """The calls left and the seconds until the window resets, from the `RateLimit` header
-    (`"api";r=<left>;t=<reset s>`), or None without one."""
-    info = hub_http.parse_ratelimit_headers(response.headers)
-    return None if info is None else (info.remaining, info.reset_in_seconds)
+    (`"api";r=<left>;t=<reset s>`), or None without one: read by `rate.hub_said`, the one
+    reading, which the retry policy's wait uses too."""
+    return hub_said(response.headers)
 
 
 def tagged_models(api: HfApi, arxiv_id: str, limit: int) -> Any:

@@ -23,9 +23,10 @@ the wait); timeouts and resets reach the policy as retryable; an answer that doe
 is a permanent error. A repo answering under another id (a rename, redirected) is `moved`.
 
 Rate limit: each answer's `RateLimit` header (`"api";r=<left>;t=<reset s>`) goes to
-`ctx.stats` and to the run's `rate.Quota`. Once no call is left and the window resets later
-than the policy would wait, no more requests are sent: those items end `error` (the fetch
-stage keeps their last known value), with one note. Values are untrusted: checked, cleaned,
+`ctx.stats` and to the run's `Quota` (the Hub's policy on the project's one window-quota
+mechanism, `rate.Window`). Once no call is left and the window resets later than the
+policy would wait, no more requests are sent: those items end `error` (the fetch stage
+keeps their last known value), with one note. Values are untrusted: checked, cleaned,
 capped. Messages are scrubbed of the configured token.
 """
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -48,7 +50,7 @@ from enrich.config import HF_CONCURRENCY, Settings
 from enrich.errors import FetchError, PermanentError
 from enrich.metadata import HubMeta, TaggedModels
 from enrich.models import HUB_FETCHED, Identifier, Kind, Result, Status
-from enrich.rate import Quota
+from enrich.rate import Window
 from enrich.sources import FetchContext, Request, SourceStats, result
 from enrich.sources.hub_client import (
     DATASET_EXPAND,
@@ -87,6 +89,44 @@ after leaving out those the row links already)."""
 _NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}")
 
 
+class Quota:
+    """The Hub's rate limit as one run spends it: a policy on a `rate.Window` that believes
+    each report (`lowest=False`: see `rate.Window` for why the Hub's are read that way).
+    A request goes while calls are left, or the window is unknown or past; when none is
+    left it still goes if the window resets within `patience` (the server will answer 429
+    with the wait, and the retry policy waits it out), else it must not be sent.
+
+    `clock` is `time.monotonic` unless a test gives its own: the Hub's resets are relative.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._window = Window(clock, lowest=False)
+
+    @property
+    def left(self) -> int | None:
+        """The calls left after this run's requests (None: unknown)."""
+        return self._window.left
+
+    def report(self, left: int, resets_in: float, cost: int = 1) -> None:
+        """What an answer said: `left` calls, the window resetting in `resets_in` seconds;
+        `cost` 0: the answer cost nothing."""
+        with self._window.lock:
+            self._window.report(left, self._window.clock() + resets_in, cost)
+
+    def take(self, patience: float) -> float | None:
+        """Count a request about to be sent; or, when none is left and the window resets in
+        more than `patience` seconds, count nothing and return the seconds to the reset:
+        the request must not be sent."""
+        with self._window.lock:
+            if self._window.reserve():
+                return None
+            wait = self._window.resets_in()
+            if wait is not None and wait > patience:
+                return wait
+            self._window.spend()
+            return None
+
+
 class _Exhausted(PermanentError):
     """The rate limit is spent until after the policy would wait: the request is not sent."""
 
@@ -120,7 +160,7 @@ class _Run:
         spent = 0 if response.status_code == 429 else 1
         self.stats.rate_limit(info[0] if info else None, spent=spent)
         if info is not None:
-            self.quota.report(*info)
+            self.quota.report(*info, cost=spent)
 
 
 class HubSource:

@@ -29,13 +29,12 @@ from typing import Any, Final
 
 import httpx2
 
-from enrich.config import S2_RECOMMEND_LIMIT, Settings
+from enrich.config import S2_RECOMMEND_LIMIT
 from enrich.errors import FetchError, PermanentError
 from enrich.metadata import Recommendations, RecommendedPaper, ScholarMeta
 from enrich.models import Identifier, Kind, Result, Status
-from enrich.rate import Pacer
 from enrich.sources import FetchContext, Request, result
-from enrich.sources.scholar import Paced, api_client, describe, post_json, record, s2_id
+from enrich.sources.scholar import Endpoint, describe, post_json, record, s2_id
 
 NAME: Final = "recommendations"
 WHAT: Final = "Semantic Scholar recommendations"
@@ -43,22 +42,18 @@ PATH: Final = "/recommendations/v1/papers"
 FIELDS: Final = "title,year,externalIds,citationCount,publicationDate,venue"
 
 
-class RecommendSource:
+class RecommendSource(Endpoint):
     """The papers Semantic Scholar recommends for each section's papers: one request each."""
 
     name = NAME
     kinds = frozenset({Kind.RECOMMENDED})
-
-    def __init__(self, settings: Settings, pacer: Pacer | None = None) -> None:
-        self.settings = settings
-        self.pacer = pacer or Pacer(settings.s2_delay)
 
     async def fetch(
         self, requests: Sequence[Request], ctx: FetchContext
     ) -> dict[Identifier, Result]:
         """One result per request, keyed by its `Identifier`. Never raises for an item."""
         results: dict[Identifier, Result] = {}
-        async with api_client(self.settings, self.name) as client:
+        async with self.client() as client:
             for request in requests:
                 got = {request.identifier: await self._one(client, request, ctx)}
                 results.update(got)
@@ -70,7 +65,7 @@ class RecommendSource:
         if not ids:
             error = "no paper Semantic Scholar can look up"
             return result(request, ctx, self.name, Status.SKIPPED, attempts=0, error=error)
-        paced = Paced(self.pacer, ctx)
+        paced = self.paced(ctx)
         try:
             answer = await paced.call(lambda: _post(client, ids))
         except Exception as exc:  # noqa: BLE001 - a lookup never raises: it ends `error`

@@ -26,7 +26,7 @@ item that does not validate ends `error` alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, TypeVar
@@ -39,7 +39,7 @@ from enrich.metadata import Author, ScholarMeta
 from enrich.models import Identifier, Kind, Result, Status
 from enrich.net import http_error
 from enrich.rate import Pacer
-from enrich.sources import FetchContext, Request, result
+from enrich.sources import BatchCall, FetchContext, Request, by_query, result
 from enrich.text import clean, distinct, plausible_year, web_url
 from enrich.transport import AsyncTransport, bounds
 
@@ -78,68 +78,65 @@ def s2_id(key: str) -> str | None:
     return f"{prefix}:{rest}" if prefix and rest else None
 
 
-class ScholarSource:
+class Endpoint:
+    """What a source of the Semantic Scholar API (the paper batch, the recommendations) is
+    made of: the settings, and one pacer for the API's host, so the spacing holds across
+    calls (the fetch stage calls the batch twice when some papers must be identified before
+    arXiv is asked) and across the two endpoints (`sources.registry` gives both one)."""
+
+    name: str
+
+    def __init__(self, settings: Settings, pacer: Pacer | None = None) -> None:
+        self.settings = settings
+        self.pacer = pacer or Pacer(settings.s2_delay)
+
+    def client(self) -> httpx2.AsyncClient:
+        """A client of the API for this source (`api_client`: its bounds, the key)."""
+        return api_client(self.settings, self.name)
+
+    def paced(self, ctx: FetchContext) -> Paced:
+        """A request (with its retries) in this API's pace, counted in `ctx`."""
+        return Paced(self.pacer, ctx)
+
+
+class ScholarSource(Endpoint):
     """Papers' Semantic Scholar records, in batches of up to 500 ids."""
 
     name = "scholar"
     kinds = frozenset({Kind.SCHOLAR})
 
-    def __init__(self, settings: Settings, pacer: Pacer | None = None) -> None:
-        self.settings = settings
-        # One pacer for the API's host: the spacing holds across calls (the fetch stage
-        # calls twice when some papers must be identified before arXiv is asked) and is
-        # shared with the recommendations (`sources.registry`).
-        self.pacer = pacer or Pacer(settings.s2_delay)
-
     async def fetch(
         self, requests: Sequence[Request], ctx: FetchContext
     ) -> dict[Identifier, Result]:
         """One result per request, keyed by its `Identifier`. Never raises for an item."""
-        results: dict[Identifier, Result] = {}
-        wanted: dict[str, list[Request]] = {}
-        for request in requests:
-            ident = s2_id(request.identifier.key)
-            if ident is None:
-                kind = request.identifier.key.partition(":")[0]
-                error = f"Semantic Scholar has no lookup by {kind} id"
-                results[request.identifier] = result(
-                    request, ctx, self.name, Status.SKIPPED, attempts=0, error=error
-                )
-            else:
-                wanted.setdefault(ident, []).append(request)
-        ctx.advance(len(results))
-        async with api_client(self.settings, self.name) as client:
+        wanted, results = by_query(requests, ctx, self.name, s2_id, _no_lookup)
+        async with self.client() as client:
+            run = _Run(self, ctx, wanted, results, client)
             ids = list(wanted)
-            splits = [_MAX_SPLIT_REQUESTS]  # for the whole call: a refusing API costs little
             for start in range(0, len(ids), S2_BATCH_SIZE):
-                chunk = ids[start : start + S2_BATCH_SIZE]
-                await self._batch(client, chunk, wanted, results, ctx, splits)
+                await run.batch(ids[start : start + S2_BATCH_SIZE])
         return results
 
-    async def _batch(
-        self,
-        client: httpx2.AsyncClient,
-        ids: list[str],
-        wanted: Mapping[str, list[Request]],
-        results: dict[Identifier, Result],
-        ctx: FetchContext,
-        splits: list[int],
-    ) -> None:
-        """Ask `ids`; record a result for each (see `_split` for a refused batch)."""
-        failed = await self._ask(client, ids, wanted, results, ctx)
-        if failed is not None:
-            await self._split(client, ids, failed, wanted, results, ctx, splits)
 
-    async def _split(
-        self,
-        client: httpx2.AsyncClient,
-        ids: list[str],
-        failed: _Failed,
-        wanted: Mapping[str, list[Request]],
-        results: dict[Identifier, Result],
-        ctx: FetchContext,
-        splits: list[int],
-    ) -> None:
+def _no_lookup(key: str) -> tuple[Status, str]:
+    return Status.SKIPPED, f"Semantic Scholar has no lookup by {key.partition(':')[0]} id"
+
+
+@dataclass
+class _Run(BatchCall[ScholarSource]):
+    """One `fetch` call: its client, its requests by batch id, the results so far, and what
+    is left of its halving (`splits`: for the whole call, so a refusing API costs little)."""
+
+    client: httpx2.AsyncClient
+    splits: int = _MAX_SPLIT_REQUESTS
+
+    async def batch(self, ids: list[str]) -> None:
+        """Ask `ids`; record a result for each (see `split` for a refused batch)."""
+        failed = await self.ask(ids)
+        if failed is not None:
+            await self.split(ids, failed)
+
+    async def split(self, ids: list[str], failed: _Failed) -> None:
         """A batch the API refused with 400 or 500 — answers that one malformed or unlucky
         id can cause for the whole batch (allenai/s2-folks#38, #103) — is halved while
         `splits` lasts, so the other ids are answered. Both halves are asked before either
@@ -147,87 +144,66 @@ class ScholarSource:
         answered: when both fail, the failure is the server's, not an id's, and their ids
         end `error` without more requests. Any other failure ends the batch at once."""
         status = failed.error.status if isinstance(failed.error, FetchError) else None
-        if status not in _SPLIT_ON or len(ids) < 2 or splits[0] < 2:
-            self._fail(ids, failed, wanted, results, ctx)
+        if status not in _SPLIT_ON or len(ids) < 2 or self.splits < 2:
+            self.fail(ids, failed)
             return
-        splits[0] -= 2
+        self.splits -= 2
         halves = (ids[: len(ids) // 2], ids[len(ids) // 2 :])
-        outcomes = [await self._ask(client, half, wanted, results, ctx) for half in halves]
+        outcomes = [await self.ask(half) for half in halves]
         servers = all(outcome is not None for outcome in outcomes)
         for half, outcome in zip(halves, outcomes, strict=True):
             if outcome is not None and servers:
-                self._fail(half, outcome, wanted, results, ctx)
+                self.fail(half, outcome)
             elif outcome is not None:
-                await self._split(client, half, outcome, wanted, results, ctx, splits)
+                await self.split(half, outcome)
 
-    async def _ask(
-        self,
-        client: httpx2.AsyncClient,
-        ids: list[str],
-        wanted: Mapping[str, list[Request]],
-        results: dict[Identifier, Result],
-        ctx: FetchContext,
-    ) -> _Failed | None:
+    async def ask(self, ids: list[str]) -> _Failed | None:
         """One batch under the retry policy: its ids' results recorded, or the failure."""
-        paced = Paced(self.pacer, ctx)
+        paced = self.source.paced(self.ctx)
+        client = self.client
         try:
             answer = await paced.call(lambda: _post(client, ids))
         except Exception as exc:  # noqa: BLE001 - a batch never raises: its ids end `error`
             return _Failed(exc, paced.attempts)
         attempts = paced.attempts
-        batch = {
-            request.identifier: self._one(request, item, attempts, ctx)
-            for ident, item in zip(ids, answer, strict=True)
-            for request in wanted[ident]
-        }
-        results.update(batch)
-        ctx.settled(batch)
+        self.done(
+            {
+                request.identifier: self.one(request, item, attempts)
+                for ident, item in zip(ids, answer, strict=True)
+                for request in self.wanted[ident]
+            }
+        )
         return None
 
-    def _fail(
-        self,
-        ids: list[str],
-        failed: _Failed,
-        wanted: Mapping[str, list[Request]],
-        results: dict[Identifier, Result],
-        ctx: FetchContext,
-    ) -> None:
+    def fail(self, ids: list[str], failed: _Failed) -> None:
         status = failed.error.status if isinstance(failed.error, FetchError) else None
-        error = describe(failed.error)
-        batch = {
-            request.identifier: result(
-                request,
-                ctx,
-                self.name,
-                Status.ERROR,
-                http_status=status,
-                attempts=failed.attempts,
-                error=error,
-            )
-            for ident in ids
-            for request in wanted[ident]
-        }
-        results.update(batch)
-        ctx.settled(batch)
+        self.failed(ids, describe(failed.error), status, failed.attempts)
 
-    def _one(self, request: Request, item: Any, attempts: int, ctx: FetchContext) -> Result:
+    def one(self, request: Request, item: Any, attempts: int) -> Result:
+        """The result of a batch answer's `item` for `request`."""
         if item is None:
-            return result(request, ctx, self.name, Status.NOT_FOUND, http_status=200)
+            return result(request, self.ctx, self.source.name, Status.NOT_FOUND, http_status=200)
         try:
             data = record(item)
         except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             error = f"unusable Semantic Scholar record ({type(exc).__name__})"
             return result(
                 request,
-                ctx,
-                self.name,
+                self.ctx,
+                self.source.name,
                 Status.ERROR,
                 http_status=200,
                 attempts=attempts,
                 error=error,
             )
         return result(
-            request, ctx, self.name, Status.OK, data=data, http_status=200, attempts=attempts
+            request,
+            self.ctx,
+            self.source.name,
+            Status.OK,
+            data=data,
+            http_status=200,
+            attempts=attempts,
         )
 
 
