@@ -267,6 +267,7 @@ def killed_run(
 PHASES = ("start-up", "fetching", "rendering", "staging", "renaming")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase", PHASES)
 def test_sigkill_in_any_phase_leaves_the_old_or_the_new_output(
     scene: Scene, tmp_path: Path, phase: str
@@ -458,6 +459,7 @@ def _second_run_while_the_first_runs(
             api.set_latency(0.0)
 
 
+@pytest.mark.slow
 def test_two_runs_on_one_cache_are_serialised_and_the_second_says_so(
     tmp_path: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -552,6 +554,7 @@ def test_a_corrupt_cache_is_reported_moved_aside_and_rebuilt(
     assert api.count() == 0
 
 
+@pytest.mark.slow
 def test_a_run_started_while_another_rebuilds_the_cache_still_waits(
     clean_run: Path, tmp_path: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -635,6 +638,7 @@ def test_a_full_cache_is_kept_the_outputs_are_written_and_the_run_says_so(
 # ------------------------------------------------------------------------------ SIGINT
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("blocked_in", ["requests", "lock"])
 def test_the_first_ctrl_c_ends_the_run_with_exit_130(
     clean_run: Path, tmp_path: Path, api: FakeAPI, blocked_in: str
@@ -673,6 +677,7 @@ def test_the_first_ctrl_c_ends_the_run_with_exit_130(
     assert snapshot(folder / "output") == before
 
 
+@pytest.mark.slow
 def test_two_runs_with_one_output_folder_and_two_caches_are_serialised(
     tmp_path: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

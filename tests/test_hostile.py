@@ -208,6 +208,7 @@ def check_all_stale(template: Template, done: dict[str, Any]) -> None:
             check_entity("stale", ref, done["entities"][ref], old)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "params"),
     [("drip", {"interval": RUN_DEADLINE / 2}), ("timeout", {"seconds": 3600})],
@@ -227,6 +228,7 @@ def test_a_run_against_hanging_servers_ends_in_bounded_time(
     assert "--offline" in stderr  # nothing answered: the network hint
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("params", [{"declared": False}, {"gzip": True}], ids=["3GB", "gzip"])
 def test_a_run_against_3gb_answers_stays_small(
     template: Template, tmp_path: Path, params: dict[str, Any]
@@ -263,6 +265,7 @@ def offline_seconds(template: Template, tmp_path_factory: pytest.TempPathFactory
     return run_process(root, api_env(refused_url(), ENRICH_RETRY_WAIT="1"), "--offline")[2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "base", [lambda: "http://api.example.invalid", refused_url], ids=["unresolvable", "refused"]
 )
