@@ -17,7 +17,9 @@ ends when the client hangs up or the server stops.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
+import struct
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -91,11 +93,57 @@ def _filler(size: int) -> Any:
         yield piece[: min(_PIECE, size - start)]
 
 
+_UNIT = _PIECE * 16  # zeros a piece of the gzip stream decodes to
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # deflate, no name, no time
+
+
 def _zeros_gzipped(size: int) -> Any:
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
-    zeros = bytes(_PIECE * 16)
-    for start in range(0, size, len(zeros)):
-        chunk = packer.compress(zeros[: min(len(zeros), size - start)])
-        if chunk:
-            yield chunk
-    yield packer.flush()
+    """A gzip stream of `size` zeros, as a piece per _UNIT of them. Every whole unit is the same
+    bytes (deflated once: a full flush ends it, so the next one starts afresh), so a stream of
+    3 GB costs no compression while it is sent; its CRC is worked out, not computed over the
+    bytes (`_zeros_crc`)."""
+    yield _GZIP_HEADER
+    unit = _deflated_zeros(_UNIT)
+    for _ in range(size // _UNIT):
+        yield unit
+    tail = zlib.compressobj(9, zlib.DEFLATED, -15)
+    yield tail.compress(bytes(size % _UNIT)) + tail.flush()
+    yield struct.pack("<II", _zeros_crc(size), size & 0xFFFFFFFF)
+
+
+@functools.cache
+def _deflated_zeros(size: int) -> bytes:
+    """Raw deflate blocks of `size` zeros, ended by a full flush (byte-aligned, no history)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(bytes(size)) + packer.flush(zlib.Z_FULL_FLUSH)
+
+
+def _zeros_crc(size: int) -> int:
+    """`zlib.crc32(bytes(size))` without reading `size` bytes: CRC-32 is linear, and appending
+    zeros to a message is the register's operator raised to their number, here by squaring
+    (zlib's `crc32_combine`)."""
+    operator = [0xEDB88320] + [1 << bit for bit in range(31)]  # one zero bit
+    for _ in range(3):  # one zero byte
+        operator = _squared(operator)
+    register = 0xFFFFFFFF
+    while size:
+        if size & 1:
+            register = _times(operator, register)
+        size >>= 1
+        operator = _squared(operator)
+    return register ^ 0xFFFFFFFF
+
+
+def _times(matrix: list[int], vector: int) -> int:
+    """`matrix` (GF(2), a column per bit) times `vector`."""
+    product, bit = 0, 0
+    while vector:
+        if vector & 1:
+            product ^= matrix[bit]
+        vector >>= 1
+        bit += 1
+    return product
+
+
+def _squared(matrix: list[int]) -> list[int]:
+    return [_times(matrix, column) for column in matrix]
