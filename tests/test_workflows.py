@@ -579,11 +579,8 @@ def test_a_failed_push_is_a_failure(repo: Repo) -> None:
 @pytest.mark.slow
 @short
 def test_pull_request_mode_opens_then_updates_then_closes_one_pull_request(repo: Repo) -> None:
-    dry = repo.script("--pull-request", "--dry-run")
-    assert dry.returncode == 0, dry.stderr
-    assert "would commit output/ on enrich/refresh (from main), force-push it" in dry.stdout
-    assert repo.gh_calls() == []
-
+    """(A dry run in pull-request mode, which neither pushes nor calls gh, is the last test
+    here, through the action's inputs: each run costs a whole `enrich` process.)"""
     opened = repo.script("--pull-request")
     assert opened.returncode == 0, opened.stderr
     calls = repo.gh_calls()
@@ -705,6 +702,10 @@ def test_the_actions_inputs_choose_folders_columns_subject_and_pull_request(repo
     assert dry.returncode == 0, dry.stderr
     assert "Weekly facts for site/: First refresh:" in dry.stdout
     assert "would commit site/ on bot/facts (from main), force-push it" in dry.stdout
+    assert repo.gh_calls() == []  # a dry run in pull-request mode: no pull request
+    branches = repo.git("--git-dir", str(repo.origin), "branch", "--format=%(refname:short)")
+    assert branches.split() == ["main"]  # nor a push
+    assert repo.git("rev-list", "--count", "main") == "1\n"  # nor a commit
     assert (repo.path / "facts").is_dir()
     assert not (repo.path / "cache").exists()
     header = next(
