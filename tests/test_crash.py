@@ -77,10 +77,11 @@ RECORDS = 15
 FETCHED = 41 + 9 + 2
 LATENCY = 0.025  # per request of a killed refresh: its fetch phase lasts about half a second
 WAIT_MESSAGE = "another enrich run"
-RENAME = 0.15  # seconds the slowed commit spends on each staged file and each rename
+RENAME = 0.15  # seconds the slowed commit spends on each rename (and staged file: `STAGE`)
 
 # The run with its commit slowed down (only `enrich.output`'s file operations), so that a
-# kill can be aimed inside the commit: after a file is staged, and between two renames.
+# kill can be aimed inside the commit: after a file is staged (STAGE seconds a file: 0 where
+# the kill is aimed at the renames, which follow the staging), and between two renames.
 SLOW_COMMIT = """
 import os, sys, time
 import enrich.output as out
@@ -97,7 +98,7 @@ real_stage = out._stage
 
 def slow_stage(path, data):
     staged = real_stage(path, data)
-    time.sleep(RENAME)
+    time.sleep(STAGE)
     return staged
 
 out.os, out._stage = SlowOS(), slow_stage
@@ -106,8 +107,9 @@ sys.exit(main())
 """
 
 
-def enrich_command(*args: str, slow_commit: bool = False) -> list[str]:
-    entry = ["-c", SLOW_COMMIT.replace("RENAME", str(RENAME))] if slow_commit else ["-m", "enrich"]
+def enrich_command(*args: str, slow_commit: bool = False, stage: float = RENAME) -> list[str]:
+    script = SLOW_COMMIT.replace("RENAME", str(RENAME)).replace("STAGE", str(stage))
+    entry = ["-c", script] if slow_commit else ["-m", "enrich"]
     paths = ["--seeds", "seeds", "--out", "output", "--cache", "cache"]
     return [sys.executable, *entry, "run", *paths, *args]
 
@@ -232,7 +234,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
 
 
 def killed_run(
-    scene: Scene, folder: Path, kill: Killer, refresh: bool
+    scene: Scene, folder: Path, kill: Killer, refresh: bool, stage: float = RENAME
 ) -> tuple[bool, int, str, str]:
     """A run in `folder` (a refresh from the pristine cache, with answers LATENCY late; else a
     run whose commit is slowed down, finding every fact fresh in the reference's cache)
@@ -247,7 +249,7 @@ def killed_run(
     api.set_latency(LATENCY if refresh else 0.0)
     try:
         args = ("--refresh",) if refresh else ()
-        command = enrich_command(*args, slow_commit=not refresh)
+        command = enrich_command(*args, slow_commit=not refresh, stage=stage)
         with started(command, folder, api_env(api.base_url)) as proc:
             killed = kill(proc, out)
     finally:
@@ -290,7 +292,10 @@ def test_sigkill_in_any_phase_leaves_the_old_or_the_new_output(
         kill = among_renames(rng.uniform(middle - 0.5, middle + 0.5) * RENAME)
     assert len(scene.changed) >= 4  # room for the renames' aim
 
-    killed, asked, before, after = killed_run(scene, tmp_path / "run", kill, phase in PHASES[:3])
+    stage = 0.0 if phase == "renaming" else RENAME  # the staging is not aimed at: not slowed
+    killed, asked, before, after = killed_run(
+        scene, tmp_path / "run", kill, phase in PHASES[:3], stage
+    )
 
     assert killed, (phase, before)
     if phase in PHASES[:3]:

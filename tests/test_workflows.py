@@ -490,13 +490,21 @@ def test_a_copied_checkout_pushes_to_its_own_origin(repo: Repo) -> None:
 
 @pytest.mark.slow
 def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(repo: Repo) -> None:
-    dry = repo.script(DRY_RUN="1")
+    """A dry run, through the action's refresh step with its inputs' defaults (dry-run on:
+    `DRY_RUN=true`), prints the commit it would make and commits nothing; the script then
+    commits it; a third run (`DRY_RUN=1`) finds nothing to commit. (The action's step and the
+    script's own dry run are one run here: each costs a whole `enrich` process.)"""
+    dry = run_action_step(repo, **{"dry-run": "true"})
     assert dry.returncode == 0, dry.stderr
     changes = repo.changes()
     assert changes.startswith("# Changes\n\nFirst refresh:")
-    assert changes in dry.stdout  # the commit message body
+    message = dry.stdout.split("----- commit message\n", 1)[1].split("\n-----\n", 1)[0]
+    subject, blank, *body = message.splitlines()
+    assert subject == "Refresh output/: " + changes.splitlines()[2].rstrip(".")
+    assert (blank, "\n".join(body) + "\n") == ("", changes)  # CHANGES.md is the body
     assert "Refresh output/: First refresh:" in dry.stdout  # its subject
     assert "would commit output/ on main and push it to origin/main" in dry.stdout
+    assert repo.git("--git-dir", str(repo.origin), "rev-list", "--count", "main") == "1\n"
     summary = repo.summary.read_text(encoding="utf-8")
     assert "| source | items | cached | refreshed | revalidated | not found |" in summary
     assert re.search(r"^\| arxiv \| 63 \| 0 \| 63 \| 0 \| 0 \| 0 \| 0 \| 1 \|", summary, re.M)
@@ -521,7 +529,7 @@ def test_dry_run_prints_the_commit_then_commits_then_finds_nothing_to_commit(rep
     assert repo.git("status", "--porcelain") == ""
     assert "committed `" in repo.summary.read_text(encoding="utf-8")
 
-    again = repo.script("--dry-run")
+    again = repo.script(DRY_RUN="1")
     assert again.returncode == 0, again.stderr
     assert "nothing to commit: output/ is unchanged" in again.stdout
     assert "commit message" not in again.stdout
@@ -571,11 +579,8 @@ def test_a_failed_push_is_a_failure(repo: Repo) -> None:
 @pytest.mark.slow
 @short
 def test_pull_request_mode_opens_then_updates_then_closes_one_pull_request(repo: Repo) -> None:
-    dry = repo.script("--pull-request", "--dry-run")
-    assert dry.returncode == 0, dry.stderr
-    assert "would commit output/ on enrich/refresh (from main), force-push it" in dry.stdout
-    assert repo.gh_calls() == []
-
+    """(A dry run in pull-request mode, which neither pushes nor calls gh, is the last test
+    here, through the action's inputs: each run costs a whole `enrich` process.)"""
     opened = repo.script("--pull-request")
     assert opened.returncode == 0, opened.stderr
     calls = repo.gh_calls()
@@ -681,23 +686,6 @@ def run_action_step(repo: Repo, **given: str) -> subprocess.CompletedProcess[str
     )
 
 
-def test_the_actions_refresh_step_in_a_dry_run_prints_the_commit_it_would_make(
-    repo: Repo,
-) -> None:
-    dry = run_action_step(repo, **{"dry-run": "true"})
-    assert dry.returncode == 0, dry.stderr
-    changes = repo.changes()
-    assert changes.startswith("# Changes\n\nFirst refresh:")
-    message = dry.stdout.split("----- commit message\n", 1)[1].split("\n-----\n", 1)[0]
-    subject, blank, *body = message.splitlines()
-    assert subject == "Refresh output/: " + changes.splitlines()[2].rstrip(".")
-    assert (blank, "\n".join(body) + "\n") == ("", changes)
-    assert "would commit output/ on main and push it to origin/main" in dry.stdout
-    assert repo.git("rev-list", "--count", "main") == "1\n"  # nothing was committed
-    assert repo.git("--git-dir", str(repo.origin), "rev-list", "--count", "main") == "1\n"
-    assert repo.gh_calls() == []
-
-
 @short
 def test_the_actions_inputs_choose_folders_columns_subject_and_pull_request(repo: Repo) -> None:
     given = {
@@ -714,6 +702,10 @@ def test_the_actions_inputs_choose_folders_columns_subject_and_pull_request(repo
     assert dry.returncode == 0, dry.stderr
     assert "Weekly facts for site/: First refresh:" in dry.stdout
     assert "would commit site/ on bot/facts (from main), force-push it" in dry.stdout
+    assert repo.gh_calls() == []  # a dry run in pull-request mode: no pull request
+    branches = repo.git("--git-dir", str(repo.origin), "branch", "--format=%(refname:short)")
+    assert branches.split() == ["main"]  # nor a push
+    assert repo.git("rev-list", "--count", "main") == "1\n"  # nor a commit
     assert (repo.path / "facts").is_dir()
     assert not (repo.path / "cache").exists()
     header = next(

@@ -249,7 +249,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         api = classify(request.path)
         record = app.record(request, api)
-        if not app.pause(app.latency_for(api)):
+        if not app.hold(api):
             self._abort()
             return
         fault = app.take_fault(api, self.path)

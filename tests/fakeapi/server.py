@@ -8,7 +8,10 @@ three APIs; the path decides which (`/api/query` arXiv, other `/api/...` Hub, `/
 and the landing pages of papers, `/v<N>/<slug>.html` PMLR and `/forum?id=` OpenReview).
 State changes and request records are
 guarded by one lock; latency and the `timeout` fault sleep outside it, on an event that
-`stop()` sets, so shutdown is immediate.
+`stop()` sets, so shutdown is immediate. A request held for its latency (`hold`) is answered
+as soon as `set_latency` lowers it below the time it has waited: a test that slows the API
+down until something happened speeds it up at once, not after the requests in flight sleep
+their old latency out.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import contextlib
 import dataclasses
 import enum
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Self
@@ -39,6 +43,7 @@ class _Unset(enum.Enum):
 
 
 UNSET = _Unset.UNSET
+STOP_CHECK = 0.05  # seconds: how often a request held for its latency sees a stop
 
 
 class FakeAPI(LoopbackServer):
@@ -55,6 +60,7 @@ class FakeAPI(LoopbackServer):
     ) -> None:
         super().__init__(host, port)
         self._latency: dict[str | None, float] = {None: latency}
+        self._latency_set = threading.Condition()  # notified when `set_latency` changes it
         self._faults: list[Fault] = []
         self._requests: list[RecordedRequest] = []
         self.papers: dict[str, Paper] = {}
@@ -332,9 +338,24 @@ class FakeAPI(LoopbackServer):
             yield self
 
     def set_latency(self, seconds: float, api: ApiName | None = None) -> None:
-        """Sleep `seconds` before answering each request (of `api`, or of every API)."""
+        """Sleep `seconds` before answering each request (of `api`, or of every API); a
+        request held now waits what the new latency says, from when it arrived (`hold`)."""
         with self._lock:
             self._latency[api] = seconds
+        with self._latency_set:
+            self._latency_set.notify_all()
+
+    def hold(self, api: Api) -> bool:
+        """Wait the latency of `api` from now, as it is when the wait would end (a
+        `set_latency` meanwhile counts); False when the server is stopping."""
+        began = time.monotonic()
+        with self._latency_set:
+            while self.pause(0):
+                left = began + self.latency_for(api) - time.monotonic()
+                if left <= 0:
+                    return True
+                self._latency_set.wait(min(left, STOP_CHECK))
+        return False
 
     def latency_for(self, api: Api) -> float:
         with self._lock:
@@ -482,12 +503,12 @@ class PeakFakeAPI(FakeAPI):
         self.current = self.peak = 0
         self._guard = threading.Lock()
 
-    def pause(self, seconds: float) -> bool:
+    def hold(self, api: Api) -> bool:
         with self._guard:
             self.current += 1
             self.peak = max(self.peak, self.current)
         try:
-            return super().pause(seconds)
+            return super().hold(api)
         finally:
             with self._guard:
                 self.current -= 1

@@ -193,6 +193,34 @@ def test_latency_and_request_records(api: FakeAPI) -> None:
     assert record.headers["x-probe"] == "1"
 
 
+@pytest.mark.parametrize("lowered", [0.0, 0.3])
+def test_lowering_the_latency_answers_the_requests_held_at_once(
+    api: FakeAPI, lowered: float
+) -> None:
+    """A request held for a latency of 30 s is answered once `set_latency` lowers it to what
+    it has waited already (0), or when it has waited the new latency (0.3 s), not after 30 s."""
+    api.set_latency(30.0)
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        held = [pool.submit(requests.get, _url(api, "hub"), timeout=10) for _ in range(3)]
+        assert wait_until_count(api, 3)
+        api.set_latency(lowered)
+        assert [f.result().status_code for f in held] == [200] * 3
+    took = time.monotonic() - began
+    assert lowered <= took < lowered + 2.0, took
+    assert api.latency_for("hub") == lowered
+
+
+def wait_until_count(api: FakeAPI, count: int) -> bool:
+    """Whether `api` has seen `count` requests within 10 s."""
+    limit = time.monotonic() + 10
+    while api.count() < count:
+        if time.monotonic() > limit:
+            return False
+        time.sleep(0.005)
+    return True
+
+
 def test_concurrent_requests_overlap_their_latency(api: FakeAPI) -> None:
     api.set_latency(0.2)
     began = time.monotonic()

@@ -255,12 +255,12 @@ def test_timeout_ends_in_error_within_bounded_time(api: FakeAPI) -> None:
     api.fault("arxiv", "timeout", seconds=30)
 
     started = time.monotonic()
-    results, ctx = fetch(api, ["2301.00001"], timeout=0.3)
+    results, ctx = fetch(api, ["2301.00001"], timeout=0.15)  # each of 3 attempts waits it
 
     got = results[ident("arxiv:2301.00001")]
     assert time.monotonic() - started < 5
     assert got.status is Status.ERROR
-    error = "arXiv id_list batch: no whole answer in time (0.3 s a read, 60 s in all)"
+    error = "arXiv id_list batch: no whole answer in time (0.15 s a read, 60 s in all)"
     assert got.provenance.error == error
     assert ctx.stats.answers[ident(got.ref)].attempts == 3
     assert api.count("arxiv") == 3

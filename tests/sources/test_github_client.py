@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from enrich.config import Endpoints, Secret, Settings
 from enrich.errors import TimedOut
 from enrich.sources.github_client import (
     API_VERSION,
+    EXACT_TIMEOUT,
     USER_AGENT,
     Clients,
     exchange,
@@ -84,16 +86,48 @@ def test_no_throttle_between_requests(
     assert slept == []
 
 
-def test_the_timeout_is_whole_seconds_rounded_up_and_raises_timed_out(api: FakeAPI) -> None:
-    """PyGithub takes whole seconds: 0.3 s becomes 1 s (never 0, which would be none)."""
+@pytest.mark.parametrize(("given", "sent"), [(0.3, 1), (0.01, 1), (1.0, 1), (1.5, 2), (20.0, 20)])
+def test_the_timeout_is_whole_seconds_rounded_up_never_zero(
+    api: FakeAPI, monkeypatch: pytest.MonkeyPatch, given: float, sent: int
+) -> None:
+    """PyGithub takes whole seconds: 0.3 s becomes 1 s (never 0, which would be none). The
+    requester's `kwargs` are what it makes each connection with (its `timeout` included)."""
+    monkeypatch.delenv(EXACT_TIMEOUT, raising=False)
+    made = make_client(settings(api, timeout=given))
+    try:
+        assert made.requester.kwargs["timeout"] == sent
+        assert type(made.requester.kwargs["timeout"]) is int
+    finally:
+        made.close()
+
+
+def test_the_testing_switch_keeps_a_sub_second_timeout(
+    api: FakeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ENRICH_GITHUB_EXACT_TIMEOUT=1` (tests only) keeps 0.3 s as given; any other value
+    does not."""
+    for value, sent in (("1", 0.3), ("0", 1), ("", 1)):
+        monkeypatch.setenv(EXACT_TIMEOUT, value)
+        made = make_client(settings(api, timeout=0.3))
+        assert made.requester.kwargs["timeout"] == sent
+        made.close()
+
+
+@pytest.mark.usefixtures("exact_timeout")
+def test_a_timeout_raises_timed_out_after_the_timeout(api: FakeAPI) -> None:
+    """A request that gets no answer within the timeout ends in `TimedOut` (retryable), and
+    after the timeout the connection was made with (0.3 s here, under the testing switch),
+    not the 3 s the server holds the answer."""
     api.add_repo("slow/repo")
     api.fault("github", "timeout", times=1, seconds=3)
     made = make_client(settings(api, timeout=0.3))
+    started = time.monotonic()
     try:
         with pytest.raises(TimedOut, match="timed out"):
             exchange(made, "GET", "/repos/slow/repo", "GET /repos/slow/repo")
     finally:
         made.close()
+    assert 0.3 <= time.monotonic() - started < 0.9
 
 
 def test_headers_sent_api_version_user_agent_and_the_token(api: FakeAPI) -> None:
