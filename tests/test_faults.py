@@ -35,8 +35,7 @@ How each column maps onto the APIs (fake fault kinds in brackets):
   both get [429] with Retry-After: 3600 — a wait that does not fit the policy.
 * 5xx-burst: [502], [503], [500] once each, then answers. 5xx-always: [503] every time.
 * timeout-once / timeout-always: [timeout] holding the answer 3 s against a 0.3 s client
-  timeout (GitHub's too: PyGithub takes whole seconds, and the testing switch
-  `ENRICH_GITHUB_EXACT_TIMEOUT` of `enrich.sources.github_client` keeps 0.3 s), with
+  timeout (GitHub's too: `enrich.sources.github_client` keeps it as given), with
   TIMEOUT_ATTEMPTS attempts an item (a retry, as the default 4 give, each attempt costing its
   whole timeout). GitHub REST and the Hub send one request per entity, so "always" hangs one
   entity there (a whole source that never answers is the `silent` column below: five
@@ -86,7 +85,6 @@ from enrich.config import HF_CONCURRENCY, Secret, Settings
 from enrich.net import RetryPolicy
 from enrich.progress import hints
 from enrich.sources import FetchContext
-from enrich.sources.github_client import EXACT_TIMEOUT
 from tests.conftest import SEED, Sleeps, fake_settings, point_at
 from tests.fakeapi import FakeAPI
 
@@ -127,7 +125,7 @@ RECORDS = 26  # curated rows of the list
 # citations change).
 FETCHED = 71 + 10 + 17 + 3
 LONGEST_WAIT = 2.5  # seconds: the policy's third backoff step (2 s) with its jitter (0.5 s)
-FAST_TIMEOUT = 0.3  # client timeout of the timeout columns (GitHub's too: EXACT_TIMEOUT)
+FAST_TIMEOUT = 0.3  # client timeout of the timeout columns, GitHub's too
 # Seconds a request of the hostile columns may take in all: against servers that never end
 # an answer (drip, silent) whatever cuts it short is a timeout, and each such request costs
 # the run its whole deadline, so it is short; 3 GB answers get room to reach their caps.
@@ -529,7 +527,6 @@ def run_column(
     slept = Sleeps()
     with FakeAPI() as api, pytest.MonkeyPatch.context() as patch:
         patch.setattr(fetch, "RetryPolicy", functools.partial(RetryPolicy, sleep=slept))
-        patch.setenv(EXACT_TIMEOUT, "1")  # GitHub's client too waits FAST_TIMEOUT, not 1 s
         populate(api)
         advance_upstream(api)
         for source in chosen:

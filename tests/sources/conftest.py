@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from enrich.sources.github_client import EXACT_TIMEOUT
 from tests.fakeapi import FakeAPI, RecordedRequest
 
 
@@ -15,14 +14,6 @@ def api() -> Iterator[FakeAPI]:
     """A running loopback API that knows nothing yet (the root `api` knows the seed)."""
     with FakeAPI() as server:
         yield server
-
-
-@pytest.fixture
-def exact_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    """GitHub's client takes a sub-second timeout as given (the testing switch of
-    `enrich.sources.github_client`), not rounded up to a whole second: a timeout case waits
-    its 0.2 s, not 1 s."""
-    monkeypatch.setenv(EXACT_TIMEOUT, "1")
 
 
 def tagged_models_request(api: FakeAPI, arxiv_id: str, limit: int) -> RecordedRequest:

@@ -496,7 +496,6 @@ def test_permanent_500_ends_in_error(api: FakeAPI) -> None:
     assert ctx.stats.requests == 3
 
 
-@pytest.mark.usefixtures("exact_timeout")
 def test_timeout_is_retried(api: FakeAPI) -> None:
     api.add_repo("sleepy/repo")
     api.fault("github", "timeout", times=1, seconds=5)
@@ -508,7 +507,6 @@ def test_timeout_is_retried(api: FakeAPI) -> None:
     assert ctx.stats.answers[ident(got.ref)].attempts == 2
 
 
-@pytest.mark.usefixtures("exact_timeout")
 def test_persistent_timeout_ends_in_error(api: FakeAPI) -> None:
     api.add_repo("sleepy/repo")
     api.fault("github", "timeout", seconds=5)

@@ -22,7 +22,6 @@ from enrich.config import Endpoints, Secret, Settings
 from enrich.errors import TimedOut
 from enrich.sources.github_client import (
     API_VERSION,
-    EXACT_TIMEOUT,
     USER_AGENT,
     Clients,
     exchange,
@@ -86,38 +85,22 @@ def test_no_throttle_between_requests(
     assert slept == []
 
 
-@pytest.mark.parametrize(("given", "sent"), [(0.3, 1), (0.01, 1), (1.0, 1), (1.5, 2), (20.0, 20)])
-def test_the_timeout_is_whole_seconds_rounded_up_never_zero(
-    api: FakeAPI, monkeypatch: pytest.MonkeyPatch, given: float, sent: int
-) -> None:
-    """PyGithub takes whole seconds: 0.3 s becomes 1 s (never 0, which would be none). The
-    requester's `kwargs` are what it makes each connection with (its `timeout` included)."""
-    monkeypatch.delenv(EXACT_TIMEOUT, raising=False)
+@pytest.mark.parametrize("given", [0.3, 0.01, 1.0, 1.5, 20.0])
+def test_the_timeout_is_the_one_given_not_whole_seconds(api: FakeAPI, given: float) -> None:
+    """PyGithub's constructor takes whole seconds only; the connections are made with the
+    timeout as given all the same (the requester's `kwargs` are what it makes each
+    connection with, its `timeout` included)."""
     made = make_client(settings(api, timeout=given))
     try:
-        assert made.requester.kwargs["timeout"] == sent
-        assert type(made.requester.kwargs["timeout"]) is int
+        assert made.requester.kwargs["timeout"] == given
     finally:
         made.close()
 
 
-def test_the_testing_switch_keeps_a_sub_second_timeout(
-    api: FakeAPI, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`ENRICH_GITHUB_EXACT_TIMEOUT=1` (tests only) keeps 0.3 s as given; any other value
-    does not."""
-    for value, sent in (("1", 0.3), ("0", 1), ("", 1)):
-        monkeypatch.setenv(EXACT_TIMEOUT, value)
-        made = make_client(settings(api, timeout=0.3))
-        assert made.requester.kwargs["timeout"] == sent
-        made.close()
-
-
-@pytest.mark.usefixtures("exact_timeout")
 def test_a_timeout_raises_timed_out_after_the_timeout(api: FakeAPI) -> None:
     """A request that gets no answer within the timeout ends in `TimedOut` (retryable), and
-    after the timeout the connection was made with (0.3 s here, under the testing switch),
-    not the 3 s the server holds the answer."""
+    after the timeout the connection was made with (0.3 s here, not rounded up to 1 s), not
+    the 3 s the server holds the answer."""
     api.add_repo("slow/repo")
     api.fault("github", "timeout", times=1, seconds=3)
     made = make_client(settings(api, timeout=0.3))

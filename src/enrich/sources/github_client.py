@@ -7,12 +7,11 @@ response models (`Repository`, `License`). Four things are set up on purpose:
 - no urllib3 retries (`retry=0`: its `GithubRetry` sleeps through 403s) and no 0.25 s
   throttle (`seconds_between_requests=None`), so `ctx.policy`, `GITHUB_CONCURRENCY` and the
   budget alone decide when a request goes out;
-- a timeout in whole seconds (PyGithub insists on an int), rounded up, never 0; except
-  under the testing switch `ENRICH_GITHUB_EXACT_TIMEOUT=1` (`EXACT_TIMEOUT`), which keeps
-  `settings.timeout` as given (a float, possibly under a second) by setting it on the
-  `Requester` after PyGithub checked the int. It exists only so that the test suite's
-  timeout cases wait 0.3 s, not a whole second each, against the loopback API; runs never
-  set it, so what users get is unchanged;
+- the timeout as given (`settings.timeout`, a float): PyGithub's constructor insists on
+  whole seconds, so it is given them rounded up (never 0, which would be none) and the
+  `Requester`'s own timeout, private since PyGithub 2.0 and what every connection is made
+  with, is then set to the exact value (the contract test fails if that changes). A
+  sub-second timeout thus holds as it does for the other sources;
 - one client per worker thread (`Clients`): a `Requester` is not thread-safe (one shared
   connection object whose `request()` stores what `getresponse()` sends), all closed when
   the fetch ends;
@@ -30,7 +29,6 @@ may carry a URL): timeouts and connection failures are retryable, the rest perma
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -53,8 +51,6 @@ from enrich.transport import Bounds, bounds, mount
 API_VERSION = "2022-11-28"
 USER_AGENT = f"enrich/{__version__} (PyGithub)"
 Answer = tuple[int, Mapping[str, str], str]  # status, lowercase headers, body
-EXACT_TIMEOUT = "ENRICH_GITHUB_EXACT_TIMEOUT"
-"""The testing switch (`=1`) that keeps a sub-second timeout (see the module docstring)."""
 
 
 def make_client(settings: Settings, token: str = "") -> Github:
@@ -62,7 +58,7 @@ def make_client(settings: Settings, token: str = "") -> Github:
     client = Github(
         auth=Auth.Token(token) if token else None,
         base_url=settings.endpoints.github,
-        # PyGithub insists on whole seconds; round up, never to zero (no timeout at all).
+        # Whole seconds, as PyGithub insists, rounded up, never 0; then the exact value.
         timeout=max(1, math.ceil(settings.timeout)),
         user_agent=USER_AGENT,
         retry=0,  # no urllib3 retries: `ctx.policy` decides
@@ -71,8 +67,7 @@ def make_client(settings: Settings, token: str = "") -> Github:
         seconds_between_writes=None,
         api_version=API_VERSION,
     )
-    if os.environ.get(EXACT_TIMEOUT) == "1":  # testing only: see the module docstring
-        client.requester._Requester__timeout = settings.timeout  # type: ignore[attr-defined]
+    client.requester._Requester__timeout = settings.timeout  # type: ignore[attr-defined]
     _bound(client, bounds(settings, "github"))
     return client
 
