@@ -9,11 +9,14 @@ OLD` on the commit before, then `python -m bench.golden --keep NEW --diff OLD` o
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 from bench import golden
+
+import enrich.sources
 
 
 @pytest.mark.slow
@@ -22,8 +25,11 @@ def test_every_output_file_of_the_golden_runs_is_as_recorded(
     case: golden.Case, tmp_path: Path
 ) -> None:
     """One case a test (each is a chain of steps in one folder), so the cases run on two
-    workers at once; together they check every recorded digest (`..._once` below)."""
-    found = golden.digests(golden.run_case(case, sys.executable, tmp_path / case.name), case.name)
+    workers at once; together they check every recorded digest (`..._once` below). The steps
+    run in this process (`run_case` without an interpreter): the same bytes as
+    `python -m bench.golden`'s processes, without four interpreters' start-up a case
+    (`test_a_step_in_a_process_of_its_own_makes_the_bytes_of_one_in_process` pins that)."""
+    found = golden.digests(golden.run_case(case, None, tmp_path / case.name), case.name)
     expected = {
         name: digest
         for name, digest in golden.read_digests().items()
@@ -66,3 +72,25 @@ def test_diff_shows_the_changed_lines_of_each_file_and_only_those(tmp_path: Path
     assert "-| a | 12 |\n+| a | 13 |\n" in shown
     assert "report.md" not in shown
     assert "timeline.svg differ" in shown
+
+
+def test_a_step_in_a_process_of_its_own_makes_the_bytes_of_one_in_process(tmp_path: Path) -> None:
+    """What the test above relies on: `_step` by an interpreter (as `python -m bench.golden`
+    runs every step) and in this process give the same output bytes, the environment, working
+    folder and sources' clock of this process as they were after the latter. A small list,
+    offline (no fake needed): a few rows, a date the clock does not reach."""
+    listing = "| Method | Paper |\n|---|---|\n| X | [Link](https://arxiv.org/abs/2305.14314) |\n"
+    env = {**os.environ, "ENRICH_ARXIV_DELAY": "0"}
+    outputs = []
+    before = (dict(os.environ), Path.cwd(), enrich.sources._utcnow.__code__)
+    for python in (sys.executable, None):
+        folder = tmp_path / ("process" if python else "in-process")
+        (folder / "seeds").mkdir(parents=True)
+        (folder / "seeds" / "a.md").write_text(listing, encoding="utf-8")
+        golden._step(python, folder, env, "offline", "seeds")
+        outputs.append(
+            {p.name: p.read_bytes() for p in (folder / "output").rglob("*") if p.is_file()}
+        )
+    assert outputs[0] == outputs[1]
+    assert "a.md" in outputs[0]
+    assert (dict(os.environ), Path.cwd(), enrich.sources._utcnow.__code__) == before

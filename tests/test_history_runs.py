@@ -44,17 +44,42 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return ticking
 
 
-@pytest.fixture
-def project(tmp_path: Path, api: FakeAPI) -> Settings:
-    (tmp_path / "seeds").mkdir()
-    shutil.copy(SEED, tmp_path / "seeds" / SEED.name)
+def settings_of(api: FakeAPI, root: Path) -> Settings:
     api.set_rate_limit(5000)
     return fake_settings(
         api,
-        tmp_path,
+        root,
         refresh=True,  # every run asks again, as a weekly refresh past the TTL does
         columns=COLUMNS,
     )
+
+
+@pytest.fixture(scope="module")
+def day_zero(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder after its first run, on `START`, made once: each test works in a
+    copy (`project`), against its own `api`, which knows the same facts (fixed per id). The
+    folder is the working one of each run, so that the outputs name the seeds the same way
+    (relative to it) in the copy."""
+    root = tmp_path_factory.mktemp("day-zero")
+    (root / "seeds").mkdir()
+    shutil.copy(SEED, root / "seeds" / SEED.name)
+    with FakeAPI() as api, pytest.MonkeyPatch.context() as patch:
+        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        patch.setattr(fetch, "FetchContext", functools.partial(FetchContext, now=Clock()))
+        patch.chdir(root)
+        assert pipeline.run(settings_of(api, root)).failed_sources() == {}
+    return root
+
+
+@pytest.fixture
+def project(
+    day_zero: Path, tmp_path: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """The settings of a copy of `day_zero`'s folder, against `api`, as the working folder."""
+    root = tmp_path / "project"
+    shutil.copytree(day_zero, root)
+    monkeypatch.chdir(root)
+    return settings_of(api, root)
 
 
 def history_lines(settings: Settings) -> list[str]:
@@ -84,7 +109,6 @@ def refresh(settings: Settings, clock: Clock, days: int) -> pipeline.RunResult:
 def test_weekly_refreshes_keep_exactly_the_changes(
     project: Settings, api: FakeAPI, clock: Clock
 ) -> None:
-    refresh(project, clock, 0)
     first = history_lines(project)
     assert first
     assert all(line.startswith("2026-03-02,") for line in first)
@@ -128,7 +152,6 @@ def test_weekly_refreshes_keep_exactly_the_changes(
 def test_the_first_run_with_history_seeds_it_from_the_previous_dataset(
     project: Settings, api: FakeAPI, clock: Clock
 ) -> None:
-    refresh(project, clock, 0)
     seeded = history_lines(project)
     shutil.rmtree(project.out / "history")  # a dataset written before there was a history
     assert pipeline.check(project) != []  # check sees the history missing
@@ -140,10 +163,7 @@ def test_the_first_run_with_history_seeds_it_from_the_previous_dataset(
     assert lines[len(seeded) :] == [f"2026-03-16,github_repo:{REPO},stars,{stars + 3}"]
 
 
-def test_a_malformed_history_stops_run_and_check_with_file_and_line(
-    project: Settings, clock: Clock
-) -> None:
-    refresh(project, clock, 0)
+def test_a_malformed_history_stops_run_and_check_with_file_and_line(project: Settings) -> None:
     path = project.out / "history" / "2026.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[3] = lines[3].replace(",", ";", 1)
@@ -153,8 +173,7 @@ def test_a_malformed_history_stops_run_and_check_with_file_and_line(
             attempt(project)
 
 
-def test_check_sees_a_history_line_edited_by_hand(project: Settings, clock: Clock) -> None:
-    refresh(project, clock, 0)
+def test_check_sees_a_history_line_edited_by_hand(project: Settings) -> None:
     assert pipeline.check(project) == []
     path = project.out / "history" / "2026.csv"
     text = path.read_text(encoding="utf-8")
@@ -166,9 +185,8 @@ def test_check_sees_a_history_line_edited_by_hand(project: Settings, clock: Cloc
 
 
 def test_the_cli_names_the_malformed_line_and_exits_2(
-    project: Settings, clock: Clock, capsys: pytest.CaptureFixture[str]
+    project: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    refresh(project, clock, 0)
     path = project.out / "history" / "2026.csv"
     with path.open("a", encoding="utf-8") as history:
         history.write("2026-03-02,github_repo:a/b,stars,many\n")

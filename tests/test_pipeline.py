@@ -170,25 +170,35 @@ def test_recover_drops_debris_of_a_run_killed_before_its_journal(tmp_path: Path)
     assert [p.name for p in folder.iterdir()] == ["a.txt"]
 
 
+HOLD = 0.05
+"""Seconds the other run holds the folder after this one said it waits."""
+
+
 @pytest.mark.parametrize("held", ["cache", "out"])
 def test_concurrent_runs_are_serialised_with_a_message(tmp_path: Path, held: str) -> None:
     """A run waits for another that holds its cache or its output folder (two runs with one
-    --out and different caches would otherwise remove each other's staged files)."""
+    --out and different caches would otherwise remove each other's staged files). The holder
+    lets go `HOLD` seconds after the run said it waits (not a fixed 0.3 s from the start):
+    a run that did not wait would end before that."""
     folder = tmp_path / held
     folder.mkdir()
     messages: list[str] = []
     holder = os.open(folder, os.O_RDONLY)
+    released = threading.Timer(HOLD, lambda: fcntl.flock(holder, fcntl.LOCK_UN))
+
+    def waiting(message: str) -> None:
+        messages.append(message)
+        released.start()
+
     try:
         fcntl.flock(holder, fcntl.LOCK_EX)
-        released = threading.Timer(0.3, lambda: fcntl.flock(holder, fcntl.LOCK_UN))
-        released.start()
         started = time.monotonic()
-        pipeline.run(settings(tmp_path, offline=True), sources=(), on_wait=messages.append)
+        pipeline.run(settings(tmp_path, offline=True), sources=(), on_wait=waiting)
         waited = time.monotonic() - started
         released.join()
     finally:
         os.close(holder)
-    assert waited >= 0.25
+    assert waited >= HOLD
     assert messages == [f"another enrich run is using {folder}/; waiting for it to finish"]
     assert not list(folder.glob("*lock*"))  # no lock file left in either folder
 

@@ -5,6 +5,7 @@ and an unreachable recommendations endpoint costs the run nothing but a summary 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,17 @@ from tests.fakeapi import FakeAPI
 
 def settings(api: FakeAPI, root: Path, **overrides: object) -> Settings:
     return fake_settings(api, root, SEED, **overrides)
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.RunResult, Path]:
+    """A run of the seed with every endpoint answering, made once: its result and output
+    folder, which the tests below only read (the fake's facts are fixed per id, so their own
+    `api` knows the same ones)."""
+    root = tmp_path_factory.mktemp("good")
+    with FakeAPI() as api:
+        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        return pipeline.run(settings(api, root)), root / "output"
 
 
 def asked(api: FakeAPI) -> int:
@@ -77,11 +89,10 @@ def test_report_lists_candidates_per_section_none_in_the_list_one_request_each(
 
 
 def test_a_warm_run_asks_no_lookup_and_discover_false_asks_none(
-    api: FakeAPI, tmp_path: Path
+    api: FakeAPI, tmp_path: Path, good: tuple[pipeline.RunResult, Path]
 ) -> None:
+    shutil.copytree(good[1].parent, tmp_path, dirs_exist_ok=True)  # after the good run
     config = settings(api, tmp_path)
-    pipeline.run(config)
-    api.reset_requests()
     pipeline.run(config)
     assert asked(api) == 0  # fresh in the cache for a week
     api.reset_requests()
@@ -94,35 +105,33 @@ def test_a_warm_run_asks_no_lookup_and_discover_false_asks_none(
 
 @pytest.mark.parametrize("kind", ["reset", "503", "malformed"])
 def test_an_unreachable_recommendations_endpoint_costs_the_run_one_summary_line(
-    api: FakeAPI, tmp_path: Path, kind: str
+    api: FakeAPI, tmp_path: Path, kind: str, good: tuple[pipeline.RunResult, Path]
 ) -> None:
-    good = pipeline.run(settings(api, tmp_path / "good"))
-    api.refill_budgets()  # the second run, from a cold cache, has GitHub's hour to itself too
+    good_run, good_output = good
     api.fault("scholar", kind, path_contains=PATH)
     config = settings(api, tmp_path / "down")
     down = pipeline.run(config)
     assert down.failed_sources() == {}  # exit code 0
-    extra = set(hints(down, config)) - set(hints(good, config))
+    extra = set(hints(down, config)) - set(hints(good_run, config))
     assert extra == {
         f"recommendations: {section_count(down)} discovery lookup(s) failed; "
         "retried next run (not a failure)"
     }
     report = (tmp_path / "down" / "output" / "report.md").read_text(encoding="utf-8")
     assert "Papers to consider" not in report
-    before = (tmp_path / "good" / "output" / "report.md").read_text(encoding="utf-8")
+    before = (good_output / "report.md").read_text(encoding="utf-8")
     assert report.rstrip("\n") == before[: before.index("## Papers to consider")].rstrip("\n")
     # every linked entity fetched as in the good run
-    for ref, entity in good.dataset.entities.items():
+    for ref, entity in good_run.dataset.entities.items():
         if entity.provenance.source != "recommendations":
             assert down.dataset.entities[ref].status == entity.status, ref
 
 
 def test_suggest_papers_lists_them_offline_and_by_section(
-    api: FakeAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    api: FakeAPI, capsys: pytest.CaptureFixture[str], good: tuple[pipeline.RunResult, Path]
 ) -> None:
-    config = settings(api, tmp_path)
-    result = pipeline.run(config)
-    out = str(tmp_path / "output")
+    result, output = good
+    out = str(output)
     capsys.readouterr()
     with api.editing():
         api.fault("scholar", "reset")  # nothing is asked: a request would fail

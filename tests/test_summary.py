@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,6 +53,29 @@ def markdown_rows(text: str) -> list[list[str]]:
 @pytest.fixture
 def env(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
     point_at(api, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder after `enrich run` of the seed (`run_args`) with every source answering, as
+    the working folder, made once: tests that go on from it work in a copy (`after_good_run`)
+    against their own `api`, which knows the same facts (fixed per id)."""
+    root = tmp_path_factory.mktemp("good-run")
+    with FakeAPI() as api, pytest.MonkeyPatch.context() as patch:
+        api.populate_from_markdown(SEED.read_text(encoding="utf-8"))
+        point_at(api, patch)
+        patch.chdir(root)
+        assert main(run_args(root, "-q")) == 0
+    return root
+
+
+@pytest.fixture
+def after_good_run(good_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of `good_run` as the working folder (the seeds named alike in its outputs)."""
+    root = tmp_path / "after-good-run"
+    shutil.copytree(good_run, root)
+    monkeypatch.chdir(root)
+    return root
 
 
 @pytest.mark.usefixtures("env")
@@ -227,12 +251,11 @@ def test_failure_counts_are_of_linked_items_and_never_negative(
 
 
 def test_a_failed_hub_refresh_counts_no_lookup_as_a_failed_item(
-    api: FakeAPI, tmp_path: Path
+    api: FakeAPI, after_good_run: Path
 ) -> None:
     """The issue's case, end to end: a refresh after a good run with the Hub answering 500;
     every Hub item and discovery lookup keeps its last value."""
-    settings = fault_settings(api, tmp_path)
-    pipeline.run(settings)
+    settings = fake_settings(api, after_good_run)
     api.fault("hub", "500")
     result = pipeline.run(replace(settings, refresh=True))
     failed = result.failed_sources()["huggingface"]
@@ -247,23 +270,25 @@ def test_a_failed_hub_refresh_counts_no_lookup_as_a_failed_item(
     assert all(not cell.startswith("-") for cell in row.cells())
 
 
-def fault_settings(api: FakeAPI, root: Path) -> Settings:
-    return fake_settings(api, root, SEED)
-
-
 # ------------------------------------------------------------------ offline says what it did
 
 
 @pytest.mark.usefixtures("env")
 @pytest.mark.parametrize("fault", [None, "github"], ids=["after-a-good-run", "after-a-failed-run"])
 def test_an_offline_run_says_it_asked_nothing(
-    api: FakeAPI, tmp_path: Path, fault: str | None, capsys: pytest.CaptureFixture[str]
+    api: FakeAPI,
+    tmp_path: Path,
+    fault: str | None,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     """Not the previous run's "refreshed 63" or "failed 28": 0 requests, every item served
-    from the cache or the previous output."""
+    from the cache or the previous output. The good run is the module's (`good_run`)."""
     if fault:
         api.fault(fault, "500")
-    main(run_args(tmp_path))
+        main(run_args(tmp_path))
+    else:
+        tmp_path = request.getfixturevalue("after_good_run")
     capsys.readouterr()
     summary = tmp_path / "step.md"
     assert main(run_args(tmp_path, "--offline", "--summary-md", str(summary))) == 0
