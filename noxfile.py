@@ -27,7 +27,7 @@ def tests(session: nox.Session) -> None:
     `--dist worksteal`: each worker starts with one contiguous half of the tests, so a
     module's shared fixtures (the fault matrix's template and its runs per column) are made
     once, and an idle worker takes half of what the other has left, so the few tests of
-    several seconds (whole processes, the golden runs) do not leave one core idle at the end.
+    several seconds (whole processes, whole runs) do not leave one core idle at the end.
     """
     session.install("-e", ".[test]")
     session.run("pytest", "-n", "auto", "--dist", "worksteal", *session.posargs)
