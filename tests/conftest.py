@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -137,3 +138,11 @@ def fake_settings(
         landing_delay=0.0,
     )
     return replace(chosen, **overrides)  # type: ignore[arg-type]
+
+
+def working_copy(made: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`folder`, a copy of `made` (a run a module made once), as the working folder: a test
+    that goes on from a shared run changes its own copy, never the run the others read."""
+    shutil.copytree(made, folder)
+    monkeypatch.chdir(folder)
+    return folder

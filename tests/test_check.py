@@ -18,7 +18,15 @@ import pytest
 from enrich import pipeline
 from enrich.cli import main
 from enrich.config import Settings
-from tests.conftest import HISTORY, OUTPUTS, SEED, files_below, point_at, without_history
+from tests.conftest import (
+    HISTORY,
+    OUTPUTS,
+    SEED,
+    files_below,
+    point_at,
+    without_history,
+    working_copy,
+)
 from tests.fakeapi import FakeAPI
 
 Snapshot = dict[str, tuple[bytes, int]]
@@ -297,10 +305,7 @@ def crlf_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def crlf_here(crlf_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of `crlf_run` as the working folder."""
-    folder = tmp_path / "crlf"
-    shutil.copytree(crlf_run, folder)
-    monkeypatch.chdir(folder)
-    return folder
+    return working_copy(crlf_run, tmp_path / "crlf", monkeypatch)
 
 
 def offline(command: str, seeds: Path | str, out: str = "out", cache: str = "cache") -> int:

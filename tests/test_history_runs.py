@@ -19,7 +19,7 @@ from enrich.columns import humanise
 from enrich.config import Settings
 from enrich.errors import InputError
 from enrich.sources import FetchContext
-from tests.conftest import SEED, fake_settings
+from tests.conftest import SEED, fake_settings, working_copy
 from tests.fakeapi import FakeAPI
 
 START = datetime(2026, 3, 2, 4, 17, tzinfo=UTC)
@@ -76,10 +76,7 @@ def project(
     day_zero: Path, tmp_path: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     """The settings of a copy of `day_zero`'s folder, against `api`, as the working folder."""
-    root = tmp_path / "project"
-    shutil.copytree(day_zero, root)
-    monkeypatch.chdir(root)
-    return settings_of(api, root)
+    return settings_of(api, working_copy(day_zero, tmp_path / "project", monkeypatch))
 
 
 def history_lines(settings: Settings) -> list[str]:

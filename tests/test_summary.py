@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from enrich.progress import (
 )
 from enrich.sources import SourceStats
 from tests import builders as build
-from tests.conftest import SEED, fake_settings, files_below, point_at
+from tests.conftest import SEED, fake_settings, files_below, point_at, working_copy
 from tests.fakeapi import FakeAPI
 
 
@@ -72,10 +71,7 @@ def good_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def after_good_run(good_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of `good_run` as the working folder (the seeds named alike in its outputs)."""
-    root = tmp_path / "after-good-run"
-    shutil.copytree(good_run, root)
-    monkeypatch.chdir(root)
-    return root
+    return working_copy(good_run, tmp_path / "after-good-run", monkeypatch)
 
 
 @pytest.mark.usefixtures("env")
