@@ -20,7 +20,8 @@ package, and compiling all of that again each time more than doubled the CPU of 
 (6.5 s, not 2.5 s, a worker) and cost each process 0.1 s more to start (`--help`: 0.48 s, not
 0.38 s). Those processes read the caches this one writes; they never write any themselves."""
 
-from enrich.config import Endpoints, Settings  # noqa: E402  (after the switch above)
+from enrich.cli import main  # noqa: E402  (after the switch above)
+from enrich.config import Endpoints, Settings  # noqa: E402
 from tests.fakeapi import FakeAPI  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
@@ -146,3 +147,15 @@ def working_copy(made: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> P
     shutil.copytree(made, folder)
     monkeypatch.chdir(folder)
     return folder
+
+
+def first_run(folder: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m enrich run` in `folder`, a checkout of the seed (made here), against `api`
+    (in this process: `enrich.cli.main`)."""
+    point_at(api, monkeypatch)
+    api.set_rate_limit(5000)  # several anonymous runs in the same hour
+    monkeypatch.chdir(folder)
+    (folder / "seeds").mkdir()
+    shutil.copy(SEED, folder / "seeds" / SEED.name)
+
+    assert main(["run", "-q"]) == 0

@@ -6,7 +6,6 @@ Every file built here is read back with pybtex, a real BibTeX parser."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from enrich.plan import companions
 from enrich.text import one_line
 from enrich.urls import identify
 from tests import builders as build
-from tests.conftest import SEED, point_at
+from tests.conftest import first_run
 from tests.fakeapi import FakeAPI
 from tests.fakeapi.fixtures import Author as FakeAuthor
 
@@ -540,12 +539,7 @@ def keys_by_eprint(parsed: BibliographyData) -> dict[str, str]:
 def test_the_seed_s_references_are_its_papers_and_keep_their_keys_when_facts_improve(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeAPI
 ) -> None:
-    point_at(api, monkeypatch)
-    api.set_rate_limit(5000)  # two anonymous runs in the same hour
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "seeds").mkdir()
-    shutil.copy(SEED, tmp_path / "seeds" / SEED.name)
-    assert main(["run", "-q"]) == 0
+    first_run(tmp_path, api, monkeypatch)  # two anonymous runs in the same hour
     bib_file = tmp_path / "output" / "references.bib"
     text = bib_file.read_text(encoding="utf-8")
     parsed = read_bibtex(text)

@@ -23,6 +23,7 @@ from tests.conftest import (
     OUTPUTS,
     SEED,
     files_below,
+    first_run,
     point_at,
     without_history,
     working_copy,
@@ -30,16 +31,6 @@ from tests.conftest import (
 from tests.fakeapi import FakeAPI
 
 Snapshot = dict[str, tuple[bytes, int]]
-
-
-def first_run(folder: Path, api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`python -m enrich run` in `folder`, a checkout of the seed, against `api`."""
-    point_at(api, monkeypatch)
-    api.set_rate_limit(5000)  # several anonymous runs in the same hour
-    monkeypatch.chdir(folder)
-    (folder / "seeds").mkdir()
-    shutil.copy(SEED, folder / "seeds" / SEED.name)
-    assert main(["run", "-q"]) == 0
 
 
 @pytest.fixture(scope="module")
