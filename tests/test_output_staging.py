@@ -85,6 +85,35 @@ def test_a_file_that_cannot_be_made_leaves_the_old_set_and_no_debris(
     assert contents(out) == OLD
 
 
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")
+@pytest.mark.parametrize("unreadable", ["a folder", "a link to itself"])
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_a_target_that_cannot_be_read_leaves_the_old_set_no_debris_and_no_open_file(
+    tmp_path: Path, unreadable: str, position: int
+) -> None:
+    """A target the stage cannot read to compare against (a folder where a file goes, a
+    link to itself) fails the commit with the files staged before it removed, no
+    temporary file of its own left, and no descriptor left open (an in-process caller
+    would carry it for its life)."""
+    out = folder_with(tmp_path, OLD)
+    names = list(OLD)
+    bad = out / names[position]
+    bad.unlink()
+    if unreadable == "a folder":
+        bad.mkdir()
+    else:  # ELOOP on opening it, whoever the user (root reads a file of mode 0)
+        bad.symlink_to(bad.name)
+    before = open_descriptors()
+    with pytest.raises(OutputError):
+        output.commit(((out / name, b"new\n") for name in names), out)
+    assert staged(out) == []
+    assert open_descriptors() == before
+
+
 @pytest.mark.parametrize("failing_piece", [0, 1, 3])
 def test_a_full_disk_in_the_middle_of_a_file_leaves_the_old_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_piece: int

@@ -128,6 +128,12 @@ class _Unchanged:
             self._file.close()
             self._file = None
 
+    def __enter__(self) -> _Unchanged:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _mode(path: Path) -> int:
     """The target's own mode, else what a plain `open` would give (0666 less the umask):
@@ -144,26 +150,32 @@ def _stage(path: Path, content: Content) -> Path | None:
     """`content` in a flushed temporary file beside `path`, with `path`'s mode; None (and
     no file) when `path` holds exactly those bytes already."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
-    unchanged = _Unchanged(path)
+    # The target is opened first: one that cannot be read (a folder, no permission) fails
+    # before a temporary file exists, so nothing is left behind.
+    with _Unchanged(path) as unchanged:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
+        return _write(fd, Path(name), path, content, unchanged)
+
+
+def _write(fd: int, tmp: Path, path: Path, content: Content, unchanged: _Unchanged) -> Path | None:
+    """`_stage`'s writing into the temporary file `tmp` (open as `fd`); `tmp` removed on
+    any failure, and when `path` holds those bytes already (None)."""
     try:
-        os.fchmod(fd, _mode(path))
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), _mode(path))
             for piece in pieces(content):
                 handle.write(piece)
                 unchanged.see(piece)
             if unchanged.whole():
                 handle.close()
-                Path(name).unlink()
+                tmp.unlink()
                 return None
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
-        Path(name).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    finally:
-        unchanged.close()
-    return Path(name)
+    return tmp
 
 
 def _write_journal(folder: Path, staged: list[tuple[Path, Path]]) -> None:
